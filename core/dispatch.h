@@ -1,0 +1,47 @@
+/* Routing and the worker pool: one chat's messages are handled in order,
+ * different chats in parallel; the transport thread never runs plugin code.
+ * Built-ins (/help, /start) and command parsing (/cmd@bot args) live here. */
+#ifndef JARVIS_DISPATCH_H
+#define JARVIS_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct host;
+struct dispatch;
+
+/* What a transport hands over; the dispatcher copies it. */
+struct incoming_message {
+    int64_t update_id;
+    int64_t chat_id;
+    int64_t user_id;
+    int64_t message_id;
+    const char *chat_type; /* "private", "group", ... */
+    const char *user_name;
+    const char *text;
+    int is_reply_to_bot;
+};
+
+/* Called on a worker thread once every handler for the message finished. */
+typedef void (*dispatch_done_fn)(int64_t update_id, void *context);
+
+struct dispatch *dispatch_create(struct host *host, int workers);
+/* bot username for /cmd@name matching; "" or NULL accepts only bare /cmd. */
+void dispatch_set_bot_username(struct dispatch *dispatch, const char *username);
+/* Copies the message and queues it. 0, or -1 when out of memory / stopping. */
+int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *message,
+                    dispatch_done_fn done, void *context);
+/* Waits until everything submitted is handled or timeout_ms passes
+ * (-1 = no limit). Returns how many messages are still unfinished. */
+size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms);
+/* Stops the workers (after dispatch_drain) and frees. */
+void dispatch_destroy(struct dispatch *dispatch);
+
+/* Splits "/cmd@bot a b" into command "cmd" and args "a b". Returns 1 for a
+ * command addressed to us (no @, or @username case-insensitively), 0 for
+ * free text, -1 for a command addressed to another bot. command gets at
+ * most command_size-1 bytes, lower-cased; *args points into text. */
+int dispatch_parse_command(const char *text, const char *bot_username, char *command,
+                           size_t command_size, const char **args);
+
+#endif

@@ -1,0 +1,161 @@
+"""Shared fixtures for integration tests: they drive the real ./jarvis binary
+(or the sanitizer build, via JARVIS_OUT) with real plugins, real files,
+processes and signals; only remote services are fakes on 127.0.0.1."""
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+OUT = (REPO / os.environ.get("JARVIS_OUT", ".")).resolve()
+FAKES = REPO / "tests" / "fakes"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def jarvis_binary():
+    return str(OUT / "jarvis")
+
+
+def built_plugin_dir():
+    return str(OUT / "plugins")
+
+
+def test_plugin_dir():
+    return str(OUT / "test-plugins")
+
+
+def assert_no_sanitizer_report(text):
+    for marker in SANITIZER_MARKERS:
+        assert marker not in text, "sanitizer report:\n" + text
+
+
+def write_config(directory, sections, extra_text=""):
+    """sections: {"bot": {"workers": 2}, ...} -> plugins.ini path. Sections
+    given as None are written empty. [bot] state_dir and [plugins] dir get
+    test-friendly defaults unless given."""
+    directory = pathlib.Path(directory)
+    sections = {name: dict(values or {}) for name, values in sections.items()}
+    bot = sections.setdefault("bot", {})
+    bot.setdefault("token", "")
+    bot.setdefault("state_dir", str(directory / "state"))
+    lock = sections.setdefault("lock", {})
+    lock.setdefault("path", str(directory / "jarvis.lock"))
+    plugins = sections.setdefault("plugins", {})
+    plugins.setdefault("dir", built_plugin_dir())
+    plugins.setdefault("enable", "hello")
+    lines = []
+    for name, values in sections.items():
+        lines.append(f"[{name}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {value}")
+        lines.append("")
+    path = directory / "plugins.ini"
+    path.write_text("\n".join(lines) + extra_text)
+    return path
+
+
+def run_jarvis(args, stdin_text="", timeout=60, env=None, cwd=None):
+    """Runs ./jarvis to completion; returns CompletedProcess (text)."""
+    full_env = dict(os.environ)
+    full_env.pop("TELEGRAM_BOT_TOKEN", None)
+    full_env.pop("XAI_API_KEY", None)
+    if env:
+        full_env.update(env)
+    result = subprocess.run([jarvis_binary()] + list(args), input=stdin_text, text=True,
+                            capture_output=True, timeout=timeout, env=full_env, cwd=cwd)
+    assert_no_sanitizer_report(result.stderr)
+    return result
+
+
+def run_console(config_path, stdin_text, timeout=60, env=None):
+    return run_jarvis(["-c", str(config_path)], stdin_text, timeout=timeout, env=env)
+
+
+class JarvisProcess:
+    """A long-running jarvis for signal and timing tests."""
+
+    def __init__(self, args, env=None, stdin=subprocess.PIPE, cwd=None):
+        full_env = dict(os.environ)
+        full_env.pop("TELEGRAM_BOT_TOKEN", None)
+        full_env.pop("XAI_API_KEY", None)
+        if env:
+            full_env.update(env)
+        self.process = subprocess.Popen([jarvis_binary()] + list(args), stdin=stdin,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, env=full_env, cwd=cwd)
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def send_line(self, line):
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def signal(self, signum=signal.SIGTERM):
+        self.process.send_signal(signum)
+
+    def wait(self, timeout=30):
+        out, err = self.process.communicate(timeout=timeout)
+        assert_no_sanitizer_report(err)
+        return self.process.returncode, out, err
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.communicate(timeout=10)
+        except Exception:
+            pass
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    os.chmod(tmp_path, 0o700)
+    return tmp_path
+
+
+@pytest.fixture
+def processes():
+    """Collects JarvisProcess / Popen objects and kills leftovers after the test."""
+    started = []
+    yield started
+    for item in started:
+        try:
+            if isinstance(item, JarvisProcess):
+                item.kill()
+            elif item.poll() is None:
+                item.send_signal(signal.SIGKILL)
+                item.wait(timeout=10)
+        except Exception:
+            pass
+
+
+def start_fake(script, *args):
+    """Starts tests/fakes/<script> on 127.0.0.1 with a free port. The fake
+    prints 'PORT <n>' as its first stdout line. Returns (Popen, base_url).
+    Kill it with .kill() (or register it in the processes fixture)."""
+    process = subprocess.Popen([sys.executable, str(FAKES / script), "--port", "0"] + list(args),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    if not line.startswith("PORT "):
+        process.kill()
+        raise RuntimeError(f"{script} did not start: {line!r} {process.stderr.read()}")
+    port = int(line.split()[1])
+    return process, f"http://127.0.0.1:{port}"
