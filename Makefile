@@ -19,7 +19,7 @@ endif
 
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) \
 	-Iinclude -pthread -I/usr/include/x86_64-linux-gnu
-CORE_CFLAGS := $(CFLAGS_COMMON) -Icore
+CORE_CFLAGS := $(CFLAGS_COMMON) -iquote core
 PLUGIN_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
 LIBS := -lcurl -ljansson -linih -lsqlite3 -ldl -lm -pthread
 

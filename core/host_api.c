@@ -1,0 +1,355 @@
+/* The jv_host_api table handed to every plugin's init: thin, argument-checking
+ * wrappers over the core modules (log, config, registry, store, http, host_send).
+ * A plugin's misuse (NULL, wrong sizes, wrong moment) gets an error code, never a crash. */
+#include "registry.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+#include "host.h"
+#include "http.h"
+#include "log.h"
+#include "plugin_record.h"
+#include "store.h"
+
+static int plugin_is_valid(const jv_plugin *self)
+{
+    return self && self->magic == PLUGIN_RECORD_MAGIC && self->registry;
+}
+
+static struct host *plugin_host(const jv_plugin *self)
+{
+    return plugin_is_valid(self) ? registry_host(self->registry) : NULL;
+}
+
+/* ---- memory ---- */
+
+static void *api_alloc(size_t size)
+{
+    return malloc(size ? size : 1);
+}
+
+static void api_free(void *pointer)
+{
+    free(pointer);
+}
+
+static char *api_strdup(const char *text)
+{
+    return text ? strdup(text) : NULL;
+}
+
+static const char *api_strerror(int code)
+{
+    switch (code) {
+    case JV_OK: return "ok";
+    case JV_E_INVAL: return "invalid argument";
+    case JV_E_NOMEM: return "out of memory";
+    case JV_E_EXISTS: return "name already taken";
+    case JV_E_NOTFOUND: return "not found";
+    case JV_E_STATE: return "not allowed now";
+    case JV_E_ABI: return "ABI version or struct size mismatch";
+    case JV_E_INTERNAL: return "internal host error";
+    case JV_E_IO: return "storage or network failure";
+    case JV_E_TIMEOUT: return "timed out";
+    default: return "unknown error";
+    }
+}
+
+/* ---- logging ---- */
+
+static void api_log(jv_plugin *self, int level, const char *format, ...)
+{
+    if (!format)
+        return;
+    if (level < JV_LOG_ERROR)
+        level = JV_LOG_ERROR;
+    if (level > JV_LOG_DEBUG)
+        level = JV_LOG_DEBUG;
+    const char *origin = plugin_is_valid(self) ? self->name : "unknown plugin";
+    va_list args;
+    va_start(args, format);
+    log_writev((enum log_level)level, origin, format, args);
+    va_end(args);
+}
+
+/* ---- configuration ---- */
+
+static const char *lookup(jv_plugin *self, const char *key)
+{
+    struct host *host = plugin_host(self);
+    if (!host || !host->config || !key)
+        return NULL;
+    return config_lookup(host->config, self->name, key);
+}
+
+/* Values are never logged: they may be secrets resolved from env:VAR. */
+static void log_unparsable(jv_plugin *self, const char *key, const char *expected)
+{
+    const struct config *config = plugin_host(self)->config;
+    log_warn("%s:%d: [%s] %s: expected %s; using the default",
+             config->path ? config->path : "plugins.ini",
+             config_lookup_line(config, self->name, key), self->name, key, expected);
+}
+
+static const char *api_config_get(jv_plugin *self, const char *key, const char *fallback)
+{
+    const char *value = lookup(self, key);
+    return value ? value : fallback;
+}
+
+static int64_t api_config_get_int(jv_plugin *self, const char *key, int64_t fallback)
+{
+    const char *value = lookup(self, key);
+    if (!value || !*value)
+        return fallback;
+    char *end = NULL;
+    errno = 0;
+    long long parsed = strtoll(value, &end, 10);
+    while (end && (*end == ' ' || *end == '\t'))
+        end++;
+    if (errno != 0 || end == value || *end != '\0') {
+        log_unparsable(self, key, "an integer");
+        return fallback;
+    }
+    return (int64_t)parsed;
+}
+
+static double api_config_get_double(jv_plugin *self, const char *key, double fallback)
+{
+    const char *value = lookup(self, key);
+    if (!value || !*value)
+        return fallback;
+    char *end = NULL;
+    errno = 0;
+    double parsed = strtod(value, &end);
+    while (end && (*end == ' ' || *end == '\t'))
+        end++;
+    if (errno != 0 || end == value || *end != '\0' || !isfinite(parsed)) {
+        log_unparsable(self, key, "a number");
+        return fallback;
+    }
+    return parsed;
+}
+
+static int api_config_get_bool(jv_plugin *self, const char *key, int fallback)
+{
+    static const char *const truths[] = {"1", "true", "yes", "on"};
+    static const char *const falsehoods[] = {"0", "false", "no", "off"};
+    const char *value = lookup(self, key);
+    if (!value || !*value)
+        return fallback;
+    for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++) {
+        if (strcasecmp(value, truths[i]) == 0)
+            return 1;
+        if (strcasecmp(value, falsehoods[i]) == 0)
+            return 0;
+    }
+    log_unparsable(self, key, "true or false");
+    return fallback;
+}
+
+/* ---- registration and services ---- */
+
+static int api_register_command(jv_plugin *self, const jv_command_spec *spec, size_t spec_size)
+{
+    if (!plugin_is_valid(self) || !spec)
+        return JV_E_INVAL;
+    return registry_register_command(self, spec, spec_size);
+}
+
+static int api_register_message_handler(jv_plugin *self, const jv_message_handler_spec *spec,
+                                        size_t spec_size)
+{
+    if (!plugin_is_valid(self) || !spec)
+        return JV_E_INVAL;
+    return registry_register_message_handler(self, spec, spec_size);
+}
+
+static int api_register_job(jv_plugin *self, const jv_job_spec *spec, size_t spec_size)
+{
+    if (!plugin_is_valid(self) || !spec)
+        return JV_E_INVAL;
+    return registry_register_job(self, spec, spec_size);
+}
+
+static int api_provide_service(jv_plugin *self, const char *name, uint32_t version,
+                               const void *vtable)
+{
+    if (!plugin_is_valid(self) || !name || !vtable)
+        return JV_E_INVAL;
+    return registry_provide_service(self, name, version, vtable);
+}
+
+static const void *api_acquire_service(jv_plugin *self, const char *name, uint32_t min_version)
+{
+    if (!plugin_is_valid(self) || !name)
+        return NULL;
+    return registry_acquire_service(self, name, min_version);
+}
+
+static void api_release_service(jv_plugin *self, const char *name)
+{
+    if (plugin_is_valid(self) && name)
+        registry_release_service(self, name);
+}
+
+/* ---- messaging ---- */
+
+static int api_reply(const jv_message *message, const char *text)
+{
+    if (!message || !text)
+        return JV_E_INVAL;
+    struct host *host = registry_current_host();
+    if (!host)
+        return JV_E_STATE;
+    return host_send(host, message->chat_id, text);
+}
+
+static int api_send_message(jv_plugin *self, int64_t chat_id, const char *text)
+{
+    if (!plugin_is_valid(self) || !text)
+        return JV_E_INVAL;
+    return host_send(plugin_host(self), chat_id, text);
+}
+
+/* ---- key-value store ---- */
+
+/* The store, or NULL when there is none (jarvis check runs without one). */
+static struct store *plugin_store(jv_plugin *self)
+{
+    struct host *host = plugin_host(self);
+    return host ? host->store : NULL;
+}
+
+static int api_kv_set(jv_plugin *self, const char *key, const void *value, size_t value_length)
+{
+    if (!plugin_is_valid(self) || !key || !*key || (!value && value_length > 0))
+        return JV_E_INVAL;
+    struct store *store = plugin_store(self);
+    if (!store)
+        return JV_E_STATE;
+    return store_set(store, self->name, key, value ? value : "", value_length) == 0 ? JV_OK
+                                                                                  : JV_E_IO;
+}
+
+static int api_kv_get(jv_plugin *self, const char *key, char **value, size_t *value_length)
+{
+    if (!plugin_is_valid(self) || !key || !*key || !value)
+        return JV_E_INVAL;
+    *value = NULL;
+    if (value_length)
+        *value_length = 0;
+    struct store *store = plugin_store(self);
+    if (!store)
+        return JV_E_STATE;
+    size_t length = 0;
+    int status = store_get(store, self->name, key, value, &length);
+    if (status == 1)
+        return JV_E_NOTFOUND;
+    if (status != 0)
+        return JV_E_IO;
+    if (value_length)
+        *value_length = length;
+    return JV_OK;
+}
+
+static int api_kv_delete(jv_plugin *self, const char *key)
+{
+    if (!plugin_is_valid(self) || !key || !*key)
+        return JV_E_INVAL;
+    struct store *store = plugin_store(self);
+    if (!store)
+        return JV_E_STATE;
+    int status = store_delete(store, self->name, key);
+    if (status == 1)
+        return JV_E_NOTFOUND;
+    return status == 0 ? JV_OK : JV_E_IO;
+}
+
+static int api_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visit, void *user_data)
+{
+    if (!plugin_is_valid(self) || !visit)
+        return JV_E_INVAL;
+    struct store *store = plugin_store(self);
+    if (!store)
+        return JV_E_STATE;
+    return store_list(store, self->name, prefix ? prefix : "", visit, user_data) == 0 ? JV_OK
+                                                                                      : JV_E_IO;
+}
+
+/* ---- HTTP and time ---- */
+
+static int api_http_request(jv_plugin *self, const jv_http_request *request,
+                            jv_http_response *response)
+{
+    if (!plugin_is_valid(self) || !request || !response)
+        return JV_E_INVAL;
+    if (request->struct_size < sizeof(jv_http_request)) {
+        log_error("plugin '%s': http request struct_size %zu, expected at least %zu; rebuild "
+                  "against include/jarvis/plugin.h",
+                  self->name, request->struct_size, sizeof(jv_http_request));
+        return JV_E_ABI;
+    }
+    /* A newer plugin's extra members are beyond what this host knows: ignore them. */
+    jv_http_request known = *request;
+    known.struct_size = sizeof known;
+    if (!known.method || !known.url)
+        return JV_E_INVAL;
+    return http_perform(&known, response);
+}
+
+static void api_http_response_free(jv_http_response *response)
+{
+    if (response)
+        http_response_release(response);
+}
+
+static int64_t api_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static const jv_host_api host_api = {
+    .struct_size = sizeof(jv_host_api),
+    .abi_major = JV_ABI_MAJOR,
+    .abi_minor = JV_ABI_MINOR,
+    .alloc = api_alloc,
+    .free = api_free,
+    .strdup = api_strdup,
+    .strerror = api_strerror,
+    .log = api_log,
+    .config_get = api_config_get,
+    .config_get_int = api_config_get_int,
+    .config_get_double = api_config_get_double,
+    .config_get_bool = api_config_get_bool,
+    .register_command = api_register_command,
+    .register_message_handler = api_register_message_handler,
+    .register_job = api_register_job,
+    .provide_service = api_provide_service,
+    .acquire_service = api_acquire_service,
+    .release_service = api_release_service,
+    .reply = api_reply,
+    .send_message = api_send_message,
+    .kv_set = api_kv_set,
+    .kv_get = api_kv_get,
+    .kv_delete = api_kv_delete,
+    .kv_list = api_kv_list,
+    .http_request = api_http_request,
+    .http_response_free = api_http_response_free,
+    .now_ms = api_now_ms,
+};
+
+const jv_host_api *host_api_table(void)
+{
+    return &host_api;
+}

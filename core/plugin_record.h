@@ -1,0 +1,89 @@
+/* The host's record of one plugin (the opaque jv_plugin of the ABI) and the
+ * internal calls shared by plugins.c (loading), registry.c (what plugins
+ * registered, running callbacks) and host_api.c (the jv_host_api table). */
+#ifndef JARVIS_PLUGIN_RECORD_H
+#define JARVIS_PLUGIN_RECORD_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jarvis/plugin.h>
+
+struct host;
+struct registry;
+
+#define PLUGIN_RECORD_MAGIC 0x4A56504Cu
+#define PLUGIN_NAME_MAX 32
+
+/* The descriptor as jarvis 1.0 knows it: everything up to shutdown. */
+#define PLUGIN_INFO_V1_SIZE (offsetof(jv_plugin_info, shutdown) + sizeof(void (*)(void)))
+
+struct jv_plugin {
+    uint32_t magic; /* PLUGIN_RECORD_MAGIC while the record is alive */
+    struct registry *registry;
+    char name[PLUGIN_NAME_MAX + 1];
+    char *path;           /* the file it came from, for log lines */
+    void *handle;         /* dlopen handle; NULL for in-process descriptors */
+    int fd;               /* kept open so /proc/self/fd/N names stay unique */
+    jv_plugin_info info;  /* the descriptor, zero-padded past its struct_size */
+    size_t load_index;
+    /* The rest is guarded by the registry lock. */
+    int registering;      /* inside init / post_init */
+    int stopping;         /* no new callbacks start */
+    int unloaded;         /* shutdown and destructors done */
+    int running;          /* callbacks in progress */
+    pthread_mutex_t serial; /* held around callbacks unless JV_PLUGIN_CONCURRENT */
+};
+
+/* [a-z0-9_]{1,32}: plugin and command names. */
+int plugin_name_is_valid(const char *name);
+
+/* Validates an in-memory descriptor (magic, ABI, size, name, init), runs
+ * init and, on success, keeps the plugin. path names it in log lines. On
+ * refusal writes a short reason ("wrong ABI major") and returns NULL; the
+ * long explanation is already logged. The loader and unit tests use it. */
+struct jv_plugin *plugins_attach_descriptor(struct registry *registry, const char *expected_name,
+                                            const char *path, const void *descriptor,
+                                            size_t descriptor_size, char *reason,
+                                            size_t reason_size);
+/* Runs every loaded plugin's post_init, in load order. */
+void plugins_run_post_init(struct registry *registry);
+
+/* registry.c: bookkeeping used by the loader. */
+struct host *registry_host(struct registry *registry);
+struct jv_plugin *registry_find_plugin(struct registry *registry, const char *name);
+/* Takes ownership of the record; assigns its load index. */
+void registry_add_plugin(struct registry *registry, struct jv_plugin *plugin);
+/* Forgets a refused plugin: removes its registrations (running their
+ * destructors) and its record from the list. Does not free the record. */
+void registry_remove_plugin(struct registry *registry, struct jv_plugin *plugin);
+void registry_set_registering(struct jv_plugin *plugin, int registering);
+size_t registry_plugin_count(struct registry *registry);
+struct jv_plugin *registry_plugin_at(struct registry *registry, size_t index);
+/* The next plugin to unload: the latest loaded one that no loaded plugin
+ * still depends on (service edges); NULL when all are unloaded. */
+struct jv_plugin *registry_next_to_unload(struct registry *registry);
+/* Stops new callbacks and waits up to timeout_ms for running ones.
+ * Returns 0 when idle, -1 when callbacks are still running. */
+int registry_quiesce_plugin(struct jv_plugin *plugin, int64_t timeout_ms);
+/* Removes everything the plugin registered and runs the destructors. */
+void registry_drop_registrations(struct jv_plugin *plugin);
+void registry_mark_unloaded(struct jv_plugin *plugin);
+
+/* registry.c: what host_api.c forwards to. Each returns JV_OK or JV_E_*. */
+int registry_register_command(struct jv_plugin *plugin, const jv_command_spec *spec,
+                              size_t spec_size);
+int registry_register_message_handler(struct jv_plugin *plugin,
+                                      const jv_message_handler_spec *spec, size_t spec_size);
+int registry_register_job(struct jv_plugin *plugin, const jv_job_spec *spec, size_t spec_size);
+int registry_provide_service(struct jv_plugin *plugin, const char *name, uint32_t version,
+                             const void *vtable);
+const void *registry_acquire_service(struct jv_plugin *plugin, const char *name,
+                                     uint32_t min_version);
+void registry_release_service(struct jv_plugin *plugin, const char *name);
+
+/* The host of the registry created last; reply() has only the message to go by. */
+struct host *registry_current_host(void);
+
+#endif

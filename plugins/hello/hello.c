@@ -1,0 +1,91 @@
+/* hello: the smallest useful jarvis plugin and the template to copy.
+ * /ping answers "pong", /echo repeats its text. An optional periodic job
+ * ("tick N") exists only when [hello] tick_interval_ms is set. */
+#include <jarvis/plugin.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+/* The table stays valid until the plugin unloads, so keeping it is allowed. */
+static const jv_host_api *api;
+
+/* Jobs may run on different workers; an atomic keeps the count exact
+ * without a lock, which is what lets this plugin declare itself concurrent. */
+static atomic_long tick_count;
+static int64_t tick_chat;
+
+static int on_ping(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    (void)user_data;
+    return api->reply(message, "pong");
+}
+
+static int on_echo(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    (void)user_data;
+    /* The host already trimmed args; an empty one means the user forgot the text. */
+    if (!message->args || message->args[0] == '\0')
+        return api->reply(message, "usage: /echo <text>");
+    return api->reply(message, message->args);
+}
+
+static int on_tick(jv_plugin *self, void *user_data)
+{
+    (void)user_data;
+    char text[32];
+    snprintf(text, sizeof text, "tick %ld", atomic_fetch_add(&tick_count, 1) + 1);
+    return api->send_message(self, tick_chat, text);
+}
+
+/* Optional: only a configured interval turns the job on, so the default
+ * setup never sends anything unasked. */
+static int register_tick(jv_plugin *self)
+{
+    int64_t interval_ms = api->config_get_int(self, "tick_interval_ms", 0);
+    if (interval_ms <= 0)
+        return JV_OK;
+    tick_chat = api->config_get_int(self, "tick_chat", 1); /* 1: the console chat */
+    jv_job_spec job = {
+        .struct_size = sizeof job,
+        .name = "tick",
+        .interval_ms = interval_ms,
+        .initial_delay_ms = interval_ms,
+        .run = on_tick,
+    };
+    return api->register_job(self, &job, sizeof job);
+}
+
+static int hello_init(jv_plugin *self, const jv_host_api *host, char *err, size_t err_length)
+{
+    api = host;
+    atomic_store(&tick_count, 0);
+    /* Specs may live on the stack: the host copies them, strings included. */
+    jv_command_spec ping = {
+        .struct_size = sizeof ping,
+        .name = "ping",
+        .usage = "/ping",
+        .help = "check that the bot is alive",
+        .handler = on_ping,
+    };
+    jv_command_spec echo = {
+        .struct_size = sizeof echo,
+        .name = "echo",
+        .usage = "/echo <text>",
+        .help = "repeat the text",
+        .handler = on_echo,
+    };
+    int status = api->register_command(self, &ping, sizeof ping);
+    if (status == JV_OK)
+        status = api->register_command(self, &echo, sizeof echo);
+    if (status == JV_OK)
+        status = register_tick(self);
+    /* On failure the host undoes what was registered; we only explain why. */
+    if (status != JV_OK)
+        snprintf(err, err_length, "registration failed: %s", api->strerror(status));
+    return status;
+}
+
+JV_PLUGIN_DEFINE("hello", "1.0.0", "ping, echo and an optional tick: the plugin template",
+                 JV_PLUGIN_CONCURRENT, hello_init, NULL, NULL);
