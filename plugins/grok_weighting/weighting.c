@@ -1,0 +1,148 @@
+/* The weighting formula behind the sentiment.weight service (see weighting.h
+ * and docs/grok_weighting.md): effective weight = configured weight x
+ * confidence factor, renormalised to sum to 1 over what is present. */
+#include "weighting.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jarvis/plugin.h>
+
+static double clamp(double value, double low, double high)
+{
+    if (value < low)
+        return low;
+    if (value > high)
+        return high;
+    return value;
+}
+
+static double finite_or_zero(double value)
+{
+    return isfinite(value) ? value : 0.0;
+}
+
+void grok_weights_sanitise(struct grok_weights *weights)
+{
+    weights->chat = fmax(0.0, finite_or_zero(weights->chat));
+    weights->grok = fmax(0.0, finite_or_zero(weights->grok));
+    weights->market = fmax(0.0, finite_or_zero(weights->market));
+    if (weights->chat_full_samples < 1)
+        weights->chat_full_samples = 1;
+}
+
+static double configured_weight(const struct grok_weights *weights, const char *name)
+{
+    if (name == NULL)
+        return 0.0;
+    if (strcmp(name, "chat") == 0)
+        return weights->chat;
+    if (strcmp(name, "grok") == 0)
+        return weights->grok;
+    if (strcmp(name, "market") == 0)
+        return weights->market;
+    return 0.0;
+}
+
+/* The standard error of a mean falls with sqrt(n), so chat confidence grows
+ * with the square root of the sample count rather than linearly. */
+static double chat_factor(const struct grok_weights *weights, int64_t samples)
+{
+    if (samples <= 0)
+        return 0.0;
+    double ratio = (double)samples / (double)weights->chat_full_samples;
+    return fmin(1.0, sqrt(ratio));
+}
+
+/* Market momentum is a measurement, not an estimate: a consumer that leaves
+ * confidence at 0 means "not stated", which counts as full confidence. */
+static double market_factor(double confidence)
+{
+    if (!isfinite(confidence) || confidence < 0.0)
+        return 0.0;
+    if (confidence == 0.0)
+        return 1.0;
+    return fmin(1.0, confidence);
+}
+
+double grok_component_factor(const struct grok_weights *weights,
+                             const jv_weight_component *component)
+{
+    const char *name = component->name;
+    if (name == NULL)
+        return 0.0;
+    if (strcmp(name, "chat") == 0)
+        return chat_factor(weights, component->samples);
+    if (strcmp(name, "grok") == 0)
+        return isfinite(component->confidence) ? clamp(component->confidence, 0.0, 1.0) : 0.0;
+    if (strcmp(name, "market") == 0)
+        return market_factor(component->confidence);
+    return 0.0;
+}
+
+/* A name given twice counts once (the first present one), so that the
+ * result's confidence stays a share of the configured weight. */
+static int seen_before(const jv_weight_component *components, size_t index,
+                       const double *effective)
+{
+    for (size_t earlier = 0; earlier < index; earlier++) {
+        if (effective[earlier] > 0.0 && components[earlier].name != NULL &&
+            strcmp(components[earlier].name, components[index].name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static double effective_weight(const struct grok_weights *weights,
+                               const jv_weight_component *component)
+{
+    if (!component->present || !isfinite(component->score))
+        return 0.0;
+    return configured_weight(weights, component->name) * grok_component_factor(weights, component);
+}
+
+int grok_combine(const struct grok_weights *configured, const jv_weight_component *components,
+                 size_t count, jv_weight_result *result)
+{
+    if (result == NULL || count > JV_WEIGHT_MAX_COMPONENTS || (count > 0 && components == NULL))
+        return JV_E_INVAL;
+    memset(result, 0, sizeof *result);
+    result->count = count;
+
+    struct grok_weights weights = *configured;
+    grok_weights_sanitise(&weights);
+
+    double effective[JV_WEIGHT_MAX_COMPONENTS] = {0};
+    double present_total = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        effective[i] = effective_weight(&weights, &components[i]);
+        if (effective[i] > 0.0 && seen_before(components, i, effective))
+            effective[i] = 0.0;
+        present_total += effective[i];
+    }
+    double configured_total = weights.chat + weights.grok + weights.market;
+    if (present_total <= 0.0 || configured_total <= 0.0)
+        return JV_OK;
+
+    double composite = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        result->weight[i] = effective[i] / present_total;
+        result->contribution[i] = result->weight[i] * clamp(components[i].score, -1.0, 1.0);
+        composite += result->contribution[i];
+    }
+    result->composite = clamp(composite, -1.0, 1.0);
+    result->confidence = clamp(present_total / configured_total, 0.0, 1.0);
+    return JV_OK;
+}
+
+void grok_weights_describe(const struct grok_weights *configured, char *out, size_t out_length)
+{
+    struct grok_weights weights = *configured;
+    grok_weights_sanitise(&weights);
+    snprintf(out, out_length,
+             "Weights: chat %.2f, grok %.2f, market %.2f.\n"
+             "composite = sum(w*c*score) / sum(w*c) over the components present; "
+             "c = min(1, sqrt(samples/%lld)) for chat, the given confidence for grok and market.",
+             weights.chat, weights.grok, weights.market, (long long)weights.chat_full_samples);
+}

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""A fake xAI chat-completions server for tests (stdlib only, 127.0.0.1).
+
+POST <any prefix>/chat/completions answers in the OpenAI-compatible shape xAI
+uses; a missing or wrong Bearer key gets xAI's 401 body. Behaviour is set per
+token symbol (found as "$SYM" in the user message; "*" is the default) through
+the control endpoints:
+
+  POST /control/mode   JSON {"symbol": "SOL", "mode": "good", "score": 0.4,
+                       "confidence": 0.8, "summary": "...", "delay_ms": 0,
+                       "retry_after": 30}  (GET with the same query keys works too)
+  GET  /control/calls  {"SOL": 2, "_narrate": 1, "_total": 3}
+  GET  /control/requests  the request bodies and auth-header presence received
+  POST /control/reset  back to the defaults, counters to zero
+
+Modes: good, fenced (good JSON inside ```json fences), prose (JSON inside a
+sentence), non_json, out_of_range, missing_field, wrong_type, empty_choices,
+null_content, error_string (400, {"code","error": "..."}), error_object
+(400, {"error": {"message","type","code"}}), error_in_200, auth_400 (400,
+incorrect key text), rate_limit (429 tokens-per-minute text), credits (429 out
+of credits text), server_error (500), html_502 (502 with an HTML body),
+not_json_body (200, text body), multiline (good, summary with newlines),
+slow (good after delay_ms; delay_ms applies to every mode).
+
+Usage: fake_xai.py --port 0 [--key KEY]   (prints "PORT <n>" first)
+"""
+import argparse
+import json
+import re
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DEFAULT_MODE = {"mode": "good", "score": 0.25, "confidence": 0.5,
+                "summary": "Mixed chatter about the token.", "delay_ms": 0, "retry_after": None}
+
+SYMBOL_PATTERN = re.compile(r"\$([A-Za-z0-9]{1,15})\b")
+
+
+class State:
+    def __init__(self, key):
+        self.key = key
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with getattr(self, "lock", threading.Lock()):
+            self.modes = {"*": dict(DEFAULT_MODE)}
+            self.calls = {}
+            self.requests = []
+
+    def mode_for(self, symbol):
+        with self.lock:
+            return dict(self.modes.get(symbol) or self.modes["*"])
+
+    def set_mode(self, settings):
+        symbol = str(settings.pop("symbol", "*")).upper() or "*"
+        with self.lock:
+            mode = dict(self.modes.get(symbol) or DEFAULT_MODE)
+            mode.update(settings)
+            self.modes[symbol] = mode
+            return symbol, mode
+
+    def count(self, symbol, request_record):
+        with self.lock:
+            self.calls[symbol] = self.calls.get(symbol, 0) + 1
+            self.calls["_total"] = self.calls.get("_total", 0) + 1
+            self.requests.append(request_record)
+
+
+def masked(key):
+    """xAI quotes the first and last two characters of a wrong key."""
+    return key[:2] + "***" + key[-2:] if len(key) > 4 else "***"
+
+
+def completion(content, model):
+    return {
+        "id": "fake-" + str(int(time.time() * 1000)),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content,
+                                             "refusal": None},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160},
+        "system_fingerprint": "fp_fake",
+    }
+
+
+def rating_json(mode, **overrides):
+    value = {"score": mode["score"], "confidence": mode["confidence"],
+             "summary": mode["summary"]}
+    value.update(overrides)
+    return json.dumps(value)
+
+
+def answer(mode, model, narrate):
+    """-> (status, body object or text, extra headers)"""
+    name = mode["mode"]
+    if narrate and name in ("good", "slow", "fenced", "multiline", "prose"):
+        return 200, completion("SOL looks calm; chatter is mixed and volume is average.",
+                               model), {}
+    good = rating_json(mode)
+    table = {
+        "good": lambda: (200, completion(good, model), {}),
+        "slow": lambda: (200, completion(good, model), {}),
+        "fenced": lambda: (200, completion("```json\n" + good + "\n```", model), {}),
+        "prose": lambda: (200, completion("Here is the rating: " + good, model), {}),
+        "multiline": lambda: (200, completion(rating_json(
+            mode, summary="First line\nsecond line\r\n\tthird"), model), {}),
+        "non_json": lambda: (200, completion("The sentiment is quite bullish today.", model), {}),
+        "out_of_range": lambda: (200, completion(rating_json(mode, score=1.7), model), {}),
+        "missing_field": lambda: (200, completion(json.dumps(
+            {"score": mode["score"], "summary": mode["summary"]}), model), {}),
+        "wrong_type": lambda: (200, completion(rating_json(mode, score="high"), model), {}),
+        "empty_choices": lambda: (200, dict(completion("", model), choices=[]), {}),
+        "null_content": lambda: (200, completion(None, model), {}),
+        "error_string": lambda: (400, {"code": "Client specified an invalid argument",
+                                       "error": "Model not found: " + model}, {}),
+        "error_object": lambda: (400, {"error": {"message": "Invalid request: bad schema",
+                                                 "type": "invalid_request_error",
+                                                 "code": "invalid_argument"}}, {}),
+        "error_in_200": lambda: (200, {"code": "Internal", "error": "upstream overloaded"}, {}),
+        "auth_400": lambda: (400, {"code": "Client specified an invalid argument",
+                                   "error": "Incorrect API key provided: xa***ey. You can "
+                                            "obtain an API key from https://console.x.ai."}, {}),
+        "rate_limit": lambda: (429, {"code": "Some resource has been exhausted",
+                                     "error": "Too many tokens for team fake-team and model "
+                                              + model + ". Tokens per Minute (actual/limit): "
+                                              "65605/16000"}, {}),
+        "credits": lambda: (429, {"code": "Some resource has been exhausted",
+                                  "error": "Your team fake-team has either used all available "
+                                           "credits or reached its monthly spending limit. To "
+                                           "continue making API requests, please purchase more "
+                                           "credits or raise your spending limit."}, {}),
+        "server_error": lambda: (500, {"code": "Internal error",
+                                       "error": "Service temporarily unavailable"}, {}),
+        "html_502": lambda: (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {}),
+        "not_json_body": lambda: (200, "OK", {}),
+    }
+    status, body, headers = table.get(name, table["good"])()
+    if mode.get("retry_after") is not None:
+        headers = dict(headers, **{"Retry-After": str(mode["retry_after"])})
+    return status, body, headers
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-xai/1"
+
+    def log_message(self, format, *args):  # keep test output quiet
+        pass
+
+    def send_json(self, status, body, headers=None):
+        data = body if isinstance(body, str) else json.dumps(body)
+        raw = data.encode()
+        self.send_response(status)
+        content_type = "application/json" if not isinstance(body, str) else "text/html"
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def query(self):
+        parsed = urllib.parse.urlparse(self.path)
+        return parsed.path, {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+
+    def do_GET(self):
+        path, query = self.query()
+        state = self.server.state
+        if path == "/control/calls":
+            with state.lock:
+                return self.send_json(200, dict(state.calls))
+        if path == "/control/requests":
+            with state.lock:
+                return self.send_json(200, list(state.requests))
+        if path == "/control/mode":
+            return self.control_mode(query)
+        if path == "/control/reset":
+            state.reset()
+            return self.send_json(200, {"ok": True})
+        self.send_json(404, {"code": "Not found", "error": "No such route: GET " + path})
+
+    def do_POST(self):
+        path, query = self.query()
+        body = self.read_body()
+        state = self.server.state
+        if path == "/control/reset":
+            state.reset()
+            return self.send_json(200, {"ok": True})
+        if path == "/control/mode":
+            settings = dict(query)
+            if body:
+                settings.update(json.loads(body))
+            return self.control_mode(settings)
+        if path.endswith("/chat/completions"):
+            return self.chat_completions(body)
+        self.send_json(404, {"code": "Not found", "error": "No such route: POST " + path})
+
+    def control_mode(self, settings):
+        for number in ("score", "confidence"):
+            if number in settings:
+                settings[number] = float(settings[number])
+        if "delay_ms" in settings:
+            settings["delay_ms"] = int(settings["delay_ms"])
+        symbol, mode = self.server.state.set_mode(dict(settings))
+        self.send_json(200, {"symbol": symbol, "mode": mode})
+
+    def chat_completions(self, raw_body):
+        state = self.server.state
+        authorization = self.headers.get("Authorization", "")
+        try:
+            request = json.loads(raw_body)
+            messages = request["messages"]
+            model = request["model"]
+            user_text = " ".join(str(m.get("content", "")) for m in messages
+                                 if m.get("role") == "user")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return self.send_json(400, {"code": "Client specified an invalid argument",
+                                        "error": "Failed to deserialize the JSON body"})
+        narrate = "response_format" not in request
+        match = SYMBOL_PATTERN.search(user_text)
+        symbol = "_narrate" if narrate else (match.group(1).upper() if match else "_unknown")
+        state.count(symbol, {"symbol": symbol, "body": request,
+                             "has_bearer": authorization.startswith("Bearer "),
+                             "content_type": self.headers.get("Content-Type", "")})
+        if authorization != "Bearer " + state.key:
+            given = authorization[len("Bearer "):] if authorization.startswith("Bearer ") else ""
+            return self.send_json(401, {
+                "code": "Client specified an invalid argument",
+                "error": "Incorrect API key provided: " + masked(given)
+                         + ". You can obtain an API key from https://console.x.ai."})
+        mode = state.mode_for(symbol if not narrate else "*")
+        delay_ms = int(mode.get("delay_ms") or 0)
+        if mode["mode"] == "slow" and delay_ms == 0:
+            delay_ms = 3000
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
+        status, body, headers = answer(mode, model, narrate)
+        try:
+            self.send_json(status, body, headers)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout tests)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--key", default="xai-test-key")
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.state = State(args.key)
+    print(f"PORT {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
