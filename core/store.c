@@ -1,0 +1,444 @@
+/* Durable key-value state: one SQLite database <state_dir>/jarvis.db in WAL
+ * mode with synchronous=FULL, one connection shared under a mutex, prepared
+ * statements cached. Keys are TEXT compared bytewise (BINARY collation). */
+#include "store.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define DATABASE_NAME "jarvis.db"
+
+struct store {
+    sqlite3 *database;
+    char *path;
+    /* Recursive: a kv_list visitor may call back into the store. */
+    pthread_mutex_t mutex;
+    sqlite3_stmt *set_statement;
+    sqlite3_stmt *get_statement;
+    sqlite3_stmt *delete_statement;
+    sqlite3_stmt *list_range_statement; /* prefix with an upper bound */
+    sqlite3_stmt *list_from_statement;  /* prefix "" or all 0xFF: no upper bound */
+};
+
+static const char CREATE_TABLE_SQL[] =
+    "CREATE TABLE IF NOT EXISTS kv ("
+    " space TEXT NOT NULL COLLATE BINARY,"
+    " key TEXT NOT NULL COLLATE BINARY,"
+    " value BLOB NOT NULL,"
+    " PRIMARY KEY (space, key)) WITHOUT ROWID";
+static const char SET_SQL[] = "INSERT INTO kv (space, key, value) VALUES (?1, ?2, ?3)"
+                              " ON CONFLICT (space, key) DO UPDATE SET value = excluded.value";
+static const char GET_SQL[] = "SELECT value FROM kv WHERE space = ?1 AND key = ?2";
+static const char DELETE_SQL[] = "DELETE FROM kv WHERE space = ?1 AND key = ?2";
+static const char LIST_RANGE_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
+                                     " AND key >= ?2 AND key < ?3 ORDER BY key";
+static const char LIST_FROM_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
+                                    " AND key >= ?2 ORDER BY key";
+
+/* mkdir -p; only the directories it creates get mode 0700. */
+static int make_directories(const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int result = 0;
+    for (char *slash = strchr(copy + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash != NULL)
+            *slash = '\0';
+        if (copy[0] != '\0' && mkdir(copy, 0700) != 0 && errno != EEXIST) {
+            result = -1;
+            break;
+        }
+        if (slash == NULL)
+            break;
+        *slash = '/';
+    }
+    free(copy);
+    if (result == 0) {
+        struct stat info;
+        if (stat(path, &info) != 0)
+            return -1;
+        if (!S_ISDIR(info.st_mode)) {
+            errno = ENOTDIR;
+            return -1;
+        }
+    }
+    return result;
+}
+
+static int execute(struct store *store, const char *sql, char *error, size_t error_size)
+{
+    char *message = NULL;
+    if (sqlite3_exec(store->database, sql, NULL, NULL, &message) == SQLITE_OK)
+        return 0;
+    snprintf(error, error_size, "%s: %s", store->path,
+             message != NULL ? message : sqlite3_errmsg(store->database));
+    sqlite3_free(message);
+    return -1;
+}
+
+static int enable_wal(struct store *store, char *error, size_t error_size)
+{
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(store->database, "PRAGMA journal_mode=WAL", -1, &statement, NULL) !=
+        SQLITE_OK) {
+        snprintf(error, error_size, "%s: %s", store->path, sqlite3_errmsg(store->database));
+        return -1;
+    }
+    int result = -1;
+    if (sqlite3_step(statement) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(statement, 0);
+        if (mode != NULL && strcmp(mode, "wal") == 0)
+            result = 0;
+        else
+            snprintf(error, error_size, "%s: cannot switch to WAL mode (got '%s')", store->path,
+                     mode != NULL ? mode : "");
+    } else {
+        snprintf(error, error_size, "%s: %s", store->path, sqlite3_errmsg(store->database));
+    }
+    sqlite3_finalize(statement);
+    return result;
+}
+
+static int prepare(struct store *store, const char *sql, sqlite3_stmt **statement, char *error,
+                   size_t error_size)
+{
+    if (sqlite3_prepare_v3(store->database, sql, -1, SQLITE_PREPARE_PERSISTENT, statement,
+                           NULL) == SQLITE_OK)
+        return 0;
+    snprintf(error, error_size, "%s: %s", store->path, sqlite3_errmsg(store->database));
+    return -1;
+}
+
+static int prepare_all(struct store *store, char *error, size_t error_size)
+{
+    struct {
+        const char *sql;
+        sqlite3_stmt **statement;
+    } statements[] = {
+        {SET_SQL, &store->set_statement},
+        {GET_SQL, &store->get_statement},
+        {DELETE_SQL, &store->delete_statement},
+        {LIST_RANGE_SQL, &store->list_range_statement},
+        {LIST_FROM_SQL, &store->list_from_statement},
+    };
+    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+        if (prepare(store, statements[i].sql, statements[i].statement, error, error_size) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int configure(struct store *store, char *error, size_t error_size)
+{
+    sqlite3_busy_timeout(store->database, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(store->database, 1);
+    if (enable_wal(store, error, error_size) != 0)
+        return -1;
+    if (execute(store, "PRAGMA synchronous=FULL", error, error_size) != 0)
+        return -1;
+    if (execute(store, CREATE_TABLE_SQL, error, error_size) != 0)
+        return -1;
+    return prepare_all(store, error, error_size);
+}
+
+static void release(struct store *store)
+{
+    sqlite3_finalize(store->set_statement);
+    sqlite3_finalize(store->get_statement);
+    sqlite3_finalize(store->delete_statement);
+    sqlite3_finalize(store->list_range_statement);
+    sqlite3_finalize(store->list_from_statement);
+    if (store->database != NULL)
+        sqlite3_close(store->database);
+    pthread_mutex_destroy(&store->mutex);
+    free(store->path);
+    free(store);
+}
+
+static char *database_path(const char *state_dir)
+{
+    size_t length = strlen(state_dir) + sizeof DATABASE_NAME + 1;
+    char *path = malloc(length);
+    if (path != NULL)
+        snprintf(path, length, "%s/%s", state_dir, DATABASE_NAME);
+    return path;
+}
+
+/* SQLite gives the -wal and -shm files the database file's mode, so the file
+ * is created 0600 here rather than by SQLite under the process umask. */
+static int create_private_file(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+static void init_recursive_mutex(pthread_mutex_t *mutex)
+{
+    pthread_mutexattr_t attributes;
+    pthread_mutexattr_init(&attributes);
+    pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(mutex, &attributes);
+    pthread_mutexattr_destroy(&attributes);
+}
+
+struct store *store_open(const char *state_dir, char *error, size_t error_size)
+{
+    char ignored[8];
+    if (error == NULL || error_size == 0) {
+        error = ignored;
+        error_size = sizeof ignored;
+    }
+    error[0] = '\0';
+    if (state_dir == NULL || state_dir[0] == '\0') {
+        snprintf(error, error_size, "store: no state_dir given");
+        return NULL;
+    }
+    if (make_directories(state_dir) != 0) {
+        snprintf(error, error_size, "%s: cannot create state directory: %s", state_dir,
+                 strerror(errno));
+        return NULL;
+    }
+    struct store *store = calloc(1, sizeof *store);
+    if (store == NULL || (store->path = database_path(state_dir)) == NULL) {
+        snprintf(error, error_size, "%s: out of memory", state_dir);
+        free(store);
+        return NULL;
+    }
+    init_recursive_mutex(&store->mutex);
+    if (create_private_file(store->path) != 0) {
+        snprintf(error, error_size, "%s: cannot create database: %s", store->path,
+                 strerror(errno));
+        release(store);
+        return NULL;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(store->path, &store->database, flags, NULL) != SQLITE_OK) {
+        snprintf(error, error_size, "%s: cannot open database: %s", store->path,
+                 store->database != NULL ? sqlite3_errmsg(store->database) : "out of memory");
+        release(store);
+        return NULL;
+    }
+    if (configure(store, error, error_size) != 0) {
+        release(store);
+        return NULL;
+    }
+    return store;
+}
+
+void store_close(struct store *store)
+{
+    if (store != NULL)
+        release(store);
+}
+
+static void log_failure(struct store *store, const char *operation, const char *space,
+                        const char *key)
+{
+    log_error("store %s: %s '%s' key '%s': %s", store->path, operation, space, key,
+              sqlite3_errmsg(store->database));
+}
+
+static int bind_space_key(sqlite3_stmt *statement, const char *space, const char *key)
+{
+    if (sqlite3_bind_text(statement, 1, space, -1, SQLITE_STATIC) != SQLITE_OK)
+        return -1;
+    return sqlite3_bind_text(statement, 2, key, -1, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+static void finish(sqlite3_stmt *statement)
+{
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+}
+
+static int valid_arguments(struct store *store, const char *space, const char *key)
+{
+    return store != NULL && space != NULL && key != NULL;
+}
+
+int store_set(struct store *store, const char *space, const char *key, const void *value,
+              size_t value_length)
+{
+    if (!valid_arguments(store, space, key) || (value == NULL && value_length > 0) ||
+        value_length > (size_t)INT32_MAX)
+        return -1;
+    static const char empty = 0;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->set_statement;
+    int result = -1;
+    if (bind_space_key(statement, space, key) == 0 &&
+        sqlite3_bind_blob(statement, 3, value != NULL ? value : &empty, (int)value_length,
+                          SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        result = 0;
+    if (result != 0)
+        log_failure(store, "set", space, key);
+    finish(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+static int copy_value(sqlite3_stmt *statement, char **value, size_t *value_length)
+{
+    const void *data = sqlite3_column_blob(statement, 0);
+    size_t length = (size_t)sqlite3_column_bytes(statement, 0);
+    char *copy = malloc(length + 1);
+    if (copy == NULL)
+        return -1;
+    if (length > 0)
+        memcpy(copy, data, length);
+    copy[length] = '\0';
+    *value = copy;
+    if (value_length != NULL)
+        *value_length = length;
+    return 0;
+}
+
+int store_get(struct store *store, const char *space, const char *key, char **value,
+              size_t *value_length)
+{
+    if (!valid_arguments(store, space, key) || value == NULL)
+        return -1;
+    *value = NULL;
+    if (value_length != NULL)
+        *value_length = 0;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->get_statement;
+    int result = -1;
+    if (bind_space_key(statement, space, key) == 0) {
+        int step = sqlite3_step(statement);
+        if (step == SQLITE_ROW)
+            result = copy_value(statement, value, value_length);
+        else if (step == SQLITE_DONE)
+            result = 1;
+    }
+    if (result < 0)
+        log_failure(store, "get", space, key);
+    finish(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_delete(struct store *store, const char *space, const char *key)
+{
+    if (!valid_arguments(store, space, key))
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->delete_statement;
+    int result = -1;
+    if (bind_space_key(statement, space, key) == 0 && sqlite3_step(statement) == SQLITE_DONE)
+        result = sqlite3_changes(store->database) > 0 ? 0 : 1;
+    if (result < 0)
+        log_failure(store, "delete", space, key);
+    finish(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+/* The smallest string greater than every string starting with prefix: drop
+ * trailing 0xFF bytes, then increment the last byte. NULL when none exists
+ * (prefix empty or all 0xFF): the range is then open above. */
+static char *prefix_upper_bound(const char *prefix)
+{
+    size_t length = strlen(prefix);
+    while (length > 0 && (unsigned char)prefix[length - 1] == 0xFF)
+        length--;
+    if (length == 0)
+        return NULL;
+    char *bound = malloc(length + 1);
+    if (bound == NULL)
+        return NULL;
+    memcpy(bound, prefix, length);
+    bound[length - 1] = (char)((unsigned char)bound[length - 1] + 1);
+    bound[length] = '\0';
+    return bound;
+}
+
+/* The cached statement, or a fresh one when a visitor re-enters store_list
+ * while the cached one is still stepping. */
+static sqlite3_stmt *list_statement(struct store *store, int bounded, int *owned)
+{
+    sqlite3_stmt *cached = bounded ? store->list_range_statement : store->list_from_statement;
+    *owned = 0;
+    if (!sqlite3_stmt_busy(cached))
+        return cached;
+    sqlite3_stmt *fresh = NULL;
+    if (sqlite3_prepare_v2(store->database, bounded ? LIST_RANGE_SQL : LIST_FROM_SQL, -1, &fresh,
+                           NULL) != SQLITE_OK)
+        return NULL;
+    *owned = 1;
+    return fresh;
+}
+
+static int visit_rows(sqlite3_stmt *statement, const char *prefix,
+                      int (*visit)(const char *key, const void *value, size_t value_length,
+                                   void *user_data),
+                      void *user_data)
+{
+    size_t prefix_length = strlen(prefix);
+    for (;;) {
+        int step = sqlite3_step(statement);
+        if (step == SQLITE_DONE)
+            return 0;
+        if (step != SQLITE_ROW)
+            return -1;
+        const char *key = (const char *)sqlite3_column_text(statement, 0);
+        if (key == NULL || strncmp(key, prefix, prefix_length) != 0)
+            return 0; /* past the prefix range (keys come in order) */
+        const void *value = sqlite3_column_blob(statement, 1);
+        size_t value_length = (size_t)sqlite3_column_bytes(statement, 1);
+        if (visit(key, value != NULL ? value : "", value_length, user_data) !=
+            0)
+            return 0;
+    }
+}
+
+int store_list(struct store *store, const char *space, const char *prefix,
+               int (*visit)(const char *key, const void *value, size_t value_length,
+                            void *user_data),
+               void *user_data)
+{
+    if (store == NULL || space == NULL || visit == NULL)
+        return -1;
+    if (prefix == NULL)
+        prefix = "";
+    char *upper = prefix_upper_bound(prefix);
+    int bounded = upper != NULL;
+    pthread_mutex_lock(&store->mutex);
+    int owned = 0;
+    sqlite3_stmt *statement = list_statement(store, bounded, &owned);
+    int result = -1;
+    if (statement != NULL &&
+        sqlite3_bind_text(statement, 1, space, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_text(statement, 2, prefix, -1, SQLITE_STATIC) == SQLITE_OK &&
+        (!bounded || sqlite3_bind_text(statement, 3, upper, -1, SQLITE_STATIC) == SQLITE_OK))
+        result = visit_rows(statement, prefix, visit, user_data);
+    if (result != 0)
+        log_failure(store, "list", space, prefix);
+    if (statement != NULL) {
+        if (owned)
+            sqlite3_finalize(statement);
+        else
+            finish(statement);
+    }
+    pthread_mutex_unlock(&store->mutex);
+    free(upper);
+    return result;
+}
