@@ -1,0 +1,343 @@
+/* dexter_finance: the plugin descriptor, configuration, /ask and the handler
+ * for plain questions addressed to the bot. The work happens in intent.c
+ * (reading the question), market.c (data), indicators.c, verdict.c and
+ * answer.c; this file wires them to the host and the sentiment services. */
+#include <jarvis/plugin.h>
+#include <jarvis/svc/sentiment_score.h>
+#include <jarvis/svc/sentiment_weight.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "answer.h"
+#include "intent.h"
+#include "market.h"
+
+#define DEFAULT_BASE_URL "https://api.coingecko.com/api/v3"
+#define DATA_FILE_NEXT_TO_SO "dexter_finance/sample_market.json"
+#define PATH_MAX_LENGTH 4096
+
+typedef struct dexter_state {
+    jv_plugin *self;
+    const jv_host_api *api;
+    dexter_token_map tokens;
+    dexter_market *market;
+    dexter_analysis_params params;
+    int narrative;
+
+    pthread_mutex_t services_lock; /* guards the two service pointers */
+    const jv_sentiment_weight_api *weight;
+    const jv_sentiment_score_api *score;
+} dexter_state;
+
+static dexter_state *plugin_state;
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* The directory of this .so + "/dexter_finance/sample_market.json". */
+static void default_data_file(char *out, size_t out_length)
+{
+    Dl_info info;
+    memset(&info, 0, sizeof info);
+    if (!dladdr((void *)default_data_file, &info) || !info.dli_fname) {
+        snprintf(out, out_length, "plugins/%s", DATA_FILE_NEXT_TO_SO);
+        return;
+    }
+    /* The host may load us as /proc/self/fd/N (it keeps that fd open):
+     * realpath follows the link to the real file. */
+    char *resolved = realpath(info.dli_fname, NULL);
+    const char *path = resolved ? resolved : info.dli_fname;
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, out_length, "%s", DATA_FILE_NEXT_TO_SO);
+    else
+        snprintf(out, out_length, "%.*s/%s", (int)(slash - path), path, DATA_FILE_NEXT_TO_SO);
+    free(resolved);
+}
+
+static int read_provider(dexter_state *state, dexter_provider *provider, char *err,
+                         size_t err_length)
+{
+    const char *name = state->api->config_get(state->self, "provider", "file");
+    if (strcasecmp(name, "file") == 0) {
+        *provider = DEXTER_PROVIDER_FILE;
+        return 0;
+    }
+    if (strcasecmp(name, "coingecko") == 0) {
+        *provider = DEXTER_PROVIDER_COINGECKO;
+        return 0;
+    }
+    snprintf(err, err_length, "[dexter_finance] provider: \"%.40s\" is not file or coingecko",
+             name);
+    return JV_E_INVAL;
+}
+
+static int read_analysis(dexter_state *state, char *err, size_t err_length)
+{
+    const jv_host_api *api = state->api;
+    int64_t fast = api->config_get_int(state->self, "sma_fast", 7);
+    int64_t slow = api->config_get_int(state->self, "sma_slow", 25);
+    if (fast < 1 || slow < 2 || fast >= slow || slow > 500) {
+        snprintf(err, err_length,
+                 "[dexter_finance] sma_fast/sma_slow: need 1 <= fast < slow <= 500, got %lld/%lld",
+                 (long long)fast, (long long)slow);
+        return JV_E_INVAL;
+    }
+    const char *basis = api->config_get(state->self, "indicator_basis", "daily");
+    if (strcasecmp(basis, "daily") != 0 && strcasecmp(basis, "points") != 0) {
+        snprintf(err, err_length, "[dexter_finance] indicator_basis: \"%.20s\" is not daily or points",
+                 basis);
+        return JV_E_INVAL;
+    }
+    state->params.sma_fast = (size_t)fast;
+    state->params.sma_slow = (size_t)slow;
+    state->params.rsi_period = 14;
+    state->params.daily_basis = strcasecmp(basis, "daily") == 0;
+    state->narrative = api->config_get_bool(state->self, "narrative", 1);
+    return JV_OK;
+}
+
+static int read_tokens(dexter_state *state, char *err, size_t err_length)
+{
+    if (dexter_token_map_add(&state->tokens, dexter_default_tokens, err, err_length) != 0)
+        return JV_E_INTERNAL;
+    const char *configured = state->api->config_get(state->self, "tokens", "");
+    char reason[200];
+    if (dexter_token_map_add(&state->tokens, configured, reason, sizeof reason) != 0) {
+        snprintf(err, err_length, "[dexter_finance] %s", reason);
+        return JV_E_INVAL;
+    }
+    return JV_OK;
+}
+
+static int create_market(dexter_state *state, char *err, size_t err_length)
+{
+    const jv_host_api *api = state->api;
+    dexter_market_config config;
+    memset(&config, 0, sizeof config);
+    int rc = read_provider(state, &config.provider, err, err_length);
+    if (rc != JV_OK)
+        return rc;
+    const char *plan = api->config_get(state->self, "api_plan", "demo");
+    if (strcasecmp(plan, "demo") != 0 && strcasecmp(plan, "pro") != 0) {
+        snprintf(err, err_length, "[dexter_finance] api_plan: \"%.20s\" is not demo or pro", plan);
+        return JV_E_INVAL;
+    }
+    char data_file[PATH_MAX_LENGTH];
+    default_data_file(data_file, sizeof data_file);
+    config.base_url = api->config_get(state->self, "base_url", DEFAULT_BASE_URL);
+    config.api_key = api->config_get(state->self, "api_key", "");
+    config.pro_plan = strcasecmp(plan, "pro") == 0;
+    config.data_file = api->config_get(state->self, "data_file", data_file);
+    config.cache_ttl_s = api->config_get_int(state->self, "cache_ttl", 120);
+    config.timeout_ms = api->config_get_int(state->self, "timeout_ms", 10000);
+    config.default_retry_after_s = api->config_get_int(state->self, "retry_after_default", 60);
+    if (config.cache_ttl_s < 0 || config.timeout_ms < 100) {
+        snprintf(err, err_length, "[dexter_finance] cache_ttl must be >= 0 and timeout_ms >= 100");
+        return JV_E_INVAL;
+    }
+    if (config.data_file[0] == '\0')
+        config.data_file = data_file;
+    state->market = dexter_market_create(&config, state->self, api);
+    if (!state->market) {
+        snprintf(err, err_length, "[dexter_finance] out of memory");
+        return JV_E_NOMEM;
+    }
+    api->log(state->self, JV_LOG_INFO, "market data: %s%s%s",
+             config.provider == DEXTER_PROVIDER_FILE ? "file " : "coingecko at ",
+             config.provider == DEXTER_PROVIDER_FILE ? config.data_file : config.base_url,
+             config.api_key[0] ? " (with API key)" : "");
+    return JV_OK;
+}
+
+/* ---- services --------------------------------------------------------- */
+
+/* Services are acquired on first use and kept until shutdown: a provider
+ * loaded after us, or not at all, is fine. */
+static void current_services(dexter_state *state, dexter_answer_context *context)
+{
+    pthread_mutex_lock(&state->services_lock);
+    if (!state->weight) {
+        const jv_sentiment_weight_api *weight = state->api->acquire_service(
+            state->self, JV_SVC_SENTIMENT_WEIGHT, JV_SVC_SENTIMENT_WEIGHT_VERSION);
+        if (weight && weight->struct_size < offsetof(jv_sentiment_weight_api, narrate)) {
+            state->api->release_service(state->self, JV_SVC_SENTIMENT_WEIGHT);
+            weight = NULL;
+        }
+        state->weight = weight;
+    }
+    if (!state->score) {
+        const jv_sentiment_score_api *score = state->api->acquire_service(
+            state->self, JV_SVC_SENTIMENT_SCORE, JV_SVC_SENTIMENT_SCORE_VERSION);
+        if (score && score->struct_size < sizeof(jv_sentiment_score_api)) {
+            state->api->release_service(state->self, JV_SVC_SENTIMENT_SCORE);
+            score = NULL;
+        }
+        state->score = score;
+    }
+    context->weight = state->weight;
+    context->score = state->score;
+    pthread_mutex_unlock(&state->services_lock);
+}
+
+static void release_services(dexter_state *state)
+{
+    if (state->weight)
+        state->api->release_service(state->self, JV_SVC_SENTIMENT_WEIGHT);
+    if (state->score)
+        state->api->release_service(state->self, JV_SVC_SENTIMENT_SCORE);
+    state->weight = NULL;
+    state->score = NULL;
+}
+
+/* ---- handlers --------------------------------------------------------- */
+
+static void make_context(dexter_state *state, dexter_answer_context *context)
+{
+    memset(context, 0, sizeof *context);
+    context->market = state->market;
+    context->tokens = &state->tokens;
+    context->params = state->params;
+    context->narrative = state->narrative;
+    current_services(state, context);
+}
+
+static int send_reply(dexter_state *state, const jv_message *message, char *text)
+{
+    if (!text) {
+        state->api->log(state->self, JV_LOG_ERROR, "out of memory composing an answer (update %lld)",
+                        (long long)message->update_id);
+        return JV_E_NOMEM;
+    }
+    int rc = state->api->reply(message, text);
+    free(text);
+    return rc < 0 ? rc : JV_HANDLED;
+}
+
+static int on_ask(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    dexter_state *state = user_data;
+    dexter_answer_context context;
+    make_context(state, &context);
+    const char *question = message->args ? message->args : "";
+    dexter_intent intent;
+    dexter_parse_status status = dexter_parse_question(question, &state->tokens, &intent);
+    switch (status) {
+    case DEXTER_PARSE_OK:
+        return send_reply(state, message, dexter_answer_intent(&context, &intent));
+    case DEXTER_PARSE_UNKNOWN_TOKEN:
+        return send_reply(state, message, dexter_answer_unknown_token(&context, intent.unknown));
+    case DEXTER_PARSE_NO_TOKEN:
+        return send_reply(state, message,
+                          dexter_answer_help(&context, "I could not find a token in that."));
+    default:
+        return send_reply(state, message,
+                          dexter_answer_help(&context, question[0]
+                                                           ? "I did not understand that question."
+                                                           : NULL));
+    }
+}
+
+static int addressed_to_bot(const jv_message *message)
+{
+    return message->is_private || message->mentions_bot || message->is_reply_to_bot;
+}
+
+static int on_message(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    dexter_state *state = user_data;
+    if (message->command || !message->text || !addressed_to_bot(message))
+        return JV_CONTINUE;
+    dexter_intent intent;
+    dexter_parse_status status = dexter_parse_question(message->text, &state->tokens, &intent);
+    if (status != DEXTER_PARSE_OK && status != DEXTER_PARSE_UNKNOWN_TOKEN)
+        return JV_CONTINUE;
+    dexter_answer_context context;
+    make_context(state, &context);
+    if (status == DEXTER_PARSE_UNKNOWN_TOKEN)
+        return send_reply(state, message, dexter_answer_unknown_token(&context, intent.unknown));
+    return send_reply(state, message, dexter_answer_intent(&context, &intent));
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static void destroy_state(dexter_state *state)
+{
+    if (!state)
+        return;
+    release_services(state);
+    dexter_market_destroy(state->market);
+    dexter_token_map_free(&state->tokens);
+    pthread_mutex_destroy(&state->services_lock);
+    free(state);
+}
+
+static int register_handlers(dexter_state *state, char *err, size_t err_length)
+{
+    jv_command_spec ask = {
+        .struct_size = sizeof ask,
+        .name = "ask",
+        .usage = "/ask <question>",
+        .help = "finance questions: \"Is SOL bullish right now?\", \"price of BTC\", \"SOL vs ETH 30d\"",
+        .handler = on_ask,
+        .user_data = state,
+    };
+    int rc = state->api->register_command(state->self, &ask, sizeof ask);
+    if (rc != JV_OK) {
+        snprintf(err, err_length, "cannot register /ask: %s", state->api->strerror(rc));
+        return rc;
+    }
+    jv_message_handler_spec questions = {
+        .struct_size = sizeof questions,
+        .priority = 0,
+        .handler = on_message,
+        .user_data = state,
+    };
+    rc = state->api->register_message_handler(state->self, &questions, sizeof questions);
+    if (rc != JV_OK)
+        snprintf(err, err_length, "cannot register the question handler: %s",
+                 state->api->strerror(rc));
+    return rc;
+}
+
+static int dexter_init(jv_plugin *self, const jv_host_api *api, char *err, size_t err_length)
+{
+    dexter_state *state = calloc(1, sizeof *state);
+    if (!state) {
+        snprintf(err, err_length, "out of memory");
+        return JV_E_NOMEM;
+    }
+    state->self = self;
+    state->api = api;
+    pthread_mutex_init(&state->services_lock, NULL);
+    int rc = read_tokens(state, err, err_length);
+    if (rc == JV_OK)
+        rc = read_analysis(state, err, err_length);
+    if (rc == JV_OK)
+        rc = create_market(state, err, err_length);
+    if (rc == JV_OK)
+        rc = register_handlers(state, err, err_length);
+    if (rc != JV_OK) {
+        destroy_state(state);
+        return rc;
+    }
+    plugin_state = state;
+    return JV_OK;
+}
+
+static void dexter_shutdown(jv_plugin *self)
+{
+    (void)self;
+    destroy_state(plugin_state);
+    plugin_state = NULL;
+}
+
+JV_PLUGIN_DEFINE("dexter_finance", "1.0.0",
+                 "answers finance questions: outlook, price, change, comparison",
+                 JV_PLUGIN_CONCURRENT, dexter_init, NULL, dexter_shutdown);

@@ -1,0 +1,70 @@
+/* Reading a plain-language finance question: which tokens it names (symbol,
+ * $cashtag or name, through a configurable map to the data provider's ids),
+ * what it asks (outlook, price, change over a period, comparison) and over
+ * which period. Pure text work: no I/O, no host calls. */
+#ifndef DEXTER_INTENT_H
+#define DEXTER_INTENT_H
+
+#include <stddef.h>
+
+#define DEXTER_SYMBOL_MAX 16
+#define DEXTER_PROVIDER_ID_MAX 64
+#define DEXTER_ALIAS_MAX 32
+#define DEXTER_ALIASES_PER_TOKEN 4
+
+typedef struct dexter_token {
+    char symbol[DEXTER_SYMBOL_MAX];           /* upper case: "SOL" */
+    char provider_id[DEXTER_PROVIDER_ID_MAX]; /* CoinGecko id: "solana" */
+    char aliases[DEXTER_ALIASES_PER_TOKEN][DEXTER_ALIAS_MAX]; /* lower case names */
+    int alias_count;
+} dexter_token;
+
+typedef struct dexter_token_map {
+    dexter_token *tokens;
+    size_t count;
+} dexter_token_map;
+
+/* The map used when plugins.ini sets no `tokens`. */
+extern const char dexter_default_tokens[];
+
+/* Adds "SYM:provider-id[:alias...]" entries separated by commas to map; an
+ * entry for a symbol already present replaces it. On a malformed entry
+ * returns -1 with a one-line reason naming the entry; the map keeps what it
+ * had. */
+int dexter_token_map_add(dexter_token_map *map, const char *spec, char *err, size_t err_length);
+void dexter_token_map_free(dexter_token_map *map);
+/* word: a symbol, "$symbol", provider id or alias; case-insensitive. */
+const dexter_token *dexter_token_lookup(const dexter_token_map *map, const char *word);
+
+typedef enum dexter_intent_kind {
+    DEXTER_INTENT_OUTLOOK, /* "Is SOL bullish right now?" */
+    DEXTER_INTENT_PRICE,   /* "what's the price of BTC?" */
+    DEXTER_INTENT_CHANGE,  /* "how did ETH do this week?" */
+    DEXTER_INTENT_COMPARE  /* "SOL vs ETH over 30 days" */
+} dexter_intent_kind;
+
+typedef enum dexter_parse_status {
+    DEXTER_PARSE_OK,
+    DEXTER_PARSE_NOT_FINANCE,   /* no finance words and no token: not for us */
+    DEXTER_PARSE_NO_TOKEN,      /* sounds like finance, but names no token */
+    DEXTER_PARSE_UNKNOWN_TOKEN  /* names a token missing from the map */
+} dexter_parse_status;
+
+#define DEXTER_MAX_PERIOD_DAYS 365
+
+typedef struct dexter_intent {
+    dexter_intent_kind kind;
+    int token_count;                /* 1, or 2 for a comparison */
+    const dexter_token *tokens[2];  /* borrowed from the map */
+    int period_days;                /* 1 .. DEXTER_MAX_PERIOD_DAYS */
+    int period_explicit;            /* the question named the period */
+    char unknown[DEXTER_ALIAS_MAX]; /* DEXTER_PARSE_UNKNOWN_TOKEN: the word */
+} dexter_intent;
+
+dexter_parse_status dexter_parse_question(const char *text, const dexter_token_map *map,
+                                          dexter_intent *intent);
+
+/* "24h", "7 days", "30 days"... for answers. */
+void dexter_period_label(int period_days, char *out, size_t out_length);
+
+#endif

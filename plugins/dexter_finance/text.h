@@ -1,0 +1,32 @@
+/* Text helpers for dexter_finance answers: a growing string buffer and the
+ * number formats every answer shares (USD prices, large amounts, signed
+ * percentages, UTC times), so the same number always reads the same way. */
+#ifndef DEXTER_TEXT_H
+#define DEXTER_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dexter_text {
+    char *data;
+    size_t length;
+    size_t capacity;
+    int failed; /* an allocation failed: take() returns NULL */
+} dexter_text;
+
+void dexter_text_append(dexter_text *text, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hands over the buffer (malloc'd, caller frees), or NULL after a failure. */
+char *dexter_text_take(dexter_text *text);
+void dexter_text_free(dexter_text *text);
+
+/* "$64,123.45", "$0.00002345" (more decimals below $1). */
+void dexter_format_usd(double value, char *out, size_t out_length);
+/* "$1.26T", "$85.40B", "$512.30M", else as dexter_format_usd. */
+void dexter_format_large_usd(double value, char *out, size_t out_length);
+/* "+3.10%", "-0.42%". */
+void dexter_format_percent(double value, char *out, size_t out_length);
+/* "2025-11-20 14:00 UTC". */
+void dexter_format_utc(int64_t time_ms, char *out, size_t out_length);
+
+#endif

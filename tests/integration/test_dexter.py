@@ -1,0 +1,311 @@
+"""dexter_finance end to end: the real host in console mode loads the built
+plugins (hello, sentiment, grok_weighting, dexter_finance: those built) and
+dexter talks to tests/fakes/fake_coingecko.py (and grok_weighting to
+fake_xai.py) over real HTTP. Checks verdicts for rising / falling / flat
+series, answers without Grok, the offline file, failures shown as "market
+data unavailable (...)", the cache, the API key header, and that messages
+which are not finance questions are left alone."""
+import json
+import os
+import pathlib
+import urllib.request
+
+import pytest
+
+from conftest import REPO, OUT, built_plugin_dir, run_console, start_fake, write_config
+
+SAMPLE = REPO / "plugins" / "dexter_finance" / "sample_market.json"
+LEXICON = REPO / "plugins" / "sentiment" / "lexicon.txt"
+XAI_KEY = "xai-DEXTER-CANARY-0c4b"
+CG_KEY = "CG-DEXTER-CANARY-77aa"
+DISCLAIMER = "Not financial advice"
+QUESTION = "/ask what is the outlook for SOL"  # no sentiment words: chat stays out of it
+
+
+def built(name):
+    return pathlib.Path(built_plugin_dir(), name + ".so").exists()
+
+
+def enabled(*names):
+    return ", ".join(name for name in names if built(name))
+
+
+pytestmark = pytest.mark.skipif(not built("dexter_finance"), reason="dexter_finance.so not built")
+
+
+def http_json(base, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def coingecko():
+    process, base = start_fake("fake_coingecko.py")
+    yield base
+    process.kill()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def xai():
+    if not (REPO / "tests" / "fakes" / "fake_xai.py").exists():
+        pytest.skip("fake_xai.py not present")
+    process, base = start_fake("fake_xai.py", "--key", XAI_KEY)
+    yield base
+    process.kill()
+    process.wait(timeout=10)
+
+
+def control(base, **settings):
+    return http_json(base, "/control", settings)
+
+
+def calls(base):
+    return http_json(base, "/control")["calls"]
+
+
+def config(workdir, coingecko_base=None, plugins=None, grok_base=None, **dexter):
+    section = {"provider": "coingecko", "base_url": f"{coingecko_base}/api/v3",
+               "timeout_ms": 5000} if coingecko_base else {"provider": "file",
+                                                           "data_file": str(SAMPLE)}
+    section.update(dexter)
+    sections = {"bot": {"log_file": str(workdir / "jarvis.log"), "log_level": "debug"},
+                "plugins": {"enable": plugins or enabled("hello", "sentiment", "grok_weighting",
+                                                         "dexter_finance")},
+                "sentiment": {"lexicon": str(LEXICON)},
+                "dexter_finance": section}
+    if grok_base:
+        sections["grok_weighting"] = {"api_key": "env:XAI_API_KEY", "base_url": grok_base,
+                                      "model": "grok-test-model"}
+    return write_config(workdir, sections)
+
+
+def ask(workdir, config_path, lines, env=None):
+    result = run_console(config_path, "".join(line + "\n" for line in lines), env=env)
+    log_path = workdir / "jarvis.log"
+    log = log_path.read_text() if log_path.exists() else ""
+    for name, text in (("stdout", result.stdout), ("stderr", result.stderr), ("log", log)):
+        assert XAI_KEY not in text and CG_KEY not in text, f"key leaked into {name}:\n{text}"
+    assert result.returncode == 0, result.stderr + log
+    return result.stdout, log
+
+
+def answers(stdout):
+    """Splits console output into answers ending with the disclaimer line."""
+    parts, current = [], []
+    for line in stdout.splitlines():
+        current.append(line)
+        if line.startswith(DISCLAIMER):
+            parts.append("\n".join(current))
+            current = []
+    return parts
+
+
+# ---- verdicts -------------------------------------------------------------
+
+@pytest.mark.parametrize("scenario,verdict", [("rising", "bullish"), ("falling", "bearish"),
+                                              ("flat", "neutral")])
+def test_series_gives_the_verdict_with_grok(workdir, coingecko, xai, scenario, verdict):
+    control(coingecko, scenario={"solana": scenario})
+    http_json(xai, "/control/mode", {"symbol": "*", "mode": "good", "score": 0.0,
+                                     "confidence": 0.5})
+    path = config(workdir, coingecko, grok_base=xai, narrative="false")
+    out, _ = ask(workdir, path, [QUESTION], env={"XAI_API_KEY": XAI_KEY})
+    (answer,) = answers(out)
+    assert answer.startswith(f"SOL outlook: {verdict} (confidence ")
+    if built("grok_weighting"):
+        assert "Components (weighted by sentiment.weight):" in answer
+        assert "- Grok: +0.00 (confidence 0.50), weight " in answer
+    assert "- market momentum: " in answer
+    assert "Data: CoinGecko; data time " in answer and " UTC" in answer
+    assert answer.splitlines()[-1].startswith(DISCLAIMER)
+
+
+def test_without_grok_weighting_the_verdict_still_comes(workdir, coingecko):
+    control(coingecko, scenario={"solana": "falling"})
+    path = config(workdir, coingecko, plugins=enabled("hello", "sentiment", "dexter_finance"))
+    out, _ = ask(workdir, path, [QUESTION])
+    (answer,) = answers(out)
+    assert answer.startswith("SOL outlook: bearish")
+    assert "- Grok: not used: grok_weighting is not loaded" in answer
+    assert "the verdict uses market momentum alone" in answer
+    assert "- market momentum: -" in answer and "weight 1.00" in answer
+
+
+@pytest.mark.skipif(not built("grok_weighting"), reason="grok_weighting.so not built")
+def test_grok_without_key_is_named_not_used(workdir, coingecko):
+    path = config(workdir, coingecko, plugins=enabled("grok_weighting", "dexter_finance"))
+    out, _ = ask(workdir, path, [QUESTION])
+    (answer,) = answers(out)
+    assert answer.startswith("SOL outlook: bullish")
+    assert "- Grok: not used: Grok unavailable (" in answer
+    assert "Summary" not in answer
+
+
+@pytest.mark.skipif(not built("sentiment"), reason="sentiment.so not built")
+def test_chat_sentiment_is_a_component(workdir, coingecko):
+    chatter = ["I love SOL, great project", "SOL community is awesome and strong",
+               "really happy with my SOL bags, amazing team"]
+    path = config(workdir, coingecko, plugins=enabled("sentiment", "dexter_finance"))
+    out, _ = ask(workdir, path, chatter + [QUESTION])
+    (answer,) = answers(out)  # the chatter got no answer from dexter
+    assert "- chat sentiment: +" in answer and "messages)" in answer
+
+
+def test_same_question_same_answer(workdir, coingecko):
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, [QUESTION, QUESTION, "Is SOL bullish right now?"])
+    first, second, third = answers(out)
+    assert first == second == third
+
+
+@pytest.mark.skipif(not built("grok_weighting"), reason="grok_weighting.so not built")
+def test_narrative_added_when_grok_has_a_key(workdir, coingecko, xai):
+    path = config(workdir, coingecko, grok_base=xai)
+    out, _ = ask(workdir, path, [QUESTION], env={"XAI_API_KEY": XAI_KEY})
+    (answer,) = answers(out)
+    assert "Summary (written by Grok from the facts above): " in answer
+    assert http_json(xai, "/control/calls").get("_narrate", 0) >= 1
+    requests = json.dumps(http_json(xai, "/control/requests"))
+    assert "RSI-14" in requests  # the prompt carries our computed facts
+
+
+# ---- other intents --------------------------------------------------------
+
+def test_price_change_and_comparison(workdir, coingecko):
+    control(coingecko, scenario={"solana": "rising", "ethereum": "falling"})
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["what's the price of BTC?", "how did ETH do this week?",
+                                 "SOL vs ETH over 30 days"])
+    price, change, compare = answers(out)
+    fake_price = http_json(coingecko, "/api/v3/simple/price?ids=bitcoin&vs_currencies=usd")
+    dollars = f"{fake_price['bitcoin']['usd']:,.2f}"
+    assert price.startswith(f"BTC (bitcoin): ${dollars}, 24h ")
+    assert "market cap $" in price
+    assert change.startswith("ETH over 7 days: -") and ", down" in change
+    assert compare.startswith("SOL vs ETH over 30 days: SOL +")
+    assert "SOL did better by " in compare
+
+
+def test_unknown_token_and_unparseable_question(workdir, coingecko):
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["/ask is $XYZ bullish?", "/ask tell me a joke"])
+    assert 'I don\'t know the token "XYZ"' in out
+    assert "I did not understand that question." in out
+    assert '"Is SOL bullish right now?"' in out and '"SOL vs ETH over 30 days"' in out
+    assert calls(coingecko)["total"] == 0
+
+
+def test_non_finance_messages_get_no_answer_from_dexter(workdir, coingecko):
+    path = config(workdir, coingecko)
+    out, _ = ask(workdir, path, ["hello there", "I had lunch at solana beach",
+                                 "good morning everyone!"])
+    for marker in ("outlook", "market data", "I answer questions", "I don't know the token",
+                   DISCLAIMER):
+        assert marker not in out
+    assert calls(coingecko)["total"] == 0
+
+
+# ---- the offline file -----------------------------------------------------
+
+def test_file_provider_labels_every_answer(workdir):
+    path = config(workdir, None, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["Is SOL bullish right now?", "price of BTC", "ETH 30d",
+                                 "SOL vs BTC this week", "price of DOGE"])
+    parts = answers(out)
+    assert len(parts) == 5
+    for part in parts:
+        assert "offline sample data as of 2025-11-20" in part
+    assert "BTC (bitcoin): $91,250.00" in parts[1]
+    assert "DOGE: market data unavailable (the offline sample has no data for dogecoin)" in parts[4]
+
+
+@pytest.mark.skipif(OUT != REPO, reason="the default data file sits next to the normal build")
+def test_file_provider_default_path_is_next_to_the_plugin(workdir):
+    path = write_config(workdir, {"plugins": {"enable": "dexter_finance"},
+                                  "dexter_finance": {"provider": "file"}})
+    out, _ = ask(workdir, path, ["price of SOL"])
+    assert "SOL (solana): $142.60" in out
+    assert "offline sample data as of 2025-11-20" in out
+
+
+def test_missing_data_file_is_a_reason(workdir):
+    path = config(workdir, None, plugins="dexter_finance",
+                  data_file=str(workdir / "nowhere.json"))
+    out, _ = ask(workdir, path, ["price of SOL"])
+    assert "SOL: market data unavailable (offline data file " in out
+    assert "$" not in out
+
+
+# ---- failures ---------------------------------------------------------------
+
+def test_rate_limit_is_unavailable_and_not_hammered(workdir, coingecko):
+    control(coingecko, fail="rate_limit", retry_after=30)
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["Is SOL bullish right now?", "price of ETH"])
+    first, second = answers(out)
+    assert "SOL: market data unavailable (HTTP 429 rate limited, retry in 30 s)" in first
+    assert "ETH: market data unavailable (rate limited by the provider, retry in " in second
+    assert calls(coingecko)["total"] == 1
+
+
+@pytest.mark.parametrize("mode,reason", [
+    ("malformed", "simple/price: malformed JSON"),
+    ("server_error", "HTTP 503"),
+    ("not_found", "HTTP 404, provider error: coin not found"),
+    ("error_body_200", "provider error 10002: API Key Missing"),
+    ("rate_limit_no_header", "HTTP 429 rate limited, retry in 60 s"),
+])
+def test_bad_answers_are_unavailable(workdir, coingecko, mode, reason):
+    control(coingecko, fail=mode)
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["Is SOL bullish right now?"])
+    assert f"SOL: market data unavailable ({reason})." in out
+    assert "outlook:" not in out
+
+
+def test_bad_history_is_unavailable(workdir, coingecko):
+    control(coingecko, fail="malformed", fail_on="market_chart")
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["Is SOL bullish right now?"])
+    assert "SOL: market data unavailable (market_chart: malformed JSON)." in out
+
+
+def test_slow_provider_times_out(workdir, coingecko):
+    control(coingecko, delay_ms=3000)
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"),
+                  timeout_ms=300)
+    out, _ = ask(workdir, path, ["price of SOL"])
+    assert "SOL: market data unavailable (timeout" in out
+
+
+# ---- cache and key ------------------------------------------------------------
+
+def test_answers_are_cached_for_cache_ttl(workdir, coingecko):
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    ask(workdir, path, [QUESTION, QUESTION, "price of SOL"])
+    assert calls(coingecko) == {"simple_price": 1, "market_chart": 1, "total": 2}
+    control(coingecko, reset_counters=True)
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"), cache_ttl=0)
+    ask(workdir, path, [QUESTION, QUESTION])
+    assert calls(coingecko) == {"simple_price": 2, "market_chart": 2, "total": 4}
+
+
+@pytest.mark.parametrize("plan,header", [("demo", "x-cg-demo-api-key"),
+                                         ("pro", "x-cg-pro-api-key")])
+def test_api_key_header_from_env(workdir, coingecko, plan, header):
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"),
+                  api_key="env:CG_TEST_KEY", api_plan=plan)
+    out, _ = ask(workdir, path, ["price of SOL"], env={"CG_TEST_KEY": CG_KEY})
+    assert "SOL (solana): $" in out
+    assert http_json(coingecko, "/control")["last_headers"] == {header: CG_KEY}
+
+
+def test_bad_config_refuses_the_plugin_with_a_reason(workdir, coingecko):
+    path = config(workdir, coingecko, plugins="hello, dexter_finance", provider="bloomberg")
+    out, log = ask(workdir, path, ["/ping", "price of SOL"])
+    assert 'provider: "bloomberg" is not file or coingecko' in log
+    assert "SOL (solana)" not in out
