@@ -1,0 +1,133 @@
+/* Command handlers and the chat watcher (see commands.h). */
+#include "commands.h"
+#include "history.h"
+#include "report.h"
+#include "scorer.h"
+#include "state.h"
+#include "subscriptions.h"
+#include "text.h"
+#include "token_view.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define REPLY_SIZE 4096
+#define SHOWN_CONTRIBUTORS 5
+
+static int reply_text_score(sentiment_state *state, const jv_message *message)
+{
+    sentiment_score score;
+    if (sentiment_score_text(state->lexicon, message->args, &score) != 0)
+        return state->api->reply(message, "Sorry, scoring failed (out of memory).");
+    char buffer[REPLY_SIZE];
+    sentiment_text reply;
+    sentiment_text_init(&reply, buffer, sizeof buffer);
+    sentiment_text_add(&reply, "Sentiment: %+.3f (%s)\n", score.compound,
+                       sentiment_label(score.compound));
+    if (score.contributor_count == 0) {
+        sentiment_text_add(&reply, "No words from the lexicon were found.");
+        return state->api->reply(message, reply.data);
+    }
+    sentiment_text_add(&reply, "Driven by:");
+    size_t shown = score.contributor_count < SHOWN_CONTRIBUTORS ? score.contributor_count
+                                                                 : SHOWN_CONTRIBUTORS;
+    for (size_t i = 0; i < shown; i++)
+        sentiment_text_add(&reply, "%s \"%s\" %+.2f", i ? "," : "", score.contributors[i].text,
+                           score.contributors[i].valence);
+    if (score.matches > shown)
+        sentiment_text_add(&reply, " (and %zu more)", score.matches - shown);
+    return state->api->reply(message, reply.data);
+}
+
+static int reply_token_view(sentiment_state *state, const jv_message *message, size_t token)
+{
+    char buffer[REPLY_SIZE];
+    sentiment_text reply;
+    sentiment_text_init(&reply, buffer, sizeof buffer);
+    int has_data = 0;
+    sentiment_token_view(state, token, state->api->now_ms(), &reply, &has_data);
+    if (reply.length > 0 && reply.data[reply.length - 1] == '\n')
+        reply.data[--reply.length] = '\0';
+    return state->api->reply(message, reply.data);
+}
+
+int sentiment_command(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    sentiment_state *state = user_data;
+    if (message->args == NULL || message->args[0] == '\0') {
+        state->api->reply(message, "Usage: /sentiment <text> scores the text; "
+                                   "/sentiment <SYMBOL> (e.g. /sentiment SOL) shows what chats "
+                                   "say about a token.");
+        return JV_HANDLED;
+    }
+    int token = message->argc == 1 ? sentiment_tokens_lookup(&state->tokens, message->argv[0]) : -1;
+    if (token >= 0)
+        reply_token_view(state, message, (size_t)token);
+    else
+        reply_text_score(state, message);
+    return JV_HANDLED;
+}
+
+int sentiment_subscribe_command(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    sentiment_state *state = user_data;
+    int result = sentiment_subscribe(state->api, self, message->chat_id);
+    char interval[32];
+    sentiment_format_duration(state->report_interval_ms / 1000, interval, sizeof interval);
+    if (state->report_interval_ms < 1000)
+        snprintf(interval, sizeof interval, "%" PRId64 "ms", state->report_interval_ms);
+    char reply[256];
+    if (result == 1)
+        snprintf(reply, sizeof reply, "Subscribed: this chat gets a sentiment report every %s.",
+                 interval);
+    else if (result == 0)
+        snprintf(reply, sizeof reply,
+                 "Already subscribed: this chat gets a sentiment report every %s.", interval);
+    else
+        snprintf(reply, sizeof reply, "Could not subscribe: %s.", state->api->strerror(result));
+    state->api->reply(message, reply);
+    return JV_HANDLED;
+}
+
+int sentiment_unsubscribe_command(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    sentiment_state *state = user_data;
+    int result = sentiment_unsubscribe(state->api, self, message->chat_id);
+    char reply[256];
+    if (result == 1)
+        snprintf(reply, sizeof reply, "Unsubscribed: no more sentiment reports in this chat.");
+    else if (result == 0)
+        snprintf(reply, sizeof reply, "This chat was not subscribed; nothing to do.");
+    else
+        snprintf(reply, sizeof reply, "Could not unsubscribe: %s.", state->api->strerror(result));
+    state->api->reply(message, reply);
+    return JV_HANDLED;
+}
+
+int sentiment_watch_message(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    sentiment_state *state = user_data;
+    if (message->text == NULL || message->command != NULL)
+        return JV_CONTINUE;
+    unsigned char found[SENTIMENT_MAX_TOKENS];
+    if (sentiment_tokens_mentioned(&state->tokens, message->text, found) == 0)
+        return JV_CONTINUE;
+    sentiment_score score;
+    if (sentiment_score_text(state->lexicon, message->text, &score) != 0)
+        return JV_CONTINUE;
+    int64_t now_ms = state->api->now_ms();
+    for (size_t i = 0; i < state->tokens.count; i++) {
+        if (!found[i])
+            continue;
+        int result = sentiment_history_record(state->api, self, state->tokens.tokens[i].symbol,
+                                              now_ms, message->chat_id,
+                                              sentiment_state_next_sequence(state), score.compound);
+        if (result != JV_OK)
+            state->api->log(self, JV_LOG_WARN, "recording %s sentiment (update %" PRId64 ") failed: %s",
+                            state->tokens.tokens[i].symbol, message->update_id,
+                            state->api->strerror(result));
+    }
+    return JV_CONTINUE;
+}

@@ -1,0 +1,23 @@
+/* A bounded text builder for replies: appends formatted text into a caller's
+ * buffer and never overflows it (a too-long reply is cut, marked "..."). */
+#ifndef SENTIMENT_TEXT_H
+#define SENTIMENT_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sentiment_text {
+    char *data;
+    size_t size;
+    size_t length;
+    int truncated;
+} sentiment_text;
+
+void sentiment_text_init(sentiment_text *text, char *buffer, size_t size);
+void sentiment_text_add(sentiment_text *text, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "24h", "90m", "45s", "2d": a window length for people. */
+void sentiment_format_duration(int64_t seconds, char *out, size_t size);
+
+#endif

@@ -1,0 +1,427 @@
+/* The sentiment plugin's stateful parts against a fake host table with an
+ * in-memory KV store: observation keys, window means and trend, pruning,
+ * subscriptions, the chat watcher, the token view with and without the
+ * sentiment.weight service, and the periodic report. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sentiment/commands.h"
+#include "sentiment/history.h"
+#include "sentiment/report.h"
+#include "sentiment/state.h"
+#include "sentiment/subscriptions.h"
+#include "sentiment/token_view.h"
+
+#define NOW_MS INT64_C(1750000000000)
+#define HOUR_MS INT64_C(3600000)
+
+/* ---- the fake host ---- */
+
+typedef struct kv_entry {
+    char *key;
+    char *value;
+    size_t length;
+} kv_entry;
+
+static kv_entry store[256];
+static size_t store_count;
+static int64_t sent_chats[16];
+static char sent_texts[16][8192];
+static size_t sent_count;
+static int weight_present;
+static jv_grok_rating fake_rating;
+
+static int compare_keys(const void *left, const void *right)
+{
+    return strcmp(((const kv_entry *)left)->key, ((const kv_entry *)right)->key);
+}
+
+static int fake_kv_set(jv_plugin *self, const char *key, const void *value, size_t length)
+{
+    (void)self;
+    for (size_t i = 0; i < store_count; i++) {
+        if (strcmp(store[i].key, key) == 0) {
+            free(store[i].value);
+            store[i].value = strndup(value, length);
+            store[i].length = length;
+            return JV_OK;
+        }
+    }
+    if (store_count == sizeof store / sizeof store[0])
+        return JV_E_IO;
+    store[store_count++] = (kv_entry){strdup(key), strndup(value, length), length};
+    qsort(store, store_count, sizeof store[0], compare_keys);
+    return JV_OK;
+}
+
+static int fake_kv_get(jv_plugin *self, const char *key, char **value, size_t *length)
+{
+    (void)self;
+    for (size_t i = 0; i < store_count; i++) {
+        if (strcmp(store[i].key, key) == 0) {
+            *value = strndup(store[i].value, store[i].length);
+            *length = store[i].length;
+            return JV_OK;
+        }
+    }
+    return JV_E_NOTFOUND;
+}
+
+static int fake_kv_delete(jv_plugin *self, const char *key)
+{
+    (void)self;
+    for (size_t i = 0; i < store_count; i++) {
+        if (strcmp(store[i].key, key) == 0) {
+            free(store[i].key);
+            free(store[i].value);
+            memmove(&store[i], &store[i + 1], (store_count - i - 1) * sizeof store[0]);
+            store_count--;
+            return JV_OK;
+        }
+    }
+    return JV_E_NOTFOUND;
+}
+
+static int fake_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visit, void *data)
+{
+    (void)self;
+    for (size_t i = 0; i < store_count; i++) {
+        if (strncmp(store[i].key, prefix, strlen(prefix)) == 0 &&
+            visit(store[i].key, store[i].value, store[i].length, data) != 0)
+            break;
+    }
+    return JV_OK;
+}
+
+static int fake_combine(const jv_weight_component *components, size_t count,
+                        jv_weight_result *result)
+{
+    /* fixed configured weights chat 0.6, grok 0.4, renormalised over the present */
+    static const double configured[2] = {0.6, 0.4};
+    double total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += components[i].present ? configured[i] : 0;
+    result->composite = 0;
+    result->count = count;
+    result->confidence = total;
+    for (size_t i = 0; i < count; i++) {
+        result->weight[i] = components[i].present ? configured[i] / total : 0;
+        result->contribution[i] = result->weight[i] * components[i].score;
+        result->composite += result->contribution[i];
+    }
+    return JV_OK;
+}
+
+static int fake_grok_rate(const char *symbol, jv_grok_rating *rating)
+{
+    (void)symbol;
+    *rating = fake_rating;
+    return rating->available ? JV_OK : JV_E_NOTFOUND;
+}
+
+static const jv_sentiment_weight_api fake_weight = {sizeof fake_weight, fake_combine,
+                                                    fake_grok_rate, NULL};
+
+static const void *fake_acquire(jv_plugin *self, const char *name, uint32_t version)
+{
+    (void)self;
+    (void)version;
+    return weight_present && strcmp(name, JV_SVC_SENTIMENT_WEIGHT) == 0 ? &fake_weight : NULL;
+}
+
+static void fake_release(jv_plugin *self, const char *name)
+{
+    (void)self;
+    (void)name;
+}
+
+static int fake_send(jv_plugin *self, int64_t chat_id, const char *text)
+{
+    (void)self;
+    assert_true(sent_count < 16);
+    sent_chats[sent_count] = chat_id;
+    snprintf(sent_texts[sent_count], sizeof sent_texts[0], "%s", text);
+    sent_count++;
+    return JV_OK;
+}
+
+static const char *fake_strerror(int code)
+{
+    return code == JV_OK ? "ok" : "error";
+}
+
+static void fake_log(jv_plugin *self, int level, const char *format, ...)
+{
+    (void)self;
+    (void)level;
+    (void)format;
+}
+
+static int64_t fake_now(void)
+{
+    return NOW_MS;
+}
+
+static jv_host_api fake_api;
+static sentiment_state state;
+static char plugin_handle; /* the opaque jv_plugin pointer */
+
+static int setup(void **unused)
+{
+    (void)unused;
+    memset(&fake_api, 0, sizeof fake_api);
+    fake_api.struct_size = sizeof fake_api;
+    fake_api.free = free;
+    fake_api.strerror = fake_strerror;
+    fake_api.log = fake_log;
+    fake_api.kv_set = fake_kv_set;
+    fake_api.kv_get = fake_kv_get;
+    fake_api.kv_delete = fake_kv_delete;
+    fake_api.kv_list = fake_kv_list;
+    fake_api.acquire_service = fake_acquire;
+    fake_api.release_service = fake_release;
+    fake_api.send_message = fake_send;
+    fake_api.now_ms = fake_now;
+    memset(&state, 0, sizeof state);
+    state.api = &fake_api;
+    state.self = (jv_plugin *)&plugin_handle;
+    state.window_ms = 24 * HOUR_MS;
+    state.retention_ms = 7 * 24 * HOUR_MS;
+    char error[512];
+    if (sentiment_tokens_parse(SENTIMENT_DEFAULT_TOKENS, &state.tokens, error, sizeof error) != 0)
+        return -1;
+    state.report_tokens[0] = (size_t)sentiment_tokens_lookup(&state.tokens, "SOL");
+    state.report_tokens[1] = (size_t)sentiment_tokens_lookup(&state.tokens, "BTC");
+    state.report_token_count = 2;
+    state.lexicon = sentiment_lexicon_load("plugins/sentiment/lexicon.txt", error, sizeof error);
+    pthread_mutex_init(&state.lock, NULL);
+    weight_present = 0;
+    memset(&fake_rating, 0, sizeof fake_rating);
+    sent_count = 0;
+    return state.lexicon == NULL ? -1 : 0;
+}
+
+static int teardown(void **unused)
+{
+    (void)unused;
+    for (size_t i = 0; i < store_count; i++) {
+        free(store[i].key);
+        free(store[i].value);
+    }
+    store_count = 0;
+    sentiment_lexicon_free(state.lexicon);
+    pthread_mutex_destroy(&state.lock);
+    return 0;
+}
+
+static void record(const char *symbol, int64_t age_ms, double score)
+{
+    assert_int_equal(sentiment_history_record(&fake_api, state.self, symbol, NOW_MS - age_ms, 42,
+                                              sentiment_state_next_sequence(&state), score),
+                     JV_OK);
+}
+
+static void view(size_t token, char *buffer, size_t size, int *has_data)
+{
+    sentiment_text text;
+    sentiment_text_init(&text, buffer, size);
+    assert_int_equal(sentiment_token_view(&state, token, NOW_MS, &text, has_data), JV_OK);
+}
+
+/* ---- tests ---- */
+
+static void keys_sort_by_time(void **unused)
+{
+    (void)unused;
+    char key[SENTIMENT_HISTORY_KEY_MAX];
+    assert_int_equal(sentiment_history_key(key, sizeof key, "SOL", NOW_MS, -100123, 7), 0);
+    assert_string_equal(key, "obs/SOL/1750000000000/-100123/7");
+    assert_int_equal(sentiment_history_key(key, sizeof key, "SOL", 999, 1, 1), -1);
+    assert_int_equal(sentiment_history_key(key, 10, "SOL", NOW_MS, 1, 1), -1);
+}
+
+static void window_means_and_previous_window(void **unused)
+{
+    (void)unused;
+    record("SOL", 1 * HOUR_MS, 0.5);
+    record("SOL", 2 * HOUR_MS, -0.1);
+    record("SOL", 25 * HOUR_MS, 0.2);
+    record("SOL", 47 * HOUR_MS, 0.4);
+    record("SOL", 49 * HOUR_MS, 0.9); /* older than both windows */
+    record("SOLX", 1 * HOUR_MS, -1.0); /* another symbol sharing a prefix */
+    fake_kv_set(NULL, "obs/SOL/1749999999000/1/1", "garbage", 7); /* damaged: skipped */
+    jv_token_sentiment snapshot;
+    assert_int_equal(sentiment_history_window(&fake_api, state.self, "SOL", NOW_MS, 24 * HOUR_MS,
+                                              &snapshot),
+                     JV_OK);
+    assert_int_equal(snapshot.samples, 2);
+    assert_true(snapshot.mean > 0.1999 && snapshot.mean < 0.2001);
+    assert_int_equal(snapshot.previous_samples, 2);
+    assert_true(snapshot.previous_mean > 0.2999 && snapshot.previous_mean < 0.3001);
+    assert_int_equal(snapshot.window_s, 86400);
+    assert_int_equal(snapshot.last_seen_ms, NOW_MS - HOUR_MS);
+
+    assert_int_equal(sentiment_history_window(&fake_api, state.self, "BTC", NOW_MS, 24 * HOUR_MS,
+                                              &snapshot),
+                     JV_OK);
+    assert_int_equal(snapshot.samples, 0);
+    assert_int_equal(snapshot.last_seen_ms, 0);
+}
+
+static void prune_deletes_only_expired_observations(void **unused)
+{
+    (void)unused;
+    record("SOL", 1 * HOUR_MS, 0.5);
+    record("SOL", 200 * HOUR_MS, 0.5);
+    record("BTC", 300 * HOUR_MS, 0.5);
+    record("BTC", 301 * HOUR_MS, 0.5);
+    fake_kv_set(NULL, "sub/5", "1", 1);
+    size_t deleted = 0;
+    assert_int_equal(sentiment_history_prune(&fake_api, state.self, NOW_MS - 168 * HOUR_MS, 2,
+                                             &deleted),
+                     JV_OK);
+    assert_int_equal(deleted, 2); /* the batch limit */
+    assert_int_equal(sentiment_history_prune(&fake_api, state.self, NOW_MS - 168 * HOUR_MS, 100,
+                                             &deleted),
+                     JV_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(store_count, 2); /* the fresh observation and the subscription */
+}
+
+static void subscriptions_are_idempotent(void **unused)
+{
+    (void)unused;
+    assert_int_equal(sentiment_subscribe(&fake_api, state.self, 1), 1);
+    assert_int_equal(sentiment_subscribe(&fake_api, state.self, 1), 0);
+    assert_int_equal(sentiment_subscribe(&fake_api, state.self, -100500), 1);
+    int64_t *chats = NULL;
+    size_t count = 0;
+    assert_int_equal(sentiment_subscribed_chats(&fake_api, state.self, &chats, &count), JV_OK);
+    assert_int_equal(count, 2);
+    assert_true((chats[0] == 1 && chats[1] == -100500) || (chats[0] == -100500 && chats[1] == 1));
+    free(chats);
+    assert_int_equal(sentiment_unsubscribe(&fake_api, state.self, 1), 1);
+    assert_int_equal(sentiment_unsubscribe(&fake_api, state.self, 1), 0);
+}
+
+static void watcher_records_mentions_and_never_consumes(void **unused)
+{
+    (void)unused;
+    jv_message message = {.struct_size = sizeof message, .chat_id = 7,
+                          .text = "$SOL and bitcoin to the moon 🚀"};
+    assert_int_equal(sentiment_watch_message(state.self, &message, &state), JV_CONTINUE);
+    assert_int_equal(store_count, 2);
+    assert_non_null(strstr(store[0].key, "obs/BTC/1750000000000/7/"));
+    assert_non_null(strstr(store[1].key, "obs/SOL/1750000000000/7/"));
+    assert_true(atof(store[1].value) > 0.5);
+
+    jv_message plain = {.struct_size = sizeof plain, .chat_id = 7, .text = "el sol brilla"};
+    assert_int_equal(sentiment_watch_message(state.self, &plain, &state), JV_CONTINUE);
+    jv_message command = {.struct_size = sizeof command, .chat_id = 7, .text = "/sentiment SOL",
+                          .command = "sentiment", .args = "SOL"};
+    assert_int_equal(sentiment_watch_message(state.self, &command, &state), JV_CONTINUE);
+    assert_int_equal(store_count, 2);
+}
+
+static void view_without_weighting_says_so(void **unused)
+{
+    (void)unused;
+    record("SOL", 1 * HOUR_MS, 0.5);
+    record("SOL", 2 * HOUR_MS, -0.1);
+    char text[4096];
+    int has_data = 0;
+    view(state.report_tokens[0], text, sizeof text, &has_data);
+    assert_true(has_data);
+    assert_non_null(strstr(text, "SOL: chat sentiment +0.200 (bullish) from 2 messages in the last 24h."));
+    assert_non_null(strstr(text, "Trend: no messages in the 24h before"));
+    assert_non_null(strstr(text, "weighting unavailable: grok_weighting not loaded"));
+
+    view(state.report_tokens[1], text, sizeof text, &has_data);
+    assert_false(has_data);
+    assert_non_null(strstr(text, "BTC: no chat messages mentioned it in the last 24h."));
+    assert_null(strstr(text, "+0.000")); /* no invented numbers */
+}
+
+static void view_with_weighting_shows_each_contribution(void **unused)
+{
+    (void)unused;
+    record("SOL", 1 * HOUR_MS, 0.5);
+    record("SOL", 2 * HOUR_MS, -0.1);
+    record("SOL", 30 * HOUR_MS, -0.4);
+    weight_present = 1;
+    fake_rating = (jv_grok_rating){.available = 1, .score = 0.5, .confidence = 0.8,
+                                   .summary = "traders cheer the upgrade"};
+    char text[4096];
+    int has_data = 0;
+    view(state.report_tokens[0], text, sizeof text, &has_data);
+    assert_non_null(strstr(text, "Trend: up (+0.600) versus the 24h before: -0.400 from 1 message."));
+    assert_non_null(strstr(text, "Composite: +0.320 (bullish)"));
+    assert_non_null(strstr(text, "chat: +0.200 x weight 0.60 = +0.120 (2 samples)"));
+    assert_non_null(strstr(text, "grok: +0.500 x weight 0.40 = +0.200 (confidence 0.80)"));
+    assert_non_null(strstr(text, "Grok says: traders cheer the upgrade"));
+
+    fake_rating = (jv_grok_rating){.available = 0, .reason = "HTTP 429"};
+    view(state.report_tokens[0], text, sizeof text, &has_data);
+    assert_non_null(strstr(text, "Composite: +0.200 (bullish)"));
+    assert_non_null(strstr(text, "Grok: unavailable (HTTP 429)"));
+
+    view(state.report_tokens[1], text, sizeof text, &has_data);
+    assert_false(has_data);
+    assert_non_null(strstr(text, "Composite: nothing to combine"));
+
+    fake_rating = (jv_grok_rating){.available = 1, .score = 7.0, .confidence = 0.8};
+    view(state.report_tokens[0], text, sizeof text, &has_data);
+    assert_non_null(strstr(text, "Grok: unavailable (rating out of range)"));
+}
+
+static void report_with_nothing_says_so(void **unused)
+{
+    (void)unused;
+    char buffer[8192];
+    sentiment_text text;
+    sentiment_text_init(&text, buffer, sizeof buffer);
+    assert_int_equal(sentiment_report_build(&state, NOW_MS, &text), JV_OK);
+    assert_string_equal(buffer, "Sentiment report: nothing to report; no chat messages mentioned "
+                                "SOL, BTC in the last 24h.");
+}
+
+static void report_job_reaches_every_subscribed_chat(void **unused)
+{
+    (void)unused;
+    record("BTC", 1 * HOUR_MS, -0.6);
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 0); /* nobody subscribed: nothing sent */
+    sentiment_subscribe(&fake_api, state.self, 11);
+    sentiment_subscribe(&fake_api, state.self, -22);
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(sent_chats[i] == 11 || sent_chats[i] == -22);
+        assert_non_null(strstr(sent_texts[i], "Sentiment report (last 24h):"));
+        assert_non_null(strstr(sent_texts[i], "SOL: no chat messages mentioned it"));
+        assert_non_null(strstr(sent_texts[i], "BTC: chat sentiment -0.600 (bearish) from 1 message"));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(keys_sort_by_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(window_means_and_previous_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(prune_deletes_only_expired_observations, setup, teardown),
+        cmocka_unit_test_setup_teardown(subscriptions_are_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(watcher_records_mentions_and_never_consumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(view_without_weighting_says_so, setup, teardown),
+        cmocka_unit_test_setup_teardown(view_with_weighting_shows_each_contribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(report_with_nothing_says_so, setup, teardown),
+        cmocka_unit_test_setup_teardown(report_job_reaches_every_subscribed_chat, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
