@@ -283,6 +283,21 @@ static void set_boolean(struct parse_state *state, const char *key, const char *
              quoted(value, buffer, sizeof buffer));
 }
 
+/* Rates: a positive decimal up to maximum (strtod, so "0.5" and "30" both work). */
+static void set_rate(struct parse_state *state, const char *key, const char *value,
+                     double maximum, double *result)
+{
+    char buffer[QUOTED_VALUE_MAX + 4];
+    char *end = NULL;
+    double number = strtod(value, &end);
+    if (end == value || *end != '\0' || !(number > 0) || number > maximum) {
+        fail(state, state->line, "%s must be a number above 0 and at most %g (found '%s')", key,
+             maximum, quoted(value, buffer, sizeof buffer));
+        return;
+    }
+    *result = number;
+}
+
 static void set_transport(struct parse_state *state, const char *value)
 {
     char buffer[QUOTED_VALUE_MAX + 4];
@@ -464,6 +479,18 @@ static void set_bot_key(struct parse_state *state, const char *key, const char *
         config->shutdown_grace_ms = number;
     } else if (strcmp(key, "delete_webhook") == 0) {
         set_boolean(state, key, value, &config->delete_webhook);
+    } else if (strcmp(key, "backoff_initial_ms") == 0) {
+        set_integer(state, key, value, 1, 3600000, &number);
+        config->backoff_initial_ms = number;
+    } else if (strcmp(key, "backoff_max_ms") == 0) {
+        set_integer(state, key, value, 1, 3600000, &number);
+        config->backoff_max_ms = number;
+    } else if (strcmp(key, "send_rate_per_chat") == 0) {
+        set_rate(state, key, value, 1e6, &config->send_rate_per_chat);
+    } else if (strcmp(key, "send_burst_per_chat") == 0) {
+        set_rate(state, key, value, 1e6, &config->send_burst_per_chat);
+    } else if (strcmp(key, "send_rate_total") == 0) {
+        set_rate(state, key, value, 1e6, &config->send_rate_total);
     } else {
         log_warn("%s:%d: unknown key '%s' in [bot], ignored", state->path, state->line, key);
     }
@@ -624,6 +651,11 @@ static void set_defaults(struct config *config, const char *path)
     config->handler_budget_ms = 10000;
     config->shutdown_grace_ms = 10000;
     config->delete_webhook = 0;
+    config->backoff_initial_ms = 1000;
+    config->backoff_max_ms = 60000;
+    config->send_rate_per_chat = 1.0;
+    config->send_burst_per_chat = 3.0;
+    config->send_rate_total = 30.0;
     config->lock_path = copy_text("");
     config->lock_max_wait = 30;
     config->plugin_dir = copy_text("plugins");

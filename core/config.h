@@ -31,6 +31,11 @@ struct config {
     int64_t handler_budget_ms; /* default 10000 */
     int64_t shutdown_grace_ms; /* how long SIGTERM waits for handlers, default 10000 */
     int delete_webhook;     /* default 0 */
+    int64_t backoff_initial_ms; /* first retry delay after a failure, default 1000 */
+    int64_t backoff_max_ms;     /* cap of the doubling delay, default 60000 */
+    double send_rate_per_chat;  /* messages per second to one chat, default 1 */
+    double send_burst_per_chat; /* short burst allowed per chat, default 3 */
+    double send_rate_total;     /* messages per second overall, default 30 */
     /* [lock] */
     char *lock_path;        /* "" = default location */
     int lock_max_wait;      /* seconds, default 30, 0 = forever */

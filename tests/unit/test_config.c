@@ -535,6 +535,22 @@ static void test_failed_load_leaves_config_empty(void **state)
     config_free(&fixture->config); /* and a second free is harmless */
 }
 
+static void test_telegram_rates_and_backoff(void **state)
+{
+    struct fixture *fixture = *state;
+    assert_int_equal(load(fixture, "[bot]\n"), 0);
+    assert_int_equal(fixture->config.backoff_initial_ms, 1000);
+    assert_int_equal(fixture->config.backoff_max_ms, 60000);
+    assert_true(fixture->config.send_rate_per_chat == 1.0);
+    assert_true(fixture->config.send_rate_total == 30.0);
+    assert_int_equal(load(fixture, "[bot]\nsend_rate_per_chat = 0.5\nbackoff_max_ms = 400\n"), 0);
+    assert_true(fixture->config.send_rate_per_chat == 0.5);
+    assert_int_equal(fixture->config.backoff_max_ms, 400);
+    assert_error(fixture, "[bot]\n\nsend_rate_total = fast\n", 3, "send_rate_total", "'fast'");
+    assert_error(fixture, "[bot]\nsend_burst_per_chat = 0\n", 2, "send_burst_per_chat", "'0'");
+    assert_error(fixture, "[bot]\nbackoff_initial_ms = -1\n", 2, "backoff_initial_ms", "'-1'");
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
@@ -565,6 +581,7 @@ int main(void)
         TEST(test_bom_crlf_and_colon_syntax),
         TEST(test_nul_byte_is_an_error),
         TEST(test_failed_load_leaves_config_empty),
+        TEST(test_telegram_rates_and_backoff),
     };
 #undef TEST
     return cmocka_run_group_tests(tests, NULL, NULL);

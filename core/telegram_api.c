@@ -1,0 +1,401 @@
+/* Telegram Bot API calls over libcurl (one kept-alive handle per caller
+ * thread) and the decoding of Telegram's envelope into an outcome. The URL
+ * carries the token, so it is built here and never leaves this file. */
+#include "telegram_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+
+struct telegram_api {
+    char *url_prefix; /* "<api_base>/bot<token>/" */
+    CURL *easy;
+    CURLM *multi;
+    struct curl_slist *headers;
+    int abort_fd;
+    char curl_error[CURL_ERROR_SIZE];
+};
+
+struct response_buffer {
+    char *data;
+    size_t length;
+    size_t capacity;
+};
+
+/* Telegram's largest legitimate answer (100 updates of 4096 chars plus
+ * entities) is well under this; anything bigger is treated as malformed. */
+#define RESPONSE_LIMIT (64u * 1024u * 1024u)
+
+static size_t collect_body(char *data, size_t size, size_t count, void *user_data)
+{
+    struct response_buffer *buffer = user_data;
+    size_t chunk = size * count;
+    if (buffer->length + chunk + 1 > RESPONSE_LIMIT)
+        return 0;
+    if (buffer->length + chunk + 1 > buffer->capacity) {
+        size_t capacity = buffer->capacity ? buffer->capacity : 16384;
+        while (capacity < buffer->length + chunk + 1)
+            capacity *= 2;
+        char *grown = realloc(buffer->data, capacity);
+        if (grown == NULL)
+            return 0;
+        buffer->data = grown;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->data + buffer->length, data, chunk);
+    buffer->length += chunk;
+    buffer->data[buffer->length] = '\0';
+    return chunk;
+}
+
+struct telegram_api *telegram_api_create(const char *api_base, const char *token)
+{
+    struct telegram_api *api = calloc(1, sizeof *api);
+    if (api == NULL)
+        return NULL;
+    size_t base_length = strlen(api_base);
+    while (base_length > 0 && api_base[base_length - 1] == '/')
+        base_length--;
+    size_t size = base_length + strlen(token) + 8;
+    api->url_prefix = malloc(size);
+    api->easy = curl_easy_init();
+    api->multi = curl_multi_init();
+    api->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    api->abort_fd = -1;
+    if (api->url_prefix == NULL || api->easy == NULL || api->multi == NULL ||
+        api->headers == NULL) {
+        telegram_api_destroy(api);
+        return NULL;
+    }
+    snprintf(api->url_prefix, size, "%.*s/bot%s/", (int)base_length, api_base, token);
+    return api;
+}
+
+void telegram_api_destroy(struct telegram_api *api)
+{
+    if (api == NULL)
+        return;
+    if (api->multi != NULL)
+        curl_multi_cleanup(api->multi);
+    if (api->easy != NULL)
+        curl_easy_cleanup(api->easy);
+    curl_slist_free_all(api->headers);
+    if (api->url_prefix != NULL) {
+        /* the prefix holds the token: do not leave it in freed memory */
+        memset(api->url_prefix, 0, strlen(api->url_prefix));
+        free(api->url_prefix);
+    }
+    free(api);
+}
+
+void telegram_api_set_abort_fd(struct telegram_api *api, int abort_fd)
+{
+    api->abort_fd = abort_fd;
+}
+
+void telegram_result_release(struct telegram_result *result)
+{
+    if (result->value != NULL)
+        json_decref(result->value);
+    result->value = NULL;
+}
+
+static void set_description(struct telegram_result *result, const char *text)
+{
+    snprintf(result->description, sizeof result->description, "%s", text);
+    for (char *c = result->description; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    log_redact(result->description, sizeof result->description);
+}
+
+static enum telegram_outcome outcome_for_error(long code, const char *description,
+                                               const struct telegram_result *result)
+{
+    if (code == 429)
+        return TELEGRAM_RETRY_AFTER;
+    if (code == 401)
+        return TELEGRAM_UNAUTHORIZED;
+    if (code == 409)
+        /* the two 409s differ only in wording; webhook is the stable word */
+        return strstr(description, "webhook") != NULL ? TELEGRAM_CONFLICT_WEBHOOK
+                                                      : TELEGRAM_CONFLICT_POLLER;
+    if (result->migrate_to_chat_id != 0)
+        return TELEGRAM_MIGRATED;
+    if (code >= 400 && code < 500)
+        return TELEGRAM_REJECTED;
+    return TELEGRAM_TRANSIENT;
+}
+
+static void classify_error_body(json_t *root, long http_status, struct telegram_result *result)
+{
+    json_t *code = json_object_get(root, "error_code");
+    json_t *description = json_object_get(root, "description");
+    json_t *parameters = json_object_get(root, "parameters");
+    result->error_code = json_is_integer(code) ? (long)json_integer_value(code) : http_status;
+    set_description(result, json_is_string(description) ? json_string_value(description)
+                                                        : "(no description)");
+    if (json_is_object(parameters)) {
+        json_t *retry = json_object_get(parameters, "retry_after");
+        json_t *migrate = json_object_get(parameters, "migrate_to_chat_id");
+        if (json_is_integer(retry))
+            result->retry_after_s = json_integer_value(retry);
+        if (json_is_integer(migrate))
+            result->migrate_to_chat_id = json_integer_value(migrate);
+    }
+    result->outcome = outcome_for_error(result->error_code, result->description, result);
+    if (result->outcome == TELEGRAM_RETRY_AFTER && result->retry_after_s < 1)
+        result->retry_after_s = 1;
+}
+
+static void classify_unreadable(long http_status, struct telegram_result *result)
+{
+    result->error_code = http_status;
+    if (http_status == 401) {
+        result->outcome = TELEGRAM_UNAUTHORIZED;
+        set_description(result, "Unauthorized");
+        return;
+    }
+    result->outcome = TELEGRAM_TRANSIENT;
+    char text[96];
+    snprintf(text, sizeof text, "malformed answer (HTTP %ld, not a Telegram JSON envelope)",
+             http_status);
+    set_description(result, text);
+}
+
+void telegram_classify(long http_status, const char *body, size_t body_length,
+                       struct telegram_result *result)
+{
+    memset(result, 0, sizeof *result);
+    size_t clean_length = 0, replaced = 0;
+    char *clean = body ? telegram_sanitize_utf8(body, body_length, &clean_length, &replaced)
+                       : NULL;
+    json_t *root = clean ? json_loadb(clean, clean_length, 0, NULL) : NULL;
+    free(clean);
+    if (!json_is_object(root) || !json_is_boolean(json_object_get(root, "ok"))) {
+        json_decref(root);
+        classify_unreadable(http_status, result);
+        return;
+    }
+    if (replaced > 0)
+        log_warn("telegram: answer had %zu invalid UTF-8 sequence(s); replaced with U+FFFD",
+                 replaced);
+    if (json_is_true(json_object_get(root, "ok"))) {
+        json_t *value = json_object_get(root, "result");
+        if (value == NULL) {
+            json_decref(root);
+            classify_unreadable(http_status, result);
+            return;
+        }
+        result->outcome = TELEGRAM_OK;
+        result->error_code = 0;
+        result->value = json_incref(value);
+    } else {
+        classify_error_body(root, http_status, result);
+    }
+    json_decref(root);
+}
+
+/* Runs the transfer on the multi handle so the abort fd can end a long poll
+ * at once instead of at libcurl's next progress tick. */
+static CURLcode perform(struct telegram_api *api, int *aborted)
+{
+    *aborted = 0;
+    if (curl_multi_add_handle(api->multi, api->easy) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    int running = 1;
+    CURLcode code = CURLE_OK;
+    while (running) {
+        if (curl_multi_perform(api->multi, &running) != CURLM_OK) {
+            code = CURLE_FAILED_INIT;
+            break;
+        }
+        if (!running)
+            break;
+        struct curl_waitfd extra = {.fd = api->abort_fd, .events = CURL_WAIT_POLLIN};
+        int count = 0;
+        curl_multi_poll(api->multi, api->abort_fd >= 0 ? &extra : NULL,
+                        api->abort_fd >= 0 ? 1 : 0, 1000, &count);
+        if (api->abort_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN)) {
+            *aborted = 1;
+            break;
+        }
+    }
+    int pending = 0;
+    CURLMsg *message;
+    while (!*aborted && (message = curl_multi_info_read(api->multi, &pending)) != NULL)
+        if (message->msg == CURLMSG_DONE)
+            code = message->data.result;
+    curl_multi_remove_handle(api->multi, api->easy);
+    return code;
+}
+
+void telegram_api_call(struct telegram_api *api, const char *method, json_t *parameters,
+                       long timeout_s, struct telegram_result *result)
+{
+    memset(result, 0, sizeof *result);
+    char *body = parameters ? json_dumps(parameters, JSON_COMPACT) : strdup("{}");
+    size_t url_size = strlen(api->url_prefix) + strlen(method) + 1;
+    char *url = malloc(url_size);
+    if (body == NULL || url == NULL) {
+        free(body);
+        free(url);
+        result->outcome = TELEGRAM_TRANSIENT;
+        set_description(result, "out of memory building the request");
+        return;
+    }
+    snprintf(url, url_size, "%s%s", api->url_prefix, method);
+
+    struct response_buffer response = {0};
+    CURL *easy = api->easy;
+    curl_easy_reset(easy);
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, api->headers);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, api->curl_error);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT, timeout_s);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    api->curl_error[0] = '\0';
+
+    int aborted = 0;
+    CURLcode code = perform(api, &aborted);
+    long http_status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_status);
+    memset(url, 0, url_size);
+    free(url);
+    free(body);
+
+    if (aborted) {
+        result->outcome = TELEGRAM_ABORTED;
+        set_description(result, "stopped");
+    } else if (code != CURLE_OK) {
+        result->outcome = TELEGRAM_TRANSIENT;
+        /* libcurl's texts may quote the URL on some errors: redact, and
+         * prefer the generic text when the buffer is empty */
+        set_description(result, api->curl_error[0] ? api->curl_error : curl_easy_strerror(code));
+    } else {
+        telegram_classify(http_status, response.data, response.length, result);
+    }
+    free(response.data);
+}
+
+/* Length of the valid UTF-8 sequence at text (1..4), or 0 when invalid. */
+static size_t utf8_sequence_length(const unsigned char *text, size_t available)
+{
+    unsigned char lead = text[0];
+    if (lead < 0x80)
+        return 1;
+    size_t length;
+    unsigned int minimum;
+    unsigned int code;
+    if ((lead & 0xE0) == 0xC0) {
+        length = 2, minimum = 0x80, code = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+        length = 3, minimum = 0x800, code = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+        length = 4, minimum = 0x10000, code = lead & 0x07;
+    } else {
+        return 0;
+    }
+    if (length > available)
+        return 0;
+    for (size_t i = 1; i < length; i++) {
+        if ((text[i] & 0xC0) != 0x80)
+            return 0;
+        code = (code << 6) | (text[i] & 0x3F);
+    }
+    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+        return 0;
+    return length;
+}
+
+static int hex4(const char *text, unsigned int *value)
+{
+    *value = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = text[i];
+        unsigned int digit;
+        if (c >= '0' && c <= '9')
+            digit = (unsigned int)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            digit = (unsigned int)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            digit = (unsigned int)(c - 'A' + 10);
+        else
+            return -1;
+        *value = (*value << 4) | digit;
+    }
+    return 0;
+}
+
+/* jansson rejects a whole document for one lone surrogate escape; rewriting
+ * it to \ufffd (same length) keeps the other updates of the batch. */
+static size_t fix_lone_surrogate_escapes(char *text, size_t length)
+{
+    size_t replaced = 0;
+    for (size_t i = 0; i + 1 < length; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] != 'u' || i + 6 > length) {
+            i++; /* skip the escaped character, e.g. the second '\' of "\\" */
+            continue;
+        }
+        unsigned int unit;
+        if (hex4(text + i + 2, &unit) != 0) {
+            i++;
+            continue;
+        }
+        if (unit >= 0xD800 && unit <= 0xDBFF && i + 12 <= length && text[i + 6] == '\\' &&
+            text[i + 7] == 'u') {
+            unsigned int low;
+            if (hex4(text + i + 8, &low) == 0 && low >= 0xDC00 && low <= 0xDFFF) {
+                i += 11;
+                continue;
+            }
+        }
+        if (unit >= 0xD800 && unit <= 0xDFFF) {
+            memcpy(text + i + 2, "fffd", 4);
+            replaced++;
+        }
+        i += 5;
+    }
+    return replaced;
+}
+
+char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,
+                             size_t *replaced)
+{
+    /* each invalid byte becomes 3 bytes at most */
+    char *clean = malloc(length * 3 + 1);
+    if (clean == NULL)
+        return NULL;
+    const unsigned char *in = (const unsigned char *)text;
+    size_t used = 0;
+    *replaced = 0;
+    for (size_t i = 0; i < length;) {
+        size_t sequence = utf8_sequence_length(in + i, length - i);
+        if (sequence == 0) {
+            memcpy(clean + used, "\xEF\xBF\xBD", 3);
+            used += 3;
+            (*replaced)++;
+            i++;
+            continue;
+        }
+        memcpy(clean + used, in + i, sequence);
+        used += sequence;
+        i += sequence;
+    }
+    clean[used] = '\0';
+    *replaced += fix_lone_surrogate_escapes(clean, used);
+    *out_length = used;
+    return clean;
+}

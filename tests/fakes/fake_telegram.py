@@ -1,0 +1,494 @@
+#!/usr/bin/env python3
+"""A fake Telegram Bot API server for tests (stdlib only, 127.0.0.1).
+
+Start: fake_telegram.py --port 0 [--token T] [--username NAME] [--bot-id N]
+First stdout line: "PORT <n>".
+
+Bot API (wire format as Telegram: {"ok":true,"result":...} or
+{"ok":false,"error_code":N,"description":"...","parameters":{...}}), at
+/bot<token>/<method>; parameters from the query string, a form body or a JSON
+body. Wrong token -> 401 "Unauthorized"; unknown method -> 404 "Not Found".
+  getMe, getUpdates (long poll: timeout, offset confirms, limit; a NEWER
+  overlapping getUpdates ends the older one with the real 409 "Conflict:
+  terminated by other getUpdates request; ..."), sendMessage (1..4096 UTF-16
+  units, else 400), setMyCommands, deleteWebhook, getWebhookInfo. While a
+  webhook is set, getUpdates answers 409 "Conflict: can't use getUpdates
+  method while webhook is active; use deleteWebhook to delete the webhook first".
+
+Control API (JSON in and out; stable, other tests rely on it):
+  POST /control/message   {"chat_id", "text", "user_id"?, "chat_type"?="private",
+                           "username"?, "first_name"?, "reply_to_bot"?, "edited"?}
+                          -> {"update_id": n}
+  POST /control/messages  {"messages": [ {...as above...}, ... ]} -> {"update_ids": [...]}
+  POST /control/update    {"update": {...any update object...}} (update_id assigned
+                          when missing) -> {"update_id": n}
+  POST /control/update_raw?update_id=N   body = raw bytes of one update (may be
+                          invalid UTF-8 or invalid JSON) -> {"update_id": N}
+  POST /control/gap       {"skip": n}: the next update ids jump by n
+  POST /control/fault     {"method": "getUpdates"|"sendMessage"|..., "kind": K,
+                           "count": n=1, "retry_after": s=1, "delay": s=1,
+                           "migrate_to_chat_id": id}
+        K: "429" "500" "502" "malformed" "truncated" "slow" "401" "409"
+           "409_webhook" "400" "400_migrate"; applies to the next n calls.
+  POST /control/webhook   {"url": "https://..."} sets a webhook ("" clears)
+  POST /control/migrate   {"from": old_chat_id, "to": new_chat_id}: sendMessage
+                          to old answers 400 with parameters.migrate_to_chat_id
+  GET  /control/sent[?chat_id=N]  -> {"messages": [{"chat_id","text","message_id","time"}]}
+  GET  /control/counters  -> {"polls", "overlaps", "conflicts_sent", "calls": {method: n},
+                              "pending_updates", "confirmed_offset", "active_polls",
+                              "last_update_id", "sent"}
+  GET  /control/polls     -> {"polls": [{"peer_port","start","end","offset","limit",
+                              "timeout","result"}]}  (result: "ok <n>", "409", "fault <k>",
+                              "client closed", "webhook")
+  GET  /control/commands  -> {"commands": [...]} from the last setMyCommands
+  GET  /control/webhook   -> {"url": ...}
+  POST /control/reset     forget everything (updates, sent, faults, counters)
+"""
+import argparse
+import json
+import select
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CONFLICT_POLLER = ("Conflict: terminated by other getUpdates request; "
+                   "make sure that only one bot instance is running")
+CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first")
+
+
+def utf16_length(text):
+    return len(text.encode("utf-16-le")) // 2
+
+
+class State:
+    def __init__(self, token, username, bot_id):
+        self.token = token
+        self.username = username
+        self.bot_id = bot_id
+        self.lock = threading.Condition()
+        self.reset()
+
+    def reset(self):
+        self.updates = []          # [(update_id, bytes)] sorted by id
+        self.next_update_id = 100001
+        self.confirmed_offset = 0
+        self.next_message_id = 1
+        self.sent = []
+        self.faults = {}           # method -> [fault dicts]
+        self.calls = {}
+        self.polls = []
+        self.active_polls = {}     # poll number -> record
+        self.poll_number = 0
+        self.overlaps = 0
+        self.conflicts_sent = 0
+        self.webhook_url = ""
+        self.commands = []
+        self.migrations = {}
+
+    def add_update(self, update_id, payload):
+        self.updates.append((update_id, payload))
+        self.updates.sort(key=lambda item: item[0])
+        self.next_update_id = max(self.next_update_id, update_id + 1)
+        self.lock.notify_all()
+
+
+def build_message_update(state, spec):
+    update_id = state.next_update_id
+    chat_id = int(spec["chat_id"])
+    user_id = int(spec.get("user_id", chat_id if chat_id > 0 else 4242))
+    sender = {"id": user_id, "is_bot": False, "first_name": spec.get("first_name", "Tester")}
+    if spec.get("username"):
+        sender["username"] = spec["username"]
+    message = {
+        "message_id": state.next_message_id,
+        "from": sender,
+        "chat": {"id": chat_id, "type": spec.get("chat_type", "private")},
+        "date": int(time.time()),
+        "text": spec["text"],
+    }
+    state.next_message_id += 1
+    text = spec["text"]
+    if text.startswith("/"):
+        length = len(text.split()[0]) if text.split() else 1
+        message["entities"] = [{"offset": 0, "length": utf16_length(text[:length]),
+                                "type": "bot_command"}]
+    if spec.get("reply_to_bot"):
+        message["reply_to_message"] = {
+            "message_id": 1, "date": int(time.time()), "text": "earlier",
+            "chat": message["chat"],
+            "from": {"id": state.bot_id, "is_bot": True, "first_name": "Jarvis",
+                     "username": state.username}}
+    kind = "edited_message" if spec.get("edited") else "message"
+    update = {"update_id": update_id, kind: message}
+    state.add_update(update_id, json.dumps(update, ensure_ascii=False).encode("utf-8"))
+    return update_id
+
+
+def envelope_ok(result):
+    return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def envelope_error(code, description, parameters=None):
+    body = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return code, json.dumps(body).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes
+    server_version = "nginx/1.18.0"
+
+    def log_message(self, format, *args):  # quiet: tests read the control API
+        pass
+
+    # ---- plumbing ----
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def respond(self, status, body, content_type="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def respond_json(self, value, status=200):
+        self.respond(status, json.dumps(value).encode())
+
+    def parameters(self, raw_body):
+        parsed = urllib.parse.urlsplit(self.path)
+        params = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if raw_body and content_type == "application/json":
+            value = json.loads(raw_body.decode("utf-8"))
+            if isinstance(value, dict):
+                params.update(value)
+        elif raw_body and content_type == "application/x-www-form-urlencoded":
+            form = urllib.parse.parse_qs(raw_body.decode("utf-8"), keep_blank_values=True)
+            params.update({k: v[-1] for k, v in form.items()})
+        return params
+
+    def client_gone(self):
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    # ---- dispatch ----
+    def do_GET(self):
+        self.route(b"")
+
+    def do_POST(self):
+        self.route(self.read_body())
+
+    def route(self, raw_body):
+        path = urllib.parse.urlsplit(self.path).path
+        state = self.server.state
+        if path.startswith("/control/"):
+            return self.control(path[len("/control/"):], raw_body)
+        parts = path.split("/")
+        if len(parts) != 3 or not parts[1].startswith("bot"):
+            return self.respond(*envelope_error(404, "Not Found"))
+        token, method = parts[1][3:], parts[2]
+        if token != state.token:
+            return self.respond(*envelope_error(401, "Unauthorized"))
+        try:
+            params = self.parameters(raw_body)
+        except (ValueError, UnicodeDecodeError):
+            return self.respond(*envelope_error(400, "Bad Request: can't parse JSON"))
+        with state.lock:
+            state.calls[method] = state.calls.get(method, 0) + 1
+            fault = self.take_fault(state, method)
+        if fault is not None and self.apply_fault(fault, method):
+            return
+        handler = getattr(self, "api_" + method, None)
+        if handler is None:
+            return self.respond(*envelope_error(404, "Not Found"))
+        handler(state, params)
+
+    def take_fault(self, state, method):
+        queue = state.faults.get(method) or []
+        if not queue:
+            return None
+        fault = queue[0]
+        fault["count"] -= 1
+        if fault["count"] <= 0:
+            queue.pop(0)
+        return fault
+
+    def apply_fault(self, fault, method):
+        """Returns True when the fault produced the answer."""
+        kind = fault["kind"]
+        state = self.server.state
+        if method == "getUpdates":
+            with state.lock:
+                state.polls.append({"peer_port": self.client_address[1], "start": time.time(),
+                                    "end": time.time(), "offset": None, "limit": None,
+                                    "timeout": None, "result": "fault " + kind})
+        if kind == "slow":
+            time.sleep(float(fault.get("delay", 1)))
+            return False
+        if kind == "429":
+            retry = int(fault.get("retry_after", 1))
+            self.respond(*envelope_error(429, f"Too Many Requests: retry after {retry}",
+                                         {"retry_after": retry}))
+        elif kind in ("500", "502"):
+            code = int(kind)
+            text = "Internal Server Error" if code == 500 else "Bad Gateway"
+            self.respond(*envelope_error(code, text))
+        elif kind == "malformed":
+            self.respond(200, b'{"ok":true,"result":[{"update_id":')
+        elif kind == "truncated":
+            body = json.dumps({"ok": True, "result": []}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + 100))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+        elif kind == "401":
+            self.respond(*envelope_error(401, "Unauthorized"))
+        elif kind == "409":
+            with state.lock:
+                state.conflicts_sent += 1
+            self.respond(*envelope_error(409, CONFLICT_POLLER))
+        elif kind == "409_webhook":
+            self.respond(*envelope_error(409, CONFLICT_WEBHOOK))
+        elif kind == "400_migrate":
+            self.respond(*envelope_error(
+                400, "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": int(fault.get("migrate_to_chat_id", -1001234567890))}))
+        else:
+            self.respond(*envelope_error(400, "Bad Request: injected fault"))
+        return True
+
+    # ---- Bot API methods ----
+    def bot_user(self, state):
+        return {"id": state.bot_id, "is_bot": True, "first_name": "Jarvis",
+                "username": state.username, "can_join_groups": True,
+                "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+    def api_getMe(self, state, params):
+        self.respond(*envelope_ok(self.bot_user(state)))
+
+    def api_getWebhookInfo(self, state, params):
+        self.respond(*envelope_ok({"url": state.webhook_url, "has_custom_certificate": False,
+                                   "pending_update_count": len(state.updates)}))
+
+    def api_deleteWebhook(self, state, params):
+        with state.lock:
+            state.webhook_url = ""
+            if str(params.get("drop_pending_updates", "")).lower() in ("true", "1"):
+                state.updates = []
+        self.respond(*envelope_ok(True))
+
+    def api_setMyCommands(self, state, params):
+        commands = params.get("commands")
+        if isinstance(commands, str):
+            commands = json.loads(commands)
+        if not isinstance(commands, list):
+            return self.respond(*envelope_error(400, "Bad Request: commands must be an array"))
+        for command in commands:
+            name = command.get("command", "")
+            description = command.get("description", "")
+            if not (1 <= len(name) <= 32) or not all(c in "abcdefghijklmnopqrstuvwxyz0123456789_" for c in name):
+                return self.respond(*envelope_error(400, "Bad Request: BOT_COMMAND_INVALID"))
+            if not (1 <= len(description) <= 256):
+                return self.respond(*envelope_error(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"))
+        with state.lock:
+            state.commands = commands
+        self.respond(*envelope_ok(True))
+
+    def api_sendMessage(self, state, params):
+        if "chat_id" not in params:
+            return self.respond(*envelope_error(400, "Bad Request: chat_id is empty"))
+        text = params.get("text")
+        if not isinstance(text, str) or text.strip() == "":
+            return self.respond(*envelope_error(400, "Bad Request: message text is empty"))
+        if utf16_length(text) > 4096:
+            return self.respond(*envelope_error(400, "Bad Request: message is too long"))
+        try:
+            chat_id = int(params["chat_id"])
+        except ValueError:
+            return self.respond(*envelope_error(400, "Bad Request: chat not found"))
+        with state.lock:
+            if chat_id in state.migrations:
+                migrated = state.migrations[chat_id]
+                return self.respond(*envelope_error(
+                    400, "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": migrated}))
+            message_id = state.next_message_id
+            state.next_message_id += 1
+            state.sent.append({"chat_id": chat_id, "text": text, "message_id": message_id,
+                               "time": time.time()})
+        self.respond(*envelope_ok({"message_id": message_id, "from": self.bot_user(state),
+                                   "chat": {"id": chat_id, "type": "private"},
+                                   "date": int(time.time()), "text": text}))
+
+    def api_getUpdates(self, state, params):
+        try:
+            offset = int(params.get("offset", 0))
+            limit = max(1, min(100, int(params.get("limit", 100))))
+            timeout = max(0.0, float(params.get("timeout", 0)))
+        except (TypeError, ValueError):
+            return self.respond(*envelope_error(400, "Bad Request: wrong parameter"))
+        record = {"peer_port": self.client_address[1], "start": time.time(), "end": None,
+                  "offset": offset, "limit": limit, "timeout": timeout, "result": None,
+                  "handler": self}
+        with state.lock:
+            if state.webhook_url:
+                record["end"], record["result"] = time.time(), "webhook"
+                state.polls.append(record)
+                return self.respond(*envelope_error(409, CONFLICT_WEBHOOK))
+            state.poll_number += 1
+            number = state.poll_number
+            for older in state.active_polls.values():
+                if older.get("terminated") or older["handler"].client_gone():
+                    continue  # a poll whose client already hung up is no overlap
+                older["terminated"] = True
+                state.overlaps += 1
+            state.active_polls[number] = record
+            state.polls.append(record)
+            state.lock.notify_all()
+            if offset > 0 and offset > state.confirmed_offset:
+                state.confirmed_offset = offset
+                state.updates = [u for u in state.updates if u[0] >= offset]
+            deadline = time.monotonic() + timeout
+            result = None
+            while True:
+                if record.get("terminated"):
+                    result = "409"
+                    break
+                ready = [u for u in state.updates if u[0] >= offset][:limit]
+                if ready:
+                    result = ready
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    result = []
+                    break
+                state.lock.wait(min(left, 0.05))
+                if self.client_gone():
+                    result = None
+                    break
+            del state.active_polls[number]
+            record["end"] = time.time()
+            if result is None:
+                record["result"] = "client closed"
+                self.close_connection = True
+                return
+            if result == "409":
+                record["result"] = "409"
+                state.conflicts_sent += 1
+            else:
+                record["result"] = f"ok {len(result)}"
+        if result == "409":
+            return self.respond(*envelope_error(409, CONFLICT_POLLER))
+        body = b'{"ok":true,"result":[' + b",".join(payload for _, payload in result) + b"]}"
+        self.respond(200, body)
+
+    # ---- control ----
+    def control(self, name, raw_body):
+        state = self.server.state
+        query = {k: v[-1] for k, v in
+                 urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).items()}
+        if name == "update_raw":
+            with state.lock:
+                update_id = int(query["update_id"])
+                state.add_update(update_id, raw_body)
+            return self.respond_json({"update_id": update_id})
+        try:
+            body = json.loads(raw_body.decode("utf-8")) if raw_body else {}
+        except ValueError:
+            return self.respond_json({"error": "control body is not JSON"}, 400)
+        with state.lock:
+            answer = self.control_locked(state, name, body, query)
+        if answer is None:
+            return self.respond_json({"error": "unknown control " + name}, 404)
+        self.respond_json(answer)
+
+    def control_locked(self, state, name, body, query):
+        if name == "message":
+            return {"update_id": build_message_update(state, body)}
+        if name == "messages":
+            return {"update_ids": [build_message_update(state, m) for m in body["messages"]]}
+        if name == "update":
+            update = dict(body["update"])
+            update.setdefault("update_id", state.next_update_id)
+            state.add_update(update["update_id"],
+                             json.dumps(update, ensure_ascii=False).encode("utf-8"))
+            return {"update_id": update["update_id"]}
+        if name == "gap":
+            state.next_update_id += int(body.get("skip", 1))
+            return {"next_update_id": state.next_update_id}
+        if name == "fault":
+            fault = dict(body)
+            fault["count"] = int(fault.get("count", 1))
+            state.faults.setdefault(fault["method"], []).append(fault)
+            return {"ok": True}
+        if name == "webhook":
+            if self.command == "POST":
+                state.webhook_url = body.get("url", "")
+            return {"url": state.webhook_url}
+        if name == "migrate":
+            state.migrations[int(body["from"])] = int(body["to"])
+            return {"ok": True}
+        if name == "sent":
+            messages = state.sent
+            if "chat_id" in query:
+                messages = [m for m in messages if m["chat_id"] == int(query["chat_id"])]
+            return {"messages": messages}
+        if name == "counters":
+            return {"polls": len(state.polls), "overlaps": state.overlaps,
+                    "conflicts_sent": state.conflicts_sent, "calls": dict(state.calls),
+                    "pending_updates": len(state.updates),
+                    "confirmed_offset": state.confirmed_offset,
+                    "active_polls": len(state.active_polls),
+                    "last_update_id": state.next_update_id - 1, "sent": len(state.sent)}
+        if name == "polls":
+            return {"polls": [{k: v for k, v in p.items() if k not in ("terminated", "handler")}
+                              for p in state.polls]}
+        if name == "commands":
+            return {"commands": state.commands}
+        if name == "reset":
+            state.reset()
+            state.lock.notify_all()
+            return {"ok": True}
+        return None
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def main():
+    parser = argparse.ArgumentParser(description="fake Telegram Bot API")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="123456789:AAcanaryCANARYcanaryCANARYcanary12345")
+    parser.add_argument("--username", default="JarvisTestBot")
+    parser.add_argument("--bot-id", type=int, default=777000111)
+    args = parser.parse_args()
+    server = Server(("127.0.0.1", args.port), Handler)
+    server.state = State(args.token, args.username, args.bot_id)
+    print(f"PORT {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""The Telegram transport through the real ./jarvis against tests/fakes/
+fake_telegram.py: round trips, addressing, 1,000 messages over 20 chats,
+each error path, kill -9 / SIGTERM restarts, poison and bad updates, and a
+canary token that must never appear in anything the process writes."""
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+import conftest
+from conftest import JarvisProcess, built_plugin_dir, start_fake, wait_for, write_config
+
+CANARY = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
+CANARY_SECRET = "AAcanaryCANARYcanaryCANARYcanary12345"
+BOT_NAME = "JarvisTestBot"
+
+
+class Fake:
+    def __init__(self, process, base):
+        self.process = process
+        self.base = base
+
+    def call(self, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data,
+                                         method="GET" if body is None else "POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def message(self, chat_id, text, **extra):
+        return self.call("/control/message", dict(extra, chat_id=chat_id, text=text))["update_id"]
+
+    def raw_update(self, update_id, payload):
+        request = urllib.request.Request(f"{self.base}/control/update_raw?update_id={update_id}",
+                                         data=payload, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def fault(self, method, kind, count=1, **extra):
+        self.call("/control/fault", dict(extra, method=method, kind=kind, count=count))
+
+    def sent(self, chat_id=None):
+        suffix = "" if chat_id is None else f"?chat_id={chat_id}"
+        return self.call("/control/sent" + suffix)["messages"]
+
+    def counters(self):
+        return self.call("/control/counters")
+
+
+@pytest.fixture
+def fake(processes):
+    process, base = start_fake("fake_telegram.py")
+    processes.append(process)
+    return Fake(process, base)
+
+
+@pytest.fixture
+def plugin_dir(workdir):
+    """hello and the crasher test plugin side by side, as [plugins] dir wants."""
+    directory = workdir / "plugins"
+    directory.mkdir(mode=0o755)
+    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
+    shutil.copy(os.path.join(conftest.test_plugin_dir(), "crasher.so"), directory / "crasher.so")
+    return directory
+
+
+def bot_config(workdir, fake, plugin_dir, **bot):
+    settings = {"token": CANARY, "api_base": fake.base, "poll_timeout": 2,
+                "log_level": "debug", "backoff_initial_ms": 50, "backoff_max_ms": 400,
+                "send_rate_per_chat": 10000, "send_burst_per_chat": 10000,
+                "send_rate_total": 100000, "shutdown_grace_ms": 5000,
+                "log_file": str(workdir / "jarvis.log")}
+    settings.update(bot)
+    return write_config(workdir, {"bot": settings,
+                                  "plugins": {"dir": str(plugin_dir), "enable": "hello, crasher"}})
+
+
+def start_bot(config, processes):
+    bot = JarvisProcess(["-c", str(config)], stdin=subprocess.DEVNULL)
+    processes.append(bot)
+    return bot
+
+
+def log_text(workdir):
+    path = pathlib.Path(workdir) / "jarvis.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def stop(bot, expect=0):
+    bot.signal(signal.SIGTERM)
+    code, out, err = bot.wait(timeout=30)
+    assert code == expect, err
+    return out, err
+
+
+def assert_no_canary(workdir, *texts):
+    for text in texts:
+        assert CANARY_SECRET not in text
+    for path in pathlib.Path(workdir).rglob("*"):
+        if path.is_file() and path.suffix != ".ini" and path.suffix != ".so":
+            assert CANARY_SECRET.encode() not in path.read_bytes(), path
+
+
+def sent_texts(fake, chat_id):
+    return [m["text"] for m in fake.sent(chat_id)]
+
+
+def test_round_trip_addressing_and_menu(workdir, fake, plugin_dir, processes):
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    fake.message(5, "/ping")
+    assert wait_for(lambda: sent_texts(fake, 5) == ["pong"])
+    with open(f"/proc/{bot.pid}/cmdline", "rb") as cmdline:
+        assert CANARY_SECRET.encode() not in cmdline.read()
+    fake.message(-20, f"/ping@{BOT_NAME}", chat_type="group")
+    fake.message(-20, "/ping@OtherBot", chat_type="group")
+    fake.message(-20, "/echo last", chat_type="group")
+    assert wait_for(lambda: len(fake.sent(-20)) >= 2)
+    time.sleep(0.3)
+    assert sent_texts(fake, -20) == ["pong", "last"]
+    names = [c["command"] for c in fake.call("/control/commands")["commands"]]
+    assert {"ping", "echo", "crash", "long"} <= set(names)
+    out, err = stop(bot)
+    assert fake.counters()["overlaps"] == 0
+    assert_no_canary(workdir, out, err, log_text(workdir))
+
+
+def test_thousand_messages_over_twenty_chats(workdir, fake, plugin_dir, processes):
+    bot = start_bot(bot_config(workdir, fake, plugin_dir, log_level="info"), processes)
+    messages = [{"chat_id": 1000 + chat, "text": f"/echo {chat}-{index}"}
+                for index in range(50) for chat in range(20)]
+    fake.call("/control/messages", {"messages": messages})
+    assert wait_for(lambda: fake.counters()["sent"] >= 1000, timeout=60, interval=0.2)
+    time.sleep(0.3)
+    assert fake.counters()["sent"] == 1000
+    for chat in range(20):
+        assert sent_texts(fake, 1000 + chat) == [f"{chat}-{index}" for index in range(50)]
+    stop(bot)
+
+
+def test_poll_failures_back_off_and_recover(workdir, fake, plugin_dir, processes):
+    fake.fault("getUpdates", "500", count=3)
+    fake.fault("getUpdates", "malformed")
+    fake.fault("getUpdates", "truncated")
+    fake.fault("getUpdates", "429", retry_after=1)
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    fake.message(7, "/ping")
+    assert wait_for(lambda: sent_texts(fake, 7) == ["pong"], timeout=20)
+    out, err = stop(bot)
+    log = log_text(workdir)
+    # one line per state change, not per retry: 5 failures, one "failing" line
+    assert log.count("getUpdates failing") == 1, log
+    assert log.count("flood control") == 1, log
+    assert "works again" in log
+    assert_no_canary(workdir, out, err, log)
+
+
+def test_send_failures_retry_drop_and_migrate(workdir, fake, plugin_dir, processes):
+    fake.fault("sendMessage", "429", retry_after=1)
+    fake.fault("sendMessage", "502", count=2)
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    fake.message(8, "/echo first")
+    assert wait_for(lambda: sent_texts(fake, 8) == ["first"], timeout=20)
+    fake.fault("sendMessage", "400")
+    fake.message(8, "/echo dropped-text")
+    fake.message(8, "/echo after")
+    assert wait_for(lambda: sent_texts(fake, 8) == ["first", "after"], timeout=10)
+    fake.call("/control/migrate", {"from": -300, "to": -1001000000300})
+    fake.message(-300, "/echo one", chat_type="group")
+    fake.message(-300, "/echo two", chat_type="group")
+    assert wait_for(lambda: sent_texts(fake, -1001000000300) == ["one", "two"], timeout=10)
+    out, err = stop(bot)
+    log = log_text(workdir)
+    assert "refused (400" in log and "chat 8" in log
+    assert "dropped-text" not in log
+    assert "flood control" in log
+    assert log.count("sendMessage failing") == 1
+    # the mapping is remembered: the second message went straight to the new id
+    assert fake.counters()["calls"]["sendMessage"] == 1 + 2 + 1 + 1 + 1 + 1 + 2
+    assert_no_canary(workdir, out, err, log)
+
+
+def test_wrong_token_exits_78(workdir, fake, plugin_dir, processes):
+    config = bot_config(workdir, fake, plugin_dir,
+                        token="123456789:AAwrongWRONGwrongWRONGwrongWRONG1234")
+    bot = start_bot(config, processes)
+    code, out, err = bot.wait(timeout=20)
+    assert code == 78
+    assert "Telegram rejected the bot token (401 Unauthorized)" in log_text(workdir)
+    assert "AAwrongWRONG" not in out + err + log_text(workdir)
+
+
+def test_unauthorized_while_polling_exits_78(workdir, fake, plugin_dir, processes):
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    assert wait_for(lambda: fake.counters()["calls"].get("getUpdates", 0) >= 1)
+    fake.fault("getUpdates", "401")
+    fake.message(3, "/ping")  # ends the current long poll
+    code, out, err = bot.wait(timeout=20)
+    assert code == 78
+    assert_no_canary(workdir, out, err, log_text(workdir))
+
+
+def test_conflict_backs_off_without_tight_loop(workdir, fake, plugin_dir, processes):
+    fake.fault("getUpdates", "409", count=100000)
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    assert wait_for(lambda: fake.counters()["calls"].get("getUpdates", 0) >= 1)
+    time.sleep(3)
+    polls = fake.counters()["calls"]["getUpdates"]
+    # 50 ms doubling to a 400 ms cap, jittered 50-100 %: at most ~20 in 3 s;
+    # a tight loop would make thousands
+    assert 3 <= polls <= 25, polls
+    assert bot.process.poll() is None
+    out, err = stop(bot)
+    log = log_text(workdir)
+    assert log.count("another poller is using this bot token") == 1, log
+
+
+def test_webhook_set_exits_78_or_is_deleted(workdir, fake, plugin_dir, processes):
+    fake.call("/control/webhook", {"url": "https://example.invalid/hook"})
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    code, out, err = bot.wait(timeout=20)
+    assert code == 78
+    assert "delete_webhook = true" in log_text(workdir)
+    bot = start_bot(bot_config(workdir, fake, plugin_dir, delete_webhook="true"), processes)
+    fake.message(4, "/ping")
+    assert wait_for(lambda: sent_texts(fake, 4) == ["pong"], timeout=10)
+    assert fake.call("/control/webhook")["url"] == ""
+    assert fake.counters()["calls"]["deleteWebhook"] == 1
+    stop(bot)
+
+
+def utf16(text):
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_long_replies_are_split_like_telegram_counts(workdir, fake, plugin_dir, processes):
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    fake.message(11, "/long 10000")
+    fake.message(12, "/emoji 3000")
+    assert wait_for(lambda: len(fake.sent(11)) >= 3 and len(fake.sent(12)) >= 2, timeout=10)
+    time.sleep(0.3)
+    stop(bot)
+    lines = sent_texts(fake, 11)
+    assert all(utf16(chunk) <= 4096 for chunk in lines)
+    assert all(chunk.rstrip("\n").endswith("\U0001F600") for chunk in lines), "cut in a line"
+    joined = "\n".join(lines).rstrip("\n")
+    assert utf16(joined) + 1 >= 10000
+    numbers = [int(line.split(":")[0].split()[1]) for line in joined.split("\n")]
+    assert numbers == list(range(1, len(numbers) + 1))
+    emoji = sent_texts(fake, 12)
+    assert [utf16(chunk) for chunk in emoji] == [4096, 6000 - 4096]
+    assert "".join(emoji) == "\U0001F389" * 3000
+
+
+def echo_ids(fake, chats):
+    seen = {}
+    for message in fake.sent():
+        if message["chat_id"] in chats:
+            seen[message["text"]] = seen.get(message["text"], 0) + 1
+    return seen
+
+
+def test_kill9_loses_nothing_and_repeats_little(workdir, fake, plugin_dir, processes):
+    config = bot_config(workdir, fake, plugin_dir, log_level="info")
+    chats = list(range(2000, 2010))
+    expected = [f"{chat}-{index}" for index in range(40) for chat in chats]
+    fake.call("/control/messages",
+              {"messages": [{"chat_id": int(text.split("-")[0]), "text": "/echo " + text}
+                            for text in expected]})
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: fake.counters()["sent"] >= 100, timeout=30, interval=0.005)
+    bot.process.kill()
+    bot.process.wait(timeout=10)
+    before = fake.counters()["sent"]
+    assert before < len(expected), "stream finished before the kill"
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: len(echo_ids(fake, set(chats))) == len(expected), timeout=30)
+    time.sleep(0.3)
+    stop(bot)
+    counts = echo_ids(fake, set(chats))
+    assert set(counts) == set(expected)  # zero lost
+    repeats = sum(count - 1 for count in counts.values())
+    # in flight at the kill: at most one reply per worker plus the sender's
+    assert repeats <= 5, repeats
+
+
+def test_sigterm_then_restart_repeats_nothing(workdir, fake, plugin_dir, processes):
+    config = bot_config(workdir, fake, plugin_dir, log_level="info")
+    chats = list(range(3000, 3010))
+    expected = [f"{chat}-{index}" for index in range(30) for chat in chats]
+    fake.call("/control/messages",
+              {"messages": [{"chat_id": int(text.split("-")[0]), "text": "/echo " + text}
+                            for text in expected]})
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: fake.counters()["sent"] >= 60, timeout=30, interval=0.005)
+    stop(bot)
+    confirmed = fake.counters()["confirmed_offset"]
+    assert confirmed > 100001
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: len(echo_ids(fake, set(chats))) == len(expected), timeout=30)
+    time.sleep(0.3)
+    stop(bot)
+    counts = echo_ids(fake, set(chats))
+    assert set(counts) == set(expected)
+    assert max(counts.values()) == 1, [t for t, c in counts.items() if c > 1]
+
+
+def test_poison_update_is_skipped_after_three_crashes(workdir, fake, plugin_dir, processes):
+    config = bot_config(workdir, fake, plugin_dir)
+    crash_id = fake.message(9, "/crash")
+    fake.message(9, "/echo after-crash")
+    fake.message(10, "/echo other-chat")
+    for attempt in range(3):
+        bot = start_bot(config, processes)
+        code, out, err = bot.process.wait(timeout=30), "", ""
+        assert code == -signal.SIGSEGV, (attempt, code)
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: len(fake.sent(9)) >= 2, timeout=15)
+    assert wait_for(lambda: "other-chat" in sent_texts(fake, 10), timeout=10)
+    out, err = stop(bot)
+    assert sent_texts(fake, 9) == [
+        "Sorry, that message crashed the bot three times; skipping it.", "after-crash"]
+    assert sent_texts(fake, 10).count("other-chat") == 1
+    log = log_text(workdir)
+    assert f"update {crash_id} (command /crash) crashed the bot 3 times" in log
+
+
+def test_bad_updates_are_logged_and_skipped(workdir, fake, plugin_dir, processes):
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    fake.call("/control/update", {"update": {"update_id": 500001, "message": {"chat": 5}}})
+    fake.call("/control/update", {"update": {"update_id": 500002, "callback_query": {"id": "1"}}})
+    fake.call("/control/update", {"update": {"update_id": 500003, "message": {
+        "message_id": 1, "chat": {"id": 13, "type": "private"}, "photo": []}}})
+    fake.call("/control/update", {"update": {"update_id": 500004, "message": {
+        "message_id": "x", "chat": {"id": 13, "type": "private"}, "text": "/ping"}}})
+    fake.raw_update(500005, b'{"update_id":500005,"message":{"message_id":2,"from":{"id":1,'
+                            b'"first_name":"A"},"chat":{"id":13,"type":"private"},'
+                            b'"text":"/echo bad \xff\xfe utf8"}}')
+    big = "/echo " + "x" * (1024 * 1024)
+    fake.call("/control/update", {"update": {"update_id": 500006, "message": {
+        "message_id": 3, "chat": {"id": 14, "type": "private"}, "text": big}}})
+    fake.message(13, "/ping")
+    assert wait_for(lambda: "pong" in sent_texts(fake, 13), timeout=15)
+    assert wait_for(lambda: len(fake.sent(14)) >= 256, timeout=20)
+    stop(bot)
+    texts = sent_texts(fake, 13)
+    assert texts == ["bad \ufffd\ufffd utf8", "pong"]
+    assert "".join(sent_texts(fake, 14)) == "x" * (1024 * 1024)
+    log = log_text(workdir)
+    assert "update 500001 skipped: message.chat is missing or not an object" in log
+    assert "update 500002 is callback_query; ignored" in log
+    assert "update 500003 is photo; ignored" in log
+    assert "update 500004 skipped: message.message_id" in log
+    assert fake.counters()["confirmed_offset"] > 500006

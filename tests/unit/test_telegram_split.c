@@ -1,0 +1,251 @@
+/* Pure parts of the Telegram transport: splitting long texts by UTF-16 units,
+ * UTF-8 repair, classifying Telegram's error envelopes, parsing updates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "telegram_api.h"
+#include "telegram_send.h"
+#include "telegram_updates.h"
+
+static char *repeat(const char *piece, size_t times)
+{
+    size_t length = strlen(piece);
+    char *text = malloc(length * times + 1);
+    for (size_t i = 0; i < times; i++)
+        memcpy(text + i * length, piece, length);
+    text[length * times] = '\0';
+    return text;
+}
+
+static void short_text_is_one_chunk(void **state)
+{
+    (void)state;
+    char **chunks;
+    assert_int_equal(telegram_split_text("hello", 4096, &chunks), 1);
+    assert_string_equal(chunks[0], "hello");
+    telegram_chunks_free(chunks, 1);
+}
+
+static void blank_text_has_no_chunk(void **state)
+{
+    (void)state;
+    char **chunks;
+    assert_int_equal(telegram_split_text(" \n ", 4096, &chunks), 0);
+    telegram_chunks_free(chunks, 0);
+}
+
+static void cuts_at_the_last_line_break(void **state)
+{
+    (void)state;
+    char **chunks;
+    long count = telegram_split_text("aaaa bb\ncc dd\neeee", 10, &chunks);
+    assert_int_equal(count, 2);
+    assert_string_equal(chunks[0], "aaaa bb");
+    assert_string_equal(chunks[1], "cc dd\neeee");
+    telegram_chunks_free(chunks, count);
+    count = telegram_split_text("aaaa\nbbbb cccc", 10, &chunks);
+    assert_int_equal(count, 2);
+    assert_string_equal(chunks[0], "aaaa");
+    assert_string_equal(chunks[1], "bbbb cccc");
+    telegram_chunks_free(chunks, count);
+}
+
+static void cuts_at_a_space_without_line_breaks(void **state)
+{
+    (void)state;
+    char **chunks;
+    long count = telegram_split_text("one two three four", 9, &chunks);
+    assert_int_equal(count, 3);
+    assert_string_equal(chunks[0], "one two");
+    assert_string_equal(chunks[1], "three");
+    assert_string_equal(chunks[2], "four");
+    telegram_chunks_free(chunks, count);
+}
+
+static void surrogate_pairs_count_two_and_are_never_cut(void **state)
+{
+    (void)state;
+    char *text = repeat("\xF0\x9F\x8E\x89", 3000); /* 6000 UTF-16 units */
+    assert_int_equal(telegram_utf16_length(text), 6000);
+    char **chunks;
+    long count = telegram_split_text(text, 4096, &chunks);
+    assert_int_equal(count, 2);
+    assert_int_equal(telegram_utf16_length(chunks[0]), 4096);
+    assert_int_equal(strlen(chunks[0]), 2048 * 4);
+    assert_int_equal(telegram_utf16_length(chunks[1]), 6000 - 4096);
+    telegram_chunks_free(chunks, count);
+    free(text);
+}
+
+static void odd_limit_never_splits_a_pair(void **state)
+{
+    (void)state;
+    char *text = repeat("\xF0\x9F\x8E\x89", 10);
+    char **chunks;
+    long count = telegram_split_text(text, 5, &chunks);
+    assert_int_equal(count, 5); /* two emoji (4 units) per chunk */
+    for (long i = 0; i < count; i++)
+        assert_int_equal(strlen(chunks[i]), 8);
+    telegram_chunks_free(chunks, count);
+    free(text);
+}
+
+static void three_byte_characters_count_one(void **state)
+{
+    (void)state;
+    char *text = repeat("\xE2\x82\xAC", 5000); /* euro sign: 3 bytes, 1 unit */
+    char **chunks;
+    long count = telegram_split_text(text, 4096, &chunks);
+    assert_int_equal(count, 2);
+    assert_int_equal(telegram_utf16_length(chunks[0]), 4096);
+    assert_int_equal(strlen(chunks[0]), 4096 * 3);
+    telegram_chunks_free(chunks, count);
+    free(text);
+}
+
+static void invalid_utf8_becomes_replacement(void **state)
+{
+    (void)state;
+    char **chunks;
+    long count = telegram_split_text("a\xff" "b\xC3", 4096, &chunks);
+    assert_int_equal(count, 1);
+    assert_string_equal(chunks[0], "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+    telegram_chunks_free(chunks, count);
+}
+
+static void lone_surrogate_escape_is_repaired(void **state)
+{
+    (void)state;
+    const char *json = "{\"t\":\"x\\ud800y \\ud83d\\ude00 \\\\ud800\"}";
+    size_t length, replaced;
+    char *clean = telegram_sanitize_utf8(json, strlen(json), &length, &replaced);
+    assert_int_equal(replaced, 1);
+    assert_string_equal(clean, "{\"t\":\"x\\ufffdy \\ud83d\\ude00 \\\\ud800\"}");
+    free(clean);
+}
+
+static void classify(const char *body, long status, struct telegram_result *result)
+{
+    telegram_classify(status, body, strlen(body), result);
+}
+
+static void errors_are_classified_by_code_and_parameters(void **state)
+{
+    (void)state;
+    struct telegram_result result;
+    classify("{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after "
+             "34\",\"parameters\":{\"retry_after\":34}}",
+             429, &result);
+    assert_int_equal(result.outcome, TELEGRAM_RETRY_AFTER);
+    assert_int_equal(result.retry_after_s, 34);
+    classify("{\"ok\":false,\"error_code\":401,\"description\":\"Unauthorized\"}", 401, &result);
+    assert_int_equal(result.outcome, TELEGRAM_UNAUTHORIZED);
+    classify("{\"ok\":false,\"error_code\":409,\"description\":\"Conflict: terminated by other "
+             "getUpdates request; make sure that only one bot instance is running\"}",
+             409, &result);
+    assert_int_equal(result.outcome, TELEGRAM_CONFLICT_POLLER);
+    classify("{\"ok\":false,\"error_code\":409,\"description\":\"Conflict: can't use getUpdates "
+             "method while webhook is active; use deleteWebhook to delete the webhook first\"}",
+             409, &result);
+    assert_int_equal(result.outcome, TELEGRAM_CONFLICT_WEBHOOK);
+    classify("{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: group chat was "
+             "upgraded to a supergroup chat\",\"parameters\":{\"migrate_to_chat_id\":"
+             "-1001557912345}}",
+             400, &result);
+    assert_int_equal(result.outcome, TELEGRAM_MIGRATED);
+    assert_true(result.migrate_to_chat_id == -1001557912345LL);
+    classify("{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: message is too "
+             "long\"}",
+             400, &result);
+    assert_int_equal(result.outcome, TELEGRAM_REJECTED);
+    classify("{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}", 502, &result);
+    assert_int_equal(result.outcome, TELEGRAM_TRANSIENT);
+    classify("<html>502 Bad Gateway</html>", 502, &result);
+    assert_int_equal(result.outcome, TELEGRAM_TRANSIENT);
+    classify("{\"ok\":true,\"result\":[{\"update_id\":", 200, &result);
+    assert_int_equal(result.outcome, TELEGRAM_TRANSIENT);
+    classify("{\"ok\":true,\"result\":[]}", 200, &result);
+    assert_int_equal(result.outcome, TELEGRAM_OK);
+    assert_true(json_is_array(result.value));
+    telegram_result_release(&result);
+}
+
+static void parse(const char *json, struct parsed_update *out, json_t **root)
+{
+    *root = json_loads(json, 0, NULL);
+    assert_non_null(*root);
+    telegram_parse_update(*root, 77, out);
+}
+
+static void text_messages_are_parsed(void **state)
+{
+    (void)state;
+    struct parsed_update update;
+    json_t *root;
+    parse("{\"update_id\":5,\"message\":{\"message_id\":9,\"from\":{\"id\":3,\"first_name\":"
+          "\"Ann\",\"username\":\"ann\"},\"chat\":{\"id\":-20,\"type\":\"group\"},\"text\":\"/ping"
+          "\",\"reply_to_message\":{\"message_id\":1,\"from\":{\"id\":77}}}}",
+          &update, &root);
+    assert_int_equal(update.kind, UPDATE_TEXT);
+    assert_int_equal(update.update_id, 5);
+    assert_int_equal(update.message.chat_id, -20);
+    assert_int_equal(update.message.user_id, 3);
+    assert_int_equal(update.message.message_id, 9);
+    assert_string_equal(update.message.chat_type, "group");
+    assert_string_equal(update.message.user_name, "ann");
+    assert_string_equal(update.message.text, "/ping");
+    assert_int_equal(update.message.is_reply_to_bot, 1);
+    json_decref(root);
+}
+
+static void bad_and_other_updates_are_classified(void **state)
+{
+    (void)state;
+    struct parsed_update update;
+    json_t *root;
+    parse("{\"update_id\":6,\"message\":{\"message_id\":1,\"chat\":{\"id\":\"x\",\"type\":"
+          "\"private\"},\"text\":\"hi\"}}",
+          &update, &root);
+    assert_int_equal(update.kind, UPDATE_BAD);
+    assert_string_equal(update.problem, "message.chat.id is missing or not an integer");
+    json_decref(root);
+    parse("{\"update_id\":7,\"edited_message\":{}}", &update, &root);
+    assert_int_equal(update.kind, UPDATE_IGNORED);
+    assert_string_equal(update.ignored_kind, "edited_message");
+    json_decref(root);
+    parse("{\"update_id\":8,\"message\":{\"message_id\":1,\"chat\":{\"id\":1,\"type\":"
+          "\"private\"},\"sticker\":{}}}",
+          &update, &root);
+    assert_int_equal(update.kind, UPDATE_IGNORED);
+    assert_string_equal(update.ignored_kind, "sticker");
+    json_decref(root);
+    parse("{\"update_id\":\"9\"}", &update, &root);
+    assert_int_equal(update.kind, UPDATE_BAD);
+    assert_int_equal(update.update_id, -1);
+    json_decref(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(short_text_is_one_chunk),
+        cmocka_unit_test(blank_text_has_no_chunk),
+        cmocka_unit_test(cuts_at_the_last_line_break),
+        cmocka_unit_test(cuts_at_a_space_without_line_breaks),
+        cmocka_unit_test(surrogate_pairs_count_two_and_are_never_cut),
+        cmocka_unit_test(odd_limit_never_splits_a_pair),
+        cmocka_unit_test(three_byte_characters_count_one),
+        cmocka_unit_test(invalid_utf8_becomes_replacement),
+        cmocka_unit_test(lone_surrogate_escape_is_repaired),
+        cmocka_unit_test(errors_are_classified_by_code_and_parameters),
+        cmocka_unit_test(text_messages_are_parsed),
+        cmocka_unit_test(bad_and_other_updates_are_classified),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
