@@ -1,0 +1,264 @@
+/* The console transport: every stdin line is a message from one local user
+ * (chat 1, private, an admin) and every reply is one stdout line block, so
+ * `printf '/ping\n' | jarvis` works in scripts. stdin is polled together
+ * with the lifecycle wake fd, so SIGTERM stops reading at once. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jarvis/plugin.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "host.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "transport.h"
+
+#define CONSOLE_CHAT_ID 1
+#define CONSOLE_USER_ID 1
+#define READ_CHUNK 4096
+#define DRAIN_STEP_MS 100
+
+struct console {
+    pthread_mutex_t output_lock;
+    const char *user_name;
+    int64_t line_number;
+    char *pending;          /* bytes read but not yet ended by '\n' */
+    size_t pending_length;
+    size_t pending_capacity;
+};
+
+/* ---- input ---- */
+
+/* Rejects malformed UTF-8 (and NUL bytes) so plugins only ever see valid text. */
+static int is_valid_utf8(const unsigned char *text, size_t length)
+{
+    size_t i = 0;
+    while (i < length) {
+        unsigned char c = text[i];
+        size_t extra;
+        if (c == 0)
+            return 0;
+        if (c < 0x80)
+            extra = 0;
+        else if (c >= 0xC2 && c <= 0xDF)
+            extra = 1;
+        else if (c >= 0xE0 && c <= 0xEF)
+            extra = 2;
+        else if (c >= 0xF0 && c <= 0xF4)
+            extra = 3;
+        else
+            return 0;
+        if (i + extra >= length)
+            return 0;
+        for (size_t k = 1; k <= extra; k++)
+            if ((text[i + k] & 0xC0) != 0x80)
+                return 0;
+        /* overlong 3/4-byte forms, surrogates, and code points past U+10FFFF */
+        if ((c == 0xE0 && text[i + 1] < 0xA0) || (c == 0xED && text[i + 1] > 0x9F) ||
+            (c == 0xF0 && text[i + 1] < 0x90) || (c == 0xF4 && text[i + 1] > 0x8F))
+            return 0;
+        i += extra + 1;
+    }
+    return 1;
+}
+
+static int is_blank(const char *text, size_t length)
+{
+    for (size_t i = 0; i < length; i++)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r')
+            return 0;
+    return 1;
+}
+
+static void submit_line(struct console *console, struct host *host, char *line, size_t length)
+{
+    console->line_number++;
+    line[length] = '\0';
+    if (length > 0 && line[length - 1] == '\r')
+        line[--length] = '\0';
+    if (is_blank(line, length))
+        return;
+    if (!is_valid_utf8((const unsigned char *)line, length)) {
+        log_warn("stdin:%lld: not valid UTF-8, line ignored", (long long)console->line_number);
+        return;
+    }
+    struct incoming_message message = {
+        .update_id = console->line_number,
+        .chat_id = CONSOLE_CHAT_ID,
+        .user_id = CONSOLE_USER_ID,
+        .message_id = console->line_number,
+        .chat_type = "private",
+        .user_name = console->user_name,
+        .text = line,
+        .is_reply_to_bot = 0,
+    };
+    if (dispatch_submit(host->dispatch, &message, NULL, NULL) != 0)
+        log_error("stdin:%lld: cannot queue the line (out of memory or stopping)",
+                  (long long)console->line_number);
+}
+
+static int append_pending(struct console *console, const char *bytes, size_t length)
+{
+    if (console->pending_length + length + 1 > console->pending_capacity) {
+        size_t capacity = console->pending_capacity ? console->pending_capacity : READ_CHUNK;
+        while (capacity < console->pending_length + length + 1)
+            capacity *= 2;
+        char *grown = realloc(console->pending, capacity);
+        if (grown == NULL)
+            return -1;
+        console->pending = grown;
+        console->pending_capacity = capacity;
+    }
+    memcpy(console->pending + console->pending_length, bytes, length);
+    console->pending_length += length;
+    console->pending[console->pending_length] = '\0';
+    return 0;
+}
+
+/* Submits every complete line in the buffer and keeps the unfinished tail. */
+static void submit_complete_lines(struct console *console, struct host *host)
+{
+    size_t start = 0;
+    for (;;) {
+        char *newline = memchr(console->pending + start, '\n', console->pending_length - start);
+        if (newline == NULL)
+            break;
+        *newline = '\0';
+        size_t length = (size_t)(newline - (console->pending + start));
+        submit_line(console, host, console->pending + start, length);
+        start += length + 1;
+    }
+    memmove(console->pending, console->pending + start, console->pending_length - start);
+    console->pending_length -= start;
+    console->pending[console->pending_length] = '\0';
+}
+
+/* 1: got bytes, 0: end of input, -1: stop requested or a read error. */
+static int read_some(struct console *console, struct host *host)
+{
+    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                            {.fd = lifecycle_wake_fd(), .events = POLLIN}};
+    nfds_t count = fds[1].fd >= 0 ? 2 : 1;
+    if (poll(fds, count, -1) < 0)
+        return errno == EINTR ? 1 : -1; /* the caller re-checks the stop flag */
+    if (count == 2 && (fds[1].revents & POLLIN))
+        return -1;
+    if (fds[0].revents & POLLNVAL)
+        return 0; /* stdin closed before we started (jarvis <&-): no input at all */
+    if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+        return 1;
+    char chunk[READ_CHUNK];
+    ssize_t got = read(STDIN_FILENO, chunk, sizeof chunk);
+    if (got < 0)
+        return errno == EINTR || errno == EAGAIN ? 1 : -1;
+    if (got == 0)
+        return 0;
+    if (append_pending(console, chunk, (size_t)got) != 0) {
+        log_error("stdin: out of memory reading a line");
+        return -1;
+    }
+    submit_complete_lines(console, host);
+    return 1;
+}
+
+/* End of input: wait for every reply (scripts pipe in a file and expect all
+ * answers), but stay interruptible by SIGTERM, after which main's bounded
+ * drain takes over. */
+static void wait_for_replies(struct host *host)
+{
+    while (!lifecycle_stop_requested() && dispatch_drain(host->dispatch, DRAIN_STEP_MS) > 0) {
+    }
+}
+
+/* ---- transport interface ---- */
+
+static int console_start(struct transport *transport, struct host *host)
+{
+    (void)transport;
+    /* The console user is whoever runs the process: make it an admin so
+     * admin commands can be tried locally. */
+    struct config *config = host->config;
+    if (config != NULL && !config_is_admin(config, CONSOLE_USER_ID)) {
+        int64_t *admins = realloc(config->admins, (config->admin_count + 1) * sizeof *admins);
+        if (admins == NULL)
+            return 1;
+        admins[config->admin_count++] = CONSOLE_USER_ID;
+        config->admins = admins;
+    }
+    log_info("console mode: one line per message on stdin, replies on stdout");
+    return 0;
+}
+
+static int console_run(struct transport *transport, struct host *host)
+{
+    struct console *console = transport->state;
+    int status = 1;
+    while (!lifecycle_stop_requested() && (status = read_some(console, host)) > 0) {
+    }
+    if (!lifecycle_stop_requested() && status == 0) {
+        if (console->pending_length > 0) /* last line without '\n' */
+            submit_line(console, host, console->pending, console->pending_length);
+        console->pending_length = 0;
+        wait_for_replies(host);
+    }
+    return 0;
+}
+
+static int console_send(struct transport *transport, int64_t chat_id, const char *text)
+{
+    struct console *console = transport->state;
+    pthread_mutex_lock(&console->output_lock);
+    int written;
+    if (chat_id == CONSOLE_CHAT_ID)
+        written = fprintf(stdout, "%s\n", text);
+    else
+        written = fprintf(stdout, "[chat %lld] %s\n", (long long)chat_id, text);
+    int flushed = fflush(stdout);
+    pthread_mutex_unlock(&console->output_lock);
+    return written < 0 || flushed != 0 ? JV_E_IO : JV_OK;
+}
+
+static const char *console_bot_username(struct transport *transport)
+{
+    (void)transport;
+    return "";
+}
+
+static void console_destroy(struct transport *transport)
+{
+    if (transport == NULL)
+        return;
+    struct console *console = transport->state;
+    pthread_mutex_destroy(&console->output_lock);
+    free(console->pending);
+    free(console);
+    free(transport);
+}
+
+struct transport *console_transport_create(void)
+{
+    struct transport *transport = calloc(1, sizeof *transport);
+    struct console *console = calloc(1, sizeof *console);
+    if (transport == NULL || console == NULL) {
+        free(transport);
+        free(console);
+        return NULL;
+    }
+    pthread_mutex_init(&console->output_lock, NULL);
+    const char *user = getenv("USER");
+    console->user_name = user != NULL && user[0] != '\0' ? user : "console";
+    transport->name = "console";
+    transport->state = console;
+    transport->start = console_start;
+    transport->run = console_run;
+    transport->send = console_send;
+    transport->bot_username = console_bot_username;
+    transport->destroy = console_destroy;
+    return transport;
+}

@@ -1,0 +1,594 @@
+/* Routing and the worker pool. Each chat has a FIFO of pending messages; a
+ * chat with work and no worker on it sits in the ready list, so one chat's
+ * messages run strictly one at a time and in order while other chats run in
+ * parallel. Workers turn a message into a jv_message and route it: built-ins,
+ * plugin commands, or the free-text handlers. */
+#include "dispatch.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jarvis/plugin.h>
+
+#include "host.h"
+#include "log.h"
+#include "registry.h"
+
+#define COMMAND_NAME_MAX 32
+#define BOT_USERNAME_MAX 64
+
+struct queued_message {
+    struct queued_message *next;
+    struct incoming_message message; /* strings below are owned copies */
+    dispatch_done_fn done;
+    void *context;
+};
+
+struct chat_queue {
+    struct chat_queue *next_chat;  /* all chats with pending or running work */
+    struct chat_queue *next_ready; /* chats waiting for a worker */
+    int64_t chat_id;
+    struct queued_message *head;
+    struct queued_message *tail;
+    int running; /* a worker is handling this chat's head message */
+};
+
+struct dispatch {
+    struct host *host;
+    pthread_mutex_t lock;
+    pthread_cond_t work_available;
+    pthread_cond_t all_done;
+    struct chat_queue *chats;
+    struct chat_queue *ready_head;
+    struct chat_queue *ready_tail;
+    size_t unfinished; /* submitted and not yet done */
+    int stopping;
+    char bot_username[BOT_USERNAME_MAX];
+    pthread_t *workers;
+    int worker_count;
+};
+
+/* ---- command parsing ---- */
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int is_command_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+static const char *skip_spaces(const char *text)
+{
+    while (is_space(*text))
+        text++;
+    return text;
+}
+
+/* The name after '/' ends at whitespace, '@' or the end; it must be Telegram's
+ * [A-Za-z0-9_]{1,32}, otherwise the text ("/", "/usr/bin", "/ä") is free text. */
+static size_t command_name_length(const char *name)
+{
+    size_t length = 0;
+    while (name[length] != '\0' && !is_space(name[length]) && name[length] != '@') {
+        if (!is_command_char(name[length]))
+            return 0;
+        length++;
+    }
+    return length <= COMMAND_NAME_MAX ? length : 0;
+}
+
+static int addressed_to_us(const char *mention, size_t length, const char *bot_username)
+{
+    if (bot_username == NULL || bot_username[0] == '\0')
+        return 0;
+    return strlen(bot_username) == length && strncasecmp(mention, bot_username, length) == 0;
+}
+
+int dispatch_parse_command(const char *text, const char *bot_username, char *command,
+                           size_t command_size, const char **args)
+{
+    if (command != NULL && command_size > 0)
+        command[0] = '\0';
+    if (args != NULL)
+        *args = NULL;
+    if (text == NULL)
+        return 0;
+    const char *start = skip_spaces(text);
+    if (*start != '/')
+        return 0;
+    const char *name = start + 1;
+    size_t name_length = command_name_length(name);
+    if (name_length == 0)
+        return 0;
+    const char *rest = name + name_length;
+    if (*rest == '@') {
+        const char *mention = rest + 1;
+        size_t mention_length = 0;
+        while (mention[mention_length] != '\0' && !is_space(mention[mention_length]))
+            mention_length++;
+        if (!addressed_to_us(mention, mention_length, bot_username))
+            return -1;
+        rest = mention + mention_length;
+    }
+    if (command != NULL && command_size > 0) {
+        size_t copy = name_length < command_size - 1 ? name_length : command_size - 1;
+        for (size_t i = 0; i < copy; i++)
+            command[i] = (char)tolower((unsigned char)name[i]);
+        command[copy] = '\0';
+    }
+    if (args != NULL)
+        *args = skip_spaces(rest);
+    return 1;
+}
+
+/* ---- building the jv_message ---- */
+
+struct prepared_message {
+    jv_message message;
+    char command[COMMAND_NAME_MAX + 1];
+    char *args;        /* trimmed copy */
+    char *argv_buffer; /* args with NULs between the words */
+    const char **argv;
+};
+
+static char *copy_trimmed(const char *text)
+{
+    const char *start = skip_spaces(text);
+    size_t length = strlen(start);
+    while (length > 0 && is_space(start[length - 1]))
+        length--;
+    char *copy = malloc(length + 1);
+    if (copy == NULL)
+        return NULL;
+    memcpy(copy, start, length);
+    copy[length] = '\0';
+    return copy;
+}
+
+/* Splits in place; argv[argc] is NULL as the ABI promises. */
+static int split_words(char *buffer, const char ***argv_out, int *argc_out)
+{
+    size_t capacity = 1;
+    for (const char *p = buffer; *p != '\0'; p++)
+        if (!is_space(*p) && (p == buffer || is_space(p[-1])))
+            capacity++;
+    const char **argv = calloc(capacity, sizeof *argv);
+    if (argv == NULL)
+        return -1;
+    int argc = 0;
+    char *p = buffer;
+    while (*p != '\0') {
+        while (is_space(*p))
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        argv[argc++] = p;
+        while (*p != '\0' && !is_space(*p))
+            p++;
+    }
+    argv[argc] = NULL;
+    *argv_out = argv;
+    *argc_out = argc;
+    return 0;
+}
+
+static int mentions_username(const char *text, const char *username)
+{
+    size_t length = strlen(username);
+    if (length == 0)
+        return 0;
+    for (const char *at = strchr(text, '@'); at != NULL; at = strchr(at + 1, '@')) {
+        if (strncasecmp(at + 1, username, length) == 0 && !is_command_char(at[1 + length]))
+            return 1;
+    }
+    return 0;
+}
+
+static void prepared_message_release(struct prepared_message *prepared)
+{
+    free(prepared->args);
+    free(prepared->argv_buffer);
+    free(prepared->argv);
+}
+
+static int prepare_command_fields(struct prepared_message *prepared, const char *args)
+{
+    prepared->args = copy_trimmed(args);
+    prepared->argv_buffer = prepared->args != NULL ? strdup(prepared->args) : NULL;
+    if (prepared->argv_buffer == NULL)
+        return -1;
+    int argc = 0;
+    if (split_words(prepared->argv_buffer, &prepared->argv, &argc) != 0)
+        return -1;
+    prepared->message.command = prepared->command;
+    prepared->message.args = prepared->args;
+    prepared->message.argc = argc;
+    prepared->message.argv = prepared->argv;
+    return 0;
+}
+
+static void prepare_common_fields(struct prepared_message *prepared,
+                                  const struct incoming_message *incoming,
+                                  const char *bot_username)
+{
+    jv_message *message = &prepared->message;
+    message->struct_size = sizeof *message;
+    message->update_id = incoming->update_id;
+    message->chat_id = incoming->chat_id;
+    message->user_id = incoming->user_id;
+    message->message_id = incoming->message_id;
+    message->chat_type = incoming->chat_type;
+    message->user_name = incoming->user_name;
+    message->text = incoming->text;
+    message->is_private = strcmp(incoming->chat_type, "private") == 0;
+    message->mentions_bot = mentions_username(incoming->text, bot_username);
+    message->is_reply_to_bot = incoming->is_reply_to_bot;
+}
+
+/* ---- routing ---- */
+
+static void send_reply(struct dispatch *dispatch, const jv_message *message, const char *text)
+{
+    int result = host_send(dispatch->host, message->chat_id, text);
+    if (result != JV_OK)
+        log_warn("update %lld: reply to chat %lld failed (%d)", (long long)message->update_id,
+                 (long long)message->chat_id, result);
+}
+
+static void reply_with_help(struct dispatch *dispatch, const jv_message *message)
+{
+    char *help = registry_help_text(dispatch->host->registry);
+    size_t length = help != NULL ? strlen(help) : 0;
+    while (length > 0 && help[length - 1] == '\n')
+        help[--length] = '\0'; /* the transport ends the message itself */
+    send_reply(dispatch, message, help != NULL ? help : "No commands are available.");
+    free(help);
+}
+
+static const char start_greeting[] =
+    "Hello, I am jarvis. Send /help for the list of commands.";
+
+static void run_command(struct dispatch *dispatch, const jv_message *message)
+{
+    if (strcmp(message->command, "help") == 0) {
+        reply_with_help(dispatch, message);
+        return;
+    }
+    if (strcmp(message->command, "start") == 0) {
+        send_reply(dispatch, message, start_greeting);
+        return;
+    }
+    int result = registry_run_command(dispatch->host->registry, message);
+    char text[128];
+    if (result == JV_E_NOTFOUND) {
+        snprintf(text, sizeof text, "Unknown command /%s. Send /help for the list.",
+                 message->command);
+        send_reply(dispatch, message, text);
+    } else if (result == JV_E_STATE) {
+        snprintf(text, sizeof text, "/%s is for admins only.", message->command);
+        send_reply(dispatch, message, text);
+    } else if (result != JV_OK) {
+        log_warn("update %lld: /%s failed (%d)", (long long)message->update_id,
+                 message->command, result);
+    }
+}
+
+static void route_message(struct dispatch *dispatch, const struct incoming_message *incoming,
+                          const char *bot_username)
+{
+    struct prepared_message prepared;
+    memset(&prepared, 0, sizeof prepared);
+    prepare_common_fields(&prepared, incoming, bot_username);
+    const char *args = NULL;
+    int kind = dispatch_parse_command(incoming->text, bot_username, prepared.command,
+                                      sizeof prepared.command, &args);
+    if (kind < 0) {
+        log_debug("update %lld: command for another bot, ignored",
+                  (long long)incoming->update_id);
+        return;
+    }
+    if (kind == 0) {
+        registry_run_message_handlers(dispatch->host->registry, &prepared.message);
+        return;
+    }
+    if (prepare_command_fields(&prepared, args) != 0) {
+        log_error("update %lld: out of memory, message dropped", (long long)incoming->update_id);
+        prepared_message_release(&prepared);
+        return;
+    }
+    run_command(dispatch, &prepared.message);
+    prepared_message_release(&prepared);
+}
+
+/* ---- queues ---- */
+
+static void queued_message_free(struct queued_message *item)
+{
+    free((char *)item->message.chat_type);
+    free((char *)item->message.user_name);
+    free((char *)item->message.text);
+    free(item);
+}
+
+static struct queued_message *queued_message_copy(const struct incoming_message *message,
+                                                  dispatch_done_fn done, void *context)
+{
+    struct queued_message *item = calloc(1, sizeof *item);
+    if (item == NULL)
+        return NULL;
+    item->message = *message;
+    item->message.chat_type = strdup(message->chat_type != NULL ? message->chat_type : "");
+    item->message.user_name = strdup(message->user_name != NULL ? message->user_name : "");
+    item->message.text = strdup(message->text != NULL ? message->text : "");
+    item->done = done;
+    item->context = context;
+    if (item->message.chat_type == NULL || item->message.user_name == NULL ||
+        item->message.text == NULL) {
+        queued_message_free(item);
+        return NULL;
+    }
+    return item;
+}
+
+static struct chat_queue *find_chat(struct dispatch *dispatch, int64_t chat_id)
+{
+    for (struct chat_queue *chat = dispatch->chats; chat != NULL; chat = chat->next_chat)
+        if (chat->chat_id == chat_id)
+            return chat;
+    return NULL;
+}
+
+static void push_ready(struct dispatch *dispatch, struct chat_queue *chat)
+{
+    chat->next_ready = NULL;
+    if (dispatch->ready_tail != NULL)
+        dispatch->ready_tail->next_ready = chat;
+    else
+        dispatch->ready_head = chat;
+    dispatch->ready_tail = chat;
+    pthread_cond_signal(&dispatch->work_available);
+}
+
+static struct chat_queue *pop_ready(struct dispatch *dispatch)
+{
+    struct chat_queue *chat = dispatch->ready_head;
+    if (chat == NULL)
+        return NULL;
+    dispatch->ready_head = chat->next_ready;
+    if (dispatch->ready_head == NULL)
+        dispatch->ready_tail = NULL;
+    chat->next_ready = NULL;
+    return chat;
+}
+
+static void remove_chat(struct dispatch *dispatch, struct chat_queue *chat)
+{
+    struct chat_queue **link = &dispatch->chats;
+    while (*link != NULL && *link != chat)
+        link = &(*link)->next_chat;
+    if (*link == chat)
+        *link = chat->next_chat;
+    free(chat);
+}
+
+int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *message,
+                    dispatch_done_fn done, void *context)
+{
+    struct queued_message *item = queued_message_copy(message, done, context);
+    if (item == NULL)
+        return -1;
+    pthread_mutex_lock(&dispatch->lock);
+    struct chat_queue *chat = dispatch->stopping ? NULL : find_chat(dispatch, message->chat_id);
+    if (!dispatch->stopping && chat == NULL) {
+        chat = calloc(1, sizeof *chat);
+        if (chat != NULL) {
+            chat->chat_id = message->chat_id;
+            chat->next_chat = dispatch->chats;
+            dispatch->chats = chat;
+        }
+    }
+    if (chat == NULL) {
+        pthread_mutex_unlock(&dispatch->lock);
+        queued_message_free(item);
+        return -1;
+    }
+    int was_idle = chat->head == NULL && !chat->running;
+    if (chat->tail != NULL)
+        chat->tail->next = item;
+    else
+        chat->head = item;
+    chat->tail = item;
+    dispatch->unfinished++;
+    if (was_idle)
+        push_ready(dispatch, chat);
+    pthread_mutex_unlock(&dispatch->lock);
+    return 0;
+}
+
+/* Takes the head message of the next ready chat; NULL once stopping and idle. */
+static struct queued_message *take_work(struct dispatch *dispatch, struct chat_queue **chat_out,
+                                        char *bot_username)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    struct chat_queue *chat;
+    while ((chat = pop_ready(dispatch)) == NULL && !dispatch->stopping)
+        pthread_cond_wait(&dispatch->work_available, &dispatch->lock);
+    struct queued_message *item = NULL;
+    if (chat != NULL) {
+        item = chat->head;
+        chat->head = item->next;
+        if (chat->head == NULL)
+            chat->tail = NULL;
+        chat->running = 1;
+        memcpy(bot_username, dispatch->bot_username, BOT_USERNAME_MAX);
+    }
+    pthread_mutex_unlock(&dispatch->lock);
+    *chat_out = chat;
+    return item;
+}
+
+static void finish_work(struct dispatch *dispatch, struct chat_queue *chat)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    chat->running = 0;
+    if (chat->head != NULL)
+        push_ready(dispatch, chat); /* to the back: other chats get their turn */
+    else
+        remove_chat(dispatch, chat);
+    dispatch->unfinished--;
+    if (dispatch->unfinished == 0)
+        pthread_cond_broadcast(&dispatch->all_done);
+    pthread_mutex_unlock(&dispatch->lock);
+}
+
+static void *worker_main(void *argument)
+{
+    struct dispatch *dispatch = argument;
+    char bot_username[BOT_USERNAME_MAX];
+    for (;;) {
+        struct chat_queue *chat = NULL;
+        struct queued_message *item = take_work(dispatch, &chat, bot_username);
+        if (item == NULL)
+            return NULL;
+        route_message(dispatch, &item->message, bot_username);
+        /* done before the chat is released, so a transport that marks an
+         * update handled never sees a later update of the chat finish first */
+        if (item->done != NULL)
+            item->done(item->message.update_id, item->context);
+        queued_message_free(item);
+        finish_work(dispatch, chat);
+    }
+}
+
+/* ---- lifecycle ---- */
+
+static int init_monotonic_cond(pthread_cond_t *cond)
+{
+    pthread_condattr_t attributes;
+    if (pthread_condattr_init(&attributes) != 0)
+        return -1;
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    int result = pthread_cond_init(cond, &attributes);
+    pthread_condattr_destroy(&attributes);
+    return result;
+}
+
+/* Workers block the stop and reopen signals, so those land on the main
+ * thread, whose poll they are meant to interrupt. */
+static int start_workers(struct dispatch *dispatch)
+{
+    sigset_t blocked, previous;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    int started = 0;
+    for (; started < dispatch->worker_count; started++)
+        if (pthread_create(&dispatch->workers[started], NULL, worker_main, dispatch) != 0)
+            break;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    dispatch->worker_count = started;
+    return started > 0 ? 0 : -1;
+}
+
+struct dispatch *dispatch_create(struct host *host, int workers)
+{
+    if (workers < 1)
+        workers = 1;
+    struct dispatch *dispatch = calloc(1, sizeof *dispatch);
+    if (dispatch == NULL)
+        return NULL;
+    dispatch->host = host;
+    dispatch->workers = calloc((size_t)workers, sizeof *dispatch->workers);
+    dispatch->worker_count = workers;
+    if (dispatch->workers == NULL || pthread_mutex_init(&dispatch->lock, NULL) != 0) {
+        free(dispatch->workers);
+        free(dispatch);
+        return NULL;
+    }
+    pthread_cond_init(&dispatch->work_available, NULL);
+    init_monotonic_cond(&dispatch->all_done);
+    if (start_workers(dispatch) != 0) {
+        log_error("dispatch: cannot start worker threads");
+        dispatch_destroy(dispatch);
+        return NULL;
+    }
+    return dispatch;
+}
+
+void dispatch_set_bot_username(struct dispatch *dispatch, const char *username)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    snprintf(dispatch->bot_username, sizeof dispatch->bot_username, "%s",
+             username != NULL ? username : "");
+    pthread_mutex_unlock(&dispatch->lock);
+}
+
+static struct timespec deadline_after(int64_t timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)(timeout_ms / 1000);
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    return deadline;
+}
+
+size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms)
+{
+    struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+    pthread_mutex_lock(&dispatch->lock);
+    while (dispatch->unfinished > 0) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&dispatch->all_done, &dispatch->lock);
+        } else if (pthread_cond_timedwait(&dispatch->all_done, &dispatch->lock, &deadline) != 0) {
+            break;
+        }
+    }
+    size_t unfinished = dispatch->unfinished;
+    pthread_mutex_unlock(&dispatch->lock);
+    return unfinished;
+}
+
+void dispatch_destroy(struct dispatch *dispatch)
+{
+    if (dispatch == NULL)
+        return;
+    pthread_mutex_lock(&dispatch->lock);
+    dispatch->stopping = 1;
+    pthread_cond_broadcast(&dispatch->work_available);
+    pthread_mutex_unlock(&dispatch->lock);
+    /* Workers leave only once the ready list is empty, so this also
+     * finishes whatever was still queued. */
+    for (int i = 0; i < dispatch->worker_count; i++)
+        pthread_join(dispatch->workers[i], NULL);
+    while (dispatch->chats != NULL) {
+        struct chat_queue *chat = dispatch->chats;
+        while (chat->head != NULL) {
+            struct queued_message *item = chat->head;
+            chat->head = item->next;
+            queued_message_free(item);
+        }
+        dispatch->chats = chat->next_chat;
+        free(chat);
+    }
+    pthread_cond_destroy(&dispatch->work_available);
+    pthread_cond_destroy(&dispatch->all_done);
+    pthread_mutex_destroy(&dispatch->lock);
+    free(dispatch->workers);
+    free(dispatch);
+}

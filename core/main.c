@@ -1,0 +1,355 @@
+/* jarvis entry point: parses argv, then wires the modules together for
+ * `run` (the bot), `check` (load every plugin once, nginx -t style) and
+ * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 75 lock wait timed
+ * out, 78 bad config, 1 internal failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jarvis/plugin.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "host.h"
+#include "http.h"
+#include "instance.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "notify.h"
+#include "registry.h"
+#include "sched.h"
+#include "status.h"
+#include "store.h"
+#include "transport.h"
+
+#define JARVIS_VERSION "0.1.0"
+#define EXIT_USAGE 64
+#define EXIT_CONFIG 78
+
+enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK };
+
+struct options {
+    enum command command;
+    const char *config_path;
+};
+
+static const char usage_text[] =
+    "usage: jarvis [run|status|check] [-c FILE]\n"
+    "  run      run the bot (the default)\n"
+    "  status   report whether an instance runs and polls\n"
+    "  check    load every enabled plugin once and report\n"
+    "  -c FILE  configuration file (default ./plugins.ini)\n"
+    "  --help, --version\n";
+
+/* ---- argv ---- */
+
+static int usage_error(const char *format, const char *argument)
+{
+    fputs("jarvis: ", stderr);
+    fprintf(stderr, format, argument);
+    fputc('\n', stderr);
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_command_word(const char *word, enum command *command)
+{
+    if (strcmp(word, "run") == 0)
+        *command = COMMAND_RUN;
+    else if (strcmp(word, "status") == 0)
+        *command = COMMAND_STATUS;
+    else if (strcmp(word, "check") == 0)
+        *command = COMMAND_CHECK;
+    else
+        return -1;
+    return 0;
+}
+
+/* Returns -1 to go on, or the exit code (0 after --help / --version). */
+static int parse_arguments(int argc, char **argv, struct options *options)
+{
+    int have_command = 0;
+    options->command = COMMAND_RUN;
+    options->config_path = "plugins.ini";
+    for (int i = 1; i < argc; i++) {
+        const char *argument = argv[i];
+        if (strcmp(argument, "--help") == 0 || strcmp(argument, "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (strcmp(argument, "--version") == 0) {
+            printf("jarvis %s (plugin ABI %d.%d)\n", JARVIS_VERSION, JV_ABI_MAJOR, JV_ABI_MINOR);
+            return 0;
+        }
+        if (strcmp(argument, "-c") == 0 || strcmp(argument, "--config") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("%s needs a file name", argument);
+            options->config_path = argv[++i];
+        } else if (strncmp(argument, "-c", 2) == 0) {
+            options->config_path = argument + 2;
+        } else if (argument[0] == '-') {
+            return usage_error("unknown option '%s'", argument);
+        } else if (have_command) {
+            return usage_error("unexpected argument '%s'", argument);
+        } else if (parse_command_word(argument, &options->command) != 0) {
+            return usage_error("unknown command '%s'", argument);
+        } else {
+            have_command = 1;
+        }
+    }
+    return -1;
+}
+
+/* ---- shared steps ---- */
+
+static int load_config(const char *path, struct config *config)
+{
+    char error[512];
+    if (config_load(path, config, error, sizeof error) == 0)
+        return 0;
+    fprintf(stderr, "jarvis: %s\n", error);
+    return EXIT_CONFIG;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* ---- check ---- */
+
+static int run_check(struct config *config)
+{
+    log_open(NULL, (enum log_level)config->log_level);
+    http_global_init();
+    struct host host = {.config = config};
+    host.registry = registry_create(&host);
+    if (host.registry == NULL) {
+        log_error("cannot create the plugin registry");
+        http_global_cleanup();
+        log_close();
+        return 1;
+    }
+    size_t loaded = 0, refused = 0;
+    plugins_load_all(host.registry, &loaded, &refused);
+    int ok = refused == 0 && loaded == config->enable_count;
+    printf("%s: %zu of %zu enabled plugin(s) loaded, %zu refused: %s\n", config->path,
+           loaded, config->enable_count, refused, ok ? "ok" : "FAILED");
+    plugins_unload_all(host.registry);
+    registry_destroy(host.registry);
+    http_global_cleanup();
+    log_close();
+    return ok ? 0 : 1;
+}
+
+/* ---- run ---- */
+
+struct runtime {
+    struct config *config;
+    struct host host;
+    struct instance_lock lock;
+    int lock_held;
+    int http_ready;
+    struct sched *sched;
+};
+
+static struct transport *choose_transport(const struct config *config)
+{
+    int telegram = config->transport == TRANSPORT_TELEGRAM ||
+                   (config->transport == TRANSPORT_AUTO && config->token[0] != '\0');
+    if (!telegram)
+        return console_transport_create();
+    struct transport *transport = telegram_transport_create();
+    if (transport == NULL)
+        log_error("the Telegram transport is not available in this build");
+    return transport;
+}
+
+/* Everything before the transport runs. Returns 0 or an exit code; whatever
+ * was set up is recorded in runtime for release_runtime. */
+static int set_up(struct runtime *runtime)
+{
+    struct config *config = runtime->config;
+    if (log_open(config->log_file, (enum log_level)config->log_level) != 0) {
+        fprintf(stderr, "jarvis: %s: cannot open log_file '%s'\n", config->path,
+                config->log_file);
+        return EXIT_CONFIG;
+    }
+    if (config->token != NULL && config->token[0] != '\0')
+        log_add_secret(config->token);
+    int lock_result = instance_acquire(config, &runtime->lock);
+    if (lock_result != 0)
+        return lock_result;
+    runtime->lock_held = 1;
+    char error[512];
+    runtime->host.store = store_open(config->state_dir, error, sizeof error);
+    if (runtime->host.store == NULL) {
+        log_error("%s", error);
+        return EXIT_CONFIG;
+    }
+    if (http_global_init() != 0) {
+        log_error("cannot initialise libcurl");
+        return 1;
+    }
+    runtime->http_ready = 1;
+    if (lifecycle_install_signals() != 0) {
+        log_error("cannot install signal handlers");
+        return 1;
+    }
+    runtime->host.registry = registry_create(&runtime->host);
+    if (runtime->host.registry == NULL)
+        return 1;
+    size_t loaded = 0, refused = 0;
+    plugins_load_all(runtime->host.registry, &loaded, &refused);
+    runtime->host.transport = choose_transport(config);
+    return runtime->host.transport != NULL ? 0 : 1;
+}
+
+/* Starts the workers, the transport and the jobs. */
+static int start_running(struct runtime *runtime)
+{
+    struct host *host = &runtime->host;
+    host->dispatch = dispatch_create(host, runtime->config->workers);
+    if (host->dispatch == NULL) {
+        log_error("cannot start the worker pool");
+        return 1;
+    }
+    int start_result = host->transport->start(host->transport, host);
+    if (start_result != 0)
+        return start_result;
+    dispatch_set_bot_username(host->dispatch, host->transport->bot_username(host->transport));
+    runtime->sched = sched_start(host);
+    if (runtime->sched == NULL) {
+        log_error("cannot start the scheduler");
+        return 1;
+    }
+    return 0;
+}
+
+/* Jobs and handlers get the shutdown grace period together. Returns how many
+ * are still running afterwards. */
+static size_t stop_running(struct runtime *runtime)
+{
+    int64_t started = monotonic_ms();
+    size_t stuck_jobs = sched_stop(runtime->sched);
+    runtime->sched = NULL;
+    size_t stuck_handlers = 0;
+    if (runtime->host.dispatch != NULL) {
+        int64_t left = runtime->config->shutdown_grace_ms - (monotonic_ms() - started);
+        stuck_handlers = dispatch_drain(runtime->host.dispatch, left > 0 ? left : 0);
+        if (stuck_handlers > 0)
+            log_error("%zu message(s) still being handled after the %lld ms shutdown grace "
+                      "period",
+                      stuck_handlers, (long long)runtime->config->shutdown_grace_ms);
+    }
+    return stuck_jobs + stuck_handlers;
+}
+
+static void release_runtime(struct runtime *runtime)
+{
+    struct host *host = &runtime->host;
+    if (runtime->sched != NULL)
+        sched_stop(runtime->sched);
+    dispatch_destroy(host->dispatch);
+    host->dispatch = NULL;
+    if (host->registry != NULL) {
+        plugins_unload_all(host->registry);
+        registry_destroy(host->registry);
+        host->registry = NULL;
+    }
+    if (host->transport != NULL) {
+        struct transport *transport = host->transport;
+        host->transport = NULL;
+        transport->destroy(transport);
+    }
+    if (host->store != NULL)
+        store_close(host->store);
+    host->store = NULL;
+    if (runtime->http_ready)
+        http_global_cleanup();
+    if (runtime->lock_held)
+        instance_release(&runtime->lock);
+    log_close();
+}
+
+/* Code is still running inside plugins: unloading them (or freeing what they
+ * use) could crash, so leave without cleanup and let the kernel reclaim all,
+ * the lock included. Exit 1 tells a supervisor the stop was not clean. */
+static void abandon_stuck_handlers(void)
+{
+    log_error("exiting without unloading plugins (handlers still running)");
+    fflush(stdout);
+    fflush(stderr);
+    _exit(1);
+}
+
+static int run_bot(struct config *config)
+{
+    struct runtime runtime;
+    memset(&runtime, 0, sizeof runtime);
+    runtime.config = config;
+    runtime.host.config = config;
+    runtime.lock.fd = -1;
+    int result = set_up(&runtime);
+    if (result == 0)
+        result = start_running(&runtime);
+    if (result == 0) {
+        notify_ready();
+        log_info("jarvis %s running (%s transport, %d worker(s))", JARVIS_VERSION,
+                 runtime.host.transport->name, config->workers);
+        result = runtime.host.transport->run(runtime.host.transport, &runtime.host);
+        notify_stopping();
+        log_info("stopping");
+    }
+    if (runtime.host.dispatch != NULL && stop_running(&runtime) > 0)
+        abandon_stuck_handlers();
+    release_runtime(&runtime);
+    return result;
+}
+
+/* A closed stdin/stdout/stderr would be reused by the next open() (the lock
+ * file, the database), and console input or log lines would then go there. */
+static void ensure_standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (opened >= 0 && opened != fd)
+            close(opened); /* lower fds were open, so this cannot happen; be safe */
+    }
+}
+
+int main(int argc, char **argv)
+{
+    ensure_standard_fds();
+    struct options options;
+    int parse_result = parse_arguments(argc, argv, &options);
+    if (parse_result >= 0)
+        return parse_result;
+    struct config config;
+    memset(&config, 0, sizeof config);
+    int result = load_config(options.config_path, &config);
+    if (result != 0)
+        return result;
+    switch (options.command) {
+    case COMMAND_CHECK:
+        result = run_check(&config);
+        break;
+    case COMMAND_STATUS:
+        result = status_run(&config, stdout);
+        break;
+    case COMMAND_RUN:
+    default:
+        result = run_bot(&config);
+        break;
+    }
+    config_free(&config);
+    return result;
+}
