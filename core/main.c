@@ -29,6 +29,9 @@
 #define JARVIS_VERSION "0.1.0"
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
+#define EXIT_TEMPFAIL 75
+/* set_up's own result for a standby stopped by a signal; never an exit code */
+#define STOPPED_WHILE_WAITING -1
 
 enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK };
 
@@ -183,7 +186,14 @@ static int set_up(struct runtime *runtime)
     }
     if (config->token != NULL && config->token[0] != '\0')
         log_add_secret(config->token);
+    /* Before the lock: a standby waiting for it must stop cleanly on SIGTERM. */
+    if (lifecycle_install_signals() != 0) {
+        log_error("cannot install signal handlers");
+        return 1;
+    }
     int lock_result = instance_acquire(config, &runtime->lock);
+    if (lock_result == EXIT_TEMPFAIL && lifecycle_stop_requested())
+        return STOPPED_WHILE_WAITING;
     if (lock_result != 0)
         return lock_result;
     runtime->lock_held = 1;
@@ -198,10 +208,6 @@ static int set_up(struct runtime *runtime)
         return 1;
     }
     runtime->http_ready = 1;
-    if (lifecycle_install_signals() != 0) {
-        log_error("cannot install signal handlers");
-        return 1;
-    }
     runtime->host.registry = registry_create(&runtime->host);
     if (runtime->host.registry == NULL)
         return 1;
@@ -297,6 +303,10 @@ static int run_bot(struct config *config)
     runtime.host.config = config;
     runtime.lock.fd = -1;
     int result = set_up(&runtime);
+    if (result == STOPPED_WHILE_WAITING) {
+        release_runtime(&runtime);
+        return 0; /* a standby asked to stop never ran: a clean stop */
+    }
     if (result == 0)
         result = start_running(&runtime);
     if (result == 0) {

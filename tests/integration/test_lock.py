@@ -158,6 +158,20 @@ def test_second_instance_waits_quietly_then_exits_75(workdir, processes):
     assert code == 0
 
 
+def test_sigterm_stops_a_waiting_standby_cleanly(workdir, processes):
+    config = lock_config(workdir, max_wait=0)
+    holder = start_holder(config, processes)
+    standby = start(config, processes)
+    assert wait_until_standby(standby), standby.err()
+    standby.signal(signal.SIGTERM)
+    code, out, err = standby.wait(timeout=10)
+    assert code == 0, err  # a clean stop, not a time-out (75) nor death by signal
+    assert "stop requested while waiting" in err
+    assert out == "" and "plugin" not in err
+    assert holder.ping()
+    assert lock_pid(workdir / "jarvis.lock") == holder.pid
+
+
 def test_standby_takes_over_after_kill9(workdir, processes):
     config = lock_config(workdir, max_wait=0)
     holder = start_holder(config, processes)
