@@ -4,6 +4,7 @@
 #include "answer.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +63,29 @@ static void chat_component(const dexter_answer_context *context, const char *sym
     jv_token_sentiment snapshot;
     memset(&snapshot, 0, sizeof snapshot);
     int rc = context->score->token_snapshot(symbol, &snapshot);
-    if (rc != 0 || snapshot.samples <= 0 || !isfinite(snapshot.mean)) {
+    if (rc == JV_E_NOTFOUND && snapshot.window_s <= 0) {
+        /* the provider fills the window only for a token it tracks */
         snprintf(component->reason, sizeof component->reason,
-                 "no chat messages about %s in the window", symbol);
+                 "the sentiment plugin does not track %s", symbol);
+        return;
+    }
+    if (rc != JV_OK && rc != JV_E_NOTFOUND) {
+        snprintf(component->reason, sizeof component->reason,
+                 "chat sentiment could not be read (%s)",
+                 rc == JV_E_STATE ? "the sentiment plugin is shutting down" : "storage error");
+        return;
+    }
+    if (snapshot.samples <= 0 || !isfinite(snapshot.mean)) {
+        char window[32];
+        dexter_format_duration(snapshot.window_s, window, sizeof window);
+        snprintf(component->reason, sizeof component->reason,
+                 "no chat messages about %s in the last %s", symbol, window);
         return;
     }
     component->present = 1;
     component->score = fmax(-1.0, fmin(1.0, snapshot.mean));
     component->samples = snapshot.samples;
+    component->window_s = snapshot.window_s;
     /* The provider derives chat confidence from samples; this is a hint only. */
     component->confidence = (double)snapshot.samples / (double)(snapshot.samples + 10);
 }
@@ -88,8 +104,8 @@ static void grok_component(const dexter_answer_context *context, const char *sym
     int rc = context->weight->grok_rate(symbol, &rating);
     rating.reason[sizeof rating.reason - 1] = '\0';
     if (rc != 0 || !rating.available || !isfinite(rating.score) || !isfinite(rating.confidence)) {
-        snprintf(component->reason, sizeof component->reason, "Grok unavailable (%.120s)",
-                 rating.reason[0] ? rating.reason : "no rating");
+        snprintf(component->reason, sizeof component->reason, "%.150s",
+                 rating.reason[0] ? rating.reason : "Grok gave no rating");
         return;
     }
     component->present = 1;
@@ -108,7 +124,11 @@ static void clean_narrative(char *text)
 static void add_narrative(const dexter_answer_context *context, dexter_text *text,
                           const dexter_outlook_facts *facts, const dexter_verdict *verdict)
 {
-    if (!context->narrative || !context->weight || !context->weight->narrate)
+    /* narrate is the last member: an older provider's vtable may end before it */
+    if (!context->narrative || !context->weight ||
+        context->weight->struct_size < offsetof(jv_sentiment_weight_api, narrate) +
+                                           sizeof context->weight->narrate ||
+        !context->weight->narrate)
         return;
     dexter_text prompt = {0};
     dexter_text_append(&prompt,
@@ -314,7 +334,7 @@ static void write_known_tokens(dexter_text *text, const dexter_answer_context *c
     dexter_text_append(text, "Tokens I know:");
     for (size_t i = 0; i < context->tokens->count; i++)
         dexter_text_append(text, "%s %s", i ? "," : "", context->tokens->tokens[i].symbol);
-    dexter_text_append(text, " ([dexter_finance] tokens adds more).");
+    dexter_text_append(text, ".");
 }
 
 char *dexter_answer_help(const dexter_answer_context *context, const char *lead)

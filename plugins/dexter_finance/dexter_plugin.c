@@ -151,6 +151,10 @@ static int create_market(dexter_state *state, char *err, size_t err_length)
              config.provider == DEXTER_PROVIDER_FILE ? "file " : "coingecko at ",
              config.provider == DEXTER_PROVIDER_FILE ? config.data_file : config.base_url,
              config.api_key[0] ? " (with API key)" : "");
+    const char *problem = dexter_market_problem(state->market);
+    if (problem)
+        api->log(state->self, JV_LOG_WARN, "%s; every answer will say market data is unavailable",
+                 problem);
     return JV_OK;
 }
 
@@ -215,6 +219,9 @@ static int send_reply(dexter_state *state, const jv_message *message, char *text
     }
     int rc = state->api->reply(message, text);
     free(text);
+    if (rc < 0)
+        state->api->log(state->self, JV_LOG_WARN, "replying to update %lld failed: %s",
+                        (long long)message->update_id, state->api->strerror(rc));
     return rc < 0 ? rc : JV_HANDLED;
 }
 
@@ -239,7 +246,9 @@ static int on_ask(jv_plugin *self, const jv_message *message, void *user_data)
         return send_reply(state, message,
                           dexter_answer_help(&context, question[0]
                                                            ? "I did not understand that question."
-                                                           : NULL));
+                                                           : "Usage: /ask <question>, for "
+                                                             "example /ask Is SOL bullish right "
+                                                             "now?"));
     }
 }
 
@@ -258,11 +267,18 @@ static int on_message(jv_plugin *self, const jv_message *message, void *user_dat
     dexter_parse_status status = dexter_parse_question(message->text, &state->tokens, &intent);
     if (status != DEXTER_PARSE_OK && status != DEXTER_PARSE_UNKNOWN_TOKEN)
         return JV_CONTINUE;
+    /* "SOL to the moon" is an opinion, left to the chat (and to sentiment) */
+    if (!intent.is_question && !intent.is_request)
+        return JV_CONTINUE;
     dexter_answer_context context;
     make_context(state, &context);
-    if (status == DEXTER_PARSE_UNKNOWN_TOKEN)
-        return send_reply(state, message, dexter_answer_unknown_token(&context, intent.unknown));
-    return send_reply(state, message, dexter_answer_intent(&context, &intent));
+    char *answer = status == DEXTER_PARSE_UNKNOWN_TOKEN
+                       ? dexter_answer_unknown_token(&context, intent.unknown)
+                       : dexter_answer_intent(&context, &intent);
+    send_reply(state, message, answer);
+    /* answered (or tried to): lower handlers such as the sentiment watcher
+     * must not take the question for chat */
+    return JV_HANDLED;
 }
 
 /* ---- lifecycle -------------------------------------------------------- */

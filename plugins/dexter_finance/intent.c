@@ -223,9 +223,9 @@ static void split_words(const char *text, word_list *words)
         unsigned char c = (unsigned char)*p;
         if (c == '?')
             words->question_mark = 1;
-        if (c == '@') { /* a mention of the bot or a user, not a token */
+        if (c == '@') { /* a mention of the bot or a user ("@jarvis_bot"), not a token */
             p++;
-            while (*p && is_word_byte((unsigned char)*p))
+            while (*p && (is_word_byte((unsigned char)*p) || *p == '_'))
                 p++;
             continue;
         }
@@ -259,6 +259,12 @@ static const char *const price_cues[] = {"price", "prices", "cost", "costs", "wo
 static const char *const change_cues[] = {
     "perform", "performed", "performing", "performance", "change", "changed", "gain",
     "gained", "gains", "lost", "moved", "move", "return", "returns", "up", "down", NULL};
+
+/* A first word that makes a question even without a '?'. */
+static const char *const interrogatives[] = {
+    "what", "whats", "how", "hows", "why", "when", "where", "which", "who", "is", "isnt", "are",
+    "arent", "was", "were", "do", "does", "did", "should", "shall", "can", "could", "will",
+    "would", "has", "have", "wen", NULL};
 
 /* Only count as a change cue after "how": "how did ETH do". */
 static const char *const how_verbs[] = {"did", "do", "does", "doing", "done", NULL};
@@ -507,6 +513,12 @@ dexter_parse_status dexter_parse_question(const char *text, const dexter_token_m
 
     int cue = found.outlook || found.price || found.change || found.compare ||
               found.period_explicit;
+    intent->is_question = words.question_mark ||
+                          (words.count > 0 && in_list(words.items[0].lower, interrogatives));
+    /* price and comparison words ask for data; "up", "down" or a period
+     * next to an outlook word ("SOL is going up today") are an opinion */
+    intent->is_request = found.only_tokens_and_periods || found.price || found.compare ||
+                         ((found.change || found.period_explicit) && !found.outlook);
     if (found.unknown_cashtag[0]) {
         snprintf(intent->unknown, sizeof intent->unknown, "%s", found.unknown_cashtag);
         return DEXTER_PARSE_UNKNOWN_TOKEN;

@@ -59,6 +59,12 @@ typedef struct dexter_intent {
     int period_days;                /* 1 .. DEXTER_MAX_PERIOD_DAYS */
     int period_explicit;            /* the question named the period */
     char unknown[DEXTER_ALIAS_MAX]; /* DEXTER_PARSE_UNKNOWN_TOKEN: the word */
+    /* How it was put, for plain (non-/ask) messages, where a statement such
+     * as "SOL to the moon" is chat, not a question. Set for every status: */
+    int is_question; /* has a '?' or opens with an interrogative ("is", "how") */
+    int is_request;  /* asks for data: a price or comparison word, a change
+                        word or period without an outlook word, or only
+                        tokens and periods ("ETH 30d") */
 } dexter_intent;
 
 dexter_parse_status dexter_parse_question(const char *text, const dexter_token_map *map,

@@ -596,6 +596,13 @@ int dexter_market_is_offline(const dexter_market *market)
     return market->provider == DEXTER_PROVIDER_FILE;
 }
 
+const char *dexter_market_problem(const dexter_market *market)
+{
+    if (market->provider != DEXTER_PROVIDER_FILE || market->file_root)
+        return NULL;
+    return market->file_error;
+}
+
 int dexter_market_quote(dexter_market *market, const char *id, dexter_quote *quote,
                         char *reason, size_t reason_length)
 {

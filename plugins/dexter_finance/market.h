@@ -61,6 +61,9 @@ void dexter_market_destroy(dexter_market *market);
 /* "CoinGecko" or "offline sample data as of <date>". */
 const char *dexter_market_source(const dexter_market *market);
 int dexter_market_is_offline(const dexter_market *market);
+/* Why the offline file could not be used ("offline data file X:3: ..."), or
+ * NULL when it loaded (or the provider is not the file). */
+const char *dexter_market_problem(const dexter_market *market);
 
 /* 0, or -1 with a reason ("HTTP 429, retry in 30 s", "timeout", ...). */
 int dexter_market_quote(dexter_market *market, const char *id, dexter_quote *quote,

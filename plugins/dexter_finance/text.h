@@ -26,6 +26,8 @@ void dexter_format_usd(double value, char *out, size_t out_length);
 void dexter_format_large_usd(double value, char *out, size_t out_length);
 /* "+3.10%", "-0.42%". */
 void dexter_format_percent(double value, char *out, size_t out_length);
+/* "24h", "7d", "90m", "45s": a window length for people. */
+void dexter_format_duration(int64_t seconds, char *out, size_t out_length);
 /* "2025-11-20 14:00 UTC". */
 void dexter_format_utc(int64_t time_ms, char *out, size_t out_length);
 

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-const char dexter_disclaimer[] =
-    "Not financial advice: computed from public market data and chat sentiment; do your own research.";
+/* Ends every answer. It claims nothing about the data: price answers use
+ * no chat sentiment, and the offline file is not live market data (the
+ * "Data:" line names the source). */
+const char dexter_disclaimer[] = "Not financial advice; do your own research.";
 
 static const char *const component_names[DEXTER_COMPONENT_COUNT] = {"market", "chat", "grok"};
 
@@ -112,6 +114,18 @@ static void write_indicators(dexter_text *text, const dexter_outlook_facts *fact
     }
 }
 
+static void write_chat_count(dexter_text *text, const dexter_component *chat)
+{
+    dexter_text_append(text, " (%lld message%s", (long long)chat->samples,
+                       chat->samples == 1 ? "" : "s");
+    if (chat->window_s > 0) {
+        char window[32];
+        dexter_format_duration(chat->window_s, window, sizeof window);
+        dexter_text_append(text, " in the last %s", window);
+    }
+    dexter_text_append(text, ")");
+}
+
 static void write_component(dexter_text *text, int index, const dexter_component *component,
                             const dexter_verdict *verdict)
 {
@@ -124,7 +138,7 @@ static void write_component(dexter_text *text, int index, const dexter_component
     }
     dexter_text_append(text, "%+.2f", component->score);
     if (index == DEXTER_COMPONENT_CHAT)
-        dexter_text_append(text, " (%lld messages)", (long long)component->samples);
+        write_chat_count(text, component);
     else
         dexter_text_append(text, " (confidence %.2f)", component->confidence);
     if (verdict->used[index])

@@ -22,7 +22,8 @@ typedef struct dexter_component {
     int present;          /* we have a value */
     double score;         /* -1 .. 1 */
     double confidence;    /* 0 .. 1 */
-    int64_t samples;      /* chat only */
+    int64_t samples;      /* chat only: messages in the window */
+    int64_t window_s;     /* chat only: the window's length, 0 if unknown */
     char reason[160];     /* when absent: why */
 } dexter_component;
 

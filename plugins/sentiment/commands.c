@@ -1,6 +1,7 @@
 /* Command handlers and the chat watcher (see commands.h). */
 #include "commands.h"
 #include "history.h"
+#include "questions.h"
 #include "report.h"
 #include "scorer.h"
 #include "state.h"
@@ -15,28 +16,59 @@
 #define REPLY_SIZE 4096
 #define SHOWN_CONTRIBUTORS 5
 
-static int reply_text_score(sentiment_state *state, const jv_message *message)
+static int reply_text_score(sentiment_state *state, const jv_message *message,
+                            const sentiment_score *score)
 {
-    sentiment_score score;
-    if (sentiment_score_text(state->lexicon, message->args, &score) != 0)
-        return state->api->reply(message, "Sorry, scoring failed (out of memory).");
     char buffer[REPLY_SIZE];
     sentiment_text reply;
     sentiment_text_init(&reply, buffer, sizeof buffer);
-    sentiment_text_add(&reply, "Sentiment: %+.3f (%s)\n", score.compound,
-                       sentiment_label(score.compound));
-    if (score.contributor_count == 0) {
+    sentiment_text_add(&reply, "Sentiment: %+.3f (%s)\n", score->compound,
+                       sentiment_label(score->compound));
+    if (score->contributor_count == 0) {
         sentiment_text_add(&reply, "No words from the lexicon were found.");
         return state->api->reply(message, reply.data);
     }
     sentiment_text_add(&reply, "Driven by:");
-    size_t shown = score.contributor_count < SHOWN_CONTRIBUTORS ? score.contributor_count
-                                                                 : SHOWN_CONTRIBUTORS;
+    size_t shown = score->contributor_count < SHOWN_CONTRIBUTORS ? score->contributor_count
+                                                                  : SHOWN_CONTRIBUTORS;
     for (size_t i = 0; i < shown; i++)
-        sentiment_text_add(&reply, "%s \"%s\" %+.2f", i ? "," : "", score.contributors[i].text,
-                           score.contributors[i].valence);
-    if (score.matches > shown)
-        sentiment_text_add(&reply, " (and %zu more)", score.matches - shown);
+        sentiment_text_add(&reply, "%s \"%s\" %+.2f", i ? "," : "", score->contributors[i].text,
+                           score->contributors[i].valence);
+    if (score->matches > shown)
+        sentiment_text_add(&reply, " (and %zu more)", score->matches - shown);
+    return state->api->reply(message, reply.data);
+}
+
+/* "$XYZ", or 2..10 upper-case letters and digits with a letter: a word the
+ * user most likely meant as a token symbol rather than as text to score. */
+static int looks_like_symbol(const char *word)
+{
+    if (word[0] == '$')
+        return word[1] != '\0';
+    size_t length = strlen(word);
+    if (length < 2 || length > 10)
+        return 0;
+    int letters = 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = word[i];
+        if (c >= 'A' && c <= 'Z')
+            letters++;
+        else if (!(c >= '0' && c <= '9'))
+            return 0;
+    }
+    return letters > 0;
+}
+
+static int reply_unknown_symbol(sentiment_state *state, const jv_message *message,
+                                const char *word)
+{
+    char buffer[REPLY_SIZE];
+    sentiment_text reply;
+    sentiment_text_init(&reply, buffer, sizeof buffer);
+    sentiment_text_add(&reply, "%.32s is not a token I track. Tracked:", word);
+    for (size_t i = 0; i < state->tokens.count; i++)
+        sentiment_text_add(&reply, "%s %s", i ? "," : "", state->tokens.tokens[i].symbol);
+    sentiment_text_add(&reply, ".\nTo score text instead, write it out: /sentiment <text>.");
     return state->api->reply(message, reply.data);
 }
 
@@ -54,7 +86,6 @@ static int reply_token_view(sentiment_state *state, const jv_message *message, s
 
 int sentiment_command(jv_plugin *self, const jv_message *message, void *user_data)
 {
-    (void)self;
     sentiment_state *state = user_data;
     if (message->args == NULL || message->args[0] == '\0') {
         state->api->reply(message, "Usage: /sentiment <text> scores the text; "
@@ -63,10 +94,21 @@ int sentiment_command(jv_plugin *self, const jv_message *message, void *user_dat
         return JV_HANDLED;
     }
     int token = message->argc == 1 ? sentiment_tokens_lookup(&state->tokens, message->argv[0]) : -1;
-    if (token >= 0)
+    if (token >= 0) {
         reply_token_view(state, message, (size_t)token);
+        return JV_HANDLED;
+    }
+    sentiment_score score;
+    if (sentiment_score_text(state->lexicon, message->args, &score) != 0) {
+        state->api->log(self, JV_LOG_ERROR, "/sentiment (update %" PRId64 "): out of memory scoring",
+                        message->update_id);
+        state->api->reply(message, "Sorry, scoring failed (out of memory).");
+        return JV_HANDLED;
+    }
+    if (message->argc == 1 && score.matches == 0 && looks_like_symbol(message->argv[0]))
+        reply_unknown_symbol(state, message, message->argv[0]);
     else
-        reply_text_score(state, message);
+        reply_text_score(state, message, &score);
     return JV_HANDLED;
 }
 
@@ -111,12 +153,18 @@ int sentiment_watch_message(jv_plugin *self, const jv_message *message, void *us
     sentiment_state *state = user_data;
     if (message->text == NULL || message->command != NULL)
         return JV_CONTINUE;
+    int addressed = message->is_private || message->mentions_bot || message->is_reply_to_bot;
+    if (sentiment_is_question(message->text, addressed))
+        return JV_CONTINUE; /* a question is not an opinion */
     unsigned char found[SENTIMENT_MAX_TOKENS];
     if (sentiment_tokens_mentioned(&state->tokens, message->text, found) == 0)
         return JV_CONTINUE;
     sentiment_score score;
-    if (sentiment_score_text(state->lexicon, message->text, &score) != 0)
+    if (sentiment_score_text(state->lexicon, message->text, &score) != 0) {
+        state->api->log(self, JV_LOG_WARN, "not recording update %" PRId64 ": out of memory scoring it",
+                        message->update_id);
         return JV_CONTINUE;
+    }
     int64_t now_ms = state->api->now_ms();
     for (size_t i = 0; i < state->tokens.count; i++) {
         if (!found[i])

@@ -9,7 +9,8 @@
 int sentiment_command(jv_plugin *self, const jv_message *message, void *user_data);
 int sentiment_subscribe_command(jv_plugin *self, const jv_message *message, void *user_data);
 int sentiment_unsubscribe_command(jv_plugin *self, const jv_message *message, void *user_data);
-/* Always JV_CONTINUE: watching never consumes a message. */
+/* Records the sentiment of token mentions in opinions (questions are
+ * skipped, see questions.h). Always JV_CONTINUE: it never consumes. */
 int sentiment_watch_message(jv_plugin *self, const jv_message *message, void *user_data);
 
 #endif

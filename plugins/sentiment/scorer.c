@@ -2,7 +2,8 @@
  * order: valence, ALL-CAPS emphasis, boosters among the three preceding
  * words, negation among them, then "but" contrast; then '!' and '?'. One
  * deliberate difference: the three-word look-back stops at a clause break
- * (". , ; : ! ?"), so "Not sure. Great team" does not negate "great". */
+ * (". , ; : ! ?"), so "Not sure. Great team" does not negate "great".
+ * Idioms ("kiss of death") are lexicon phrases, matched before their words. */
 #include "scorer.h"
 #include "words.h"
 
@@ -109,6 +110,25 @@ static double toward(double valence, double amount)
     return valence < 0 ? -amount : amount;
 }
 
+/* What a word in the look-back of a match at first does to its valence:
+ * ×-0.74 for a negation, with VADER's two exceptions: "never so good" and
+ * "never this good" intensify (×1.25), "without doubt good" leaves it alone.
+ * 1.0 for any other word. */
+static double negation_factor(const sentiment_words *words, size_t index, size_t first)
+{
+    if (!is_negation(words, index))
+        return 1.0;
+    size_t next = index + 1;
+    if (next < first && !words->items[next].clause_start) {
+        if (word_is(words, index, "never") &&
+            (word_is(words, next, "so") || word_is(words, next, "this")))
+            return SENTIMENT_NEVER_SO_SCALE;
+        if (word_is(words, index, "without") && word_is(words, next, "doubt"))
+            return 1.0;
+    }
+    return SENTIMENT_NEGATION_SCALE;
+}
+
 /* Boosters, dampeners and negations among the three words before first,
  * stopping at a clause break. */
 static double apply_preceding(const sentiment_words *words, size_t first, double valence)
@@ -126,8 +146,7 @@ static double apply_preceding(const sentiment_words *words, size_t first, double
                 step += toward(valence, SENTIMENT_CAPS_STEP);
             adjusted += step * distance_scale[distance - 1];
         }
-        if (is_negation(words, index))
-            adjusted *= SENTIMENT_NEGATION_SCALE;
+        adjusted *= negation_factor(words, index, first);
     }
     return adjusted;
 }

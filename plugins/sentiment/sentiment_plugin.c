@@ -13,7 +13,9 @@
 #include "settings.h"
 #include "state.h"
 
-#define WATCH_PRIORITY 100 /* early: it only looks, it never consumes */
+/* Last: it only looks, never consumes, and so never sees a message that a
+ * plugin answered (dexter_finance's questions are not chat opinions). */
+#define WATCH_PRIORITY -100
 #define PRUNE_FIRST_DELAY_MS 2000
 
 static sentiment_state plugin_state;

@@ -54,8 +54,9 @@ static int read_report_interval(sentiment_state *state, char *error, size_t erro
         return result;
     int64_t milliseconds = state->api->config_get_int(state->self, "report_interval_ms", 0);
     if (milliseconds < 0 || milliseconds > MAX_SECONDS * 1000) {
-        snprintf(error, error_size, "[sentiment] report_interval_ms must be >= 0, got %" PRId64,
-                 milliseconds);
+        snprintf(error, error_size,
+                 "[sentiment] report_interval_ms must be 0..%" PRId64 " (0: use report_interval), got %" PRId64,
+                 MAX_SECONDS * 1000, milliseconds);
         return JV_E_INVAL;
     }
     if (milliseconds > 0)

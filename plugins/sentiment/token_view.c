@@ -54,7 +54,8 @@ static void add_composite(const jv_sentiment_weight_api *weight, const jv_token_
          .confidence = rating->confidence, .samples = 0},
     };
     if (!components[0].present && !components[1].present) {
-        sentiment_text_add(out, "Composite: nothing to combine (no chat samples; Grok: unavailable (%s)).\n",
+        sentiment_text_add(out, "Composite: nothing to combine: no chat messages, and Grok is "
+                                "unavailable (%s).\n",
                            rating->reason[0] ? rating->reason : "no reason given");
         return;
     }
@@ -67,13 +68,13 @@ static void add_composite(const jv_sentiment_weight_api *weight, const jv_token_
     sentiment_text_add(out, "Composite: %+.3f (%s), confidence %.2f\n", result.composite,
                        sentiment_market_label(result.composite), result.confidence);
     if (components[0].present)
-        sentiment_text_add(out, "  chat: %+.3f x weight %.2f = %+.3f (%" PRId64 " sample%s)\n",
+        sentiment_text_add(out, "  chat: %+.3f x weight %.2f = %+.3f (%" PRId64 " message%s)\n",
                            snapshot->mean, result.weight[0], result.contribution[0],
                            snapshot->samples, snapshot->samples == 1 ? "" : "s");
     else
-        sentiment_text_add(out, "  chat: no samples, no weight\n");
+        sentiment_text_add(out, "  chat: no messages, no weight\n");
     if (components[1].present)
-        sentiment_text_add(out, "  grok: %+.3f x weight %.2f = %+.3f (confidence %.2f)\n",
+        sentiment_text_add(out, "  Grok: %+.3f x weight %.2f = %+.3f (confidence %.2f)\n",
                            rating->score, result.weight[1], result.contribution[1],
                            rating->confidence);
     else

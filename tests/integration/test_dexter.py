@@ -141,7 +141,7 @@ def test_grok_without_key_is_named_not_used(workdir, coingecko):
     out, _ = ask(workdir, path, [QUESTION])
     (answer,) = answers(out)
     assert answer.startswith("SOL outlook: bullish")
-    assert "- Grok: not used: Grok unavailable (" in answer
+    assert "- Grok: not used: no API key configured" in answer
     assert "Summary" not in answer
 
 
@@ -152,7 +152,7 @@ def test_chat_sentiment_is_a_component(workdir, coingecko):
     path = config(workdir, coingecko, plugins=enabled("sentiment", "dexter_finance"))
     out, _ = ask(workdir, path, chatter + [QUESTION])
     (answer,) = answers(out)  # the chatter got no answer from dexter
-    assert "- chat sentiment: +" in answer and "messages)" in answer
+    assert "- chat sentiment: +" in answer and "(3 messages in the last 24h)" in answer
 
 
 def test_same_question_same_answer(workdir, coingecko):
@@ -235,9 +235,12 @@ def test_file_provider_default_path_is_next_to_the_plugin(workdir):
 def test_missing_data_file_is_a_reason(workdir):
     path = config(workdir, None, plugins="dexter_finance",
                   data_file=str(workdir / "nowhere.json"))
-    out, _ = ask(workdir, path, ["price of SOL"])
+    out, log = ask(workdir, path, ["price of SOL"])
     assert "SOL: market data unavailable (offline data file " in out
     assert "$" not in out
+    # the operator hears about it at start, in one line naming the file
+    assert f"offline data file {workdir / 'nowhere.json'}" in log
+    assert "every answer will say market data is unavailable" in log
 
 
 # ---- failures ---------------------------------------------------------------
@@ -309,3 +312,54 @@ def test_bad_config_refuses_the_plugin_with_a_reason(workdir, coingecko):
     out, log = ask(workdir, path, ["/ping", "price of SOL"])
     assert 'provider: "bloomberg" is not file or coingecko' in log
     assert "SOL (solana)" not in out
+
+
+# ---- questions are not chat sentiment; wording ------------------------------
+
+@pytest.mark.skipif(not built("sentiment"), reason="sentiment.so not built")
+def test_asking_twice_does_not_change_the_chat_component(workdir, coingecko):
+    path = config(workdir, coingecko, plugins=enabled("sentiment", "grok_weighting",
+                                                      "dexter_finance"))
+    question = "Is SOL bullish right now?"  # a plain message, answered by dexter
+    out, _ = ask(workdir, path, [question, question, "/ask should I worry about SOL?"])
+    first, second, third = answers(out)
+    assert first == second == third
+    assert "- chat sentiment: not used: no chat messages about SOL in the last 24h" in first
+
+    out, _ = ask(workdir, path, ["SOL is strong, great team", question, question])
+    first, second = answers(out)
+    assert first == second
+    assert "- chat sentiment: +" in first and "(1 message in the last 24h)" in first
+
+
+def test_opinions_are_not_answered_but_requests_are(workdir):
+    path = config(workdir, None, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["SOL to the moon 🚀", "bitcoin looking bullish",
+                                 "$PEPE to the moon", "ETH 30d", "is sol bullish"])
+    parts = answers(out)
+    assert len(parts) == 2, out
+    assert parts[0].startswith("ETH over 30 days: ")
+    assert parts[1].startswith("SOL outlook: ")
+    assert "PEPE" not in out
+
+
+def test_ask_without_a_question_shows_the_usage(workdir):
+    path = config(workdir, None, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["/ask"])
+    lines = out.splitlines()
+    assert lines[0] == "Usage: /ask <question>, for example /ask Is SOL bullish right now?"
+    assert "Tokens I know: BTC, ETH, SOL," in out
+    assert "[dexter_finance]" not in out  # no configuration jargon for chat users
+
+
+@pytest.mark.skipif(not built("sentiment"), reason="sentiment.so not built")
+def test_token_the_sentiment_plugin_does_not_track_is_named(workdir):
+    sections = {"bot": {"log_file": str(workdir / "jarvis.log")},
+                "plugins": {"enable": enabled("sentiment", "grok_weighting", "dexter_finance")},
+                "sentiment": {"lexicon": str(LEXICON), "tokens": "SOL:solana",
+                              "report_tokens": "SOL"},
+                "dexter_finance": {"provider": "file", "data_file": str(SAMPLE)}}
+    path = write_config(workdir, sections)
+    out, _ = ask(workdir, path, ["/ask is BTC bullish?"])
+    (answer,) = answers(out)
+    assert "- chat sentiment: not used: the sentiment plugin does not track BTC" in answer

@@ -85,8 +85,9 @@ def test_custom_token_table(workdir):
     stdout, _ = run(path, ["Jupiter is bullish", "BTC is bullish", "/sentiment JUP",
                            "/sentiment BTC"])
     assert "JUP: chat sentiment" in stdout and "from 1 message in" in stdout
-    # BTC is not in this table: the argument is scored as text instead
-    assert re.search(r"Sentiment: [+-]\d\.\d{3} \(neutral\)", stdout)
+    # BTC is not in this table: the reply says so instead of scoring "BTC" as text
+    assert "BTC is not a token I track. Tracked: SOL, JUP." in stdout
+    assert "Sentiment:" not in stdout
 
 
 def test_subscriptions_and_samples_survive_a_restart(workdir):
@@ -200,7 +201,7 @@ def test_with_grok_weighting_but_no_key_grok_is_unavailable(workdir):
     stdout, _ = run(path, ["$SOL to the moon", "/sentiment SOL", "/sentiment ETH"])
     assert "weighting unavailable" not in stdout
     assert "Composite: " in stdout
-    assert re.search(r"chat: [+-]\d\.\d{3} x weight 1\.00 = [+-]\d\.\d{3} \(1 sample\)", stdout)
+    assert re.search(r"chat: [+-]\d\.\d{3} x weight 1\.00 = [+-]\d\.\d{3} \(1 message\)", stdout)
     assert "Grok: unavailable (" in stdout
     assert "ETH: no chat messages mentioned it" in stdout
     assert "Composite: nothing to combine" in stdout
@@ -229,6 +230,39 @@ def test_with_grok_weighting_and_a_rating_shows_both_contributions(workdir):
         fake.kill()
         fake.wait(timeout=10)
     assert "Composite: " in stdout
-    assert re.search(r"chat: \+\d\.\d{3} x weight 0\.\d\d = \+\d\.\d{3} \(1 sample\)", stdout)
-    assert re.search(r"grok: \+0\.420 x weight 0\.\d\d = \+\d\.\d{3} \(confidence 0\.80\)", stdout)
+    assert re.search(r"chat: \+\d\.\d{3} x weight 0\.\d\d = \+\d\.\d{3} \(1 message\)", stdout)
+    assert re.search(r"Grok: \+0\.420 x weight 0\.\d\d = \+\d\.\d{3} \(confidence 0\.80\)", stdout)
     assert "Grok says: Upbeat posts." in stdout
+
+
+def test_questions_are_not_recorded_as_chat_sentiment(workdir):
+    # the console is a private chat: every message is addressed to the bot
+    stdout, _ = run(config(workdir), [
+        "Is SOL bullish right now?",
+        "is $SOL a scam",                 # no '?', but an interrogative opening
+        "SOL dumped again. Is it over? 🤔",
+        "/sentiment SOL",
+        "SOL looks great today!",         # an opinion
+        "/sentiment SOL",
+    ])
+    first, second = stdout.split("SOL: ")[1:3]
+    assert first.startswith("no chat messages mentioned it in the last 24h.")
+    assert second.startswith("chat sentiment +") and "from 1 message in the last 24h." in second
+
+
+@pytest.mark.skipif(not (pathlib.Path(built_plugin_dir()) / "dexter_finance.so").exists(),
+                    reason="dexter_finance.so not built")
+def test_what_dexter_answers_is_not_recorded(workdir):
+    # "SOL vs ETH over 30 days" is no question by form, but dexter answers it
+    # (and consumes it): the watcher runs after dexter and never sees it
+    path = write_config(workdir, {"plugins": {"enable": "sentiment, dexter_finance"},
+                                  "sentiment": {"lexicon": str(LEXICON)},
+                                  "dexter_finance": {"provider": "file", "data_file": str(
+                                      REPO / "plugins" / "dexter_finance" / "sample_market.json")}})
+    stdout, _ = run(path, ["SOL vs ETH over 30 days", "price of SOL", "/sentiment SOL",
+                           "SOL to the moon 🚀", "/sentiment SOL"])
+    assert "SOL vs ETH over 30 days: SOL " in stdout and "SOL (solana): $" in stdout
+    assert "SOL: no chat messages mentioned it in the last 24h." in stdout
+    # an opinion is not answered by dexter, and is recorded
+    assert stdout.count("outlook:") == 0
+    assert "SOL: chat sentiment +" in stdout and "from 1 message in the last 24h." in stdout

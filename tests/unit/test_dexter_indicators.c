@@ -307,7 +307,7 @@ static void test_decide_without_weighting_uses_market_alone(void **unused)
 {
     (void)unused;
     dexter_component components[DEXTER_COMPONENT_COUNT] = {
-        {1, 0.5, 0.8, 0, ""}, {1, -0.9, 0.5, 40, ""}, {0, 0, 0, 0, "no API key"}};
+        {1, 0.5, 0.8, 0, 0, ""}, {1, -0.9, 0.5, 40, 86400, ""}, {0, 0, 0, 0, 0, "no API key"}};
     dexter_verdict verdict;
     assert_int_equal(dexter_decide(components, NULL, &verdict), 0);
     assert_string_equal(verdict.label, "bullish");
@@ -347,7 +347,7 @@ static void test_decide_through_the_weighting_service(void **unused)
     (void)unused;
     jv_sentiment_weight_api weights = {sizeof weights, stub_combine, NULL, NULL};
     dexter_component components[DEXTER_COMPONENT_COUNT] = {
-        {1, -0.6, 0.9, 0, ""}, {1, -0.2, 0.3, 12, ""}, {0, 0, 0, 0, "no API key"}};
+        {1, -0.6, 0.9, 0, 0, ""}, {1, -0.2, 0.3, 12, 86400, ""}, {0, 0, 0, 0, 0, "no API key"}};
     dexter_verdict first, second;
     assert_int_equal(dexter_decide(components, &weights, &first), 0);
     assert_true(first.weighted);
@@ -370,10 +370,17 @@ static void test_decide_through_the_weighting_service(void **unused)
     assert_string_equal(text_a, text_b);
     assert_non_null(strstr(text_a, "SOL outlook: bearish"));
     assert_non_null(strstr(text_a, "Grok: not used: no API key"));
-    assert_non_null(strstr(text_a, "chat sentiment: -0.20 (12 messages), weight 0.50"));
+    assert_non_null(strstr(text_a, "chat sentiment: -0.20 (12 messages in the last 24h), weight 0.50"));
     assert_non_null(strstr(text_a, "2023-11-15 00:00 UTC"));
     free(text_a);
     free(text_b);
+    /* one message is "1 message"; an unknown window is not made up */
+    components[DEXTER_COMPONENT_CHAT].samples = 1;
+    components[DEXTER_COMPONENT_CHAT].window_s = 0;
+    dexter_write_outlook(&a, &facts, components, &first);
+    text_a = dexter_text_take(&a);
+    assert_non_null(strstr(text_a, "chat sentiment: -0.20 (1 message), weight 0.50"));
+    free(text_a);
     free(points);
 }
 

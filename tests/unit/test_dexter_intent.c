@@ -135,6 +135,49 @@ static void test_phrasing_table(void **unused)
     assert_int_equal(failures, 0);
 }
 
+/* A plain message is answered only when it asks (is_question) or requests
+ * data (is_request); a finance-flavoured opinion is chat. */
+static void test_questions_and_requests_versus_opinions(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *text;
+        dexter_parse_status status;
+        int answered;
+    } rows[] = {
+        {"Is SOL bullish right now?", OK, 1},
+        {"is sol bullish right now", OK, 1},    /* an interrogative opening */
+        {"@jarvis_bot should I buy BTC", OK, 1}, /* the mention is skipped */
+        {"price of btc", OK, 1},
+        {"SOL vs ETH over 30 days", OK, 1},
+        {"ETH 30d", OK, 1},
+        {"SOL", OK, 1},
+        {"how did ETH do this week", OK, 1},
+        {"BTC dropped 5% this week", OK, 1},     /* a period, no outlook word */
+        {"$PEPE price", UNKNOWN, 1},
+        {"is $PEPE bullish", UNKNOWN, 1},
+        {"SOL to the moon 🚀", OK, 0},
+        {"SOL is pumping today", OK, 0},
+        {"SOL is going up", OK, 0},
+        {"bitcoin looking bullish", OK, 0},
+        {"$PEPE to the moon", UNKNOWN, 0},
+    };
+    dexter_token_map map = default_map();
+    int failures = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        dexter_intent intent;
+        dexter_parse_status status = dexter_parse_question(rows[i].text, &map, &intent);
+        int answered = intent.is_question || intent.is_request;
+        if (status != rows[i].status || answered != rows[i].answered) {
+            fprintf(stderr, "  \"%s\": status %d question %d request %d\n", rows[i].text, status,
+                    intent.is_question, intent.is_request);
+            failures++;
+        }
+    }
+    dexter_token_map_free(&map);
+    assert_int_equal(failures, 0);
+}
+
 static void test_null_input_is_not_finance(void **unused)
 {
     (void)unused;
@@ -231,6 +274,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phrasing_table),
+        cmocka_unit_test(test_questions_and_requests_versus_opinions),
         cmocka_unit_test(test_null_input_is_not_finance),
         cmocka_unit_test(test_lookup_by_symbol_cashtag_name_alias),
         cmocka_unit_test(test_configured_tokens_extend_and_override),

@@ -14,6 +14,7 @@
 
 #include "sentiment/commands.h"
 #include "sentiment/history.h"
+#include "sentiment/questions.h"
 #include "sentiment/report.h"
 #include "sentiment/state.h"
 #include "sentiment/subscriptions.h"
@@ -152,6 +153,15 @@ static int fake_send(jv_plugin *self, int64_t chat_id, const char *text)
     return JV_OK;
 }
 
+static char replied[8192];
+
+static int fake_reply(const jv_message *message, const char *text)
+{
+    (void)message;
+    snprintf(replied, sizeof replied, "%s", text);
+    return JV_OK;
+}
+
 static const char *fake_strerror(int code)
 {
     return code == JV_OK ? "ok" : "error";
@@ -188,6 +198,7 @@ static int setup(void **unused)
     fake_api.acquire_service = fake_acquire;
     fake_api.release_service = fake_release;
     fake_api.send_message = fake_send;
+    fake_api.reply = fake_reply;
     fake_api.now_ms = fake_now;
     memset(&state, 0, sizeof state);
     state.api = &fake_api;
@@ -205,6 +216,7 @@ static int setup(void **unused)
     weight_present = 0;
     memset(&fake_rating, 0, sizeof fake_rating);
     sent_count = 0;
+    replied[0] = '\0';
     return state.lexicon == NULL ? -1 : 0;
 }
 
@@ -330,6 +342,89 @@ static void watcher_records_mentions_and_never_consumes(void **unused)
     assert_int_equal(store_count, 2);
 }
 
+static size_t recorded_after(const char *text, int is_private, int mentions_bot)
+{
+    jv_message message = {.struct_size = sizeof message, .chat_id = -500, .text = text,
+                          .is_private = is_private, .mentions_bot = mentions_bot};
+    size_t before = store_count;
+    assert_int_equal(sentiment_watch_message(state.self, &message, &state), JV_CONTINUE);
+    return store_count - before;
+}
+
+static void watcher_skips_questions(void **unused)
+{
+    (void)unused;
+    /* a '?' at the end of the last sentence: a question wherever it is asked */
+    assert_int_equal(recorded_after("Is SOL bullish right now?", 0, 0), 0);
+    assert_int_equal(recorded_after("Is SOL bullish right now?", 1, 0), 0);
+    assert_int_equal(recorded_after("$SOL pumped hard. Is it over?! 🤔", 0, 0), 0);
+    assert_int_equal(recorded_after("\"is $SOL a scam?\" ", 0, 0), 0);
+    assert_int_equal(recorded_after("SOL 要涨了吗？", 0, 0), 0); /* full-width '?' */
+    /* an interrogative opening counts only when the bot is addressed */
+    assert_int_equal(recorded_after("is SOL bullish right now", 1, 0), 0);
+    assert_int_equal(recorded_after("@jarvis_bot how is SOL doing", 0, 1), 0);
+    assert_int_equal(recorded_after("What’s up with SOL", 1, 0), 0);
+    assert_int_equal(recorded_after("is SOL bullish right now", 0, 0), 1);
+    /* opinions are recorded, in any chat */
+    assert_int_equal(recorded_after("SOL dumped? no way, it is strong", 0, 0), 1);
+    assert_int_equal(recorded_after("what a run for $SOL", 1, 0), 1);
+    assert_int_equal(recorded_after("do not sell your SOL", 1, 0), 1);
+    assert_int_equal(recorded_after("SOL to the moon 🚀", 1, 0), 1);
+}
+
+static void question_rule_edges(void **unused)
+{
+    (void)unused;
+    assert_false(sentiment_is_question(NULL, 1));
+    assert_false(sentiment_is_question("", 1));
+    assert_false(sentiment_is_question("   ", 1));
+    assert_true(sentiment_is_question("?", 0));
+    assert_true(sentiment_is_question("really?)", 0));
+    assert_true(sentiment_is_question("why!?", 0));
+    assert_false(sentiment_is_question("why not!", 0));
+    assert_true(sentiment_is_question("why not!", 1));
+    assert_false(sentiment_is_question("whatever, SOL is fine", 1)); /* whole words only */
+    assert_false(sentiment_is_question("what an entry on $SOL", 1));
+    assert_true(sentiment_is_question("Should I buy?\xff\xfe", 0)); /* invalid bytes trail */
+    assert_false(sentiment_is_question("\xff\xfe\xfd", 1));
+    assert_true(sentiment_is_question("@bot @other what now", 1));
+    char long_word[64];
+    memset(long_word, 'w', sizeof long_word - 1);
+    long_word[sizeof long_word - 1] = '\0';
+    assert_false(sentiment_is_question(long_word, 1));
+}
+
+static void sentiment_command_replies(void **unused)
+{
+    (void)unused;
+    const char *usdc[] = {"USDC", NULL};
+    jv_message message = {.struct_size = sizeof message, .chat_id = 1, .text = "/sentiment USDC",
+                          .command = "sentiment", .args = "USDC", .argc = 1, .argv = usdc};
+    assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
+    assert_non_null(strstr(replied, "USDC is not a token I track. Tracked: SOL, BTC, ETH,"));
+    assert_non_null(strstr(replied, "/sentiment <text>"));
+
+    const char *wagmi[] = {"WAGMI", NULL}; /* a lexicon word in capitals is text */
+    message.args = "WAGMI";
+    message.argv = wagmi;
+    assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
+    assert_non_null(strstr(replied, "Sentiment: +"));
+
+    const char *sol[] = {"$sol", NULL};
+    message.args = "$sol";
+    message.argv = sol;
+    assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
+    assert_string_equal(replied, "SOL: no chat messages mentioned it in the last 24h.\n"
+                                 "No composite; weighting unavailable: grok_weighting not loaded.");
+
+    const char *none[] = {NULL};
+    message.args = "";
+    message.argc = 0;
+    message.argv = none;
+    assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
+    assert_true(strncmp(replied, "Usage: /sentiment <text>", 24) == 0);
+}
+
 static void view_without_weighting_says_so(void **unused)
 {
     (void)unused;
@@ -363,8 +458,8 @@ static void view_with_weighting_shows_each_contribution(void **unused)
     view(state.report_tokens[0], text, sizeof text, &has_data);
     assert_non_null(strstr(text, "Trend: up (+0.600) versus the 24h before: -0.400 from 1 message."));
     assert_non_null(strstr(text, "Composite: +0.320 (bullish)"));
-    assert_non_null(strstr(text, "chat: +0.200 x weight 0.60 = +0.120 (2 samples)"));
-    assert_non_null(strstr(text, "grok: +0.500 x weight 0.40 = +0.200 (confidence 0.80)"));
+    assert_non_null(strstr(text, "chat: +0.200 x weight 0.60 = +0.120 (2 messages)"));
+    assert_non_null(strstr(text, "Grok: +0.500 x weight 0.40 = +0.200 (confidence 0.80)"));
     assert_non_null(strstr(text, "Grok says: traders cheer the upgrade"));
 
     fake_rating = (jv_grok_rating){.available = 0, .reason = "HTTP 429"};
@@ -418,6 +513,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(prune_deletes_only_expired_observations, setup, teardown),
         cmocka_unit_test_setup_teardown(subscriptions_are_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(watcher_records_mentions_and_never_consumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(watcher_skips_questions, setup, teardown),
+        cmocka_unit_test_setup_teardown(question_rule_edges, setup, teardown),
+        cmocka_unit_test_setup_teardown(sentiment_command_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(view_without_weighting_says_so, setup, teardown),
         cmocka_unit_test_setup_teardown(view_with_weighting_shows_each_contribution, setup, teardown),
         cmocka_unit_test_setup_teardown(report_with_nothing_says_so, setup, teardown),

@@ -105,6 +105,24 @@ static const labelled sentences[] = {
     {"don’t like the dump", "positive"}, /* typographic apostrophe negates too */
     {"no rug here", "positive"},
     {"Not sure. Great team though", "positive"}, /* negation stops at a clause break */
+    /* negation exceptions: "never so/this" intensifies, "without doubt"
+     * does not negate, "least" negates except in "at least"/"very least" */
+    {"never so good", "positive"},
+    {"never this bullish before", "positive"},
+    {"the team was never helpful", "negative"},
+    {"without doubt the best chain", "positive"},
+    {"without doubt the worst chain", "negative"},
+    {"the least reliable bridge", "negative"},
+    {"at least the team is reliable", "positive"},
+    {"the very least is safe", "positive"},
+    /* idioms: the phrase overrides its words */
+    {"that upgrade was the kiss of death", "negative"},
+    {"this wallet is the bomb", "positive"},
+    {"their roadmap doesn't cut the mustard", "negative"},
+    {"gains to die for", "positive"},
+    {"yeah right", "negative"},
+    {"the project is dead in the water", "negative"},
+    {"over the moon with my SOL", "positive"},
     /* caps */
     {"GREAT news everyone", "positive"},
     {"this is BAD", "negative"},
@@ -240,6 +258,32 @@ static void rule_arithmetic_is_vader(void **state)
                                normalised(good + 0.293 * 0.9)) < 1e-9);
     /* "but": before x0.5, after x1.5 */
     assert_true(__builtin_fabs(compound_of("good but bad") - normalised(good * 0.5 - 2.5 * 1.5)) <
+                1e-9);
+}
+
+static void negation_exceptions_and_idioms_are_exact(void **state)
+{
+    (void)state;
+    double good = 1.9, doubt = -1.4;
+    /* "so" boosts, then "never so" multiplies by 1.25 instead of negating */
+    assert_true(__builtin_fabs(compound_of("never so good") -
+                               normalised((good + 0.293) * 1.25)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("never this good") - normalised(good * 1.25)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("never good") - normalised(good * -0.74)) < 1e-9);
+    /* "without doubt" leaves "good" alone; "doubt" itself is negated by "without" */
+    assert_true(__builtin_fabs(compound_of("without doubt good") -
+                               normalised(doubt * -0.74 + good)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("without good") - normalised(good * -0.74)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("least good") - normalised(good * -0.74)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("at least good") - normalised(good)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("very least good") - normalised(good + 0.293 * 0.95)) <
+                1e-9); /* "very" still boosts from two words away */
+    /* an exception never reaches across a clause break */
+    assert_true(__builtin_fabs(compound_of("never so. good") - normalised(good)) < 1e-9);
+    /* idioms replace their words: "death" is -3.0 alone, "bomb" is not a word */
+    assert_true(__builtin_fabs(compound_of("kiss of death") - normalised(-2.2)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("the bomb") - normalised(2.4)) < 1e-9);
+    assert_true(__builtin_fabs(compound_of("doesn't cut the mustard") - normalised(1.4 * -0.74)) <
                 1e-9);
 }
 
@@ -455,6 +499,7 @@ int main(void)
         cmocka_unit_test(labels_match_the_table),
         cmocka_unit_test(orderings_hold),
         cmocka_unit_test(rule_arithmetic_is_vader),
+        cmocka_unit_test(negation_exceptions_and_idioms_are_exact),
         cmocka_unit_test(contributors_name_the_words),
         cmocka_unit_test(many_words_keep_the_strongest_contributors),
         cmocka_unit_test(hostile_utf8_never_crashes),
