@@ -42,6 +42,21 @@ static char *unavailable(const dexter_answer_context *context, const char *symbo
     return finish(&text);
 }
 
+/* The price came, the history was too short: say both, invent no verdict. */
+static char *price_without_outlook(const dexter_answer_context *context, const char *symbol,
+                                   const dexter_quote *quote)
+{
+    char price[32];
+    dexter_format_usd(quote->price, price, sizeof price);
+    dexter_text text = {0};
+    dexter_text_append(&text, "%s: no outlook: the price history is too short for indicators.\n",
+                       symbol);
+    dexter_text_append(&text, "Price %s.\n", price);
+    if (dexter_market_is_offline(context->market))
+        dexter_text_append(&text, "Source: %s\n", dexter_market_source(context->market));
+    return finish(&text);
+}
+
 static int64_t quote_time_ms(const dexter_quote *quote, const dexter_series *series)
 {
     if (quote && quote->last_updated_s > 0)
@@ -177,9 +192,10 @@ static char *answer_outlook(const dexter_answer_context *context, const dexter_t
     dexter_verdict verdict;
     if (dexter_decide(components, context->weight, &verdict) != 0) {
         dexter_series_free(&series);
-        return unavailable(context, token->symbol,
-                           market->present ? "the weighting service refused the components"
-                                           : market->reason);
+        if (market->present)
+            return unavailable(context, token->symbol,
+                               "the weighting service refused the components");
+        return price_without_outlook(context, token->symbol, &quote);
     }
     dexter_outlook_facts facts = {
         .symbol = token->symbol,

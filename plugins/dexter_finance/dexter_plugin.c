@@ -18,6 +18,8 @@
 #include "market.h"
 
 #define DEFAULT_BASE_URL "https://api.coingecko.com/api/v3"
+/* CoinGecko rejects a pro key on the demo root (errors 10010/10011). */
+#define DEFAULT_PRO_BASE_URL "https://pro-api.coingecko.com/api/v3"
 #define DATA_FILE_NEXT_TO_SO "dexter_finance/sample_market.json"
 #define PATH_MAX_LENGTH 4096
 
@@ -129,9 +131,10 @@ static int create_market(dexter_state *state, char *err, size_t err_length)
     }
     char data_file[PATH_MAX_LENGTH];
     default_data_file(data_file, sizeof data_file);
-    config.base_url = api->config_get(state->self, "base_url", DEFAULT_BASE_URL);
-    config.api_key = api->config_get(state->self, "api_key", "");
     config.pro_plan = strcasecmp(plan, "pro") == 0;
+    config.base_url = api->config_get(state->self, "base_url",
+                                      config.pro_plan ? DEFAULT_PRO_BASE_URL : DEFAULT_BASE_URL);
+    config.api_key = api->config_get(state->self, "api_key", "");
     config.data_file = api->config_get(state->self, "data_file", data_file);
     config.cache_ttl_s = api->config_get_int(state->self, "cache_ttl", 120);
     config.timeout_ms = api->config_get_int(state->self, "timeout_ms", 10000);

@@ -135,11 +135,12 @@ static int price_from_json(json_t *root, const char *id, dexter_quote *quote, ch
     }
     json_t *updated = json_object_get(entry, "last_updated_at");
     if (updated && !json_is_null(updated)) {
-        if (!json_is_integer(updated)) {
-            snprintf(err, err_length, "last_updated_at is not an integer");
+        /* A whole number written as 1711111111.0 is still a time in seconds. */
+        double seconds = json_number_value(updated);
+        if (!json_is_number(updated) || !isfinite(seconds) || seconds != floor(seconds)) {
+            snprintf(err, err_length, "last_updated_at is not a whole number of seconds");
             return -1;
         }
-        json_int_t seconds = json_integer_value(updated);
         if (seconds >= SECONDS_MAX) {
             snprintf(err, err_length, "last_updated_at is not in seconds");
             return -1;

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import REPO, OUT, built_plugin_dir, run_console, start_fake, write_config
+from conftest import REPO, OUT, built_plugin_dir, run_console, run_jarvis, start_fake, write_config
 
 SAMPLE = REPO / "plugins" / "dexter_finance" / "sample_market.json"
 LEXICON = REPO / "plugins" / "sentiment" / "lexicon.txt"
@@ -305,6 +305,17 @@ def test_api_key_header_from_env(workdir, coingecko, plan, header):
     out, _ = ask(workdir, path, ["price of SOL"], env={"CG_TEST_KEY": CG_KEY})
     assert "SOL (solana): $" in out
     assert http_json(coingecko, "/control")["last_headers"] == {header: CG_KEY}
+
+
+@pytest.mark.parametrize("plan,root", [("demo", "https://api.coingecko.com/api/v3"),
+                                       ("pro", "https://pro-api.coingecko.com/api/v3")])
+def test_default_root_follows_the_plan(workdir, plan, root):
+    # CoinGecko refuses a pro key on the demo root; `check` loads without any request.
+    path = write_config(workdir, {"plugins": {"enable": "dexter_finance"},
+                                  "dexter_finance": {"provider": "coingecko", "api_plan": plan}})
+    result = run_jarvis(["check", "-c", str(path)])
+    assert result.returncode == 0, result.stderr
+    assert f"market data: coingecko at {root}" in result.stderr
 
 
 def test_bad_config_refuses_the_plugin_with_a_reason(workdir, coingecko):

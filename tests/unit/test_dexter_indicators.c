@@ -425,6 +425,10 @@ static void test_simple_price_good(void **unused)
     assert_true(quote.has_market_cap && quote.has_volume && quote.has_change_24h);
     assert_float_equal(quote.change_24h, 3.1, 0);
     assert_int_equal(quote.last_updated_s, 1732104000);
+    const char *real_time = "{\"solana\":{\"usd\":2,\"last_updated_at\":1732104000.0}}";
+    assert_int_equal(dexter_parse_simple_price(real_time, strlen(real_time), "solana", &quote,
+                                               err, sizeof err), 0);
+    assert_int_equal(quote.last_updated_s, 1732104000);
     const char *nulls = "{\"bonk\":{\"usd\":0.0000234,\"usd_market_cap\":null,"
                         "\"usd_24h_change\":null}}";
     assert_int_equal(dexter_parse_simple_price(nulls, strlen(nulls), "bonk", &quote, err,
@@ -454,7 +458,8 @@ static void test_simple_price_bad_bodies(void **unused)
         {"{\"solana\":{\"usd\":1,\"usd_24h_vol\":-5}}", "usd_24h_vol"},
         {"{\"solana\":{\"usd\":1,\"last_updated_at\":1732104000000}}", "not in seconds"},
         {"{\"solana\":{\"usd\":1,\"last_updated_at\":12}}", "out of range"},
-        {"{\"solana\":{\"usd\":1,\"last_updated_at\":\"2024\"}}", "not an integer"},
+        {"{\"solana\":{\"usd\":1,\"last_updated_at\":\"2024\"}}", "not a whole number"},
+        {"{\"solana\":{\"usd\":1,\"last_updated_at\":1732104000.5}}", "not a whole number"},
         {"{\"status\":{\"error_code\":429,\"error_message\":\"You've exceeded the Rate Limit\"}}",
          "provider error 429: You've exceeded the Rate Limit"},
         {"{\"error\":\"coin not found\"}", "provider error: coin not found"},
