@@ -7,7 +7,6 @@
 
 #include <ctype.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,9 @@
 
 #include <jarvis/plugin.h>
 
+#include "clock.h"
 #include "host.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "registry.h"
 
@@ -472,32 +473,17 @@ static void *worker_main(void *argument)
 
 /* ---- lifecycle ---- */
 
-static int init_monotonic_cond(pthread_cond_t *cond)
-{
-    pthread_condattr_t attributes;
-    if (pthread_condattr_init(&attributes) != 0)
-        return -1;
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    int result = pthread_cond_init(cond, &attributes);
-    pthread_condattr_destroy(&attributes);
-    return result;
-}
-
 /* Workers block the stop and reopen signals, so those land on the main
  * thread, whose poll they are meant to interrupt. */
 static int start_workers(struct dispatch *dispatch)
 {
-    sigset_t blocked, previous;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGINT);
-    sigaddset(&blocked, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    sigset_t previous;
+    lifecycle_block_signals(&previous);
     int started = 0;
     for (; started < dispatch->worker_count; started++)
         if (pthread_create(&dispatch->workers[started], NULL, worker_main, dispatch) != 0)
             break;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    lifecycle_restore_signals(&previous);
     dispatch->worker_count = started;
     return started > 0 ? 0 : -1;
 }
@@ -518,7 +504,7 @@ struct dispatch *dispatch_create(struct host *host, int workers)
         return NULL;
     }
     pthread_cond_init(&dispatch->work_available, NULL);
-    init_monotonic_cond(&dispatch->all_done);
+    monotonic_cond_init(&dispatch->all_done);
     if (start_workers(dispatch) != 0) {
         log_error("dispatch: cannot start worker threads");
         dispatch_destroy(dispatch);
@@ -535,22 +521,9 @@ void dispatch_set_bot_username(struct dispatch *dispatch, const char *username)
     pthread_mutex_unlock(&dispatch->lock);
 }
 
-static struct timespec deadline_after(int64_t timeout_ms)
-{
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)(timeout_ms / 1000);
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    return deadline;
-}
-
 size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms)
 {
-    struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+    struct timespec deadline = monotonic_deadline_after(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&dispatch->lock);
     while (dispatch->unfinished > 0) {
         if (timeout_ms < 0) {

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "host.h"
 #include "http.h"
@@ -312,13 +313,6 @@ static void api_http_response_free(jv_http_response *response)
         http_response_release(response);
 }
 
-static int64_t api_now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 static const jv_host_api host_api = {
     .struct_size = sizeof(jv_host_api),
     .abi_major = JV_ABI_MAJOR,
@@ -346,7 +340,7 @@ static const jv_host_api host_api = {
     .kv_list = api_kv_list,
     .http_request = api_http_request,
     .http_response_free = api_http_response_free,
-    .now_ms = api_now_ms,
+    .now_ms = wall_ms,
 };
 
 const jv_host_api *host_api_table(void)

@@ -3,6 +3,7 @@
  * texts stripped of URLs (tokens live in paths and queries) and redacted. */
 #include "http.h"
 
+#include "byte_buffer.h"
 #include "log.h"
 
 #include <curl/curl.h>
@@ -18,10 +19,7 @@
 #define RETRY_AFTER_MAX_S 86400
 
 struct transfer {
-    char *body;
-    size_t length;
-    size_t capacity;
-    int body_too_large;
+    struct byte_buffer body;
     int64_t retry_after_s;
 };
 
@@ -43,30 +41,6 @@ void http_global_cleanup(void)
         return;
     curl_global_cleanup();
     global_initialised = 0;
-}
-
-static size_t receive_body(char *data, size_t size, size_t count, void *user)
-{
-    struct transfer *transfer = user;
-    size_t length = size * count;
-    if (length > BODY_LIMIT - transfer->length) {
-        transfer->body_too_large = 1;
-        return 0; /* makes curl abort with CURLE_WRITE_ERROR */
-    }
-    if (transfer->length + length + 1 > transfer->capacity) {
-        size_t capacity = transfer->capacity > 0 ? transfer->capacity : 4096;
-        while (capacity < transfer->length + length + 1)
-            capacity *= 2;
-        char *grown = realloc(transfer->body, capacity);
-        if (grown == NULL)
-            return 0;
-        transfer->body = grown;
-        transfer->capacity = capacity;
-    }
-    memcpy(transfer->body + transfer->length, data, length);
-    transfer->length += length;
-    transfer->body[transfer->length] = '\0';
-    return length;
 }
 
 /* delta-seconds, or an HTTP-date turned into seconds from now; -1 if neither. */
@@ -283,8 +257,8 @@ static void configure_handle(CURL *handle, const jv_http_request *request,
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(handle, CURLOPT_USERAGENT, "jarvis/1");
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, receive_body);
-    curl_easy_setopt(handle, CURLOPT_WRITEDATA, transfer);
+    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, byte_buffer_curl_write);
+    curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer->body);
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, receive_header);
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, transfer);
     if (strcmp(request->method, "POST") == 0) {
@@ -298,7 +272,7 @@ static void configure_handle(CURL *handle, const jv_http_request *request,
 
 static int failure_code(CURLcode code, const struct transfer *transfer)
 {
-    if (code == CURLE_OPERATION_TIMEDOUT && !transfer->body_too_large)
+    if (code == CURLE_OPERATION_TIMEDOUT && !transfer->body.over_limit)
         return JV_E_TIMEOUT;
     return JV_E_IO;
 }
@@ -306,7 +280,7 @@ static int failure_code(CURLcode code, const struct transfer *transfer)
 static void describe_failure(jv_http_response *response, const char *url, CURLcode code,
                              const struct transfer *transfer, const char *error_buffer)
 {
-    if (transfer->body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    if (transfer->body.over_limit || code == CURLE_FILESIZE_EXCEEDED) {
         char message[96];
         snprintf(message, sizeof message, "response body larger than %u bytes",
                  (unsigned)BODY_LIMIT);
@@ -335,7 +309,7 @@ int http_perform(const jv_http_request *request, jv_http_response *response)
         set_error(response, NULL, "cannot create a curl handle");
         return JV_E_INTERNAL;
     }
-    struct transfer transfer = {.retry_after_s = -1};
+    struct transfer transfer = {.body = {.limit = BODY_LIMIT}, .retry_after_s = -1};
     char error_buffer[CURL_ERROR_SIZE] = "";
     configure_handle(handle, request, headers, &transfer, error_buffer);
     CURLcode code = curl_easy_perform(handle);
@@ -345,9 +319,9 @@ int http_perform(const jv_http_request *request, jv_http_response *response)
         curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
         response->status = status;
         response->retry_after_s = transfer.retry_after_s;
-        response->body = transfer.body != NULL ? transfer.body : calloc(1, 1);
-        response->body_length = transfer.length;
-        transfer.body = NULL;
+        response->body = transfer.body.data != NULL ? transfer.body.data : calloc(1, 1);
+        response->body_length = transfer.body.length;
+        transfer.body.data = NULL;
         if (response->body == NULL) {
             set_error(response, NULL, "out of memory");
             result = JV_E_NOMEM;
@@ -356,7 +330,7 @@ int http_perform(const jv_http_request *request, jv_http_response *response)
         describe_failure(response, request->url, code, &transfer, error_buffer);
         result = failure_code(code, &transfer);
     }
-    free(transfer.body);
+    free(transfer.body.data);
     curl_easy_cleanup(handle);
     curl_slist_free_all(headers);
     return result;

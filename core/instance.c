@@ -3,6 +3,7 @@
  * it takes over as soon as the kernel frees the lock of a dead holder. */
 #include "instance.h"
 
+#include "clock.h"
 #include "config.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -337,13 +338,6 @@ static void disarm_deadline(struct deadline_timer *deadline)
     timer_delete(deadline->timer);
     restore_signal_state(deadline);
     deadline->armed = 0;
-}
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 static void announce_standby(int fd, const char *path, int max_wait)

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -78,15 +79,23 @@ int lifecycle_install_signals(void)
 
 int lifecycle_stop_requested(void) { return atomic_load(&stop_requested); }
 
-void lifecycle_request_stop(void)
-{
-    atomic_store(&stop_requested, 1);
-    if (create_wake_pipe() == 0)
-        wake_waiters();
-}
-
 int lifecycle_wake_fd(void) { return wake_pipe[0]; }
 
 /* Several SIGHUPs before a check collapse into one reopen: reopening twice
  * in a row would gain nothing. */
 int lifecycle_take_reopen_request(void) { return atomic_exchange(&reopen_requests, 0) > 0; }
+
+void lifecycle_block_signals(sigset_t *previous)
+{
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &blocked, previous);
+}
+
+void lifecycle_restore_signals(const sigset_t *previous)
+{
+    pthread_sigmask(SIG_SETMASK, previous, NULL);
+}

@@ -3,12 +3,20 @@
 #ifndef JARVIS_LIFECYCLE_H
 #define JARVIS_LIFECYCLE_H
 
+#include <signal.h>
+
 int lifecycle_install_signals(void);
 int lifecycle_stop_requested(void);
-void lifecycle_request_stop(void);
 /* Readable once a stop was requested; poll it beside your own fds. */
 int lifecycle_wake_fd(void);
 /* Returns 1 once per SIGHUP received since the last call. */
 int lifecycle_take_reopen_request(void);
+
+/* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, saving the old
+ * mask in previous: threads created until the restore inherit the block, so
+ * those signals land on the main thread, whose poll they are meant to
+ * interrupt. */
+void lifecycle_block_signals(sigset_t *previous);
+void lifecycle_restore_signals(const sigset_t *previous);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <jarvis/plugin.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dispatch.h"
 #include "host.h"
@@ -116,13 +117,6 @@ static int load_config(const char *path, struct config *config)
         return 0;
     fprintf(stderr, "jarvis: %s\n", error);
     return EXIT_CONFIG;
-}
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 /* ---- check ---- */

@@ -1,6 +1,7 @@
 /* The host's record of one plugin (the opaque jv_plugin of the ABI) and the
- * internal calls shared by plugins.c (loading), registry.c (what plugins
- * registered, running callbacks) and host_api.c (the jv_host_api table). */
+ * internal calls shared by plugins.c (loading), the registry's files (what
+ * plugins registered, running callbacks) and host_api.c (the jv_host_api
+ * table). */
 #ifndef JARVIS_PLUGIN_RECORD_H
 #define JARVIS_PLUGIN_RECORD_H
 
@@ -50,7 +51,7 @@ struct jv_plugin *plugins_attach_descriptor(struct registry *registry, const cha
 /* Runs every loaded plugin's post_init, in load order. */
 void plugins_run_post_init(struct registry *registry);
 
-/* registry.c: bookkeeping used by the loader. */
+/* registry.c, services.c, registration.c: bookkeeping used by the loader. */
 struct host *registry_host(struct registry *registry);
 struct jv_plugin *registry_find_plugin(struct registry *registry, const char *name);
 /* Takes ownership of the record; assigns its load index. */
@@ -71,7 +72,8 @@ int registry_quiesce_plugin(struct jv_plugin *plugin, int64_t timeout_ms);
 void registry_drop_registrations(struct jv_plugin *plugin);
 void registry_mark_unloaded(struct jv_plugin *plugin);
 
-/* registry.c: what host_api.c forwards to. Each returns JV_OK or JV_E_*. */
+/* registration.c, services.c: what host_api.c forwards to. Each returns
+ * JV_OK or JV_E_*. */
 int registry_register_command(struct jv_plugin *plugin, const jv_command_spec *spec,
                               size_t spec_size);
 int registry_register_message_handler(struct jv_plugin *plugin,

@@ -1,6 +1,8 @@
 /* Plugin loading and the registry of what plugins registered: commands,
  * message handlers, jobs, services. Also runs plugin callbacks, applying the
- * per-plugin serialisation and the handler time budget. */
+ * per-plugin serialisation and the handler time budget. Implemented by
+ * plugins.c (loading), registry.c (records), registration.c, services.c,
+ * callbacks.c (running) and help.c (command listing). */
 #ifndef JARVIS_REGISTRY_H
 #define JARVIS_REGISTRY_H
 

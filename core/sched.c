@@ -6,11 +6,11 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "host.h"
 #include "lifecycle.h"
@@ -37,13 +37,6 @@ struct sched {
     pthread_t housekeeper;
     int housekeeper_started;
 };
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static struct timespec monotonic_timespec(int64_t ms)
 {
@@ -115,26 +108,10 @@ static void *housekeeping_main(void *argument)
     return NULL;
 }
 
-static int init_monotonic_cond(pthread_cond_t *cond)
-{
-    pthread_condattr_t attributes;
-    if (pthread_condattr_init(&attributes) != 0)
-        return -1;
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    int result = pthread_cond_init(cond, &attributes);
-    pthread_condattr_destroy(&attributes);
-    return result;
-}
-
 static void start_threads(struct sched *sched)
 {
-    /* Signals belong to the main thread's poll; see dispatch.c. */
-    sigset_t blocked, previous;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGINT);
-    sigaddset(&blocked, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    sigset_t previous;
+    lifecycle_block_signals(&previous);
     for (size_t i = 0; i < sched->runner_count; i++) {
         struct job_runner *runner = &sched->runners[i];
         if (registry_job_interval_ms(runner->job) <= 0) {
@@ -148,7 +125,7 @@ static void start_threads(struct sched *sched)
     }
     sched->housekeeper_started =
         pthread_create(&sched->housekeeper, NULL, housekeeping_main, sched) == 0;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    lifecycle_restore_signals(&previous);
 }
 
 struct sched *sched_start(struct host *host)
@@ -164,7 +141,7 @@ struct sched *sched_start(struct host *host)
         return NULL;
     }
     pthread_mutex_init(&sched->lock, NULL);
-    init_monotonic_cond(&sched->wake);
+    monotonic_cond_init(&sched->wake);
     for (size_t i = 0; i < sched->runner_count; i++) {
         sched->runners[i].sched = sched;
         sched->runners[i].job = registry_job_at(host->registry, i);

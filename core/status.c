@@ -3,6 +3,7 @@
  * Telegram transport keeps in the store; one "name: value" per line. */
 #include "status.h"
 
+#include "clock.h"
 #include "config.h"
 #include "instance.h"
 #include "store.h"
@@ -25,13 +26,6 @@ static void format_utc_ms(int64_t unix_ms, char *buffer, size_t size)
     struct tm utc;
     if (gmtime_r(&seconds, &utc) == NULL || strftime(buffer, size, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0)
         snprintf(buffer, size, "%" PRId64 " ms", unix_ms);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 static int print_holder(const struct config *config, FILE *out)
@@ -92,7 +86,7 @@ static void print_last_poll(struct store *store, FILE *out)
     } else {
         char when[32];
         format_utc_ms(poll_ms, when, sizeof when);
-        long long age_s = (now_ms() - poll_ms) / 1000;
+        long long age_s = (wall_ms() - poll_ms) / 1000;
         fprintf(out, "last poll: %s (%lld s ago)\n", when, age_s < 0 ? 0 : age_s);
     }
     free(value);

@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <jarvis/plugin.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dispatch.h"
 #include "host.h"
@@ -59,20 +59,6 @@ struct telegram {
     int64_t last_status_write_ms;
     int webhook_deleted;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timeval now;
-    gettimeofday(&now, NULL);
-    return (int64_t)now.tv_sec * 1000 + now.tv_usec / 1000;
-}
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* ---- settings ---- */
 

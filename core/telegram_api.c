@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "byte_buffer.h"
 #include "log.h"
 
 struct telegram_api {
@@ -20,37 +21,9 @@ struct telegram_api {
     char curl_error[CURL_ERROR_SIZE];
 };
 
-struct response_buffer {
-    char *data;
-    size_t length;
-    size_t capacity;
-};
-
 /* Telegram's largest legitimate answer (100 updates of 4096 chars plus
  * entities) is well under this; anything bigger is treated as malformed. */
 #define RESPONSE_LIMIT (64u * 1024u * 1024u)
-
-static size_t collect_body(char *data, size_t size, size_t count, void *user_data)
-{
-    struct response_buffer *buffer = user_data;
-    size_t chunk = size * count;
-    if (buffer->length + chunk + 1 > RESPONSE_LIMIT)
-        return 0;
-    if (buffer->length + chunk + 1 > buffer->capacity) {
-        size_t capacity = buffer->capacity ? buffer->capacity : 16384;
-        while (capacity < buffer->length + chunk + 1)
-            capacity *= 2;
-        char *grown = realloc(buffer->data, capacity);
-        if (grown == NULL)
-            return 0;
-        buffer->data = grown;
-        buffer->capacity = capacity;
-    }
-    memcpy(buffer->data + buffer->length, data, chunk);
-    buffer->length += chunk;
-    buffer->data[buffer->length] = '\0';
-    return chunk;
-}
 
 struct telegram_api *telegram_api_create(const char *api_base, const char *token)
 {
@@ -131,6 +104,25 @@ static enum telegram_outcome outcome_for_error(long code, const char *descriptio
     return TELEGRAM_TRANSIENT;
 }
 
+/* Documented as an Integer; a real number from another implementation still
+ * means "wait", rounded up. Capped at a day so a wild value cannot overflow
+ * the millisecond arithmetic of the callers. */
+static int64_t retry_after_seconds(json_t *value)
+{
+    static const int64_t day_s = 86400;
+    if (json_is_integer(value)) {
+        json_int_t seconds = json_integer_value(value);
+        return seconds > day_s ? day_s : seconds;
+    }
+    if (!json_is_real(value) || !(json_real_value(value) > 0))
+        return 0;
+    double seconds = json_real_value(value);
+    if (seconds >= (double)day_s)
+        return day_s;
+    int64_t whole = (int64_t)seconds;
+    return (double)whole < seconds ? whole + 1 : whole;
+}
+
 static void classify_error_body(json_t *root, long http_status, struct telegram_result *result)
 {
     json_t *code = json_object_get(root, "error_code");
@@ -142,8 +134,7 @@ static void classify_error_body(json_t *root, long http_status, struct telegram_
     if (json_is_object(parameters)) {
         json_t *retry = json_object_get(parameters, "retry_after");
         json_t *migrate = json_object_get(parameters, "migrate_to_chat_id");
-        if (json_is_integer(retry))
-            result->retry_after_s = json_integer_value(retry);
+        result->retry_after_s = retry_after_seconds(retry);
         if (json_is_integer(migrate))
             result->migrate_to_chat_id = json_integer_value(migrate);
     }
@@ -250,13 +241,13 @@ void telegram_api_call(struct telegram_api *api, const char *method, json_t *par
     }
     snprintf(url, url_size, "%s%s", api->url_prefix, method);
 
-    struct response_buffer response = {0};
+    struct byte_buffer response = {.limit = RESPONSE_LIMIT};
     CURL *easy = api->easy;
     curl_easy_reset(easy);
     curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, api->headers);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, byte_buffer_curl_write);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, api->curl_error);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT, timeout_s);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "telegram_api.h"
 
@@ -215,13 +216,6 @@ struct telegram_sender {
     size_t migration_count;
 };
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 static struct chat_lane *find_lane(struct telegram_sender *sender, int64_t chat_id, int create)
 {
     for (struct chat_lane *lane = sender->lanes; lane; lane = lane->next)
@@ -311,13 +305,7 @@ size_t telegram_sender_flush(struct telegram_sender *sender, int64_t timeout_ms)
     int64_t deadline = monotonic_ms() + timeout_ms;
     pthread_mutex_lock(&sender->lock);
     while (sender->queued > 0 && monotonic_ms() < deadline) {
-        struct timespec wake;
-        clock_gettime(CLOCK_MONOTONIC, &wake);
-        wake.tv_nsec += 50 * 1000000L;
-        if (wake.tv_nsec >= 1000000000L) {
-            wake.tv_sec++;
-            wake.tv_nsec -= 1000000000L;
-        }
+        struct timespec wake = monotonic_deadline_after(50);
         pthread_cond_timedwait(&sender->changed, &sender->lock, &wake);
     }
     size_t left = sender->queued;
@@ -486,14 +474,7 @@ static struct send_batch *apply_result(struct telegram_sender *sender, struct ch
 
 static void wait_for_work(struct telegram_sender *sender, int64_t wait_ms)
 {
-    struct timespec wake;
-    clock_gettime(CLOCK_MONOTONIC, &wake);
-    wake.tv_sec += wait_ms / 1000;
-    wake.tv_nsec += (wait_ms % 1000) * 1000000L;
-    if (wake.tv_nsec >= 1000000000L) {
-        wake.tv_sec++;
-        wake.tv_nsec -= 1000000000L;
-    }
+    struct timespec wake = monotonic_deadline_after(wait_ms);
     pthread_cond_timedwait(&sender->changed, &sender->lock, &wake);
 }
 
@@ -558,11 +539,7 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
     sender->total_refilled_ms = monotonic_ms();
     sender->abandon_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     sender->api = telegram_api_create(api_base, token);
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&sender->changed, &attributes);
-    pthread_condattr_destroy(&attributes);
+    monotonic_cond_init(&sender->changed);
     pthread_mutex_init(&sender->lock, NULL);
     if (sender->api == NULL || sender->abandon_fd < 0) {
         telegram_sender_destroy(sender);

@@ -1,12 +1,15 @@
 """Shared fixtures for integration tests: they drive the real ./jarvis binary
 (or the sanitizer build, via JARVIS_OUT) with real plugins, real files,
 processes and signals; only remote services are fakes on 127.0.0.1."""
+import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -75,6 +78,72 @@ def run_jarvis(args, stdin_text="", timeout=60, env=None, cwd=None):
 
 def run_console(config_path, stdin_text, timeout=60, env=None):
     return run_jarvis(["-c", str(config_path)], stdin_text, timeout=timeout, env=env)
+
+
+def hello_and_slow_plugin_dir(workdir):
+    """A 0700 plugin dir holding the built hello.so and the slow test plugin
+    (/sleep, /say, a job), for tests of budgets, order and signals."""
+    directory = pathlib.Path(workdir) / "plugins"
+    directory.mkdir(mode=0o700)
+    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
+    shutil.copy(os.path.join(test_plugin_dir(), "slow.so"), directory / "slow.so")
+    for item in directory.iterdir():
+        os.chmod(item, 0o700)
+    return directory
+
+
+def config_with_slow(workdir, bot=None, enable="hello, slow", slow=None):
+    """plugins.ini loading hello and slow from hello_and_slow_plugin_dir;
+    bot and slow are the [bot] and [slow] settings."""
+    sections = {"bot": bot or {},
+                "plugins": {"dir": hello_and_slow_plugin_dir(workdir), "enable": enable}}
+    if slow:
+        sections["slow"] = slow
+    return write_config(workdir, sections)
+
+
+def fetch_json(url, body=None):
+    """GETs url, or POSTs body as JSON when given; returns the decoded JSON
+    answer. How tests drive and read the fakes' /control endpoints."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+class FakeTelegram:
+    """The /control endpoints of a running tests/fakes/fake_telegram.py."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def call(self, path, body=None):
+        return fetch_json(self.base + path, body)
+
+    def message(self, chat_id, text, **extra):
+        """Queues a text message update; returns its update_id."""
+        return self.call("/control/message", dict(extra, chat_id=chat_id, text=text))["update_id"]
+
+    def raw_update(self, update_id, payload):
+        """Queues payload (bytes, possibly not JSON) as update update_id."""
+        request = urllib.request.Request(f"{self.base}/control/update_raw?update_id={update_id}",
+                                         data=payload, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def fault(self, method, kind, count=1, **extra):
+        self.call("/control/fault", dict(extra, method=method, kind=kind, count=count))
+
+    def sent(self, chat_id=None):
+        suffix = "" if chat_id is None else f"?chat_id={chat_id}"
+        return self.call("/control/sent" + suffix)["messages"]
+
+    def sent_texts(self, chat_id):
+        return [message["text"] for message in self.sent(chat_id)]
+
+    def counters(self):
+        return self.call("/control/counters")
 
 
 class JarvisProcess:

@@ -1,32 +1,12 @@
 """Console transport end to end: the real binary reads lines on stdin and
 writes one reply per line on stdout, with the built hello plugin and the
 slow test plugin loaded from a private plugin dir."""
-import os
-import shutil
 import subprocess
 
-import conftest
-from conftest import (assert_no_sanitizer_report, built_plugin_dir, jarvis_binary, run_console,
+from conftest import (assert_no_sanitizer_report, config_with_slow, jarvis_binary, run_console,
                       write_config)
 
 UNKNOWN = "Unknown command /nosuch. Send /help for the list."
-
-
-def plugin_dir_with_test_plugins(workdir):
-    """hello.so from the build plus the slow test plugin, in a 0700 dir."""
-    directory = workdir / "plugins"
-    directory.mkdir(mode=0o700)
-    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
-    shutil.copy(os.path.join(conftest.test_plugin_dir(), "slow.so"), directory / "slow.so")
-    for item in directory.iterdir():
-        os.chmod(item, 0o700)
-    return directory
-
-
-def config_with_slow(workdir, bot=None):
-    return write_config(workdir, {"bot": bot or {},
-                                  "plugins": {"dir": plugin_dir_with_test_plugins(workdir),
-                                              "enable": "hello, slow"}})
 
 
 def replies(result):

@@ -2,22 +2,7 @@
 console run with one worker, and a refused plugin not stopping the others.
 Cross-chat parallelism needs several chats, so it is tested in C
 (tests/unit/test_dispatch.c) against the same worker pool."""
-import os
-import shutil
-
-import conftest
-from conftest import built_plugin_dir, run_console, write_config
-
-
-def config_with_slow(workdir, bot=None, enable="hello, slow"):
-    directory = workdir / "plugins"
-    directory.mkdir(mode=0o700)
-    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
-    shutil.copy(os.path.join(conftest.test_plugin_dir(), "slow.so"), directory / "slow.so")
-    for item in directory.iterdir():
-        os.chmod(item, 0o700)
-    return write_config(workdir, {"bot": bot or {},
-                                  "plugins": {"dir": directory, "enable": enable}})
+from conftest import config_with_slow, run_console
 
 
 def test_handler_over_budget_is_warned_once(workdir):

@@ -2,14 +2,12 @@
 plugin, which talks to tests/fakes/fake_xai.py over real HTTP. Checks the
 replies for good and bad answers, the cache (fake's call counter), the
 no-key and unreachable cases, and that the API key never leaks."""
-import json
 import os
 import socket
-import urllib.request
 
 import pytest
 
-from conftest import built_plugin_dir, run_console, start_fake, write_config
+from conftest import built_plugin_dir, fetch_json, run_console, start_fake, write_config
 
 CANARY = "xai-CANARY-5f3e9d2a71"
 
@@ -23,11 +21,7 @@ def fake():
 
 
 def control(base, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    return fetch_json(base + path, body)
 
 
 def set_mode(base, **settings):

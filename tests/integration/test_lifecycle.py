@@ -4,34 +4,14 @@ Real binary, real signals; waits are failure guards, never assertions."""
 import os
 import queue
 import re
-import shutil
 import signal
 import threading
 
 import conftest
-from conftest import JarvisProcess, built_plugin_dir, run_jarvis, wait_for, write_config
+from conftest import JarvisProcess, config_with_slow, run_jarvis, wait_for, write_config
 
 VERSION_LINE = "jarvis 0.1.0 (plugin ABI 1.0)\n"
 GUARD_S = 30
-
-
-def plugin_dir_with_test_plugins(workdir):
-    directory = workdir / "plugins"
-    directory.mkdir(mode=0o700)
-    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
-    shutil.copy(os.path.join(conftest.test_plugin_dir(), "slow.so"), directory / "slow.so")
-    for item in directory.iterdir():
-        os.chmod(item, 0o700)
-    return directory
-
-
-def config_with_slow(workdir, bot=None, slow=None):
-    sections = {"bot": bot or {},
-                "plugins": {"dir": plugin_dir_with_test_plugins(workdir),
-                            "enable": "hello, slow"}}
-    if slow:
-        sections["slow"] = slow
-    return write_config(workdir, sections)
 
 
 class StdoutLines:

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 
 import pytest
 

@@ -3,51 +3,28 @@ does not spin, a respawn storm leaves one holder and standbys that exit 75,
 kill -9 hands over to a standby with no message lost and no 409, and a
 child forked by a plugin does not keep the lock after the host dies. Also
 the systemd watchdog from the poll loop and `jarvis status` of a poller."""
-import json
 import os
 import signal
 import statistics
 import subprocess
 import threading
 import time
-import urllib.request
 
 import pytest
 
 import conftest
-from conftest import jarvis_binary, run_jarvis, start_fake, wait_for
+from conftest import FakeTelegram, jarvis_binary, run_jarvis, start_fake, wait_for
 from test_lock import (NotifyReceiver, lock_config, start, start_holder,
                        wait_until_standby)
 
 TOKEN = "123456789:AAsupervisionTESTtokenSUPERVISIONtoken1"
 
 
-class Fake:
-    def __init__(self, base):
-        self.base = base
-
-    def call(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data,
-                                         method="GET" if body is None else "POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def message(self, chat_id, text):
-        return self.call("/control/message", {"chat_id": chat_id, "text": text})["update_id"]
-
-    def counters(self):
-        return self.call("/control/counters")
-
-    def sent_texts(self, chat_id):
-        return [m["text"] for m in self.call(f"/control/sent?chat_id={chat_id}")["messages"]]
-
-
 @pytest.fixture
 def fake(processes):
     process, base = start_fake("fake_telegram.py", "--token", TOKEN)
     processes.append(process)
-    return Fake(base)
+    return FakeTelegram(base)
 
 
 def telegram_config(workdir, fake, max_wait, poll_timeout=2):

@@ -2,62 +2,29 @@
 fake_telegram.py: round trips, addressing, 1,000 messages over 20 chats,
 each error path, kill -9 / SIGTERM restarts, poison and bad updates, and a
 canary token that must never appear in anything the process writes."""
-import json
 import os
 import pathlib
 import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
 import conftest
-from conftest import JarvisProcess, built_plugin_dir, start_fake, wait_for, write_config
+from conftest import (FakeTelegram, JarvisProcess, built_plugin_dir, start_fake, wait_for,
+                      write_config)
 
 CANARY = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
 CANARY_SECRET = "AAcanaryCANARYcanaryCANARYcanary12345"
 BOT_NAME = "JarvisTestBot"
 
 
-class Fake:
-    def __init__(self, process, base):
-        self.process = process
-        self.base = base
-
-    def call(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data,
-                                         method="GET" if body is None else "POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def message(self, chat_id, text, **extra):
-        return self.call("/control/message", dict(extra, chat_id=chat_id, text=text))["update_id"]
-
-    def raw_update(self, update_id, payload):
-        request = urllib.request.Request(f"{self.base}/control/update_raw?update_id={update_id}",
-                                         data=payload, method="POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def fault(self, method, kind, count=1, **extra):
-        self.call("/control/fault", dict(extra, method=method, kind=kind, count=count))
-
-    def sent(self, chat_id=None):
-        suffix = "" if chat_id is None else f"?chat_id={chat_id}"
-        return self.call("/control/sent" + suffix)["messages"]
-
-    def counters(self):
-        return self.call("/control/counters")
-
-
 @pytest.fixture
 def fake(processes):
     process, base = start_fake("fake_telegram.py")
     processes.append(process)
-    return Fake(process, base)
+    return FakeTelegram(base)
 
 
 @pytest.fixture
@@ -107,14 +74,10 @@ def assert_no_canary(workdir, *texts):
             assert CANARY_SECRET.encode() not in path.read_bytes(), path
 
 
-def sent_texts(fake, chat_id):
-    return [m["text"] for m in fake.sent(chat_id)]
-
-
 def test_round_trip_addressing_and_menu(workdir, fake, plugin_dir, processes):
     bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
     fake.message(5, "/ping")
-    assert wait_for(lambda: sent_texts(fake, 5) == ["pong"])
+    assert wait_for(lambda: fake.sent_texts(5) == ["pong"])
     with open(f"/proc/{bot.pid}/cmdline", "rb") as cmdline:
         assert CANARY_SECRET.encode() not in cmdline.read()
     fake.message(-20, f"/ping@{BOT_NAME}", chat_type="group")
@@ -122,7 +85,7 @@ def test_round_trip_addressing_and_menu(workdir, fake, plugin_dir, processes):
     fake.message(-20, "/echo last", chat_type="group")
     assert wait_for(lambda: len(fake.sent(-20)) >= 2)
     time.sleep(0.3)
-    assert sent_texts(fake, -20) == ["pong", "last"]
+    assert fake.sent_texts(-20) == ["pong", "last"]
     names = [c["command"] for c in fake.call("/control/commands")["commands"]]
     assert {"ping", "echo", "crash", "long"} <= set(names)
     out, err = stop(bot)
@@ -139,7 +102,7 @@ def test_thousand_messages_over_twenty_chats(workdir, fake, plugin_dir, processe
     time.sleep(0.3)
     assert fake.counters()["sent"] == 1000
     for chat in range(20):
-        assert sent_texts(fake, 1000 + chat) == [f"{chat}-{index}" for index in range(50)]
+        assert fake.sent_texts(1000 + chat) == [f"{chat}-{index}" for index in range(50)]
     stop(bot)
 
 
@@ -150,7 +113,7 @@ def test_poll_failures_back_off_and_recover(workdir, fake, plugin_dir, processes
     fake.fault("getUpdates", "429", retry_after=1)
     bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
     fake.message(7, "/ping")
-    assert wait_for(lambda: sent_texts(fake, 7) == ["pong"], timeout=20)
+    assert wait_for(lambda: fake.sent_texts(7) == ["pong"], timeout=20)
     out, err = stop(bot)
     log = log_text(workdir)
     # one line per state change, not per retry: 5 failures, one "failing" line
@@ -165,15 +128,15 @@ def test_send_failures_retry_drop_and_migrate(workdir, fake, plugin_dir, process
     fake.fault("sendMessage", "502", count=2)
     bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
     fake.message(8, "/echo first")
-    assert wait_for(lambda: sent_texts(fake, 8) == ["first"], timeout=20)
+    assert wait_for(lambda: fake.sent_texts(8) == ["first"], timeout=20)
     fake.fault("sendMessage", "400")
     fake.message(8, "/echo dropped-text")
     fake.message(8, "/echo after")
-    assert wait_for(lambda: sent_texts(fake, 8) == ["first", "after"], timeout=10)
+    assert wait_for(lambda: fake.sent_texts(8) == ["first", "after"], timeout=10)
     fake.call("/control/migrate", {"from": -300, "to": -1001000000300})
     fake.message(-300, "/echo one", chat_type="group")
     fake.message(-300, "/echo two", chat_type="group")
-    assert wait_for(lambda: sent_texts(fake, -1001000000300) == ["one", "two"], timeout=10)
+    assert wait_for(lambda: fake.sent_texts(-1001000000300) == ["one", "two"], timeout=10)
     out, err = stop(bot)
     log = log_text(workdir)
     assert "refused (400" in log and "chat 8" in log
@@ -228,7 +191,7 @@ def test_webhook_set_exits_78_or_is_deleted(workdir, fake, plugin_dir, processes
     assert "delete_webhook = true" in log_text(workdir)
     bot = start_bot(bot_config(workdir, fake, plugin_dir, delete_webhook="true"), processes)
     fake.message(4, "/ping")
-    assert wait_for(lambda: sent_texts(fake, 4) == ["pong"], timeout=10)
+    assert wait_for(lambda: fake.sent_texts(4) == ["pong"], timeout=10)
     assert fake.call("/control/webhook")["url"] == ""
     assert fake.counters()["calls"]["deleteWebhook"] == 1
     stop(bot)
@@ -245,14 +208,14 @@ def test_long_replies_are_split_like_telegram_counts(workdir, fake, plugin_dir, 
     assert wait_for(lambda: len(fake.sent(11)) >= 3 and len(fake.sent(12)) >= 2, timeout=10)
     time.sleep(0.3)
     stop(bot)
-    lines = sent_texts(fake, 11)
+    lines = fake.sent_texts(11)
     assert all(utf16(chunk) <= 4096 for chunk in lines)
     assert all(chunk.rstrip("\n").endswith("\U0001F600") for chunk in lines), "cut in a line"
     joined = "\n".join(lines).rstrip("\n")
     assert utf16(joined) + 1 >= 10000
     numbers = [int(line.split(":")[0].split()[1]) for line in joined.split("\n")]
     assert numbers == list(range(1, len(numbers) + 1))
-    emoji = sent_texts(fake, 12)
+    emoji = fake.sent_texts(12)
     assert [utf16(chunk) for chunk in emoji] == [4096, 6000 - 4096]
     assert "".join(emoji) == "\U0001F389" * 3000
 
@@ -321,11 +284,11 @@ def test_poison_update_is_skipped_after_three_crashes(workdir, fake, plugin_dir,
         assert code == -signal.SIGSEGV, (attempt, code)
     bot = start_bot(config, processes)
     assert wait_for(lambda: len(fake.sent(9)) >= 2, timeout=15)
-    assert wait_for(lambda: "other-chat" in sent_texts(fake, 10), timeout=10)
+    assert wait_for(lambda: "other-chat" in fake.sent_texts(10), timeout=10)
     out, err = stop(bot)
-    assert sent_texts(fake, 9) == [
+    assert fake.sent_texts(9) == [
         "Sorry, that message crashed the bot three times; skipping it.", "after-crash"]
-    assert sent_texts(fake, 10).count("other-chat") == 1
+    assert fake.sent_texts(10).count("other-chat") == 1
     log = log_text(workdir)
     assert f"update {crash_id} (command /crash) crashed the bot 3 times" in log
 
@@ -345,12 +308,12 @@ def test_bad_updates_are_logged_and_skipped(workdir, fake, plugin_dir, processes
     fake.call("/control/update", {"update": {"update_id": 500006, "message": {
         "message_id": 3, "chat": {"id": 14, "type": "private"}, "text": big}}})
     fake.message(13, "/ping")
-    assert wait_for(lambda: "pong" in sent_texts(fake, 13), timeout=15)
+    assert wait_for(lambda: "pong" in fake.sent_texts(13), timeout=15)
     assert wait_for(lambda: len(fake.sent(14)) >= 256, timeout=20)
     stop(bot)
-    texts = sent_texts(fake, 13)
+    texts = fake.sent_texts(13)
     assert texts == ["bad \ufffd\ufffd utf8", "pong"]
-    assert "".join(sent_texts(fake, 14)) == "x" * (1024 * 1024)
+    assert "".join(fake.sent_texts(14)) == "x" * (1024 * 1024)
     log = log_text(workdir)
     assert "update 500001 skipped: message.chat is missing or not an object" in log
     assert "update 500002 is callback_query; ignored" in log
