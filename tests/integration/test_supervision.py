@@ -97,17 +97,19 @@ def test_respawn_storm_telegram_no_overlap_no_409(workdir, fake, processes):
     config = telegram_config(workdir, fake, max_wait=1)
     holder = start_telegram(config, processes)
     assert wait_for(lambda: fake.counters()["polls"] >= 1, timeout=15)
-    texts = [f"storm-{index}" for index in range(30)]
+    # The storm: a new instance every 100 ms for 10 s, plus 20 at once.
+    texts = [f"storm-{index}" for index in range(100)]
 
     def feed():
         for text in texts:
             fake.message(7, "/echo " + text)
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     feeder = threading.Thread(target=feed)
     feeder.start()
-    standbys = storm(config, processes, seconds=2)
+    standbys = storm(config, processes, seconds=10)
     feeder.join()
+    assert len(standbys) >= 100
     assert_all_standbys_exit_75(standbys)
     assert wait_for(lambda: set(fake.sent_texts(7)) >= set(texts), timeout=20)
     counters = fake.counters()
