@@ -258,6 +258,7 @@ struct transport *console_transport_create(void)
     transport->start = console_start;
     transport->run = console_run;
     transport->send = console_send;
+    transport->send_to_thread = NULL; /* no topics here: replies use console_send */
     transport->bot_username = console_bot_username;
     transport->destroy = console_destroy;
     return transport;

@@ -9,6 +9,7 @@
 
 struct host;
 struct dispatch;
+struct jv_message;
 
 /* What a transport hands over; the dispatcher copies it. */
 struct incoming_message {
@@ -20,6 +21,9 @@ struct incoming_message {
     const char *user_name;
     const char *text;
     int is_reply_to_bot;
+    /* The forum topic the message was posted in, so replies land there;
+     * 0 outside forum topics (transports that have no topics leave it 0). */
+    int64_t message_thread_id;
 };
 
 /* Called on a worker thread once every handler for the message finished. */
@@ -36,6 +40,11 @@ int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *me
 size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms);
 /* Stops the workers (after dispatch_drain) and frees. */
 void dispatch_destroy(struct dispatch *dispatch);
+
+/* The forum topic a reply to message belongs in: its message_thread_id while
+ * the dispatcher is handling it (message is the jv_message it handed out, or
+ * a copy of it), else 0. Thread-safe; reads only *message itself. */
+int64_t dispatch_reply_thread(struct dispatch *dispatch, const struct jv_message *message);
 
 /* Splits "/cmd@bot a b" into command "cmd" and args "a b". Returns 1 for a
  * command addressed to us (no @, or @username case-insensitively), 0 for

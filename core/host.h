@@ -10,6 +10,7 @@ struct store;
 struct registry;
 struct dispatch;
 struct transport;
+struct jv_message;
 
 struct host {
     struct config *config;
@@ -22,5 +23,12 @@ struct host {
 /* Sends through the current transport; long texts are split by it.
  * Returns 0, or a negative JV_E_* (no transport yet: JV_E_STATE). */
 int host_send(struct host *host, int64_t chat_id, const char *text);
+/* Like host_send, into a forum topic (thread_id 0: none). A transport
+ * without topics sends it as a plain message. */
+int host_send_to_thread(struct host *host, int64_t chat_id, int64_t thread_id,
+                        const char *text);
+/* Answers message where it came from: its chat and, while the dispatcher is
+ * handling it, its forum topic. */
+int host_reply(struct host *host, const struct jv_message *message, const char *text);
 
 #endif

@@ -204,6 +204,8 @@ static void api_release_service(jv_plugin *self, const char *name)
 
 /* ---- messaging ---- */
 
+/* A reply lands in the message's forum topic; send_message (jobs, reports)
+ * never names one. */
 static int api_reply(const jv_message *message, const char *text)
 {
     if (!message || !text)
@@ -211,7 +213,7 @@ static int api_reply(const jv_message *message, const char *text)
     struct host *host = registry_current_host();
     if (!host)
         return JV_E_STATE;
-    return host_send(host, message->chat_id, text);
+    return host_reply(host, message, text);
 }
 
 static int api_send_message(jv_plugin *self, int64_t chat_id, const char *text)

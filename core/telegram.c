@@ -333,8 +333,9 @@ static void skip_poison(struct telegram *telegram, const struct parsed_update *u
     log_error("telegram: update %" PRId64 " (%s) crashed the bot %d times; skipping it",
               update->update_id, what, UPDATE_MAX_ATTEMPTS);
     if (update->kind == UPDATE_TEXT)
-        telegram_sender_enqueue(telegram->sender, update->message.chat_id,
-                                "Sorry, that message crashed the bot three times; skipping it.");
+        telegram_sender_enqueue_to_thread(
+            telegram->sender, update->message.chat_id, update->message.message_thread_id,
+            "Sorry, that message crashed the bot three times; skipping it.");
     telegram_sender_finish_update(telegram->sender, update->update_id);
 }
 
@@ -605,6 +606,17 @@ static int telegram_send(struct transport *transport, int64_t chat_id, const cha
     return telegram_sender_enqueue(telegram->sender, chat_id, text);
 }
 
+static int telegram_send_to_thread(struct transport *transport, int64_t chat_id,
+                                   int64_t thread_id, const char *text)
+{
+    struct telegram *telegram = transport->state;
+    if (telegram->sender == NULL)
+        return JV_E_STATE;
+    if (text == NULL)
+        return JV_E_INVAL;
+    return telegram_sender_enqueue_to_thread(telegram->sender, chat_id, thread_id, text);
+}
+
 static const char *telegram_bot_username(struct transport *transport)
 {
     struct telegram *telegram = transport->state;
@@ -639,6 +651,7 @@ struct transport *telegram_transport_create(void)
     transport->start = telegram_start;
     transport->run = telegram_run;
     transport->send = telegram_send;
+    transport->send_to_thread = telegram_send_to_thread;
     transport->bot_username = telegram_bot_username;
     transport->destroy = telegram_destroy;
     return transport;

@@ -177,6 +177,7 @@ static void create_batch_key(void)
 
 struct outgoing {
     char *text;
+    int64_t thread_id; /* forum topic, 0 for none */
     struct send_batch *batch;
     struct outgoing *next;
 };
@@ -252,6 +253,12 @@ static struct send_batch *current_batch(struct telegram_sender *sender)
 
 int telegram_sender_enqueue(struct telegram_sender *sender, int64_t chat_id, const char *text)
 {
+    return telegram_sender_enqueue_to_thread(sender, chat_id, 0, text);
+}
+
+int telegram_sender_enqueue_to_thread(struct telegram_sender *sender, int64_t chat_id,
+                                      int64_t thread_id, const char *text)
+{
     char **chunks = NULL;
     long count = telegram_split_text(text, TELEGRAM_MESSAGE_LIMIT, &chunks);
     if (count < 0)
@@ -269,6 +276,7 @@ int telegram_sender_enqueue(struct telegram_sender *sender, int64_t chat_id, con
         if (message == NULL)
             break;
         message->text = chunks[queued];
+        message->thread_id = thread_id;
         chunks[queued] = NULL;
         message->batch = batch;
         if (batch != NULL)
@@ -390,11 +398,13 @@ static void remember_migration(struct telegram_sender *sender, int64_t from, int
     sender->migrations[sender->migration_count++] = (struct chat_migration){from, to};
 }
 
-static void send_one(struct telegram_sender *sender, int64_t chat_id, const char *text,
-                     struct telegram_result *result)
+static void send_one(struct telegram_sender *sender, int64_t chat_id, int64_t thread_id,
+                     const char *text, struct telegram_result *result)
 {
     json_t *parameters = json_object();
     json_object_set_new(parameters, "chat_id", json_integer(chat_id));
+    if (thread_id != 0)
+        json_object_set_new(parameters, "message_thread_id", json_integer(thread_id));
     json_object_set_new(parameters, "text", json_string(text));
     telegram_api_call(sender->api, "sendMessage", parameters, 30, result);
     json_decref(parameters);
@@ -426,6 +436,19 @@ static void note_recovered(struct telegram_sender *sender)
     sender->backoff_ms = 0;
 }
 
+/* The wording of the 400 varies ("message thread not found", TOPIC_CLOSED...);
+ * what we know is that we named a topic, and a reply in the chat's General
+ * topic beats a lost one. The head stays first, so the chat keeps its order. */
+static void retry_without_topic(struct telegram_sender *sender, struct chat_lane *lane,
+                                int64_t chat_id, const struct telegram_result *result)
+{
+    log_warn("telegram: chat %" PRId64 " refused topic %" PRId64 " (%s); sending the message "
+             "without it",
+             chat_id, lane->head->thread_id, result->description);
+    lane->head->thread_id = 0;
+    note_recovered(sender);
+}
+
 /* Decides, under the lock, what a send's result means for the queue.
  * Returns the batch to release when the head message is finished. */
 static struct send_batch *apply_result(struct telegram_sender *sender, struct chat_lane *lane,
@@ -434,6 +457,11 @@ static struct send_batch *apply_result(struct telegram_sender *sender, struct ch
 {
     *finished = 0;
     int64_t now = monotonic_ms();
+    if (result->outcome == TELEGRAM_REJECTED && result->error_code == 400 &&
+        lane->head->thread_id != 0) {
+        retry_without_topic(sender, lane, chat_id, result);
+        return NULL;
+    }
     switch (result->outcome) {
     case TELEGRAM_OK:
         note_recovered(sender);
@@ -493,12 +521,13 @@ static void *sender_main(void *argument)
         lane->tokens -= 1.0;
         sender->total_tokens -= 1.0;
         int64_t chat_id = migrated_chat(sender, lane->chat_id);
+        int64_t thread_id = lane->head->thread_id;
         char *text = strdup(lane->head->text);
         pthread_mutex_unlock(&sender->lock);
 
         struct telegram_result result;
         if (text != NULL)
-            send_one(sender, chat_id, text, &result);
+            send_one(sender, chat_id, thread_id, text, &result);
         else
             result = (struct telegram_result){.outcome = TELEGRAM_TRANSIENT,
                                               .description = "out of memory"};

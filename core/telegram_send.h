@@ -40,6 +40,11 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
 /* Thread-safe. Copies and splits text. Messages queued on a thread belong to
  * the update that thread finishes next (telegram_sender_finish_update). */
 int telegram_sender_enqueue(struct telegram_sender *sender, int64_t chat_id, const char *text);
+/* Like telegram_sender_enqueue, into forum topic thread_id (0: none); every
+ * part of a split text carries it. Should Telegram refuse a part with 400
+ * (the topic was deleted or closed), that part is sent once more without it. */
+int telegram_sender_enqueue_to_thread(struct telegram_sender *sender, int64_t chat_id,
+                                      int64_t thread_id, const char *text);
 /* On the thread that handled update_id, after its handlers returned:
  * on_update_sent fires once the messages it queued are sent (or dropped as
  * rejected by Telegram), possibly right away on this thread. */

@@ -80,6 +80,20 @@ static int is_reply_to(json_t *message, int64_t bot_user_id)
     return bot_user_id != 0 && json_is_integer(id) && json_integer_value(id) == bot_user_id;
 }
 
+/* The Bot API sets message_thread_id on replies in any supergroup, but
+ * sendMessage takes it "for forum supergroups only": only a message marked
+ * is_topic_message names a topic to answer in. A malformed id is no reason
+ * to drop the message; the answer then goes to the General topic. */
+static int64_t forum_topic(json_t *message)
+{
+    if (!json_is_true(json_object_get(message, "is_topic_message")))
+        return 0;
+    json_t *thread_id = json_object_get(message, "message_thread_id");
+    if (!json_is_integer(thread_id) || json_integer_value(thread_id) <= 0)
+        return 0;
+    return json_integer_value(thread_id);
+}
+
 static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_update *out)
 {
     json_t *chat = json_object_get(message, "chat");
@@ -124,6 +138,7 @@ static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_up
     out->message.text = json_string_value(text);
     parse_sender(json_object_get(message, "from"), out);
     out->message.is_reply_to_bot = is_reply_to(message, bot_user_id);
+    out->message.message_thread_id = forum_topic(message);
 }
 
 void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_update *out)

@@ -23,6 +23,10 @@ struct transport {
     /* The bot's username for /cmd@name ("" in console mode). */
     const char *(*bot_username)(struct transport *transport);
     void (*destroy)(struct transport *transport);
+    /* Optional (NULL: the medium has no topics and host_send_to_thread uses
+     * send). Like send, into forum topic thread_id (never 0). */
+    int (*send_to_thread)(struct transport *transport, int64_t chat_id, int64_t thread_id,
+                          const char *text);
 };
 
 struct transport *console_transport_create(void);

@@ -17,8 +17,10 @@ body. Wrong token -> 401 "Unauthorized"; unknown method -> 404 "Not Found".
 
 Control API (JSON in and out; stable, other tests rely on it):
   POST /control/message   {"chat_id", "text", "user_id"?, "chat_type"?="private",
-                           "username"?, "first_name"?, "reply_to_bot"?, "edited"?}
-                          -> {"update_id": n}
+                           "username"?, "first_name"?, "reply_to_bot"?, "edited"?,
+                           "message_thread_id"?, "is_topic_message"?, "is_forum"?}
+                          -> {"update_id": n}   (the last three are copied into the
+                          message / chat as given: a forum topic message has all three)
   POST /control/messages  {"messages": [ {...as above...}, ... ]} -> {"update_ids": [...]}
   POST /control/update    {"update": {...any update object...}} (update_id assigned
                           when missing) -> {"update_id": n}
@@ -33,7 +35,12 @@ Control API (JSON in and out; stable, other tests rely on it):
   POST /control/webhook   {"url": "https://..."} sets a webhook ("" clears)
   POST /control/migrate   {"from": old_chat_id, "to": new_chat_id}: sendMessage
                           to old answers 400 with parameters.migrate_to_chat_id
-  GET  /control/sent[?chat_id=N]  -> {"messages": [{"chat_id","text","message_id","time"}]}
+  POST /control/delete_topic {"chat_id", "message_thread_id"}: sendMessage into that
+                          topic answers 400 "Bad Request: message thread not found"
+  GET  /control/sent[?chat_id=N]  -> {"messages": [{"chat_id","text","message_id","time",
+                              "message_thread_id" (null when the call had none)}]}
+  GET  /control/refused   -> {"messages": [{"chat_id","text","message_thread_id",
+                              "description"}]}: sendMessage calls refused by the rules above
   GET  /control/counters  -> {"polls", "overlaps", "conflicts_sent", "calls": {method: n},
                               "pending_updates", "confirmed_offset", "active_polls",
                               "last_update_id", "sent"}
@@ -88,6 +95,8 @@ class State:
         self.webhook_url = ""
         self.commands = []
         self.migrations = {}
+        self.deleted_topics = set()  # (chat_id, message_thread_id)
+        self.refused = []
 
     def add_update(self, update_id, payload):
         self.updates.append((update_id, payload))
@@ -111,6 +120,12 @@ def build_message_update(state, spec):
         "text": spec["text"],
     }
     state.next_message_id += 1
+    if "message_thread_id" in spec:
+        message["message_thread_id"] = int(spec["message_thread_id"])
+    if "is_topic_message" in spec:
+        message["is_topic_message"] = bool(spec["is_topic_message"])
+    if "is_forum" in spec:
+        message["chat"]["is_forum"] = bool(spec["is_forum"])
     text = spec["text"]
     if text.startswith("/"):
         length = len(text.split()[0]) if text.split() else 1
@@ -322,7 +337,20 @@ class Handler(BaseHTTPRequestHandler):
             chat_id = int(params["chat_id"])
         except ValueError:
             return self.respond(*envelope_error(400, "Bad Request: chat not found"))
+        thread_id = params.get("message_thread_id")
+        if thread_id is not None:
+            try:
+                thread_id = int(thread_id)
+            except (TypeError, ValueError):
+                return self.respond(*envelope_error(
+                    400, "Bad Request: invalid message thread identifier specified"))
         with state.lock:
+            if thread_id is not None and (chat_id, thread_id) in state.deleted_topics:
+                description = "Bad Request: message thread not found"
+                state.refused.append({"chat_id": chat_id, "text": text,
+                                      "message_thread_id": thread_id,
+                                      "description": description})
+                return self.respond(*envelope_error(400, description))
             if chat_id in state.migrations:
                 migrated = state.migrations[chat_id]
                 return self.respond(*envelope_error(
@@ -331,10 +359,14 @@ class Handler(BaseHTTPRequestHandler):
             message_id = state.next_message_id
             state.next_message_id += 1
             state.sent.append({"chat_id": chat_id, "text": text, "message_id": message_id,
-                               "time": time.time()})
-        self.respond(*envelope_ok({"message_id": message_id, "from": self.bot_user(state),
-                                   "chat": {"id": chat_id, "type": "private"},
-                                   "date": int(time.time()), "text": text}))
+                               "time": time.time(), "message_thread_id": thread_id})
+        result = {"message_id": message_id, "from": self.bot_user(state),
+                  "chat": {"id": chat_id, "type": "private"},
+                  "date": int(time.time()), "text": text}
+        if thread_id is not None:
+            result["message_thread_id"] = thread_id
+            result["is_topic_message"] = True
+        self.respond(*envelope_ok(result))
 
     def api_getUpdates(self, state, params):
         try:
@@ -444,6 +476,11 @@ class Handler(BaseHTTPRequestHandler):
         if name == "migrate":
             state.migrations[int(body["from"])] = int(body["to"])
             return {"ok": True}
+        if name == "delete_topic":
+            state.deleted_topics.add((int(body["chat_id"]), int(body["message_thread_id"])))
+            return {"ok": True}
+        if name == "refused":
+            return {"messages": list(state.refused)}
         if name == "sent":
             messages = state.sent
             if "chat_id" in query:
