@@ -8,7 +8,7 @@ SAN ?= 0
 ifeq ($(SAN),1)
 OUT := build/san
 OBJ := build/san/obj
-SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT := -O1
 else
 OUT := .

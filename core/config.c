@@ -5,6 +5,7 @@
 
 #include "log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -161,6 +162,15 @@ static void check_section_header(struct parse_state *state, char *start)
     state->previous_key = NULL;
 }
 
+/* inih's own left trim (isspace: also \v, \f, \r), so a header behind one of
+ * those is checked like any other instead of reaching inih unchecked. */
+static char *skip_leading_whitespace(char *text)
+{
+    while (*text != '\0' && isspace((unsigned char)*text))
+        text++;
+    return text;
+}
+
 /* Looks at a line inih is about to parse: length limit, indentation, header. */
 static void inspect_line(struct parse_state *state, const char *raw)
 {
@@ -170,7 +180,7 @@ static void inspect_line(struct parse_state *state, const char *raw)
     char *start = copy;
     if (state->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0)
         start += 3;
-    char *content = skip_spaces(start);
+    char *content = skip_leading_whitespace(start);
     state->line_indented = content != start;
     if (*content == '[')
         check_section_header(state, content);
@@ -579,11 +589,13 @@ static const char *resolve_value(struct parse_state *state, const char *section,
         return value;
     const char *name = value + 4;
     char buffer[QUOTED_VALUE_MAX + 4];
+    char key_buffer[QUOTED_VALUE_MAX + 4];
     if (!is_valid_env_name(name)) {
         fail(state, state->line,
              "[%s] %s: invalid environment variable name (found '%s', expected env:NAME with "
              "letters, digits, _)",
-             section, key, quoted(name, buffer, sizeof buffer));
+             section, quoted(key, key_buffer, sizeof key_buffer),
+             quoted(name, buffer, sizeof buffer));
         return NULL;
     }
     const char *resolved = getenv(name);
@@ -605,6 +617,7 @@ static int is_continuation(const struct parse_state *state, const char *key)
 static int handle_entry(void *user, const char *section, const char *key, const char *value)
 {
     struct parse_state *state = user;
+    char buffer[QUOTED_VALUE_MAX + 4];
     if (state->stopped)
         return 0;
     if (value == NULL) /* only if a build of inih allows keys without '=' */
@@ -613,13 +626,13 @@ static int handle_entry(void *user, const char *section, const char *key, const 
         fail(state, state->line,
              "indented line would continue the value of '%s' (multi-line values are not "
              "supported; remove the indentation)",
-             key);
+             quoted(key, buffer, sizeof buffer));
         return 0;
     }
     replace_text(&state->previous_key, key);
     if (section[0] == '\0') {
         fail(state, state->line, "key '%s' is outside any section (expected a [section] first)",
-             key);
+             quoted(key, buffer, sizeof buffer));
         return 0;
     }
     const char *resolved = resolve_value(state, section, key, value);

@@ -112,6 +112,8 @@ static int64_t retry_after_seconds(json_t *value)
     static const int64_t day_s = 86400;
     if (json_is_integer(value)) {
         json_int_t seconds = json_integer_value(value);
+        if (seconds < 0)
+            return 0; /* a negative wait means nothing; 0 = "not given" */
         return seconds > day_s ? day_s : seconds;
     }
     if (!json_is_real(value) || !(json_real_value(value) > 0))
@@ -129,8 +131,9 @@ static void classify_error_body(json_t *root, long http_status, struct telegram_
     json_t *description = json_object_get(root, "description");
     json_t *parameters = json_object_get(root, "parameters");
     result->error_code = json_is_integer(code) ? (long)json_integer_value(code) : http_status;
-    set_description(result, json_is_string(description) ? json_string_value(description)
-                                                        : "(no description)");
+    /* an empty description would leave the log line saying nothing */
+    int has_text = json_is_string(description) && json_string_length(description) > 0;
+    set_description(result, has_text ? json_string_value(description) : "(no description)");
     if (json_is_object(parameters)) {
         json_t *retry = json_object_get(parameters, "retry_after");
         json_t *migrate = json_object_get(parameters, "migrate_to_chat_id");

@@ -121,6 +121,14 @@ static int put_token(dexter_token_map *map, const dexter_token *token)
     return 0;
 }
 
+/* Errors quote the entry; a CR in the config value must not break the line. */
+static void make_one_line(char *text)
+{
+    for (; *text; text++)
+        if ((unsigned char)*text < 0x20 || *text == 0x7f)
+            *text = ' ';
+}
+
 int dexter_token_map_add(dexter_token_map *map, const char *spec, char *err, size_t err_length)
 {
     char *copy = strdup(spec ? spec : "");
@@ -158,6 +166,8 @@ int dexter_token_map_add(dexter_token_map *map, const char *spec, char *err, siz
     }
     free(parsed);
     free(copy);
+    if (result != 0)
+        make_one_line(err);
     return result;
 }
 

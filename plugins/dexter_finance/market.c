@@ -159,7 +159,14 @@ static int timestamp_ms(json_t *item, int64_t *out)
     double value = json_number_value(item);
     if (!json_is_number(item) || !isfinite(value) || value != floor(value))
         return -1;
-    *out = (int64_t)value;
+    /* Converting a double beyond int64_t's range is undefined: such a time
+     * is pinned just outside the window, which the caller then reports. */
+    if (value < (double)MILLIS_MIN)
+        *out = MILLIS_MIN - 1;
+    else if (value >= (double)MILLIS_MAX)
+        *out = MILLIS_MAX;
+    else
+        *out = (int64_t)value;
     return 0;
 }
 

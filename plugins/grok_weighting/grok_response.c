@@ -41,6 +41,9 @@ void grok_one_line(const char *text, char *out, size_t out_length)
         if (used - (end - 1) < length)
             used = end - 1;
     }
+    /* dropping a cut character can expose the space before it */
+    while (used > 0 && out[used - 1] == ' ')
+        used--;
     out[used] = '\0';
 }
 

@@ -30,10 +30,16 @@ typedef struct parse_place {
     size_t error_size;
 } parse_place;
 
+/* The detail quotes the file, so control characters (a CR inside an entry)
+ * become spaces: the error stays one line. */
 static int fail(const parse_place *place, const char *what, const char *detail)
 {
     snprintf(place->error, place->error_size, "%s:%d: %s%s", place->name, place->line, what,
              detail);
+    for (char *p = place->error; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    }
     return -1;
 }
 

@@ -73,6 +73,18 @@ static int find_name(const sentiment_token_table *table, const char *word)
     return -1;
 }
 
+/* The entry as an error may quote it: control characters (a CR inside a
+ * config value) become spaces, so the error stays one line. */
+static void printable_copy(const char *text, size_t length, char *out, size_t out_size)
+{
+    size_t used = length < out_size - 1 ? length : out_size - 1;
+    for (size_t i = 0; i < used; i++) {
+        unsigned char c = (unsigned char)text[i];
+        out[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    out[used] = '\0';
+}
+
 static int parse_entry(const char *entry, size_t length, sentiment_token_table *table,
                        char *error, size_t error_size)
 {
@@ -98,10 +110,12 @@ static int parse_entry(const char *entry, size_t length, sentiment_token_table *
                              : copy_field(start, field_length, token.names[token.name_count++],
                                           SENTIMENT_NAME_MAX, 0));
         if (bad) {
+            char shown[64];
+            printable_copy(entry, length, shown, sizeof shown);
             snprintf(error, error_size,
-                     "tokens: bad entry '%.*s' (want SYMBOL[:name...], letters and digits, "
+                     "tokens: bad entry '%s' (want SYMBOL[:name...], letters and digits, "
                      "at most %d names)",
-                     (int)length, entry, SENTIMENT_MAX_TOKEN_NAMES);
+                     shown, SENTIMENT_MAX_TOKEN_NAMES);
             return -1;
         }
         if (colon == NULL)
