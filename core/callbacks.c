@@ -81,8 +81,9 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     if (!found)
         return JV_E_NOTFOUND;
     if ((command.flags & JV_COMMAND_ADMIN) && !user_is_admin(registry, message->user_id)) {
-        log_info("command /%s refused: user %" PRId64 " is not in [bot] admins", command.name,
-                 message->user_id);
+        log_info("update %" PRId64 ": command /%s refused: user %" PRId64
+                 " is not in [bot] admins",
+                 message->update_id, command.name, message->user_id);
         return JV_E_STATE;
     }
     struct running_callback running;
@@ -92,7 +93,8 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     int result = command.handler(command.plugin, message, command.user_data);
     callback_leave(registry, command.plugin, &running);
     if (result < 0)
-        log_warn("plugin '%s' command /%s failed: %s (%d)", command.plugin->name, command.name,
+        log_warn("update %" PRId64 ": plugin '%s' command /%s failed: %s (%d)",
+                 message->update_id, command.plugin->name, command.name,
                  host_api_table()->strerror(result), result);
     return JV_OK;
 }
@@ -128,7 +130,8 @@ int registry_run_message_handlers(struct registry *registry, const jv_message *m
         callback_leave(registry, handler->plugin, &running);
         ran++;
         if (result < 0)
-            log_warn("plugin '%s' message handler failed: %s (%d)", handler->plugin->name,
+            log_warn("update %" PRId64 ": plugin '%s' message handler failed: %s (%d)",
+                     message->update_id, handler->plugin->name,
                      host_api_table()->strerror(result), result);
         if (result == JV_HANDLED)
             break;

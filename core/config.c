@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "log.h"
+#include "plugin_record.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define PLUGIN_NAME_MAX 32
 #define QUOTED_VALUE_MAX 60
 #define ERROR_TEXT_MAX 512
 
@@ -51,14 +51,19 @@ static void replace_text(char **field, const char *text)
     *field = copy;
 }
 
-/* 'value' shortened for an error message; secrets are masked later on the
- * whole message by log_redact. */
+/* 'value' shortened for an error message. Secrets are masked before the
+ * cut: the first 56 bytes of a longer env: secret would no longer match it,
+ * and the later redaction of the whole message would let them through. */
 static const char *quoted(const char *value, char *buffer, size_t size)
 {
-    if (strlen(value) < size) {
-        snprintf(buffer, size, "%s", value);
+    size_t length = strlen(value);
+    char masked[length + 1];
+    memcpy(masked, value, length + 1);
+    log_redact(masked, sizeof masked);
+    if (strlen(masked) < size) {
+        snprintf(buffer, size, "%s", masked);
     } else {
-        snprintf(buffer, size, "%.*s...", (int)(size - 4), value);
+        snprintf(buffer, size, "%.*s...", (int)(size - 4), masked);
     }
     for (char *p = buffer; *p != '\0'; p++) {
         if ((unsigned char)*p < 0x20)
@@ -92,16 +97,10 @@ static int is_reserved_section(const char *name)
            strcmp(name, "plugins") == 0;
 }
 
-static int is_valid_plugin_name(const char *name)
+/* "core" is also the core's namespace in the store. */
+int config_is_reserved_name(const char *name)
 {
-    size_t length = strlen(name);
-    if (length == 0 || length > PLUGIN_NAME_MAX)
-        return 0;
-    for (const char *p = name; *p != '\0'; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return 0;
-    }
-    return 1;
+    return name != NULL && (is_reserved_section(name) || strcmp(name, "core") == 0);
 }
 
 static char *skip_spaces(char *text)
@@ -151,7 +150,7 @@ static void check_section_header(struct parse_state *state, char *start)
     }
     *close = '\0';
     const char *name = start + 1;
-    if (!is_reserved_section(name) && !is_valid_plugin_name(name)) {
+    if (!is_reserved_section(name) && !plugin_name_is_valid(name)) {
         fail(state, state->line,
              "invalid section name (found '%s', expected bot, lock, plugins or a plugin "
              "name of 1-32 characters a-z 0-9 _)",
@@ -257,7 +256,7 @@ static int parse_integer(const char *text, long long minimum, long long maximum,
     return 0;
 }
 
-static int parse_boolean(const char *text, int *result)
+int config_parse_boolean(const char *text, int *result)
 {
     static const char *const truths[] = {"true", "yes", "on", "1"};
     static const char *const falsehoods[] = {"false", "no", "off", "0"};
@@ -287,7 +286,7 @@ static void set_boolean(struct parse_state *state, const char *key, const char *
                         int *result)
 {
     char buffer[QUOTED_VALUE_MAX + 4];
-    if (parse_boolean(value, result) != 0)
+    if (config_parse_boolean(value, result) != 0)
         fail(state, state->line,
              "%s must be a boolean (found '%s', expected true/false/yes/no/on/off/1/0)", key,
              quoted(value, buffer, sizeof buffer));
@@ -326,13 +325,11 @@ static void set_transport(struct parse_state *state, const char *value)
 
 static void set_log_level(struct parse_state *state, const char *value)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
     char buffer[QUOTED_VALUE_MAX + 4];
-    for (int level = 0; level < 4; level++) {
-        if (strcasecmp(value, names[level]) == 0) {
-            state->config->log_level = level;
-            return;
-        }
+    int level = log_level_parse(value);
+    if (level >= 0) {
+        state->config->log_level = level;
+        return;
     }
     fail(state, state->line, "unknown log_level (found '%s', expected error, warn, info or debug)",
          quoted(value, buffer, sizeof buffer));
@@ -424,9 +421,7 @@ static int check_enable_names(struct parse_state *state, char **names, size_t co
 {
     char buffer[QUOTED_VALUE_MAX + 4];
     for (size_t i = 0; i < count; i++) {
-        /* "core" is the core's namespace in the store */
-        if (!is_valid_plugin_name(names[i]) || is_reserved_section(names[i]) ||
-            strcmp(names[i], "core") == 0) {
+        if (!plugin_name_is_valid(names[i]) || config_is_reserved_name(names[i])) {
             fail(state, state->line,
                  "invalid plugin name in enable (found '%s', expected 1-32 characters a-z 0-9 _, "
                  "not bot, lock, plugins or core)",

@@ -59,5 +59,11 @@ const char *config_lookup(const struct config *config, const char *section, cons
 /* The line a plugin section key came from, 0 if absent (for error messages). */
 int config_lookup_line(const struct config *config, const char *section, const char *key);
 int config_is_admin(const struct config *config, int64_t user_id);
+/* bot, lock, plugins (the reserved sections) and core (the core's store
+ * namespace): names no plugin may have. */
+int config_is_reserved_name(const char *name);
+/* true/yes/on/1 and false/no/off/0, any case: 0 and *result, or -1. The one
+ * reading of a boolean, for [bot] keys and plugin sections alike. */
+int config_parse_boolean(const char *text, int *result);
 
 #endif

@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "clock.h"
@@ -20,14 +19,9 @@
 #include "plugin_record.h"
 #include "store.h"
 
-static int plugin_is_valid(const jv_plugin *self)
-{
-    return self && self->magic == PLUGIN_RECORD_MAGIC && self->registry;
-}
-
 static struct host *plugin_host(const jv_plugin *self)
 {
-    return plugin_is_valid(self) ? registry_host(self->registry) : NULL;
+    return registry_plugin_is_valid(self) ? registry_host(self->registry) : NULL;
 }
 
 /* ---- memory ---- */
@@ -74,7 +68,7 @@ static void api_log(jv_plugin *self, int level, const char *format, ...)
         level = JV_LOG_ERROR;
     if (level > JV_LOG_DEBUG)
         level = JV_LOG_DEBUG;
-    const char *origin = plugin_is_valid(self) ? self->name : "unknown plugin";
+    const char *origin = registry_plugin_is_valid(self) ? self->name : "unknown plugin";
     va_list args;
     va_start(args, format);
     log_writev((enum log_level)level, origin, format, args);
@@ -142,17 +136,12 @@ static double api_config_get_double(jv_plugin *self, const char *key, double fal
 
 static int api_config_get_bool(jv_plugin *self, const char *key, int fallback)
 {
-    static const char *const truths[] = {"1", "true", "yes", "on"};
-    static const char *const falsehoods[] = {"0", "false", "no", "off"};
     const char *value = lookup(self, key);
     if (!value || !*value)
         return fallback;
-    for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++) {
-        if (strcasecmp(value, truths[i]) == 0)
-            return 1;
-        if (strcasecmp(value, falsehoods[i]) == 0)
-            return 0;
-    }
+    int parsed = 0;
+    if (config_parse_boolean(value, &parsed) == 0)
+        return parsed;
     log_unparsable(self, key, "true or false");
     return fallback;
 }
@@ -161,7 +150,7 @@ static int api_config_get_bool(jv_plugin *self, const char *key, int fallback)
 
 static int api_register_command(jv_plugin *self, const jv_command_spec *spec, size_t spec_size)
 {
-    if (!plugin_is_valid(self) || !spec)
+    if (!registry_plugin_is_valid(self) || !spec)
         return JV_E_INVAL;
     return registry_register_command(self, spec, spec_size);
 }
@@ -169,14 +158,14 @@ static int api_register_command(jv_plugin *self, const jv_command_spec *spec, si
 static int api_register_message_handler(jv_plugin *self, const jv_message_handler_spec *spec,
                                         size_t spec_size)
 {
-    if (!plugin_is_valid(self) || !spec)
+    if (!registry_plugin_is_valid(self) || !spec)
         return JV_E_INVAL;
     return registry_register_message_handler(self, spec, spec_size);
 }
 
 static int api_register_job(jv_plugin *self, const jv_job_spec *spec, size_t spec_size)
 {
-    if (!plugin_is_valid(self) || !spec)
+    if (!registry_plugin_is_valid(self) || !spec)
         return JV_E_INVAL;
     return registry_register_job(self, spec, spec_size);
 }
@@ -184,21 +173,21 @@ static int api_register_job(jv_plugin *self, const jv_job_spec *spec, size_t spe
 static int api_provide_service(jv_plugin *self, const char *name, uint32_t version,
                                const void *vtable)
 {
-    if (!plugin_is_valid(self) || !name || !vtable)
+    if (!registry_plugin_is_valid(self) || !name || !vtable)
         return JV_E_INVAL;
     return registry_provide_service(self, name, version, vtable);
 }
 
 static const void *api_acquire_service(jv_plugin *self, const char *name, uint32_t min_version)
 {
-    if (!plugin_is_valid(self) || !name)
+    if (!registry_plugin_is_valid(self) || !name)
         return NULL;
     return registry_acquire_service(self, name, min_version);
 }
 
 static void api_release_service(jv_plugin *self, const char *name)
 {
-    if (plugin_is_valid(self) && name)
+    if (registry_plugin_is_valid(self) && name)
         registry_release_service(self, name);
 }
 
@@ -218,7 +207,7 @@ static int api_reply(const jv_message *message, const char *text)
 
 static int api_send_message(jv_plugin *self, int64_t chat_id, const char *text)
 {
-    if (!plugin_is_valid(self) || !text)
+    if (!registry_plugin_is_valid(self) || !text)
         return JV_E_INVAL;
     return host_send(plugin_host(self), chat_id, text);
 }
@@ -234,7 +223,7 @@ static struct store *plugin_store(jv_plugin *self)
 
 static int api_kv_set(jv_plugin *self, const char *key, const void *value, size_t value_length)
 {
-    if (!plugin_is_valid(self) || !key || !*key || (!value && value_length > 0))
+    if (!registry_plugin_is_valid(self) || !key || !*key || (!value && value_length > 0))
         return JV_E_INVAL;
     struct store *store = plugin_store(self);
     if (!store)
@@ -245,7 +234,7 @@ static int api_kv_set(jv_plugin *self, const char *key, const void *value, size_
 
 static int api_kv_get(jv_plugin *self, const char *key, char **value, size_t *value_length)
 {
-    if (!plugin_is_valid(self) || !key || !*key || !value)
+    if (!registry_plugin_is_valid(self) || !key || !*key || !value)
         return JV_E_INVAL;
     *value = NULL;
     if (value_length)
@@ -266,7 +255,7 @@ static int api_kv_get(jv_plugin *self, const char *key, char **value, size_t *va
 
 static int api_kv_delete(jv_plugin *self, const char *key)
 {
-    if (!plugin_is_valid(self) || !key || !*key)
+    if (!registry_plugin_is_valid(self) || !key || !*key)
         return JV_E_INVAL;
     struct store *store = plugin_store(self);
     if (!store)
@@ -279,7 +268,7 @@ static int api_kv_delete(jv_plugin *self, const char *key)
 
 static int api_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visit, void *user_data)
 {
-    if (!plugin_is_valid(self) || !visit)
+    if (!registry_plugin_is_valid(self) || !visit)
         return JV_E_INVAL;
     struct store *store = plugin_store(self);
     if (!store)
@@ -293,7 +282,7 @@ static int api_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visit
 static int api_http_request(jv_plugin *self, const jv_http_request *request,
                             jv_http_response *response)
 {
-    if (!plugin_is_valid(self) || !request || !response)
+    if (!registry_plugin_is_valid(self) || !request || !response)
         return JV_E_INVAL;
     if (request->struct_size < sizeof(jv_http_request)) {
         log_error("plugin '%s': http request struct_size %zu, expected at least %zu; rebuild "

@@ -371,7 +371,11 @@ static void announce_standby(int fd, const char *path, int max_wait)
 }
 
 /* Blocks in flock until the lock is ours (0), the deadline passes (75) or a
- * stop is requested (75: the standby never ran, nothing to shut down). */
+ * stop is requested (75: the standby never ran, nothing to shut down). The
+ * stop flag is checked before every flock, not only after EINTR: a SIGTERM
+ * that landed earlier (during announce_standby's pause, say) has already
+ * interrupted whatever it hit, and with max_wait 0 no timer would ever wake
+ * the flock again. */
 static int wait_for_lock(int fd, const char *path, int max_wait)
 {
     struct deadline_timer deadline = {0};
@@ -381,15 +385,17 @@ static int wait_for_lock(int fd, const char *path, int max_wait)
     }
     int64_t deadline_ms = monotonic_ms() + (int64_t)max_wait * 1000;
     int result = 0;
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            log_error("lock %s: flock failed: %s", path, strerror(errno));
-            result = errno == ENOLCK || errno == EINVAL ? EXIT_CONFIG : EXIT_TEMPFAIL;
-            break;
-        }
+    for (;;) {
         if (lifecycle_stop_requested()) {
             log_info("stop requested while waiting for the lock %s; exiting", path);
             result = EXIT_TEMPFAIL;
+            break;
+        }
+        if (flock(fd, LOCK_EX) == 0)
+            break;
+        if (errno != EINTR) {
+            log_error("lock %s: flock failed: %s", path, strerror(errno));
+            result = errno == ENOLCK || errno == EINVAL ? EXIT_CONFIG : EXIT_TEMPFAIL;
             break;
         }
         if (max_wait > 0 && monotonic_ms() >= deadline_ms) {

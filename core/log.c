@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,7 +102,7 @@ int log_level_parse(const char *name)
     if (name == NULL)
         return -1;
     for (int level = 0; level < 4; level++) {
-        if (strcmp(name, names[level]) == 0)
+        if (strcasecmp(name, names[level]) == 0)
             return level;
     }
     return -1;

@@ -14,7 +14,7 @@ int log_open(const char *path, enum log_level level);
 int log_reopen(void);
 void log_close(void);
 void log_set_level(enum log_level level);
-/* "error" | "warn" | "info" | "debug" -> level; -1 when unknown. */
+/* "error" | "warn" | "info" | "debug", any case -> level; -1 when unknown. */
 int log_level_parse(const char *name);
 
 /* Every later log line has each occurrence of secret replaced by "***".

@@ -164,7 +164,7 @@ static struct transport *choose_transport(const struct config *config)
         return console_transport_create();
     struct transport *transport = telegram_transport_create();
     if (transport == NULL)
-        log_error("the Telegram transport is not available in this build");
+        log_error("cannot create the Telegram transport: out of memory");
     return transport;
 }
 

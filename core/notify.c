@@ -3,6 +3,8 @@
  * sends it. Every call is a no-op when the variable is unset. */
 #include "notify.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -12,7 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Monotonic microseconds of the last WATCHDOG=1 sent; 0 = never. */
@@ -54,13 +55,6 @@ static void send_message(const char *message)
         close(fd);
     }
     errno = saved_errno;
-}
-
-static uint64_t monotonic_usec(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 }
 
 /* sd_watchdog_enabled(3): WATCHDOG_USEC applies to us unless WATCHDOG_PID
@@ -117,7 +111,8 @@ void notify_watchdog(void)
     uint64_t period = watchdog_period_usec();
     if (period == 0)
         return;
-    uint64_t now = monotonic_usec();
+    /* millisecond resolution is plenty against a period of seconds */
+    uint64_t now = (uint64_t)monotonic_ms() * 1000u;
     uint64_t last = atomic_load(&last_watchdog_usec);
     if (last != 0 && now - last < period / 2)
         return;

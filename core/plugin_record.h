@@ -39,6 +39,8 @@ struct jv_plugin {
 
 /* [a-z0-9_]{1,32}: plugin and command names. */
 int plugin_name_is_valid(const char *name);
+/* registry.c: a live record handed in by a plugin (its self pointer). */
+int registry_plugin_is_valid(const struct jv_plugin *plugin);
 
 /* Validates an in-memory descriptor (magic, ABI, size, name, init), runs
  * init and, on success, keeps the plugin. path names it in log lines. On

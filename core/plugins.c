@@ -31,8 +31,6 @@ struct descriptor_head {
     uint32_t struct_size;
 };
 
-static const char *const reserved_plugin_names[] = {"bot", "lock", "plugins"};
-
 /* ---- descriptor checks ---- */
 
 static int refuse(char *reason, size_t reason_size, const char *short_reason)
@@ -76,14 +74,6 @@ static int check_descriptor_head(const char *path, const struct descriptor_head 
     return 0;
 }
 
-static int is_reserved_name(const char *name)
-{
-    for (size_t i = 0; i < sizeof reserved_plugin_names / sizeof reserved_plugin_names[0]; i++)
-        if (strcmp(name, reserved_plugin_names[i]) == 0)
-            return 1;
-    return 0;
-}
-
 static int check_descriptor_body(struct registry *registry, const char *expected_name,
                                  const char *path, const jv_plugin_info *info, char *reason,
                                  size_t reason_size)
@@ -100,8 +90,9 @@ static int check_descriptor_body(struct registry *registry, const char *expected
                   path, expected_name, info->name);
         return refuse(reason, reason_size, "name does not match file");
     }
-    if (is_reserved_name(info->name)) {
-        log_error("plugin %s: refused: name '%s' is a reserved plugins.ini section; fix the name",
+    if (config_is_reserved_name(info->name)) {
+        log_error("plugin %s: refused: name '%s' is reserved (a plugins.ini section or the "
+                  "core's store namespace); fix the name",
                   path, info->name);
         return refuse(reason, reason_size, "reserved name");
     }
@@ -206,8 +197,8 @@ static int owner_is_trusted(uid_t owner)
     return owner == 0 || owner == geteuid();
 }
 
-/* Checks the plugin directory once per load; NULL when fine, else the
- * problem (written to problem) that every plugin in it is refused for. */
+/* Checks the plugin directory once per load: its fd, or -1 with the problem
+ * (written to problem) that every plugin in it is refused for. */
 static int open_plugin_dir(const char *dir, char *problem, size_t problem_size)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

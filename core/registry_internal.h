@@ -80,9 +80,6 @@ struct registry {
     size_t next_load_index;
 };
 
-/* registry.c: a live record handed in by a plugin (its self pointer). */
-int registry_plugin_is_valid(const struct jv_plugin *plugin);
-
 /* registration.c; called with the lock held. */
 struct command *registry_find_command(struct registry *registry, const char *name);
 

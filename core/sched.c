@@ -113,12 +113,8 @@ static void start_threads(struct sched *sched)
     sigset_t previous;
     lifecycle_block_signals(&previous);
     for (size_t i = 0; i < sched->runner_count; i++) {
+        /* registration refused intervals <= 0, so every job is schedulable */
         struct job_runner *runner = &sched->runners[i];
-        if (registry_job_interval_ms(runner->job) <= 0) {
-            log_warn("job %s has no positive interval; not scheduled",
-                     registry_job_name(runner->job));
-            continue;
-        }
         runner->started = pthread_create(&runner->thread, NULL, job_thread_main, runner) == 0;
         if (!runner->started)
             log_error("job %s: cannot start its thread", registry_job_name(runner->job));

@@ -27,6 +27,7 @@ struct store {
     sqlite3_stmt *set_statement;
     sqlite3_stmt *get_statement;
     sqlite3_stmt *delete_statement;
+    sqlite3_stmt *delete_range_statement;
     sqlite3_stmt *list_range_statement; /* prefix with an upper bound */
     sqlite3_stmt *list_from_statement;  /* prefix "" or all 0xFF: no upper bound */
 };
@@ -41,6 +42,8 @@ static const char SET_SQL[] = "INSERT INTO kv (space, key, value) VALUES (?1, ?2
                               " ON CONFLICT (space, key) DO UPDATE SET value = excluded.value";
 static const char GET_SQL[] = "SELECT value FROM kv WHERE space = ?1 AND key = ?2";
 static const char DELETE_SQL[] = "DELETE FROM kv WHERE space = ?1 AND key = ?2";
+static const char DELETE_RANGE_SQL[] =
+    "DELETE FROM kv WHERE space = ?1 AND key >= ?2 AND key < ?3";
 static const char LIST_RANGE_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
                                      " AND key >= ?2 AND key < ?3 ORDER BY key";
 static const char LIST_FROM_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
@@ -132,6 +135,7 @@ static int prepare_all(struct store *store, char *error, size_t error_size)
         {SET_SQL, &store->set_statement},
         {GET_SQL, &store->get_statement},
         {DELETE_SQL, &store->delete_statement},
+        {DELETE_RANGE_SQL, &store->delete_range_statement},
         {LIST_RANGE_SQL, &store->list_range_statement},
         {LIST_FROM_SQL, &store->list_from_statement},
     };
@@ -160,6 +164,7 @@ static void release(struct store *store)
     sqlite3_finalize(store->set_statement);
     sqlite3_finalize(store->get_statement);
     sqlite3_finalize(store->delete_statement);
+    sqlite3_finalize(store->delete_range_statement);
     sqlite3_finalize(store->list_range_statement);
     sqlite3_finalize(store->list_from_statement);
     if (store->database != NULL)
@@ -347,6 +352,25 @@ int store_delete(struct store *store, const char *space, const char *key)
         result = sqlite3_changes(store->database) > 0 ? 0 : 1;
     if (result < 0)
         log_failure(store, "delete", space, key);
+    finish(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+long store_delete_range(struct store *store, const char *space, const char *from_key,
+                        const char *to_key)
+{
+    if (!valid_arguments(store, space, from_key) || to_key == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->delete_range_statement;
+    long result = -1;
+    if (bind_space_key(statement, space, from_key) == 0 &&
+        sqlite3_bind_text(statement, 3, to_key, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        result = sqlite3_changes(store->database);
+    if (result < 0)
+        log_failure(store, "delete range from", space, from_key);
     finish(statement);
     pthread_mutex_unlock(&store->mutex);
     return result;

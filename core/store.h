@@ -20,6 +20,11 @@ int store_get(struct store *store, const char *space, const char *key, char **va
               size_t *value_length);
 /* 0 deleted, 1 absent, -1 error. */
 int store_delete(struct store *store, const char *space, const char *key);
+/* Deletes every key k of space with from_key <= k < to_key (byte order) in
+ * one statement, so one commit and one fsync however many keys go. Returns
+ * how many were deleted, or -1 on error (logged). */
+long store_delete_range(struct store *store, const char *space, const char *from_key,
+                        const char *to_key);
 /* Visits keys starting with prefix in byte order until visit returns non-zero.
  * Returns 0, or -1 on error. */
 int store_list(struct store *store, const char *space, const char *prefix,

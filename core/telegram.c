@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <jarvis/plugin.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
@@ -34,45 +35,21 @@
 #define REPOLL_WAIT_MS 1000     /* nothing new fetched: wait for progress this long */
 #define STATUS_WRITE_EVERY_MS 1000
 
-/* [bot] keys only this transport reads (documented in docs/telegram.md). */
-struct telegram_settings {
-    int64_t backoff_initial_ms;
-    int64_t backoff_max_ms;
-    double send_rate_per_chat;
-    double send_burst_per_chat;
-    double send_rate_total;
-};
-
 enum poll_state { POLL_HEALTHY, POLL_FAILING, POLL_CONFLICT, POLL_FLOOD };
 
 struct telegram {
     struct host *host;
-    struct telegram_settings settings;
     struct telegram_api *api;
     struct telegram_sender *sender;
     struct update_journal *journal;
     int64_t bot_user_id;
     char *bot_username;
     enum poll_state state;
-    int64_t backoff_ms;
+    struct backoff backoff;
     int failures;
     int64_t last_status_write_ms;
     int webhook_deleted;
 };
-
-/* ---- settings ---- */
-
-/* The numbers are validated by config.c; only the cap below the start is fixed here. */
-static void load_settings(const struct config *config, struct telegram_settings *settings)
-{
-    *settings = (struct telegram_settings){.backoff_initial_ms = config->backoff_initial_ms,
-                                           .backoff_max_ms = config->backoff_max_ms,
-                                           .send_rate_per_chat = config->send_rate_per_chat,
-                                           .send_burst_per_chat = config->send_burst_per_chat,
-                                           .send_rate_total = config->send_rate_total};
-    if (settings->backoff_max_ms < settings->backoff_initial_ms)
-        settings->backoff_max_ms = settings->backoff_initial_ms;
-}
 
 /* ---- waiting ---- */
 
@@ -89,11 +66,6 @@ static int sleep_unless_stopped(int64_t ms)
         notify_watchdog();
     }
     return 1;
-}
-
-static int64_t jittered(int64_t delay_ms)
-{
-    return delay_ms / 2 + (delay_ms > 1 ? (int64_t)(random() % (delay_ms / 2 + 1)) : 0);
 }
 
 /* ---- status keys for `jarvis status` ---- */
@@ -137,13 +109,7 @@ static void back_off(struct telegram *telegram, enum poll_state state, const cha
 {
     enter_state(telegram, state, line);
     telegram->failures++;
-    if (telegram->backoff_ms == 0)
-        telegram->backoff_ms = telegram->settings.backoff_initial_ms;
-    else if (telegram->backoff_ms < telegram->settings.backoff_max_ms)
-        telegram->backoff_ms *= 2;
-    if (telegram->backoff_ms > telegram->settings.backoff_max_ms)
-        telegram->backoff_ms = telegram->settings.backoff_max_ms;
-    int64_t delay = jittered(telegram->backoff_ms);
+    int64_t delay = backoff_next_delay(&telegram->backoff);
     log_debug("telegram: retrying in %" PRId64 " ms (failure %d)", delay, telegram->failures);
     sleep_unless_stopped(delay);
 }
@@ -155,7 +121,7 @@ static void poll_recovered(struct telegram *telegram)
                  telegram->failures);
     telegram->state = POLL_HEALTHY;
     telegram->failures = 0;
-    telegram->backoff_ms = 0;
+    backoff_reset(&telegram->backoff);
     status_poll_ok(telegram);
 }
 
@@ -211,17 +177,6 @@ struct command_list {
     size_t skipped;
 };
 
-static int valid_command_name(const char *name)
-{
-    size_t length = strlen(name);
-    if (length < 1 || length > 32)
-        return 0;
-    for (const char *c = name; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
-            return 0;
-    return 1;
-}
-
 /* Telegram wants 1..256 characters; cut at a character boundary. */
 static json_t *command_description(const char *name, const char *help)
 {
@@ -233,10 +188,12 @@ static json_t *command_description(const char *name, const char *help)
     return description;
 }
 
+/* Names need no check here: registration only accepts [a-z0-9_]{1,32},
+ * which is what Telegram's menu takes. Its limit of 100 entries is ours. */
 static void add_command(const char *name, const char *help, void *context)
 {
     struct command_list *list = context;
-    if (!valid_command_name(name) || json_array_size(list->commands) >= 100) {
+    if (json_array_size(list->commands) >= 100) {
         list->skipped++;
         return;
     }
@@ -253,8 +210,8 @@ static void publish_commands(struct telegram *telegram)
     struct command_list list = {.commands = json_array()};
     registry_for_each_command(telegram->host->registry, add_command, &list);
     if (list.skipped > 0)
-        log_warn("telegram: %zu command(s) not shown in Telegram's menu (name not "
-                 "[a-z0-9_]{1,32}, or more than 100)",
+        log_warn("telegram: %zu command(s) not shown in Telegram's menu (it takes at most "
+                 "100)",
                  list.skipped);
     json_t *parameters = json_object();
     json_object_set_new(parameters, "commands", list.commands);
@@ -280,19 +237,19 @@ static int telegram_start(struct transport *transport, struct host *host)
     struct telegram *telegram = transport->state;
     const struct config *config = host->config;
     telegram->host = host;
-    load_settings(config, &telegram->settings);
+    /* [bot] backoff_* and send_* are read only here (docs/telegram.md). */
+    backoff_init(&telegram->backoff, config->backoff_initial_ms, config->backoff_max_ms);
     if (host->store == NULL) {
         log_error("telegram: no state store; cannot journal updates");
         return 1;
     }
     telegram->api = telegram_api_create(config->api_base, config->token);
     telegram->journal = update_journal_open(host->store);
-    struct telegram_send_limits limits = {
-        .per_chat_per_second = telegram->settings.send_rate_per_chat,
-        .per_chat_burst = telegram->settings.send_burst_per_chat,
-        .total_per_second = telegram->settings.send_rate_total,
-        .backoff_initial_ms = telegram->settings.backoff_initial_ms,
-        .backoff_max_ms = telegram->settings.backoff_max_ms};
+    struct telegram_send_limits limits = {.per_chat_per_second = config->send_rate_per_chat,
+                                          .per_chat_burst = config->send_burst_per_chat,
+                                          .total_per_second = config->send_rate_total,
+                                          .backoff_initial_ms = config->backoff_initial_ms,
+                                          .backoff_max_ms = config->backoff_max_ms};
     telegram->sender =
         telegram_sender_create(config->api_base, config->token, &limits, on_update_sent, telegram);
     if (telegram->api == NULL || telegram->journal == NULL || telegram->sender == NULL) {

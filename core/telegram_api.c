@@ -365,22 +365,34 @@ static size_t fix_lone_surrogate_escapes(char *text, size_t length)
     return replaced;
 }
 
-char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,
-                             size_t *replaced)
+/* Bytes that are not part of a valid sequence, each of which becomes the
+ * 3-byte U+FFFD: counted first so the copy is allocated at its exact size
+ * (a getUpdates answer can be megabytes; three times that is waste). */
+static size_t count_invalid_bytes(const unsigned char *text, size_t length)
 {
-    /* each invalid byte becomes 3 bytes at most */
-    char *clean = malloc(length * 3 + 1);
+    size_t invalid = 0;
+    for (size_t i = 0; i < length;) {
+        size_t sequence = utf8_sequence_length(text + i, length - i);
+        invalid += sequence == 0;
+        i += sequence == 0 ? 1 : sequence;
+    }
+    return invalid;
+}
+
+char *telegram_repair_utf8(const char *text, size_t length, size_t *out_length,
+                           size_t *replaced)
+{
+    const unsigned char *in = (const unsigned char *)text;
+    *replaced = count_invalid_bytes(in, length);
+    char *clean = malloc(length + *replaced * 2 + 1);
     if (clean == NULL)
         return NULL;
-    const unsigned char *in = (const unsigned char *)text;
     size_t used = 0;
-    *replaced = 0;
     for (size_t i = 0; i < length;) {
         size_t sequence = utf8_sequence_length(in + i, length - i);
         if (sequence == 0) {
             memcpy(clean + used, "\xEF\xBF\xBD", 3);
             used += 3;
-            (*replaced)++;
             i++;
             continue;
         }
@@ -389,7 +401,15 @@ char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length
         i += sequence;
     }
     clean[used] = '\0';
-    *replaced += fix_lone_surrogate_escapes(clean, used);
     *out_length = used;
+    return clean;
+}
+
+char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,
+                             size_t *replaced)
+{
+    char *clean = telegram_repair_utf8(text, length, out_length, replaced);
+    if (clean != NULL)
+        *replaced += fix_lone_surrogate_escapes(clean, *out_length);
     return clean;
 }

@@ -51,9 +51,13 @@ void telegram_result_release(struct telegram_result *result);
 void telegram_classify(long http_status, const char *body, size_t body_length,
                        struct telegram_result *result);
 
-/* Replaces invalid UTF-8 sequences and unpaired \uD800-\uDFFF escapes with
- * U+FFFD in place-or-copy; returns a malloc'd NUL-terminated copy and sets
- * *replaced to the number of replacements. NULL on allocation failure. */
+/* Replaces each invalid UTF-8 byte with U+FFFD; returns a malloc'd
+ * NUL-terminated copy and sets *replaced to the number of replacements.
+ * NULL on allocation failure. For any text. */
+char *telegram_repair_utf8(const char *text, size_t length, size_t *out_length,
+                           size_t *replaced);
+/* telegram_repair_utf8, then also rewrites unpaired \uD800-\uDFFF escapes to
+ * \ufffd. Only for JSON documents: in plain text "\ud800" is just text. */
 char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,
                              size_t *replaced);
 

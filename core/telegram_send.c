@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "log.h"
 #include "telegram_api.h"
@@ -119,7 +120,7 @@ long telegram_split_text(const char *text, size_t max_units, char ***chunks)
     if (max_units < 2)
         return -1;
     size_t clean_length = 0, replaced = 0;
-    char *clean = telegram_sanitize_utf8(text, strlen(text), &clean_length, &replaced);
+    char *clean = telegram_repair_utf8(text, strlen(text), &clean_length, &replaced);
     if (clean == NULL)
         return -1;
     long count = split_clean(clean, max_units, chunks);
@@ -211,7 +212,7 @@ struct telegram_sender {
     double total_tokens;
     int64_t total_refilled_ms;
     int64_t paused_until_ms;
-    int64_t backoff_ms;
+    struct backoff backoff;
     int failing; /* for one log line per state change */
     struct chat_migration *migrations;
     size_t migration_count;
@@ -422,18 +423,12 @@ static struct send_batch *pop_head(struct chat_lane *lane)
     return batch;
 }
 
-static int64_t jittered(int64_t delay_ms)
-{
-    /* 50..100 % of the delay, so many clients do not retry in step */
-    return delay_ms / 2 + (delay_ms > 1 ? (int64_t)(random() % (delay_ms / 2 + 1)) : 0);
-}
-
 static void note_recovered(struct telegram_sender *sender)
 {
     if (sender->failing)
         log_info("telegram: sendMessage works again");
     sender->failing = 0;
-    sender->backoff_ms = 0;
+    backoff_reset(&sender->backoff);
 }
 
 /* The wording of the 400 varies ("message thread not found", TOPIC_CLOSED...);
@@ -483,11 +478,7 @@ static struct send_batch *apply_result(struct telegram_sender *sender, struct ch
             log_warn("telegram: sendMessage failing (%s); retrying with backoff",
                      result->description);
         sender->failing = 1;
-        sender->backoff_ms = sender->backoff_ms ? sender->backoff_ms * 2
-                                                : sender->limits.backoff_initial_ms;
-        if (sender->backoff_ms > sender->limits.backoff_max_ms)
-            sender->backoff_ms = sender->limits.backoff_max_ms;
-        sender->paused_until_ms = now + jittered(sender->backoff_ms);
+        sender->paused_until_ms = now + backoff_next_delay(&sender->backoff);
         return NULL;
     case TELEGRAM_ABORTED:
         return NULL;
@@ -562,6 +553,7 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
     if (sender == NULL)
         return NULL;
     sender->limits = *limits;
+    backoff_init(&sender->backoff, limits->backoff_initial_ms, limits->backoff_max_ms);
     sender->on_update_sent = on_update_sent;
     sender->context = context;
     sender->total_tokens = limits->total_per_second < 1 ? 1 : limits->total_per_second;

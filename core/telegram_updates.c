@@ -97,26 +97,22 @@ static int64_t forum_topic(json_t *message)
 static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_update *out)
 {
     json_t *chat = json_object_get(message, "chat");
-    if (!json_is_object(chat))
-        {
+    if (!json_is_object(chat)) {
         mark_bad(out, "message.chat is missing or not an object");
         return;
     }
     json_t *chat_id = json_object_get(chat, "id");
-    if (!json_is_integer(chat_id))
-        {
+    if (!json_is_integer(chat_id)) {
         mark_bad(out, "message.chat.id is missing or not an integer");
         return;
     }
     json_t *chat_type = json_object_get(chat, "type");
-    if (!json_is_string(chat_type))
-        {
+    if (!json_is_string(chat_type)) {
         mark_bad(out, "message.chat.type is missing or not a string");
         return;
     }
     json_t *message_id = json_object_get(message, "message_id");
-    if (!json_is_integer(message_id))
-        {
+    if (!json_is_integer(message_id)) {
         mark_bad(out, "message.message_id is missing or not an integer");
         return;
     }
@@ -126,8 +122,7 @@ static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_up
         out->ignored_kind = message_content_kind(message);
         return;
     }
-    if (!json_is_string(text))
-        {
+    if (!json_is_string(text)) {
         mark_bad(out, "message.text is not a string");
         return;
     }
@@ -145,14 +140,12 @@ void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_up
 {
     memset(out, 0, sizeof *out);
     out->update_id = -1;
-    if (!json_is_object(update))
-        {
+    if (!json_is_object(update)) {
         mark_bad(out, "update is not a JSON object");
         return;
     }
     json_t *id = json_object_get(update, "update_id");
-    if (!json_is_integer(id) || json_integer_value(id) < 0)
-        {
+    if (!json_is_integer(id) || json_integer_value(id) < 0) {
         mark_bad(out, "update_id is missing or not a non-negative integer");
         return;
     }
@@ -164,8 +157,7 @@ void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_up
         out->ignored_kind = update_kind_name(update);
         return;
     }
-    if (!json_is_object(message))
-        {
+    if (!json_is_object(message)) {
         mark_bad(out, "message is not an object");
         return;
     }
@@ -212,45 +204,15 @@ static int64_t read_offset(struct store *store)
     return offset;
 }
 
-struct stale_records {
-    int64_t below;
-    int64_t *ids;
-    size_t count;
-    size_t capacity;
-};
-
-static int collect_stale(const char *key, const void *value, size_t value_length,
-                         void *user_data)
-{
-    (void)value;
-    (void)value_length;
-    struct stale_records *stale = user_data;
-    long long id = strtoll(key + strlen(RECORD_PREFIX), NULL, 10);
-    if (id >= stale->below)
-        return 1; /* keys are in numeric order: the rest are newer */
-    if (stale->count == stale->capacity) {
-        size_t capacity = stale->capacity ? stale->capacity * 2 : 64;
-        int64_t *grown = realloc(stale->ids, capacity * sizeof *grown);
-        if (grown == NULL)
-            return 1;
-        stale->ids = grown;
-        stale->capacity = capacity;
-    }
-    stale->ids[stale->count++] = id;
-    return 0;
-}
-
-/* Records below a confirmed offset are history; a crash can leave some. */
+/* Records below a confirmed offset are history (a crash can leave some).
+ * One range delete: the zero-padded keys sort in numeric order, and one
+ * commit costs one fsync where a delete per record cost one each. Losing
+ * it to a crash is harmless: the next open deletes them again. */
 static void delete_records_below(struct store *store, int64_t offset)
 {
-    struct stale_records stale = {.below = offset};
-    store_list(store, JOURNAL_SPACE, RECORD_PREFIX, collect_stale, &stale);
-    char key[64];
-    for (size_t i = 0; i < stale.count; i++) {
-        record_key(key, sizeof key, stale.ids[i]);
-        store_delete(store, JOURNAL_SPACE, key);
-    }
-    free(stale.ids);
+    char below[64];
+    record_key(below, sizeof below, offset);
+    store_delete_range(store, JOURNAL_SPACE, RECORD_PREFIX, below);
 }
 
 struct update_journal *update_journal_open(struct store *store)
@@ -305,6 +267,8 @@ int update_journal_persist_offset(struct update_journal *journal, int64_t offset
     return 0;
 }
 
+/* Records are deleted up to the first update still remembered, so a start
+ * that has not finished keeps its attempt count whatever offset came in. */
 void update_journal_forget_below(struct update_journal *journal, int64_t offset)
 {
     pthread_mutex_lock(&journal->lock);
@@ -312,23 +276,20 @@ void update_journal_forget_below(struct update_journal *journal, int64_t offset)
     while (forget < journal->count && journal->entries[forget].update_id < offset &&
            journal->entries[forget].done)
         forget++;
-    int64_t *ids = forget ? malloc(forget * sizeof *ids) : NULL;
-    for (size_t i = 0; ids != NULL && i < forget; i++)
-        ids[i] = journal->entries[i].update_id;
-    if (ids != NULL) {
+    if (forget > 0) {
         memmove(journal->entries, journal->entries + forget,
                 (journal->count - forget) * sizeof *journal->entries);
         journal->count -= forget;
     }
-    if ((ids != NULL || forget == 0) && offset > journal->base_offset)
+    if (offset > journal->base_offset)
         journal->base_offset = offset;
+    int64_t below = offset;
+    if (journal->count > 0 && journal->entries[0].update_id < below)
+        below = journal->entries[0].update_id;
     pthread_mutex_unlock(&journal->lock);
-    char key[64];
-    for (size_t i = 0; ids != NULL && i < forget; i++) {
-        record_key(key, sizeof key, ids[i]);
-        store_delete(journal->store, JOURNAL_SPACE, key);
-    }
-    free(ids);
+    /* An empty poll forgets nothing and must not cost a write. */
+    if (forget > 0)
+        delete_records_below(journal->store, below);
 }
 
 /* Index of update_id in the sorted entries, or where it would go. */

@@ -224,6 +224,26 @@ static void test_booleans(void **state)
     assert_error(fixture, "[bot]\ndelete_webhook = maybe\n", 2, "delete_webhook", "'maybe'");
 }
 
+/* The shared readers the loader and the host API both use. */
+static void test_shared_boolean_and_reserved_name_readers(void **state)
+{
+    (void)state;
+    int value = -1;
+    assert_int_equal(config_parse_boolean("On", &value), 0);
+    assert_int_equal(value, 1);
+    assert_int_equal(config_parse_boolean("NO", &value), 0);
+    assert_int_equal(value, 0);
+    value = 7;
+    assert_int_equal(config_parse_boolean("maybe", &value), -1);
+    assert_int_equal(value, 7);
+    assert_true(config_is_reserved_name("bot"));
+    assert_true(config_is_reserved_name("lock"));
+    assert_true(config_is_reserved_name("plugins"));
+    assert_true(config_is_reserved_name("core"));
+    assert_false(config_is_reserved_name("sentiment"));
+    assert_false(config_is_reserved_name(NULL));
+}
+
 static void test_integer_errors_name_line(void **state)
 {
     struct fixture *fixture = *state;
@@ -501,6 +521,21 @@ static void test_error_text_masks_secrets(void **state)
     free(log_text);
 }
 
+/* An error quotes at most 56 bytes of a value; a longer secret must not
+ * leak its head through that cut. */
+static void test_error_text_masks_long_secrets(void **state)
+{
+    struct fixture *fixture = *state;
+    setenv("JARVIS_TEST_LONG_KEY",
+           "xai-headofthesecret-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 1);
+    assert_error(fixture, "[bot]\nworkers = env:JARVIS_TEST_LONG_KEY\n", 2, "workers", "'***'");
+    assert_null(strstr(fixture->error, "headofthesecret"));
+    assert_error(fixture, "[bot]\ntransport = env:JARVIS_TEST_LONG_KEY\n", 2, "transport",
+                 "'***'");
+    assert_null(strstr(fixture->error, "headofthesecret"));
+    unsetenv("JARVIS_TEST_LONG_KEY");
+}
+
 static void test_bom_crlf_and_colon_syntax(void **state)
 {
     struct fixture *fixture = *state;
@@ -559,6 +594,7 @@ int main(void)
         TEST(test_shipped_file_loads),
         TEST(test_full_file_values),
         TEST(test_booleans),
+        TEST(test_shared_boolean_and_reserved_name_readers),
         TEST(test_integer_errors_name_line),
         TEST(test_enum_errors_name_line),
         TEST(test_admin_errors_name_line),
@@ -578,6 +614,7 @@ int main(void)
         TEST(test_inline_comments),
         TEST(test_continuation_is_an_error),
         TEST(test_error_text_masks_secrets),
+        TEST(test_error_text_masks_long_secrets),
         TEST(test_bom_crlf_and_colon_syntax),
         TEST(test_nul_byte_is_an_error),
         TEST(test_failed_load_leaves_config_empty),

@@ -424,6 +424,35 @@ static void test_stop_signal_ends_the_wait(void **state)
     instance_release(&holder);
 }
 
+/* A SIGTERM that arrives before the standby blocks (here: before it even
+ * starts) must still end the wait; with max_wait 0 nothing else would. The
+ * alarm is only a guard that turns a hang into a failure. */
+static void test_stop_requested_before_waiting_ends_it(void **state)
+{
+    struct fixture *fixture = *state;
+    struct instance_lock holder;
+    assert_int_equal(instance_acquire(&fixture->config, &holder), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        if (lifecycle_install_signals() != 0)
+            _exit(2);
+        raise(SIGTERM);
+        if (!lifecycle_stop_requested())
+            _exit(3);
+        fixture->config.lock_max_wait = 0;
+        alarm(10);
+        struct instance_lock lock;
+        _exit(instance_acquire(&fixture->config, &lock));
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 75);
+    assert_non_null(strstr(read_text(fixture->log_path), "stop requested"));
+    instance_release(&holder);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +481,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unsafe_xdg_runtime_dir_ignored_for_state_dir, set_up,
                                         tear_down),
         cmocka_unit_test_setup_teardown(test_stop_signal_ends_the_wait, set_up, tear_down),
+        cmocka_unit_test_setup_teardown(test_stop_requested_before_waiting_ends_it, set_up,
+                                        tear_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

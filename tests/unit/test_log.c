@@ -130,6 +130,9 @@ static void test_level_parse(void **state)
     assert_int_equal(log_level_parse("warn"), LOG_WARN);
     assert_int_equal(log_level_parse("info"), LOG_INFO);
     assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+    /* plugins.ini has always accepted any case; this is the one parser of it */
+    assert_int_equal(log_level_parse("INFO"), LOG_INFO);
+    assert_int_equal(log_level_parse("Debug"), LOG_DEBUG);
     assert_int_equal(log_level_parse("verbose"), -1);
     assert_int_equal(log_level_parse(NULL), -1);
 }

@@ -301,8 +301,11 @@ static void test_negative_handler_result_is_logged_not_fatal(void **state)
     (void)state;
     attach_ok(&alpha);
     jv_message message = command_message("fail", "", 1);
+    message.update_id = 9001;
     assert_int_equal(registry_run_command(host.registry, &message), JV_OK);
     assert_int_equal(log_count("plugin 'alpha' command /fail failed"), 1);
+    /* the line names the update, so it can be found in the journal */
+    assert_int_equal(log_count("update 9001: plugin 'alpha' command /fail failed"), 1);
 }
 
 static void test_help_lists_builtins_then_sorted_commands(void **state)
@@ -380,7 +383,10 @@ static void test_descriptor_checks_refuse_before_init(void **state)
     expect_refusal(bad, "Alpha!", sizeof bad, "invalid name", "found 'Alpha!'");
     bad = good;
     bad.name = "bot";
-    expect_refusal(bad, "bot", sizeof bad, "reserved", "name 'bot' is a reserved");
+    expect_refusal(bad, "bot", sizeof bad, "reserved", "name 'bot' is reserved");
+    /* "core" is the core's namespace in the store (the Telegram journal) */
+    bad.name = "core";
+    expect_refusal(bad, "core", sizeof bad, "reserved", "name 'core' is reserved");
     assert_int_equal(atomic_load(&init_calls), 0);
     attach_ok(&alpha);
     expect_refusal(good, "alpha", sizeof good, "already loaded", "'alpha' is already loaded");
@@ -502,9 +508,10 @@ static void test_message_handlers_run_by_priority_then_load_order(void **state)
     attach_ok(&first);
     attach_ok(&second);
     jv_message message = text_message("hello there");
+    message.update_id = 9002;
     assert_int_equal(registry_run_message_handlers(host.registry, &message), 3);
     assert_string_equal(order, "a10 b10 b5");
-    assert_int_equal(log_count("plugin 'second' message handler failed"), 1);
+    assert_int_equal(log_count("update 9002: plugin 'second' message handler failed"), 1);
 }
 
 /* ---- jobs ---- */

@@ -106,6 +106,29 @@ static void test_delete(void **state)
     assert_int_equal(store_delete(fixture->store, "s", "k"), 1);
 }
 
+/* [from, to) in byte order, in one space only; the count comes back. */
+static void test_delete_range(void **state)
+{
+    struct fixture *fixture = *state;
+    static const char *const keys[] = {"r.0001", "r.0002", "r.0003", "r.0010", "r.", "s.0001"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(store_set(fixture->store, "s", keys[i], "v", 1), 0);
+    assert_int_equal(store_set(fixture->store, "other", "r.0001", "v", 1), 0);
+    assert_int_equal(store_delete_range(fixture->store, "s", "r.0001", "r.0003"), 2);
+    char *value = NULL;
+    assert_int_equal(store_get(fixture->store, "s", "r.0001", &value, NULL), 1);
+    assert_int_equal(store_get(fixture->store, "s", "r.0002", &value, NULL), 1);
+    assert_value(fixture->store, "s", "r.0003", "v");
+    assert_value(fixture->store, "s", "r.0010", "v");
+    assert_value(fixture->store, "s", "r.", "v");
+    assert_value(fixture->store, "s", "s.0001", "v");
+    assert_value(fixture->store, "other", "r.0001", "v");
+    assert_int_equal(store_delete_range(fixture->store, "s", "r.0004", "r.0005"), 0);
+    assert_int_equal(store_delete_range(fixture->store, "s", "r.", "r.9999"), 3);
+    assert_int_equal(store_delete_range(NULL, "s", "a", "b"), -1);
+    assert_int_equal(store_delete_range(fixture->store, "s", "a", NULL), -1);
+}
+
 static void test_binary_and_empty_values(void **state)
 {
     struct fixture *fixture = *state;
@@ -434,6 +457,7 @@ int main(void)
         TEST(test_get_absent),
         TEST(test_spaces_are_separate),
         TEST(test_delete),
+        TEST(test_delete_range),
         TEST(test_binary_and_empty_values),
         TEST(test_list_prefix_in_byte_order),
         TEST(test_list_everything_and_early_stop),

@@ -130,6 +130,36 @@ static void lone_surrogate_escape_is_repaired(void **state)
     free(clean);
 }
 
+/* The escape repair is for JSON bodies; a message is plain text, where a
+ * user may well write "\ud800" and expect it back as written. */
+static void split_keeps_escape_like_text_as_written(void **state)
+{
+    (void)state;
+    char **chunks;
+    const char *text = "see \\ud800 and \\udfff\\u0041";
+    long count = telegram_split_text(text, 4096, &chunks);
+    assert_int_equal(count, 1);
+    assert_string_equal(chunks[0], text);
+    telegram_chunks_free(chunks, count);
+}
+
+static void repaired_copy_is_exactly_sized(void **state)
+{
+    (void)state;
+    size_t length = 0, replaced = 0;
+    char *clean = telegram_repair_utf8("ok\xff\xfe!", 5, &length, &replaced);
+    assert_non_null(clean);
+    assert_int_equal(replaced, 2);
+    assert_int_equal(length, 3 + 2 * 3);
+    assert_string_equal(clean, "ok\xEF\xBF\xBD\xEF\xBF\xBD!");
+    free(clean);
+    clean = telegram_repair_utf8("", 0, &length, &replaced);
+    assert_non_null(clean);
+    assert_int_equal(length, 0);
+    assert_int_equal(replaced, 0);
+    free(clean);
+}
+
 static void classify(const char *body, long status, struct telegram_result *result)
 {
     telegram_classify(status, body, strlen(body), result);
@@ -243,6 +273,8 @@ int main(void)
         cmocka_unit_test(three_byte_characters_count_one),
         cmocka_unit_test(invalid_utf8_becomes_replacement),
         cmocka_unit_test(lone_surrogate_escape_is_repaired),
+        cmocka_unit_test(split_keeps_escape_like_text_as_written),
+        cmocka_unit_test(repaired_copy_is_exactly_sized),
         cmocka_unit_test(errors_are_classified_by_code_and_parameters),
         cmocka_unit_test(text_messages_are_parsed),
         cmocka_unit_test(bad_and_other_updates_are_classified),
