@@ -42,26 +42,25 @@ static char *unavailable(const dexter_answer_context *context, const char *symbo
     return finish(&text);
 }
 
-/* The price came, the history was too short: say both, invent no verdict. */
-static char *price_without_outlook(const dexter_answer_context *context, const char *symbol,
-                                   const dexter_quote *quote)
-{
-    char price[32];
-    dexter_format_usd(quote->price, price, sizeof price);
-    dexter_text text = {0};
-    dexter_text_append(&text, "%s: no outlook: the price history is too short for indicators.\n",
-                       symbol);
-    dexter_text_append(&text, "Price %s.\n", price);
-    if (dexter_market_is_offline(context->market))
-        dexter_text_append(&text, "Source: %s\n", dexter_market_source(context->market));
-    return finish(&text);
-}
-
 static int64_t quote_time_ms(const dexter_quote *quote, const dexter_series *series)
 {
     if (quote && quote->last_updated_s > 0)
         return quote->last_updated_s * 1000;
     return series && series->count ? series->points[series->count - 1].time_ms : 0;
+}
+
+/* The price came, the history was too short: say both, invent no verdict. */
+static char *price_without_outlook(const dexter_answer_context *context, const char *symbol,
+                                   const dexter_quote *quote, const dexter_series *series)
+{
+    char price[48];
+    dexter_format_usd(quote->price, price, sizeof price);
+    dexter_text text = {0};
+    dexter_text_append(&text, "%s: no outlook: the price history is too short for indicators.\n",
+                       symbol);
+    dexter_text_append(&text, "Price %s.\n", price);
+    write_source_line(&text, context, quote_time_ms(quote, series));
+    return finish(&text);
 }
 
 /* ---- outlook ---------------------------------------------------------- */
@@ -101,8 +100,7 @@ static void chat_component(const dexter_answer_context *context, const char *sym
     component->score = fmax(-1.0, fmin(1.0, snapshot.mean));
     component->samples = snapshot.samples;
     component->window_s = snapshot.window_s;
-    /* The provider derives chat confidence from samples; this is a hint only. */
-    component->confidence = (double)snapshot.samples / (double)(snapshot.samples + 10);
+    /* no confidence: sentiment.weight derives chat's from the sample count */
 }
 
 static void grok_component(const dexter_answer_context *context, const char *symbol,
@@ -191,11 +189,12 @@ static char *answer_outlook(const dexter_answer_context *context, const dexter_t
 
     dexter_verdict verdict;
     if (dexter_decide(components, context->weight, &verdict) != 0) {
+        char *answer = market->present
+                           ? unavailable(context, token->symbol,
+                                         "the weighting service refused the components")
+                           : price_without_outlook(context, token->symbol, &quote, &series);
         dexter_series_free(&series);
-        if (market->present)
-            return unavailable(context, token->symbol,
-                               "the weighting service refused the components");
-        return price_without_outlook(context, token->symbol, &quote);
+        return answer;
     }
     dexter_outlook_facts facts = {
         .symbol = token->symbol,

@@ -210,6 +210,7 @@ int dexter_analyse(const dexter_point *points, size_t count, const double *chang
         return -1;
     out->price = points[count - 1].price;
     out->price_time_ms = points[count - 1].time_ms;
+    out->first_time_ms = points[0].time_ms;
     if (change_24h_from_quote && isfinite(*change_24h_from_quote)) {
         out->has_change_24h = 1;
         out->change_24h = *change_24h_from_quote;

@@ -61,6 +61,7 @@ typedef struct dexter_analysis_params {
 typedef struct dexter_indicators {
     double price;             /* newest price of the series */
     int64_t price_time_ms;
+    int64_t first_time_ms;    /* oldest point: the span high/low cover */
     int has_change_24h;
     double change_24h;        /* percent */
     int has_change_7d;

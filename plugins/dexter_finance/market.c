@@ -13,6 +13,7 @@
 #define CACHE_ENTRIES_MAX 64
 #define CACHE_KEY_MAX 256
 #define URL_MAX 1024
+#define SHARED_CHART_DAYS 30 /* the outlook's span; shorter charts are cut from it */
 /* Sanity windows: seconds for last_updated_at, milliseconds for charts. */
 #define SECONDS_MIN 1000000000LL   /* 2001 */
 #define SECONDS_MAX 100000000000LL /* far future; ms values are above this */
@@ -362,18 +363,19 @@ static char *fetch(dexter_market *market, const char *path, size_t *length, int 
 {
     int64_t now = market->api->now_ms();
     *from_cache = 0;
+    /* the cache first: a 429 hold stops requests, not answers we already have */
     pthread_mutex_lock(&market->lock);
-    if (now < market->retry_not_before_ms) {
-        long long wait_s = (market->retry_not_before_ms - now + 999) / 1000;
-        pthread_mutex_unlock(&market->lock);
-        snprintf(reason, reason_length, "rate limited by the provider, retry in %lld s", wait_s);
-        return NULL;
-    }
     char *cached = cache_find(market, path, now, length);
+    int64_t retry_not_before_ms = market->retry_not_before_ms;
     pthread_mutex_unlock(&market->lock);
     if (cached) {
         *from_cache = 1;
         return cached;
+    }
+    if (now < retry_not_before_ms) {
+        long long wait_s = (retry_not_before_ms - now + 999) / 1000;
+        snprintf(reason, reason_length, "rate limited by the provider, retry in %lld s", wait_s);
+        return NULL;
     }
 
     char url[URL_MAX];
@@ -457,8 +459,11 @@ static int http_quote(dexter_market *market, const char *id, dexter_quote *quote
 static int http_chart(dexter_market *market, const char *id, int days, dexter_series *series,
                       char *reason, size_t reason_length)
 {
+    /* CoinGecko sends hourly points for any span of 2..90 days: asking for
+     * the outlook's 30 days and cutting lets one cached chart serve them all */
+    int asked_days = days >= 2 && days <= SHARED_CHART_DAYS ? SHARED_CHART_DAYS : days;
     char path[CACHE_KEY_MAX];
-    snprintf(path, sizeof path, "/coins/%s/market_chart?vs_currency=usd&days=%d", id, days);
+    snprintf(path, sizeof path, "/coins/%s/market_chart?vs_currency=usd&days=%d", id, asked_days);
     size_t length = 0;
     int from_cache = 0;
     char *body = fetch(market, path, &length, &from_cache, reason, reason_length);
@@ -468,6 +473,8 @@ static int http_chart(dexter_market *market, const char *id, int days, dexter_se
     if (result == 0 && !from_cache)
         remember(market, path, body, length);
     free(body);
+    if (result == 0)
+        keep_last_days(series, days);
     return result;
 }
 
@@ -611,13 +618,29 @@ const char *dexter_market_problem(const dexter_market *market)
     return market->file_error;
 }
 
+/* Reasons quote the provider's error texts, and an error about a rejected
+ * key may echo the key: it never reaches a reply or a log line. */
+static int scrub_key(const dexter_market *market, int result, char *reason)
+{
+    size_t key_length = strlen(market->api_key);
+    if (result == 0 || key_length < 4)
+        return result;
+    char *found;
+    while ((found = strstr(reason, market->api_key)) != NULL) {
+        memmove(found + 3, found + key_length, strlen(found + key_length) + 1);
+        memcpy(found, "***", 3);
+    }
+    return result;
+}
+
 int dexter_market_quote(dexter_market *market, const char *id, dexter_quote *quote,
                         char *reason, size_t reason_length)
 {
     memset(quote, 0, sizeof *quote);
-    if (market->provider == DEXTER_PROVIDER_FILE)
-        return file_quote(market, id, quote, reason, reason_length);
-    return http_quote(market, id, quote, reason, reason_length);
+    int result = market->provider == DEXTER_PROVIDER_FILE
+                     ? file_quote(market, id, quote, reason, reason_length)
+                     : http_quote(market, id, quote, reason, reason_length);
+    return scrub_key(market, result, reason);
 }
 
 int dexter_market_chart(dexter_market *market, const char *id, int days, dexter_series *series,
@@ -626,7 +649,8 @@ int dexter_market_chart(dexter_market *market, const char *id, int days, dexter_
     memset(series, 0, sizeof *series);
     if (days < 1)
         days = 1;
-    if (market->provider == DEXTER_PROVIDER_FILE)
-        return file_chart(market, id, days, series, reason, reason_length);
-    return http_chart(market, id, days, series, reason, reason_length);
+    int result = market->provider == DEXTER_PROVIDER_FILE
+                     ? file_chart(market, id, days, series, reason, reason_length)
+                     : http_chart(market, id, days, series, reason, reason_length);
+    return scrub_key(market, result, reason);
 }

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#define USD_PLAIN_LIMIT 1e15     /* at or above: scientific notation */
+#define PERCENT_PLAIN_LIMIT 1e12 /* "+999999999999.99%" fits the 24 bytes answers use */
+
 void dexter_text_append(dexter_text *text, const char *format, ...)
 {
     if (text->failed)
@@ -81,6 +84,10 @@ void dexter_format_usd(double value, char *out, size_t out_length)
     }
     const char *sign = value < 0 ? "-" : "";
     double magnitude = fabs(value);
+    if (magnitude >= USD_PLAIN_LIMIT) { /* its digits would not fit: never show them cut */
+        snprintf(out, out_length, "%s$%.2e", sign, magnitude);
+        return;
+    }
     int decimals = 2;
     if (magnitude > 0 && magnitude < 1) {
         decimals = (int)ceil(-log10(magnitude)) + 3;
@@ -99,7 +106,7 @@ void dexter_format_large_usd(double value, char *out, size_t out_length)
         double scale;
         const char *suffix;
     } units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && fabs(value) < USD_PLAIN_LIMIT; i++) {
         if (fabs(value) >= units[i].scale) {
             snprintf(out, out_length, "$%.2f%s", value / units[i].scale, units[i].suffix);
             return;
@@ -113,7 +120,10 @@ void dexter_format_percent(double value, char *out, size_t out_length)
     /* -0.004 would print "-0.00%": show it as "+0.00%" */
     if (fabs(value) < 0.005)
         value = 0.0;
-    snprintf(out, out_length, "%+.2f%%", value);
+    if (fabs(value) >= PERCENT_PLAIN_LIMIT) /* too long for the callers' buffers */
+        snprintf(out, out_length, "%+.2e%%", value);
+    else
+        snprintf(out, out_length, "%+.2f%%", value);
 }
 
 void dexter_format_duration(int64_t seconds, char *out, size_t out_length)

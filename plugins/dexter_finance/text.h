@@ -20,11 +20,12 @@ void dexter_text_append(dexter_text *text, const char *format, ...)
 char *dexter_text_take(dexter_text *text);
 void dexter_text_free(dexter_text *text);
 
-/* "$64,123.45", "$0.00002345" (more decimals below $1). */
+/* "$64,123.45", "$0.00002345" (more decimals below $1); "$1.20e+15" from
+ * 1e15 up, whose digits would not fit a reply's number buffer. */
 void dexter_format_usd(double value, char *out, size_t out_length);
 /* "$1.26T", "$85.40B", "$512.30M", else as dexter_format_usd. */
 void dexter_format_large_usd(double value, char *out, size_t out_length);
-/* "+3.10%", "-0.42%". */
+/* "+3.10%", "-0.42%"; "+1.00e+12%" from 1e12 up (fits 24 bytes). */
 void dexter_format_percent(double value, char *out, size_t out_length);
 /* "24h", "7d", "90m", "45s": a window length for people. */
 void dexter_format_duration(int64_t seconds, char *out, size_t out_length);

@@ -107,10 +107,13 @@ static void write_indicators(dexter_text *text, const dexter_outlook_facts *fact
     if (in->has_volatility)
         dexter_text_append(text, "- volatility %.1f%% annualised\n", in->volatility * 100.0);
     if (in->has_high_low) {
+        /* name the span the data covers: a short history is not "30-day" */
+        long long days = llround((double)(in->price_time_ms - in->first_time_ms) /
+                                 (double)DEXTER_MS_PER_DAY);
         dexter_format_usd(in->high, a, sizeof a);
         dexter_format_usd(in->low, b, sizeof b);
-        dexter_text_append(text, "- %.2f%% below the 30-day high %s, %.2f%% above the low %s\n",
-                           in->below_high, a, in->above_low, b);
+        dexter_text_append(text, "- %.2f%% below the %lld-day high %s, %.2f%% above the low %s\n",
+                           in->below_high, days > 0 ? days : 1, a, in->above_low, b);
     }
 }
 

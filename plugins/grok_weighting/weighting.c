@@ -32,17 +32,33 @@ void grok_weights_sanitise(struct grok_weights *weights)
         weights->chat_full_samples = 1;
 }
 
-static double configured_weight(const struct grok_weights *weights, const char *name)
+enum component_kind { COMPONENT_UNKNOWN, COMPONENT_CHAT, COMPONENT_GROK, COMPONENT_MARKET };
+
+static enum component_kind kind_of(const char *name)
 {
     if (name == NULL)
-        return 0.0;
+        return COMPONENT_UNKNOWN;
     if (strcmp(name, "chat") == 0)
-        return weights->chat;
+        return COMPONENT_CHAT;
     if (strcmp(name, "grok") == 0)
-        return weights->grok;
+        return COMPONENT_GROK;
     if (strcmp(name, "market") == 0)
+        return COMPONENT_MARKET;
+    return COMPONENT_UNKNOWN;
+}
+
+static double configured_weight(const struct grok_weights *weights, enum component_kind kind)
+{
+    switch (kind) {
+    case COMPONENT_CHAT:
+        return weights->chat;
+    case COMPONENT_GROK:
+        return weights->grok;
+    case COMPONENT_MARKET:
         return weights->market;
-    return 0.0;
+    default:
+        return 0.0;
+    }
 }
 
 /* The standard error of a mean falls with sqrt(n), so chat confidence grows
@@ -69,16 +85,16 @@ static double market_factor(double confidence)
 double grok_component_factor(const struct grok_weights *weights,
                              const jv_weight_component *component)
 {
-    const char *name = component->name;
-    if (name == NULL)
-        return 0.0;
-    if (strcmp(name, "chat") == 0)
+    switch (kind_of(component->name)) {
+    case COMPONENT_CHAT:
         return chat_factor(weights, component->samples);
-    if (strcmp(name, "grok") == 0)
+    case COMPONENT_GROK:
         return isfinite(component->confidence) ? clamp(component->confidence, 0.0, 1.0) : 0.0;
-    if (strcmp(name, "market") == 0)
+    case COMPONENT_MARKET:
         return market_factor(component->confidence);
-    return 0.0;
+    default:
+        return 0.0;
+    }
 }
 
 /* A name given twice counts once (the first present one), so that the
@@ -99,7 +115,8 @@ static double effective_weight(const struct grok_weights *weights,
 {
     if (!component->present || !isfinite(component->score))
         return 0.0;
-    return configured_weight(weights, component->name) * grok_component_factor(weights, component);
+    return configured_weight(weights, kind_of(component->name)) *
+           grok_component_factor(weights, component);
 }
 
 int grok_combine(const struct grok_weights *configured, const jv_weight_component *components,
@@ -143,6 +160,7 @@ void grok_weights_describe(const struct grok_weights *configured, char *out, siz
     snprintf(out, out_length,
              "Weights: chat %.2f, grok %.2f, market %.2f.\n"
              "composite = sum(w*c*score) / sum(w*c) over the components present; "
-             "c = min(1, sqrt(samples/%lld)) for chat, the given confidence for grok and market.",
+             "c = min(1, sqrt(samples/%lld)) for chat; the given confidence for grok and "
+             "market (for market, 0 means not stated and counts as 1).",
              weights.chat, weights.grok, weights.market, (long long)weights.chat_full_samples);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dexter_finance/answer.h"
 #include "dexter_finance/indicators.h"
 #include "dexter_finance/market.h"
 #include "dexter_finance/text.h"
@@ -384,6 +385,32 @@ static void test_decide_through_the_weighting_service(void **unused)
     free(points);
 }
 
+/* The high/low line names the span the data really covers: a 10-day series
+ * must not be called a "30-day" high. */
+static void test_outlook_names_the_span_of_the_high_low(void **unused)
+{
+    (void)unused;
+    dexter_component components[DEXTER_COMPONENT_COUNT] = {
+        {1, 0.5, 0.8, 0, 0, ""}, {0, 0, 0, 0, 0, "none"}, {0, 0, 0, 0, 0, "none"}};
+    dexter_verdict verdict;
+    assert_int_equal(dexter_decide(components, NULL, &verdict), 0);
+    size_t lengths[2] = {11, 31};
+    const char *expected[2] = {"below the 10-day high", "below the 30-day high"};
+    for (size_t i = 0; i < 2; i++) {
+        dexter_point *points = daily_series(lengths[i], 100.0, 0.99);
+        dexter_indicators in;
+        dexter_analyse(points, lengths[i], NULL, &daily_params, &in);
+        dexter_outlook_facts facts = {"SOL", 90.0, BASE_MS, &in, 7, 25, 1, "CoinGecko", 0};
+        dexter_text text = {0};
+        dexter_write_outlook(&text, &facts, components, &verdict);
+        char *answer = dexter_text_take(&text);
+        if (!strstr(answer, expected[i]))
+            fail_msg("%zu points: want \"%s\" in:\n%s", lengths[i], expected[i], answer);
+        free(answer);
+        free(points);
+    }
+}
+
 /* ---- formatting -------------------------------------------------------- */
 
 static void test_formats(void **unused)
@@ -406,6 +433,16 @@ static void test_formats(void **unused)
     assert_string_equal(out, "+0.00%");
     dexter_format_utc(BASE_MS + 14 * HOUR_MS, out, sizeof out);
     assert_string_equal(out, "2023-11-15 14:00 UTC");
+    /* a value too long for the buffers is never shown cut (a wrong number) */
+    dexter_format_usd(1e300, out, sizeof out);
+    assert_string_equal(out, "$1.00e+300");
+    dexter_format_large_usd(2.5e40, out, sizeof out);
+    assert_string_equal(out, "$2.50e+40");
+    dexter_format_usd(999999999999999.0, out, sizeof out);
+    assert_string_equal(out, "$999,999,999,999,999.00");
+    char percent[24]; /* the size the answers use */
+    dexter_format_percent(1e22, percent, sizeof percent);
+    assert_string_equal(percent, "+1.00e+22%");
 }
 
 /* ---- JSON validation --------------------------------------------------- */
@@ -663,6 +700,113 @@ static void test_http_failures_are_reasons_not_numbers(void **unused)
     dexter_market_destroy(market);
 }
 
+/* A 429 on one request must not hide answers the cache still holds. */
+static void test_http_429_hold_still_serves_the_cache(void **unused)
+{
+    (void)unused;
+    jv_host_api api = stub_api();
+    dexter_market *market = stub_market(&api, 120, "", 0);
+    dexter_quote quote;
+    dexter_series series;
+    char reason[200] = "";
+    stub_next = (stub_reply){JV_OK, 200, good_price, -1};
+    assert_int_equal(dexter_market_quote(market, "solana", &quote, reason, sizeof reason), 0);
+    stub_next = (stub_reply){JV_OK, 429, "", 30};
+    assert_int_equal(dexter_market_chart(market, "solana", 30, &series, reason, sizeof reason), -1);
+    assert_int_equal(stub_calls, 2);
+    stub_now += 5 * 1000;
+    memset(&quote, 0, sizeof quote);
+    if (dexter_market_quote(market, "solana", &quote, reason, sizeof reason) != 0)
+        fail_msg("cached quote refused during the hold: %s", reason);
+    assert_float_equal(quote.price, 187.42, 0);
+    assert_int_equal(stub_calls, 2);
+    /* what is not cached still waits for the hold */
+    assert_int_equal(dexter_market_chart(market, "solana", 30, &series, reason, sizeof reason), -1);
+    assert_string_equal(reason, "rate limited by the provider, retry in 25 s");
+    assert_int_equal(stub_calls, 2);
+    dexter_market_destroy(market);
+}
+
+/* Error texts from the provider reach replies; one that echoes the key
+ * (as some APIs do for a rejected key) must not carry it along. */
+static void test_http_reasons_never_quote_the_api_key(void **unused)
+{
+    (void)unused;
+    jv_host_api api = stub_api();
+    dexter_market *market = stub_market(&api, 0, "CG-s3cretKey9", 0);
+    dexter_quote quote;
+    char reason[200] = "";
+    stub_next = (stub_reply){JV_OK, 401,
+                             "{\"status\":{\"error_code\":10002,"
+                             "\"error_message\":\"API key CG-s3cretKey9 is invalid\"}}",
+                             -1};
+    assert_int_equal(dexter_market_quote(market, "solana", &quote, reason, sizeof reason), -1);
+    assert_null(strstr(reason, "s3cretKey9"));
+    assert_non_null(strstr(reason, "HTTP 401"));
+    stub_next = (stub_reply){JV_OK, 200, "{\"error\":\"bad key CG-s3cretKey9\"}", -1};
+    assert_int_equal(dexter_market_quote(market, "solana", &quote, reason, sizeof reason), -1);
+    assert_null(strstr(reason, "s3cretKey9"));
+    assert_non_null(strstr(reason, "provider error"));
+    dexter_market_destroy(market);
+}
+
+/* CoinGecko answers every span from 2 to 90 days with hourly points, so a
+ * 7-day question is cut from the cached 30-day chart, not asked again. */
+static void test_http_short_chart_reuses_the_30_day_chart(void **unused)
+{
+    (void)unused;
+    jv_host_api api = stub_api();
+    dexter_market *market = stub_market(&api, 120, "", 0);
+    char body[4096] = "{\"prices\":[";
+    for (int day = 0; day <= 30; day++)
+        snprintf(body + strlen(body), sizeof body - strlen(body), "%s[%lld,%d]", day ? "," : "",
+                 BASE_MS + day * DAY_MS, 100 + day);
+    strcat(body, "]}");
+    stub_next = (stub_reply){JV_OK, 200, body, -1};
+    dexter_series series;
+    char reason[200] = "";
+    assert_int_equal(dexter_market_chart(market, "solana", 30, &series, reason, sizeof reason), 0);
+    assert_int_equal(series.count, 31);
+    dexter_series_free(&series);
+    assert_int_equal(dexter_market_chart(market, "solana", 7, &series, reason, sizeof reason), 0);
+    assert_int_equal(stub_calls, 1);
+    assert_int_equal(series.count, 8); /* days 23 .. 30 */
+    assert_float_equal(series.points[0].price, 123, 0);
+    dexter_series_free(&series);
+    /* one day is finer-grained at the provider: its own request */
+    assert_int_equal(dexter_market_chart(market, "solana", 1, &series, reason, sizeof reason), 0);
+    assert_int_equal(stub_calls, 2);
+    assert_non_null(strstr(stub_last_url, "days=1"));
+    dexter_series_free(&series);
+    dexter_market_destroy(market);
+}
+
+/* Too little history for a verdict: the price still comes, and like every
+ * price it says where it is from and how old it is. */
+static void test_price_without_outlook_names_source_and_time(void **unused)
+{
+    (void)unused;
+    jv_host_api api = stub_api();
+    dexter_market *market = stub_market(&api, 120, "", 0);
+    dexter_token token = {"SOL", "solana", {{0}}, 0};
+    dexter_token_map map = {&token, 1};
+    dexter_answer_context context = {market, &map, daily_params, 0, NULL, NULL};
+    dexter_intent intent = {DEXTER_INTENT_OUTLOOK, 1, {&token, NULL}, 30, 0, "", 1, 0};
+    stub_next = (stub_reply){JV_OK, 200, "{\"solana\":{\"usd\":187.42,\"last_updated_at\":1732104000}}", -1};
+    char reason[200] = "";
+    dexter_quote quote;
+    assert_int_equal(dexter_market_quote(market, "solana", &quote, reason, sizeof reason), 0);
+    stub_next = (stub_reply){JV_OK, 200, "{\"prices\":[[1732100400000,186.0],[1732104000000,187.42]]}", -1};
+    char *answer = dexter_answer_intent(&context, &intent);
+    assert_non_null(answer);
+    assert_non_null(strstr(answer, "SOL: no outlook: the price history is too short"));
+    assert_non_null(strstr(answer, "$187.42"));
+    if (!strstr(answer, "Data: CoinGecko; data time 2024-11-20 12:00 UTC"))
+        fail_msg("no source line in:\n%s", answer);
+    free(answer);
+    dexter_market_destroy(market);
+}
+
 static void test_file_provider_missing_file_gives_a_reason(void **unused)
 {
     (void)unused;
@@ -698,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_decide_without_weighting_uses_market_alone),
         cmocka_unit_test(test_decide_through_the_weighting_service),
+        cmocka_unit_test(test_outlook_names_the_span_of_the_high_low),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_simple_price_good),
         cmocka_unit_test(test_simple_price_bad_bodies),
@@ -706,6 +851,10 @@ int main(void)
         cmocka_unit_test(test_http_quote_is_cached_for_ttl),
         cmocka_unit_test(test_http_429_remembers_retry_after),
         cmocka_unit_test(test_http_failures_are_reasons_not_numbers),
+        cmocka_unit_test(test_http_429_hold_still_serves_the_cache),
+        cmocka_unit_test(test_http_reasons_never_quote_the_api_key),
+        cmocka_unit_test(test_http_short_chart_reuses_the_30_day_chart),
+        cmocka_unit_test(test_price_without_outlook_names_source_and_time),
         cmocka_unit_test(test_file_provider_missing_file_gives_a_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -291,6 +291,8 @@ static void test_describe(void **unused)
     grok_weights_describe(&DEFAULT_WEIGHTS, text, sizeof text);
     assert_non_null(strstr(text, "chat 0.40, grok 0.30, market 0.30"));
     assert_non_null(strstr(text, "sqrt(samples/50)"));
+    /* the formula shown must be the one combine applies (market 0 = 1) */
+    assert_non_null(strstr(text, "for market, 0 means not stated and counts as 1"));
 }
 
 /* ---- cache ---- */

@@ -44,9 +44,13 @@ static int compare_keys(const void *left, const void *right)
     return strcmp(((const kv_entry *)left)->key, ((const kv_entry *)right)->key);
 }
 
+static int kv_set_fails; /* makes fake_kv_set answer JV_E_IO */
+
 static int fake_kv_set(jv_plugin *self, const char *key, const void *value, size_t length)
 {
     (void)self;
+    if (kv_set_fails)
+        return JV_E_IO;
     for (size_t i = 0; i < store_count; i++) {
         if (strcmp(store[i].key, key) == 0) {
             free(store[i].value);
@@ -167,11 +171,16 @@ static const char *fake_strerror(int code)
     return code == JV_OK ? "ok" : "error";
 }
 
+static char logged[512]; /* the last log line */
+
 static void fake_log(jv_plugin *self, int level, const char *format, ...)
 {
     (void)self;
     (void)level;
-    (void)format;
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(logged, sizeof logged, format, arguments);
+    va_end(arguments);
 }
 
 static int64_t fake_now(void)
@@ -217,6 +226,8 @@ static int setup(void **unused)
     memset(&fake_rating, 0, sizeof fake_rating);
     sent_count = 0;
     replied[0] = '\0';
+    logged[0] = '\0';
+    kv_set_fails = 0;
     return state.lexicon == NULL ? -1 : 0;
 }
 
@@ -321,6 +332,28 @@ static void subscriptions_are_idempotent(void **unused)
     free(chats);
     assert_int_equal(sentiment_unsubscribe(&fake_api, state.self, 1), 1);
     assert_int_equal(sentiment_unsubscribe(&fake_api, state.self, 1), 0);
+}
+
+static void subscribe_command_states_the_interval_and_failures(void **unused)
+{
+    (void)unused;
+    jv_message message = {.struct_size = sizeof message, .update_id = 12, .chat_id = 5,
+                          .text = "/subscribe", .command = "subscribe", .args = ""};
+    state.report_interval_ms = 3600 * 1000;
+    sentiment_subscribe_command(state.self, &message, &state);
+    assert_string_equal(replied, "Subscribed: this chat gets a sentiment report every 1h.");
+    /* a test interval that is not whole seconds is not rounded into a false one */
+    state.report_interval_ms = 1500;
+    sentiment_subscribe_command(state.self, &message, &state);
+    assert_string_equal(replied, "Already subscribed: this chat gets a sentiment report every 1500ms.");
+    /* a store that fails: the user is told, the log names chat and update */
+    kv_set_fails = 1;
+    message.chat_id = 6;
+    sentiment_subscribe_command(state.self, &message, &state);
+    assert_string_equal(replied, "Could not subscribe: error.");
+    assert_non_null(strstr(logged, "/subscribe"));
+    assert_non_null(strstr(logged, "chat 6"));
+    assert_non_null(strstr(logged, "update 12"));
 }
 
 static void watcher_records_mentions_and_never_consumes(void **unused)
@@ -512,6 +545,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(window_means_and_previous_window, setup, teardown),
         cmocka_unit_test_setup_teardown(prune_deletes_only_expired_observations, setup, teardown),
         cmocka_unit_test_setup_teardown(subscriptions_are_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(subscribe_command_states_the_interval_and_failures, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(watcher_records_mentions_and_never_consumes, setup, teardown),
         cmocka_unit_test_setup_teardown(watcher_skips_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(question_rule_edges, setup, teardown),
