@@ -2,6 +2,12 @@
 """A fake CoinGecko API (v3) for tests: /api/v3/simple/price and
 /api/v3/coins/{id}/market_chart in the real response shapes, with series
 that rise, fall or stay flat per coin, and failure modes on demand.
+As the real API: simple/price adds usd_market_cap, usd_24h_vol,
+usd_24h_change and last_updated_at only when include_market_cap,
+include_24hr_vol, include_24hr_change, include_last_updated_at are "true";
+market_chart takes days=N or days=max and interval=daily|hourly, with
+automatic granularity otherwise (1 day: 5-minute points, 2-90: hourly,
+more: daily).
 
 Control (JSON over HTTP, for tests):
   GET  /control   -> {"calls": {...}, "last_headers": {...}, "settings": {...}}
@@ -75,8 +81,12 @@ def now_end_ms():
     return int(time.time() // 3600 * 3600 * 1000)
 
 
-def series(coin, scenario, days, end_ms):
-    if days <= 1:
+def series(coin, scenario, days, end_ms, interval=None):
+    if interval == "daily":
+        step = DAY_MS
+    elif interval == "hourly":
+        step = HOUR_MS
+    elif days <= 1:
         step = 5 * 60 * 1000
     elif days <= 90:
         step = HOUR_MS
@@ -87,7 +97,8 @@ def series(coin, scenario, days, end_ms):
     return [(t, price_at(coin, scenario, t, end_ms)) for t in times]
 
 
-def simple_price_body(ids, settings):
+def simple_price_body(ids, settings, flags=()):
+    """flags: the include_* parameters given as true."""
     end = now_end_ms()
     body = {}
     for coin in ids:
@@ -97,16 +108,22 @@ def simple_price_body(ids, settings):
         price = price_at(coin, scenario, end, end)
         before = price_at(coin, scenario, end - DAY_MS, end)
         supply = COINS[coin][1]
-        body[coin] = {"usd": price, "usd_market_cap": price * supply,
-                      "usd_24h_vol": price * supply * 0.03,
-                      "usd_24h_change": (price - before) / before * 100.0,
-                      "last_updated_at": end // 1000}
+        entry = {"usd": price}
+        if "include_market_cap" in flags:
+            entry["usd_market_cap"] = price * supply
+        if "include_24hr_vol" in flags:
+            entry["usd_24h_vol"] = price * supply * 0.03
+        if "include_24hr_change" in flags:
+            entry["usd_24h_change"] = (price - before) / before * 100.0
+        if "include_last_updated_at" in flags:
+            entry["last_updated_at"] = end // 1000
+        body[coin] = entry
     return body
 
 
-def market_chart_body(coin, days, settings):
+def market_chart_body(coin, days, settings, interval=None):
     end = now_end_ms()
-    points = series(coin, scenario_of(settings, coin), days, end)
+    points = series(coin, scenario_of(settings, coin), days, end, interval)
     supply = COINS[coin][1]
     return {"prices": [[t, p] for t, p in points],
             "market_caps": [[t, p * supply] for t, p in points],
@@ -198,18 +215,25 @@ class Handler(BaseHTTPRequestHandler):
         ids = [i for i in ",".join(query.get("ids", [])).split(",") if i]
         if not ids or query.get("vs_currencies") != ["usd"]:
             return self.send_json(400, {"error": "Missing parameter ids or vs_currencies"})
-        self.send_json(200, simple_price_body(ids, settings))
+        flags = [name for name in ("include_market_cap", "include_24hr_vol",
+                                   "include_24hr_change", "include_last_updated_at")
+                 if query.get(name, [""])[-1].lower() == "true"]
+        self.send_json(200, simple_price_body(ids, settings, flags))
 
     def market_chart(self, coin, query, settings):
         if coin not in COINS:
             return self.send_json(404, {"error": "coin not found"})
+        days_text = query.get("days", [""])[0]
         try:
-            days = int(query.get("days", [""])[0])
+            days = 365 * 12 if days_text == "max" else int(days_text)
         except ValueError:
             return self.send_json(400, {"error": "Missing parameter days"})
         if query.get("vs_currency") != ["usd"] or days < 1:
             return self.send_json(400, {"error": "Missing parameter vs_currency"})
-        self.send_json(200, market_chart_body(coin, days, settings))
+        interval = query.get("interval", [None])[0]
+        if interval not in (None, "daily", "hourly"):
+            return self.send_json(400, {"error": "Invalid interval"})
+        self.send_json(200, market_chart_body(coin, days, settings, interval))
 
 
 def main():

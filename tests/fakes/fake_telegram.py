@@ -10,8 +10,14 @@ Bot API (wire format as Telegram: {"ok":true,"result":...} or
 body. Wrong token -> 401 "Unauthorized"; unknown method -> 404 "Not Found".
   getMe, getUpdates (long poll: timeout, offset confirms, limit; a NEWER
   overlapping getUpdates ends the older one with the real 409 "Conflict:
-  terminated by other getUpdates request; ..."), sendMessage (1..4096 UTF-16
-  units, else 400), setMyCommands, deleteWebhook, getWebhookInfo. While a
+  terminated by other getUpdates request; ..."; a negative offset keeps only
+  the last -offset updates), sendMessage (1..4096 UTF-16 units after entity
+  parsing, else 400; parse_mode HTML / MarkdownV2 / Markdown checked like
+  Telegram: a bare "<" or "&" in HTML or an unescaped reserved character in
+  MarkdownV2 is 400 "Bad Request: can't parse entities: ..."), setMyCommands
+  (at most 100), deleteWebhook, getWebhookInfo. allowed_updates is accepted
+  but not applied: every queued update is delivered, so the bot must cope
+  with kinds it did not ask for. While a
   webhook is set, getUpdates answers 409 "Conflict: can't use getUpdates
   method while webhook is active; use deleteWebhook to delete the webhook first".
 
@@ -30,8 +36,10 @@ Control API (JSON in and out; stable, other tests rely on it):
   POST /control/fault     {"method": "getUpdates"|"sendMessage"|..., "kind": K,
                            "count": n=1, "retry_after": s=1, "delay": s=1,
                            "migrate_to_chat_id": id}
-        K: "429" "500" "502" "malformed" "truncated" "slow" "401" "409"
+        K: "429" "500" "502" "malformed" "truncated" "slow" "401" "403" "409"
            "409_webhook" "400" "400_migrate"; applies to the next n calls.
+           "502" is nginx's HTML page, as Telegram's front end sends it; "403"
+           is "Forbidden: bot was blocked by the user".
   POST /control/webhook   {"url": "https://..."} sets a webhook ("" clears)
   POST /control/migrate   {"from": old_chat_id, "to": new_chat_id}: sendMessage
                           to old answers 400 with parameters.migrate_to_chat_id
@@ -52,7 +60,9 @@ Control API (JSON in and out; stable, other tests rely on it):
   POST /control/reset     forget everything (updates, sent, faults, counters)
 """
 import argparse
+import html
 import json
+import re
 import select
 import socket
 import sys
@@ -67,8 +77,71 @@ CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is acti
                     "use deleteWebhook to delete the webhook first")
 
 
+NGINX_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+             b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>"
+             b"\r\n</body>\r\n</html>\r\n")
+
+# Telegram marks "/command" and "/command@bot" wherever they start a word;
+# the command part is Latin letters, digits and "_" only.
+BOT_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
+
+HTML_TAG = re.compile(r"</?(b|strong|i|em|u|ins|s|strike|del|span|tg-spoiler|a|code|pre|"
+                      r"blockquote|tg-emoji)(\s[^<>]*)?>")
+HTML_ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
+MARKDOWN_V2_RESERVED = "_*[]()~`>#+-=|{}.!"
+
+
 def utf16_length(text):
     return len(text.encode("utf-16-le")) // 2
+
+
+def parsed_text(text, parse_mode):
+    """-> (the text Telegram would show, None) or (None, error description)."""
+    if parse_mode in (None, ""):
+        return text, None
+    if parse_mode == "HTML":
+        shown, position = [], 0
+        while position < len(text):
+            char = text[position]
+            if char == "<":
+                tag = HTML_TAG.match(text, position)
+                if tag is None:
+                    return None, ("Bad Request: can't parse entities: Unsupported start tag "
+                                  f"at byte offset {len(text[:position].encode())}")
+                position = tag.end()
+                continue
+            if char == "&":
+                entity = HTML_ENTITY.match(text, position)
+                if entity is None:
+                    shown.append("&")  # Telegram shows a lone "&" that names no entity
+                    position += 1
+                    continue
+                shown.append(html.unescape(entity.group(0)))
+                position = entity.end()
+                continue
+            shown.append(char)
+            position += 1
+        return "".join(shown), None
+    if parse_mode == "MarkdownV2":
+        shown, position = [], 0
+        while position < len(text):
+            char = text[position]
+            if char == "\\" and position + 1 < len(text):
+                shown.append(text[position + 1])
+                position += 2
+                continue
+            if char in "_*~|`[]()":  # formatting marks are not shown
+                position += 1
+                continue
+            if char in MARKDOWN_V2_RESERVED:
+                return None, (f"Bad Request: can't parse entities: Character '{char}' is reserved "
+                              "and must be escaped with the preceding '\\'")
+            shown.append(char)
+            position += 1
+        return "".join(shown), None
+    if parse_mode == "Markdown":
+        return re.sub(r"[*_`\[\]]", "", text), None
+    return None, "Bad Request: unsupported parse_mode"
 
 
 class State:
@@ -127,10 +200,11 @@ def build_message_update(state, spec):
     if "is_forum" in spec:
         message["chat"]["is_forum"] = bool(spec["is_forum"])
     text = spec["text"]
-    if text.startswith("/"):
-        length = len(text.split()[0]) if text.split() else 1
-        message["entities"] = [{"offset": 0, "length": utf16_length(text[:length]),
-                                "type": "bot_command"}]
+    entities = [{"offset": utf16_length(text[:match.start()]),
+                 "length": utf16_length(match.group(0)), "type": "bot_command"}
+                for match in BOT_COMMAND.finditer(text)]
+    if entities:
+        message["entities"] = entities
     if spec.get("reply_to_bot"):
         message["reply_to_message"] = {
             "message_id": 1, "date": int(time.time()), "text": "earlier",
@@ -257,10 +331,10 @@ class Handler(BaseHTTPRequestHandler):
             retry = int(fault.get("retry_after", 1))
             self.respond(*envelope_error(429, f"Too Many Requests: retry after {retry}",
                                          {"retry_after": retry}))
-        elif kind in ("500", "502"):
-            code = int(kind)
-            text = "Internal Server Error" if code == 500 else "Bad Gateway"
-            self.respond(*envelope_error(code, text))
+        elif kind == "500":
+            self.respond(*envelope_error(500, "Internal Server Error"))
+        elif kind == "502":
+            self.respond(502, NGINX_502, "text/html")
         elif kind == "malformed":
             self.respond(200, b'{"ok":true,"result":[{"update_id":')
         elif kind == "truncated":
@@ -274,6 +348,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif kind == "401":
             self.respond(*envelope_error(401, "Unauthorized"))
+        elif kind == "403":
+            self.respond(*envelope_error(403, "Forbidden: bot was blocked by the user"))
         elif kind == "409":
             with state.lock:
                 state.conflicts_sent += 1
@@ -314,6 +390,8 @@ class Handler(BaseHTTPRequestHandler):
             commands = json.loads(commands)
         if not isinstance(commands, list):
             return self.respond(*envelope_error(400, "Bad Request: commands must be an array"))
+        if len(commands) > 100:
+            return self.respond(*envelope_error(400, "Bad Request: too many commands specified"))
         for command in commands:
             name = command.get("command", "")
             description = command.get("description", "")
@@ -329,9 +407,14 @@ class Handler(BaseHTTPRequestHandler):
         if "chat_id" not in params:
             return self.respond(*envelope_error(400, "Bad Request: chat_id is empty"))
         text = params.get("text")
-        if not isinstance(text, str) or text.strip() == "":
+        if not isinstance(text, str):
             return self.respond(*envelope_error(400, "Bad Request: message text is empty"))
-        if utf16_length(text) > 4096:
+        shown, parse_error = parsed_text(text, params.get("parse_mode"))
+        if parse_error:
+            return self.respond(*envelope_error(400, parse_error))
+        if shown.strip() == "":
+            return self.respond(*envelope_error(400, "Bad Request: message text is empty"))
+        if utf16_length(shown) > 4096:
             return self.respond(*envelope_error(400, "Bad Request: message is too long"))
         try:
             chat_id = int(params["chat_id"])
@@ -396,6 +479,9 @@ class Handler(BaseHTTPRequestHandler):
             if offset > 0 and offset > state.confirmed_offset:
                 state.confirmed_offset = offset
                 state.updates = [u for u in state.updates if u[0] >= offset]
+            elif offset < 0:  # the last -offset updates; all earlier ones are forgotten
+                state.updates = state.updates[offset:]
+                offset = state.updates[0][0] if state.updates else state.next_update_id
             deadline = time.monotonic() + timeout
             result = None
             while True:

@@ -2,7 +2,12 @@
 """A fake xAI chat-completions server for tests (stdlib only, 127.0.0.1).
 
 POST <any prefix>/chat/completions answers in the OpenAI-compatible shape xAI
-uses; a missing or wrong Bearer key gets xAI's 401 body. Behaviour is set per
+uses. Like xAI: no "Authorization: Bearer" header is 401; a wrong key is 400
+{"code": "Client specified an invalid argument", "error": "Incorrect API key
+provided: xa***ey. ..."}; a body that is not sent as application/json is 415,
+one that is not JSON 400, and one that does not fit the request schema (model,
+messages with role and content, temperature 0..2, max_tokens, response_format)
+422 "Failed to deserialize the JSON body into the target type: ...". Behaviour is set per
 token symbol (found as "$SYM" in the user message; "*" is the default) through
 the control endpoints:
 
@@ -68,6 +73,44 @@ class State:
             self.calls[symbol] = self.calls.get(symbol, 0) + 1
             self.calls["_total"] = self.calls.get("_total", 0) + 1
             self.requests.append(request_record)
+
+
+ROLES = ("system", "user", "assistant", "tool", "developer")
+FORMAT_TYPES = ("text", "json_object", "json_schema")
+
+
+def request_shape_error(request):
+    """None when request fits the chat-completions schema, else the reason."""
+    if not isinstance(request, dict):
+        return "expected a JSON object"
+    if not isinstance(request.get("model"), str) or not request["model"]:
+        return "missing field `model`"
+    messages = request.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "messages: expected a non-empty sequence"
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            return f"messages[{index}].role: unknown variant"
+        if not isinstance(message.get("content"), (str, list)):
+            return f"messages[{index}].content: invalid type"
+    temperature = request.get("temperature", 1)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+            or not 0 <= temperature <= 2:
+        return "temperature: expected a number in 0..2"
+    max_tokens = request.get("max_tokens", 1)
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        return "max_tokens: expected a positive integer"
+    if not isinstance(request.get("stream", False), bool):
+        return "stream: expected a boolean"
+    response_format = request.get("response_format")
+    if response_format is not None:
+        if not isinstance(response_format, dict) or response_format.get("type") not in FORMAT_TYPES:
+            return "response_format.type: unknown variant"
+        if response_format["type"] == "json_schema":
+            schema = response_format.get("json_schema")
+            if not isinstance(schema, dict) or not isinstance(schema.get("schema"), dict):
+                return "response_format.json_schema: missing field `schema`"
+    return None
 
 
 def masked(key):
@@ -217,24 +260,39 @@ class Handler(BaseHTTPRequestHandler):
     def chat_completions(self, raw_body):
         state = self.server.state
         authorization = self.headers.get("Authorization", "")
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return self.send_json(415, {"code": "Client specified an invalid argument",
+                                        "error": "Expected request with `Content-Type: "
+                                                 "application/json`"})
         try:
             request = json.loads(raw_body)
-            messages = request["messages"]
-            model = request["model"]
-            user_text = " ".join(str(m.get("content", "")) for m in messages
-                                 if m.get("role") == "user")
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except ValueError as error:
             return self.send_json(400, {"code": "Client specified an invalid argument",
-                                        "error": "Failed to deserialize the JSON body"})
+                                        "error": "Failed to parse the request body as JSON: "
+                                                 + str(error)})
+        shape_error = request_shape_error(request)
+        if shape_error:
+            return self.send_json(422, {"code": "Client specified an invalid argument",
+                                        "error": "Failed to deserialize the JSON body into the "
+                                                 "target type: " + shape_error})
+        model = request["model"]
+        user_text = " ".join(str(m["content"]) for m in request["messages"]
+                             if m["role"] == "user")
         narrate = "response_format" not in request
         match = SYMBOL_PATTERN.search(user_text)
         symbol = "_narrate" if narrate else (match.group(1).upper() if match else "_unknown")
         state.count(symbol, {"symbol": symbol, "body": request,
                              "has_bearer": authorization.startswith("Bearer "),
                              "content_type": self.headers.get("Content-Type", "")})
-        if authorization != "Bearer " + state.key:
-            given = authorization[len("Bearer "):] if authorization.startswith("Bearer ") else ""
+        if not authorization.startswith("Bearer "):
             return self.send_json(401, {
+                "code": "The caller does not have permission to execute the specified operation",
+                "error": "No API key provided. Put it in the Authorization header as "
+                         "'Bearer <key>'. You can obtain an API key from https://console.x.ai."})
+        if authorization != "Bearer " + state.key:
+            given = authorization[len("Bearer "):]
+            return self.send_json(400, {
                 "code": "Client specified an invalid argument",
                 "error": "Incorrect API key provided: " + masked(given)
                          + ". You can obtain an API key from https://console.x.ai."})

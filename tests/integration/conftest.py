@@ -142,8 +142,67 @@ class FakeTelegram:
     def sent_texts(self, chat_id):
         return [message["text"] for message in self.sent(chat_id)]
 
+    texts = sent_texts
+
+    def messages(self, specs):
+        """Queues several message updates at once; returns their update_ids."""
+        return self.call("/control/messages", {"messages": specs})["update_ids"]
+
+    def update(self, update):
+        """Queues any update object; returns its update_id."""
+        return self.call("/control/update", {"update": update})["update_id"]
+
     def counters(self):
         return self.call("/control/counters")
+
+    def confirmed(self, update_id):
+        """True once the bot confirmed update_id to Telegram (getUpdates with
+        a higher offset): the host confirms only after its handlers finished."""
+        return self.counters()["confirmed_offset"] > update_id
+
+
+def start_fake_telegram(processes, *args):
+    """Starts tests/fakes/fake_telegram.py (args: --token, --username, ...),
+    registered in the processes fixture; returns its FakeTelegram."""
+    process, base = start_fake("fake_telegram.py", *args)
+    processes.append(process)
+    return FakeTelegram(base)
+
+
+def telegram_bot_settings(workdir, api_base, token, **overrides):
+    """[bot] settings for a bot polling a fake: short polls and backoff, send
+    rate limits lifted, a debug log in workdir/jarvis.log."""
+    settings = {"token": token, "api_base": api_base, "poll_timeout": 2,
+                "log_level": "debug", "backoff_initial_ms": 50, "backoff_max_ms": 400,
+                "send_rate_per_chat": 10000, "send_burst_per_chat": 10000,
+                "send_rate_total": 100000, "shutdown_grace_ms": 5000,
+                "log_file": str(pathlib.Path(workdir) / "jarvis.log")}
+    settings.update(overrides)
+    return settings
+
+
+def hello_and_crasher_plugin_dir(workdir):
+    """A plugin dir holding the built hello.so and the crasher test plugin
+    (/crash, /long, /emoji), as [plugins] dir wants."""
+    directory = pathlib.Path(workdir) / "plugins"
+    directory.mkdir(mode=0o755)
+    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
+    shutil.copy(os.path.join(test_plugin_dir(), "crasher.so"), directory / "crasher.so")
+    return directory
+
+
+def log_text(workdir):
+    """The bot's log file workdir/jarvis.log ("" until it exists)."""
+    path = pathlib.Path(workdir) / "jarvis.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def stop_jarvis(bot, expect=0, timeout=30):
+    """SIGTERM, wait, check the exit status; returns (stdout, stderr)."""
+    bot.signal(signal.SIGTERM)
+    code, out, err = bot.wait(timeout=timeout)
+    assert code == expect, err
+    return out, err
 
 
 class JarvisProcess:

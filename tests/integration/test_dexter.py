@@ -6,13 +6,12 @@ series, answers without Grok, the offline file, failures shown as "market
 data unavailable (...)", the cache, the API key header, and that messages
 which are not finance questions are left alone."""
 import json
-import os
 import pathlib
-import urllib.request
 
 import pytest
 
-from conftest import REPO, OUT, built_plugin_dir, run_console, run_jarvis, start_fake, write_config
+from conftest import (REPO, OUT, built_plugin_dir, fetch_json, run_console, run_jarvis,
+                      start_fake, write_config)
 
 SAMPLE = REPO / "plugins" / "dexter_finance" / "sample_market.json"
 LEXICON = REPO / "plugins" / "sentiment" / "lexicon.txt"
@@ -34,11 +33,7 @@ pytestmark = pytest.mark.skipif(not built("dexter_finance"), reason="dexter_fina
 
 
 def http_json(base, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    return fetch_json(base + path, body)
 
 
 @pytest.fixture

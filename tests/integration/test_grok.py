@@ -115,7 +115,8 @@ def test_bad_answer_is_unavailable_with_reason(workdir, fake, mode, extra, reaso
 def test_wrong_key_is_rejected_and_never_shown(workdir, fake):
     other = "xai-OTHER-KEY-0b7c4e1d"
     stdout, log = run(workdir, grok_config(workdir, fake + "/v1"), ["/grok SOL"], key=other)
-    assert stdout.strip() == "Grok: unavailable (API key rejected (HTTP 401))"
+    # xAI answers a wrong key with 400 "Incorrect API key provided: ..."
+    assert stdout.strip() == "Grok: unavailable (API key rejected (HTTP 400))"
     for text in (stdout, log):
         assert other not in text
 

@@ -9,11 +9,11 @@ import pathlib
 import re
 import signal
 import subprocess
-import urllib.request
 
 import pytest
 
-from conftest import REPO, JarvisProcess, built_plugin_dir, start_fake, wait_for, write_config
+from conftest import (REPO, FakeTelegram, JarvisProcess, built_plugin_dir, fetch_json,
+                      log_text, start_fake, wait_for, write_config)
 
 TOKEN = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
 TOKEN_SECRET = "AAcanaryCANARYcanaryCANARYcanary12345"
@@ -30,44 +30,6 @@ pytestmark = pytest.mark.skipif(
     reason="the four shipped plugins are not all built")
 
 
-def http_json(url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-class Telegram:
-    def __init__(self, base):
-        self.base = base
-
-    def message(self, chat_id, text, **extra):
-        return http_json(self.base + "/control/message",
-                         dict(extra, chat_id=chat_id, text=text))["update_id"]
-
-    def messages(self, specs):
-        return http_json(self.base + "/control/messages", {"messages": specs})["update_ids"]
-
-    def update(self, update):
-        return http_json(self.base + "/control/update", {"update": update})["update_id"]
-
-    def sent(self, chat_id=None):
-        suffix = "" if chat_id is None else f"?chat_id={chat_id}"
-        return http_json(self.base + "/control/sent" + suffix)["messages"]
-
-    def texts(self, chat_id):
-        return [m["text"] for m in self.sent(chat_id)]
-
-    def counters(self):
-        return http_json(self.base + "/control/counters")
-
-    def confirmed(self, update_id):
-        """True once Telegram was told the update is handled (the host
-        confirms only after every handler for it finished)."""
-        return self.counters()["confirmed_offset"] > update_id
-
-
 @pytest.fixture
 def services(processes):
     telegram, telegram_base = start_fake("fake_telegram.py", "--token", TOKEN,
@@ -75,7 +37,7 @@ def services(processes):
     xai, xai_base = start_fake("fake_xai.py", "--key", XAI_KEY)
     market, market_base = start_fake("fake_coingecko.py")
     processes.extend([telegram, xai, market])
-    return {"telegram": Telegram(telegram_base), "xai": xai_base, "market": market_base}
+    return {"telegram": FakeTelegram(telegram_base), "xai": xai_base, "market": market_base}
 
 
 def bot_config(workdir, services, sentiment=None, grok=None, bot=None):
@@ -116,11 +78,6 @@ class Bot:
         self.output += out + err
         assert code == 0, err + log_text(self.workdir)
         return out, err
-
-
-def log_text(workdir):
-    path = pathlib.Path(workdir) / "jarvis.log"
-    return path.read_text(errors="replace") if path.exists() else ""
 
 
 def assert_no_secret(workdir, services, *texts):
@@ -314,7 +271,7 @@ def test_mentions_from_several_chats_are_counted(workdir, services, processes):
 
 def test_simultaneous_grok_questions_make_one_xai_call(workdir, services, processes):
     telegram = services["telegram"]
-    http_json(services["xai"] + "/control/mode",
+    fetch_json(services["xai"] + "/control/mode",
               {"symbol": "SOL", "mode": "good", "score": 0.35, "confidence": 0.7,
                "summary": "Upbeat posts.", "delay_ms": 600})
     bot = Bot(workdir, bot_config(workdir, services), processes)
@@ -325,9 +282,9 @@ def test_simultaneous_grok_questions_make_one_xai_call(workdir, services, proces
     for chat in chats:
         (answer,) = telegram.texts(chat)
         assert "+0.35" in answer and "Upbeat posts." in answer, answer
-    calls = http_json(services["xai"] + "/control/calls")
+    calls = fetch_json(services["xai"] + "/control/calls")
     assert calls.get("SOL") == 1 and calls.get("_total") == 1, calls
-    requests = http_json(services["xai"] + "/control/requests")
+    requests = fetch_json(services["xai"] + "/control/requests")
     assert requests[0]["has_bearer"] and requests[0]["body"]["model"] == "grok-test-model"
     out, err = bot.stop()
     assert_no_secret(workdir, services, out, err)
@@ -337,7 +294,7 @@ def test_simultaneous_grok_questions_make_one_xai_call(workdir, services, proces
 
 def test_rate_limited_market_is_unavailable_and_not_hammered(workdir, services, processes):
     telegram = services["telegram"]
-    http_json(services["market"] + "/control", {"fail": "rate_limit", "retry_after": 30})
+    fetch_json(services["market"] + "/control", {"fail": "rate_limit", "retry_after": 30})
     bot = Bot(workdir, bot_config(workdir, services), processes)
     telegram.message(504, "Is SOL bullish right now?")
     assert wait_for(lambda: telegram.texts(504), timeout=20)
@@ -350,7 +307,7 @@ def test_rate_limited_market_is_unavailable_and_not_hammered(workdir, services, 
     assert "market data unavailable (" in telegram.texts(505)[0]
     for answer in (first, second, telegram.texts(505)[0]):
         assert answer.splitlines()[-1].startswith(DISCLAIMER)
-    calls = http_json(services["market"] + "/control")["calls"]
+    calls = fetch_json(services["market"] + "/control")["calls"]
     assert calls["total"] == 1, calls
     out, err = bot.stop()
     assert_no_secret(workdir, services, out, err)

@@ -4,7 +4,6 @@ subscriptions surviving a restart, the report job firing on a short
 interval, and the sentiment.weight service used when grok_weighting is
 loaded (and said to be unavailable when it is not). Console replies go to
 chat 1 and print bare; send_message to other chats prints "[chat N] text"."""
-import os
 import pathlib
 import queue
 import re
@@ -12,7 +11,7 @@ import threading
 
 import pytest
 
-from conftest import (OUT, REPO, JarvisProcess, built_plugin_dir, run_console, start_fake,
+from conftest import (REPO, JarvisProcess, built_plugin_dir, run_console, start_fake,
                       write_config)
 
 LEXICON = REPO / "plugins" / "sentiment" / "lexicon.txt"

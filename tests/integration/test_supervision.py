@@ -13,7 +13,7 @@ import time
 import pytest
 
 import conftest
-from conftest import FakeTelegram, jarvis_binary, run_jarvis, start_fake, wait_for
+from conftest import jarvis_binary, run_jarvis, start_fake_telegram, wait_for
 from test_lock import (NotifyReceiver, lock_config, start, start_holder,
                        wait_until_standby)
 
@@ -22,9 +22,7 @@ TOKEN = "123456789:AAsupervisionTESTtokenSUPERVISIONtoken1"
 
 @pytest.fixture
 def fake(processes):
-    process, base = start_fake("fake_telegram.py", "--token", TOKEN)
-    processes.append(process)
-    return FakeTelegram(base)
+    return start_fake_telegram(processes, "--token", TOKEN)
 
 
 def telegram_config(workdir, fake, max_wait, poll_timeout=2):

@@ -2,18 +2,16 @@
 fake_telegram.py: round trips, addressing, 1,000 messages over 20 chats,
 each error path, kill -9 / SIGTERM restarts, poison and bad updates, and a
 canary token that must never appear in anything the process writes."""
-import os
 import pathlib
-import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-import conftest
-from conftest import (FakeTelegram, JarvisProcess, built_plugin_dir, start_fake, wait_for,
-                      write_config)
+from conftest import (JarvisProcess, hello_and_crasher_plugin_dir, log_text, start_fake_telegram,
+                      telegram_bot_settings, wait_for, write_config)
+from conftest import stop_jarvis as stop
 
 CANARY = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
 CANARY_SECRET = "AAcanaryCANARYcanaryCANARYcanary12345"
@@ -22,28 +20,16 @@ BOT_NAME = "JarvisTestBot"
 
 @pytest.fixture
 def fake(processes):
-    process, base = start_fake("fake_telegram.py")
-    processes.append(process)
-    return FakeTelegram(base)
+    return start_fake_telegram(processes)
 
 
 @pytest.fixture
 def plugin_dir(workdir):
-    """hello and the crasher test plugin side by side, as [plugins] dir wants."""
-    directory = workdir / "plugins"
-    directory.mkdir(mode=0o755)
-    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
-    shutil.copy(os.path.join(conftest.test_plugin_dir(), "crasher.so"), directory / "crasher.so")
-    return directory
+    return hello_and_crasher_plugin_dir(workdir)
 
 
 def bot_config(workdir, fake, plugin_dir, **bot):
-    settings = {"token": CANARY, "api_base": fake.base, "poll_timeout": 2,
-                "log_level": "debug", "backoff_initial_ms": 50, "backoff_max_ms": 400,
-                "send_rate_per_chat": 10000, "send_burst_per_chat": 10000,
-                "send_rate_total": 100000, "shutdown_grace_ms": 5000,
-                "log_file": str(workdir / "jarvis.log")}
-    settings.update(bot)
+    settings = telegram_bot_settings(workdir, fake.base, bot.pop("token", CANARY), **bot)
     return write_config(workdir, {"bot": settings,
                                   "plugins": {"dir": str(plugin_dir), "enable": "hello, crasher"}})
 
@@ -52,18 +38,6 @@ def start_bot(config, processes):
     bot = JarvisProcess(["-c", str(config)], stdin=subprocess.DEVNULL)
     processes.append(bot)
     return bot
-
-
-def log_text(workdir):
-    path = pathlib.Path(workdir) / "jarvis.log"
-    return path.read_text(errors="replace") if path.exists() else ""
-
-
-def stop(bot, expect=0):
-    bot.signal(signal.SIGTERM)
-    code, out, err = bot.wait(timeout=30)
-    assert code == expect, err
-    return out, err
 
 
 def assert_no_canary(workdir, *texts):
@@ -83,8 +57,9 @@ def test_round_trip_addressing_and_menu(workdir, fake, plugin_dir, processes):
     fake.message(-20, f"/ping@{BOT_NAME}", chat_type="group")
     fake.message(-20, "/ping@OtherBot", chat_type="group")
     fake.message(-20, "/echo last", chat_type="group")
-    assert wait_for(lambda: len(fake.sent(-20)) >= 2)
-    time.sleep(0.3)
+    # one chat's updates are handled and answered in order: once "last" is
+    # out, the /ping@OtherBot before it was handled (and must be ignored)
+    assert wait_for(lambda: "last" in fake.sent_texts(-20))
     assert fake.sent_texts(-20) == ["pong", "last"]
     names = [c["command"] for c in fake.call("/control/commands")["commands"]]
     assert {"ping", "echo", "crash", "long"} <= set(names)
@@ -99,10 +74,14 @@ def test_thousand_messages_over_twenty_chats(workdir, fake, plugin_dir, processe
                 for index in range(50) for chat in range(20)]
     fake.call("/control/messages", {"messages": messages})
     assert wait_for(lambda: fake.counters()["sent"] >= 1000, timeout=60, interval=0.2)
-    time.sleep(0.3)
-    assert fake.counters()["sent"] == 1000
+    # a last message per chat is a barrier: a chat is answered in order, so
+    # a repeated or late reply would show up before "end"
+    fake.messages([{"chat_id": 1000 + chat, "text": "/echo end"} for chat in range(20)])
+    assert wait_for(lambda: fake.counters()["sent"] >= 1020, timeout=30, interval=0.1)
     for chat in range(20):
-        assert fake.sent_texts(1000 + chat) == [f"{chat}-{index}" for index in range(50)]
+        expected = [f"{chat}-{index}" for index in range(50)] + ["end"]
+        assert fake.sent_texts(1000 + chat) == expected
+    assert fake.counters()["sent"] == 1020
     stop(bot)
 
 
@@ -205,17 +184,21 @@ def test_long_replies_are_split_like_telegram_counts(workdir, fake, plugin_dir, 
     bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
     fake.message(11, "/long 10000")
     fake.message(12, "/emoji 3000")
-    assert wait_for(lambda: len(fake.sent(11)) >= 3 and len(fake.sent(12)) >= 2, timeout=10)
-    time.sleep(0.3)
+    fake.message(11, "/ping")  # barriers: each chat is answered in order
+    fake.message(12, "/ping")
+    assert wait_for(lambda: "pong" in fake.sent_texts(11) and "pong" in fake.sent_texts(12),
+                    timeout=20)
     stop(bot)
-    lines = fake.sent_texts(11)
+    assert fake.sent_texts(11)[-1] == "pong" and fake.sent_texts(12)[-1] == "pong"
+    lines = fake.sent_texts(11)[:-1]
+    assert len(lines) >= 3
     assert all(utf16(chunk) <= 4096 for chunk in lines)
     assert all(chunk.rstrip("\n").endswith("\U0001F600") for chunk in lines), "cut in a line"
     joined = "\n".join(lines).rstrip("\n")
     assert utf16(joined) + 1 >= 10000
     numbers = [int(line.split(":")[0].split()[1]) for line in joined.split("\n")]
     assert numbers == list(range(1, len(numbers) + 1))
-    emoji = fake.sent_texts(12)
+    emoji = fake.sent_texts(12)[:-1]
     assert [utf16(chunk) for chunk in emoji] == [4096, 6000 - 4096]
     assert "".join(emoji) == "\U0001F389" * 3000
 
@@ -243,8 +226,7 @@ def test_kill9_loses_nothing_and_repeats_little(workdir, fake, plugin_dir, proce
     assert before < len(expected), "stream finished before the kill"
     bot = start_bot(config, processes)
     assert wait_for(lambda: len(echo_ids(fake, set(chats))) == len(expected), timeout=30)
-    time.sleep(0.3)
-    stop(bot)
+    stop(bot)  # SIGTERM lets every reply in flight go out before the count
     counts = echo_ids(fake, set(chats))
     assert set(counts) == set(expected)  # zero lost
     repeats = sum(count - 1 for count in counts.values())
@@ -266,8 +248,7 @@ def test_sigterm_then_restart_repeats_nothing(workdir, fake, plugin_dir, process
     assert confirmed > 100001
     bot = start_bot(config, processes)
     assert wait_for(lambda: len(echo_ids(fake, set(chats))) == len(expected), timeout=30)
-    time.sleep(0.3)
-    stop(bot)
+    stop(bot)  # SIGTERM lets every reply in flight go out before the count
     counts = echo_ids(fake, set(chats))
     assert set(counts) == set(expected)
     assert max(counts.values()) == 1, [t for t, c in counts.items() if c > 1]

@@ -2,16 +2,12 @@
 a reply goes back to the topic the message came from (every part of a split
 reply too), replies outside forum topics and job messages name no topic, and
 a deleted topic costs the topic, not the reply."""
-import os
-import shutil
-import signal
 import subprocess
 
 import pytest
 
-import conftest
-from conftest import (FakeTelegram, JarvisProcess, built_plugin_dir, start_fake, wait_for,
-                      write_config)
+from conftest import (JarvisProcess, hello_and_crasher_plugin_dir, log_text, start_fake_telegram,
+                      stop_jarvis, telegram_bot_settings, wait_for, write_config)
 
 TOKEN = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
 FORUM = -1001000000077
@@ -20,26 +16,17 @@ GROUP = -1001000000088
 
 @pytest.fixture
 def fake(processes):
-    process, base = start_fake("fake_telegram.py")
-    processes.append(process)
-    return FakeTelegram(base)
+    return start_fake_telegram(processes)
 
 
 @pytest.fixture
 def plugin_dir(workdir):
-    directory = workdir / "plugins"
-    directory.mkdir(mode=0o755)
-    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
-    shutil.copy(os.path.join(conftest.test_plugin_dir(), "crasher.so"), directory / "crasher.so")
-    return directory
+    return hello_and_crasher_plugin_dir(workdir)
 
 
 def start_bot(workdir, fake, plugin_dir, processes, hello=None):
-    bot = {"token": TOKEN, "api_base": fake.base, "poll_timeout": 2, "log_level": "debug",
-           "send_rate_per_chat": 10000, "send_burst_per_chat": 10000,
-           "send_rate_total": 100000, "shutdown_grace_ms": 5000,
-           "log_file": str(workdir / "jarvis.log")}
-    sections = {"bot": bot, "plugins": {"dir": str(plugin_dir), "enable": "hello, crasher"}}
+    sections = {"bot": telegram_bot_settings(workdir, fake.base, TOKEN),
+                "plugins": {"dir": str(plugin_dir), "enable": "hello, crasher"}}
     if hello:
         sections["hello"] = hello
     config = write_config(workdir, sections)
@@ -49,9 +36,7 @@ def start_bot(workdir, fake, plugin_dir, processes, hello=None):
 
 
 def stop(bot):
-    bot.signal(signal.SIGTERM)
-    code, out, err = bot.wait(timeout=30)
-    assert code == 0, err
+    stop_jarvis(bot)
 
 
 def in_topic(fake, text, topic, chat_id=FORUM):
@@ -62,11 +47,6 @@ def in_topic(fake, text, topic, chat_id=FORUM):
 
 def sent_pairs(fake, chat_id):
     return [(message["text"], message["message_thread_id"]) for message in fake.sent(chat_id)]
-
-
-def log_text(workdir):
-    path = workdir / "jarvis.log"
-    return path.read_text(errors="replace") if path.exists() else ""
 
 
 def test_replies_go_to_the_topic_of_the_message(workdir, fake, plugin_dir, processes):
