@@ -120,11 +120,12 @@ static void print_last_error(struct store *store, FILE *out)
 
 static void print_store(const struct config *config, int holder_running, FILE *out)
 {
-    const char *state_dir =
-        config->state_dir != NULL && config->state_dir[0] != '\0' ? config->state_dir : "state";
+    const char *state_dir = config->state_dir; /* never empty: config.c refuses that */
     struct stat info;
-    if (stat(state_dir, &info) != 0 && errno == ENOENT) {
-        fprintf(out, "state: no state yet (%s does not exist)\n", state_dir);
+    int missing_dir = stat(state_dir, &info) != 0 && errno == ENOENT;
+    if (missing_dir || !store_exists(state_dir)) {
+        fprintf(out, "state: no state yet (%s %s)\n", state_dir,
+                missing_dir ? "does not exist" : "holds no database");
         fprintf(out, "polling: %s\n", holder_running ? "unknown" : "no");
         fputs("last poll: never\nlast error: none\n", out);
         return;

@@ -183,6 +183,17 @@ static char *database_path(const char *state_dir)
     return path;
 }
 
+int store_exists(const char *state_dir)
+{
+    char *path = database_path(state_dir);
+    if (path == NULL)
+        return 0;
+    struct stat info;
+    int exists = stat(path, &info) == 0 && S_ISREG(info.st_mode);
+    free(path);
+    return exists;
+}
+
 /* SQLite gives the -wal and -shm files the database file's mode, so the file
  * is created 0600 here rather than by SQLite under the process umask. */
 static int create_private_file(const char *path)

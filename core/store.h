@@ -11,6 +11,9 @@ struct store;
 /* Creates state_dir (0700) if missing. NULL with a one-line reason in error. */
 struct store *store_open(const char *state_dir, char *error, size_t error_size);
 void store_close(struct store *store);
+/* 1 when state_dir already holds the database; readers such as `jarvis
+ * status` check first so that looking never creates anything. */
+int store_exists(const char *state_dir);
 
 /* Durable when they return 0 (synchronous=FULL). -1 on failure, logged. */
 int store_set(struct store *store, const char *space, const char *key, const void *value,

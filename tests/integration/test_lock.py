@@ -289,6 +289,15 @@ def test_status_with_nobody_and_no_state(workdir):
     assert not (workdir / "state").exists()  # status creates nothing
 
 
+def test_status_on_an_empty_state_dir_creates_no_database(workdir):
+    config = lock_config(workdir)
+    (workdir / "state").mkdir(mode=0o700)
+    result = status(config)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "no state yet" in result.stdout and "holds no database" in result.stdout
+    assert list((workdir / "state").iterdir()) == []  # looking created nothing
+
+
 def test_status_with_holder_then_after_it_died(workdir, processes):
     config = lock_config(workdir, max_wait=0)
     holder = start_holder(config, processes)
