@@ -163,8 +163,22 @@ static void add_narrative(const dexter_answer_context *context, dexter_text *tex
     dexter_text_append(text, "Summary (written by Grok from the facts above): %s\n", narrative);
 }
 
-static char *answer_outlook(const dexter_answer_context *context, const dexter_token *token)
+/* The outlook always reads OUTLOOK_DAYS of data: a question naming another
+ * window ("this week") must not be left to think its window was used. */
+static void write_window_note(dexter_text *text, const dexter_intent *intent)
 {
+    if (!intent->period_explicit || intent->period_days == OUTLOOK_DAYS)
+        return;
+    char asked[32];
+    dexter_period_label(intent->period_days, asked, sizeof asked);
+    dexter_text_append(text,
+                       "This outlook is based on the last %d days of data (you asked about %s).\n",
+                       OUTLOOK_DAYS, asked);
+}
+
+static char *answer_outlook(const dexter_answer_context *context, const dexter_intent *intent)
+{
+    const dexter_token *token = intent->tokens[0];
     char reason[REASON_MAX] = "";
     dexter_quote quote;
     if (dexter_market_quote(context->market, token->provider_id, &quote, reason, sizeof reason))
@@ -209,6 +223,7 @@ static char *answer_outlook(const dexter_answer_context *context, const dexter_t
     };
     dexter_text text = {0};
     dexter_write_outlook(&text, &facts, components, &verdict);
+    write_window_note(&text, intent);
     add_narrative(context, &text, &facts, &verdict);
     dexter_series_free(&series);
     return finish(&text);
@@ -340,7 +355,7 @@ char *dexter_answer_intent(const dexter_answer_context *context, const dexter_in
         return answer_compare(context, intent);
     case DEXTER_INTENT_OUTLOOK:
     default:
-        return answer_outlook(context, intent->tokens[0]);
+        return answer_outlook(context, intent);
     }
 }
 

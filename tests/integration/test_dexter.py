@@ -168,6 +168,73 @@ def test_narrative_added_when_grok_has_a_key(workdir, coingecko, xai):
     assert "RSI-14" in requests  # the prompt carries our computed facts
 
 
+SUMMARY = "Summary (written by Grok from the facts above): "
+OFFLINE_QUESTION = "/ask what is the outlook for SOL"
+
+
+def outlook_without_narrative(workdir, xai):
+    """The reference: the same outlook from the offline file with narrative off."""
+    path = config(workdir, None, grok_base=xai, narrative="false")
+    out, _ = ask(workdir, path, [OFFLINE_QUESTION], env={"XAI_API_KEY": XAI_KEY})
+    (answer,) = answers(out)
+    assert SUMMARY not in answer
+    return answer
+
+
+@pytest.mark.skipif(not built("grok_weighting"), reason="grok_weighting.so not built")
+def test_narrative_adds_one_line_and_changes_no_number(workdir, xai):
+    reference = outlook_without_narrative(workdir, xai)
+    assert http_json(xai, "/control/calls").get("_narrate", 0) == 0
+    path = config(workdir, None, grok_base=xai)
+    result = run_console(path, OFFLINE_QUESTION + "\n", env={"XAI_API_KEY": XAI_KEY})
+    assert result.returncode == 0, result.stderr
+    assert XAI_KEY not in result.stdout and XAI_KEY not in result.stderr
+    (answer,) = answers(result.stdout)
+    lines = answer.splitlines()
+    summaries = [line for line in lines if line.startswith(SUMMARY)]
+    assert summaries == [SUMMARY + "SOL looks calm; chatter is mixed and volume is average."]
+    assert lines[-1].startswith(DISCLAIMER) and lines[-2] in summaries
+    assert "\n".join(line for line in lines if line not in summaries) == reference
+    assert http_json(xai, "/control/calls").get("_narrate", 0) == 1
+
+
+@pytest.mark.skipif(not built("grok_weighting"), reason="grok_weighting.so not built")
+@pytest.mark.parametrize("mode,fake_text", [
+    ("server_error", "Service temporarily unavailable"),
+    ("rate_limit", "Too many tokens"),
+    ("not_json_body", "OK"),
+    ("null_content", None),
+    ("empty_choices", None),
+    ("auth_400", "Incorrect API key"),
+    ("slow", None),
+])
+def test_failed_narrative_leaves_the_answer_complete(workdir, xai, mode, fake_text):
+    reference = outlook_without_narrative(workdir, xai)
+    # the rating for $SOL stays good (and is cached); the narrative call gets `mode`
+    http_json(xai, "/control/mode", {"symbol": "SOL", "mode": "good", "delay_ms": 0})
+    http_json(xai, "/control/mode", {"symbol": "*", "mode": mode, "retry_after": 30,
+                                     "delay_ms": 4000 if mode == "slow" else 0})
+    path = write_config(workdir, {
+        "bot": {"log_file": str(workdir / "jarvis.log"), "log_level": "debug"},
+        "plugins": {"enable": enabled("hello", "sentiment", "grok_weighting", "dexter_finance")},
+        "sentiment": {"lexicon": str(LEXICON)},
+        "dexter_finance": {"provider": "file", "data_file": str(SAMPLE)},
+        "grok_weighting": {"api_key": "env:XAI_API_KEY", "base_url": xai,
+                           "model": "grok-test-model", "timeout_ms": 1500}})
+    result = run_console(path, OFFLINE_QUESTION + "\n", env={"XAI_API_KEY": XAI_KEY})
+    assert result.returncode == 0, result.stderr
+    assert XAI_KEY not in result.stdout and XAI_KEY not in result.stderr
+    assert http_json(xai, "/control/calls").get("_narrate", 0) == 1  # it was asked, and failed
+    (answer,) = answers(result.stdout)
+    assert answer == reference  # verdict, components, data line, disclaimer; nothing more
+    assert answer.startswith("SOL outlook: ") and "- Grok: +0.25 (confidence 0.50)" in answer
+    assert "Data: offline sample data as of 2025-11-20" in answer
+    assert SUMMARY.split()[0] not in result.stdout
+    for leak in ("HTTP", "timed out", "network error", "narrative", fake_text):
+        if leak:
+            assert leak not in result.stdout
+
+
 # ---- other intents --------------------------------------------------------
 
 def test_price_change_and_comparison(workdir, coingecko):
@@ -369,3 +436,18 @@ def test_token_the_sentiment_plugin_does_not_track_is_named(workdir):
     out, _ = ask(workdir, path, ["/ask is BTC bullish?"])
     (answer,) = answers(out)
     assert "- chat sentiment: not used: the sentiment plugin does not track BTC" in answer
+
+
+def test_outlook_names_its_window_when_the_question_named_another(workdir):
+    path = config(workdir, None, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["Is SOL bullish this week?", "Is SOL bullish today?",
+                                 "Is SOL bullish right now?", "Is SOL bullish over 30 days?"])
+    week, today, now, month = answers(out)
+    note = "This outlook is based on the last 30 days of data (you asked about {})."
+    assert week.startswith("SOL outlook: ") and note.format("7 days") in week.splitlines()
+    assert note.format("24h") in today.splitlines()
+    for answer in (now, month):
+        assert "based on the last" not in answer and "you asked about" not in answer
+    # the note is the only difference: the outlook itself is the 30-day one
+    assert [line for line in week.splitlines() if "you asked about" not in line] == \
+        now.splitlines()
