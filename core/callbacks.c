@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "crash_record.h"
 #include "host.h"
 #include "log.h"
 #include "registry_internal.h"
@@ -16,7 +17,7 @@
 /* Returns 0 when the plugin may run (serial lock taken if needed and the
  * callback tracked for the budget), -1 when it is being unloaded. */
 static int callback_enter(struct registry *registry, struct jv_plugin *plugin,
-                          struct running_callback *running)
+                          struct running_callback *running, int64_t update_id)
 {
     pthread_mutex_lock(&registry->lock);
     if (plugin->stopping) {
@@ -35,12 +36,15 @@ static int callback_enter(struct registry *registry, struct jv_plugin *plugin,
     running->next = registry->running;
     registry->running = running;
     pthread_mutex_unlock(&registry->lock);
+    /* from here a fatal signal on this thread is this plugin's crash */
+    crash_record_enter(update_id, plugin->name);
     return 0;
 }
 
 static void callback_leave(struct registry *registry, struct jv_plugin *plugin,
                            struct running_callback *running)
 {
+    crash_record_leave();
     int64_t elapsed = monotonic_ms() - running->started_ms;
     pthread_mutex_lock(&registry->lock);
     for (struct running_callback **link = &registry->running; *link; link = &(*link)->next) {
@@ -88,7 +92,7 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     }
     struct running_callback running;
     snprintf(running.what, sizeof running.what, "command /%s", command.name);
-    if (callback_enter(registry, command.plugin, &running) != 0)
+    if (callback_enter(registry, command.plugin, &running, message->update_id) != 0)
         return JV_E_NOTFOUND;
     int result = command.handler(command.plugin, message, command.user_data);
     callback_leave(registry, command.plugin, &running);
@@ -124,7 +128,7 @@ int registry_run_message_handlers(struct registry *registry, const jv_message *m
         struct message_handler *handler = &handlers[i];
         struct running_callback running;
         snprintf(running.what, sizeof running.what, "message handler");
-        if (callback_enter(registry, handler->plugin, &running) != 0)
+        if (callback_enter(registry, handler->plugin, &running, message->update_id) != 0)
             continue;
         int result = handler->handler(handler->plugin, message, handler->user_data);
         callback_leave(registry, handler->plugin, &running);
@@ -147,7 +151,7 @@ int registry_run_job(struct registry *registry, struct registry_job *job)
     struct jv_plugin *plugin = job->plugin;
     struct running_callback running;
     snprintf(running.what, sizeof running.what, "job %s", job->name);
-    if (callback_enter(registry, plugin, &running) != 0)
+    if (callback_enter(registry, plugin, &running, -1) != 0)
         return JV_E_STATE;
     int result = job->run(plugin, job->user_data);
     callback_leave(registry, plugin, &running);

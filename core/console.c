@@ -1,10 +1,12 @@
 /* The console transport: every stdin line is a message from one local user
  * (chat 1, private, an admin) and every reply is one stdout line block, so
- * `printf '/ping\n' | jarvis` works in scripts. stdin is polled together
- * with the lifecycle wake fd, so SIGTERM stops reading at once. */
+ * `printf '/ping\n' | jarvis` works in scripts. Lines go through the same
+ * inbox and outbox as Telegram's updates. stdin is polled together with the
+ * lifecycle wake fd, so SIGTERM stops reading at once. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +19,23 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "pipeline.h"
+#include "store.h"
 #include "transport.h"
 
 #define CONSOLE_CHAT_ID 1
 #define CONSOLE_USER_ID 1
 #define READ_CHUNK 4096
 #define DRAIN_STEP_MS 100
+#define CURSOR_KEY "console.update_id" /* the last line's update id, in space "core" */
 
 struct console {
     pthread_mutex_t output_lock;
+    struct host *host;
+    struct pipeline *pipeline;
     const char *user_name;
     int64_t line_number;
+    int64_t update_id; /* continues across runs: the inbox may hold older ones */
     char *pending;          /* bytes read but not yet ended by '\n' */
     size_t pending_length;
     size_t pending_capacity;
@@ -88,8 +96,12 @@ static void submit_line(struct console *console, struct host *host, char *line, 
         log_warn("stdin:%lld: not valid UTF-8, line ignored", (long long)console->line_number);
         return;
     }
+    if (console->update_id == INT64_MAX) {
+        log_error("stdin:%lld: no update id left; line ignored", (long long)console->line_number);
+        return;
+    }
     struct incoming_message message = {
-        .update_id = console->line_number,
+        .update_id = console->update_id + 1,
         .chat_id = CONSOLE_CHAT_ID,
         .user_id = CONSOLE_USER_ID,
         .message_id = console->line_number,
@@ -98,9 +110,13 @@ static void submit_line(struct console *console, struct host *host, char *line, 
         .text = line,
         .is_reply_to_bot = 0,
     };
-    if (dispatch_submit(host->dispatch, &message, NULL, NULL) != 0)
-        log_error("stdin:%lld: cannot queue the line (out of memory or stopping)",
+    (void)host;
+    if (pipeline_accept(console->pipeline, &message, 1, CURSOR_KEY, message.update_id) != 0) {
+        log_error("stdin:%lld: cannot store the line in the inbox; line ignored",
                   (long long)console->line_number);
+        return;
+    }
+    console->update_id = message.update_id;
 }
 
 static int append_pending(struct console *console, const char *bytes, size_t length)
@@ -170,17 +186,59 @@ static int read_some(struct console *console, struct host *host)
 /* End of input: wait for every reply (scripts pipe in a file and expect all
  * answers), but stay interruptible by SIGTERM, after which main's bounded
  * drain takes over. */
-static void wait_for_replies(struct host *host)
+static void wait_for_replies(struct console *console, struct host *host)
 {
-    while (!lifecycle_stop_requested() && dispatch_drain(host->dispatch, DRAIN_STEP_MS) > 0) {
+    while (!lifecycle_stop_requested() && (dispatch_drain(host->dispatch, DRAIN_STEP_MS) > 0 ||
+                                           pipeline_unhandled(console->pipeline) > 0)) {
     }
 }
 
 /* ---- transport interface ---- */
 
+/* Replies are printed as they are committed, on the worker that handled
+ * the line, so they come out in the order of the lines. */
+static int print_part(void *context, const struct outbox_row *row)
+{
+    struct console *console = context;
+    pthread_mutex_lock(&console->output_lock);
+    int written;
+    if (row->chat_id == CONSOLE_CHAT_ID)
+        written = fprintf(stdout, "%s\n", row->text);
+    else
+        written = fprintf(stdout, "[chat %lld] %s\n", (long long)row->chat_id, row->text);
+    int flushed = fflush(stdout);
+    pthread_mutex_unlock(&console->output_lock);
+    if (written < 0 || flushed != 0)
+        return JV_E_IO;
+    pipeline_sent(console->pipeline, row->id);
+    return JV_OK;
+}
+
+static int64_t read_cursor(struct store *store)
+{
+    char *value = NULL;
+    size_t length = 0;
+    int64_t cursor = 0;
+    if (store_get(store, "core", CURSOR_KEY, &value, &length) == 0) {
+        char *end = NULL;
+        long long parsed = strtoll(value, &end, 10);
+        if (end != value && parsed > 0)
+            cursor = parsed;
+    }
+    free(value);
+    return cursor;
+}
+
 static int console_start(struct transport *transport, struct host *host)
 {
-    (void)transport;
+    struct console *console = transport->state;
+    console->host = host;
+    struct pipeline_delivery delivery = {.deliver = print_part, .context = console};
+    console->pipeline = pipeline_create(host, &delivery);
+    if (console->pipeline == NULL)
+        return 1;
+    host->pipeline = console->pipeline;
+    console->update_id = read_cursor(host->store);
     /* The console user is whoever runs the process: make it an admin so
      * admin commands can be tried locally. */
     struct config *config = host->config;
@@ -198,6 +256,8 @@ static int console_start(struct transport *transport, struct host *host)
 static int console_run(struct transport *transport, struct host *host)
 {
     struct console *console = transport->state;
+    if (pipeline_recover(console->pipeline) != 0)
+        log_error("console: cannot read the inbox and outbox of the last run");
     int status = 1;
     while (!lifecycle_stop_requested() && (status = read_some(console, host)) > 0) {
     }
@@ -205,23 +265,9 @@ static int console_run(struct transport *transport, struct host *host)
         if (console->pending_length > 0) /* last line without '\n' */
             submit_line(console, host, console->pending, console->pending_length);
         console->pending_length = 0;
-        wait_for_replies(host);
+        wait_for_replies(console, host);
     }
     return 0;
-}
-
-static int console_send(struct transport *transport, int64_t chat_id, const char *text)
-{
-    struct console *console = transport->state;
-    pthread_mutex_lock(&console->output_lock);
-    int written;
-    if (chat_id == CONSOLE_CHAT_ID)
-        written = fprintf(stdout, "%s\n", text);
-    else
-        written = fprintf(stdout, "[chat %lld] %s\n", (long long)chat_id, text);
-    int flushed = fflush(stdout);
-    pthread_mutex_unlock(&console->output_lock);
-    return written < 0 || flushed != 0 ? JV_E_IO : JV_OK;
 }
 
 static const char *console_bot_username(struct transport *transport)
@@ -235,6 +281,9 @@ static void console_destroy(struct transport *transport)
     if (transport == NULL)
         return;
     struct console *console = transport->state;
+    if (console->host != NULL && console->host->pipeline == console->pipeline)
+        console->host->pipeline = NULL;
+    pipeline_destroy(console->pipeline);
     pthread_mutex_destroy(&console->output_lock);
     free(console->pending);
     free(console);
@@ -257,8 +306,6 @@ struct transport *console_transport_create(void)
     transport->state = console;
     transport->start = console_start;
     transport->run = console_run;
-    transport->send = console_send;
-    transport->send_to_thread = NULL; /* no topics here: replies use console_send */
     transport->bot_username = console_bot_username;
     transport->destroy = console_destroy;
     return transport;

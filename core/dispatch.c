@@ -2,9 +2,9 @@
  * chat with work and no worker on it sits in the ready list, so one chat's
  * messages run strictly one at a time and in order while other chats run in
  * parallel. Workers turn a message into a jv_message and route it: built-ins,
- * plugin commands, or the free-text handlers. While a jv_message is out with
- * the plugins it sits in the live list, which is how api->reply finds the
- * forum topic to answer in without a field in the public struct. */
+ * plugin commands, or the free-text handlers. Each message is handled inside
+ * a unit of work (its jv_context) that collects its replies and kv writes
+ * for the transport's commit. */
 #include "dispatch.h"
 
 #include <ctype.h>
@@ -18,10 +18,12 @@
 #include <jarvis/plugin.h>
 
 #include "clock.h"
+#include "crash_record.h"
 #include "host.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "registry.h"
+#include "unit_of_work.h"
 
 #define COMMAND_NAME_MAX 32
 #define BOT_USERNAME_MAX 64
@@ -53,8 +55,6 @@ struct dispatch {
     size_t unfinished; /* submitted and not yet done */
     int stopping;
     char bot_username[BOT_USERNAME_MAX];
-    pthread_mutex_t live_lock;
-    struct prepared_message *live; /* jv_messages being handled right now */
     pthread_t *workers;
     int worker_count;
 };
@@ -140,8 +140,6 @@ int dispatch_parse_command(const char *text, const char *bot_username, char *com
 
 struct prepared_message {
     jv_message message;
-    int64_t message_thread_id;
-    struct prepared_message *next_live;
     char command[COMMAND_NAME_MAX + 1];
     char *args;        /* trimmed copy */
     char *argv_buffer; /* args with NULs between the words */
@@ -226,7 +224,7 @@ static int prepare_command_fields(struct prepared_message *prepared, const char 
 
 static void prepare_common_fields(struct prepared_message *prepared,
                                   const struct incoming_message *incoming,
-                                  const char *bot_username)
+                                  const char *bot_username, struct jv_context *work)
 {
     jv_message *message = &prepared->message;
     message->struct_size = sizeof *message;
@@ -240,68 +238,16 @@ static void prepare_common_fields(struct prepared_message *prepared,
     message->is_private = strcmp(incoming->chat_type, "private") == 0;
     message->mentions_bot = mentions_username(incoming->text, bot_username);
     message->is_reply_to_bot = incoming->is_reply_to_bot;
-    prepared->message_thread_id = incoming->message_thread_id;
-}
-
-/* ---- the live list: which topic a reply belongs in ---- */
-
-static void track_live(struct dispatch *dispatch, struct prepared_message *prepared)
-{
-    pthread_mutex_lock(&dispatch->live_lock);
-    prepared->next_live = dispatch->live;
-    dispatch->live = prepared;
-    pthread_mutex_unlock(&dispatch->live_lock);
-}
-
-static void untrack_live(struct dispatch *dispatch, struct prepared_message *prepared)
-{
-    pthread_mutex_lock(&dispatch->live_lock);
-    struct prepared_message **link = &dispatch->live;
-    while (*link != NULL && *link != prepared)
-        link = &(*link)->next_live;
-    if (*link == prepared)
-        *link = prepared->next_live;
-    pthread_mutex_unlock(&dispatch->live_lock);
-}
-
-static int same_message(const jv_message *a, const jv_message *b)
-{
-    return a->update_id == b->update_id && a->chat_id == b->chat_id &&
-           a->message_id == b->message_id;
-}
-
-static const struct prepared_message *find_live(const struct dispatch *dispatch,
-                                                const jv_message *message, int by_content)
-{
-    for (const struct prepared_message *live = dispatch->live; live; live = live->next_live) {
-        if (&live->message == message)
-            return live;
-        if (by_content && same_message(&live->message, message))
-            return live;
-    }
-    return NULL;
-}
-
-/* The pointer is compared first and dereferenced only when the caller passed
- * a copy: memory around a plugin's pointer is never read. */
-int64_t dispatch_reply_thread(struct dispatch *dispatch, const struct jv_message *message)
-{
-    if (dispatch == NULL || message == NULL)
-        return 0;
-    pthread_mutex_lock(&dispatch->live_lock);
-    const struct prepared_message *found = find_live(dispatch, message, 0);
-    if (found == NULL)
-        found = find_live(dispatch, message, 1);
-    int64_t thread_id = found != NULL ? found->message_thread_id : 0;
-    pthread_mutex_unlock(&dispatch->live_lock);
-    return thread_id;
+    message->context = work;
 }
 
 /* ---- routing ---- */
 
 static void send_reply(struct dispatch *dispatch, const jv_message *message, const char *text)
 {
-    int result = host_reply(dispatch->host, message, text);
+    (void)dispatch;
+    struct jv_context *work = message->context;
+    int result = unit_of_work_reply(work, work->chat_id, work->thread_id, text);
     if (result != JV_OK)
         log_warn("update %lld: reply to chat %lld failed (%d)", (long long)message->update_id,
                  (long long)message->chat_id, result);
@@ -368,15 +314,16 @@ static void route_prepared(struct dispatch *dispatch, struct prepared_message *p
     run_command(dispatch, &prepared->message);
 }
 
+/* kv calls on this thread join the update's commit while it is handled. */
 static void route_message(struct dispatch *dispatch, const struct incoming_message *incoming,
-                          const char *bot_username)
+                          const char *bot_username, struct jv_context *work)
 {
     struct prepared_message prepared;
     memset(&prepared, 0, sizeof prepared);
-    prepare_common_fields(&prepared, incoming, bot_username);
-    track_live(dispatch, &prepared);
+    prepare_common_fields(&prepared, incoming, bot_username, work);
+    unit_of_work_set_current(work);
     route_prepared(dispatch, &prepared, bot_username);
-    untrack_live(dispatch, &prepared);
+    unit_of_work_set_current(NULL);
     prepared_message_release(&prepared);
 }
 
@@ -525,16 +472,23 @@ static void *worker_main(void *argument)
 {
     struct dispatch *dispatch = argument;
     char bot_username[BOT_USERNAME_MAX];
+    crash_record_thread_init();
     for (;;) {
         struct chat_queue *chat = NULL;
         struct queued_message *item = take_work(dispatch, &chat, bot_username);
         if (item == NULL)
             return NULL;
-        route_message(dispatch, &item->message, bot_username);
-        /* done before the chat is released, so a transport that marks an
-         * update handled never sees a later update of the chat finish first */
+        struct jv_context work;
+        unit_of_work_init(&work, item->message.update_id, item->message.chat_id,
+                          item->message.message_thread_id);
+        work.done = item->done;
+        work.done_context = item->context;
+        route_message(dispatch, &item->message, bot_username, &work);
+        /* committed before the chat is released, so a chat's replies reach
+         * the outbox in the order of its messages */
         if (item->done != NULL)
-            item->done(item->message.update_id, item->context);
+            item->done(&work, item->context);
+        unit_of_work_release(&work);
         queued_message_free(item);
         finish_work(dispatch, chat);
     }
@@ -572,7 +526,6 @@ struct dispatch *dispatch_create(struct host *host, int workers)
         free(dispatch);
         return NULL;
     }
-    pthread_mutex_init(&dispatch->live_lock, NULL);
     pthread_cond_init(&dispatch->work_available, NULL);
     monotonic_cond_init(&dispatch->all_done);
     if (start_workers(dispatch) != 0) {
@@ -632,7 +585,6 @@ void dispatch_destroy(struct dispatch *dispatch)
     pthread_cond_destroy(&dispatch->work_available);
     pthread_cond_destroy(&dispatch->all_done);
     pthread_mutex_destroy(&dispatch->lock);
-    pthread_mutex_destroy(&dispatch->live_lock);
     free(dispatch->workers);
     free(dispatch);
 }

@@ -7,27 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incoming_message.h"
+
 struct host;
 struct dispatch;
 struct jv_message;
+struct jv_context;
 
-/* What a transport hands over; the dispatcher copies it. */
-struct incoming_message {
-    int64_t update_id;
-    int64_t chat_id;
-    int64_t user_id;
-    int64_t message_id;
-    const char *chat_type; /* "private", "group", ... */
-    const char *user_name;
-    const char *text;
-    int is_reply_to_bot;
-    /* The forum topic the message was posted in, so replies land there;
-     * 0 outside forum topics (transports that have no topics leave it 0). */
-    int64_t message_thread_id;
-};
 
-/* Called on a worker thread once every handler for the message finished. */
-typedef void (*dispatch_done_fn)(int64_t update_id, void *context);
+/* Called on a worker thread once every handler for the message finished,
+ * with the unit of work holding its replies and kv writes (which the
+ * callback commits); before the chat's next message starts. */
+typedef void (*dispatch_done_fn)(struct jv_context *work, void *context);
 
 struct dispatch *dispatch_create(struct host *host, int workers);
 /* bot username for /cmd@name matching; "" or NULL accepts only bare /cmd. */
@@ -40,11 +31,6 @@ int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *me
 size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms);
 /* Stops the workers (after dispatch_drain) and frees. */
 void dispatch_destroy(struct dispatch *dispatch);
-
-/* The forum topic a reply to message belongs in: its message_thread_id while
- * the dispatcher is handling it (message is the jv_message it handed out, or
- * a copy of it), else 0. Thread-safe; reads only *message itself. */
-int64_t dispatch_reply_thread(struct dispatch *dispatch, const struct jv_message *message);
 
 /* Splits "/cmd@bot a b" into command "cmd" and args "a b". Returns 1 for a
  * command addressed to us (no @, or @username case-insensitively), 0 for

@@ -1,5 +1,6 @@
 /* The host's shared context: the pieces main wires together, reachable from
- * the plugin API implementation and the transports. One per process. */
+ * the plugin API implementation and the transports. One per process; it is
+ * reached through each plugin's record, never through a global. */
 #ifndef JARVIS_HOST_H
 #define JARVIS_HOST_H
 
@@ -10,7 +11,7 @@ struct store;
 struct registry;
 struct dispatch;
 struct transport;
-struct jv_message;
+struct pipeline;
 
 struct host {
     struct config *config;
@@ -18,17 +19,12 @@ struct host {
     struct registry *registry;
     struct dispatch *dispatch;
     struct transport *transport; /* set once the transport is chosen */
+    struct pipeline *pipeline;   /* the transport's, once it started */
 };
 
-/* Sends through the current transport; long texts are split by it.
- * Returns 0, or a negative JV_E_* (no transport yet: JV_E_STATE). */
+/* A message that answers no update (send_message, jobs, reports): into the
+ * outbox at once, sent by the transport. 0, or a negative JV_E_* (no
+ * transport running yet: JV_E_STATE). */
 int host_send(struct host *host, int64_t chat_id, const char *text);
-/* Like host_send, into a forum topic (thread_id 0: none). A transport
- * without topics sends it as a plain message. */
-int host_send_to_thread(struct host *host, int64_t chat_id, int64_t thread_id,
-                        const char *text);
-/* Answers message where it came from: its chat and, while the dispatcher is
- * handling it, its forum topic. */
-int host_reply(struct host *host, const struct jv_message *message, const char *text);
 
 #endif

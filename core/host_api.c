@@ -16,8 +16,10 @@
 #include "host.h"
 #include "http.h"
 #include "log.h"
+#include "pipeline.h"
 #include "plugin_record.h"
 #include "store.h"
+#include "unit_of_work.h"
 
 static struct host *plugin_host(const jv_plugin *self)
 {
@@ -199,10 +201,26 @@ static int api_reply(const jv_message *message, const char *text)
 {
     if (!message || !text)
         return JV_E_INVAL;
-    struct host *host = registry_current_host();
-    if (!host)
-        return JV_E_STATE;
-    return host_reply(host, message, text);
+    struct jv_context *work = unit_of_work_of(message);
+    if (!work)
+        return JV_E_STATE; /* not a message the host handed out (or a copy) */
+    return unit_of_work_reply(work, work->chat_id, work->thread_id, text);
+}
+
+static jv_deferred *api_defer_reply(const jv_message *message)
+{
+    struct jv_context *work = unit_of_work_of(message);
+    return work ? pipeline_defer(work) : NULL;
+}
+
+static int api_deferred_reply(jv_deferred *deferred, const char *text)
+{
+    return pipeline_deferred_reply(deferred, text);
+}
+
+static int api_deferred_finish(jv_deferred *deferred)
+{
+    return pipeline_deferred_finish(deferred);
 }
 
 static int api_send_message(jv_plugin *self, int64_t chat_id, const char *text)
@@ -228,8 +246,10 @@ static int api_kv_set(jv_plugin *self, const char *key, const void *value, size_
     struct store *store = plugin_store(self);
     if (!store)
         return JV_E_STATE;
-    return store_set(store, self->name, key, value ? value : "", value_length) == 0 ? JV_OK
-                                                                                  : JV_E_IO;
+    struct jv_context *work = unit_of_work_current();
+    int status = work ? unit_of_work_kv_set(work, self->name, key, value ? value : "", value_length)
+                      : store_set(store, self->name, key, value ? value : "", value_length);
+    return status == 0 ? JV_OK : JV_E_IO;
 }
 
 static int api_kv_get(jv_plugin *self, const char *key, char **value, size_t *value_length)
@@ -243,7 +263,9 @@ static int api_kv_get(jv_plugin *self, const char *key, char **value, size_t *va
     if (!store)
         return JV_E_STATE;
     size_t length = 0;
-    int status = store_get(store, self->name, key, value, &length);
+    struct jv_context *work = unit_of_work_current();
+    int status = work ? unit_of_work_kv_get(work, store, self->name, key, value, &length)
+                      : store_get(store, self->name, key, value, &length);
     if (status == 1)
         return JV_E_NOTFOUND;
     if (status != 0)
@@ -260,7 +282,9 @@ static int api_kv_delete(jv_plugin *self, const char *key)
     struct store *store = plugin_store(self);
     if (!store)
         return JV_E_STATE;
-    int status = store_delete(store, self->name, key);
+    struct jv_context *work = unit_of_work_current();
+    int status = work ? unit_of_work_kv_delete(work, store, self->name, key)
+                      : store_delete(store, self->name, key);
     if (status == 1)
         return JV_E_NOTFOUND;
     return status == 0 ? JV_OK : JV_E_IO;
@@ -273,8 +297,11 @@ static int api_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visit
     struct store *store = plugin_store(self);
     if (!store)
         return JV_E_STATE;
-    return store_list(store, self->name, prefix ? prefix : "", visit, user_data) == 0 ? JV_OK
-                                                                                      : JV_E_IO;
+    struct jv_context *work = unit_of_work_current();
+    int status = work ? unit_of_work_kv_list(work, store, self->name, prefix ? prefix : "", visit,
+                                             user_data)
+                      : store_list(store, self->name, prefix ? prefix : "", visit, user_data);
+    return status == 0 ? JV_OK : JV_E_IO;
 }
 
 /* ---- HTTP and time ---- */
@@ -331,6 +358,9 @@ static const jv_host_api host_api = {
     .kv_list = api_kv_list,
     .http_request = api_http_request,
     .http_response_free = api_http_response_free,
+    .defer_reply = api_defer_reply,
+    .deferred_reply = api_deferred_reply,
+    .deferred_finish = api_deferred_finish,
     .now_ms = wall_ms,
 };
 

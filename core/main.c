@@ -13,6 +13,7 @@
 #include <jarvis/plugin.h>
 
 #include "clock.h"
+#include "crash_record.h"
 #include "config.h"
 #include "dispatch.h"
 #include "host.h"
@@ -25,6 +26,7 @@
 #include "sched.h"
 #include "status.h"
 #include "store.h"
+#include "test_hooks.h"
 #include "transport.h"
 
 #define JARVIS_VERSION "0.1.0"
@@ -197,6 +199,8 @@ static int set_up(struct runtime *runtime)
         log_error("%s", error);
         return EXIT_CONFIG;
     }
+    if (crash_record_open(config->state_dir) != 0)
+        return EXIT_CONFIG;
     if (http_global_init() != 0) {
         log_error("cannot initialise libcurl");
         return 1;
@@ -268,6 +272,7 @@ static void release_runtime(struct runtime *runtime)
         host->transport = NULL;
         transport->destroy(transport);
     }
+    crash_record_close();
     if (host->store != NULL)
         store_close(host->store);
     host->store = NULL;
@@ -333,6 +338,7 @@ static void ensure_standard_fds(void)
 int main(int argc, char **argv)
 {
     ensure_standard_fds();
+    test_hooks_init();
     struct options options;
     int parse_result = parse_arguments(argc, argv, &options);
     if (parse_result >= 0)

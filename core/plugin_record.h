@@ -87,7 +87,4 @@ const void *registry_acquire_service(struct jv_plugin *plugin, const char *name,
                                      uint32_t min_version);
 void registry_release_service(struct jv_plugin *plugin, const char *name);
 
-/* The host of the registry created last; reply() has only the message to go by. */
-struct host *registry_current_host(void);
-
 #endif

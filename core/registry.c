@@ -4,7 +4,6 @@
  * of their callbacks in callbacks.c, the command listing in help.c. */
 #include "registry.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,8 +11,6 @@
 #include "clock.h"
 #include "log.h"
 #include "registry_internal.h"
-
-static _Atomic(struct host *) current_host;
 
 int plugin_name_is_valid(const char *name)
 {
@@ -43,7 +40,6 @@ struct registry *registry_create(struct host *host)
     registry->host = host;
     pthread_mutex_init(&registry->lock, NULL);
     monotonic_cond_init(&registry->callback_finished);
-    atomic_store(&current_host, host);
     return registry;
 }
 
@@ -72,16 +68,9 @@ void registry_destroy(struct registry *registry)
     for (size_t i = 0; i < registry->edges.count; i++)
         free(registry->edges.items[i]);
     free(registry->edges.items);
-    struct host *expected = registry->host;
-    atomic_compare_exchange_strong(&current_host, &expected, NULL);
     pthread_cond_destroy(&registry->callback_finished);
     pthread_mutex_destroy(&registry->lock);
     free(registry);
-}
-
-struct host *registry_current_host(void)
-{
-    return atomic_load(&current_host);
 }
 
 struct host *registry_host(struct registry *registry)

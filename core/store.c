@@ -1,9 +1,11 @@
 /* Durable key-value state: one SQLite database <state_dir>/jarvis.db in WAL
- * mode with synchronous=FULL, one connection shared under a mutex, prepared
- * statements cached. Keys are TEXT compared bytewise (BINARY collation). */
+ * mode, one connection shared under a mutex, prepared statements cached.
+ * Keys are TEXT compared bytewise (BINARY collation). Transactions group
+ * writes into one commit; see store.h for what each durability level costs. */
 #include "store.h"
 
 #include "log.h"
+#include "store_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,18 +21,7 @@
 #define BUSY_TIMEOUT_MS 5000
 #define DATABASE_NAME "jarvis.db"
 
-struct store {
-    sqlite3 *database;
-    char *path;
-    /* Recursive: a kv_list visitor may call back into the store. */
-    pthread_mutex_t mutex;
-    sqlite3_stmt *set_statement;
-    sqlite3_stmt *get_statement;
-    sqlite3_stmt *delete_statement;
-    sqlite3_stmt *delete_range_statement;
-    sqlite3_stmt *list_range_statement; /* prefix with an upper bound */
-    sqlite3_stmt *list_from_statement;  /* prefix "" or all 0xFF: no upper bound */
-};
+
 
 static const char CREATE_TABLE_SQL[] =
     "CREATE TABLE IF NOT EXISTS kv ("
@@ -82,7 +73,7 @@ static int make_directories(const char *path)
     return result;
 }
 
-static int execute(struct store *store, const char *sql, char *error, size_t error_size)
+int store_execute(struct store *store, const char *sql, char *error, size_t error_size)
 {
     char *message = NULL;
     if (sqlite3_exec(store->database, sql, NULL, NULL, &message) == SQLITE_OK)
@@ -116,8 +107,8 @@ static int enable_wal(struct store *store, char *error, size_t error_size)
     return result;
 }
 
-static int prepare(struct store *store, const char *sql, sqlite3_stmt **statement, char *error,
-                   size_t error_size)
+int store_prepare(struct store *store, const char *sql, sqlite3_stmt **statement, char *error,
+                  size_t error_size)
 {
     if (sqlite3_prepare_v3(store->database, sql, -1, SQLITE_PREPARE_PERSISTENT, statement,
                            NULL) == SQLITE_OK)
@@ -140,7 +131,7 @@ static int prepare_all(struct store *store, char *error, size_t error_size)
         {LIST_FROM_SQL, &store->list_from_statement},
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
-        if (prepare(store, statements[i].sql, statements[i].statement, error, error_size) != 0)
+        if (store_prepare(store, statements[i].sql, statements[i].statement, error, error_size) != 0)
             return -1;
     }
     return 0;
@@ -152,15 +143,24 @@ static int configure(struct store *store, char *error, size_t error_size)
     sqlite3_extended_result_codes(store->database, 1);
     if (enable_wal(store, error, error_size) != 0)
         return -1;
-    if (execute(store, "PRAGMA synchronous=FULL", error, error_size) != 0)
+    /* NORMAL in WAL mode: a commit survives any death of the process (the WAL
+     * is in the kernel's page cache); only a power loss can take the last
+     * commits back. Commits that must survive that too ask for
+     * STORE_SYNCED, which syncs the WAL for that commit alone. */
+    if (store_execute(store, "PRAGMA synchronous=NORMAL", error, error_size) != 0)
         return -1;
-    if (execute(store, CREATE_TABLE_SQL, error, error_size) != 0)
+    if (store_execute(store, CREATE_TABLE_SQL, error, error_size) != 0)
         return -1;
-    return prepare_all(store, error, error_size);
+    if (store_pipeline_create_tables(store, error, error_size) != 0)
+        return -1;
+    if (prepare_all(store, error, error_size) != 0)
+        return -1;
+    return store_pipeline_prepare(store, error, error_size);
 }
 
 static void release(struct store *store)
 {
+    store_pipeline_finalize(store);
     sqlite3_finalize(store->set_statement);
     sqlite3_finalize(store->get_statement);
     sqlite3_finalize(store->delete_statement);
@@ -476,4 +476,66 @@ int store_list(struct store *store, const char *space, const char *prefix,
     pthread_mutex_unlock(&store->mutex);
     free(upper);
     return result;
+}
+
+/* ---- transactions ---- */
+
+/* SQLite refuses to change the synchronous level inside a transaction, so a
+ * synced transaction raises it before BEGIN and lowers it after COMMIT. */
+int store_begin(struct store *store, enum store_sync sync)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    char error[256] = "";
+    if (store->in_transaction) {
+        log_error("store: a transaction is already open on this connection");
+        pthread_mutex_unlock(&store->mutex);
+        return -1;
+    }
+    if (sync == STORE_SYNCED &&
+        store_execute(store, "PRAGMA synchronous=FULL", error, sizeof error) != 0)
+        log_warn("store: cannot raise the sync level: %s", error);
+    if (store_execute(store, "BEGIN IMMEDIATE", error, sizeof error) != 0) {
+        log_error("store: cannot begin a transaction: %s", error);
+        if (sync == STORE_SYNCED)
+            store_execute(store, "PRAGMA synchronous=NORMAL", error, sizeof error);
+        pthread_mutex_unlock(&store->mutex);
+        return -1;
+    }
+    store->in_transaction = sync == STORE_SYNCED ? 2 : 1;
+    return 0;
+}
+
+static void end_transaction(struct store *store)
+{
+    char error[256];
+    if (store->in_transaction == 2)
+        store_execute(store, "PRAGMA synchronous=NORMAL", error, sizeof error);
+    store->in_transaction = 0;
+    pthread_mutex_unlock(&store->mutex);
+}
+
+int store_commit(struct store *store)
+{
+    if (store == NULL || !store->in_transaction)
+        return -1;
+    char error[256];
+    int result = 0;
+    if (store_execute(store, "COMMIT", error, sizeof error) != 0) {
+        log_error("store: commit failed: %s", error);
+        store_execute(store, "ROLLBACK", error, sizeof error);
+        result = -1;
+    }
+    end_transaction(store);
+    return result;
+}
+
+void store_rollback(struct store *store)
+{
+    if (store == NULL || !store->in_transaction)
+        return;
+    char error[256];
+    store_execute(store, "ROLLBACK", error, sizeof error);
+    end_transaction(store);
 }

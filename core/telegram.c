@@ -1,6 +1,8 @@
-/* The Telegram transport: getMe and setMyCommands at start, then the
- * getUpdates long-poll loop that journals every update before dispatching
- * it, confirms only finished ones, and backs off on every kind of failure. */
+/* The Telegram transport: the getUpdates long-poll loop feeding the
+ * pipeline (each batch committed to the inbox, then confirmed by the next
+ * poll's offset), the outbox delivered by the concurrent sender, and the
+ * bot's identity and command menu kept in the store so that a new holder
+ * polls first and refreshes them after. Backs off on every failure. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -26,22 +28,29 @@
 #include "store.h"
 #include "telegram_api.h"
 #include "telegram_send.h"
-#include "telegram_updates.h"
+#include "telegram_update.h"
+#include "pipeline.h"
+#include "test_hooks.h"
 #include "transport.h"
 
 #define EXIT_CONFIG 78
 #define POLL_LIMIT 100
 #define POLL_SLACK_S 15         /* libcurl's limit above the long-poll timeout */
-#define REPOLL_WAIT_MS 1000     /* nothing new fetched: wait for progress this long */
+#define NO_PROGRESS_WAIT_MS 1000 /* a poll that brought nothing new: wait before the next */
+#define OFFSET_KEY "telegram.offset"   /* space "core": the next offset to ask for */
+#define IDENTITY_KEY "telegram.identity" /* "<bot id> <username>" */
+#define COMMANDS_KEY "telegram.commands" /* the menu last published, as sent */
 #define STATUS_WRITE_EVERY_MS 1000
 
-enum poll_state { POLL_HEALTHY, POLL_FAILING, POLL_CONFLICT, POLL_FLOOD };
+enum poll_state { POLL_HEALTHY, POLL_FAILING, POLL_CONFLICT, POLL_FLOOD, POLL_STORE_FAILING };
 
 struct telegram {
     struct host *host;
     struct telegram_api *api;
     struct telegram_sender *sender;
-    struct update_journal *journal;
+    struct pipeline *pipeline;
+    int64_t next_offset;  /* what the next getUpdates confirms up to */
+    int identity_cached;  /* identity came from the store: refresh after the first poll */
     int64_t bot_user_id;
     char *bot_username;
     enum poll_state state;
@@ -116,9 +125,11 @@ static void back_off(struct telegram *telegram, enum poll_state state, const cha
 
 static void poll_recovered(struct telegram *telegram)
 {
-    if (telegram->state != POLL_HEALTHY)
-        log_info("telegram: getUpdates works again after %d failed attempt(s)",
-                 telegram->failures);
+    if (telegram->state != POLL_HEALTHY && telegram->failures > 0)
+        log_info("telegram: getUpdates works again after %d failed attempt%s",
+                 telegram->failures, telegram->failures == 1 ? "" : "s");
+    else if (telegram->state != POLL_HEALTHY)
+        log_info("telegram: getUpdates works again");
     telegram->state = POLL_HEALTHY;
     telegram->failures = 0;
     backoff_reset(&telegram->backoff);
@@ -136,7 +147,14 @@ static int read_identity(struct telegram *telegram, json_t *user)
     telegram->bot_user_id = json_integer_value(id);
     free(telegram->bot_username);
     telegram->bot_username = strdup(json_string_value(username));
-    return telegram->bot_username ? 0 : -1;
+    if (telegram->bot_username == NULL)
+        return -1;
+    char value[128];
+    int length = snprintf(value, sizeof value, "%" PRId64 " %s", telegram->bot_user_id,
+                          telegram->bot_username);
+    if (length > 0 && (size_t)length < sizeof value)
+        store_set(telegram->host->store, "core", IDENTITY_KEY, value, (size_t)length);
+    return 0;
 }
 
 /* 0 when known, EXIT_CONFIG for a refused token, -1 when stopped. */
@@ -215,21 +233,101 @@ static void publish_commands(struct telegram *telegram)
                  list.skipped);
     json_t *parameters = json_object();
     json_object_set_new(parameters, "commands", list.commands);
-    struct telegram_result result;
-    telegram_api_call(telegram->api, "setMyCommands", parameters, 30, &result);
-    if (result.outcome != TELEGRAM_OK)
-        log_warn("telegram: setMyCommands failed (%s); the command menu may be stale",
-                 result.description);
-    else
-        log_debug("telegram: command menu set (%zu commands)", json_array_size(list.commands));
-    telegram_result_release(&result);
+    char *published = json_dumps(parameters, JSON_COMPACT | JSON_SORT_KEYS);
+    char *previous = NULL;
+    size_t previous_length = 0;
+    int unchanged = published != NULL &&
+                    store_get(telegram->host->store, "core", COMMANDS_KEY, &previous,
+                              &previous_length) == 0 &&
+                    strcmp(previous, published) == 0;
+    free(previous);
+    if (unchanged) {
+        log_debug("telegram: command menu unchanged; not published again");
+    } else {
+        struct telegram_result result;
+        telegram_api_call(telegram->api, "setMyCommands", parameters, 30, &result);
+        if (result.outcome != TELEGRAM_OK)
+            log_warn("telegram: setMyCommands failed (%s); the command menu may be stale",
+                     result.description);
+        else if (published != NULL)
+            store_set(telegram->host->store, "core", COMMANDS_KEY, published, strlen(published));
+        telegram_result_release(&result);
+    }
+    free(published);
     json_decref(parameters);
 }
 
-static void on_update_sent(int64_t update_id, void *context)
+/* ---- the cached identity ---- */
+
+/* The bot id is the token's numeric prefix ("123456:ABC..."); a cached
+ * identity of another bot is ignored. */
+static int64_t token_bot_id(const char *token)
+{
+    int64_t id = 0;
+    size_t digits = 0;
+    for (; token[digits] >= '0' && token[digits] <= '9' && digits < 18; digits++)
+        id = id * 10 + (token[digits] - '0');
+    return digits > 0 && token[digits] == ':' ? id : -1;
+}
+
+static int load_cached_identity(struct telegram *telegram)
+{
+    char *value = NULL;
+    size_t length = 0;
+    if (store_get(telegram->host->store, "core", IDENTITY_KEY, &value, &length) != 0)
+        return -1;
+    char username[80];
+    long long id = 0;
+    int ok = sscanf(value, "%lld %79s", &id, username) == 2 &&
+             id == token_bot_id(telegram->host->config->token);
+    free(value);
+    if (!ok)
+        return -1;
+    telegram->bot_user_id = id;
+    telegram->bot_username = strdup(username);
+    return telegram->bot_username != NULL ? 0 : -1;
+}
+
+static int64_t read_offset(struct store *store)
+{
+    char *value = NULL;
+    size_t length = 0;
+    if (store_get(store, "core", OFFSET_KEY, &value, &length) != 0)
+        return 0;
+    char *end = NULL;
+    long long offset = strtoll(value, &end, 10);
+    if (end == value || offset < 0) {
+        log_warn("telegram: stored offset '%.40s' is unreadable; starting from Telegram's", value);
+        offset = 0;
+    }
+    free(value);
+    return offset;
+}
+
+/* ---- delivery: the outbox through the sender ---- */
+
+static int deliver_part(void *context, const struct outbox_row *row)
 {
     struct telegram *telegram = context;
-    update_journal_done(telegram->journal, update_id);
+    struct outgoing_message message = {.outbox_id = row->id,
+                                       .update_id = row->update_id,
+                                       .chat_id = row->chat_id,
+                                       .thread_id = row->thread_id,
+                                       .text = row->text};
+    return telegram_sender_enqueue(telegram->sender, &message);
+}
+
+static void on_part_sent(const struct outgoing_message *message, enum send_outcome outcome,
+                         void *context)
+{
+    struct telegram *telegram = context;
+    (void)outcome; /* a refused part is logged by the sender and done with all the same */
+    pipeline_sent(telegram->pipeline, message->outbox_id);
+}
+
+static long split_for_telegram(const char *text, char ***parts)
+{
+    return telegram_split_text(text, TELEGRAM_MESSAGE_LIMIT, parts);
 }
 
 static int telegram_start(struct transport *transport, struct host *host)
@@ -240,23 +338,36 @@ static int telegram_start(struct transport *transport, struct host *host)
     /* [bot] backoff_* and send_* are read only here (docs/telegram.md). */
     backoff_init(&telegram->backoff, config->backoff_initial_ms, config->backoff_max_ms);
     if (host->store == NULL) {
-        log_error("telegram: no state store; cannot journal updates");
+        log_error("telegram: no state store; cannot keep the inbox");
         return 1;
     }
     telegram->api = telegram_api_create(config->api_base, config->token);
-    telegram->journal = update_journal_open(host->store);
     struct telegram_send_limits limits = {.per_chat_per_second = config->send_rate_per_chat,
                                           .per_chat_burst = config->send_burst_per_chat,
                                           .total_per_second = config->send_rate_total,
                                           .backoff_initial_ms = config->backoff_initial_ms,
-                                          .backoff_max_ms = config->backoff_max_ms};
+                                          .backoff_max_ms = config->backoff_max_ms,
+                                          .connections = 0 /* the sender's default */};
     telegram->sender =
-        telegram_sender_create(config->api_base, config->token, &limits, on_update_sent, telegram);
-    if (telegram->api == NULL || telegram->journal == NULL || telegram->sender == NULL) {
+        telegram_sender_create(config->api_base, config->token, &limits, on_part_sent, telegram);
+    struct pipeline_delivery delivery = {.deliver = deliver_part,
+                                         .split = split_for_telegram,
+                                         .free_parts = telegram_chunks_free,
+                                         .context = telegram};
+    telegram->pipeline = pipeline_create(host, &delivery);
+    if (telegram->api == NULL || telegram->sender == NULL || telegram->pipeline == NULL) {
         log_error("telegram: out of memory starting the transport");
         return 1;
     }
+    host->pipeline = telegram->pipeline;
     telegram_api_set_abort_fd(telegram->api, lifecycle_wake_fd());
+    telegram->next_offset = read_offset(host->store);
+    if (load_cached_identity(telegram) == 0) {
+        telegram->identity_cached = 1;
+        log_info("telegram: @%s (known from the last run; refreshed after the first poll)",
+                 telegram->bot_username);
+        return 0;
+    }
     int identity = call_get_me(telegram);
     if (identity == EXIT_CONFIG)
         return EXIT_CONFIG;
@@ -269,91 +380,56 @@ static int telegram_start(struct transport *transport, struct host *host)
 
 /* ---- run: the poll loop ---- */
 
-static void on_dispatched(int64_t update_id, void *context)
+/* After the first poll of a holder that polled with a cached identity: a
+ * new username must reach the dispatcher, a revoked token stops the bot. */
+static int refresh_identity(struct telegram *telegram)
 {
-    struct telegram *telegram = context;
-    telegram_sender_finish_update(telegram->sender, update_id);
-}
-
-static void skip_poison(struct telegram *telegram, const struct parsed_update *update)
-{
-    char command[40] = "";
-    const char *args = NULL;
-    const char *what = "a text message";
-    char described[64];
-    if (update->kind == UPDATE_TEXT &&
-        dispatch_parse_command(update->message.text, telegram->bot_username, command,
-                               sizeof command, &args) == 1) {
-        snprintf(described, sizeof described, "command /%s", command);
-        what = described;
+    telegram->identity_cached = 0;
+    char *before = telegram->bot_username ? strdup(telegram->bot_username) : NULL;
+    int identity = call_get_me(telegram);
+    if (identity == 0 && (before == NULL || strcmp(before, telegram->bot_username) != 0)) {
+        log_info("telegram: the bot is now @%s", telegram->bot_username);
+        dispatch_set_bot_username(telegram->host->dispatch, telegram->bot_username);
     }
-    log_error("telegram: update %" PRId64 " (%s) crashed the bot %d times; skipping it",
-              update->update_id, what, UPDATE_MAX_ATTEMPTS);
-    if (update->kind == UPDATE_TEXT)
-        telegram_sender_enqueue_to_thread(
-            telegram->sender, update->message.chat_id, update->message.message_thread_id,
-            "Sorry, that message crashed the bot three times; skipping it.");
-    telegram_sender_finish_update(telegram->sender, update->update_id);
+    free(before);
+    if (identity == EXIT_CONFIG)
+        return EXIT_CONFIG;
+    if (identity == 0)
+        publish_commands(telegram);
+    return 0;
 }
 
-/* Waits until every dispatched update finished (or a stop is requested). */
-static void wait_until_idle(struct telegram *telegram)
-{
-    while (!lifecycle_stop_requested() && dispatch_drain(telegram->host->dispatch, 200) > 0)
-        notify_watchdog();
-}
+struct poll_batch {
+    struct incoming_message *messages;
+    size_t count;
+    int64_t highest_id; /* -1: no element had a readable update_id */
+    size_t elements;
+};
 
-/* An update an earlier run started and never finished may be what killed
- * it: run it alone, so a crash counts against it and not its neighbours. */
-static void dispatch_text(struct telegram *telegram, const struct parsed_update *update,
-                          int attempt)
+static void note_update(struct telegram *telegram, const struct parsed_update *update)
 {
-    int suspect = attempt > 1;
-    if (suspect) {
-        log_info("telegram: update %" PRId64 " was interrupted by a crash (start %d of %d); "
-                 "running it alone",
-                 update->update_id, attempt, UPDATE_MAX_ATTEMPTS);
-        wait_until_idle(telegram);
-    }
-    update_journal_record_attempt(telegram->journal, update->update_id, attempt);
-    if (dispatch_submit(telegram->host->dispatch, &update->message, on_dispatched, telegram) !=
-        0) {
-        log_warn("telegram: update %" PRId64 " not dispatched (stopping or out of memory); "
-                 "it stays unconfirmed",
-                 update->update_id);
-        return;
-    }
-    if (suspect)
-        wait_until_idle(telegram);
-}
-
-static void handle_fresh_update(struct telegram *telegram, const struct parsed_update *update,
-                                int attempt)
-{
-    switch (update->kind) {
-    case UPDATE_TEXT:
-        dispatch_text(telegram, update, attempt);
-        return;
-    case UPDATE_IGNORED:
+    if (update->kind == UPDATE_IGNORED)
         log_debug("telegram: update %" PRId64 " is %s; ignored", update->update_id,
                   update->ignored_kind);
-        break;
-    case UPDATE_BAD:
-        log_warn("telegram: update %" PRId64 " skipped: %s", update->update_id,
-                 update->problem);
-        break;
-    }
-    update_journal_done(telegram->journal, update->update_id);
+    else if (update->kind == UPDATE_BAD)
+        log_warn("telegram: update %" PRId64 " skipped: %s", update->update_id, update->problem);
+    (void)telegram;
 }
 
-/* Returns how many of the updates were new to this run. */
-static size_t handle_updates(struct telegram *telegram, json_t *updates)
+/* Parses the elements; the messages borrow their strings from updates. */
+static int collect_batch(struct telegram *telegram, json_t *updates, struct poll_batch *batch)
 {
+    memset(batch, 0, sizeof *batch);
+    batch->highest_id = -1;
     if (!json_is_array(updates)) {
         log_warn("telegram: getUpdates result is not an array; ignored");
         return 0;
     }
-    size_t fresh = 0, index;
+    batch->elements = json_array_size(updates);
+    batch->messages = calloc(batch->elements ? batch->elements : 1, sizeof *batch->messages);
+    if (batch->messages == NULL)
+        return -1;
+    size_t index;
     json_t *update;
     json_array_foreach(updates, index, update) {
         struct parsed_update parsed;
@@ -362,52 +438,65 @@ static size_t handle_updates(struct telegram *telegram, json_t *updates)
             log_warn("telegram: an update at position %zu skipped: %s", index, parsed.problem);
             continue;
         }
-        int attempt = 0;
-        enum journal_decision decision =
-            update_journal_begin(telegram->journal, parsed.update_id, &attempt);
-        if (decision == JOURNAL_KNOWN)
-            continue;
-        fresh++;
-        if (decision == JOURNAL_ALREADY_DONE)
-            log_info("telegram: update %" PRId64 " was handled before a restart; not "
-                     "repeating it",
-                     parsed.update_id);
-        else if (decision == JOURNAL_POISON)
-            skip_poison(telegram, &parsed);
+        if (parsed.update_id > batch->highest_id)
+            batch->highest_id = parsed.update_id;
+        if (parsed.kind == UPDATE_TEXT)
+            batch->messages[batch->count++] = parsed.message;
         else
-            handle_fresh_update(telegram, &parsed, attempt);
+            note_update(telegram, &parsed);
     }
-    return fresh;
+    return 0;
 }
 
-/* Nothing new arrived but updates are still in flight: Telegram would hand
- * them back at once, so wait until one finishes instead of spinning. */
-static void wait_for_progress(struct telegram *telegram, int64_t sent_offset)
+/* Telegram may start update ids anew, lower, after a week without updates:
+ * the batch's highest id then sits below our offset. Taking it as the new
+ * base is the only way to hear the bot again. */
+static int64_t offset_after(struct telegram *telegram, const struct poll_batch *batch)
 {
-    int64_t deadline = monotonic_ms() + REPOLL_WAIT_MS;
-    int progress_fd = update_journal_progress_fd(telegram->journal);
-    while (!lifecycle_stop_requested() && update_journal_offset(telegram->journal) == sent_offset) {
-        int64_t left = deadline - monotonic_ms();
-        if (left <= 0)
-            return;
-        struct pollfd fds[2] = {{.fd = progress_fd, .events = POLLIN},
-                                {.fd = lifecycle_wake_fd(), .events = POLLIN}};
-        if (poll(fds, 2, (int)left) > 0 && (fds[0].revents & POLLIN)) {
-            uint64_t count;
-            ssize_t got = read(progress_fd, &count, sizeof count);
-            (void)got;
-        }
-    }
+    int64_t next = batch->highest_id < INT64_MAX ? batch->highest_id + 1 : INT64_MAX;
+    if (next < telegram->next_offset)
+        log_warn("telegram: update ids went backwards (got %" PRId64 " after asking from %" PRId64
+                 "); Telegram restarted its numbering, re-basing the offset on it",
+                 batch->highest_id, telegram->next_offset);
+    return next;
 }
 
-/* The offset to send: the journal's, once it is durable; else the last
- * durable one (sending an offset that is not on disk could lose updates). */
-static int64_t durable_offset(struct telegram *telegram, int64_t *persisted)
+static void wait_quietly(int64_t ms)
 {
-    int64_t offset = update_journal_offset(telegram->journal);
-    if (offset > *persisted && update_journal_persist_offset(telegram->journal, offset) == 0)
-        *persisted = offset;
-    return *persisted;
+    sleep_unless_stopped(ms);
+}
+
+/* Commits the batch to the inbox and moves the offset; on a store failure
+ * the offset stays, so Telegram hands the batch again. */
+static void accept_batch(struct telegram *telegram, json_t *updates)
+{
+    struct poll_batch batch;
+    if (collect_batch(telegram, updates, &batch) != 0) {
+        back_off(telegram, POLL_FAILING, "out of memory reading getUpdates; retrying");
+        return;
+    }
+    if (batch.highest_id < 0) {
+        free(batch.messages);
+        if (batch.elements > 0)
+            wait_quietly(NO_PROGRESS_WAIT_MS); /* unreadable ids: no progress possible now */
+        return;
+    }
+    int64_t next = offset_after(telegram, &batch);
+    if (pipeline_accept(telegram->pipeline, batch.messages, batch.count, OFFSET_KEY, next) != 0) {
+        back_off(telegram, POLL_STORE_FAILING,
+                 "cannot write updates to the state store (disk full or I/O error?); they "
+                 "stay with Telegram, retrying with backoff");
+        free(batch.messages);
+        return;
+    }
+    if (telegram->state == POLL_STORE_FAILING)
+        log_info("telegram: the state store takes updates again");
+    telegram->state = POLL_HEALTHY;
+    int progressed = next != telegram->next_offset;
+    telegram->next_offset = next;
+    free(batch.messages);
+    if (!progressed)
+        wait_quietly(NO_PROGRESS_WAIT_MS);
 }
 
 static json_t *poll_parameters(int64_t offset, int timeout_s, int limit)
@@ -450,19 +539,16 @@ static int handle_webhook_conflict(struct telegram *telegram)
 }
 
 /* Acts on one getUpdates answer: 1 go on, 0 stopped, >1 exit code. */
-static int handle_poll_result(struct telegram *telegram, struct telegram_result *result,
-                              int64_t sent_offset)
+static int handle_poll_result(struct telegram *telegram, struct telegram_result *result)
 {
     char line[512];
     switch (result->outcome) {
-    case TELEGRAM_OK: {
+    case TELEGRAM_OK:
         poll_recovered(telegram);
-        update_journal_forget_below(telegram->journal, sent_offset);
-        size_t fresh = handle_updates(telegram, result->value);
-        if (fresh == 0 && update_journal_in_flight(telegram->journal) > 0)
-            wait_for_progress(telegram, sent_offset);
+        accept_batch(telegram, result->value);
+        if (telegram->identity_cached)
+            return refresh_identity(telegram) == EXIT_CONFIG ? EXIT_CONFIG : 1;
         return 1;
-    }
     case TELEGRAM_RETRY_AFTER:
         snprintf(line, sizeof line, "getUpdates hit flood control; waiting %" PRId64 " s",
                  result->retry_after_s);
@@ -491,9 +577,10 @@ static int handle_poll_result(struct telegram *telegram, struct telegram_result 
     }
 }
 
-/* A clean stop: finish in-flight work, then tell Telegram what is done so a
- * restart repeats nothing. */
-static void finish_cleanly(struct telegram *telegram, int64_t persisted, int64_t last_sent)
+/* A clean stop: handlers and sends in flight get the grace period; what
+ * is left waits in the inbox and outbox for the next start. The offset
+ * was stored with the last batch, so the next holder confirms it. */
+static void finish_cleanly(struct telegram *telegram)
 {
     const struct config *config = telegram->host->config;
     int64_t started = monotonic_ms();
@@ -501,23 +588,9 @@ static void finish_cleanly(struct telegram *telegram, int64_t persisted, int64_t
     int64_t left = config->shutdown_grace_ms - (monotonic_ms() - started);
     size_t unsent = telegram_sender_flush(telegram->sender, left > 0 ? left : 0);
     if (unfinished > 0 || unsent > 0)
-        log_warn("telegram: stopping with %zu update(s) unfinished and %zu message(s) unsent; "
-                 "they will be handled again after a restart",
+        log_warn("telegram: stopping with %zu update(s) unhandled and %zu message(s) unsent; "
+                 "they wait in the state store for the next start",
                  unfinished, unsent);
-    int64_t offset = durable_offset(telegram, &persisted);
-    if (offset <= last_sent)
-        return;
-    telegram_api_set_abort_fd(telegram->api, -1);
-    json_t *parameters = poll_parameters(offset, 0, 1);
-    struct telegram_result result;
-    telegram_api_call(telegram->api, "getUpdates", parameters, 5, &result);
-    if (result.outcome != TELEGRAM_OK)
-        log_warn("telegram: could not confirm handled updates at stop (%s); a restart "
-                 "will skip them from the journal",
-                 result.description);
-    telegram_result_release(&result);
-    json_decref(parameters);
-    update_journal_forget_below(telegram->journal, offset);
 }
 
 static int telegram_run(struct transport *transport, struct host *host)
@@ -528,51 +601,37 @@ static int telegram_run(struct transport *transport, struct host *host)
         return 0; /* start() was interrupted by a stop */
     write_status(telegram, STATUS_KEY_POLLING, "1");
     int poll_timeout = telegram->host->config->poll_timeout;
-    int64_t persisted = update_journal_offset(telegram->journal);
-    int64_t last_sent = -1;
     int outcome = 1;
+    int recovered = 0;
     while (outcome == 1 && !lifecycle_stop_requested()) {
         notify_watchdog();
-        int64_t offset = durable_offset(telegram, &persisted);
-        json_t *parameters = poll_parameters(offset, poll_timeout, POLL_LIMIT);
+        /* the first poll does not wait: the inbox of the last run is
+         * recovered right after it */
+        json_t *parameters =
+            poll_parameters(telegram->next_offset, recovered ? poll_timeout : 0, POLL_LIMIT);
         struct telegram_result result;
+        test_hook_reached("poll-before-request");
         telegram_api_call(telegram->api, "getUpdates", parameters, poll_timeout + POLL_SLACK_S,
                           &result);
         json_decref(parameters);
-        if (result.outcome != TELEGRAM_ABORTED)
-            last_sent = offset;
-        outcome = handle_poll_result(telegram, &result, offset);
+        /* the first poll goes out before the recovery: a new holder's
+         * first round trip is what a takeover waits for */
+        if (!recovered) {
+            recovered = 1;
+            if (pipeline_recover(telegram->pipeline) != 0)
+                log_error("telegram: cannot read the inbox and outbox of the last run");
+        }
+        outcome = handle_poll_result(telegram, &result);
         telegram_result_release(&result);
     }
     write_status(telegram, STATUS_KEY_POLLING, "0");
     if (outcome > 1)
         return outcome;
-    finish_cleanly(telegram, persisted, last_sent);
+    finish_cleanly(telegram);
     return 0;
 }
 
 /* ---- the rest of the interface ---- */
-
-static int telegram_send(struct transport *transport, int64_t chat_id, const char *text)
-{
-    struct telegram *telegram = transport->state;
-    if (telegram->sender == NULL)
-        return JV_E_STATE;
-    if (text == NULL)
-        return JV_E_INVAL;
-    return telegram_sender_enqueue(telegram->sender, chat_id, text);
-}
-
-static int telegram_send_to_thread(struct transport *transport, int64_t chat_id,
-                                   int64_t thread_id, const char *text)
-{
-    struct telegram *telegram = transport->state;
-    if (telegram->sender == NULL)
-        return JV_E_STATE;
-    if (text == NULL)
-        return JV_E_INVAL;
-    return telegram_sender_enqueue_to_thread(telegram->sender, chat_id, thread_id, text);
-}
 
 static const char *telegram_bot_username(struct transport *transport)
 {
@@ -587,7 +646,9 @@ static void telegram_destroy(struct transport *transport)
     struct telegram *telegram = transport->state;
     telegram_sender_destroy(telegram->sender);
     telegram_api_destroy(telegram->api);
-    update_journal_close(telegram->journal);
+    if (telegram->host != NULL && telegram->host->pipeline == telegram->pipeline)
+        telegram->host->pipeline = NULL;
+    pipeline_destroy(telegram->pipeline);
     free(telegram->bot_username);
     free(telegram);
     free(transport);
@@ -607,8 +668,6 @@ struct transport *telegram_transport_create(void)
     transport->state = telegram;
     transport->start = telegram_start;
     transport->run = telegram_run;
-    transport->send = telegram_send;
-    transport->send_to_thread = telegram_send_to_thread;
     transport->bot_username = telegram_bot_username;
     transport->destroy = telegram_destroy;
     return transport;

@@ -11,6 +11,7 @@
 
 #include "byte_buffer.h"
 #include "log.h"
+#include "telegram_update.h"
 
 struct telegram_api {
     char *url_prefix; /* "<api_base>/bot<token>/" */
@@ -169,6 +170,17 @@ void telegram_classify(long http_status, const char *body, size_t body_length,
     char *clean = body ? telegram_sanitize_utf8(body, body_length, &clean_length, &replaced)
                        : NULL;
     json_t *root = clean ? json_loadb(clean, clean_length, 0, NULL) : NULL;
+    if (root == NULL && clean != NULL) {
+        /* one update jansson cannot read must not block every other one */
+        json_t *updates = telegram_decode_updates_leniently(clean, clean_length);
+        if (updates != NULL) {
+            free(clean);
+            result->outcome = TELEGRAM_OK;
+            result->value = updates;
+            log_warn("telegram: answer did not decode as a whole; read it update by update");
+            return;
+        }
+    }
     free(clean);
     if (!json_is_object(root) || !json_is_boolean(json_object_get(root, "ok"))) {
         json_decref(root);

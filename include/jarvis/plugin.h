@@ -47,7 +47,7 @@ extern "C" {
 
 #define JV_PLUGIN_MAGIC 0x4C50564Au /* "JVPL" read as a little-endian u32 */
 #define JV_ABI_MAJOR 1
-#define JV_ABI_MINOR 0
+#define JV_ABI_MINOR 1
 
 #define JV_EXPORT __attribute__((visibility("default")))
 
@@ -80,6 +80,8 @@ extern "C" {
 #define JV_COMMAND_ADMIN 0x1u /* only [bot] admins may run it */
 
 typedef struct jv_plugin jv_plugin; /* opaque: the host's record of a plugin */
+typedef struct jv_context jv_context; /* opaque: the host's record of one update being handled */
+typedef struct jv_deferred jv_deferred; /* opaque: an update held open by defer_reply */
 typedef struct jv_host_api jv_host_api;
 
 /* One incoming chat message, borrowed for the duration of the callback. */
@@ -101,6 +103,10 @@ typedef struct jv_message {
     int is_private;      /* a one-to-one chat with the bot */
     int mentions_bot;    /* the text mentions @botname */
     int is_reply_to_bot; /* a reply to one of the bot's messages */
+    /* since 1.1: what reply() needs to route an answer (its update, chat and
+     * forum topic). Owned by the host, valid until the callback returns;
+     * pass the jv_message you were given, never a copy of it. */
+    jv_context *context;
 } jv_message;
 
 typedef int (*jv_command_fn)(jv_plugin *self, const jv_message *message, void *user_data);
@@ -202,13 +208,22 @@ struct jv_host_api {
     const void *(*acquire_service)(jv_plugin *self, const char *name, uint32_t min_version);
     void (*release_service)(jv_plugin *self, const char *name);
 
-    /* since 1.0: messaging. Text is copied; long texts are split by the host. */
+    /* since 1.0: messaging. Text is copied; long texts are split by the host.
+     * reply() answers the message being handled, in its chat and topic. Its
+     * replies, and the kv writes made on the handler's thread, are committed
+     * together with the mark "this update is handled" when the handler
+     * returns: a crash before that rolls them back and the update is handled
+     * again; after it the replies are sent even across a restart.
+     * send_message() holds nothing: the text is committed to the outbox at
+     * once and sent (from any thread, any time: jobs, reports). */
     int (*reply)(const jv_message *message, const char *text);
     int (*send_message)(jv_plugin *self, int64_t chat_id, const char *text);
 
-    /* since 1.0: persistent key-value store, namespaced per plugin, durable
-     * once the call returns. kv_get allocates *value (NUL-terminated beyond
-     * value_length); free it with api->free. */
+    /* since 1.0: persistent key-value store, namespaced per plugin. Inside a
+     * handler, on its thread, writes become durable with the update's commit
+     * (and reads see them at once); elsewhere (jobs, a plugin's own threads)
+     * each write is committed before the call returns. kv_get allocates
+     * *value (NUL-terminated beyond value_length); free it with api->free. */
     int (*kv_set)(jv_plugin *self, const char *key, const void *value, size_t value_length);
     int (*kv_get)(jv_plugin *self, const char *key, char **value, size_t *value_length);
     int (*kv_delete)(jv_plugin *self, const char *key);
@@ -223,6 +238,22 @@ struct jv_host_api {
 
     /* since 1.0: wall-clock time in milliseconds since the epoch */
     int64_t (*now_ms)(void);
+
+    /* since 1.1: answering later, from any thread. Called inside a handler,
+     * defer_reply holds the update open: it is not marked handled when the
+     * handler returns, and the chat's next messages are handled meanwhile.
+     * deferred_reply answers it (as reply would; texts are kept until the
+     * finish) and deferred_finish commits those answers with the handled
+     * mark and frees the handle, which must not be used after. Should the
+     * process die before the finish, the update is handled again after the
+     * restart (the handler runs again, and may defer again): nothing is lost,
+     * and nothing of a deferred answer is sent twice. kv writes made by the
+     * handler before it returned are committed when it returns. A handle
+     * never finished is freed at unload, its update left for the restart.
+     * defer_reply returns NULL outside a handler or when out of memory. */
+    jv_deferred *(*defer_reply)(const jv_message *message);
+    int (*deferred_reply)(jv_deferred *deferred, const char *text);
+    int (*deferred_finish)(jv_deferred *deferred);
 };
 
 #define JV_API_HAS(api, member)                                                    \

@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from conftest import (JarvisProcess, hello_and_crasher_plugin_dir, log_text, start_fake_telegram,
-                      telegram_bot_settings, wait_for, write_config)
+from conftest import (JarvisProcess, hello_and_crasher_plugin_dir, hello_and_slow_plugin_dir,
+                      log_text, start_fake_telegram, telegram_bot_settings, wait_for,
+                      write_config)
 from conftest import stop_jarvis as stop
 
 CANARY = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
@@ -246,32 +247,64 @@ def test_sigterm_then_restart_repeats_nothing(workdir, fake, plugin_dir, process
     stop(bot)
     confirmed = fake.counters()["confirmed_offset"]
     assert confirmed > 100001
+    polls = fake.counters()["polls"]
     bot = start_bot(config, processes)
     assert wait_for(lambda: len(echo_ids(fake, set(chats))) == len(expected), timeout=30)
+    # the first run may have finished everything in its grace period: wait
+    # until the second one is really up (it polled) before stopping it
+    assert wait_for(lambda: fake.counters()["polls"] > polls, timeout=30)
     stop(bot)  # SIGTERM lets every reply in flight go out before the count
     counts = echo_ids(fake, set(chats))
     assert set(counts) == set(expected)
     assert max(counts.values()) == 1, [t for t, c in counts.items() if c > 1]
 
 
-def test_poison_update_is_skipped_after_three_crashes(workdir, fake, plugin_dir, processes):
+@pytest.mark.parametrize("command,signal_number", [("/crash", signal.SIGSEGV),
+                                                    ("/abort", signal.SIGABRT)])
+def test_poison_update_is_skipped_after_three_crashes(workdir, fake, plugin_dir, processes,
+                                                      command, signal_number):
     config = bot_config(workdir, fake, plugin_dir)
-    crash_id = fake.message(9, "/crash")
+    crash_id = fake.message(9, command)
     fake.message(9, "/echo after-crash")
     fake.message(10, "/echo other-chat")
     for attempt in range(3):
         bot = start_bot(config, processes)
-        code, out, err = bot.process.wait(timeout=30), "", ""
-        assert code == -signal.SIGSEGV, (attempt, code)
+        code = bot.process.wait(timeout=30)
+        assert code == -signal_number, (attempt, code)
     bot = start_bot(config, processes)
     assert wait_for(lambda: len(fake.sent(9)) >= 2, timeout=15)
     assert wait_for(lambda: "other-chat" in fake.sent_texts(10), timeout=10)
     out, err = stop(bot)
     assert fake.sent_texts(9) == [
-        "Sorry, that message crashed the bot three times; skipping it.", "after-crash"]
+        "Sorry, that message crashed the plugin 'crasher' 3 times; skipping it.", "after-crash"]
     assert fake.sent_texts(10).count("other-chat") == 1
     log = log_text(workdir)
-    assert f"update {crash_id} (command /crash) crashed the bot 3 times" in log
+    assert (f"update {crash_id} (command {command}) crashed the bot 3 times in plugin "
+            "'crasher'") in log
+
+
+def test_kills_while_a_crashing_plugin_runs_count_nothing(workdir, fake, processes):
+    """SIGKILL (an OOM kill, a supervisor) while a handler runs is not the
+    handler's crash: after many such kills the update is still handled, never
+    skipped as poison."""
+    plugin_dir = hello_and_slow_plugin_dir(workdir)
+    config = write_config(workdir, {
+        "bot": telegram_bot_settings(workdir, fake.base, CANARY),
+        "plugins": {"dir": str(plugin_dir), "enable": "hello, slow"}})
+    marker = pathlib.Path(workdir) / "sleeping"
+    fake.message(9, f"/sleep 3000 {marker}")
+    fake.message(9, "/echo behind-the-sleeper")
+    for attempt in range(4):
+        bot = start_bot(config, processes)
+        assert wait_for(marker.exists, timeout=15), attempt
+        marker.unlink()
+        bot.signal(signal.SIGKILL)  # surely inside the handler: it made the marker
+        bot.process.wait(timeout=10)
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: "behind-the-sleeper" in fake.sent_texts(9), timeout=30)
+    stop(bot)
+    assert fake.sent_texts(9) == ["slept 3000", "behind-the-sleeper"]
+    assert "crashed" not in log_text(workdir)
 
 
 def test_bad_updates_are_logged_and_skipped(workdir, fake, plugin_dir, processes):

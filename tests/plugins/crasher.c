@@ -1,5 +1,5 @@
 /* crasher: a test plugin for the Telegram transport tests. /crash kills the
- * whole process with SIGSEGV (a poison update); /long N replies with a text
+ * whole process with SIGSEGV (a poison update), /abort with abort(); /long N replies with a text
  * of N UTF-16 units in lines of varied length, with emoji (split tests);
  * /emoji N replies with N emoji and no spaces (cuts between characters). */
 #include <jarvis/plugin.h>
@@ -11,15 +11,23 @@
 
 static const jv_host_api *api;
 
+/* A real fault, so the host's crash attribution sees it as the crash of
+ * this plugin's handler. */
 static int on_crash(jv_plugin *self, const jv_message *message, void *user_data)
 {
     (void)self;
     (void)message;
     (void)user_data;
-    /* the default action, not a sanitizer's report: a plain crash */
-    signal(SIGSEGV, SIG_DFL);
     raise(SIGSEGV);
     return JV_OK;
+}
+
+static int on_abort(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    (void)message;
+    (void)user_data;
+    abort();
 }
 
 static long requested_count(const jv_message *message, long fallback)
@@ -82,6 +90,8 @@ static int crasher_init(jv_plugin *self, const jv_host_api *host, char *err, siz
 {
     api = host;
     int status = add(self, "crash", "kill the bot (test only)", on_crash);
+    if (status == JV_OK)
+        status = add(self, "abort", "abort() the bot (test only)", on_abort);
     if (status == JV_OK)
         status = add(self, "long", "reply with N UTF-16 units of lines", on_long);
     if (status == JV_OK)

@@ -50,7 +50,8 @@ ASSERT_OFFSET(jv_message, argv, 88);
 ASSERT_OFFSET(jv_message, is_private, 96);
 ASSERT_OFFSET(jv_message, mentions_bot, 100);
 ASSERT_OFFSET(jv_message, is_reply_to_bot, 104);
-ASSERT_SIZE(jv_message, 112);
+ASSERT_OFFSET(jv_message, context, 112); /* since 1.1 */
+ASSERT_SIZE(jv_message, 120);
 
 ASSERT_OFFSET(jv_command_spec, struct_size, 0);
 ASSERT_OFFSET(jv_command_spec, name, 8);
@@ -123,7 +124,11 @@ ASSERT_OFFSET(jv_host_api, kv_list, 176);
 ASSERT_OFFSET(jv_host_api, http_request, 184);
 ASSERT_OFFSET(jv_host_api, http_response_free, 192);
 ASSERT_OFFSET(jv_host_api, now_ms, 200);
-ASSERT_SIZE(jv_host_api, 208);
+/* since 1.1 */
+ASSERT_OFFSET(jv_host_api, defer_reply, 208);
+ASSERT_OFFSET(jv_host_api, deferred_reply, 216);
+ASSERT_OFFSET(jv_host_api, deferred_finish, 224);
+ASSERT_SIZE(jv_host_api, 232);
 
 /* codes a built plugin has compiled in */
 _Static_assert(JV_ABI_MAJOR == 1, "this file describes ABI major 1");
@@ -161,7 +166,7 @@ static void test_host_table_has_every_member_filled(void **state)
     /* Every slot after the version head is a function pointer. */
     size_t first = offsetof(jv_host_api, alloc);
     size_t slots = (sizeof(jv_host_api) - first) / sizeof(void (*)(void));
-    assert_int_equal(slots, 24);
+    assert_int_equal(slots, 27);
     for (size_t i = 0; i < slots; i++) {
         void (*slot)(void);
         memcpy(&slot, (const char *)api + first + i * sizeof slot, sizeof slot);

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "unit_of_work.h"
 #include "host.h"
 #include "log.h"
 #include "registry.h"
@@ -151,9 +152,8 @@ struct recorder {
 static struct recorder recorder = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0,
                                    0};
 
-static int recorder_send(struct transport *transport, int64_t chat_id, const char *text)
+static int recorder_send(int64_t chat_id, const char *text)
 {
-    (void)transport;
     pthread_mutex_lock(&recorder.lock);
     if (recorder.count == recorder.capacity) {
         size_t capacity = recorder.capacity ? recorder.capacity * 2 : 64;
@@ -220,8 +220,16 @@ static const char *recorder_username(struct transport *transport)
     return "JarvisBot";
 }
 
-static struct transport recording_transport = {
-    .name = "recorder", .send = recorder_send, .bot_username = recorder_username};
+static struct transport recording_transport = {.name = "recorder",
+                                               .bot_username = recorder_username};
+
+/* Stands in for the pipeline's commit: the replies a handler gave, in order. */
+static void commit_replies(struct jv_context *work, void *context)
+{
+    (void)context;
+    for (size_t i = 0; i < work->reply_count; i++)
+        recorder_send(work->replies[i].chat_id, work->replies[i].text);
+}
 
 /* ---- fixture: a real host, registry and pool ---- */
 
@@ -301,7 +309,7 @@ static void submit_full(struct fixture *fixture, int64_t chat_id, int64_t user_i
         .update_id = next_update_id++, .chat_id = chat_id, .user_id = user_id,
         .message_id = next_update_id, .chat_type = chat_type, .user_name = "tester",
         .text = text, .is_reply_to_bot = is_reply_to_bot};
-    assert_int_equal(dispatch_submit(fixture->host.dispatch, &message, NULL, NULL), 0);
+    assert_int_equal(dispatch_submit(fixture->host.dispatch, &message, commit_replies, NULL), 0);
 }
 
 static void submit(struct fixture *fixture, int64_t chat_id, const char *text)
@@ -453,7 +461,7 @@ static void test_submit_copies_the_message(void **state)
     char chat_type[16] = "private";
     struct incoming_message message = {.update_id = 9000, .chat_id = 80, .user_id = 1,
                                        .chat_type = chat_type, .user_name = "x", .text = text};
-    assert_int_equal(dispatch_submit(fixture->host.dispatch, &message, NULL, NULL), 0);
+    assert_int_equal(dispatch_submit(fixture->host.dispatch, &message, commit_replies, NULL), 0);
     memset(text, 'X', sizeof text - 1);
     memset(chat_type, 'Y', sizeof chat_type - 1);
     submit(fixture, 81, "/unblock gate_d");
@@ -468,12 +476,12 @@ struct done_record {
     int count;
 };
 
-static void record_done(int64_t update_id, void *context)
+static void record_done(struct jv_context *work, void *context)
 {
     struct done_record *record = context;
     pthread_mutex_lock(&record->lock);
     if (record->count < 16)
-        record->seen[record->count] = update_id;
+        record->seen[record->count] = work->update_id;
     record->count++;
     pthread_mutex_unlock(&record->lock);
 }
@@ -503,10 +511,7 @@ static void test_host_send_without_transport(void **state)
     (void)state;
     struct host host = {0};
     assert_int_equal(host_send(&host, 1, "x"), JV_E_STATE);
-    host.transport = &recording_transport;
-    assert_int_equal(host_send(&host, 7, "through"), 0);
-    assert_true(wait_for_sent(7, "through"));
-    recorder_clear();
+    assert_int_equal(host_send(&host, 1, NULL), JV_E_INVAL);
 }
 
 int main(int argc, char **argv)

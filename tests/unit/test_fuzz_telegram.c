@@ -15,7 +15,7 @@
 #include "fuzz_input.h"
 #include "log.h"
 #include "telegram_api.h"
-#include "telegram_updates.h"
+#include "telegram_update.h"
 
 #define ITERATIONS 3000
 

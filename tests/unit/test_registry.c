@@ -19,7 +19,10 @@
 #include "host.h"
 #include "log.h"
 #include "plugin_record.h"
+#include "pipeline.h"
 #include "registry.h"
+#include "store.h"
+#include "unit_of_work.h"
 #include "transport.h"
 
 /* ---- fixture: a host with a recording transport and a log file ---- */
@@ -33,19 +36,38 @@ static struct {
     int count;
 } sent = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0};
 
-static int record_send(struct transport *transport, int64_t chat_id, const char *text)
+static void record_send(int64_t chat_id, const char *text)
 {
-    (void)transport;
     pthread_mutex_lock(&sent.lock);
     if (sent.count < MAX_SENT) {
         sent.chats[sent.count] = chat_id;
         sent.texts[sent.count++] = strdup(text);
     }
     pthread_mutex_unlock(&sent.lock);
+}
+
+/* send_message goes through a real pipeline and store (a second host's, so
+ * the plugin host itself can stay storeless as in `jarvis check`); this
+ * delivery records what reached the medium. */
+static struct host pipeline_host;
+static struct pipeline *pipeline;
+
+static int record_part(void *context, const struct outbox_row *row)
+{
+    (void)context;
+    record_send(row->chat_id, row->text);
+    pipeline_sent(pipeline, row->id);
     return JV_OK;
 }
 
-static struct transport recording_transport = {.name = "recording", .send = record_send};
+/* What a handler replied to message, as the pipeline would commit it. */
+static struct jv_context reply_work;
+
+static void record_replies(void)
+{
+    for (size_t i = 0; i < reply_work.reply_count; i++)
+        record_send(reply_work.replies[i].chat_id, reply_work.replies[i].text);
+}
 static int64_t admins[] = {42};
 static struct config_entry entries[] = {
     {"alpha", "number", "12", 3},
@@ -94,7 +116,13 @@ static int setup(void **state)
     config.entry_count = sizeof entries / sizeof entries[0];
     memset(&host, 0, sizeof host);
     host.config = &config;
-    host.transport = &recording_transport;
+    char error[256];
+    pipeline_host.store = store_open(log_directory, error, sizeof error);
+    assert_non_null(pipeline_host.store);
+    struct pipeline_delivery delivery = {.deliver = record_part};
+    pipeline = pipeline_create(&pipeline_host, &delivery);
+    host.pipeline = pipeline;
+    unit_of_work_init(&reply_work, 1, 7, 0);
     host.registry = registry_create(&host);
     assert_non_null(host.registry);
     api = host_api_table();
@@ -108,7 +136,15 @@ static int teardown(void **state)
 {
     (void)state;
     registry_destroy(host.registry);
+    pipeline_destroy(pipeline);
+    store_close(pipeline_host.store);
+    unit_of_work_release(&reply_work);
     log_close();
+    char path[128];
+    for (const char *name = "jarvis.db"; name; name = strcmp(name, "jarvis.db") == 0 ? "jarvis.db-wal" : strcmp(name, "jarvis.db-wal") == 0 ? "jarvis.db-shm" : NULL) {
+        snprintf(path, sizeof path, "%s/%s", log_directory, name);
+        unlink(path);
+    }
     unlink(log_path);
     rmdir(log_directory);
     for (int i = 0; i < sent.count; i++)
@@ -157,14 +193,15 @@ static jv_message command_message(const char *command, const char *args, int64_t
 {
     jv_message message = {.struct_size = sizeof message, .chat_id = 7, .user_id = user_id,
                           .chat_type = "private", .user_name = "", .text = "",
-                          .command = command, .args = args};
+                          .command = command, .args = args, .context = &reply_work};
     return message;
 }
 
 static jv_message text_message(const char *text)
 {
     jv_message message = {.struct_size = sizeof message, .chat_id = 7, .user_id = 1,
-                          .chat_type = "private", .user_name = "", .text = text};
+                          .chat_type = "private", .user_name = "", .text = text,
+                          .context = &reply_work};
     return message;
 }
 
@@ -251,6 +288,7 @@ static void test_command_runs_and_its_reply_reaches_the_transport(void **state)
     attach_ok(&alpha);
     jv_message message = command_message("hi", "", 1);
     assert_int_equal(registry_run_command(host.registry, &message), JV_OK);
+    record_replies();
     assert_int_equal(sent.count, 1);
     assert_string_equal(sent.texts[0], "hi there");
     assert_int_equal(sent.chats[0], 7);
@@ -367,7 +405,7 @@ static void test_descriptor_checks_refuse_before_init(void **state)
     expect_refusal(bad, "alpha", sizeof bad, "wrong ABI major", "ABI major: expected 1, found 2");
     bad = good;
     bad.abi_minor = JV_ABI_MINOR + 1;
-    expect_refusal(bad, "alpha", sizeof bad, "ABI minor", "ABI minor: expected at most 0");
+    expect_refusal(bad, "alpha", sizeof bad, "ABI minor", "ABI minor: expected at most 1");
     bad = good;
     bad.struct_size = 16;
     expect_refusal(bad, "alpha", 16, "too small", "struct_size: expected at least 64, found 16");

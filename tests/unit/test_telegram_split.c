@@ -11,7 +11,7 @@
 
 #include "telegram_api.h"
 #include "telegram_send.h"
-#include "telegram_updates.h"
+#include "telegram_update.h"
 
 static char *repeat(const char *piece, size_t times)
 {

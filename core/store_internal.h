@@ -1,0 +1,41 @@
+/* What the store's implementation files share: the connection and its
+ * cached statements. Only store*.c include this. */
+#ifndef JARVIS_STORE_INTERNAL_H
+#define JARVIS_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stddef.h>
+
+struct store {
+    sqlite3 *database;
+    char *path;
+    /* Recursive: a kv_list visitor may call back into the store. */
+    pthread_mutex_t mutex;
+    sqlite3_stmt *set_statement;
+    sqlite3_stmt *get_statement;
+    sqlite3_stmt *delete_statement;
+    sqlite3_stmt *delete_range_statement;
+    sqlite3_stmt *list_range_statement; /* prefix with an upper bound */
+    sqlite3_stmt *list_from_statement;  /* prefix "" or all 0xFF: no upper bound */
+    /* the update pipeline's tables (store_pipeline.c) */
+    sqlite3_stmt *inbox_add_statement;
+    sqlite3_stmt *inbox_remove_statement;
+    sqlite3_stmt *inbox_crash_statement;
+    sqlite3_stmt *inbox_list_statement;
+    sqlite3_stmt *inbox_count_statement;
+    sqlite3_stmt *outbox_add_statement;
+    sqlite3_stmt *outbox_remove_statement;
+    sqlite3_stmt *outbox_list_statement;
+    sqlite3_stmt *outbox_count_statement;
+    int in_transaction;
+};
+
+int store_execute(struct store *store, const char *sql, char *error, size_t error_size);
+int store_prepare(struct store *store, const char *sql, sqlite3_stmt **statement, char *error,
+                  size_t error_size);
+int store_pipeline_create_tables(struct store *store, char *error, size_t error_size);
+int store_pipeline_prepare(struct store *store, char *error, size_t error_size);
+void store_pipeline_finalize(struct store *store);
+
+#endif

@@ -1,0 +1,255 @@
+/* The update pipeline's two tables in the SQLite store: the inbox (updates
+ * accepted from the transport and not yet handled) and the outbox (reply
+ * parts not yet sent). A row leaves its table when its work is done. */
+#include "store.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_internal.h"
+
+static const char CREATE_INBOX_SQL[] =
+    "CREATE TABLE IF NOT EXISTS inbox ("
+    " seq INTEGER PRIMARY KEY,"
+    " update_id INTEGER NOT NULL UNIQUE,"
+    " chat_id INTEGER NOT NULL,"
+    " payload TEXT NOT NULL,"
+    " crashes INTEGER NOT NULL DEFAULT 0,"
+    " crash_plugin TEXT NOT NULL DEFAULT '')";
+static const char CREATE_OUTBOX_SQL[] =
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " update_id INTEGER NOT NULL,"
+    " chat_id INTEGER NOT NULL,"
+    " thread_id INTEGER NOT NULL,"
+    " text TEXT NOT NULL)";
+
+static const char INBOX_ADD_SQL[] =
+    "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload) VALUES (?1, ?2, ?3)";
+static const char INBOX_REMOVE_SQL[] = "DELETE FROM inbox WHERE update_id = ?1";
+static const char INBOX_CRASH_SQL[] =
+    "UPDATE inbox SET crashes = crashes + 1, crash_plugin = ?2 WHERE update_id = ?1";
+static const char INBOX_LIST_SQL[] =
+    "SELECT update_id, chat_id, payload, crashes, crash_plugin FROM inbox ORDER BY seq";
+static const char INBOX_COUNT_SQL[] = "SELECT count(*) FROM inbox";
+static const char OUTBOX_ADD_SQL[] =
+    "INSERT INTO outbox (update_id, chat_id, thread_id, text) VALUES (?1, ?2, ?3, ?4)";
+static const char OUTBOX_REMOVE_SQL[] = "DELETE FROM outbox WHERE id = ?1";
+static const char OUTBOX_LIST_SQL[] =
+    "SELECT id, update_id, chat_id, thread_id, text FROM outbox ORDER BY id";
+static const char OUTBOX_COUNT_SQL[] = "SELECT count(*) FROM outbox";
+
+int store_pipeline_create_tables(struct store *store, char *error, size_t error_size)
+{
+    if (store_execute(store, CREATE_INBOX_SQL, error, error_size) != 0)
+        return -1;
+    return store_execute(store, CREATE_OUTBOX_SQL, error, error_size);
+}
+
+int store_pipeline_prepare(struct store *store, char *error, size_t error_size)
+{
+    struct {
+        const char *sql;
+        sqlite3_stmt **statement;
+    } statements[] = {
+        {INBOX_ADD_SQL, &store->inbox_add_statement},
+        {INBOX_REMOVE_SQL, &store->inbox_remove_statement},
+        {INBOX_CRASH_SQL, &store->inbox_crash_statement},
+        {INBOX_LIST_SQL, &store->inbox_list_statement},
+        {INBOX_COUNT_SQL, &store->inbox_count_statement},
+        {OUTBOX_ADD_SQL, &store->outbox_add_statement},
+        {OUTBOX_REMOVE_SQL, &store->outbox_remove_statement},
+        {OUTBOX_LIST_SQL, &store->outbox_list_statement},
+        {OUTBOX_COUNT_SQL, &store->outbox_count_statement},
+    };
+    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
+        if (store_prepare(store, statements[i].sql, statements[i].statement, error,
+                          error_size) != 0)
+            return -1;
+    return 0;
+}
+
+void store_pipeline_finalize(struct store *store)
+{
+    sqlite3_stmt *statements[] = {
+        store->inbox_add_statement,    store->inbox_remove_statement,
+        store->inbox_crash_statement,  store->inbox_list_statement,
+        store->inbox_count_statement,  store->outbox_add_statement,
+        store->outbox_remove_statement, store->outbox_list_statement,
+        store->outbox_count_statement,
+    };
+    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
+        sqlite3_finalize(statements[i]);
+}
+
+static void reset(sqlite3_stmt *statement)
+{
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+}
+
+static void log_failure(struct store *store, const char *what, int64_t id)
+{
+    log_error("store %s: %s %lld: %s", store->path, what, (long long)id,
+              sqlite3_errmsg(store->database));
+}
+
+int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload)
+{
+    if (store == NULL || payload == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->inbox_add_statement;
+    int result = -1;
+    if (sqlite3_bind_int64(statement, 1, update_id) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 2, chat_id) == SQLITE_OK &&
+        sqlite3_bind_text(statement, 3, payload, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        result = sqlite3_changes(store->database) > 0 ? 0 : 1;
+    if (result < 0)
+        log_failure(store, "adding to the inbox update", update_id);
+    reset(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+/* Runs a one-integer statement (and an optional text as ?2). */
+static int run_with_id(struct store *store, sqlite3_stmt *statement, int64_t id,
+                       const char *text, const char *what)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = -1;
+    if (sqlite3_bind_int64(statement, 1, id) == SQLITE_OK &&
+        (text == NULL || sqlite3_bind_text(statement, 2, text, -1, SQLITE_STATIC) == SQLITE_OK) &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        result = 0;
+    if (result < 0)
+        log_failure(store, what, id);
+    reset(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_inbox_remove(struct store *store, int64_t update_id)
+{
+    return run_with_id(store, store->inbox_remove_statement, update_id, NULL,
+                       "removing from the inbox update");
+}
+
+int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin)
+{
+    return run_with_id(store, store->inbox_crash_statement, update_id, plugin ? plugin : "",
+                       "counting a crash of update");
+}
+
+static const char *column_text(sqlite3_stmt *statement, int column)
+{
+    const char *text = (const char *)sqlite3_column_text(statement, column);
+    return text != NULL ? text : "";
+}
+
+int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
+                     void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->inbox_list_statement;
+    int result = 0, step;
+    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
+        struct inbox_row row = {.update_id = sqlite3_column_int64(statement, 0),
+                                .chat_id = sqlite3_column_int64(statement, 1),
+                                .payload = column_text(statement, 2),
+                                .crashes = sqlite3_column_int(statement, 3),
+                                .crash_plugin = column_text(statement, 4)};
+        if (visit(&row, context) != 0)
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        log_failure(store, "listing the inbox at row", 0);
+        result = -1;
+    }
+    reset(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
+                         int64_t thread_id, const char *text)
+{
+    if (store == NULL || text == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->outbox_add_statement;
+    int64_t id = -1;
+    if (sqlite3_bind_int64(statement, 1, update_id) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 2, chat_id) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 3, thread_id) == SQLITE_OK &&
+        sqlite3_bind_text(statement, 4, text, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        id = sqlite3_last_insert_rowid(store->database);
+    if (id < 0)
+        log_failure(store, "adding to the outbox a reply to update", update_id);
+    reset(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return id;
+}
+
+int store_outbox_remove(struct store *store, int64_t id)
+{
+    return run_with_id(store, store->outbox_remove_statement, id, NULL,
+                       "removing from the outbox message");
+}
+
+int store_outbox_list(struct store *store,
+                      int (*visit)(const struct outbox_row *row, void *context), void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->outbox_list_statement;
+    int result = 0, step;
+    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
+        struct outbox_row row = {.id = sqlite3_column_int64(statement, 0),
+                                 .update_id = sqlite3_column_int64(statement, 1),
+                                 .chat_id = sqlite3_column_int64(statement, 2),
+                                 .thread_id = sqlite3_column_int64(statement, 3),
+                                 .text = column_text(statement, 4)};
+        if (visit(&row, context) != 0)
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        log_failure(store, "listing the outbox at row", 0);
+        result = -1;
+    }
+    reset(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+static long count_rows(struct store *store, sqlite3_stmt *statement)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    long count = -1;
+    if (sqlite3_step(statement) == SQLITE_ROW)
+        count = (long)sqlite3_column_int64(statement, 0);
+    reset(statement);
+    pthread_mutex_unlock(&store->mutex);
+    return count;
+}
+
+long store_inbox_count(struct store *store)
+{
+    return count_rows(store, store->inbox_count_statement);
+}
+
+long store_outbox_count(struct store *store)
+{
+    return count_rows(store, store->outbox_count_statement);
+}
