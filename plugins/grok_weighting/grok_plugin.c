@@ -1,72 +1,63 @@
 /* The grok_weighting plugin: reads [grok_weighting], provides the
- * sentiment.weight service (combine, grok_rate, narrate) and the /grok and
- * /weights commands. Concurrent: config is read-only after init, the cache
- * and the rate-limit backoff have their own locks. */
+ * sentiment.weight service (combine, grok_rate, narrate) and the /grok,
+ * /grok_usage and /weights commands. Ratings come from a background refresh
+ * (grok_refresh) and are only ever read from the cache in a reply. */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jarvis/plugin.h>
 #include <jarvis/svc/sentiment_weight.h>
+#include <jarvis/svc/token_registry.h>
 
-#include "grok_cache.h"
 #include "grok_client.h"
+#include "grok_ledger.h"
+#include "grok_limits.h"
+#include "grok_record.h"
+#include "grok_refresh.h"
+#include "grok_tokens.h"
 #include "weighting.h"
 
-#define SYMBOL_MAX_LENGTH 15
-#define CACHE_CAPACITY 128
 #define DEFAULT_BASE_URL "https://api.x.ai/v1"
 #define DEFAULT_MODEL "grok-4.3"
+#define TRACK_MAX 32
+#define NO_KEY_REASON "no API key configured (set XAI_API_KEY)"
 
 struct grok_state {
     const jv_host_api *api;
     jv_plugin *self;
     struct grok_client client;
     struct grok_weights weights;
-    int64_t cache_ttl_s;
+    int refuse_ungrounded;     /* ungrounded = refuse (else mark "not from X") */
+    int64_t refresh_interval_s;
+    int64_t recent_s;          /* tokens asked this recently are refreshed */
     int64_t failure_ttl_s;
-    struct grok_cache *cache;
+    size_t max_concurrent;
+    char track[TRACK_MAX][GROK_SYMBOL_SIZE];
+    size_t track_count;
+    const jv_token_registry_api *registry;
+    struct grok_ledger ledger;
+    struct grok_limits user_limits;
+    struct grok_limits chat_limits;
+    struct grok_refresh *refresh;
     pthread_mutex_t backoff_lock;
-    int64_t backoff_until_ms; /* monotonic; no API call before this */
+    int64_t backoff_until_ms; /* wall clock; no API call before this */
     char backoff_reason[160];
 };
 
 static struct grok_state *plugin_state;
 
-static int64_t monotonic_now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-/* "$sol" -> "SOL"; 0 when symbol is not 1..15 letters and digits. */
-static int normalise_symbol(const char *symbol, char *out, size_t out_length)
-{
-    if (symbol == NULL)
-        return 0;
-    if (*symbol == '$')
-        symbol++;
-    size_t length = strlen(symbol);
-    if (length == 0 || length > SYMBOL_MAX_LENGTH || length >= out_length)
-        return 0;
-    for (size_t i = 0; i < length; i++) {
-        if (!isalnum((unsigned char)symbol[i]))
-            return 0;
-        out[i] = (char)toupper((unsigned char)symbol[i]);
-    }
-    out[length] = '\0';
-    return 1;
-}
+/* ---- backoff after 429 / credits / 410 ---- */
 
 /* A 429 is per team, not per symbol: while it lasts nothing is asked. */
 static int backoff_active(struct grok_state *state, char *reason, size_t reason_length)
 {
     pthread_mutex_lock(&state->backoff_lock);
-    int active = monotonic_now_ms() < state->backoff_until_ms;
+    int active = state->api->now_ms() < state->backoff_until_ms;
     if (active)
         snprintf(reason, reason_length, "%s", state->backoff_reason);
     pthread_mutex_unlock(&state->backoff_lock);
@@ -74,39 +65,182 @@ static int backoff_active(struct grok_state *state, char *reason, size_t reason_
 }
 
 static void note_failure(struct grok_state *state, enum grok_failure failure,
-                         int64_t retry_after_s, const char *reason, int64_t *hold_ms)
+                         int64_t retry_after_s, const char *reason)
 {
-    int64_t hold_s = grok_failure_hold_s(failure, retry_after_s, state->failure_ttl_s);
-    *hold_ms = hold_s * 1000;
-    if (failure != GROK_FAIL_RATE_LIMIT && failure != GROK_FAIL_CREDITS)
+    if (failure != GROK_FAIL_RATE_LIMIT && failure != GROK_FAIL_CREDITS &&
+        failure != GROK_FAIL_GONE && failure != GROK_FAIL_AUTH)
         return;
+    int64_t hold_s = grok_failure_hold_s(failure, retry_after_s, state->failure_ttl_s);
     pthread_mutex_lock(&state->backoff_lock);
-    state->backoff_until_ms = monotonic_now_ms() + *hold_ms;
+    state->backoff_until_ms = state->api->now_ms() + hold_s * 1000;
     snprintf(state->backoff_reason, sizeof state->backoff_reason, "%s", reason);
     pthread_mutex_unlock(&state->backoff_lock);
 }
 
-static void fetch_rating(const char *symbol, jv_grok_rating *rating, int64_t *keep_ms,
-                         void *context)
+/* Budgets and backoff, before any paid call: 0 when the call may go ahead. */
+static int may_call(struct grok_state *state, enum grok_call_kind kind, char *reason,
+                    size_t reason_length)
+{
+    if (backoff_active(state, reason, reason_length))
+        return -1;
+    return grok_ledger_reserve(&state->ledger, kind, reason, reason_length);
+}
+
+/* ---- the background fetch ---- */
+
+static void store_record(struct grok_state *state, const struct grok_record *record)
+{
+    char key[32];
+    snprintf(key, sizeof key, "rating/%s", record->symbol);
+    char *text = grok_record_encode(record);
+    if (text == NULL || state->api->kv_set(state->self, key, text, strlen(text)) != JV_OK)
+        state->api->log(state->self, JV_LOG_WARN, "cannot store the rating of %s",
+                        record->symbol);
+    free(text);
+}
+
+static void record_failure(struct grok_record *record, const char *reason, int64_t now_ms)
+{
+    snprintf(record->failure, sizeof record->failure, "%s", reason);
+    record->failure_at_ms = now_ms;
+}
+
+/* An answer without X searches or cited X posts is not X sentiment. */
+static int ungrounded_refused(struct grok_state *state, const struct grok_answer *answer,
+                              struct grok_record *record)
+{
+    if (state->client.api_mode == GROK_API_CHAT || answer->grounded ||
+        !state->refuse_ungrounded)
+        return 0;
+    char reason[160];
+    snprintf(reason, sizeof reason,
+             "Grok answered without reading X (%lld searches, %lld cited posts); not used",
+             (long long)answer->x_searches, (long long)answer->cited_posts);
+    record_failure(record, reason, answer->rating.fetched_at_ms);
+    return 1;
+}
+
+static void fetch_rating(struct grok_record *record, void *context)
 {
     struct grok_state *state = context;
-    memset(rating, 0, sizeof *rating);
-    if (backoff_active(state, rating->reason, sizeof rating->reason)) {
-        rating->fetched_at_ms = state->api->now_ms();
-        *keep_ms = 0; /* the backoff itself keeps the API unasked */
+    char reason[160];
+    if (may_call(state, GROK_CALL_RATING, reason, sizeof reason) != 0) {
+        record_failure(record, reason, state->api->now_ms());
         return;
     }
+    struct grok_answer answer;
     int64_t retry_after_s = -1;
-    enum grok_failure failure = grok_client_rate(&state->client, symbol, rating, &retry_after_s);
-    if (failure == GROK_OK) {
-        *keep_ms = state->cache_ttl_s * 1000;
-        state->api->log(state->self, JV_LOG_DEBUG, "Grok rated %s: %.2f (confidence %.2f)",
-                        symbol, rating->score, rating->confidence);
+    enum grok_failure failure =
+        grok_client_rate_answer(&state->client, record->symbol, &answer, &retry_after_s);
+    if (answer.answered)
+        grok_ledger_record(&state->ledger, GROK_CALL_RATING, &answer.usage);
+    if (failure != GROK_OK) {
+        note_failure(state, failure, retry_after_s, answer.rating.reason);
+        record_failure(record, answer.rating.reason, answer.rating.fetched_at_ms);
+        state->api->log(state->self, JV_LOG_WARN, "Grok rating for %s unavailable: %s",
+                        record->symbol, answer.rating.reason);
         return;
     }
-    note_failure(state, failure, retry_after_s, rating->reason, keep_ms);
-    state->api->log(state->self, JV_LOG_WARN, "Grok rating for %s unavailable: %s", symbol,
-                    rating->reason);
+    state->api->log(state->self, JV_LOG_INFO,
+                    "Grok rated %s: %.2f (confidence %.2f), %lld X searches, %lld cited posts",
+                    record->symbol, answer.rating.score, answer.rating.confidence,
+                    (long long)answer.x_searches, (long long)answer.cited_posts);
+    if (ungrounded_refused(state, &answer, record)) {
+        state->api->log(state->self, JV_LOG_WARN, "Grok rating for %s refused: %s",
+                        record->symbol, record->failure);
+        return;
+    }
+    record->has_rating = 1;
+    record->rating = answer.rating;
+    record->grounded = answer.grounded;
+    record->chat_api = state->client.api_mode == GROK_API_CHAT;
+    record->x_searches = answer.x_searches;
+    record->cited_posts = answer.cited_posts;
+    record->failure[0] = '\0';
+    record->failure_at_ms = 0;
+}
+
+/* ---- presenting a rating ---- */
+
+static void describe_age(int64_t age_ms, char *out, size_t out_length)
+{
+    int64_t minutes = age_ms > 0 ? age_ms / 60000 : 0;
+    if (minutes < 1)
+        snprintf(out, out_length, "just now");
+    else if (minutes < 120)
+        snprintf(out, out_length, "%lld min ago", (long long)minutes);
+    else
+        snprintf(out, out_length, "%lld h ago", (long long)(minutes / 60));
+}
+
+/* "Grok on X, 14 min ago, from 23 posts", or the ungrounded label. */
+static void describe_source(const struct grok_record *record, int64_t now_ms, char *out,
+                            size_t out_length)
+{
+    char age[32];
+    describe_age(now_ms - record->rating.fetched_at_ms, age, sizeof age);
+    if (record->chat_api)
+        snprintf(out, out_length, "not from X: Grok chat without search, %s", age);
+    else if (!record->grounded)
+        snprintf(out, out_length, "not from X: Grok did not cite X posts, %s", age);
+    else
+        snprintf(out, out_length, "Grok on X, %s, from %lld post%s", age,
+                 (long long)record->cited_posts, record->cited_posts == 1 ? "" : "s");
+}
+
+/* The service's view of a record: the summary carries its source line so
+ * every consumer shows where the rating came from and how old it is. */
+static void rating_from_record(const struct grok_record *record, int64_t now_ms,
+                               jv_grok_rating *rating)
+{
+    char source[96];
+    describe_source(record, now_ms, source, sizeof source);
+    *rating = record->rating;
+    rating->available = 1;
+    rating->reason[0] = '\0';
+    snprintf(rating->summary, sizeof rating->summary, "%.*s (%s)",
+             (int)(sizeof rating->summary - sizeof source - 4), record->rating.summary, source);
+}
+
+static int rating_due(const struct grok_state *state, const struct grok_record *record,
+                      int64_t now_ms)
+{
+    if (record->failure[0] != '\0' && now_ms - record->failure_at_ms < state->failure_ttl_s * 1000)
+        return 0;
+    if (!record->has_rating)
+        return 1;
+    return now_ms - record->rating.fetched_at_ms >= state->refresh_interval_s * 1000;
+}
+
+enum lookup_result { LOOKUP_RATED, LOOKUP_PENDING, LOOKUP_FAILED };
+
+/* The cached rating of a known symbol; queues a refresh when due (chat_id,
+ * when not 0, is sent the rating once it arrives). Never blocks. */
+static enum lookup_result lookup_rating(struct grok_state *state, const char *symbol,
+                                        int64_t chat_id, jv_grok_rating *rating)
+{
+    int64_t now_ms = state->api->now_ms();
+    grok_refresh_touch(state->refresh, symbol, now_ms);
+    struct grok_record record;
+    int pending = 0;
+    grok_refresh_lookup(state->refresh, symbol, &record, &pending);
+    int queued = 0;
+    if (!pending && rating_due(state, &record, now_ms))
+        queued = grok_refresh_request(state->refresh, symbol, chat_id) >= 0;
+    else if (pending && !record.has_rating)
+        grok_refresh_request(state->refresh, symbol, chat_id); /* follow the fetch in flight */
+    memset(rating, 0, sizeof *rating);
+    if (record.has_rating) {
+        rating_from_record(&record, now_ms, rating);
+        return LOOKUP_RATED;
+    }
+    if (pending || queued) {
+        snprintf(rating->reason, sizeof rating->reason, "rating in progress");
+        return LOOKUP_PENDING;
+    }
+    snprintf(rating->reason, sizeof rating->reason, "%s",
+             record.failure[0] ? record.failure : "no rating yet");
+    return LOOKUP_FAILED;
 }
 
 static void unavailable(jv_grok_rating *rating, const char *reason)
@@ -115,28 +249,7 @@ static void unavailable(jv_grok_rating *rating, const char *reason)
     snprintf(rating->reason, sizeof rating->reason, "%s", reason);
 }
 
-static int rate(const char *symbol, jv_grok_rating *rating, int *from_cache)
-{
-    struct grok_state *state = plugin_state;
-    char normalised[SYMBOL_MAX_LENGTH + 1];
-    *from_cache = 0;
-    if (rating == NULL)
-        return JV_E_INVAL;
-    if (state == NULL) {
-        unavailable(rating, "grok_weighting is not running");
-        return JV_E_STATE;
-    }
-    if (!normalise_symbol(symbol, normalised, sizeof normalised)) {
-        unavailable(rating, "invalid token symbol");
-        return JV_E_INVAL;
-    }
-    if (state->client.api_key[0] == '\0') {
-        unavailable(rating, "no API key configured");
-        return JV_E_NOTFOUND;
-    }
-    grok_cache_get(state->cache, normalised, fetch_rating, state, rating, from_cache);
-    return rating->available ? JV_OK : JV_E_IO;
-}
+/* ---- the service ---- */
 
 static int service_combine(const jv_weight_component *components, size_t count,
                            jv_weight_result *result)
@@ -149,8 +262,23 @@ static int service_combine(const jv_weight_component *components, size_t count,
 
 static int service_grok_rate(const char *symbol, jv_grok_rating *rating)
 {
-    int from_cache;
-    return rate(symbol, rating, &from_cache);
+    struct grok_state *state = plugin_state;
+    if (rating == NULL)
+        return JV_E_INVAL;
+    if (state == NULL) {
+        unavailable(rating, "grok_weighting is not running");
+        return JV_E_STATE;
+    }
+    char known[GROK_SYMBOL_SIZE];
+    if (!grok_token_resolve(state->registry, symbol, known, sizeof known)) {
+        unavailable(rating, "not a token Grok rates");
+        return JV_E_INVAL;
+    }
+    if (state->client.api_key[0] == '\0') {
+        unavailable(rating, NO_KEY_REASON);
+        return JV_E_NOTFOUND;
+    }
+    return lookup_rating(state, known, 0, rating) == LOOKUP_RATED ? JV_OK : JV_E_IO;
 }
 
 static int service_narrate(const char *prompt, char *out, size_t out_length)
@@ -164,15 +292,18 @@ static int service_narrate(const char *prompt, char *out, size_t out_length)
     if (state->client.api_key[0] == '\0')
         return JV_E_NOTFOUND;
     char reason[160];
-    if (backoff_active(state, reason, sizeof reason))
+    if (may_call(state, GROK_CALL_NARRATIVE, reason, sizeof reason) != 0) {
+        state->api->log(state->self, JV_LOG_INFO, "Grok narrative not asked: %s", reason);
         return JV_E_IO;
+    }
     int64_t retry_after_s = -1;
+    struct grok_usage usage;
     enum grok_failure failure = grok_client_narrate(&state->client, prompt, out, out_length,
-                                                    reason, sizeof reason, &retry_after_s);
+                                                    reason, sizeof reason, &retry_after_s, &usage);
+    grok_ledger_record(&state->ledger, GROK_CALL_NARRATIVE, &usage);
     if (failure == GROK_OK)
         return JV_OK;
-    int64_t hold_ms;
-    note_failure(state, failure, retry_after_s, reason, &hold_ms);
+    note_failure(state, failure, retry_after_s, reason);
     state->api->log(state->self, JV_LOG_WARN, "Grok narrative unavailable: %s", reason);
     out[0] = '\0';
     return failure == GROK_FAIL_TIMEOUT ? JV_E_TIMEOUT : JV_E_IO;
@@ -185,15 +316,91 @@ static const jv_sentiment_weight_api service_vtable = {
     .narrate = service_narrate,
 };
 
-static void describe_age(int64_t age_ms, int from_cache, char *out, size_t out_length)
+/* ---- replies ---- */
+
+static void format_rating(const struct grok_record *record, int64_t now_ms, char *text,
+                          size_t text_length)
 {
-    int64_t seconds = age_ms > 0 ? age_ms / 1000 : 0;
-    if (!from_cache)
-        snprintf(out, out_length, "fetched just now");
-    else if (seconds < 60)
-        snprintf(out, out_length, "cached %lld s ago", (long long)seconds);
+    char source[96];
+    describe_source(record, now_ms, source, sizeof source);
+    snprintf(text, text_length, "Grok on %s: score %+.2f, confidence %.2f (%s)\n%s",
+             record->symbol, record->rating.score, record->rating.confidence, source,
+             record->rating.summary);
+}
+
+/* The rating for a chat that was told "rating in progress". */
+static void deliver_rating(const struct grok_record *record, const int64_t *chats,
+                           size_t chat_count, void *context)
+{
+    struct grok_state *state = context;
+    store_record(state, record);
+    if (chat_count == 0)
+        return;
+    char text[640];
+    if (record->has_rating && record->failure[0] == '\0')
+        format_rating(record, state->api->now_ms(), text, sizeof text);
     else
-        snprintf(out, out_length, "cached %lld min ago", (long long)(seconds / 60));
+        snprintf(text, sizeof text, "Grok on %s: unavailable (%s)", record->symbol,
+                 record->failure);
+    for (size_t i = 0; i < chat_count; i++)
+        state->api->send_message(state->self, chats[i], text);
+}
+
+/* Limits apply to asks that start a paid call; cached answers are free. */
+static int within_limits(struct grok_state *state, const jv_message *message, char *text,
+                         size_t text_length)
+{
+    int64_t now_ms = state->api->now_ms(), wait_s = 0;
+    if (!grok_limits_take(&state->user_limits, message->user_id, now_ms, &wait_s)) {
+        snprintf(text, text_length,
+                 "Grok: you have asked for %lld new ratings this hour, the limit; try again in "
+                 "%lld min",
+                 (long long)state->user_limits.per_hour, (long long)(wait_s + 59) / 60);
+        return 0;
+    }
+    if (!grok_limits_take(&state->chat_limits, message->chat_id, now_ms, &wait_s)) {
+        snprintf(text, text_length,
+                 "Grok: this chat has asked for %lld new ratings this hour, the limit; try "
+                 "again in %lld min",
+                 (long long)state->chat_limits.per_hour, (long long)(wait_s + 59) / 60);
+        return 0;
+    }
+    return 1;
+}
+
+static void answer_grok(struct grok_state *state, const jv_message *message, const char *symbol,
+                        char *text, size_t text_length)
+{
+    struct grok_record record;
+    int pending = 0;
+    int64_t now_ms = state->api->now_ms();
+    int known = grok_refresh_lookup(state->refresh, symbol, &record, &pending);
+    int needs_call = !pending && (!known || rating_due(state, &record, now_ms));
+    if (needs_call && !(known && record.has_rating)) {
+        char budget[160];
+        grok_ledger_check(&state->ledger, budget, sizeof budget);
+        if (budget[0] != '\0') {
+            snprintf(text, text_length, "Grok on %s: unavailable (%s)", symbol, budget);
+            return;
+        }
+        if (!within_limits(state, message, text, text_length))
+            return;
+    }
+    jv_grok_rating rating;
+    enum lookup_result result = lookup_rating(state, symbol, message->chat_id, &rating);
+    if (result == LOOKUP_PENDING) {
+        snprintf(text, text_length,
+                 "Grok on %s: rating in progress (Grok reads recent X posts, which takes up to "
+                 "a minute); the rating follows in a new message",
+                 symbol);
+        return;
+    }
+    if (result == LOOKUP_FAILED) {
+        snprintf(text, text_length, "Grok on %s: unavailable (%s)", symbol, rating.reason);
+        return;
+    }
+    grok_refresh_lookup(state->refresh, symbol, &record, NULL);
+    format_rating(&record, now_ms, text, text_length);
 }
 
 static int command_grok(jv_plugin *self, const jv_message *message, void *user_data)
@@ -201,22 +408,49 @@ static int command_grok(jv_plugin *self, const jv_message *message, void *user_d
     (void)self;
     struct grok_state *state = user_data;
     if (message->argc != 1) {
-        state->api->reply(message, "Usage: /grok <symbol>, e.g. /grok SOL");
+        state->api->reply(message, "Usage: /grok <token>, e.g. /grok SOL");
         return JV_HANDLED;
     }
-    jv_grok_rating rating;
-    int from_cache = 0;
-    rate(message->argv[0], &rating, &from_cache);
-    char text[640];
-    if (!rating.available) {
-        snprintf(text, sizeof text, "Grok: unavailable (%s)", rating.reason);
-    } else {
-        char age[48], symbol[SYMBOL_MAX_LENGTH + 1];
-        normalise_symbol(message->argv[0], symbol, sizeof symbol);
-        describe_age(state->api->now_ms() - rating.fetched_at_ms, from_cache, age, sizeof age);
-        snprintf(text, sizeof text, "Grok on %s: score %+.2f, confidence %.2f (%s)\n%s", symbol,
-                 rating.score, rating.confidence, age, rating.summary);
+    char text[640], symbol[GROK_SYMBOL_SIZE];
+    if (strcasecmp(message->argv[0], "usage") == 0) {
+        state->api->reply(message, "Grok's call and cost figures are for admins: /grok_usage");
+        return JV_HANDLED;
     }
+    if (!grok_token_resolve(state->registry, message->argv[0], symbol, sizeof symbol)) {
+        char shown[40];
+        grok_one_line(message->argv[0], shown, sizeof shown);
+        snprintf(text, sizeof text,
+                 "Grok: \"%s\" is not a token I know; try a symbol such as SOL, BTC or ETH",
+                 shown);
+    } else if (state->client.api_key[0] == '\0') {
+        snprintf(text, sizeof text, "Grok unavailable: set XAI_API_KEY (no API key configured)");
+    } else {
+        answer_grok(state, message, symbol, text, sizeof text);
+    }
+    state->api->reply(message, text);
+    return JV_HANDLED;
+}
+
+static int command_usage(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    struct grok_state *state = user_data;
+    struct grok_ledger_totals today, month;
+    grok_ledger_totals(&state->ledger, &today, &month);
+    const struct grok_budgets *budgets = &state->ledger.budgets;
+    char text[640];
+    snprintf(text, sizeof text,
+             "Grok usage today (UTC): %lld calls, %lld searches, %lld tokens (%lld in, %lld "
+             "out)\nThis month: %lld calls, %lld searches, %lld tokens (%lld in, %lld out)\n"
+             "Budgets: %lld calls and %lld searches a day, %lld calls an hour (0: none)",
+             (long long)today.calls, (long long)today.searches,
+             (long long)(today.input_tokens + today.output_tokens),
+             (long long)today.input_tokens, (long long)today.output_tokens,
+             (long long)month.calls, (long long)month.searches,
+             (long long)(month.input_tokens + month.output_tokens),
+             (long long)month.input_tokens, (long long)month.output_tokens,
+             (long long)budgets->daily_calls, (long long)budgets->daily_searches,
+             (long long)budgets->hourly_calls);
     state->api->reply(message, text);
     return JV_HANDLED;
 }
@@ -228,13 +462,53 @@ static int command_weights(jv_plugin *self, const jv_message *message, void *use
     char formula[512], text[768];
     grok_weights_describe(&state->weights, formula, sizeof formula);
     if (state->client.api_key[0] == '\0')
-        snprintf(text, sizeof text, "%s\nGrok: unavailable (no API key configured)", formula);
+        snprintf(text, sizeof text, "%s\nGrok unavailable: set XAI_API_KEY", formula);
+    else if (state->client.api_mode == GROK_API_CHAT)
+        snprintf(text, sizeof text,
+                 "%s\nGrok: model %s without search (not from X), refreshed every %lld min",
+                 formula, state->client.model, (long long)state->refresh_interval_s / 60);
     else
-        snprintf(text, sizeof text, "%s\nGrok: model %s, answers cached %lld s", formula,
-                 state->client.model, (long long)state->cache_ttl_s);
+        snprintf(text, sizeof text,
+                 "%s\nGrok: model %s reading X posts of the last %lld h, refreshed every %lld min",
+                 formula, state->client.model, (long long)state->client.window_s / 3600,
+                 (long long)state->refresh_interval_s / 60);
     state->api->reply(message, text);
     return JV_HANDLED;
 }
+
+/* ---- the periodic refresh ---- */
+
+static void queue_if_due(struct grok_state *state, const char *symbol, int64_t now_ms)
+{
+    struct grok_record record;
+    int pending = 0;
+    if (!grok_refresh_lookup(state->refresh, symbol, &record, &pending))
+        memset(&record, 0, sizeof record);
+    /* a little early, so a 15-minute job never finds a 14:59 rating "fresh" */
+    int64_t due_ms = state->refresh_interval_s * 1000 * 9 / 10;
+    if (pending || (record.has_rating && now_ms - record.rating.fetched_at_ms < due_ms))
+        return;
+    grok_refresh_request(state->refresh, symbol, 0);
+}
+
+static int refresh_job(jv_plugin *self, void *user_data)
+{
+    (void)self;
+    struct grok_state *state = user_data;
+    if (state->client.api_key[0] == '\0')
+        return JV_OK;
+    int64_t now_ms = state->api->now_ms();
+    char recent[GROK_REFRESH_CAPACITY][GROK_SYMBOL_SIZE];
+    size_t count = grok_refresh_recent(state->refresh, now_ms - state->recent_s * 1000, recent,
+                                       GROK_REFRESH_CAPACITY);
+    for (size_t i = 0; i < state->track_count; i++)
+        queue_if_due(state, state->track[i], now_ms);
+    for (size_t i = 0; i < count; i++)
+        queue_if_due(state, recent[i], now_ms);
+    return JV_OK;
+}
+
+/* ---- configuration ---- */
 
 static double read_weight(struct grok_state *state, const char *key, double fallback)
 {
@@ -257,6 +531,53 @@ static int64_t read_positive(struct grok_state *state, const char *key, int64_t 
     return fallback;
 }
 
+static int64_t read_limit(struct grok_state *state, const char *key, int64_t fallback)
+{
+    int64_t value = state->api->config_get_int(state->self, key, fallback);
+    if (value >= 0)
+        return value;
+    state->api->log(state->self, JV_LOG_WARN,
+                    "[grok_weighting] %s = %lld must be >= 0 (0: no limit); using %lld", key,
+                    (long long)value, (long long)fallback);
+    return fallback;
+}
+
+static const char *read_choice(struct grok_state *state, const char *key, const char *first,
+                               const char *second)
+{
+    const char *value = state->api->config_get(state->self, key, first);
+    if (strcasecmp(value, first) == 0 || value[0] == '\0')
+        return first;
+    if (strcasecmp(value, second) == 0)
+        return second;
+    state->api->log(state->self, JV_LOG_WARN,
+                    "[grok_weighting] %s = %s is neither %s nor %s; using %s", key, value, first,
+                    second, first);
+    return first;
+}
+
+static void read_track(struct grok_state *state)
+{
+    const char *list = state->api->config_get(state->self, "track", "");
+    char word[64];
+    while (*list != '\0' && state->track_count < TRACK_MAX) {
+        size_t length = strcspn(list, ", \t");
+        if (length > 0 && length < sizeof word) {
+            memcpy(word, list, length);
+            word[length] = '\0';
+            char *slot = state->track[state->track_count];
+            if (grok_token_resolve(NULL, word, slot, GROK_SYMBOL_SIZE))
+                state->track_count++;
+            else
+                state->api->log(state->self, JV_LOG_WARN,
+                                "[grok_weighting] track: \"%s\" is not a known token; skipped",
+                                word);
+        }
+        list += length;
+        list += strspn(list, ", \t");
+    }
+}
+
 static void read_config(struct grok_state *state)
 {
     const jv_host_api *api = state->api;
@@ -269,9 +590,20 @@ static void read_config(struct grok_state *state)
         state->client.base_url = DEFAULT_BASE_URL;
     if (state->client.model[0] == '\0')
         state->client.model = DEFAULT_MODEL;
-    state->client.timeout_ms = read_positive(state, "timeout_ms", 20000);
-    state->cache_ttl_s = read_positive(state, "cache_ttl", 600);
+    state->client.api_mode = strcmp(read_choice(state, "api", "responses", "chat"), "chat") == 0
+                                 ? GROK_API_CHAT
+                                 : GROK_API_RESPONSES;
+    state->client.timeout_ms = read_positive(state, "timeout_ms", 120000);
+    state->client.window_s = read_positive(state, "window_hours", 24) * 3600;
+    state->refuse_ungrounded =
+        strcmp(read_choice(state, "ungrounded", "refuse", "mark"), "refuse") == 0;
+    state->refresh_interval_s = read_positive(state, "refresh_interval", 900);
+    state->recent_s = read_positive(state, "recent_hours", 24) * 3600;
     state->failure_ttl_s = read_positive(state, "failure_ttl", 30);
+    state->max_concurrent = (size_t)read_positive(state, "max_concurrent", 2);
+    if (state->max_concurrent > 16)
+        state->max_concurrent = 16;
+    read_track(state);
     state->weights.chat = read_weight(state, "w_chat", 0.4);
     state->weights.grok = read_weight(state, "w_grok", 0.3);
     state->weights.market = read_weight(state, "w_market", 0.3);
@@ -279,36 +611,87 @@ static void read_config(struct grok_state *state)
     grok_weights_sanitise(&state->weights);
 }
 
+static void read_limits(struct grok_state *state, struct grok_budgets *budgets)
+{
+    budgets->daily_calls = read_limit(state, "daily_call_budget", 500);
+    budgets->daily_searches = read_limit(state, "daily_search_budget", 2000);
+    budgets->hourly_calls = read_limit(state, "hourly_call_budget", 60);
+    grok_limits_init(&state->user_limits, read_limit(state, "user_limit_per_hour", 10));
+    grok_limits_init(&state->chat_limits, read_limit(state, "chat_limit_per_hour", 30));
+}
+
+/* ---- lifecycle ---- */
+
+static int load_stored_rating(const char *key, const void *value, size_t value_length,
+                              void *user_data)
+{
+    struct grok_state *state = user_data;
+    struct grok_record record;
+    if (grok_record_decode(value, value_length, &record) == 0)
+        grok_refresh_load(state->refresh, &record);
+    else
+        state->api->log(state->self, JV_LOG_WARN, "stored rating %s is unreadable; dropped",
+                        key);
+    return 0;
+}
+
 static void free_state(struct grok_state *state)
 {
     if (state == NULL)
         return;
-    grok_cache_destroy(state->cache);
+    grok_refresh_stop(state->refresh);
+    grok_ledger_destroy(&state->ledger);
+    grok_limits_destroy(&state->user_limits);
+    grok_limits_destroy(&state->chat_limits);
     pthread_mutex_destroy(&state->backoff_lock);
     free(state);
 }
 
-static int register_commands(struct grok_state *state)
+static int register_all(struct grok_state *state)
 {
     jv_command_spec grok = {
         .struct_size = sizeof grok,
         .name = "grok",
-        .usage = "/grok <symbol>",
-        .help = "Grok's current X sentiment for a token: score, confidence, summary",
+        .usage = "/grok <token>",
+        .help = "Grok's reading of recent X posts about a token: score, confidence, summary",
         .handler = command_grok,
+        .user_data = state,
+    };
+    jv_command_spec usage = {
+        .struct_size = sizeof usage,
+        .name = "grok_usage",
+        .usage = "/grok_usage",
+        .help = "Grok calls, searches and tokens today and this month, and the budgets",
+        .flags = JV_COMMAND_ADMIN,
+        .handler = command_usage,
         .user_data = state,
     };
     jv_command_spec weights = {
         .struct_size = sizeof weights,
         .name = "weights",
         .usage = "/weights",
-        .help = "the sentiment weights in force and the formula",
+        .help = "how chat, Grok and market signals are weighted",
         .handler = command_weights,
+        .user_data = state,
+    };
+    jv_job_spec job = {
+        .struct_size = sizeof job,
+        .name = "refresh",
+        .interval_ms = state->refresh_interval_s * 1000,
+        .initial_delay_ms = 1000,
+        .run = refresh_job,
         .user_data = state,
     };
     int code = state->api->register_command(state->self, &grok, sizeof grok);
     if (code == JV_OK)
+        code = state->api->register_command(state->self, &usage, sizeof usage);
+    if (code == JV_OK)
         code = state->api->register_command(state->self, &weights, sizeof weights);
+    if (code == JV_OK)
+        code = state->api->register_job(state->self, &job, sizeof job);
+    if (code == JV_OK)
+        code = state->api->provide_service(state->self, JV_SVC_SENTIMENT_WEIGHT,
+                                           JV_SVC_SENTIMENT_WEIGHT_VERSION, &service_vtable);
     return code;
 }
 
@@ -322,17 +705,19 @@ static int grok_init(jv_plugin *self, const jv_host_api *api, char *err, size_t 
     state->api = api;
     state->self = self;
     pthread_mutex_init(&state->backoff_lock, NULL);
-    state->cache = grok_cache_create(CACHE_CAPACITY, NULL, NULL);
-    if (state->cache == NULL) {
+    read_config(state);
+    struct grok_budgets budgets;
+    read_limits(state, &budgets);
+    grok_ledger_init(&state->ledger, api, self, &budgets);
+    state->refresh =
+        grok_refresh_start(state->max_concurrent, fetch_rating, deliver_rating, state);
+    if (state->refresh == NULL) {
         free_state(state);
-        snprintf(err, err_length, "out of memory");
+        snprintf(err, err_length, "cannot start the rating threads");
         return JV_E_NOMEM;
     }
-    read_config(state);
-    int code = register_commands(state);
-    if (code == JV_OK)
-        code = api->provide_service(self, JV_SVC_SENTIMENT_WEIGHT,
-                                    JV_SVC_SENTIMENT_WEIGHT_VERSION, &service_vtable);
+    api->kv_list(self, "rating/", load_stored_rating, state);
+    int code = register_all(state);
     if (code != JV_OK) {
         snprintf(err, err_length, "registration failed: %s", api->strerror(code));
         free_state(state);
@@ -342,19 +727,33 @@ static int grok_init(jv_plugin *self, const jv_host_api *api, char *err, size_t 
     if (state->client.api_key[0] == '\0')
         api->log(self, JV_LOG_INFO, "no api_key configured: Grok ratings unavailable");
     else
-        api->log(self, JV_LOG_INFO, "Grok model %s, cache %lld s", state->client.model,
-                 (long long)state->cache_ttl_s);
+        api->log(self, JV_LOG_INFO,
+                 "Grok model %s over the %s API, refresh every %lld s, %zu at once",
+                 state->client.model,
+                 state->client.api_mode == GROK_API_CHAT ? "chat (no search)" : "Responses",
+                 (long long)state->refresh_interval_s, state->max_concurrent);
+    return JV_OK;
+}
+
+static int grok_post_init(jv_plugin *self)
+{
+    struct grok_state *state = plugin_state;
+    if (state == NULL)
+        return JV_OK;
+    state->registry = state->api->acquire_service(self, JV_SVC_TOKEN_REGISTRY,
+                                                  JV_SVC_TOKEN_REGISTRY_VERSION);
     return JV_OK;
 }
 
 static void grok_shutdown(jv_plugin *self)
 {
-    (void)self;
     struct grok_state *state = plugin_state;
     plugin_state = NULL;
+    if (state != NULL && state->registry != NULL)
+        state->api->release_service(self, JV_SVC_TOKEN_REGISTRY);
     free_state(state);
 }
 
-JV_PLUGIN_DEFINE("grok_weighting", "1.0.0",
-                 "Grok sentiment ratings and the sentiment.weight service",
-                 JV_PLUGIN_CONCURRENT, grok_init, NULL, grok_shutdown);
+JV_PLUGIN_DEFINE("grok_weighting", "2.0.0",
+                 "Grok's X sentiment ratings and the sentiment.weight service",
+                 JV_PLUGIN_CONCURRENT, grok_init, grok_post_init, grok_shutdown);

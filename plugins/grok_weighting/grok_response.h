@@ -21,6 +21,26 @@ enum grok_failure {
     GROK_FAIL_TIMEOUT,     /* no answer within timeout_ms */
     GROK_FAIL_TRANSPORT,   /* connection refused, DNS, TLS ... */
     GROK_FAIL_INPUT,       /* bad symbol or prompt from the caller */
+    GROK_FAIL_GONE,        /* 410: a removed API feature (Live Search) */
+};
+
+/* What a call cost, from its usage block (chat or Responses names). */
+struct grok_usage {
+    int64_t input_tokens;
+    int64_t output_tokens;
+    int64_t total_tokens;
+    int64_t billed_searches; /* successful server-side tool calls, all kinds */
+};
+
+/* A Responses API rating and the evidence that it was read from X. */
+struct grok_answer {
+    jv_grok_rating rating;
+    struct grok_usage usage;
+    int answered;        /* the server gave a 2xx JSON answer: the call is billed */
+    int64_t x_searches;  /* X searches the server ran */
+    int64_t cited_posts; /* distinct X posts cited (x.com / twitter.com status URLs) */
+    int64_t citations;   /* every distinct cited URL */
+    int grounded;        /* x_searches > 0 and cited_posts > 0 */
 };
 
 /* Validates a rating answer. On GROK_OK fills available, score, confidence
@@ -28,6 +48,21 @@ enum grok_failure {
  * is left to the caller. body may be NULL. */
 enum grok_failure grok_parse_rating(long status, const char *body, int64_t retry_after_s,
                                     jv_grok_rating *rating);
+
+/* Validates a Responses API rating answer: output items, the message's
+ * output_text (the strict JSON), citations (top-level and url_citation
+ * annotations) and usage with its server-side tool counts. Fills *answer
+ * (usage even when the rating itself is invalid). */
+enum grok_failure grok_parse_responses_rating(long status, const char *body,
+                                              int64_t retry_after_s, struct grok_answer *answer);
+
+/* Reads the usage block of a chat or Responses answer body into *usage
+ * (zeros when absent). Returns 1 when body is a 2xx-shaped JSON object. */
+int grok_parse_usage(const char *body, struct grok_usage *usage);
+
+/* 1 when url is an X post: http(s)://[www.|mobile.](x|twitter).com/<user>/status/<id>;
+ * the post id goes into id (digits only). */
+int grok_x_post_id(const char *url, char *id, size_t id_length);
 
 /* Validates a plain-text answer (narrate): its content flattened to one
  * paragraph into out, or a reason. */

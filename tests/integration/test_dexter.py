@@ -12,6 +12,7 @@ import pytest
 
 from conftest import (REPO, OUT, built_plugin_dir, fetch_json, run_console, run_jarvis,
                       start_fake, write_config)
+from grok_warmup import warm_grok
 
 SAMPLE = REPO / "plugins" / "dexter_finance" / "sample_market.json"
 LEXICON = REPO / "plugins" / "sentiment" / "lexicon.txt"
@@ -108,6 +109,8 @@ def test_series_gives_the_verdict_with_grok(workdir, coingecko, xai, scenario, v
     http_json(xai, "/control/mode", {"symbol": "*", "mode": "good", "score": 0.0,
                                      "confidence": 0.5})
     path = config(workdir, coingecko, grok_base=xai, narrative="false")
+    if built("grok_weighting"):
+        warm_grok(path, xai, {"XAI_API_KEY": XAI_KEY})
     out, _ = ask(workdir, path, [QUESTION], env={"XAI_API_KEY": XAI_KEY})
     (answer,) = answers(out)
     assert answer.startswith(f"SOL outlook: {verdict} (confidence ")
@@ -175,6 +178,7 @@ OFFLINE_QUESTION = "/ask what is the outlook for SOL"
 def outlook_without_narrative(workdir, xai):
     """The reference: the same outlook from the offline file with narrative off."""
     path = config(workdir, None, grok_base=xai, narrative="false")
+    warm_grok(path, xai, {"XAI_API_KEY": XAI_KEY})
     out, _ = ask(workdir, path, [OFFLINE_QUESTION], env={"XAI_API_KEY": XAI_KEY})
     (answer,) = answers(out)
     assert SUMMARY not in answer

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import (REPO, JarvisProcess, built_plugin_dir, run_console, start_fake,
                       write_config)
+from grok_warmup import warm_grok
 
 LEXICON = REPO / "plugins" / "sentiment" / "lexicon.txt"
 GROK_SO = pathlib.Path(built_plugin_dir()) / "grok_weighting.so"
@@ -223,6 +224,7 @@ def test_with_grok_weighting_and_a_rating_shows_both_contributions(workdir):
             data=json.dumps({"symbol": "SOL", "mode": "good", "score": 0.42,
                              "confidence": 0.8, "summary": "Upbeat posts."}).encode())
         urllib.request.urlopen(request, timeout=10).read()
+        warm_grok(path, base, {"XAI_API_KEY": "test-key-123"})
         stdout, _ = run(path, ["$SOL is bullish", "/sentiment SOL"],
                         env={"XAI_API_KEY": "test-key-123"})
     finally:

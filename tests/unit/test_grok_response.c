@@ -465,7 +465,7 @@ static struct grok_client stub_client(jv_host_api *api)
     memset(&stub, 0, sizeof stub);
     stub.retry_after_s = -1;
     struct grok_client client = {api, NULL, "http://127.0.0.1:9/v1/", "grok-4.3", "xai-CANARY-7",
-                                 5000};
+                                 5000, GROK_API_CHAT, 0};
     return client;
 }
 
@@ -524,10 +524,145 @@ static void test_client_failures_never_show_the_key(void **unused)
     stub.status = 401;
     stub.body = XAI_401_BODY;
     assert_int_equal(grok_client_narrate(&client, "hello", out, sizeof out, reason, sizeof reason,
-                                         &retry_after_s),
+                                         &retry_after_s, NULL),
                      GROK_FAIL_AUTH);
     assert_string_equal(reason, "API key rejected (HTTP 401)");
     assert_int_equal(stub.calls, 5);
+}
+
+/* ---- the Responses API ---- */
+
+static const char GROUNDED_BODY[] =
+    "{\"id\":\"r1\",\"object\":\"response\",\"status\":\"completed\",\"output\":["
+    "{\"type\":\"custom_tool_call\",\"name\":\"x_keyword_search\",\"status\":\"completed\"},"
+    "{\"type\":\"custom_tool_call\",\"name\":\"x_semantic_search\",\"status\":\"completed\"},"
+    "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
+    "\"text\":\"{\\\"score\\\":0.4,\\\"confidence\\\":0.7,\\\"summary\\\":\\\"Upbeat.\\\"}\","
+    "\"annotations\":[{\"type\":\"url_citation\",\"url\":\"https://x.com/i/status/111\"},"
+    "{\"type\":\"url_citation\",\"url\":\"https://x.com/alice/status/222?s=20\"},"
+    "{\"type\":\"url_citation\",\"url\":\"https://example.com/news\"}]}]}],"
+    "\"citations\":[\"https://x.com/i/status/111\",\"https://twitter.com/bob/status/333\"],"
+    "\"usage\":{\"input_tokens\":900,\"output_tokens\":70,\"total_tokens\":970,"
+    "\"num_server_side_tools_used\":2,"
+    "\"server_side_tool_usage_details\":{\"x_search_calls\":2,\"web_search_calls\":0}}}";
+
+static void test_responses_grounded(void **unused)
+{
+    (void)unused;
+    struct grok_answer answer;
+    assert_int_equal(grok_parse_responses_rating(200, GROUNDED_BODY, -1, &answer), GROK_OK);
+    assert_int_equal(answer.rating.available, 1);
+    assert_true(answer.rating.score == 0.4 && answer.rating.confidence == 0.7);
+    assert_string_equal(answer.rating.summary, "Upbeat.");
+    assert_int_equal(answer.x_searches, 2);
+    assert_int_equal(answer.cited_posts, 3); /* 111 counted once; example.com is no post */
+    assert_int_equal(answer.citations, 4);
+    assert_int_equal(answer.grounded, 1);
+    assert_int_equal(answer.usage.input_tokens, 900);
+    assert_int_equal(answer.usage.output_tokens, 70);
+    assert_int_equal(answer.usage.billed_searches, 2);
+}
+
+static void test_responses_ungrounded(void **unused)
+{
+    (void)unused;
+    static const char no_search[] =
+        "{\"output\":[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":"
+        "\"output_text\",\"text\":\"{\\\"score\\\":0.1,\\\"confidence\\\":0.3,"
+        "\\\"summary\\\":\\\"x\\\"}\"}]}],\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}";
+    struct grok_answer answer;
+    assert_int_equal(grok_parse_responses_rating(200, no_search, -1, &answer), GROK_OK);
+    assert_int_equal(answer.x_searches, 0);
+    assert_int_equal(answer.grounded, 0);
+    /* searches but only web pages cited: still not from X */
+    static const char web_only[] =
+        "{\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":"
+        "\"{\\\"score\\\":0.1,\\\"confidence\\\":0.3,\\\"summary\\\":\\\"x\\\"}\"}]}],"
+        "\"citations\":[\"https://x.com/elonmusk\",\"https://news.example/a\"],"
+        "\"server_side_tool_usage\":{\"SERVER_SIDE_TOOL_X_SEARCH\":3}}";
+    assert_int_equal(grok_parse_responses_rating(200, web_only, -1, &answer), GROK_OK);
+    assert_int_equal(answer.x_searches, 3);
+    assert_int_equal(answer.cited_posts, 0);
+    assert_int_equal(answer.grounded, 0);
+}
+
+static void test_responses_failures(void **unused)
+{
+    (void)unused;
+    struct grok_answer answer;
+    assert_int_equal(grok_parse_responses_rating(410,
+                                                 "{\"code\":\"x\",\"error\":\"Live search is "
+                                                 "deprecated\"}",
+                                                 -1, &answer),
+                     GROK_FAIL_GONE);
+    assert_non_null(strstr(answer.rating.reason, "HTTP 410"));
+    assert_non_null(strstr(answer.rating.reason, "api = responses"));
+    assert_int_equal(answer.answered, 0);
+    assert_int_equal(grok_parse_responses_rating(200, "{\"output\":[],\"usage\":{\"input_tokens\""
+                                                      ":5,\"output_tokens\":1}}",
+                                                 -1, &answer),
+                     GROK_FAIL_ANSWER);
+    assert_string_equal(answer.rating.reason, "invalid answer: no output text");
+    assert_int_equal(answer.answered, 1); /* billed even though unusable */
+    assert_int_equal(answer.usage.input_tokens, 5);
+    assert_int_equal(grok_parse_responses_rating(200, "{\"id\":1}", -1, &answer),
+                     GROK_FAIL_ANSWER);
+    assert_string_equal(answer.rating.reason, "invalid answer: no output");
+}
+
+static void test_x_post_ids(void **unused)
+{
+    (void)unused;
+    char id[32];
+    assert_true(grok_x_post_id("https://x.com/i/status/123", id, sizeof id));
+    assert_string_equal(id, "123");
+    assert_true(grok_x_post_id("http://mobile.twitter.com/a_b/status/9/photo/1", id, sizeof id));
+    assert_string_equal(id, "9");
+    assert_false(grok_x_post_id("https://x.com/alice", id, sizeof id));
+    assert_false(grok_x_post_id("https://x.com/status/123", id, sizeof id));
+    assert_false(grok_x_post_id("https://evilx.com/a/status/1", id, sizeof id));
+    assert_false(grok_x_post_id("https://x.com/a/status/12ab", id, sizeof id));
+    assert_false(grok_x_post_id("ftp://x.com/a/status/1", id, sizeof id));
+}
+
+static void test_responses_request_shape(void **unused)
+{
+    (void)unused;
+    /* 2023-11-14T22:13:20Z minus 24 h */
+    char *text = grok_build_responses_request("grok-4.3", "SOL", 1700000000000 - 86400000);
+    json_t *request = json_loads(text, 0, NULL);
+    assert_non_null(request);
+    assert_null(json_object_get(request, "messages"));
+    assert_null(json_object_get(request, "search_parameters"));
+    json_t *tool = json_array_get(json_object_get(request, "tools"), 0);
+    assert_string_equal(json_string_value(json_object_get(tool, "type")), "x_search");
+    assert_string_equal(json_string_value(json_object_get(tool, "from_date")), "2023-11-13");
+    json_t *format = json_object_get(json_object_get(request, "text"), "format");
+    assert_string_equal(json_string_value(json_object_get(format, "type")), "json_schema");
+    assert_true(json_is_true(json_object_get(format, "strict")));
+    json_t *input = json_object_get(request, "input");
+    const char *user = json_string_value(json_object_get(json_array_get(input, 1), "content"));
+    assert_non_null(strstr(user, "$SOL"));
+    assert_non_null(strstr(user, "2023-11-13T22:13Z"));
+    json_decref(request);
+    free(text);
+}
+
+static void test_client_responses(void **unused)
+{
+    (void)unused;
+    jv_host_api api;
+    struct grok_client client = stub_client(&api);
+    client.api_mode = GROK_API_RESPONSES;
+    stub.status = 200;
+    stub.body = GROUNDED_BODY;
+    struct grok_answer answer;
+    int64_t retry_after_s;
+    assert_int_equal(grok_client_rate_answer(&client, "SOL", &answer, &retry_after_s), GROK_OK);
+    assert_string_equal(stub.seen_url, "http://127.0.0.1:9/v1/responses");
+    assert_int_equal(answer.grounded, 1);
+    assert_int_equal(answer.answered, 1);
+    assert_true(answer.rating.fetched_at_ms == 1700000000000);
 }
 
 int main(void)
@@ -557,6 +692,12 @@ int main(void)
         cmocka_unit_test(test_rating_request_shape),
         cmocka_unit_test(test_client_good_answer),
         cmocka_unit_test(test_client_failures_never_show_the_key),
+        cmocka_unit_test(test_responses_grounded),
+        cmocka_unit_test(test_responses_ungrounded),
+        cmocka_unit_test(test_responses_failures),
+        cmocka_unit_test(test_x_post_ids),
+        cmocka_unit_test(test_responses_request_shape),
+        cmocka_unit_test(test_client_responses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

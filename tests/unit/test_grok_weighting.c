@@ -600,7 +600,8 @@ static void test_single_flight_over_http(void **unused)
                        .http_response_free = http_response_release, .now_ms = wall_clock_ms};
     char base_url[96];
     snprintf(base_url, sizeof base_url, "%s/v1", fake.base_url);
-    struct wire_fetcher fetcher = {{&api, NULL, base_url, "grok-4.3", FAKE_KEY, 10000},
+    struct wire_fetcher fetcher = {{&api, NULL, base_url, "grok-4.3", FAKE_KEY, 10000,
+                                    GROK_API_CHAT, 0},
                                    grok_cache_create(4, NULL, NULL), FLIGHT_THREADS - 1};
     pthread_t threads[FLIGHT_THREADS];
     struct wire_asker askers[FLIGHT_THREADS];
