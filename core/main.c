@@ -187,6 +187,13 @@ static int set_up(struct runtime *runtime)
         log_error("cannot install signal handlers");
         return 1;
     }
+    /* libcurl's (and the TLS library's) start-up is slow and touches no
+     * network: a standby pays it while it waits, not after the takeover */
+    if (http_global_init() != 0) {
+        log_error("cannot initialise libcurl");
+        return 1;
+    }
+    runtime->http_ready = 1;
     int lock_result = instance_acquire(config, &runtime->lock);
     if (lock_result == EXIT_TEMPFAIL && lifecycle_stop_requested())
         return STOPPED_WHILE_WAITING;
@@ -201,18 +208,18 @@ static int set_up(struct runtime *runtime)
     }
     if (crash_record_open(config->state_dir) != 0)
         return EXIT_CONFIG;
-    if (http_global_init() != 0) {
-        log_error("cannot initialise libcurl");
+    runtime->host.transport = choose_transport(config);
+    if (runtime->host.transport == NULL)
         return 1;
-    }
-    runtime->http_ready = 1;
+    /* before the plugins: what waits for a new holder is fetched first */
+    if (runtime->host.transport->prefetch != NULL)
+        runtime->host.transport->prefetch(runtime->host.transport, &runtime->host);
     runtime->host.registry = registry_create(&runtime->host);
     if (runtime->host.registry == NULL)
         return 1;
     size_t loaded = 0, refused = 0;
     plugins_load_all(runtime->host.registry, &loaded, &refused);
-    runtime->host.transport = choose_transport(config);
-    return runtime->host.transport != NULL ? 0 : 1;
+    return 0;
 }
 
 /* Starts the workers, the transport and the jobs. */

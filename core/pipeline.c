@@ -422,6 +422,19 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
     return store_commit(store);
 }
 
+int pipeline_store_batch(struct store *store, const struct incoming_message *messages,
+                         size_t count, const char *cursor_key, int64_t cursor)
+{
+    struct accepted_batch batch = {.messages = messages, .count = count,
+                                   .cursor_key = cursor_key, .cursor = cursor};
+    batch.new_in_inbox = calloc(count ? count : 1, 1);
+    if (batch.new_in_inbox == NULL)
+        return -1;
+    int result = commit_batch(store, &batch);
+    free(batch.new_in_inbox);
+    return result;
+}
+
 int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *messages,
                     size_t count, const char *cursor_key, int64_t cursor)
 {

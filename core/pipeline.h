@@ -53,6 +53,13 @@ int pipeline_recover(struct pipeline *pipeline);
 int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *messages,
                     size_t count, const char *cursor_key, int64_t cursor);
 
+/* The first half of pipeline_accept, for a transport that fetches before
+ * the pipeline runs (a new holder polls before its plugins load): commits
+ * the messages to the inbox and the cursor; pipeline_recover dispatches
+ * them. 0, or -1 when the store failed (nothing was committed). */
+int pipeline_store_batch(struct store *store, const struct incoming_message *messages,
+                         size_t count, const char *cursor_key, int64_t cursor);
+
 /* A message that answers no update (send_message, jobs): committed to the
  * outbox on its own, then delivered. JV_OK or a negative JV_E_*. */
 int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,

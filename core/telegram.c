@@ -38,7 +38,7 @@
 #define POLL_SLACK_S 15         /* libcurl's limit above the long-poll timeout */
 #define NO_PROGRESS_WAIT_MS 1000 /* a poll that brought nothing new: wait before the next */
 #define OFFSET_KEY "telegram.offset"   /* space "core": the next offset to ask for */
-#define IDENTITY_KEY "telegram.identity" /* "<bot id> <username>" */
+#define IDENTITY_KEY "telegram.identity" /* "<token's bot id> <getMe id> <username>" */
 #define COMMANDS_KEY "telegram.commands" /* the menu last published, as sent */
 #define STATUS_WRITE_EVERY_MS 1000
 
@@ -51,6 +51,7 @@ struct telegram {
     struct pipeline *pipeline;
     int64_t next_offset;  /* what the next getUpdates confirms up to */
     int identity_cached;  /* identity came from the store: refresh after the first poll */
+    int prefetched;       /* prefetch ran (identity and offset are read) */
     int64_t bot_user_id;
     char *bot_username;
     enum poll_state state;
@@ -138,6 +139,17 @@ static void poll_recovered(struct telegram *telegram)
 
 /* ---- start: getMe, setMyCommands ---- */
 
+/* The bot id is the token's numeric prefix ("123456:ABC..."); a cached
+ * identity of another bot is ignored. */
+static int64_t token_bot_id(const char *token)
+{
+    int64_t id = 0;
+    size_t digits = 0;
+    for (; token[digits] >= '0' && token[digits] <= '9' && digits < 18; digits++)
+        id = id * 10 + (token[digits] - '0');
+    return digits > 0 && token[digits] == ':' ? id : -1;
+}
+
 static int read_identity(struct telegram *telegram, json_t *user)
 {
     json_t *id = json_object_get(user, "id");
@@ -149,8 +161,9 @@ static int read_identity(struct telegram *telegram, json_t *user)
     telegram->bot_username = strdup(json_string_value(username));
     if (telegram->bot_username == NULL)
         return -1;
-    char value[128];
-    int length = snprintf(value, sizeof value, "%" PRId64 " %s", telegram->bot_user_id,
+    char value[160];
+    int length = snprintf(value, sizeof value, "%" PRId64 " %" PRId64 " %s",
+                          token_bot_id(telegram->host->config->token), telegram->bot_user_id,
                           telegram->bot_username);
     if (length > 0 && (size_t)length < sizeof value)
         store_set(telegram->host->store, "core", IDENTITY_KEY, value, (size_t)length);
@@ -259,17 +272,6 @@ static void publish_commands(struct telegram *telegram)
 
 /* ---- the cached identity ---- */
 
-/* The bot id is the token's numeric prefix ("123456:ABC..."); a cached
- * identity of another bot is ignored. */
-static int64_t token_bot_id(const char *token)
-{
-    int64_t id = 0;
-    size_t digits = 0;
-    for (; token[digits] >= '0' && token[digits] <= '9' && digits < 18; digits++)
-        id = id * 10 + (token[digits] - '0');
-    return digits > 0 && token[digits] == ':' ? id : -1;
-}
-
 static int load_cached_identity(struct telegram *telegram)
 {
     char *value = NULL;
@@ -277,9 +279,9 @@ static int load_cached_identity(struct telegram *telegram)
     if (store_get(telegram->host->store, "core", IDENTITY_KEY, &value, &length) != 0)
         return -1;
     char username[80];
-    long long id = 0;
-    int ok = sscanf(value, "%lld %79s", &id, username) == 2 &&
-             id == token_bot_id(telegram->host->config->token);
+    long long token_id = 0, id = 0;
+    int ok = sscanf(value, "%lld %lld %79s", &token_id, &id, username) == 3 &&
+             token_id == token_bot_id(telegram->host->config->token);
     free(value);
     if (!ok)
         return -1;
@@ -341,7 +343,8 @@ static int telegram_start(struct transport *transport, struct host *host)
         log_error("telegram: no state store; cannot keep the inbox");
         return 1;
     }
-    telegram->api = telegram_api_create(config->api_base, config->token);
+    if (telegram->api == NULL)
+        telegram->api = telegram_api_create(config->api_base, config->token);
     struct telegram_send_limits limits = {.per_chat_per_second = config->send_rate_per_chat,
                                           .per_chat_burst = config->send_burst_per_chat,
                                           .total_per_second = config->send_rate_total,
@@ -361,6 +364,11 @@ static int telegram_start(struct transport *transport, struct host *host)
     }
     host->pipeline = telegram->pipeline;
     telegram_api_set_abort_fd(telegram->api, lifecycle_wake_fd());
+    if (telegram->prefetched) {
+        log_info("telegram: @%s (known from the last run; refreshed after the first poll)",
+                 telegram->bot_username);
+        return 0;
+    }
     telegram->next_offset = read_offset(host->store);
     if (load_cached_identity(telegram) == 0) {
         telegram->identity_cached = 1;
@@ -603,6 +611,12 @@ static int telegram_run(struct transport *transport, struct host *host)
     int poll_timeout = telegram->host->config->poll_timeout;
     int outcome = 1;
     int recovered = 0;
+    if (telegram->prefetched) {
+        /* the first round trip is done: what waits is in the inbox */
+        recovered = 1;
+        if (pipeline_recover(telegram->pipeline) != 0)
+            log_error("telegram: cannot read the inbox and outbox of the last run");
+    }
     while (outcome == 1 && !lifecycle_stop_requested()) {
         notify_watchdog();
         /* the first poll does not wait: the inbox of the last run is
@@ -629,6 +643,48 @@ static int telegram_run(struct transport *transport, struct host *host)
         return outcome;
     finish_cleanly(telegram);
     return 0;
+}
+
+/* ---- prefetch: the new holder's first round trip ---- */
+
+static void prefetch_batch(struct telegram *telegram, json_t *updates)
+{
+    struct poll_batch batch;
+    if (collect_batch(telegram, updates, &batch) != 0)
+        return;
+    if (batch.highest_id >= 0) {
+        int64_t next = offset_after(telegram, &batch);
+        if (pipeline_store_batch(telegram->host->store, batch.messages, batch.count, OFFSET_KEY,
+                                 next) == 0)
+            telegram->next_offset = next;
+    }
+    free(batch.messages);
+}
+
+/* A holder that knows its identity from the store asks Telegram for what
+ * waits before loading any plugin; a first start (no identity yet) does
+ * getMe in start() instead. */
+static void telegram_prefetch(struct transport *transport, struct host *host)
+{
+    struct telegram *telegram = transport->state;
+    telegram->host = host;
+    if (host->store == NULL || load_cached_identity(telegram) != 0)
+        return;
+    telegram->identity_cached = 1;
+    telegram->next_offset = read_offset(host->store);
+    telegram->api = telegram_api_create(host->config->api_base, host->config->token);
+    if (telegram->api == NULL)
+        return;
+    telegram_api_set_abort_fd(telegram->api, lifecycle_wake_fd());
+    json_t *parameters = poll_parameters(telegram->next_offset, 0, POLL_LIMIT);
+    struct telegram_result result;
+    test_hook_reached("poll-before-request");
+    telegram_api_call(telegram->api, "getUpdates", parameters, POLL_SLACK_S, &result);
+    json_decref(parameters);
+    if (result.outcome == TELEGRAM_OK)
+        prefetch_batch(telegram, result.value);
+    telegram_result_release(&result);
+    telegram->prefetched = 1;
 }
 
 /* ---- the rest of the interface ---- */
@@ -666,6 +722,7 @@ struct transport *telegram_transport_create(void)
     srandom((unsigned int)(monotonic_ms() ^ getpid()));
     transport->name = "telegram";
     transport->state = telegram;
+    transport->prefetch = telegram_prefetch;
     transport->start = telegram_start;
     transport->run = telegram_run;
     transport->bot_username = telegram_bot_username;

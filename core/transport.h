@@ -11,6 +11,11 @@ struct host;
 struct transport {
     const char *name; /* "console", "telegram" */
     void *state;
+    /* Optional, NULL for none. Runs right after the lock and the store,
+     * before the plugins load: a new holder fetches what waits for it at
+     * once, into the inbox, so a takeover costs one round trip. Never
+     * fails: whatever goes wrong here, run() meets again and handles. */
+    void (*prefetch)(struct transport *transport, struct host *host);
     /* Prepares and sets host->pipeline to the transport's pipeline (whose
      * delivery is this medium). 0, or an exit code (78 bad token / config)
      * after logging one clear line. */
