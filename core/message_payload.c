@@ -2,25 +2,97 @@
  * spelled out: the database outlives any one build of jarvis. */
 #include "message_payload.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
+/* Written by hand: building a jansson object and dumping it cost more
+ * than the rest of accepting an update. Strings are valid UTF-8 (the
+ * transports repair or refuse anything else), so only quotes, backslashes
+ * and control characters need escaping. */
+struct text_buffer {
+    char *data;
+    size_t length, capacity;
+    int failed;
+};
+
+static void reserve(struct text_buffer *buffer, size_t more)
+{
+    if (buffer->failed || buffer->length + more + 1 <= buffer->capacity)
+        return;
+    size_t capacity = buffer->capacity ? buffer->capacity : 256;
+    while (capacity < buffer->length + more + 1)
+        capacity *= 2;
+    char *grown = realloc(buffer->data, capacity);
+    if (grown == NULL) {
+        buffer->failed = 1;
+        return;
+    }
+    buffer->data = grown;
+    buffer->capacity = capacity;
+}
+
+static void append(struct text_buffer *buffer, const char *text, size_t length)
+{
+    reserve(buffer, length);
+    if (buffer->failed)
+        return;
+    memcpy(buffer->data + buffer->length, text, length);
+    buffer->length += length;
+    buffer->data[buffer->length] = '\0';
+}
+
+static void append_string(struct text_buffer *buffer, const char *text)
+{
+    append(buffer, "\"", 1);
+    for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c; c++) {
+        const unsigned char *run = c;
+        while (*c >= 0x20 && *c != '"' && *c != '\\')
+            c++;
+        append(buffer, (const char *)run, (size_t)(c - run));
+        if (*c == '\0')
+            break;
+        char escaped[8];
+        int length = *c == '"' || *c == '\\' ? snprintf(escaped, sizeof escaped, "\\%c", *c)
+                                             : snprintf(escaped, sizeof escaped, "\\u%04x", *c);
+        append(buffer, escaped, (size_t)length);
+    }
+    append(buffer, "\"", 1);
+}
+
+static void append_member(struct text_buffer *buffer, const char *name, int64_t value)
+{
+    char text[64];
+    int length = snprintf(text, sizeof text, "\"%s\":%" PRId64 ",", name, value);
+    append(buffer, text, (size_t)length);
+}
+
 char *message_payload_encode(const struct incoming_message *message)
 {
-    json_t *object = json_pack("{sI sI sI ss ss ss sb sI}", "chat_id", (json_int_t)message->chat_id,
-                               "user_id", (json_int_t)message->user_id, "message_id",
-                               (json_int_t)message->message_id, "chat_type",
-                               message->chat_type ? message->chat_type : "", "user_name",
-                               message->user_name ? message->user_name : "", "text",
-                               message->text ? message->text : "", "is_reply_to_bot",
-                               message->is_reply_to_bot, "thread_id",
-                               (json_int_t)message->message_thread_id);
-    if (object == NULL)
+    struct text_buffer buffer = {0};
+    append(&buffer, "{", 1);
+    append_member(&buffer, "chat_id", message->chat_id);
+    append_member(&buffer, "user_id", message->user_id);
+    append_member(&buffer, "message_id", message->message_id);
+    append_member(&buffer, "thread_id", message->message_thread_id);
+    append(&buffer, "\"is_reply_to_bot\":", 18);
+    append(&buffer, message->is_reply_to_bot ? "true," : "false,",
+           message->is_reply_to_bot ? 5 : 6);
+    append(&buffer, "\"chat_type\":", 12);
+    append_string(&buffer, message->chat_type);
+    append(&buffer, ",\"user_name\":", 13);
+    append_string(&buffer, message->user_name);
+    append(&buffer, ",\"text\":", 8);
+    append_string(&buffer, message->text);
+    append(&buffer, "}", 1);
+    if (buffer.failed) {
+        free(buffer.data);
         return NULL;
-    char *text = json_dumps(object, JSON_COMPACT);
-    json_decref(object);
-    return text;
+    }
+    return buffer.data;
 }
 
 int message_payload_decode(const char *payload, struct incoming_message *message, void **holder,

@@ -398,6 +398,17 @@ static int cursor_write(struct store *store, const char *key, int64_t cursor)
     return store_set(store, CORE_SPACE, key, value, (size_t)length);
 }
 
+/* Orders inbox rows for recovery: microseconds of the wall clock at the
+ * first batch, then one more per row, so a restart continues above. */
+static atomic_llong next_arrival;
+
+static int64_t take_arrival(void)
+{
+    long long expected = 0;
+    atomic_compare_exchange_strong(&next_arrival, &expected, (long long)wall_ms() * 1000);
+    return atomic_fetch_add(&next_arrival, 1);
+}
+
 static int commit_batch(struct store *store, struct accepted_batch *batch)
 {
     if (store_begin(store, STORE_SYNCED) != 0)
@@ -406,7 +417,7 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
         const struct incoming_message *message = &batch->messages[i];
         char *payload = message_payload_encode(message);
         int added = payload != NULL ? store_inbox_add(store, message->update_id,
-                                                      message->chat_id, payload)
+                                                      message->chat_id, payload, take_arrival())
                                     : -1;
         free(payload);
         if (added < 0) {

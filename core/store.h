@@ -79,9 +79,10 @@ struct outbox_row {
     const char *text;
 };
 
-/* 0 added, 1 an update with that id is already waiting (nothing changed), -1 error. */
+/* 0 added, 1 an update with that id is already waiting (nothing changed), -1 error.
+ * arrival orders the rows for store_inbox_list (the caller's counter). */
 int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id,
-                    const char *payload);
+                    const char *payload, int64_t arrival);
 /* 0, or -1 on error; a missing row is not an error. */
 int store_inbox_remove(struct store *store, int64_t update_id);
 int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin);

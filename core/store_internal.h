@@ -28,6 +28,11 @@ struct store {
     sqlite3_stmt *outbox_remove_statement;
     sqlite3_stmt *outbox_list_statement;
     sqlite3_stmt *outbox_count_statement;
+    sqlite3_stmt *begin_statement;
+    sqlite3_stmt *commit_statement;
+    sqlite3_stmt *rollback_statement;
+    sqlite3_stmt *sync_full_statement;
+    sqlite3_stmt *sync_normal_statement;
     int in_transaction;
 };
 

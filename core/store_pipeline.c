@@ -10,29 +10,34 @@
 #include "log.h"
 #include "store_internal.h"
 
+/* Every commit appends each page it touched to the WAL, so the tables have
+ * no secondary index and no AUTOINCREMENT (whose sqlite_sequence row is one
+ * more page per insert): update_id is the inbox's key, arrival order a plain
+ * column sorted only at recovery; an outbox id may be reused once its row
+ * is gone, which no one can tell. */
 static const char CREATE_INBOX_SQL[] =
     "CREATE TABLE IF NOT EXISTS inbox ("
-    " seq INTEGER PRIMARY KEY,"
-    " update_id INTEGER NOT NULL UNIQUE,"
+    " update_id INTEGER PRIMARY KEY,"
+    " arrival INTEGER NOT NULL,"
     " chat_id INTEGER NOT NULL,"
     " payload TEXT NOT NULL,"
     " crashes INTEGER NOT NULL DEFAULT 0,"
     " crash_plugin TEXT NOT NULL DEFAULT '')";
 static const char CREATE_OUTBOX_SQL[] =
     "CREATE TABLE IF NOT EXISTS outbox ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id INTEGER PRIMARY KEY,"
     " update_id INTEGER NOT NULL,"
     " chat_id INTEGER NOT NULL,"
     " thread_id INTEGER NOT NULL,"
     " text TEXT NOT NULL)";
 
 static const char INBOX_ADD_SQL[] =
-    "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload) VALUES (?1, ?2, ?3)";
+    "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, arrival) VALUES (?1, ?2, ?3, ?4)";
 static const char INBOX_REMOVE_SQL[] = "DELETE FROM inbox WHERE update_id = ?1";
 static const char INBOX_CRASH_SQL[] =
     "UPDATE inbox SET crashes = crashes + 1, crash_plugin = ?2 WHERE update_id = ?1";
 static const char INBOX_LIST_SQL[] =
-    "SELECT update_id, chat_id, payload, crashes, crash_plugin FROM inbox ORDER BY seq";
+    "SELECT update_id, chat_id, payload, crashes, crash_plugin FROM inbox ORDER BY arrival";
 static const char INBOX_COUNT_SQL[] = "SELECT count(*) FROM inbox";
 static const char OUTBOX_ADD_SQL[] =
     "INSERT INTO outbox (update_id, chat_id, thread_id, text) VALUES (?1, ?2, ?3, ?4)";
@@ -41,11 +46,19 @@ static const char OUTBOX_LIST_SQL[] =
     "SELECT id, update_id, chat_id, thread_id, text FROM outbox ORDER BY id";
 static const char OUTBOX_COUNT_SQL[] = "SELECT count(*) FROM outbox";
 
+/* The schema's version lives in SQLite's user_version, so a later jarvis
+ * knows which migrations a database has had (1: the inbox and outbox). */
+#define SCHEMA_VERSION 1
+
 int store_pipeline_create_tables(struct store *store, char *error, size_t error_size)
 {
     if (store_execute(store, CREATE_INBOX_SQL, error, error_size) != 0)
         return -1;
-    return store_execute(store, CREATE_OUTBOX_SQL, error, error_size);
+    if (store_execute(store, CREATE_OUTBOX_SQL, error, error_size) != 0)
+        return -1;
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
+    return store_execute(store, sql, error, error_size);
 }
 
 int store_pipeline_prepare(struct store *store, char *error, size_t error_size)
@@ -96,7 +109,8 @@ static void log_failure(struct store *store, const char *what, int64_t id)
               sqlite3_errmsg(store->database));
 }
 
-int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload)
+int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
+                    int64_t arrival)
 {
     if (store == NULL || payload == NULL)
         return -1;
@@ -106,6 +120,7 @@ int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, con
     if (sqlite3_bind_int64(statement, 1, update_id) == SQLITE_OK &&
         sqlite3_bind_int64(statement, 2, chat_id) == SQLITE_OK &&
         sqlite3_bind_text(statement, 3, payload, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 4, arrival) == SQLITE_OK &&
         sqlite3_step(statement) == SQLITE_DONE)
         result = sqlite3_changes(store->database) > 0 ? 0 : 1;
     if (result < 0)

@@ -162,26 +162,41 @@ static void classify_unreadable(long http_status, struct telegram_result *result
     set_description(result, text);
 }
 
+static size_t lone_surrogate_escapes(char *text, size_t length, int fix);
+static size_t count_invalid_bytes(const unsigned char *text, size_t length);
+
+/* No invalid UTF-8 and no lone surrogate escape: the common case, read
+ * where it lies instead of copied through the repair. */
+static int body_is_clean(const char *body, size_t length)
+{
+    return count_invalid_bytes((const unsigned char *)body, length) == 0 &&
+           lone_surrogate_escapes((char *)body, length, 0) == 0;
+}
+
 void telegram_classify(long http_status, const char *body, size_t body_length,
                        struct telegram_result *result)
 {
     memset(result, 0, sizeof *result);
-    size_t clean_length = 0, replaced = 0;
-    char *clean = body ? telegram_sanitize_utf8(body, body_length, &clean_length, &replaced)
-                       : NULL;
-    json_t *root = clean ? json_loadb(clean, clean_length, 0, NULL) : NULL;
-    if (root == NULL && clean != NULL) {
+    size_t text_length = body_length, replaced = 0;
+    char *repaired = NULL;
+    const char *text = body;
+    if (body != NULL && !body_is_clean(body, body_length)) {
+        repaired = telegram_sanitize_utf8(body, body_length, &text_length, &replaced);
+        text = repaired;
+    }
+    json_t *root = text ? json_loadb(text, text_length, 0, NULL) : NULL;
+    if (root == NULL && text != NULL) {
         /* one update jansson cannot read must not block every other one */
-        json_t *updates = telegram_decode_updates_leniently(clean, clean_length);
+        json_t *updates = telegram_decode_updates_leniently(text, text_length);
         if (updates != NULL) {
-            free(clean);
+            free(repaired);
             result->outcome = TELEGRAM_OK;
             result->value = updates;
             log_warn("telegram: answer did not decode as a whole; read it update by update");
             return;
         }
     }
-    free(clean);
+    free(repaired);
     if (!json_is_object(root) || !json_is_boolean(json_object_get(root, "ok"))) {
         json_decref(root);
         classify_unreadable(http_status, result);
@@ -240,8 +255,33 @@ static CURLcode perform(struct telegram_api *api, int *aborted)
     return code;
 }
 
+static void call(struct telegram_api *api, const char *method, json_t *parameters,
+                 long timeout_s, int want_result, struct telegram_result *result);
+
 void telegram_api_call(struct telegram_api *api, const char *method, json_t *parameters,
                        long timeout_s, struct telegram_result *result)
+{
+    call(api, method, parameters, timeout_s, 1, result);
+}
+
+void telegram_api_call_without_result(struct telegram_api *api, const char *method,
+                                      json_t *parameters, long timeout_s,
+                                      struct telegram_result *result)
+{
+    call(api, method, parameters, timeout_s, 0, result);
+}
+
+/* Telegram writes "ok" first: a success whose result nobody reads needs no
+ * parse of the (message-sized) result. Anything else takes the full path. */
+static int plain_success(long http_status, const char *body, size_t length)
+{
+    static const char prefix[] = "{\"ok\":true,";
+    return http_status == 200 && length >= sizeof prefix - 1 &&
+           memcmp(body, prefix, sizeof prefix - 1) == 0 && body[length - 1] == '}';
+}
+
+static void call(struct telegram_api *api, const char *method, json_t *parameters,
+                 long timeout_s, int want_result, struct telegram_result *result)
 {
     memset(result, 0, sizeof *result);
     char *body = parameters ? json_dumps(parameters, JSON_COMPACT) : strdup("{}");
@@ -288,6 +328,8 @@ void telegram_api_call(struct telegram_api *api, const char *method, json_t *par
         /* libcurl's texts may quote the URL on some errors: redact, and
          * prefer the generic text when the buffer is empty */
         set_description(result, api->curl_error[0] ? api->curl_error : curl_easy_strerror(code));
+    } else if (!want_result && plain_success(http_status, response.data, response.length)) {
+        result->outcome = TELEGRAM_OK;
     } else {
         telegram_classify(http_status, response.data, response.length, result);
     }
@@ -345,7 +387,9 @@ static int hex4(const char *text, unsigned int *value)
 
 /* jansson rejects a whole document for one lone surrogate escape; rewriting
  * it to \ufffd (same length) keeps the other updates of the batch. */
-static size_t fix_lone_surrogate_escapes(char *text, size_t length)
+/* Counts lone \uD800-\uDFFF escapes; rewrites them to \ufffd when fix is
+ * set (text is only written then). */
+static size_t lone_surrogate_escapes(char *text, size_t length, int fix)
 {
     size_t replaced = 0;
     for (size_t i = 0; i + 1 < length; i++) {
@@ -369,7 +413,8 @@ static size_t fix_lone_surrogate_escapes(char *text, size_t length)
             }
         }
         if (unit >= 0xD800 && unit <= 0xDFFF) {
-            memcpy(text + i + 2, "fffd", 4);
+            if (fix)
+                memcpy(text + i + 2, "fffd", 4);
             replaced++;
         }
         i += 5;
@@ -384,6 +429,10 @@ static size_t count_invalid_bytes(const unsigned char *text, size_t length)
 {
     size_t invalid = 0;
     for (size_t i = 0; i < length;) {
+        if (text[i] < 0x80) {
+            i++;
+            continue;
+        }
         size_t sequence = utf8_sequence_length(text + i, length - i);
         invalid += sequence == 0;
         i += sequence == 0 ? 1 : sequence;
@@ -422,6 +471,6 @@ char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length
 {
     char *clean = telegram_repair_utf8(text, length, out_length, replaced);
     if (clean != NULL)
-        *replaced += fix_lone_surrogate_escapes(clean, *out_length);
+        *replaced += lone_surrogate_escapes(clean, *out_length, 1);
     return clean;
 }

@@ -45,6 +45,11 @@ void telegram_api_set_abort_fd(struct telegram_api *api, int abort_fd);
  * the whole request's limit. Always fills *result; release it after. */
 void telegram_api_call(struct telegram_api *api, const char *method, json_t *parameters,
                        long timeout_s, struct telegram_result *result);
+/* Like telegram_api_call for a caller that only needs the outcome: a plain
+ * success is not parsed and result->value stays NULL. */
+void telegram_api_call_without_result(struct telegram_api *api, const char *method,
+                                      json_t *parameters, long timeout_s,
+                                      struct telegram_result *result);
 void telegram_result_release(struct telegram_result *result);
 
 /* Sorts a decoded answer (pure, for tests): http_status and body as received. */

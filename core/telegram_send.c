@@ -678,7 +678,7 @@ static void send_one(struct telegram_api *api, int64_t chat_id, const struct pen
         json_object_set_new(parameters, "message_thread_id",
                             json_integer(pending->message.thread_id));
     json_object_set_new(parameters, "text", text);
-    telegram_api_call(api, "sendMessage", parameters, SEND_TIMEOUT_S, result);
+    telegram_api_call_without_result(api, "sendMessage", parameters, SEND_TIMEOUT_S, result);
     json_decref(parameters);
 }
 

@@ -83,7 +83,7 @@ static void test_rollback_undoes_and_commit_keeps(void **state)
     struct store *store = open_store();
     assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
     assert_int_equal(store_set(store, "p", "a", "1", 1), 0);
-    assert_int_equal(store_inbox_add(store, 7, 70, "{}"), 0);
+    assert_int_equal(store_inbox_add(store, 7, 70, "{}", 1), 0);
     store_rollback(store);
     assert_int_equal(value_of(store, "p", "a"), -1);
     assert_int_equal(store_inbox_count(store), 0);
@@ -133,10 +133,10 @@ static void test_inbox_keeps_arrival_order_dedups_and_counts_crashes(void **stat
 {
     (void)state;
     struct store *store = open_store();
-    assert_int_equal(store_inbox_add(store, 30, 1, "{\"a\":1}"), 0);
-    assert_int_equal(store_inbox_add(store, 10, 1, "{}"), 0); /* ids may go backwards */
-    assert_int_equal(store_inbox_add(store, INT64_MAX, 2, "{}"), 0);
-    assert_int_equal(store_inbox_add(store, 30, 1, "{\"a\":2}"), 1); /* already waiting */
+    assert_int_equal(store_inbox_add(store, 30, 1, "{\"a\":1}", 1), 0);
+    assert_int_equal(store_inbox_add(store, 10, 1, "{}", 2), 0); /* ids may go backwards */
+    assert_int_equal(store_inbox_add(store, INT64_MAX, 2, "{}", 3), 0);
+    assert_int_equal(store_inbox_add(store, 30, 1, "{\"a\":2}", 4), 1); /* already waiting */
     assert_int_equal(store_inbox_count_crash(store, 10, "crasher"), 0);
     assert_int_equal(store_inbox_count_crash(store, 10, "crasher"), 0);
     struct listed_rows rows = {0};
@@ -336,7 +336,7 @@ static void test_a_1_0_plugin_answers_and_its_kv_writes_commit_with_the_update(v
     assert_int_equal(store_inbox_count(fixture.host.store), 0);
     assert_int_equal(store_outbox_count(fixture.host.store), 0);
     /* the same update again (a poll that went wrong) is not handled twice */
-    assert_int_equal(store_inbox_add(fixture.host.store, 200, 5, "{}"), 0);
+    assert_int_equal(store_inbox_add(fixture.host.store, 200, 5, "{}", 1), 0);
     struct incoming_message again = message_for(200, 5, "/legacy_count");
     assert_int_equal(pipeline_accept(current_pipeline, &again, 1, NULL, 0), 0);
     assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
@@ -349,7 +349,7 @@ static void add_waiting(struct store *store, int64_t update_id, int64_t chat_id,
 {
     struct incoming_message message = message_for(update_id, chat_id, text);
     char *payload = message_payload_encode(&message);
-    assert_int_equal(store_inbox_add(store, update_id, chat_id, payload), 0);
+    assert_int_equal(store_inbox_add(store, update_id, chat_id, payload, update_id), 0);
     free(payload);
 }
 
@@ -364,7 +364,7 @@ static void test_recovery_sends_the_outbox_reruns_the_inbox_and_skips_poison(voi
         assert_int_equal(store_inbox_count_crash(store, 3, "legacy"), 0);
     add_waiting(store, 4, 7, "/legacy_ping");
     assert_int_equal(store_inbox_count_crash(store, 4, "legacy"), 0); /* once: runs alone */
-    assert_int_equal(store_inbox_add(store, 5, 7, "not json"), 0);
+    assert_int_equal(store_inbox_add(store, 5, 7, "not json", 5), 0);
     store_close(store);
 
     struct fixture fixture = {0};
@@ -388,6 +388,38 @@ static void test_recovery_sends_the_outbox_reruns_the_inbox_and_skips_poison(voi
     assert_int_equal(store_inbox_count(fixture.host.store), 0);
     assert_int_equal(store_outbox_count(fixture.host.store), 0);
     stop_host(&fixture);
+}
+
+/* ---- the inbox payload ---- */
+
+static void test_payload_round_trips_any_text(void **state)
+{
+    (void)state;
+    const char *texts[] = {"", "plain", "quote \" and \\ back", "tab\tnew\nline\x01\x1f",
+                           "ümlaut \xF0\x9F\x98\x80 emoji", "</script>&<b>"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        struct incoming_message message = {.update_id = 1, .chat_id = INT64_MIN,
+                                           .user_id = INT64_MAX, .message_id = -5,
+                                           .chat_type = "supergroup", .user_name = texts[i],
+                                           .text = texts[i], .is_reply_to_bot = (int)(i % 2),
+                                           .message_thread_id = 77};
+        char *payload = message_payload_encode(&message);
+        assert_non_null(payload);
+        struct incoming_message back;
+        memset(&back, 0, sizeof back);
+        void *holder = NULL;
+        char problem[128];
+        if (message_payload_decode(payload, &back, &holder, problem, sizeof problem) != 0)
+            fail_msg("%s: %s", payload, problem);
+        assert_true(back.chat_id == INT64_MIN && back.user_id == INT64_MAX);
+        assert_true(back.message_id == -5 && back.message_thread_id == 77);
+        assert_int_equal(back.is_reply_to_bot, (int)(i % 2));
+        assert_string_equal(back.text, texts[i]);
+        assert_string_equal(back.user_name, texts[i]);
+        assert_string_equal(back.chat_type, "supergroup");
+        message_payload_free(holder);
+        free(payload);
+    }
 }
 
 /* ---- crash records from a real fatal signal ---- */
@@ -528,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_a_fatal_signal_inside_a_callback_leaves_a_record,
                                         make_directory, remove_directory),
         cmocka_unit_test(test_an_undecodable_update_spoils_only_itself),
+        cmocka_unit_test(test_payload_round_trips_any_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
