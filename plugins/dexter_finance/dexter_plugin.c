@@ -16,6 +16,7 @@
 #include "answer.h"
 #include "intent.h"
 #include "market.h"
+#include "registry.h"
 
 #define DEFAULT_BASE_URL "https://api.coingecko.com/api/v3"
 /* CoinGecko rejects a pro key on the demo root (errors 10010/10011). */
@@ -27,6 +28,7 @@ typedef struct dexter_state {
     jv_plugin *self;
     const jv_host_api *api;
     dexter_token_map tokens;
+    jv_token_registry_api registry; /* the token.registry vtable over tokens */
     dexter_market *market;
     dexter_analysis_params params;
     int narrative;
@@ -319,8 +321,17 @@ static int register_handlers(dexter_state *state, char *err, size_t err_length)
         .user_data = state,
     };
     rc = state->api->register_message_handler(state->self, &questions, sizeof questions);
-    if (rc != JV_OK)
+    if (rc != JV_OK) {
         snprintf(err, err_length, "cannot register the question handler: %s",
+                 state->api->strerror(rc));
+        return rc;
+    }
+    /* the one token list every plugin reads (the map is fixed from here on) */
+    dexter_registry_init(&state->registry, &state->tokens);
+    rc = state->api->provide_service(state->self, JV_SVC_TOKEN_REGISTRY,
+                                     JV_SVC_TOKEN_REGISTRY_VERSION, &state->registry);
+    if (rc != JV_OK)
+        snprintf(err, err_length, "cannot provide %s: %s", JV_SVC_TOKEN_REGISTRY,
                  state->api->strerror(rc));
     return rc;
 }

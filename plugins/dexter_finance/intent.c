@@ -7,11 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+/* The built-in token registry (docs/dexter_finance.md, "Tokens"); the
+ * sentiment plugin's fallback list names the same symbols (a unit test
+ * compares them). Aliases are words people write, never ordinary English. */
 const char dexter_default_tokens[] =
-    "BTC:bitcoin, ETH:ethereum:ether, SOL:solana, BONK:bonk, DOGE:dogecoin, "
-    "XRP:ripple, ADA:cardano, JUP:jupiter-exchange-solana:jupiter, WIF:dogwifcoin, "
-    "USDC:usd-coin";
+    "BTC:bitcoin:bitcoin, ETH:ethereum:ethereum:ether, SOL:solana:solana, "
+    "BNB:binancecoin, XRP:ripple:ripple, ADA:cardano:cardano, DOGE:dogecoin:dogecoin, "
+    "AVAX:avalanche-2:avalanche, DOT:polkadot:polkadot, LINK:chainlink:chainlink, "
+    "BONK:bonk:bonk, JUP:jupiter-exchange-solana:jupiter, WIF:dogwifcoin:dogwifhat, "
+    "PEPE:pepe:pepe, LTC:litecoin:litecoin, SHIB:shiba-inu:shiba, TRX:tron:tron, "
+    "USDC:usd-coin:stablecoin, USDT:tether:tether:stablecoin";
 
 #define WORD_MAX 48
 #define WORDS_MAX 64
@@ -93,6 +100,10 @@ static int parse_entry(char *entry, dexter_token *token, char *err, size_t err_l
     copy_lower(token->provider_id, sizeof token->provider_id, provider, strlen(provider));
     for (char *alias = strtok_r(NULL, ":", &save); alias; alias = strtok_r(NULL, ":", &save)) {
         alias = trim(alias);
+        if (strcasecmp(alias, "stablecoin") == 0) {
+            token->stablecoin = 1;
+            continue;
+        }
         if (token->alias_count == DEXTER_ALIASES_PER_TOKEN ||
             !valid_name(alias, DEXTER_ALIAS_MAX, 1)) {
             snprintf(err, err_length, "tokens: bad or too many aliases for %s (at most %d)",
@@ -102,6 +113,9 @@ static int parse_entry(char *entry, dexter_token *token, char *err, size_t err_l
         copy_lower(token->aliases[token->alias_count], DEXTER_ALIAS_MAX, alias, strlen(alias));
         token->alias_count++;
     }
+    snprintf(token->name, sizeof token->name, "%s",
+             token->alias_count > 0 ? token->aliases[0] : token->symbol);
+    token->name[0] = (char)toupper((unsigned char)token->name[0]);
     return 0;
 }
 

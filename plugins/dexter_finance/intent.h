@@ -17,6 +17,8 @@ typedef struct dexter_token {
     char provider_id[DEXTER_PROVIDER_ID_MAX]; /* CoinGecko id: "solana" */
     char aliases[DEXTER_ALIASES_PER_TOKEN][DEXTER_ALIAS_MAX]; /* lower case names */
     int alias_count;
+    char name[DEXTER_ALIAS_MAX]; /* display name: the first alias capitalised, or the symbol */
+    int stablecoin;              /* the entry ended in ":stablecoin" */
 } dexter_token;
 
 typedef struct dexter_token_map {
@@ -27,7 +29,7 @@ typedef struct dexter_token_map {
 /* The map used when plugins.ini sets no `tokens`. */
 extern const char dexter_default_tokens[];
 
-/* Adds "SYM:provider-id[:alias...]" entries separated by commas to map; an
+/* Adds "SYM:provider-id[:alias...][:stablecoin]" entries separated by commas to map; an
  * entry for a symbol already present replaces it. On a malformed entry
  * returns -1 with a one-line reason naming the entry; the map keeps what it
  * had. */

@@ -426,7 +426,8 @@ def test_ask_without_a_question_shows_the_usage(workdir):
 
 
 @pytest.mark.skipif(not built("sentiment"), reason="sentiment.so not built")
-def test_token_the_sentiment_plugin_does_not_track_is_named(workdir):
+def test_sentiment_tracks_every_registry_token_beyond_its_own_list(workdir):
+    # sentiment is configured for SOL only; token.registry (dexter) adds BTC
     sections = {"bot": {"log_file": str(workdir / "jarvis.log")},
                 "plugins": {"enable": enabled("sentiment", "grok_weighting", "dexter_finance")},
                 "sentiment": {"lexicon": str(LEXICON), "tokens": "SOL:solana",
@@ -435,7 +436,7 @@ def test_token_the_sentiment_plugin_does_not_track_is_named(workdir):
     path = write_config(workdir, sections)
     out, _ = ask(workdir, path, ["/ask is BTC bullish?"])
     (answer,) = answers(out)
-    assert "- chat sentiment: not used: the sentiment plugin does not track BTC" in answer
+    assert "- chat sentiment: not used: no chat messages about BTC in the last" in answer
 
 
 def test_outlook_names_its_window_when_the_question_named_another(workdir):

@@ -788,7 +788,7 @@ static void test_price_without_outlook_names_source_and_time(void **unused)
     (void)unused;
     jv_host_api api = stub_api();
     dexter_market *market = stub_market(&api, 120, "", 0);
-    dexter_token token = {"SOL", "solana", {{0}}, 0};
+    dexter_token token = {.symbol = "SOL", .provider_id = "solana", .name = "Solana"};
     dexter_token_map map = {&token, 1};
     dexter_answer_context context = {market, &map, daily_params, 0, NULL, NULL};
     dexter_intent intent = {DEXTER_INTENT_OUTLOOK, 1, {&token, NULL}, 30, 0, "", 1, 0};

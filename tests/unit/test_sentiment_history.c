@@ -430,11 +430,11 @@ static void question_rule_edges(void **unused)
 static void sentiment_command_replies(void **unused)
 {
     (void)unused;
-    const char *usdc[] = {"USDC", NULL};
-    jv_message message = {.struct_size = sizeof message, .chat_id = 1, .text = "/sentiment USDC",
-                          .command = "sentiment", .args = "USDC", .argc = 1, .argv = usdc};
+    const char *floki[] = {"FLOKI", NULL};
+    jv_message message = {.struct_size = sizeof message, .chat_id = 1, .text = "/sentiment FLOKI",
+                          .command = "sentiment", .args = "FLOKI", .argc = 1, .argv = floki};
     assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
-    assert_non_null(strstr(replied, "USDC is not a token I track. Tracked: SOL, BTC, ETH,"));
+    assert_non_null(strstr(replied, "FLOKI is not a token I track. Tracked: SOL, BTC, ETH,"));
     assert_non_null(strstr(replied, "/sentiment <text>"));
 
     const char *wagmi[] = {"WAGMI", NULL}; /* a lexicon word in capitals is text */
