@@ -71,7 +71,7 @@ static void chat_component(const dexter_answer_context *context, const char *sym
     memset(component, 0, sizeof *component);
     if (!context->score || !context->score->token_snapshot) {
         snprintf(component->reason, sizeof component->reason,
-                 "the sentiment plugin is not loaded");
+                 "chat sentiment is not available");
         return;
     }
     jv_token_sentiment snapshot;
@@ -109,7 +109,7 @@ static void grok_component(const dexter_answer_context *context, const char *sym
     memset(component, 0, sizeof *component);
     if (!context->weight || !context->weight->grok_rate) {
         snprintf(component->reason, sizeof component->reason,
-                 "grok_weighting is not loaded");
+                 "Grok is not available");
         return;
     }
     jv_grok_rating rating;
@@ -194,8 +194,12 @@ static char *answer_outlook(const dexter_answer_context *context, const dexter_i
     dexter_component components[DEXTER_COMPONENT_COUNT];
     memset(components, 0, sizeof components);
     dexter_component *market = &components[DEXTER_COMPONENT_MARKET];
-    if (dexter_momentum(&indicators, &market->score, &market->confidence) == 0)
+    if (dexter_momentum(&indicators, &market->score, &market->confidence) == 0) {
         market->present = 1;
+        /* days of prices behind the score: the evidence minimum reads it */
+        int64_t span_ms = indicators.price_time_ms - indicators.first_time_ms;
+        market->samples = span_ms > 0 ? (span_ms + DEXTER_MS_PER_DAY / 2) / DEXTER_MS_PER_DAY : 1;
+    }
     else
         snprintf(market->reason, sizeof market->reason, "too little history for indicators");
     chat_component(context, token->symbol, &components[DEXTER_COMPONENT_CHAT]);

@@ -6,6 +6,7 @@ series, answers without Grok, the offline file, failures shown as "market
 data unavailable (...)", the cache, the API key header, and that messages
 which are not finance questions are left alone."""
 import json
+import re
 import pathlib
 
 import pytest
@@ -110,10 +111,11 @@ def test_series_gives_the_verdict_with_grok(workdir, coingecko, xai, scenario, v
     path = config(workdir, coingecko, grok_base=xai, narrative="false")
     out, _ = ask(workdir, path, [QUESTION], env={"XAI_API_KEY": XAI_KEY})
     (answer,) = answers(out)
-    assert answer.startswith(f"SOL outlook: {verdict} (confidence ")
+    assert answer.startswith(f"SOL outlook: {verdict}, score ")
+    assert re.search(r"^SOL outlook: \w+, score [+-]\d\.\d\d, confidence \d+%$", answer.splitlines()[0])
     if built("grok_weighting"):
-        assert "Components (weighted by sentiment.weight):" in answer
-        assert "- Grok: +0.00 (confidence 0.50), weight " in answer
+        assert "Components:" in answer and "sentiment.weight" not in answer
+        assert "- Grok: +0.00 (confidence 50%), weight " in answer
     assert "- market momentum: " in answer
     assert "Data: CoinGecko; data time " in answer and " UTC" in answer
     assert answer.splitlines()[-1].startswith(DISCLAIMER)
@@ -125,7 +127,7 @@ def test_without_grok_weighting_the_verdict_still_comes(workdir, coingecko):
     out, _ = ask(workdir, path, [QUESTION])
     (answer,) = answers(out)
     assert answer.startswith("SOL outlook: bearish")
-    assert "- Grok: not used: grok_weighting is not loaded" in answer
+    assert "- Grok: not used: Grok is not available" in answer
     assert "the verdict uses market momentum alone" in answer
     assert "- market momentum: -" in answer and "weight 1.00" in answer
 
@@ -227,7 +229,7 @@ def test_failed_narrative_leaves_the_answer_complete(workdir, xai, mode, fake_te
     assert http_json(xai, "/control/calls").get("_narrate", 0) == 1  # it was asked, and failed
     (answer,) = answers(result.stdout)
     assert answer == reference  # verdict, components, data line, disclaimer; nothing more
-    assert answer.startswith("SOL outlook: ") and "- Grok: +0.25 (confidence 0.50)" in answer
+    assert answer.startswith("SOL outlook: ") and "- Grok: +0.25 (confidence 50%)" in answer
     assert "Data: offline sample data as of 2025-11-20" in answer
     assert SUMMARY.split()[0] not in result.stdout
     for leak in ("HTTP", "timed out", "network error", "narrative", fake_text):

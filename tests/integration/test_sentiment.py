@@ -71,11 +71,11 @@ def test_mentions_are_recorded_and_counted(workdir):
     assert "SOL: chat sentiment" in stdout
     assert "from 3 messages in the last 24h." in stdout
     assert "Trend: no messages in the 24h before to compare with." in stdout
-    assert "Chat score alone; weighting unavailable: grok_weighting not loaded." in stdout
+    assert "Chat score alone: weighting is unavailable." in stdout
     assert "BTC: no chat messages mentioned it in the last 24h." in stdout
-    assert "No composite; weighting unavailable: grok_weighting not loaded." in stdout
+    assert "No combined score: weighting is unavailable." in stdout
     # the three scores were 'great!', 'scam', 'to the moon 🚀': the mean is positive
-    mean = float(re.search(r"SOL: chat sentiment ([+-]\d\.\d{3})", stdout).group(1))
+    mean = float(re.search(r"SOL: chat sentiment ([+-]\d\.\d{2})", stdout).group(1))
     assert 0.0 < mean < 1.0
 
 
@@ -198,12 +198,15 @@ needs_grok = pytest.mark.skipif(not GROK_SO.exists(), reason="grok_weighting.so 
 def test_with_grok_weighting_but_no_key_grok_is_unavailable(workdir):
     path = config(workdir, plugins="hello, sentiment, grok_weighting")
     stdout, _ = run(path, ["$SOL to the moon", "/sentiment SOL", "/sentiment ETH"])
-    assert "weighting unavailable" not in stdout
-    assert "Composite: " in stdout
-    assert re.search(r"chat: [+-]\d\.\d{3} x weight 1\.00 = [+-]\d\.\d{3} \(1 message\)", stdout)
+    assert "weighting is unavailable" not in stdout
+    # one message is too little evidence for a label, whatever its score
+    assert re.search(r"Chat and Grok together: [+-]\d\.\d\d \(undecided, too little evidence: "
+                     r"1 chat message \(5 needed\)\)", stdout)
+    assert "Coverage: chat only, 1 of 2 sources" in stdout
+    assert re.search(r"chat: [+-]\d\.\d{2} x weight 1\.00 = [+-]\d\.\d{2} \(1 message\)", stdout)
     assert "Grok: unavailable (" in stdout
     assert "ETH: no chat messages mentioned it" in stdout
-    assert "Composite: nothing to combine" in stdout
+    assert "Chat and Grok together: nothing to combine" in stdout
 
 
 @needs_grok
@@ -228,9 +231,11 @@ def test_with_grok_weighting_and_a_rating_shows_both_contributions(workdir):
     finally:
         fake.kill()
         fake.wait(timeout=10)
-    assert "Composite: " in stdout
-    assert re.search(r"chat: \+\d\.\d{3} x weight 0\.\d\d = \+\d\.\d{3} \(1 message\)", stdout)
-    assert re.search(r"Grok: \+0\.420 x weight 0\.\d\d = \+\d\.\d{3} \(confidence 0\.80\)", stdout)
+    # Grok's rating is evidence enough for a label; the chat message alone would not be
+    assert re.search(r"Chat and Grok together: \+\d\.\d\d \(bullish\), confidence \d+%", stdout)
+    assert "Coverage: chat, Grok, 2 of 2 sources" in stdout
+    assert re.search(r"chat: \+\d\.\d{2} x weight 0\.\d\d = \+\d\.\d{2} \(1 message\)", stdout)
+    assert re.search(r"Grok: \+0\.42 x weight 0\.\d\d = \+\d\.\d{2} \(confidence 80%\)", stdout)
     assert "Grok says: Upbeat posts." in stdout
 
 

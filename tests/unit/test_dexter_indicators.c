@@ -340,6 +340,10 @@ static int stub_combine(const jv_weight_component *components, size_t count,
         result->composite += result->contribution[i];
     }
     result->confidence = (double)present / (double)count;
+    /* a version 2 provider reads the label; the stub's certainty is 0.9 x coverage */
+    snprintf(result->label, sizeof result->label, "%s", dexter_label(result->composite));
+    result->certainty = result->confidence * 0.9;
+    result->enough_evidence = 1;
     return 0;
 }
 
