@@ -247,11 +247,12 @@ def test_price_change_and_comparison(workdir, coingecko):
     price, change, compare = answers(out)
     fake_price = http_json(coingecko, "/api/v3/simple/price?ids=bitcoin&vs_currencies=usd")
     dollars = f"{fake_price['bitcoin']['usd']:,.2f}"
-    assert price.startswith(f"BTC (bitcoin): ${dollars}, 24h ")
+    assert price.startswith(f"BTC (Bitcoin): ${dollars}, 24h ")
     assert "market cap $" in price
     assert change.startswith("ETH over 7 days: -") and ", down" in change
-    assert compare.startswith("SOL vs ETH over 30 days: SOL +")
-    assert "SOL did better by " in compare
+    assert compare.startswith("Comparison over 30 days:\n- SOL: +")
+    assert "\n- ETH: -" in compare
+    assert "SOL did best, " in compare and " percentage points ahead of ETH." in compare
 
 
 def test_unknown_token_and_unparseable_question(workdir, coingecko):
@@ -283,7 +284,7 @@ def test_file_provider_labels_every_answer(workdir):
     assert len(parts) == 5
     for part in parts:
         assert "offline sample data as of 2025-11-20" in part
-    assert "BTC (bitcoin): $91,250.00" in parts[1]
+    assert "BTC (Bitcoin): $91,250.00" in parts[1]
     assert "DOGE: market data unavailable (the offline sample has no data for dogecoin)" in parts[4]
 
 
@@ -292,7 +293,7 @@ def test_file_provider_default_path_is_next_to_the_plugin(workdir):
     path = write_config(workdir, {"plugins": {"enable": "dexter_finance"},
                                   "dexter_finance": {"provider": "file"}})
     out, _ = ask(workdir, path, ["price of SOL"])
-    assert "SOL (solana): $142.60" in out
+    assert "SOL (Solana): $142.60" in out
     assert "offline sample data as of 2025-11-20" in out
 
 
@@ -316,7 +317,8 @@ def test_rate_limit_is_unavailable_and_not_hammered(workdir, coingecko):
     first, second = answers(out)
     assert "SOL: market data unavailable (HTTP 429 rate limited, retry in 30 s)" in first
     assert "ETH: market data unavailable (rate limited by the provider, retry in " in second
-    assert calls(coingecko)["total"] == 1
+    # the price and the chart go out together, before the 429 is known; then nothing
+    assert calls(coingecko)["total"] == 2
 
 
 @pytest.mark.parametrize("mode,reason", [
@@ -367,7 +369,7 @@ def test_api_key_header_from_env(workdir, coingecko, plan, header):
     path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"),
                   api_key="env:CG_TEST_KEY", api_plan=plan)
     out, _ = ask(workdir, path, ["price of SOL"], env={"CG_TEST_KEY": CG_KEY})
-    assert "SOL (solana): $" in out
+    assert "SOL (Solana): $" in out
     assert http_json(coingecko, "/control")["last_headers"] == {header: CG_KEY}
 
 

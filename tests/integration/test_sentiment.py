@@ -265,7 +265,7 @@ def test_what_dexter_answers_is_not_recorded(workdir):
                                       REPO / "plugins" / "dexter_finance" / "sample_market.json")}})
     stdout, _ = run(path, ["SOL vs ETH over 30 days", "price of SOL", "/sentiment SOL",
                            "SOL to the moon 🚀", "/sentiment SOL"])
-    assert "SOL vs ETH over 30 days: SOL " in stdout and "SOL (solana): $" in stdout
+    assert "Comparison over 30 days:\n- SOL: " in stdout and "SOL (Solana): $" in stdout
     assert "SOL: no chat messages mentioned it in the last 24h." in stdout
     # an opinion is not answered by dexter, and is recorded
     assert stdout.count("outlook:") == 0

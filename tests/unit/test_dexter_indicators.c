@@ -794,8 +794,9 @@ static void test_price_without_outlook_names_source_and_time(void **unused)
     dexter_market *market = stub_market(&api, 120, "", 0);
     dexter_token token = {.symbol = "SOL", .provider_id = "solana", .name = "Solana"};
     dexter_token_map map = {&token, 1};
-    dexter_answer_context context = {market, &map, daily_params, 0, NULL, NULL};
-    dexter_intent intent = {DEXTER_INTENT_OUTLOOK, 1, {&token, NULL}, 30, 0, "", 1, 0};
+    dexter_answer_context context = {.market = market, .tokens = &map, .params = daily_params};
+    dexter_intent intent = {.kind = DEXTER_INTENT_OUTLOOK, .token_count = 1, .tokens = {&token},
+                            .period_days = 30, .period_hours = 720, .is_question = 1};
     stub_next = (stub_reply){JV_OK, 200, "{\"solana\":{\"usd\":187.42,\"last_updated_at\":1732104000}}", -1};
     char reason[200] = "";
     dexter_quote quote;

@@ -77,8 +77,8 @@ static const phrasing table[] = {
     {"BTC against ETH today", OK, COMPARE, "BTC", "ETH", 1},
     /* unknown tokens */
     {"should I be worried about $XYZ?", UNKNOWN, OUTLOOK, "XYZ", NULL, 0},
-    {"Is FLOKI bullish?", UNKNOWN, OUTLOOK, "FLOKI", NULL, 0},
-    {"what's the price of gold", UNKNOWN, OUTLOOK, "gold", NULL, 0},
+    {"Is FLOKI bullish?", NO_TOKEN, OUTLOOK, NULL, NULL, 0}, /* unknown capitals are not tokens */
+    {"what's the price of gold", NO_TOKEN, OUTLOOK, NULL, NULL, 0},
     {"SOL vs FOO", UNKNOWN, OUTLOOK, "FOO", NULL, 0},
     {"is $SOL better than $NOPE", UNKNOWN, OUTLOOK, "NOPE", NULL, 0},
     /* finance words without a token */
@@ -255,7 +255,8 @@ static void test_empty_spec_adds_nothing(void **unused)
     assert_int_equal(dexter_token_map_add(&map, "", err, sizeof err), 0);
     assert_int_equal(map.count, 0);
     dexter_intent intent;
-    assert_int_equal(dexter_parse_question("Is SOL bullish?", &map, &intent), UNKNOWN);
+    assert_int_equal(dexter_parse_question("Is SOL bullish?", &map, &intent), NO_TOKEN);
+    assert_int_equal(dexter_parse_question("Is $SOL bullish?", &map, &intent), UNKNOWN);
     assert_string_equal(intent.unknown, "SOL");
     dexter_token_map_free(&map);
 }
