@@ -456,3 +456,72 @@ def test_outlook_names_its_window_when_the_question_named_another(workdir):
     # the note is the only difference: the outlook itself is the 30-day one
     assert [line for line in week.splitlines() if "you asked about" not in line] == \
         now.splitlines()
+
+
+@pytest.mark.skipif(not (built("grok_weighting") and built("sentiment")),
+                    reason="grok_weighting.so or sentiment.so not built")
+def test_summary_never_shown_when_the_grok_rating_was_not_used(workdir, xai):
+    # the rating for SOL fails while a narrative would succeed: no summary, not even asked
+    http_json(xai, "/control/mode", {"symbol": "SOL", "mode": "server_error"})
+    http_json(xai, "/control/mode", {"symbol": "*", "mode": "good"})
+    path = config(workdir, None, grok_base=xai)
+    out, _ = ask(workdir, path, [OFFLINE_QUESTION], env={"XAI_API_KEY": XAI_KEY})
+    (answer,) = answers(out)
+    assert "- Grok: not used: " in answer
+    assert SUMMARY not in answer
+    assert http_json(xai, "/control/calls").get("_narrate", 0) == 0
+
+
+CHATTER = ["$SOL looks great today!", "solana is solid", "SOL to the moon 🚀",
+           "$SOL rally is strong", "loving solana right now", "SOL pumping, amazing"]
+
+
+@pytest.mark.skipif(not (built("grok_weighting") and built("sentiment")),
+                    reason="grok_weighting.so or sentiment.so not built")
+@pytest.mark.parametrize("grok_score", [0.3, -0.6])
+def test_sentiment_and_dexter_show_the_same_composite_and_label(workdir, xai, grok_score):
+    http_json(xai, "/control/mode", {"symbol": "*", "mode": "good", "score": grok_score,
+                                     "confidence": 0.7})
+    path = config(workdir, None, grok_base=xai, narrative="false")
+    out, _ = ask(workdir, path, CHATTER + ["/sentiment SOL", OFFLINE_QUESTION],
+                 env={"XAI_API_KEY": XAI_KEY})
+    shown = re.findall(r"Chat and Grok together: ([+-]\d\.\d\d) \((\w+)\)", out)
+    assert len(shown) == 2, out
+    assert shown[0] == shown[1]
+    score, label = float(shown[0][0]), shown[0][1]
+    # the service's rule, not a second one: +-0.15 with 6 chat messages and a rating
+    assert label == ("bullish" if score >= 0.15 else "bearish" if score <= -0.15 else "neutral")
+    # one format for confidence, no internal names
+    assert not re.search(r"confidence [01]\.\d\d", out)
+    assert "sentiment.weight" not in out and "grok_weighting" not in out
+
+
+def test_follow_ups_currency_forecast_and_partial_comparison(workdir, coingecko):
+    control(coingecko, scenario={"solana": "rising", "ethereum": "falling"})
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["price of SOL", "and ETH?", "what about its volume?",
+                                 "price of BTC in EUR", "forecast ETH next week",
+                                 "SOL vs ETH vs BONK 7d", "price of ETHH",
+                                 "is the server down?"])
+    price, follow, volume, eur, forecast, compare, near = answers(out)
+    assert price.startswith("SOL (Solana): $")
+    assert follow.startswith("ETH (Ethereum): $")            # same kind, new token
+    assert volume.startswith("ETH 24h trading volume: $")    # same token, new kind
+    assert eur.startswith("Prices are in USD only (you asked for EUR).\nBTC (Bitcoin): $")
+    assert forecast.startswith("I can't forecast prices")
+    assert "ETH outlook: " in forecast
+    assert compare.startswith("Comparison over 7 days:\n- SOL: +") and "\n- ETH: -" in compare
+    assert "\n- BONK: " in compare
+    assert 'I don\'t know the token "ETHH". Did you mean ETH (Ethereum)?' in near
+    assert "SERVER" not in out and "server" not in out.lower().replace("is the server down", "")
+
+
+def test_a_failed_token_is_reported_beside_the_others(workdir, coingecko):
+    control(coingecko, scenario={"solana": "rising", "ethereum": "falling"})
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"),
+                  tokens="NOPE:no-such-coin-id")
+    out, _ = ask(workdir, path, ["SOL vs NOPE vs ETH 30d"])
+    (compare,) = answers(out)
+    assert compare.startswith("Comparison over 30 days:\n- SOL: ")
+    assert "\n- NOPE: market data unavailable (" in compare
+    assert "\n- ETH: -" in compare and "SOL did best, " in compare and " ahead of ETH." in compare
