@@ -247,7 +247,11 @@ static int fetch_quote_and_chart(const dexter_answer_context *context, const dex
     else
         run_quote(&job);
     if (job.failed || chart_failed) {
-        snprintf(reason, reason_length, "%s", job.failed ? job.reason : chart_reason);
+        /* both failed: the provider's own answer ("HTTP 429 ...") says more
+         * than the pause the other request then met, whichever came first */
+        int use_chart = chart_failed && (!job.failed || (strncmp(job.reason, "HTTP ", 5) != 0 &&
+                                                         strncmp(chart_reason, "HTTP ", 5) == 0));
+        snprintf(reason, reason_length, "%s", use_chart ? chart_reason : job.reason);
         if (!chart_failed)
             dexter_series_free(series);
         return -1;
