@@ -317,8 +317,9 @@ def test_rate_limit_is_unavailable_and_not_hammered(workdir, coingecko):
     first, second = answers(out)
     assert "SOL: market data unavailable (HTTP 429 rate limited, retry in 30 s)" in first
     assert "ETH: market data unavailable (rate limited by the provider, retry in " in second
-    # the price and the chart go out together, before the 429 is known; then nothing
-    assert calls(coingecko)["total"] == 2
+    # the price and the chart go out together (the second may already meet the
+    # pause); the next question makes no call
+    assert calls(coingecko)["total"] in (1, 2)
 
 
 @pytest.mark.parametrize("mode,reason", [

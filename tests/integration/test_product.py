@@ -308,7 +308,7 @@ def test_rate_limited_market_is_unavailable_and_not_hammered(workdir, services, 
     for answer in (first, second, telegram.texts(505)[0]):
         assert answer.splitlines()[-1].startswith(DISCLAIMER)
     calls = fetch_json(services["market"] + "/control")["calls"]
-    # price and chart go out together before the 429 is known; after it, nothing
-    assert calls["total"] == 2, calls
+    # price and chart go out together; the second may already meet the pause. After, nothing
+    assert calls["total"] in (1, 2), calls
     out, err = bot.stop()
     assert_no_secret(workdir, services, out, err)
