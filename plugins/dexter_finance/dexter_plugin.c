@@ -7,6 +7,7 @@
 #include <jarvis/svc/sentiment_weight.h>
 
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,10 @@
 #include <strings.h>
 
 #include "answer.h"
+#include "follow_up.h"
 #include "intent.h"
 #include "market.h"
+#include "registry.h"
 
 #define DEFAULT_BASE_URL "https://api.coingecko.com/api/v3"
 /* CoinGecko rejects a pro key on the demo root (errors 10010/10011). */
@@ -27,9 +30,11 @@ typedef struct dexter_state {
     jv_plugin *self;
     const jv_host_api *api;
     dexter_token_map tokens;
+    jv_token_registry_api registry; /* the token.registry vtable over tokens */
     dexter_market *market;
     dexter_analysis_params params;
     int narrative;
+    dexter_follow_ups *follow_ups; /* the last question per chat */
 
     pthread_mutex_t services_lock; /* guards the two service pointers */
     const jv_sentiment_weight_api *weight;
@@ -100,6 +105,17 @@ static int read_analysis(dexter_state *state, char *err, size_t err_length)
     state->params.rsi_period = 14;
     state->params.daily_basis = strcasecmp(basis, "daily") == 0;
     state->narrative = api->config_get_bool(state->self, "narrative", 1);
+    int64_t follow_up_s = api->config_get_int(state->self, "follow_up_s", 600);
+    if (follow_up_s < 0 || follow_up_s > 86400) {
+        snprintf(err, err_length, "[dexter_finance] follow_up_s: need 0 .. 86400, got %lld",
+                 (long long)follow_up_s);
+        return JV_E_INVAL;
+    }
+    state->follow_ups = dexter_follow_ups_create(follow_up_s * 1000);
+    if (!state->follow_ups) {
+        snprintf(err, err_length, "[dexter_finance] out of memory");
+        return JV_E_NOMEM;
+    }
     return JV_OK;
 }
 
@@ -203,9 +219,22 @@ static void release_services(dexter_state *state)
 
 /* ---- handlers --------------------------------------------------------- */
 
+static void log_warning(void *user, const char *format, ...)
+{
+    dexter_state *state = user;
+    char line[400];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    state->api->log(state->self, JV_LOG_WARN, "%s", line);
+}
+
 static void make_context(dexter_state *state, dexter_answer_context *context)
 {
     memset(context, 0, sizeof *context);
+    context->log = log_warning;
+    context->log_user = state;
     context->market = state->market;
     context->tokens = &state->tokens;
     context->params = state->params;
@@ -228,31 +257,54 @@ static int send_reply(dexter_state *state, const jv_message *message, char *text
     return rc < 0 ? rc : JV_HANDLED;
 }
 
+/* Reads the question and completes a follow-up ("and ETH?", "what about
+ * its volume") from the chat's last question. */
+static dexter_parse_status read_question(dexter_state *state, const jv_message *message,
+                                         const char *text, dexter_intent *intent)
+{
+    dexter_parse_status status = dexter_parse_question(text, &state->tokens, intent);
+    int64_t now = state->api->now_ms();
+    if ((status == DEXTER_PARSE_NO_TOKEN || (status == DEXTER_PARSE_OK && intent->follow_up)) &&
+        dexter_follow_ups_complete(state->follow_ups, message->chat_id, intent, now) &&
+        intent->token_count > 0)
+        status = DEXTER_PARSE_OK;
+    return status;
+}
+
+static int answer(dexter_state *state, const jv_message *message, dexter_parse_status status,
+                  const dexter_intent *intent)
+{
+    dexter_answer_context context;
+    make_context(state, &context);
+    if (status == DEXTER_PARSE_UNKNOWN_TOKEN)
+        return send_reply(state, message,
+                          dexter_answer_unknown_token(&context, intent->unknown,
+                                                      intent->suggestion));
+    dexter_follow_ups_remember(state->follow_ups, message->chat_id, intent,
+                               state->api->now_ms());
+    return send_reply(state, message, dexter_answer_intent(&context, intent));
+}
+
 static int on_ask(jv_plugin *self, const jv_message *message, void *user_data)
 {
     (void)self;
     dexter_state *state = user_data;
-    dexter_answer_context context;
-    make_context(state, &context);
     const char *question = message->args ? message->args : "";
     dexter_intent intent;
-    dexter_parse_status status = dexter_parse_question(question, &state->tokens, &intent);
-    switch (status) {
-    case DEXTER_PARSE_OK:
-        return send_reply(state, message, dexter_answer_intent(&context, &intent));
-    case DEXTER_PARSE_UNKNOWN_TOKEN:
-        return send_reply(state, message, dexter_answer_unknown_token(&context, intent.unknown));
-    case DEXTER_PARSE_NO_TOKEN:
+    dexter_parse_status status = read_question(state, message, question, &intent);
+    if (status == DEXTER_PARSE_OK || status == DEXTER_PARSE_UNKNOWN_TOKEN)
+        return answer(state, message, status, &intent);
+    dexter_answer_context context;
+    make_context(state, &context);
+    if (status == DEXTER_PARSE_NO_TOKEN)
         return send_reply(state, message,
-                          dexter_answer_help(&context, "I could not find a token in that."));
-    default:
-        return send_reply(state, message,
-                          dexter_answer_help(&context, question[0]
-                                                           ? "I did not understand that question."
-                                                           : "Usage: /ask <question>, for "
-                                                             "example /ask Is SOL bullish right "
-                                                             "now?"));
-    }
+                          dexter_answer_help(&context, "I could not find a token I know in that."));
+    return send_reply(state, message,
+                      dexter_answer_help(&context, question[0]
+                                                       ? "I did not understand that question."
+                                                       : "Usage: /ask <question>, for "
+                                                         "example /ask Is SOL bullish right "
+                                                         "now?"));
 }
 
 static int addressed_to_bot(const jv_message *message)
@@ -267,18 +319,14 @@ static int on_message(jv_plugin *self, const jv_message *message, void *user_dat
     if (message->command || !message->text || !addressed_to_bot(message))
         return JV_CONTINUE;
     dexter_intent intent;
-    dexter_parse_status status = dexter_parse_question(message->text, &state->tokens, &intent);
+    dexter_parse_status status = read_question(state, message, message->text, &intent);
     if (status != DEXTER_PARSE_OK && status != DEXTER_PARSE_UNKNOWN_TOKEN)
         return JV_CONTINUE;
-    /* "SOL to the moon" is an opinion, left to the chat (and to sentiment) */
+    /* "SOL to the moon", "what a great day for SOL": an opinion, left to the
+     * chat (and to the sentiment watcher), in a private chat too */
     if (!intent.is_question && !intent.is_request)
         return JV_CONTINUE;
-    dexter_answer_context context;
-    make_context(state, &context);
-    char *answer = status == DEXTER_PARSE_UNKNOWN_TOKEN
-                       ? dexter_answer_unknown_token(&context, intent.unknown)
-                       : dexter_answer_intent(&context, &intent);
-    send_reply(state, message, answer);
+    answer(state, message, status, &intent);
     /* answered (or tried to): lower handlers such as the sentiment watcher
      * must not take the question for chat */
     return JV_HANDLED;
@@ -292,6 +340,7 @@ static void destroy_state(dexter_state *state)
         return;
     release_services(state);
     dexter_market_destroy(state->market);
+    dexter_follow_ups_destroy(state->follow_ups);
     dexter_token_map_free(&state->tokens);
     pthread_mutex_destroy(&state->services_lock);
     free(state);
@@ -319,8 +368,17 @@ static int register_handlers(dexter_state *state, char *err, size_t err_length)
         .user_data = state,
     };
     rc = state->api->register_message_handler(state->self, &questions, sizeof questions);
-    if (rc != JV_OK)
+    if (rc != JV_OK) {
         snprintf(err, err_length, "cannot register the question handler: %s",
+                 state->api->strerror(rc));
+        return rc;
+    }
+    /* the one token list every plugin reads (the map is fixed from here on) */
+    dexter_registry_init(&state->registry, &state->tokens);
+    rc = state->api->provide_service(state->self, JV_SVC_TOKEN_REGISTRY,
+                                     JV_SVC_TOKEN_REGISTRY_VERSION, &state->registry);
+    if (rc != JV_OK)
+        snprintf(err, err_length, "cannot provide %s: %s", JV_SVC_TOKEN_REGISTRY,
                  state->api->strerror(rc));
     return rc;
 }

@@ -17,6 +17,8 @@ typedef struct dexter_token {
     char provider_id[DEXTER_PROVIDER_ID_MAX]; /* CoinGecko id: "solana" */
     char aliases[DEXTER_ALIASES_PER_TOKEN][DEXTER_ALIAS_MAX]; /* lower case names */
     int alias_count;
+    char name[DEXTER_ALIAS_MAX]; /* display name: the first alias capitalised, or the symbol */
+    int stablecoin;              /* the entry ended in ":stablecoin" */
 } dexter_token;
 
 typedef struct dexter_token_map {
@@ -27,7 +29,7 @@ typedef struct dexter_token_map {
 /* The map used when plugins.ini sets no `tokens`. */
 extern const char dexter_default_tokens[];
 
-/* Adds "SYM:provider-id[:alias...]" entries separated by commas to map; an
+/* Adds "SYM:provider-id[:alias...][:stablecoin]" entries separated by commas to map; an
  * entry for a symbol already present replaces it. On a malformed entry
  * returns -1 with a one-line reason naming the entry; the map keeps what it
  * had. */
@@ -37,34 +39,49 @@ void dexter_token_map_free(dexter_token_map *map);
 const dexter_token *dexter_token_lookup(const dexter_token_map *map, const char *word);
 
 typedef enum dexter_intent_kind {
-    DEXTER_INTENT_OUTLOOK, /* "Is SOL bullish right now?" */
-    DEXTER_INTENT_PRICE,   /* "what's the price of BTC?" */
-    DEXTER_INTENT_CHANGE,  /* "how did ETH do this week?" */
-    DEXTER_INTENT_COMPARE  /* "SOL vs ETH over 30 days" */
+    DEXTER_INTENT_OUTLOOK,    /* "Is SOL bullish right now?", "thoughts on ETH" */
+    DEXTER_INTENT_PRICE,      /* "what's the price of BTC?" */
+    DEXTER_INTENT_CHANGE,     /* "how did ETH do this week?" */
+    DEXTER_INTENT_COMPARE,    /* "SOL vs ETH vs BTC over 30 days" */
+    DEXTER_INTENT_MARKET_CAP, /* "market cap of SOL" */
+    DEXTER_INTENT_VOLUME,     /* "volume of SOL" */
+    DEXTER_INTENT_HIGH,       /* "highest price of ETH this month" */
+    DEXTER_INTENT_LOW,        /* "30-day low of BTC" */
+    DEXTER_INTENT_ATH         /* "BTC all-time high" */
 } dexter_intent_kind;
 
 typedef enum dexter_parse_status {
     DEXTER_PARSE_OK,
     DEXTER_PARSE_NOT_FINANCE,   /* no finance words and no token: not for us */
     DEXTER_PARSE_NO_TOKEN,      /* sounds like finance, but names no token */
-    DEXTER_PARSE_UNKNOWN_TOKEN  /* names a token missing from the map */
+    DEXTER_PARSE_UNKNOWN_TOKEN  /* a $cashtag or near miss not in the map */
 } dexter_parse_status;
 
 #define DEXTER_MAX_PERIOD_DAYS 365
+#define DEXTER_MAX_TOKENS 5
 
 typedef struct dexter_intent {
     dexter_intent_kind kind;
-    int token_count;                /* 1, or 2 for a comparison */
-    const dexter_token *tokens[2];  /* borrowed from the map */
-    int period_days;                /* 1 .. DEXTER_MAX_PERIOD_DAYS */
+    int kind_explicit;              /* a cue named the kind (a follow-up keeps the last one else) */
+    int token_count;                /* 1, or 2.. for a comparison */
+    const dexter_token *tokens[DEXTER_MAX_TOKENS]; /* borrowed from the map */
+    int period_days;                /* 1 .. DEXTER_MAX_PERIOD_DAYS: the days of data needed */
+    int period_hours;               /* the window: 6 for "6h", 24 * days otherwise */
     int period_explicit;            /* the question named the period */
+    int period_ytd;                 /* "ytd": the answer counts the days itself */
+    char period_note[80];           /* how a calendar window was read, "" when exact */
+    int forecast;                   /* asks about the future: refused honestly */
+    char currency[8];               /* asked for a currency other than USD: "eur" */
+    int follow_up;                  /* "and ETH?", "what about it", "how about bonk" */
+    int refers_back;                /* "it", "that one": the last token asked about */
     char unknown[DEXTER_ALIAS_MAX]; /* DEXTER_PARSE_UNKNOWN_TOKEN: the word */
+    const dexter_token *suggestion; /* near miss of a known token, or NULL */
     /* How it was put, for plain (non-/ask) messages, where a statement such
      * as "SOL to the moon" is chat, not a question. Set for every status: */
-    int is_question; /* has a '?' or opens with an interrogative ("is", "how") */
-    int is_request;  /* asks for data: a price or comparison word, a change
-                        word or period without an outlook word, or only
-                        tokens and periods ("ETH 30d") */
+    int is_question; /* has a '?' or opens (after greetings) with an interrogative */
+    int is_request;  /* asks for data: a price, volume, cap, high/low or
+                        comparison word, a change word or period without an
+                        outlook word, or only tokens and periods ("ETH 30d") */
 } dexter_intent;
 
 dexter_parse_status dexter_parse_question(const char *text, const dexter_token_map *map,
@@ -72,5 +89,7 @@ dexter_parse_status dexter_parse_question(const char *text, const dexter_token_m
 
 /* "24h", "7 days", "30 days"... for answers. */
 void dexter_period_label(int period_days, char *out, size_t out_length);
+/* The same for an intent's window: "6h" when it is shorter than a day. */
+void dexter_window_label(const dexter_intent *intent, char *out, size_t out_length);
 
 #endif

@@ -88,7 +88,9 @@ void dexter_format_usd(double value, char *out, size_t out_length)
         snprintf(out, out_length, "%s$%.2e", sign, magnitude);
         return;
     }
-    int decimals = 2;
+    /* four significant digits at least below $10: a stablecoin's $0.9998
+     * and a $0.00002345 token both read right */
+    int decimals = magnitude >= 1 && magnitude < 10 ? 4 : 2;
     if (magnitude > 0 && magnitude < 1) {
         decimals = (int)ceil(-log10(magnitude)) + 3;
         if (decimals > 12)

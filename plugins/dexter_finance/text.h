@@ -20,7 +20,8 @@ void dexter_text_append(dexter_text *text, const char *format, ...)
 char *dexter_text_take(dexter_text *text);
 void dexter_text_free(dexter_text *text);
 
-/* "$64,123.45", "$0.00002345" (more decimals below $1); "$1.20e+15" from
+/* "$64,123.45", "$1.0002" (4 decimals below $10), "$0.00002345" (4
+ * significant digits below $1); "$1.20e+15" from
  * 1e15 up, whose digits would not fit a reply's number buffer. */
 void dexter_format_usd(double value, char *out, size_t out_length);
 /* "$1.26T", "$85.40B", "$512.30M", else as dexter_format_usd. */

@@ -22,7 +22,7 @@ const char *dexter_label(double composite)
     return "neutral";
 }
 
-/* How clearly the composite sits in its band: 0.5 .. 1. */
+/* How clearly the composite sits in its band: 0.5 .. 1 (the service's rule). */
 static double clarity(double composite)
 {
     double magnitude = fabs(composite);
@@ -38,6 +38,53 @@ static double clamp01(double value)
     return value > 1.0 ? 1.0 : value;
 }
 
+static void market_alone(const dexter_component *market, dexter_verdict *verdict)
+{
+    verdict->composite = market->score;
+    verdict->coverage = clamp01(market->confidence);
+    verdict->used[DEXTER_COMPONENT_MARKET] = 1;
+    verdict->weight[DEXTER_COMPONENT_MARKET] = 1.0;
+    verdict->enough_evidence = market->samples == 0 || market->samples >= JV_WEIGHT_MIN_MARKET_DAYS;
+    if (!verdict->enough_evidence) {
+        snprintf(verdict->label, sizeof verdict->label, "undecided");
+        snprintf(verdict->evidence_note, sizeof verdict->evidence_note,
+                 "%lld day%s of prices (%d needed)", (long long)market->samples,
+                 market->samples == 1 ? "" : "s", JV_WEIGHT_MIN_MARKET_DAYS);
+        return;
+    }
+    snprintf(verdict->label, sizeof verdict->label, "%s", dexter_label(verdict->composite));
+    verdict->confidence = clamp01(verdict->coverage * clarity(verdict->composite));
+}
+
+static void to_inputs(const dexter_component components[DEXTER_COMPONENT_COUNT],
+                      jv_weight_component inputs[DEXTER_COMPONENT_COUNT])
+{
+    for (int i = 0; i < DEXTER_COMPONENT_COUNT; i++) {
+        inputs[i].name = component_names[i];
+        inputs[i].present = components[i].present;
+        inputs[i].score = components[i].score;
+        inputs[i].confidence = components[i].confidence;
+        inputs[i].samples = components[i].samples;
+    }
+}
+
+/* Chat and Grok alone: the same call /sentiment makes, so both plugins show
+ * the same number for the same inputs. */
+static void add_social(const jv_weight_component inputs[DEXTER_COMPONENT_COUNT],
+                       const jv_sentiment_weight_api *weights, dexter_verdict *verdict)
+{
+    jv_weight_component social[2] = {inputs[DEXTER_COMPONENT_CHAT], inputs[DEXTER_COMPONENT_GROK]};
+    if (!social[0].present && !social[1].present)
+        return;
+    jv_weight_result result;
+    memset(&result, 0, sizeof result);
+    if (weights->combine(social, 2, &result) != 0 || !isfinite(result.composite))
+        return;
+    verdict->has_social = 1;
+    verdict->social_composite = result.composite;
+    snprintf(verdict->social_label, sizeof verdict->social_label, "%.15s", result.label);
+}
+
 int dexter_decide(const dexter_component components[DEXTER_COMPONENT_COUNT],
                   const jv_sentiment_weight_api *weights, dexter_verdict *verdict)
 {
@@ -46,34 +93,28 @@ int dexter_decide(const dexter_component components[DEXTER_COMPONENT_COUNT],
     if (!market->present)
         return -1;
     if (!weights || !weights->combine) {
-        verdict->composite = market->score;
-        verdict->coverage = clamp01(market->confidence);
-        verdict->used[DEXTER_COMPONENT_MARKET] = 1;
-        verdict->weight[DEXTER_COMPONENT_MARKET] = 1.0;
-    } else {
-        jv_weight_component inputs[DEXTER_COMPONENT_COUNT];
-        for (int i = 0; i < DEXTER_COMPONENT_COUNT; i++) {
-            inputs[i].name = component_names[i];
-            inputs[i].present = components[i].present;
-            inputs[i].score = components[i].score;
-            inputs[i].confidence = components[i].confidence;
-            inputs[i].samples = components[i].samples;
-        }
-        jv_weight_result result;
-        memset(&result, 0, sizeof result);
-        if (weights->combine(inputs, DEXTER_COMPONENT_COUNT, &result) != 0 ||
-            !isfinite(result.composite))
-            return -1;
-        verdict->weighted = 1;
-        verdict->composite = fmax(-1.0, fmin(1.0, result.composite));
-        verdict->coverage = clamp01(result.confidence);
-        for (int i = 0; i < DEXTER_COMPONENT_COUNT; i++) {
-            verdict->weight[i] = isfinite(result.weight[i]) ? result.weight[i] : 0.0;
-            verdict->used[i] = components[i].present && verdict->weight[i] > 0.0;
-        }
+        market_alone(market, verdict);
+        return 0;
     }
-    verdict->label = dexter_label(verdict->composite);
-    verdict->confidence = clamp01(verdict->coverage * clarity(verdict->composite));
+    jv_weight_component inputs[DEXTER_COMPONENT_COUNT];
+    to_inputs(components, inputs);
+    jv_weight_result result;
+    memset(&result, 0, sizeof result);
+    if (weights->combine(inputs, DEXTER_COMPONENT_COUNT, &result) != 0 ||
+        !isfinite(result.composite) || result.label[0] == '\0')
+        return -1;
+    verdict->weighted = 1;
+    verdict->composite = fmax(-1.0, fmin(1.0, result.composite));
+    verdict->coverage = clamp01(result.confidence);
+    verdict->confidence = clamp01(result.certainty);
+    verdict->enough_evidence = result.enough_evidence;
+    snprintf(verdict->label, sizeof verdict->label, "%.15s", result.label);
+    snprintf(verdict->evidence_note, sizeof verdict->evidence_note, "%.95s", result.evidence_note);
+    for (int i = 0; i < DEXTER_COMPONENT_COUNT; i++) {
+        verdict->weight[i] = isfinite(result.weight[i]) ? result.weight[i] : 0.0;
+        verdict->used[i] = components[i].present && verdict->weight[i] > 0.0;
+    }
+    add_social(inputs, weights, verdict);
     return 0;
 }
 
@@ -143,13 +184,29 @@ static void write_component(dexter_text *text, int index, const dexter_component
     if (index == DEXTER_COMPONENT_CHAT)
         write_chat_count(text, component);
     else
-        dexter_text_append(text, " (confidence %.2f)", component->confidence);
+        dexter_text_append(text, " (confidence %.0f%%)", component->confidence * 100.0);
     if (verdict->used[index])
         dexter_text_append(text, ", weight %.2f\n", verdict->weight[index]);
     else if (!verdict->weighted)
-        dexter_text_append(text, ", not used: the weighting service (grok_weighting) is not loaded\n");
+        dexter_text_append(text, ", not used: weighting is unavailable\n");
     else
         dexter_text_append(text, ", not used: weight 0\n");
+}
+
+/* Coverage (which sources answered) is said apart from certainty. */
+static void write_coverage(dexter_text *text, const dexter_verdict *verdict)
+{
+    static const char *const names[DEXTER_COMPONENT_COUNT] = {"market data", "chat", "Grok"};
+    int used = 0;
+    dexter_text_append(text, "Coverage: ");
+    for (int i = 0; i < DEXTER_COMPONENT_COUNT; i++) {
+        if (!verdict->used[i])
+            continue;
+        dexter_text_append(text, "%s%s", used ? ", " : "", names[i]);
+        used++;
+    }
+    dexter_text_append(text, "%s, %d of %d sources\n", used == 1 ? " only" : "", used,
+                       DEXTER_COMPONENT_COUNT);
 }
 
 void dexter_write_outlook(dexter_text *text, const dexter_outlook_facts *facts,
@@ -159,9 +216,14 @@ void dexter_write_outlook(dexter_text *text, const dexter_outlook_facts *facts,
     const dexter_indicators *in = facts->indicators;
     char price[48], change[24], time_text[40];
     dexter_format_usd(facts->price, price, sizeof price);
-    dexter_text_append(text, "%s outlook: %s (confidence %.0f%%, composite %+.2f)\n",
-                       facts->symbol, verdict->label, verdict->confidence * 100.0,
-                       verdict->composite);
+    if (verdict->enough_evidence)
+        dexter_text_append(text, "%s outlook: %s, score %+.2f, confidence %.0f%%\n",
+                           facts->symbol, verdict->label, verdict->composite,
+                           verdict->confidence * 100.0);
+    else
+        dexter_text_append(text, "%s outlook: undecided, too little evidence (%s); score %+.2f\n",
+                           facts->symbol, verdict->evidence_note, verdict->composite);
+    write_coverage(text, verdict);
     dexter_text_append(text, "Price %s", price);
     if (in->has_change_24h) {
         dexter_format_percent(in->change_24h, change, sizeof change);
@@ -173,13 +235,15 @@ void dexter_write_outlook(dexter_text *text, const dexter_outlook_facts *facts,
     }
     dexter_text_append(text, "\nIndicators:\n");
     write_indicators(text, facts);
-    dexter_text_append(text, "Components%s:\n",
-                       verdict->weighted ? " (weighted by sentiment.weight)" : "");
+    dexter_text_append(text, "Components:\n");
     for (int i = 0; i < DEXTER_COMPONENT_COUNT; i++)
         write_component(text, i, &components[i], verdict);
+    if (verdict->has_social)
+        dexter_text_append(text, "Chat and Grok together: %+.2f (%s), as /sentiment %s shows\n",
+                           verdict->social_composite, verdict->social_label, facts->symbol);
     if (!verdict->weighted)
-        dexter_text_append(text, "The weighting service (grok_weighting) is not loaded: "
-                                 "the verdict uses market momentum alone.\n");
+        dexter_text_append(text, "Weighting is unavailable: the verdict uses market momentum "
+                                 "alone.\n");
     dexter_format_utc(facts->price_time_ms, time_text, sizeof time_text);
     dexter_text_append(text, "Data: %s; data time %s\n", facts->source, time_text);
 }
@@ -203,6 +267,9 @@ void dexter_write_facts(dexter_text *text, const dexter_outlook_facts *facts,
         dexter_text_append(text, " RSI-14 %.1f.", in->rsi);
     if (in->has_volatility)
         dexter_text_append(text, " Annualised volatility %.1f%%.", in->volatility * 100.0);
-    dexter_text_append(text, " Verdict %s, confidence %.0f%%.", verdict->label,
-                       verdict->confidence * 100.0);
+    if (verdict->enough_evidence)
+        dexter_text_append(text, " Verdict %s, confidence %.0f%%.", verdict->label,
+                           verdict->confidence * 100.0);
+    else
+        dexter_text_append(text, " Verdict undecided (too little evidence).");
 }

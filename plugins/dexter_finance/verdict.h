@@ -13,7 +13,8 @@
 #include "indicators.h"
 #include "text.h"
 
-#define DEXTER_VERDICT_THRESHOLD 0.15
+/* Without the weighting service dexter applies the service's default rule. */
+#define DEXTER_VERDICT_THRESHOLD JV_WEIGHT_LABEL_THRESHOLD
 
 enum { DEXTER_COMPONENT_MARKET, DEXTER_COMPONENT_CHAT, DEXTER_COMPONENT_GROK,
        DEXTER_COMPONENT_COUNT };
@@ -22,19 +23,25 @@ typedef struct dexter_component {
     int present;          /* we have a value */
     double score;         /* -1 .. 1 */
     double confidence;    /* 0 .. 1 */
-    int64_t samples;      /* chat only: messages in the window */
+    int64_t samples;      /* chat: messages in the window; market: days of prices */
     int64_t window_s;     /* chat only: the window's length, 0 if unknown */
     char reason[160];     /* when absent: why */
 } dexter_component;
 
 typedef struct dexter_verdict {
-    const char *label;       /* "bullish", "bearish", "neutral" */
+    char label[16];          /* "bullish", "bearish", "neutral", "undecided" */
     double composite;        /* -1 .. 1 */
-    double coverage;         /* weighting service's confidence, or market confidence */
-    double confidence;       /* coverage * clarity, 0 .. 1 */
-    int weighted;            /* 1: sentiment.weight combined the components */
+    double coverage;         /* share of the configured weight that was present */
+    double confidence;       /* coverage * clarity, 0 .. 1; 0 when undecided */
+    int enough_evidence;
+    char evidence_note[96];  /* when not enough: what was missing */
+    int weighted;            /* 1: the weighting service combined the components */
     int used[DEXTER_COMPONENT_COUNT];
     double weight[DEXTER_COMPONENT_COUNT];
+    /* chat and Grok alone, combined the way /sentiment shows them */
+    int has_social;
+    double social_composite;
+    char social_label[16];
 } dexter_verdict;
 
 /* weights may be NULL (service not loaded): market momentum alone. Returns -1
@@ -42,7 +49,7 @@ typedef struct dexter_verdict {
 int dexter_decide(const dexter_component components[DEXTER_COMPONENT_COUNT],
                   const jv_sentiment_weight_api *weights, dexter_verdict *verdict);
 
-/* Label for a composite: >= +0.15 bullish, <= -0.15 bearish, else neutral. */
+/* Label for a composite without the service: the service's default rule. */
 const char *dexter_label(double composite);
 
 typedef struct dexter_outlook_facts {

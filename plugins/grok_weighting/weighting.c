@@ -30,6 +30,12 @@ void grok_weights_sanitise(struct grok_weights *weights)
     weights->market = fmax(0.0, finite_or_zero(weights->market));
     if (weights->chat_full_samples < 1)
         weights->chat_full_samples = 1;
+    if (!(weights->label_threshold > 0.0 && weights->label_threshold < 1.0))
+        weights->label_threshold = JV_WEIGHT_LABEL_THRESHOLD;
+    if (weights->min_chat_samples < 1)
+        weights->min_chat_samples = JV_WEIGHT_MIN_CHAT_SAMPLES;
+    if (weights->min_market_days < 1)
+        weights->min_market_days = JV_WEIGHT_MIN_MARKET_DAYS;
 }
 
 enum component_kind { COMPONENT_UNKNOWN, COMPONENT_CHAT, COMPONENT_GROK, COMPONENT_MARKET };
@@ -119,6 +125,76 @@ static double effective_weight(const struct grok_weights *weights,
            grok_component_factor(weights, component);
 }
 
+const char *grok_label(const struct grok_weights *weights, double composite)
+{
+    if (composite >= weights->label_threshold)
+        return "bullish";
+    if (composite <= -weights->label_threshold)
+        return "bearish";
+    return "neutral";
+}
+
+/* How clearly the composite sits in its band, 0.5 .. 1: near the threshold
+ * a label could flip with the next message; far from it, it would not. */
+static double clarity(const struct grok_weights *weights, double composite)
+{
+    double magnitude = fabs(composite);
+    if (magnitude >= weights->label_threshold)
+        return fmin(1.0, 0.5 + magnitude);
+    return 1.0 - 0.5 * magnitude / weights->label_threshold;
+}
+
+/* Whether one present component meets its minimum; else a note says why. */
+static int meets_minimum(const struct grok_weights *weights, const jv_weight_component *component,
+                         char *note, size_t note_length)
+{
+    switch (kind_of(component->name)) {
+    case COMPONENT_CHAT:
+        if (component->samples >= weights->min_chat_samples)
+            return 1;
+        snprintf(note, note_length, "%lld chat message%s (%lld needed)",
+                 (long long)component->samples, component->samples == 1 ? "" : "s",
+                 (long long)weights->min_chat_samples);
+        return 0;
+    case COMPONENT_MARKET:
+        if (component->samples == 0 || component->samples >= weights->min_market_days)
+            return 1;
+        snprintf(note, note_length, "%lld day%s of prices (%lld needed)",
+                 (long long)component->samples, component->samples == 1 ? "" : "s",
+                 (long long)weights->min_market_days);
+        return 0;
+    default:
+        return 1; /* a Grok rating already sums many posts */
+    }
+}
+
+static void read_label(const struct grok_weights *weights, const jv_weight_component *components,
+                       size_t count, jv_weight_result *result)
+{
+    double evidenced = 0.0;
+    char note[sizeof result->evidence_note] = "";
+    for (size_t i = 0; i < count; i++) {
+        if (result->weight[i] <= 0.0)
+            continue;
+        result->sources_used++;
+        char reason[sizeof note] = "";
+        if (meets_minimum(weights, &components[i], reason, sizeof reason))
+            evidenced += result->weight[i];
+        else if (note[0] == '\0')
+            snprintf(note, sizeof note, "%s", reason);
+    }
+    result->enough_evidence = result->sources_used > 0 && evidenced >= 0.5 - 1e-9;
+    if (!result->enough_evidence) {
+        snprintf(result->label, sizeof result->label, "undecided");
+        snprintf(result->evidence_note, sizeof result->evidence_note, "%s",
+                 note[0] ? note : "no data");
+        result->certainty = 0.0;
+        return;
+    }
+    snprintf(result->label, sizeof result->label, "%s", grok_label(weights, result->composite));
+    result->certainty = clamp(result->confidence * clarity(weights, result->composite), 0.0, 1.0);
+}
+
 int grok_combine(const struct grok_weights *configured, const jv_weight_component *components,
                  size_t count, jv_weight_result *result)
 {
@@ -139,8 +215,12 @@ int grok_combine(const struct grok_weights *configured, const jv_weight_componen
         present_total += effective[i];
     }
     double configured_total = weights.chat + weights.grok + weights.market;
-    if (present_total <= 0.0 || configured_total <= 0.0)
+    result->sources_configured =
+        (weights.chat > 0.0) + (weights.grok > 0.0) + (weights.market > 0.0);
+    if (present_total <= 0.0 || configured_total <= 0.0) {
+        read_label(&weights, components, count, result);
         return JV_OK;
+    }
 
     double composite = 0.0;
     for (size_t i = 0; i < count; i++) {
@@ -150,6 +230,7 @@ int grok_combine(const struct grok_weights *configured, const jv_weight_componen
     }
     result->composite = clamp(composite, -1.0, 1.0);
     result->confidence = clamp(present_total / configured_total, 0.0, 1.0);
+    read_label(&weights, components, count, result);
     return JV_OK;
 }
 

@@ -17,7 +17,7 @@ static const char *const negation_words[] = {
     "isnt",    "arent",    "wasnt",    "werent",  "wont",     "wouldnt", "shouldnt",
     "couldnt", "hasnt",    "havent",   "hadnt",   "aint",     "mustnt",  "mightnt",
     "neednt",  "shant",    "nope",     "without", "rarely",   "seldom",  "despite",
-    "uhuh",    "noone",    NULL};
+    "uhuh",    "noone",    "zero",     NULL};
 
 static const char *const booster_words[] = {
     "absolutely", "amazingly",   "awfully",      "completely",  "considerably", "decidedly",
@@ -114,15 +114,36 @@ static double toward(double valence, double amount)
  * ×-0.74 for a negation, with VADER's two exceptions: "never so good" and
  * "never this good" intensify (×1.25), "without doubt good" leaves it alone.
  * 1.0 for any other word. */
+/* Comparatives after "never" intensify: "never been more bullish", "never
+ * felt better". */
+static const char *const never_comparatives[] = {"so", "this", "more", "better", "happier",
+                                                 "prouder", "stronger", "bullisher", NULL};
+
+static int never_intensifies(const sentiment_words *words, size_t index, size_t first)
+{
+    if (!word_is(words, index, "never"))
+        return 0;
+    for (size_t i = index + 1; i <= first && i < words->count; i++) {
+        if (i > index + 1 && words->items[i].clause_start)
+            return 0;
+        if (word_in(words, i, never_comparatives))
+            return 1;
+    }
+    return 0;
+}
+
 static double negation_factor(const sentiment_words *words, size_t index, size_t first)
 {
     if (!is_negation(words, index))
         return 1.0;
+    if (never_intensifies(words, index, first))
+        return SENTIMENT_NEVER_SO_SCALE;
     size_t next = index + 1;
     if (next < first && !words->items[next].clause_start) {
-        if (word_is(words, index, "never") &&
-            (word_is(words, next, "so") || word_is(words, next, "this")))
-            return SENTIMENT_NEVER_SO_SCALE;
+        /* "nothing but love": an exception, not a negation */
+        if (word_is(words, next, "but") &&
+            (word_is(words, index, "nothing") || word_is(words, index, "none")))
+            return 1.0;
         if (word_is(words, index, "without") && word_is(words, next, "doubt"))
             return 1.0;
     }
@@ -187,10 +208,33 @@ static size_t longest_match(const sentiment_lexicon *lexicon, const sentiment_wo
 static size_t first_but(const sentiment_words *words)
 {
     for (size_t i = 0; i < words->count; i++) {
-        if (word_is(words, i, "but"))
+        /* "nothing but gains" is no contrast */
+        if (word_is(words, i, "but") &&
+            !(i > 0 && (word_is(words, i - 1, "nothing") || word_is(words, i - 1, "none"))))
             return i;
     }
     return SIZE_MAX;
+}
+
+/* Sarcasm cues: "oh great" / "oh perfect" next to something bad, and the
+ * upside-down face or eye-roll emoji, which turn praise around. */
+static const char *const sarcastic_praise[] = {"great", "perfect", "fantastic", "wonderful",
+                                               "nice", "lovely", "brilliant", "awesome",
+                                               "amazing", "cool", "yay", "splendid", NULL};
+static const char *const sarcasm_emoji[] = {"\xf0\x9f\x99\x83", "\xf0\x9f\x99\x84", NULL};
+
+static int is_sarcastic_praise(const sentiment_words *words, size_t index)
+{
+    return index > 0 && word_in(words, index, sarcastic_praise) &&
+           (word_is(words, index - 1, "oh") || word_is(words, index - 1, "just"));
+}
+
+static int has_sarcasm_emoji(const sentiment_words *words)
+{
+    for (size_t i = 0; i < words->count; i++)
+        if (word_in(words, i, sarcasm_emoji))
+            return 1;
+    return 0;
 }
 
 /* Copies the original text of a match, cut at a UTF-8 character boundary. */
@@ -265,6 +309,8 @@ static void score_words(const sentiment_lexicon *lexicon, const char *text,
 {
     size_t but = first_but(words);
     size_t index = 0;
+    double praise = 0.0, negative = 0.0, positive = 0.0;
+    int bare_praise = 0;
     while (index < words->count) {
         double valence = 0;
         size_t span = longest_match(lexicon, words, index, &valence);
@@ -285,8 +331,23 @@ static void score_words(const sentiment_lexicon *lexicon, const char *text,
         keep_contributor(score, &contributor);
         score->sum += valence;
         score->matches++;
+        if (valence > 0 && span == 1 && is_sarcastic_praise(words, index))
+            praise += valence;
+        if (valence > 0 && span == 1 && is_sarcastic_praise(words, index) &&
+            (index + 1 >= words->count || words->items[index + 1].clause_start))
+            bare_praise = 1; /* "oh great," with nothing praised after it */
+        else if (valence < 0)
+            negative += valence;
+        else
+            positive += valence;
         index += span;
     }
+    /* "oh perfect, another exploit": the praise is the complaint */
+    if (praise > 0 && (negative < 0 || (bare_praise && positive <= 0)))
+        score->sum -= 1.5 * praise;
+    /* an eye-roll over praise flips and damps it */
+    if (positive + praise > 0 && has_sarcasm_emoji(words))
+        score->sum = score->sum > 0 ? -0.5 * score->sum : score->sum;
 }
 
 int sentiment_score_text(const sentiment_lexicon *lexicon, const char *text,

@@ -2,6 +2,7 @@
  * VADER-family lexicon scorer, watches chats for token mentions, answers
  * /sentiment, sends periodic reports and provides sentiment.score_text. */
 #include <jarvis/plugin.h>
+#include <jarvis/svc/token_registry.h>
 #include <jarvis/svc/sentiment_score.h>
 
 #include <stdio.h>
@@ -130,8 +131,29 @@ static int sentiment_init(jv_plugin *self, const jv_host_api *api, char *error,
     return JV_OK;
 }
 
+/* Tokens another plugin's registry knows are tracked too, so a token known
+ * to one plugin is known to all; without the registry the built-in list
+ * (the registry's default symbols) stands. Runs before any dispatch. */
+static void adopt_registry_tokens(sentiment_state *state)
+{
+    const jv_token_registry_api *registry = state->api->acquire_service(
+        state->self, JV_SVC_TOKEN_REGISTRY, JV_SVC_TOKEN_REGISTRY_VERSION);
+    if (registry == NULL) {
+        state->api->log(state->self, JV_LOG_INFO,
+                        "token.registry not available: watching the built-in token list");
+        return;
+    }
+    size_t added = sentiment_tokens_add_registry(&state->tokens, registry);
+    state->api->release_service(state->self, JV_SVC_TOKEN_REGISTRY);
+    if (added > 0)
+        state->api->log(state->self, JV_LOG_INFO,
+                        "token.registry: now watching %zu token symbols (%zu added)",
+                        state->tokens.count, added);
+}
+
 static int sentiment_post_init(jv_plugin *self)
 {
+    adopt_registry_tokens(&plugin_state);
     if (sentiment_state_weight(&plugin_state) == NULL)
         plugin_state.api->log(self, JV_LOG_INFO,
                               "sentiment.weight not available (grok_weighting not loaded): "

@@ -18,9 +18,9 @@ static void add_chat_line(const jv_token_sentiment *snapshot, const char *symbol
                            window);
         return;
     }
-    sentiment_text_add(out, "%s: chat sentiment %+.3f (%s) from %" PRId64 " message%s in the last %s.\n",
-                       symbol, snapshot->mean, sentiment_market_label(snapshot->mean),
-                       snapshot->samples, snapshot->samples == 1 ? "" : "s", window);
+    sentiment_text_add(out, "%s: chat sentiment %+.2f from %" PRId64 " message%s in the last %s.\n",
+                       symbol, snapshot->mean, snapshot->samples, snapshot->samples == 1 ? "" : "s",
+                       window);
 }
 
 static void add_trend_line(const jv_token_sentiment *snapshot, const char *window,
@@ -32,14 +32,14 @@ static void add_trend_line(const jv_token_sentiment *snapshot, const char *windo
         return;
     }
     if (snapshot->samples == 0) {
-        sentiment_text_add(out, "The %s before had %" PRId64 " message%s averaging %+.3f.\n", window,
+        sentiment_text_add(out, "The %s before had %" PRId64 " message%s averaging %+.2f.\n", window,
                            snapshot->previous_samples, snapshot->previous_samples == 1 ? "" : "s",
                            snapshot->previous_mean);
         return;
     }
     double change = snapshot->mean - snapshot->previous_mean;
     const char *direction = fabs(change) < TREND_STEADY ? "steady" : change > 0 ? "up" : "down";
-    sentiment_text_add(out, "Trend: %s (%+.3f) versus the %s before: %+.3f from %" PRId64 " message%s.\n",
+    sentiment_text_add(out, "Trend: %s (%+.2f) versus the %s before: %+.2f from %" PRId64 " message%s.\n",
                        direction, change, window, snapshot->previous_mean,
                        snapshot->previous_samples, snapshot->previous_samples == 1 ? "" : "s");
 }
@@ -54,29 +54,40 @@ static void add_composite(const jv_sentiment_weight_api *weight, const jv_token_
          .confidence = rating->confidence, .samples = 0},
     };
     if (!components[0].present && !components[1].present) {
-        sentiment_text_add(out, "Composite: nothing to combine: no chat messages, and Grok is "
-                                "unavailable (%s).\n",
+        sentiment_text_add(out, "Chat and Grok together: nothing to combine: no chat messages, "
+                                "and Grok is unavailable (%s).\n",
                            rating->reason[0] ? rating->reason : "no reason given");
         return;
     }
     jv_weight_result result;
     memset(&result, 0, sizeof result);
-    if (weight->combine(components, 2, &result) != JV_OK) {
-        sentiment_text_add(out, "Composite: the weighting service refused the components.\n");
+    if (weight->combine(components, 2, &result) != JV_OK || result.label[0] == '\0') {
+        sentiment_text_add(out, "Chat and Grok together: could not be combined.\n");
         return;
     }
-    sentiment_text_add(out, "Composite: %+.3f (%s), confidence %.2f\n", result.composite,
-                       sentiment_market_label(result.composite), result.confidence);
+    /* the same call, label and formats as dexter's outlook line */
+    if (result.enough_evidence)
+        sentiment_text_add(out, "Chat and Grok together: %+.2f (%s), confidence %.0f%%\n",
+                           result.composite, result.label, result.certainty * 100.0);
+    else
+        sentiment_text_add(out, "Chat and Grok together: %+.2f (undecided, too little evidence: "
+                                "%s)\n",
+                           result.composite, result.evidence_note);
+    sentiment_text_add(out, "Coverage: %s, %zu of 2 sources\n",
+                       result.sources_used == 2 ? "chat, Grok"
+                       : components[0].present ? "chat only"
+                                               : "Grok only",
+                       result.sources_used);
     if (components[0].present)
-        sentiment_text_add(out, "  chat: %+.3f x weight %.2f = %+.3f (%" PRId64 " message%s)\n",
+        sentiment_text_add(out, "  chat: %+.2f x weight %.2f = %+.2f (%" PRId64 " message%s)\n",
                            snapshot->mean, result.weight[0], result.contribution[0],
                            snapshot->samples, snapshot->samples == 1 ? "" : "s");
     else
         sentiment_text_add(out, "  chat: no messages, no weight\n");
     if (components[1].present)
-        sentiment_text_add(out, "  Grok: %+.3f x weight %.2f = %+.3f (confidence %.2f)\n",
+        sentiment_text_add(out, "  Grok: %+.2f x weight %.2f = %+.2f (confidence %.0f%%)\n",
                            rating->score, result.weight[1], result.contribution[1],
-                           rating->confidence);
+                           rating->confidence * 100.0);
     else
         sentiment_text_add(out, "  Grok: unavailable (%s)\n",
                            rating->reason[0] ? rating->reason : "no reason given");
@@ -105,8 +116,8 @@ int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now
     *has_data = snapshot.samples > 0;
     const jv_sentiment_weight_api *weight = sentiment_state_weight(state);
     if (weight == NULL) {
-        sentiment_text_add(out, "%s; weighting unavailable: grok_weighting not loaded.\n",
-                           snapshot.samples > 0 ? "Chat score alone" : "No composite");
+        sentiment_text_add(out, "%s: weighting is unavailable.\n",
+                           snapshot.samples > 0 ? "Chat score alone" : "No combined score");
         return JV_OK;
     }
     jv_grok_rating rating;

@@ -2,6 +2,9 @@
 #include "tokens.h"
 #include "words.h"
 
+#include <jarvis/plugin.h>
+#include <jarvis/svc/token_registry.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -155,6 +158,54 @@ int sentiment_tokens_parse(const char *spec, sentiment_token_table *table, char 
         return -1;
     }
     return 0;
+}
+
+static int plain_word(const char *text, size_t out_size)
+{
+    size_t length = strlen(text);
+    if (length == 0 || length >= out_size)
+        return 0;
+    for (size_t i = 0; i < length; i++)
+        if (!is_alnum_ascii((unsigned char)text[i]))
+            return 0;
+    return 1;
+}
+
+static void add_registry_token(sentiment_token_table *table, const jv_token_info *info)
+{
+    sentiment_token token = {0};
+    if (!plain_word(info->symbol, sizeof token.symbol) || find_symbol(table, info->symbol) >= 0 ||
+        find_name(table, info->symbol) >= 0)
+        return;
+    for (size_t i = 0; info->symbol[i]; i++)
+        token.symbol[i] = to_upper(info->symbol[i]);
+    for (size_t a = 0; a < info->alias_count && token.name_count < SENTIMENT_MAX_TOKEN_NAMES; a++) {
+        const char *alias = info->aliases[a];
+        if (!plain_word(alias, SENTIMENT_NAME_MAX) || find_name(table, alias) >= 0 ||
+            find_symbol(table, alias) >= 0 || strcasecmp(alias, token.symbol) == 0)
+            continue;
+        char *name = token.names[token.name_count++];
+        for (size_t i = 0; alias[i]; i++)
+            name[i] = to_lower(alias[i]);
+    }
+    table->tokens[table->count++] = token;
+}
+
+size_t sentiment_tokens_add_registry(sentiment_token_table *table,
+                                     const jv_token_registry_api *registry)
+{
+    if (!registry || registry->struct_size < sizeof *registry || !registry->count || !registry->at)
+        return 0;
+    size_t before = table->count;
+    size_t count = registry->count(registry->context);
+    for (size_t i = 0; i < count && table->count < SENTIMENT_MAX_TOKENS; i++) {
+        jv_token_info info;
+        memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info;
+        if (registry->at(registry->context, i, &info) == JV_OK)
+            add_registry_token(table, &info);
+    }
+    return table->count - before;
 }
 
 static int exact_upper(const char *word, size_t length, const char *symbol)

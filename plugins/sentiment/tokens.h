@@ -14,9 +14,13 @@
 #define SENTIMENT_SYMBOL_MAX 16 /* with NUL */
 #define SENTIMENT_NAME_MAX 32   /* with NUL */
 
+/* The fallback when no token.registry is loaded: the registry's built-in
+ * symbols (a unit test compares them). JUP, WIF and BONK go without names:
+ * "jupiter" or "bonk" in chat is as often the planet or the verb. */
 #define SENTIMENT_DEFAULT_TOKENS                                                          \
     "SOL:solana, BTC:bitcoin, ETH:ethereum:ether, BNB, XRP:ripple, ADA:cardano, "          \
-    "DOGE:dogecoin, AVAX, DOT:polkadot, LINK:chainlink, BONK, JUP, WIF, PEPE"
+    "DOGE:dogecoin, AVAX:avalanche, DOT:polkadot, LINK:chainlink, BONK, JUP, WIF, PEPE, "   \
+    "LTC:litecoin, SHIB, TRX, USDC, USDT:tether"
 
 typedef struct sentiment_token {
     char symbol[SENTIMENT_SYMBOL_MAX]; /* upper case: [A-Z0-9]{1,15} */
@@ -33,6 +37,13 @@ typedef struct sentiment_token_table {
  * 0, or -1 with a one-line reason naming the entry in error. */
 int sentiment_tokens_parse(const char *spec, sentiment_token_table *table, char *error,
                            size_t error_size);
+
+/* Appends every token.registry token the table lacks, with those of its
+ * aliases that are plain words not used by another token (at most
+ * SENTIMENT_MAX_TOKEN_NAMES). Returns how many were added. */
+struct jv_token_registry_api;
+size_t sentiment_tokens_add_registry(sentiment_token_table *table,
+                                     const struct jv_token_registry_api *registry);
 
 /* Marks found[i] = 1 for each token text mentions (by the rule above);
  * returns how many distinct tokens were found. found has table->count slots. */

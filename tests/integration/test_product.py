@@ -119,8 +119,8 @@ def test_private_question_gets_one_complete_answer(workdir, services, processes)
     before_pong = ping_barrier(telegram, 501)
     assert len(before_pong) == 1, before_pong  # dexter answers; nothing else does
     answer = before_pong[0]
-    assert re.match(r"SOL outlook: (bullish|bearish|neutral) \(confidence ", answer), answer
-    assert "Components (weighted by sentiment.weight):" in answer
+    assert re.match(r"SOL outlook: (bullish|bearish|neutral|undecided)[,:]? ", answer), answer
+    assert "Components:" in answer and "sentiment.weight" not in answer
     assert "- market momentum: " in answer
     assert "- Grok: " in answer
     assert "Data: CoinGecko; data time " in answer and " UTC" in answer
@@ -310,6 +310,7 @@ def test_rate_limited_market_is_unavailable_and_not_hammered(workdir, services, 
     for answer in (first, second, telegram.texts(505)[0]):
         assert answer.splitlines()[-1].startswith(DISCLAIMER)
     calls = fetch_json(services["market"] + "/control")["calls"]
-    assert calls["total"] == 1, calls
+    # price and chart go out together; the second may already meet the pause. After, nothing
+    assert calls["total"] in (1, 2), calls
     out, err = bot.stop()
     assert_no_secret(workdir, services, out, err)

@@ -72,11 +72,11 @@ def test_mentions_are_recorded_and_counted(workdir):
     assert "SOL: chat sentiment" in stdout
     assert "from 3 messages in the last 24h." in stdout
     assert "Trend: no messages in the 24h before to compare with." in stdout
-    assert "Chat score alone; weighting unavailable: grok_weighting not loaded." in stdout
+    assert "Chat score alone: weighting is unavailable." in stdout
     assert "BTC: no chat messages mentioned it in the last 24h." in stdout
-    assert "No composite; weighting unavailable: grok_weighting not loaded." in stdout
+    assert "No combined score: weighting is unavailable." in stdout
     # the three scores were 'great!', 'scam', 'to the moon 🚀': the mean is positive
-    mean = float(re.search(r"SOL: chat sentiment ([+-]\d\.\d{3})", stdout).group(1))
+    mean = float(re.search(r"SOL: chat sentiment ([+-]\d\.\d{2})", stdout).group(1))
     assert 0.0 < mean < 1.0
 
 
@@ -199,12 +199,15 @@ needs_grok = pytest.mark.skipif(not GROK_SO.exists(), reason="grok_weighting.so 
 def test_with_grok_weighting_but_no_key_grok_is_unavailable(workdir):
     path = config(workdir, plugins="hello, sentiment, grok_weighting")
     stdout, _ = run(path, ["$SOL to the moon", "/sentiment SOL", "/sentiment ETH"])
-    assert "weighting unavailable" not in stdout
-    assert "Composite: " in stdout
-    assert re.search(r"chat: [+-]\d\.\d{3} x weight 1\.00 = [+-]\d\.\d{3} \(1 message\)", stdout)
+    assert "weighting is unavailable" not in stdout
+    # one message is too little evidence for a label, whatever its score
+    assert re.search(r"Chat and Grok together: [+-]\d\.\d\d \(undecided, too little evidence: "
+                     r"1 chat message \(5 needed\)\)", stdout)
+    assert "Coverage: chat only, 1 of 2 sources" in stdout
+    assert re.search(r"chat: [+-]\d\.\d{2} x weight 1\.00 = [+-]\d\.\d{2} \(1 message\)", stdout)
     assert "Grok: unavailable (" in stdout
     assert "ETH: no chat messages mentioned it" in stdout
-    assert "Composite: nothing to combine" in stdout
+    assert "Chat and Grok together: nothing to combine" in stdout
 
 
 @needs_grok
@@ -230,9 +233,11 @@ def test_with_grok_weighting_and_a_rating_shows_both_contributions(workdir):
     finally:
         fake.kill()
         fake.wait(timeout=10)
-    assert "Composite: " in stdout
-    assert re.search(r"chat: \+\d\.\d{3} x weight 0\.\d\d = \+\d\.\d{3} \(1 message\)", stdout)
-    assert re.search(r"Grok: \+0\.420 x weight 0\.\d\d = \+\d\.\d{3} \(confidence 0\.80\)", stdout)
+    # Grok's rating is evidence enough for a label; the chat message alone would not be
+    assert re.search(r"Chat and Grok together: \+\d\.\d\d \(bullish\), confidence \d+%", stdout)
+    assert "Coverage: chat, Grok, 2 of 2 sources" in stdout
+    assert re.search(r"chat: \+\d\.\d{2} x weight 0\.\d\d = \+\d\.\d{2} \(1 message\)", stdout)
+    assert re.search(r"Grok: \+0\.42 x weight 0\.\d\d = \+\d\.\d{2} \(confidence 80%\)", stdout)
     assert "Grok says: Upbeat posts." in stdout
 
 
@@ -262,7 +267,7 @@ def test_what_dexter_answers_is_not_recorded(workdir):
                                       REPO / "plugins" / "dexter_finance" / "sample_market.json")}})
     stdout, _ = run(path, ["SOL vs ETH over 30 days", "price of SOL", "/sentiment SOL",
                            "SOL to the moon 🚀", "/sentiment SOL"])
-    assert "SOL vs ETH over 30 days: SOL " in stdout and "SOL (solana): $" in stdout
+    assert "Comparison over 30 days:\n- SOL: " in stdout and "SOL (Solana): $" in stdout
     assert "SOL: no chat messages mentioned it in the last 24h." in stdout
     # an opinion is not answered by dexter, and is recorded
     assert stdout.count("outlook:") == 0

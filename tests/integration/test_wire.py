@@ -209,7 +209,7 @@ def test_quirky_telegram_server(workdir, quirky_telegram, processes):
     assert code == 0, err + log
     sent = texts(state, GROUP)
     assert sent[0] == "first" and sent[-1] == "last", sent
-    assert sent[1].startswith("BTC (bitcoin): $") and sent[2].startswith("ETH (ethereum): $"), sent
+    assert sent[1].startswith("BTC (Bitcoin): $") and sent[2].startswith("ETH (Ethereum): $"), sent
     assert len(sent) == 4, sent
     assert texts(state, -1005555555555) == [] and texts(state, -42) == []
     with state.lock:
@@ -263,7 +263,7 @@ def test_quirky_coingecko_answers_without_inventing(workdir):
     # three hourly points cannot carry a 14-day RSI or a 25-day SMA: said, not invented
     assert outlook.startswith("SOL"), outlook
     assert "history" in outlook and "RSI-14" not in outlook and "SMA" not in outlook, outlook
-    assert price.split("\n", 1)[1].startswith("SOL (solana): $150.00"), price
+    assert price.split("\n", 1)[1].startswith("SOL (Solana): $150.00"), price
     assert "24h +" not in price and "24h -" not in price, price  # null change not made up
     assert "market cap $70.50B" in price and "volume" not in price, price
     assert rest.rstrip().endswith("pong"), rest

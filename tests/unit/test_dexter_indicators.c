@@ -340,6 +340,10 @@ static int stub_combine(const jv_weight_component *components, size_t count,
         result->composite += result->contribution[i];
     }
     result->confidence = (double)present / (double)count;
+    /* a version 2 provider reads the label; the stub's certainty is 0.9 x coverage */
+    snprintf(result->label, sizeof result->label, "%s", dexter_label(result->composite));
+    result->certainty = result->confidence * 0.9;
+    result->enough_evidence = 1;
     return 0;
 }
 
@@ -788,10 +792,11 @@ static void test_price_without_outlook_names_source_and_time(void **unused)
     (void)unused;
     jv_host_api api = stub_api();
     dexter_market *market = stub_market(&api, 120, "", 0);
-    dexter_token token = {"SOL", "solana", {{0}}, 0};
+    dexter_token token = {.symbol = "SOL", .provider_id = "solana", .name = "Solana"};
     dexter_token_map map = {&token, 1};
-    dexter_answer_context context = {market, &map, daily_params, 0, NULL, NULL};
-    dexter_intent intent = {DEXTER_INTENT_OUTLOOK, 1, {&token, NULL}, 30, 0, "", 1, 0};
+    dexter_answer_context context = {.market = market, .tokens = &map, .params = daily_params};
+    dexter_intent intent = {.kind = DEXTER_INTENT_OUTLOOK, .token_count = 1, .tokens = {&token},
+                            .period_days = 30, .period_hours = 720, .is_question = 1};
     stub_next = (stub_reply){JV_OK, 200, "{\"solana\":{\"usd\":187.42,\"last_updated_at\":1732104000}}", -1};
     char reason[200] = "";
     dexter_quote quote;

@@ -77,8 +77,8 @@ static const phrasing table[] = {
     {"BTC against ETH today", OK, COMPARE, "BTC", "ETH", 1},
     /* unknown tokens */
     {"should I be worried about $XYZ?", UNKNOWN, OUTLOOK, "XYZ", NULL, 0},
-    {"Is PEPE bullish?", UNKNOWN, OUTLOOK, "PEPE", NULL, 0},
-    {"what's the price of gold", UNKNOWN, OUTLOOK, "gold", NULL, 0},
+    {"Is FLOKI bullish?", NO_TOKEN, OUTLOOK, NULL, NULL, 0}, /* unknown capitals are not tokens */
+    {"what's the price of gold", NO_TOKEN, OUTLOOK, NULL, NULL, 0},
     {"SOL vs FOO", UNKNOWN, OUTLOOK, "FOO", NULL, 0},
     {"is $SOL better than $NOPE", UNKNOWN, OUTLOOK, "NOPE", NULL, 0},
     /* finance words without a token */
@@ -154,13 +154,13 @@ static void test_questions_and_requests_versus_opinions(void **unused)
         {"SOL", OK, 1},
         {"how did ETH do this week", OK, 1},
         {"BTC dropped 5% this week", OK, 1},     /* a period, no outlook word */
-        {"$PEPE price", UNKNOWN, 1},
-        {"is $PEPE bullish", UNKNOWN, 1},
+        {"$FLOKI price", UNKNOWN, 1},
+        {"is $FLOKI bullish", UNKNOWN, 1},
         {"SOL to the moon 🚀", OK, 0},
         {"SOL is pumping today", OK, 0},
         {"SOL is going up", OK, 0},
         {"bitcoin looking bullish", OK, 0},
-        {"$PEPE to the moon", UNKNOWN, 0},
+        {"$FLOKI to the moon", UNKNOWN, 0},
     };
     dexter_token_map map = default_map();
     int failures = 0;
@@ -211,15 +211,15 @@ static void test_configured_tokens_extend_and_override(void **unused)
     size_t before = map.count;
     char err[200] = "";
     assert_int_equal(
-        dexter_token_map_add(&map, " PEPE:pepe:frog , SOL:solana-wrapped:sunny ", err, sizeof err),
+        dexter_token_map_add(&map, " FLOKI:floki:frog , SOL:solana-wrapped:sunny ", err, sizeof err),
         0);
     assert_int_equal(map.count, before + 1);
-    assert_string_equal(dexter_token_lookup(&map, "frog")->symbol, "PEPE");
+    assert_string_equal(dexter_token_lookup(&map, "frog")->symbol, "FLOKI");
     assert_string_equal(dexter_token_lookup(&map, "SOL")->provider_id, "solana-wrapped");
     assert_string_equal(dexter_token_lookup(&map, "sunny")->symbol, "SOL");
     dexter_intent intent;
-    assert_int_equal(dexter_parse_question("Is PEPE bullish?", &map, &intent), OK);
-    assert_string_equal(intent.tokens[0]->provider_id, "pepe");
+    assert_int_equal(dexter_parse_question("Is FLOKI bullish?", &map, &intent), OK);
+    assert_string_equal(intent.tokens[0]->provider_id, "floki");
     dexter_token_map_free(&map);
 }
 
@@ -255,7 +255,8 @@ static void test_empty_spec_adds_nothing(void **unused)
     assert_int_equal(dexter_token_map_add(&map, "", err, sizeof err), 0);
     assert_int_equal(map.count, 0);
     dexter_intent intent;
-    assert_int_equal(dexter_parse_question("Is SOL bullish?", &map, &intent), UNKNOWN);
+    assert_int_equal(dexter_parse_question("Is SOL bullish?", &map, &intent), NO_TOKEN);
+    assert_int_equal(dexter_parse_question("Is $SOL bullish?", &map, &intent), UNKNOWN);
     assert_string_equal(intent.unknown, "SOL");
     dexter_token_map_free(&map);
 }

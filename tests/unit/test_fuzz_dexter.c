@@ -48,15 +48,19 @@ static void check_intent(const dexter_token_map *map, const char *text)
         assert_true(unknown_length > 0);
     if (status != DEXTER_PARSE_OK)
         return;
-    assert_true(intent.kind >= DEXTER_INTENT_OUTLOOK && intent.kind <= DEXTER_INTENT_COMPARE);
-    assert_true(intent.token_count >= 1 && intent.token_count <= 2);
-    assert_true((intent.kind == DEXTER_INTENT_COMPARE) == (intent.token_count == 2));
+    assert_true(intent.kind >= DEXTER_INTENT_OUTLOOK && intent.kind <= DEXTER_INTENT_ATH);
+    assert_true(intent.token_count >= 1 && intent.token_count <= DEXTER_MAX_TOKENS);
+    if (intent.kind == DEXTER_INTENT_COMPARE)
+        assert_true(intent.token_count >= 2);
+    assert_true(intent.period_hours >= 1 && intent.period_hours <= 24 * DEXTER_MAX_PERIOD_DAYS);
+    assert_true(strnlen(intent.period_note, sizeof intent.period_note) < sizeof intent.period_note);
     for (int i = 0; i < intent.token_count; i++) {
         const dexter_token *token = intent.tokens[i];
         assert_true(token >= map->tokens && token < map->tokens + map->count);
     }
-    if (intent.token_count == 2)
-        assert_ptr_not_equal(intent.tokens[0], intent.tokens[1]);
+    for (int i = 0; i < intent.token_count; i++)
+        for (int j = i + 1; j < intent.token_count; j++)
+            assert_ptr_not_equal(intent.tokens[i], intent.tokens[j]);
     assert_true(intent.period_days >= 1 && intent.period_days <= DEXTER_MAX_PERIOD_DAYS);
     char label[32];
     dexter_period_label(intent.period_days, label, sizeof label);

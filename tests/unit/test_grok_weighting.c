@@ -26,7 +26,7 @@
 
 #define EPSILON 1e-6
 
-static const struct grok_weights DEFAULT_WEIGHTS = {0.4, 0.3, 0.3, 50};
+static const struct grok_weights DEFAULT_WEIGHTS = {.chat = 0.4, .grok = 0.3, .market = 0.3, .chat_full_samples = 50};
 
 static jv_weight_component component(const char *name, double score, double confidence,
                                      int64_t samples)
@@ -121,7 +121,7 @@ static void test_no_components(void **unused)
 static void test_zero_weights(void **unused)
 {
     (void)unused;
-    struct grok_weights nothing = {0, 0, 0, 50};
+    struct grok_weights nothing = {.chat_full_samples = 50};
     jv_weight_component input[] = {component("chat", 0.5, 0, 50),
                                    component("grok", 0.9, 1.0, 0)};
     jv_weight_result result;
@@ -130,7 +130,7 @@ static void test_zero_weights(void **unused)
     assert_close(result.confidence, 0.0);
 
     /* w_grok = 0: a present Grok component takes no weight at all */
-    struct grok_weights no_grok = {0.5, 0.0, 0.5, 50};
+    struct grok_weights no_grok = {.chat = 0.5, .market = 0.5, .chat_full_samples = 50};
     assert_int_equal(grok_combine(&no_grok, input, 2, &result), JV_OK);
     assert_close(result.weight[0], 1.0);
     assert_close(result.weight[1], 0.0);
@@ -141,7 +141,7 @@ static void test_zero_weights(void **unused)
 static void test_negative_weights_count_as_zero(void **unused)
 {
     (void)unused;
-    struct grok_weights odd = {-1.0, 0.3, NAN, 50};
+    struct grok_weights odd = {.chat = -1.0, .grok = 0.3, .market = NAN, .chat_full_samples = 50};
     jv_weight_component input[] = {component("chat", 1.0, 0, 50),
                                    component("grok", -0.5, 1.0, 0),
                                    component("market", 1.0, 1.0, 0)};
@@ -624,9 +624,57 @@ static void test_single_flight_over_http(void **unused)
     http_global_cleanup();
 }
 
+/* The one label rule: +-0.15 and a minimum of evidence before any call. */
+static void test_label_needs_threshold_and_evidence(void **unused)
+{
+    (void)unused;
+    jv_weight_result result;
+    /* one chat message, strongly positive: no label */
+    jv_weight_component one[] = {component("chat", 0.9, 0, 1)};
+    assert_int_equal(grok_combine(&DEFAULT_WEIGHTS, one, 1, &result), JV_OK);
+    assert_string_equal(result.label, "undecided");
+    assert_false(result.enough_evidence);
+    assert_string_equal(result.evidence_note, "1 chat message (5 needed)");
+    assert_close(result.certainty, 0.0);
+    /* 36 hours of prices: rounds to 2 days, below 7 */
+    jv_weight_component short_market[] = {component("market", 0.8, 1.0, 2)};
+    assert_int_equal(grok_combine(&DEFAULT_WEIGHTS, short_market, 1, &result), JV_OK);
+    assert_string_equal(result.label, "undecided");
+    assert_string_equal(result.evidence_note, "2 days of prices (7 needed)");
+    /* enough of each: the thresholds decide */
+    static const struct {
+        double score;
+        const char *label;
+    } rows[] = {{0.15, "bullish"}, {0.149, "neutral"}, {-0.149, "neutral"}, {-0.15, "bearish"},
+                {0.0, "neutral"},  {0.9, "bullish"}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        jv_weight_component input[] = {component("market", rows[i].score, 1.0, 30),
+                                       component("chat", rows[i].score, 0, 5)};
+        assert_int_equal(grok_combine(&DEFAULT_WEIGHTS, input, 2, &result), JV_OK);
+        assert_string_equal(result.label, rows[i].label);
+        assert_true(result.enough_evidence);
+        assert_int_equal(result.sources_used, 2);
+        assert_int_equal(result.sources_configured, 3);
+    }
+    /* a strong market with a thin chat: market carries >= half, so a label */
+    jv_weight_component mixed[] = {component("market", 0.5, 1.0, 30), component("chat", 0.5, 0, 2)};
+    assert_int_equal(grok_combine(&DEFAULT_WEIGHTS, mixed, 2, &result), JV_OK);
+    assert_string_equal(result.label, "bullish");
+    /* certainty: coverage 0.3+0.4*sqrt(2/50) of 1.0, times clarity 0.5+0.5 = 1 */
+    assert_close(result.certainty, (0.3 + 0.4 * sqrt(2.0 / 50.0)) / 1.0 * 1.0);
+    /* configured threshold */
+    struct grok_weights strict = DEFAULT_WEIGHTS;
+    strict.label_threshold = 0.6;
+    strict.min_chat_samples = 1;
+    assert_int_equal(grok_combine(&strict, mixed, 2, &result), JV_OK);
+    assert_string_equal(result.label, "neutral");
+    assert_string_equal(grok_label(&strict, -0.6), "bearish");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_label_needs_threshold_and_evidence),
         cmocka_unit_test(test_all_present),
         cmocka_unit_test(test_one_missing_renormalises),
         cmocka_unit_test(test_all_missing),

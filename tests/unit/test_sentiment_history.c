@@ -121,6 +121,12 @@ static int fake_combine(const jv_weight_component *components, size_t count,
         result->contribution[i] = result->weight[i] * components[i].score;
         result->composite += result->contribution[i];
     }
+    /* version 2 fields: the label rule at its default threshold */
+    snprintf(result->label, sizeof result->label, "%s",
+             result->composite >= 0.15 ? "bullish" : result->composite <= -0.15 ? "bearish" : "neutral");
+    result->certainty = result->confidence * 0.9;
+    result->enough_evidence = 1;
+    result->sources_used = (size_t)(components[0].present + (count > 1 && components[1].present));
     return JV_OK;
 }
 
@@ -430,11 +436,11 @@ static void question_rule_edges(void **unused)
 static void sentiment_command_replies(void **unused)
 {
     (void)unused;
-    const char *usdc[] = {"USDC", NULL};
-    jv_message message = {.struct_size = sizeof message, .chat_id = 1, .text = "/sentiment USDC",
-                          .command = "sentiment", .args = "USDC", .argc = 1, .argv = usdc};
+    const char *floki[] = {"FLOKI", NULL};
+    jv_message message = {.struct_size = sizeof message, .chat_id = 1, .text = "/sentiment FLOKI",
+                          .command = "sentiment", .args = "FLOKI", .argc = 1, .argv = floki};
     assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
-    assert_non_null(strstr(replied, "USDC is not a token I track. Tracked: SOL, BTC, ETH,"));
+    assert_non_null(strstr(replied, "FLOKI is not a token I track. Tracked: SOL, BTC, ETH,"));
     assert_non_null(strstr(replied, "/sentiment <text>"));
 
     const char *wagmi[] = {"WAGMI", NULL}; /* a lexicon word in capitals is text */
@@ -448,7 +454,7 @@ static void sentiment_command_replies(void **unused)
     message.argv = sol;
     assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
     assert_string_equal(replied, "SOL: no chat messages mentioned it in the last 24h.\n"
-                                 "No composite; weighting unavailable: grok_weighting not loaded.");
+                                 "No combined score: weighting is unavailable.");
 
     const char *none[] = {NULL};
     message.args = "";
@@ -467,9 +473,9 @@ static void view_without_weighting_says_so(void **unused)
     int has_data = 0;
     view(state.report_tokens[0], text, sizeof text, &has_data);
     assert_true(has_data);
-    assert_non_null(strstr(text, "SOL: chat sentiment +0.200 (bullish) from 2 messages in the last 24h."));
+    assert_non_null(strstr(text, "SOL: chat sentiment +0.20 from 2 messages in the last 24h."));
     assert_non_null(strstr(text, "Trend: no messages in the 24h before"));
-    assert_non_null(strstr(text, "weighting unavailable: grok_weighting not loaded"));
+    assert_non_null(strstr(text, "Chat score alone: weighting is unavailable."));
 
     view(state.report_tokens[1], text, sizeof text, &has_data);
     assert_false(has_data);
@@ -489,20 +495,22 @@ static void view_with_weighting_shows_each_contribution(void **unused)
     char text[4096];
     int has_data = 0;
     view(state.report_tokens[0], text, sizeof text, &has_data);
-    assert_non_null(strstr(text, "Trend: up (+0.600) versus the 24h before: -0.400 from 1 message."));
-    assert_non_null(strstr(text, "Composite: +0.320 (bullish)"));
-    assert_non_null(strstr(text, "chat: +0.200 x weight 0.60 = +0.120 (2 messages)"));
-    assert_non_null(strstr(text, "Grok: +0.500 x weight 0.40 = +0.200 (confidence 0.80)"));
+    assert_non_null(strstr(text, "Trend: up (+0.60) versus the 24h before: -0.40 from 1 message."));
+    assert_non_null(strstr(text, "Chat and Grok together: +0.32 (bullish), confidence 90%"));
+    assert_non_null(strstr(text, "Coverage: chat, Grok, 2 of 2 sources"));
+    assert_non_null(strstr(text, "chat: +0.20 x weight 0.60 = +0.12 (2 messages)"));
+    assert_non_null(strstr(text, "Grok: +0.50 x weight 0.40 = +0.20 (confidence 80%)"));
     assert_non_null(strstr(text, "Grok says: traders cheer the upgrade"));
 
     fake_rating = (jv_grok_rating){.available = 0, .reason = "HTTP 429"};
     view(state.report_tokens[0], text, sizeof text, &has_data);
-    assert_non_null(strstr(text, "Composite: +0.200 (bullish)"));
+    assert_non_null(strstr(text, "Chat and Grok together: +0.20 (bullish)"));
+    assert_non_null(strstr(text, "Coverage: chat only, 1 of 2 sources"));
     assert_non_null(strstr(text, "Grok: unavailable (HTTP 429)"));
 
     view(state.report_tokens[1], text, sizeof text, &has_data);
     assert_false(has_data);
-    assert_non_null(strstr(text, "Composite: nothing to combine"));
+    assert_non_null(strstr(text, "Chat and Grok together: nothing to combine"));
 
     fake_rating = (jv_grok_rating){.available = 1, .score = 7.0, .confidence = 0.8};
     view(state.report_tokens[0], text, sizeof text, &has_data);
@@ -534,7 +542,7 @@ static void report_job_reaches_every_subscribed_chat(void **unused)
         assert_true(sent_chats[i] == 11 || sent_chats[i] == -22);
         assert_non_null(strstr(sent_texts[i], "Sentiment report (last 24h):"));
         assert_non_null(strstr(sent_texts[i], "SOL: no chat messages mentioned it"));
-        assert_non_null(strstr(sent_texts[i], "BTC: chat sentiment -0.600 (bearish) from 1 message"));
+        assert_non_null(strstr(sent_texts[i], "BTC: chat sentiment -0.60 from 1 message"));
     }
 }
 

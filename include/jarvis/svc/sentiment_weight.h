@@ -8,7 +8,16 @@
 #include <stdint.h>
 
 #define JV_SVC_SENTIMENT_WEIGHT "sentiment.weight"
-#define JV_SVC_SENTIMENT_WEIGHT_VERSION 1
+/* Version 2 appended the label fields to jv_weight_result: ask for version
+ * 2 to read them (a version 1 provider leaves them unwritten). */
+#define JV_SVC_SENTIMENT_WEIGHT_VERSION 2
+
+/* The one label rule every plugin shows (defaults; the provider's
+ * plugins.ini may change them): |composite| >= threshold for bullish or
+ * bearish, and only with enough evidence. */
+#define JV_WEIGHT_LABEL_THRESHOLD 0.15
+#define JV_WEIGHT_MIN_CHAT_SAMPLES 5
+#define JV_WEIGHT_MIN_MARKET_DAYS 7
 
 #define JV_WEIGHT_MAX_COMPONENTS 8
 
@@ -19,7 +28,8 @@ typedef struct jv_weight_component {
     int present;       /* 0: missing; it then takes no weight */
     double score;      /* -1 .. 1 */
     double confidence; /* 0 .. 1; for "chat" the provider derives it from samples */
-    int64_t samples;   /* "chat": number of observed messages; else 0 */
+    int64_t samples;   /* "chat": number of observed messages; "market": days of
+                          price history behind the score (0: not stated); else 0 */
 } jv_weight_component;
 
 typedef struct jv_weight_result {
@@ -29,6 +39,17 @@ typedef struct jv_weight_result {
     /* per component, same order as the input: */
     double weight[JV_WEIGHT_MAX_COMPONENTS];       /* effective, renormalised; sums to 1 */
     double contribution[JV_WEIGHT_MAX_COMPONENTS]; /* weight * score */
+    /* since version 2: the reading every plugin shows for this composite */
+    char label[16];        /* "bullish", "bearish", "neutral", or "undecided"
+                              when the evidence is below the minimum */
+    double certainty;      /* 0 .. 1: coverage x how clearly the composite sits
+                              in its band; shown as the confidence */
+    int enough_evidence;   /* the components meeting their minimum (chat
+                              samples, market days, any Grok rating) carry at
+                              least half of the effective weight */
+    char evidence_note[96]; /* when not enough: "2 chat messages (5 needed)" */
+    size_t sources_used;       /* components that took weight */
+    size_t sources_configured; /* known components with a configured weight > 0 */
 } jv_weight_result;
 
 typedef struct jv_grok_rating {
@@ -37,7 +58,7 @@ typedef struct jv_grok_rating {
     double confidence;   /* 0 .. 1 */
     char summary[256];   /* one line */
     int64_t fetched_at_ms;
-    char reason[160];    /* when unavailable: "no API key configured", "HTTP 429", ... */
+    char reason[160];    /* when unavailable: "Grok unavailable: set XAI_API_KEY", "HTTP 429", ... */
 } jv_grok_rating;
 
 typedef struct jv_sentiment_weight_api {

@@ -57,8 +57,9 @@ typedef struct jv_token_registry_api {
     /* The token at index, in configuration order. JV_E_NOTFOUND past the end. */
     int (*at)(const void *context, size_t index, jv_token_info *info);
     /* The closest token to a near miss ("ETHH", "solanna", "$BTCC"): the
-     * smallest edit distance to a symbol, name or alias, at most 1 for words
-     * of up to 4 characters and 2 beyond. JV_OK and *info filled, or
+     * smallest edit distance to a symbol, name or alias, at most 1, or 2 when
+     * both words have 6 characters or more; text of 3 characters at least.
+     * JV_OK and *info filled, or
      * JV_E_NOTFOUND when nothing is that close (or text is a token itself:
      * use lookup first). */
     int (*suggest)(const void *context, const char *text, jv_token_info *info);
