@@ -1,6 +1,7 @@
 /* Outgoing Telegram messages: splitting long texts the way Telegram counts
- * (UTF-16 units), a never-dropping queue, and one sender thread that keeps to
- * per-chat and overall rate limits and follows 429 / migrate_to_chat_id. */
+ * (UTF-16 units), and a sender that sends already-split parts from a pool of
+ * threads, concurrently across chats, in order within a chat, within per-chat
+ * and overall rate limits, following 429 / migrate_to_chat_id. */
 #ifndef JARVIS_TELEGRAM_SEND_H
 #define JARVIS_TELEGRAM_SEND_H
 
@@ -20,39 +21,52 @@ void telegram_chunks_free(char **chunks, long count);
 /* UTF-16 units of valid UTF-8 text (for tests and checks). */
 size_t telegram_utf16_length(const char *text);
 
+/* One part of a reply, already split to <= 4096 UTF-16 units by the caller. */
+struct outgoing_message {
+    int64_t outbox_id; /* the caller's durable id of this part (opaque to the sender) */
+    int64_t update_id; /* for log lines only; -1 when it answers no update */
+    int64_t chat_id;
+    int64_t thread_id; /* forum topic, 0 for none */
+    const char *text;  /* copied */
+};
+
+enum send_outcome {
+    SEND_DELIVERED,
+    SEND_REFUSED /* Telegram refused it for good (4xx other than 429/migrate/topic); dropped */
+};
+
+/* Called on a sender thread, without the sender's lock held, once per
+ * enqueued message, exactly once, when it is finished. */
+typedef void (*telegram_sent_fn)(const struct outgoing_message *message,
+                                 enum send_outcome outcome, void *context);
+
 struct telegram_send_limits {
     double per_chat_per_second; /* default 1 */
     double per_chat_burst;      /* messages a quiet chat may send at once, default 3 */
     double total_per_second;    /* default 30 */
     int64_t backoff_initial_ms; /* 5xx / network retry ladder */
     int64_t backoff_max_ms;
+    int connections; /* concurrent sendMessage calls, default 4 (0 -> 4) */
 };
-
-/* Called (on some thread) once every message queued for an update went out. */
-typedef void (*telegram_update_sent_fn)(int64_t update_id, void *context);
 
 struct telegram_sender;
 
 struct telegram_sender *telegram_sender_create(const char *api_base, const char *token,
                                                const struct telegram_send_limits *limits,
-                                               telegram_update_sent_fn on_update_sent,
-                                               void *context);
-/* Thread-safe. Copies and splits text. Messages queued on a thread belong to
- * the update that thread finishes next (telegram_sender_finish_update). */
-int telegram_sender_enqueue(struct telegram_sender *sender, int64_t chat_id, const char *text);
-/* Like telegram_sender_enqueue, into forum topic thread_id (0: none); every
- * part of a split text carries it. Should Telegram refuse a part with 400
- * (the topic was deleted or closed), that part is sent once more without it. */
-int telegram_sender_enqueue_to_thread(struct telegram_sender *sender, int64_t chat_id,
-                                      int64_t thread_id, const char *text);
-/* On the thread that handled update_id, after its handlers returned:
- * on_update_sent fires once the messages it queued are sent (or dropped as
- * rejected by Telegram), possibly right away on this thread. */
-void telegram_sender_finish_update(struct telegram_sender *sender, int64_t update_id);
+                                               telegram_sent_fn on_sent, void *context);
+/* Thread-safe; copies the message. JV_OK or a negative JV_E_*
+ * (<jarvis/plugin.h>): JV_E_INVAL for an empty or oversized text,
+ * JV_E_NOMEM, JV_E_STATE once destroy has begun. */
+int telegram_sender_enqueue(struct telegram_sender *sender, const struct outgoing_message *message);
+/* Enqueued and not yet finished. */
+size_t telegram_sender_queued(struct telegram_sender *sender);
 /* Waits until the queue is empty or timeout_ms passes; returns what is left. */
 size_t telegram_sender_flush(struct telegram_sender *sender, int64_t timeout_ms);
-/* Stops the thread (aborting a send in progress) and frees; unsent messages
- * are counted in one log line and their updates stay unconfirmed. */
+/* Chats the sender currently holds state for (for tests: bounded memory). */
+size_t telegram_sender_lane_count(struct telegram_sender *sender);
+/* Aborts sends in flight and frees; unfinished messages get NO callback (they
+ * stay in the caller's outbox and are sent after a restart); logs one line
+ * with their count. */
 void telegram_sender_destroy(struct telegram_sender *sender);
 
 #endif
