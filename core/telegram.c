@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,163 @@ static void on_update_sent(int64_t update_id, void *context)
     update_journal_done(telegram->journal, update_id);
 }
 
+/* ---- TEMPORARY shim (branch `sender` only; the outbox replaces it): the
+ * old rule "an update is confirmed once the replies queued on its handler's
+ * thread are out", kept over the per-part sender so this file still works.
+ * Each part's outbox_id carries its batch. ---- */
+
+struct send_batch {
+    int messages; /* parts queued and not finished */
+    int held;     /* still a thread's current batch */
+    int finished; /* its update was finished: confirm once messages reach 0 */
+    int64_t update_id;
+    struct telegram *telegram;
+    struct send_batch *previous, *next; /* the live list, for teardown */
+};
+
+static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct send_batch *live_batches;
+static pthread_key_t batch_key;
+static pthread_once_t batch_key_once = PTHREAD_ONCE_INIT;
+
+/* Under batch_lock: unlinks and frees a batch nobody refers to any more;
+ * returns 1 when its update is to be confirmed (after the lock is dropped). */
+static int batch_settle(struct send_batch *batch)
+{
+    if (batch->messages > 0 || batch->held)
+        return 0;
+    if (batch->previous != NULL)
+        batch->previous->next = batch->next;
+    else if (live_batches == batch)
+        live_batches = batch->next;
+    if (batch->next != NULL)
+        batch->next->previous = batch->previous;
+    return batch->finished;
+}
+
+static void batch_release(struct send_batch *batch, int message, int thread)
+{
+    pthread_mutex_lock(&batch_lock);
+    batch->messages -= message;
+    if (thread)
+        batch->held = 0;
+    int free_it = batch->messages == 0 && !batch->held;
+    int confirm = batch_settle(batch);
+    pthread_mutex_unlock(&batch_lock);
+    if (confirm)
+        on_update_sent(batch->update_id, batch->telegram);
+    if (free_it)
+        free(batch);
+}
+
+static void batch_thread_exit(void *value)
+{
+    batch_release(value, 0, 1);
+}
+
+static void create_batch_key(void)
+{
+    if (pthread_key_create(&batch_key, batch_thread_exit) != 0)
+        abort(); /* only fails when the process is out of keys at start-up */
+}
+
+static void on_part_sent(const struct outgoing_message *message, enum send_outcome outcome,
+                         void *context)
+{
+    (void)outcome;
+    (void)context;
+    batch_release((struct send_batch *)(intptr_t)message->outbox_id, 1, 0);
+}
+
+static struct send_batch *current_batch(struct telegram *telegram)
+{
+    pthread_once(&batch_key_once, create_batch_key);
+    struct send_batch *batch = pthread_getspecific(batch_key);
+    if (batch != NULL)
+        return batch;
+    batch = calloc(1, sizeof *batch);
+    if (batch == NULL)
+        return NULL;
+    batch->held = 1;
+    batch->telegram = telegram;
+    pthread_mutex_lock(&batch_lock);
+    batch->next = live_batches;
+    if (live_batches != NULL)
+        live_batches->previous = batch;
+    live_batches = batch;
+    pthread_mutex_unlock(&batch_lock);
+    pthread_setspecific(batch_key, batch);
+    return batch;
+}
+
+static int compat_enqueue(struct telegram *telegram, int64_t chat_id, int64_t thread_id,
+                          const char *text)
+{
+    char **chunks = NULL;
+    long count = telegram_split_text(text, TELEGRAM_MESSAGE_LIMIT, &chunks);
+    if (count < 0)
+        return JV_E_NOMEM;
+    if (count == 0) {
+        free(chunks);
+        return JV_E_INVAL;
+    }
+    struct send_batch *batch = current_batch(telegram);
+    int code = batch == NULL ? JV_E_NOMEM : JV_OK;
+    for (long i = 0; code == JV_OK && i < count; i++) {
+        struct outgoing_message part = {.outbox_id = (int64_t)(intptr_t)batch,
+                                        .update_id = -1,
+                                        .chat_id = chat_id,
+                                        .thread_id = thread_id,
+                                        .text = chunks[i]};
+        pthread_mutex_lock(&batch_lock);
+        batch->messages++;
+        pthread_mutex_unlock(&batch_lock);
+        code = telegram_sender_enqueue(telegram->sender, &part);
+        if (code != JV_OK) {
+            pthread_mutex_lock(&batch_lock);
+            batch->messages--;
+            pthread_mutex_unlock(&batch_lock);
+        }
+    }
+    telegram_chunks_free(chunks, count);
+    return code;
+}
+
+static void compat_finish_update(struct telegram *telegram, int64_t update_id)
+{
+    pthread_once(&batch_key_once, create_batch_key);
+    struct send_batch *batch = pthread_getspecific(batch_key);
+    if (batch == NULL) {
+        on_update_sent(update_id, telegram);
+        return;
+    }
+    pthread_setspecific(batch_key, NULL);
+    pthread_mutex_lock(&batch_lock);
+    batch->update_id = update_id;
+    batch->finished = 1;
+    pthread_mutex_unlock(&batch_lock);
+    batch_release(batch, 0, 1);
+}
+
+/* After the sender is gone no part finishes: batches no thread holds are
+ * freed with their updates unconfirmed (handled again after a restart). */
+static void compat_free_batches(void)
+{
+    pthread_mutex_lock(&batch_lock);
+    struct send_batch *batch = live_batches;
+    while (batch != NULL) {
+        struct send_batch *next = batch->next;
+        batch->messages = 0;
+        batch->finished = 0;
+        if (!batch->held) {
+            batch_settle(batch);
+            free(batch);
+        }
+        batch = next;
+    }
+    pthread_mutex_unlock(&batch_lock);
+}
+
 static int telegram_start(struct transport *transport, struct host *host)
 {
     struct telegram *telegram = transport->state;
@@ -251,7 +409,7 @@ static int telegram_start(struct transport *transport, struct host *host)
                                           .backoff_initial_ms = config->backoff_initial_ms,
                                           .backoff_max_ms = config->backoff_max_ms};
     telegram->sender =
-        telegram_sender_create(config->api_base, config->token, &limits, on_update_sent, telegram);
+        telegram_sender_create(config->api_base, config->token, &limits, on_part_sent, telegram);
     if (telegram->api == NULL || telegram->journal == NULL || telegram->sender == NULL) {
         log_error("telegram: out of memory starting the transport");
         return 1;
@@ -272,7 +430,7 @@ static int telegram_start(struct transport *transport, struct host *host)
 static void on_dispatched(int64_t update_id, void *context)
 {
     struct telegram *telegram = context;
-    telegram_sender_finish_update(telegram->sender, update_id);
+    compat_finish_update(telegram, update_id);
 }
 
 static void skip_poison(struct telegram *telegram, const struct parsed_update *update)
@@ -290,10 +448,9 @@ static void skip_poison(struct telegram *telegram, const struct parsed_update *u
     log_error("telegram: update %" PRId64 " (%s) crashed the bot %d times; skipping it",
               update->update_id, what, UPDATE_MAX_ATTEMPTS);
     if (update->kind == UPDATE_TEXT)
-        telegram_sender_enqueue_to_thread(
-            telegram->sender, update->message.chat_id, update->message.message_thread_id,
-            "Sorry, that message crashed the bot three times; skipping it.");
-    telegram_sender_finish_update(telegram->sender, update->update_id);
+        compat_enqueue(telegram, update->message.chat_id, update->message.message_thread_id,
+                       "Sorry, that message crashed the bot three times; skipping it.");
+    compat_finish_update(telegram, update->update_id);
 }
 
 /* Waits until every dispatched update finished (or a stop is requested). */
@@ -560,7 +717,7 @@ static int telegram_send(struct transport *transport, int64_t chat_id, const cha
         return JV_E_STATE;
     if (text == NULL)
         return JV_E_INVAL;
-    return telegram_sender_enqueue(telegram->sender, chat_id, text);
+    return compat_enqueue(telegram, chat_id, 0, text);
 }
 
 static int telegram_send_to_thread(struct transport *transport, int64_t chat_id,
@@ -571,7 +728,7 @@ static int telegram_send_to_thread(struct transport *transport, int64_t chat_id,
         return JV_E_STATE;
     if (text == NULL)
         return JV_E_INVAL;
-    return telegram_sender_enqueue_to_thread(telegram->sender, chat_id, thread_id, text);
+    return compat_enqueue(telegram, chat_id, thread_id, text);
 }
 
 static const char *telegram_bot_username(struct transport *transport)
@@ -586,6 +743,7 @@ static void telegram_destroy(struct transport *transport)
         return;
     struct telegram *telegram = transport->state;
     telegram_sender_destroy(telegram->sender);
+    compat_free_batches();
     telegram_api_destroy(telegram->api);
     update_journal_close(telegram->journal);
     free(telegram->bot_username);

@@ -1,11 +1,11 @@
-/* The outgoing side of the Telegram transport: text splitting, the queue
- * (one FIFO lane per chat, so a chat's messages keep their order), token
- * buckets per chat and overall, and the sender thread's error handling. */
+/* The outgoing side of the Telegram transport: text splitting, and the
+ * sender: one lane per chat (a FIFO, a token bucket) found through a hash,
+ * ready lanes in a FIFO, lanes waiting for a token or a 429 in a timer heap,
+ * and a pool of worker threads, each with its own kept-alive connection. */
 #include "telegram_send.h"
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jarvis/plugin.h>
+
 #include "backoff.h"
 #include "clock.h"
+#include "id_table.h"
 #include "log.h"
 #include "telegram_api.h"
 
@@ -139,288 +142,412 @@ void telegram_chunks_free(char **chunks, long count)
     free(chunks);
 }
 
-/* ---- update batches: which update a queued message answers ---- */
+/* ---- the sender's state ---- */
 
-struct send_batch {
-    atomic_int references; /* the producing thread's + one per queued message */
-    atomic_int finished;
-    int64_t update_id;
-    telegram_update_sent_fn on_sent;
-    void *context;
+#define DEFAULT_CONNECTIONS 4
+#define MAXIMUM_CONNECTIONS 64
+#define SEND_TIMEOUT_S 30
+#define IDLE_WAIT_MS 1000
+#define LONGEST_WAIT_MS (24 * 3600 * 1000)
+/* a chat that migrates more often than this per message is answering nonsense */
+#define MIGRATION_HOPS_MAX 3
+
+struct pending {
+    struct outgoing_message message; /* text owned */
+    int migrations;                  /* migrate_to_chat_id answers seen for it */
+    struct pending *next;
 };
 
-static void batch_release(struct send_batch *batch)
-{
-    if (batch == NULL || atomic_fetch_sub(&batch->references, 1) != 1)
-        return;
-    if (atomic_load(&batch->finished))
-        batch->on_sent(batch->update_id, batch->context);
-    free(batch);
-}
-
-/* A thread that queued messages and exits without finishing an update (a
- * scheduler job) just lets its batch go. */
-static void batch_thread_exit(void *value)
-{
-    batch_release(value);
-}
-
-static pthread_key_t batch_key;
-static pthread_once_t batch_key_once = PTHREAD_ONCE_INIT;
-
-static void create_batch_key(void)
-{
-    if (pthread_key_create(&batch_key, batch_thread_exit) != 0)
-        abort(); /* only fails when the process is out of keys at start-up */
-}
-
-/* ---- the queue ---- */
-
-struct outgoing {
-    char *text;
-    int64_t thread_id; /* forum topic, 0 for none */
-    struct send_batch *batch;
-    struct outgoing *next;
+enum lane_state {
+    LANE_READY,   /* in the ready FIFO: may send now */
+    LANE_WAITING, /* in the heap until due_ms: a token or the end of a 429 pause */
+    LANE_IDLE,    /* in the heap until due_ms: queue empty, freed once the bucket is full */
+    LANE_SENDING, /* a worker holds it: its head is in flight, or its callback runs */
+    LANE_NEW      /* just created, in no structure yet */
 };
 
 struct chat_lane {
-    int64_t chat_id;
-    struct outgoing *head, *tail;
+    int64_t chat_id; /* first: the id_table key. The chat its messages go to */
+    struct pending *head, *tail;
     double tokens;
     int64_t refilled_ms;
-    struct chat_lane *next;
+    int64_t paused_until_ms; /* Telegram's retry_after for this chat */
+    int64_t due_ms;
+    size_t heap_index;
+    enum lane_state state;
+    struct chat_lane *next_ready;
 };
 
 struct chat_migration {
-    int64_t from, to;
+    int64_t from; /* first: the id_table key */
+    int64_t to;
+};
+
+struct sender_worker {
+    struct telegram_sender *sender;
+    struct telegram_api *api;
+    pthread_t thread;
+    int started;
 };
 
 struct telegram_sender {
     struct telegram_send_limits limits;
-    struct telegram_api *api;
-    telegram_update_sent_fn on_update_sent;
+    double chat_capacity, total_capacity; /* bucket sizes, at least one message */
+    telegram_sent_fn on_sent;
     void *context;
     pthread_mutex_t lock;
-    pthread_cond_t changed;
-    pthread_t thread;
-    int thread_started;
+    pthread_cond_t work;     /* for workers: a lane became ready, or stop */
+    pthread_cond_t progress; /* for flush: a message finished */
     int stopping;
-    int abandon_fd;
-    struct chat_lane *lanes;
-    struct chat_lane *next_lane; /* round-robin start */
+    int abort_fd;
+    struct id_table lanes;
+    struct id_table migrations;
+    struct chat_lane *ready_head, *ready_tail;
+    struct chat_lane **heap; /* min-heap on due_ms */
+    size_t heap_size, heap_capacity;
     size_t queued;
     double total_tokens;
     int64_t total_refilled_ms;
-    int64_t paused_until_ms;
+    int64_t paused_until_ms; /* backoff after 5xx / network failures: every chat waits */
     struct backoff backoff;
     int failing; /* for one log line per state change */
-    struct chat_migration *migrations;
-    size_t migration_count;
+    struct sender_worker *workers;
+    int worker_count;
 };
 
-static struct chat_lane *find_lane(struct telegram_sender *sender, int64_t chat_id, int create)
+/* ---- token buckets ---- */
+
+static void refill(double *tokens, int64_t *refilled_ms, double rate, double capacity,
+                   int64_t now)
 {
-    for (struct chat_lane *lane = sender->lanes; lane; lane = lane->next)
-        if (lane->chat_id == chat_id)
-            return lane;
-    if (!create)
-        return NULL;
-    struct chat_lane *lane = calloc(1, sizeof *lane);
-    if (lane == NULL)
-        return NULL;
-    lane->chat_id = chat_id;
-    lane->tokens = sender->limits.per_chat_burst;
-    lane->refilled_ms = monotonic_ms();
-    lane->next = sender->lanes;
-    sender->lanes = lane;
+    if (now > *refilled_ms)
+        *tokens += (double)(now - *refilled_ms) * rate / 1000.0;
+    if (*tokens > capacity)
+        *tokens = capacity;
+    *refilled_ms = now;
+}
+
+/* Milliseconds until the bucket holds `wanted` tokens, rounded up, capped so
+ * a tiny rate cannot overflow the conversion. */
+static int64_t ms_until_tokens(double tokens, double wanted, double rate)
+{
+    if (tokens >= wanted)
+        return 0;
+    double ms = (wanted - tokens) * 1000.0 / rate;
+    if (!(ms < (double)LONGEST_WAIT_MS))
+        return LONGEST_WAIT_MS;
+    return (int64_t)ms + 1;
+}
+
+/* ---- the timer heap of lanes ---- */
+
+static void heap_place(struct telegram_sender *sender, size_t index, struct chat_lane *lane)
+{
+    sender->heap[index] = lane;
+    lane->heap_index = index;
+}
+
+static void heap_sift_up(struct telegram_sender *sender, size_t index)
+{
+    struct chat_lane *lane = sender->heap[index];
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (sender->heap[parent]->due_ms <= lane->due_ms)
+            break;
+        heap_place(sender, index, sender->heap[parent]);
+        index = parent;
+    }
+    heap_place(sender, index, lane);
+}
+
+static void heap_sift_down(struct telegram_sender *sender, size_t index)
+{
+    struct chat_lane *lane = sender->heap[index];
+    for (;;) {
+        size_t child = 2 * index + 1;
+        if (child >= sender->heap_size)
+            break;
+        if (child + 1 < sender->heap_size &&
+            sender->heap[child + 1]->due_ms < sender->heap[child]->due_ms)
+            child++;
+        if (lane->due_ms <= sender->heap[child]->due_ms)
+            break;
+        heap_place(sender, index, sender->heap[child]);
+        index = child;
+    }
+    heap_place(sender, index, lane);
+}
+
+static int heap_push(struct telegram_sender *sender, struct chat_lane *lane)
+{
+    if (sender->heap_size == sender->heap_capacity) {
+        size_t capacity = sender->heap_capacity ? sender->heap_capacity * 2 : 64;
+        struct chat_lane **grown = realloc(sender->heap, capacity * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        sender->heap = grown;
+        sender->heap_capacity = capacity;
+    }
+    sender->heap[sender->heap_size] = lane;
+    heap_sift_up(sender, sender->heap_size++);
+    return 0;
+}
+
+static void heap_shrink(struct telegram_sender *sender)
+{
+    if (sender->heap_capacity <= 64 || sender->heap_size * 8 >= sender->heap_capacity)
+        return;
+    size_t capacity = sender->heap_capacity / 2;
+    struct chat_lane **shrunk = realloc(sender->heap, capacity * sizeof *shrunk);
+    if (shrunk == NULL)
+        return; /* keeping the larger array is harmless */
+    sender->heap = shrunk;
+    sender->heap_capacity = capacity;
+}
+
+static void heap_remove(struct telegram_sender *sender, struct chat_lane *lane)
+{
+    size_t index = lane->heap_index;
+    struct chat_lane *last = sender->heap[--sender->heap_size];
+    if (index < sender->heap_size) {
+        heap_place(sender, index, last);
+        heap_sift_down(sender, index);
+        heap_sift_up(sender, last->heap_index);
+    }
+    heap_shrink(sender);
+}
+
+/* ---- lanes ---- */
+
+static void ready_push(struct telegram_sender *sender, struct chat_lane *lane)
+{
+    lane->state = LANE_READY;
+    lane->next_ready = NULL;
+    if (sender->ready_tail != NULL)
+        sender->ready_tail->next_ready = lane;
+    else
+        sender->ready_head = lane;
+    sender->ready_tail = lane;
+    pthread_cond_signal(&sender->work);
+}
+
+static struct chat_lane *ready_pop(struct telegram_sender *sender)
+{
+    struct chat_lane *lane = sender->ready_head;
+    sender->ready_head = lane->next_ready;
+    if (sender->ready_head == NULL)
+        sender->ready_tail = NULL;
     return lane;
 }
 
-static struct send_batch *current_batch(struct telegram_sender *sender)
+static void free_lane(struct telegram_sender *sender, struct chat_lane *lane)
 {
-    struct send_batch *batch = pthread_getspecific(batch_key);
-    if (batch != NULL)
-        return batch;
-    batch = calloc(1, sizeof *batch);
-    if (batch == NULL)
-        return NULL;
-    atomic_init(&batch->references, 1);
-    atomic_init(&batch->finished, 0);
-    batch->on_sent = sender->on_update_sent;
-    batch->context = sender->context;
-    pthread_setspecific(batch_key, batch);
-    return batch;
+    id_table_remove(&sender->lanes, lane->chat_id);
+    free(lane);
 }
 
-int telegram_sender_enqueue(struct telegram_sender *sender, int64_t chat_id, const char *text)
+/* Files a lane that is in neither the FIFO nor the heap where it belongs
+ * now. An empty lane lingers until its bucket is full again: freed earlier,
+ * a chat could come back with a fresh burst and exceed its rate. */
+static void settle_lane(struct telegram_sender *sender, struct chat_lane *lane, int64_t now)
 {
-    return telegram_sender_enqueue_to_thread(sender, chat_id, 0, text);
-}
-
-int telegram_sender_enqueue_to_thread(struct telegram_sender *sender, int64_t chat_id,
-                                      int64_t thread_id, const char *text)
-{
-    char **chunks = NULL;
-    long count = telegram_split_text(text, TELEGRAM_MESSAGE_LIMIT, &chunks);
-    if (count < 0)
-        return -2; /* JV_E_NOMEM */
-    if (count == 0) {
-        free(chunks);
-        return -1; /* JV_E_INVAL: Telegram refuses empty messages */
+    refill(&lane->tokens, &lane->refilled_ms, sender->limits.per_chat_per_second,
+           sender->chat_capacity, now);
+    int64_t wait;
+    if (lane->head == NULL) {
+        wait = ms_until_tokens(lane->tokens, sender->chat_capacity,
+                               sender->limits.per_chat_per_second);
+        if (wait == 0) {
+            free_lane(sender, lane);
+            return;
+        }
+        lane->state = LANE_IDLE;
+    } else {
+        wait = ms_until_tokens(lane->tokens, 1.0, sender->limits.per_chat_per_second);
+        if (lane->paused_until_ms - now > wait)
+            wait = lane->paused_until_ms - now;
+        if (wait == 0) {
+            ready_push(sender, lane);
+            return;
+        }
+        lane->state = LANE_WAITING;
     }
-    struct send_batch *batch = current_batch(sender);
-    pthread_mutex_lock(&sender->lock);
-    struct chat_lane *lane = find_lane(sender, chat_id, 1);
-    long queued = 0;
-    for (; lane != NULL && queued < count; queued++) {
-        struct outgoing *message = calloc(1, sizeof *message);
-        if (message == NULL)
-            break;
-        message->text = chunks[queued];
-        message->thread_id = thread_id;
-        chunks[queued] = NULL;
-        message->batch = batch;
-        if (batch != NULL)
-            atomic_fetch_add(&batch->references, 1);
-        if (lane->tail)
-            lane->tail->next = message;
+    lane->due_ms = now + wait;
+    if (heap_push(sender, lane) != 0) {
+        /* out of memory for the heap: a ready lane only loses its wait, an
+         * idle one its linger (both rare and bounded by the rate checks of
+         * a worker that picks it) */
+        if (lane->head == NULL)
+            free_lane(sender, lane);
         else
-            lane->head = message;
-        lane->tail = message;
-        sender->queued++;
+            ready_push(sender, lane);
     }
-    pthread_cond_signal(&sender->changed);
-    pthread_mutex_unlock(&sender->lock);
-    telegram_chunks_free(chunks, count);
-    return queued == count ? 0 : -2;
 }
 
-void telegram_sender_finish_update(struct telegram_sender *sender, int64_t update_id)
+/* Lanes whose wait is over leave the heap. */
+static void promote_due_lanes(struct telegram_sender *sender, int64_t now)
 {
-    pthread_once(&batch_key_once, create_batch_key);
-    struct send_batch *batch = pthread_getspecific(batch_key);
-    if (batch == NULL) {
-        sender->on_update_sent(update_id, sender->context);
+    while (sender->heap_size > 0 && sender->heap[0]->due_ms <= now) {
+        struct chat_lane *lane = sender->heap[0];
+        heap_remove(sender, lane);
+        settle_lane(sender, lane, now);
+    }
+}
+
+static int64_t migrated_chat(const struct telegram_sender *sender, int64_t chat_id)
+{
+    const struct chat_migration *migration = id_table_find(&sender->migrations, chat_id);
+    return migration != NULL ? migration->to : chat_id;
+}
+
+static void remember_migration(struct telegram_sender *sender, int64_t from, int64_t to)
+{
+    struct chat_migration *migration = id_table_find(&sender->migrations, from);
+    if (migration != NULL) {
+        migration->to = to;
         return;
     }
-    pthread_setspecific(batch_key, NULL);
-    batch->update_id = update_id;
-    atomic_store(&batch->finished, 1);
-    batch_release(batch);
+    migration = malloc(sizeof *migration);
+    if (migration == NULL)
+        return; /* the next message to `from` is migrated again: slower, not lost */
+    migration->from = from;
+    migration->to = to;
+    if (id_table_insert(&sender->migrations, &migration->from) != 0)
+        free(migration);
+}
+
+/* The lane for a chat (its migrated id, so later messages queue behind the
+ * migrated ones), created with a full bucket. */
+static struct chat_lane *lane_for(struct telegram_sender *sender, int64_t chat_id, int64_t now)
+{
+    int64_t target = migrated_chat(sender, chat_id);
+    struct chat_lane *lane = id_table_find(&sender->lanes, target);
+    if (lane != NULL)
+        return lane;
+    lane = calloc(1, sizeof *lane);
+    if (lane == NULL)
+        return NULL;
+    lane->chat_id = target;
+    lane->tokens = sender->chat_capacity;
+    lane->refilled_ms = now;
+    lane->state = LANE_NEW;
+    if (id_table_insert(&sender->lanes, &lane->chat_id) != 0) {
+        free(lane);
+        return NULL;
+    }
+    return lane;
+}
+
+/* ---- the public queue ---- */
+
+static struct pending *copy_message(const struct outgoing_message *message)
+{
+    if (message->text == NULL || message->text[0] == '\0')
+        return NULL;
+    struct pending *pending = calloc(1, sizeof *pending);
+    if (pending == NULL)
+        return NULL;
+    size_t length = 0, replaced = 0;
+    /* jansson refuses invalid UTF-8: repaired here, the text still goes out */
+    char *text = telegram_repair_utf8(message->text, strlen(message->text), &length, &replaced);
+    if (text == NULL) {
+        free(pending);
+        return NULL;
+    }
+    pending->message = *message;
+    pending->message.text = text;
+    return pending;
+}
+
+static void free_pending(struct pending *pending)
+{
+    free((char *)pending->message.text);
+    free(pending);
+}
+
+int telegram_sender_enqueue(struct telegram_sender *sender, const struct outgoing_message *message)
+{
+    if (message == NULL || message->text == NULL || message->text[0] == '\0')
+        return JV_E_INVAL; /* Telegram refuses empty messages */
+    struct pending *pending = copy_message(message);
+    if (pending == NULL)
+        return JV_E_NOMEM;
+    if (telegram_utf16_length(pending->message.text) > TELEGRAM_MESSAGE_LIMIT) {
+        log_warn("telegram: a message to chat %" PRId64 " is longer than %d UTF-16 units; "
+                 "split it before queueing",
+                 message->chat_id, TELEGRAM_MESSAGE_LIMIT);
+        free_pending(pending);
+        return JV_E_INVAL;
+    }
+    int64_t now = monotonic_ms();
+    pthread_mutex_lock(&sender->lock);
+    if (sender->stopping) {
+        pthread_mutex_unlock(&sender->lock);
+        free_pending(pending);
+        return JV_E_STATE;
+    }
+    struct chat_lane *lane = lane_for(sender, message->chat_id, now);
+    if (lane == NULL) {
+        pthread_mutex_unlock(&sender->lock);
+        free_pending(pending);
+        return JV_E_NOMEM;
+    }
+    if (lane->tail != NULL)
+        lane->tail->next = pending;
+    else
+        lane->head = pending;
+    lane->tail = pending;
+    sender->queued++;
+    /* a ready or waiting lane is filed already; a sending one is refiled by
+     * its worker */
+    if (lane->state == LANE_IDLE)
+        heap_remove(sender, lane);
+    if (lane->state == LANE_IDLE || lane->state == LANE_NEW)
+        settle_lane(sender, lane, now);
+    pthread_mutex_unlock(&sender->lock);
+    return JV_OK;
+}
+
+size_t telegram_sender_queued(struct telegram_sender *sender)
+{
+    pthread_mutex_lock(&sender->lock);
+    size_t queued = sender->queued;
+    pthread_mutex_unlock(&sender->lock);
+    return queued;
+}
+
+size_t telegram_sender_lane_count(struct telegram_sender *sender)
+{
+    pthread_mutex_lock(&sender->lock);
+    size_t count = sender->lanes.count;
+    pthread_mutex_unlock(&sender->lock);
+    return count;
 }
 
 size_t telegram_sender_flush(struct telegram_sender *sender, int64_t timeout_ms)
 {
-    int64_t deadline = monotonic_ms() + timeout_ms;
+    int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&sender->lock);
-    while (sender->queued > 0 && monotonic_ms() < deadline) {
-        struct timespec wake = monotonic_deadline_after(50);
-        pthread_cond_timedwait(&sender->changed, &sender->lock, &wake);
+    for (;;) {
+        int64_t left = deadline - monotonic_ms();
+        if (sender->queued == 0 || left <= 0)
+            break;
+        struct timespec wake = monotonic_deadline_after(left);
+        pthread_cond_timedwait(&sender->progress, &sender->lock, &wake);
     }
     size_t left = sender->queued;
     pthread_mutex_unlock(&sender->lock);
     return left;
 }
 
-/* ---- the sender thread ---- */
+/* ---- what a send's result means ---- */
 
-static void refill(double *tokens, int64_t *refilled_ms, double rate, double capacity,
-                   int64_t now)
+static const char *describe_update(int64_t update_id, char *buffer, size_t size)
 {
-    *tokens += (double)(now - *refilled_ms) * rate / 1000.0;
-    if (*tokens > capacity)
-        *tokens = capacity;
-    *refilled_ms = now;
-}
-
-static int64_t ms_until_token(double tokens, double rate)
-{
-    if (tokens >= 1.0)
-        return 0;
-    return (int64_t)((1.0 - tokens) * 1000.0 / rate) + 1;
-}
-
-/* The next lane allowed to send now, round-robin; else how long to wait. */
-static struct chat_lane *pick_lane(struct telegram_sender *sender, int64_t now, int64_t *wait_ms)
-{
-    *wait_ms = 1000;
-    if (now < sender->paused_until_ms) {
-        *wait_ms = sender->paused_until_ms - now;
-        return NULL;
-    }
-    double total_capacity = sender->limits.total_per_second < 1 ? 1 : sender->limits.total_per_second;
-    refill(&sender->total_tokens, &sender->total_refilled_ms, sender->limits.total_per_second,
-           total_capacity, now);
-    if (sender->total_tokens < 1.0) {
-        *wait_ms = ms_until_token(sender->total_tokens, sender->limits.total_per_second);
-        return NULL;
-    }
-    struct chat_lane *start = sender->next_lane ? sender->next_lane : sender->lanes;
-    struct chat_lane *lane = start;
-    do {
-        if (lane == NULL)
-            break;
-        if (lane->head != NULL) {
-            refill(&lane->tokens, &lane->refilled_ms, sender->limits.per_chat_per_second,
-                   sender->limits.per_chat_burst, now);
-            if (lane->tokens >= 1.0) {
-                sender->next_lane = lane->next;
-                return lane;
-            }
-            int64_t wait = ms_until_token(lane->tokens, sender->limits.per_chat_per_second);
-            if (wait < *wait_ms)
-                *wait_ms = wait;
-        }
-        lane = lane->next ? lane->next : sender->lanes;
-    } while (lane != start);
-    return NULL;
-}
-
-static int64_t migrated_chat(struct telegram_sender *sender, int64_t chat_id)
-{
-    for (size_t i = 0; i < sender->migration_count; i++)
-        if (sender->migrations[i].from == chat_id)
-            return sender->migrations[i].to;
-    return chat_id;
-}
-
-static void remember_migration(struct telegram_sender *sender, int64_t from, int64_t to)
-{
-    for (size_t i = 0; i < sender->migration_count; i++)
-        if (sender->migrations[i].from == from) {
-            sender->migrations[i].to = to;
-            return;
-        }
-    struct chat_migration *grown =
-        realloc(sender->migrations, (sender->migration_count + 1) * sizeof *grown);
-    if (grown == NULL)
-        return;
-    sender->migrations = grown;
-    sender->migrations[sender->migration_count++] = (struct chat_migration){from, to};
-}
-
-static void send_one(struct telegram_sender *sender, int64_t chat_id, int64_t thread_id,
-                     const char *text, struct telegram_result *result)
-{
-    json_t *parameters = json_object();
-    json_object_set_new(parameters, "chat_id", json_integer(chat_id));
-    if (thread_id != 0)
-        json_object_set_new(parameters, "message_thread_id", json_integer(thread_id));
-    json_object_set_new(parameters, "text", json_string(text));
-    telegram_api_call(sender->api, "sendMessage", parameters, 30, result);
-    json_decref(parameters);
-}
-
-static struct send_batch *pop_head(struct chat_lane *lane)
-{
-    struct outgoing *message = lane->head;
-    lane->head = message->next;
-    if (lane->head == NULL)
-        lane->tail = NULL;
-    struct send_batch *batch = message->batch;
-    free(message->text);
-    free(message);
-    return batch;
+    if (update_id < 0)
+        return "no update";
+    snprintf(buffer, size, "update %" PRId64, update_id);
+    return buffer;
 }
 
 static void note_recovered(struct telegram_sender *sender)
@@ -431,168 +558,276 @@ static void note_recovered(struct telegram_sender *sender)
     backoff_reset(&sender->backoff);
 }
 
-/* The wording of the 400 varies ("message thread not found", TOPIC_CLOSED...);
- * what we know is that we named a topic, and a reply in the chat's General
- * topic beats a lost one. The head stays first, so the chat keeps its order. */
-static void retry_without_topic(struct telegram_sender *sender, struct chat_lane *lane,
-                                int64_t chat_id, const struct telegram_result *result)
+/* Every chat waits: a 5xx or a dead network is not one chat's problem. Sends
+ * already in flight when the pause began fail for the same outage, so only a
+ * send started after the last pause climbs the ladder. */
+static void pause_for_outage(struct telegram_sender *sender, const struct telegram_result *result,
+                             int64_t started_ms, int64_t now)
 {
-    log_warn("telegram: chat %" PRId64 " refused topic %" PRId64 " (%s); sending the message "
-             "without it",
-             chat_id, lane->head->thread_id, result->description);
-    lane->head->thread_id = 0;
+    if (!sender->failing)
+        log_warn("telegram: sendMessage failing (%s); retrying with backoff", result->description);
+    sender->failing = 1;
+    if (started_ms >= sender->paused_until_ms)
+        sender->paused_until_ms = now + backoff_next_delay(&sender->backoff);
+}
+
+static void refuse(struct telegram_sender *sender, const struct pending *pending, int64_t chat_id,
+                   const struct telegram_result *result)
+{
+    char update[48];
+    log_warn("telegram: sendMessage to chat %" PRId64 " (%s) refused (%ld %s); message dropped",
+             chat_id, describe_update(pending->message.update_id, update, sizeof update),
+             result->error_code, result->description);
     note_recovered(sender);
 }
 
-/* Decides, under the lock, what a send's result means for the queue.
- * Returns the batch to release when the head message is finished. */
-static struct send_batch *apply_result(struct telegram_sender *sender, struct chat_lane *lane,
-                                       int64_t chat_id, const struct telegram_result *result,
-                                       int *finished)
+/* The wording of the 400 varies ("message thread not found", TOPIC_CLOSED...);
+ * what we know is that we named a topic, and a reply in the chat's General
+ * topic beats a lost one. The message stays first, so the chat keeps its order. */
+static void drop_topic(struct telegram_sender *sender, struct pending *pending, int64_t chat_id,
+                       const struct telegram_result *result)
 {
-    *finished = 0;
+    log_warn("telegram: chat %" PRId64 " refused topic %" PRId64 " (%s); sending the message "
+             "without it",
+             chat_id, pending->message.thread_id, result->description);
+    pending->message.thread_id = 0;
+    note_recovered(sender);
+}
+
+static int follow_migration(struct telegram_sender *sender, struct chat_lane *lane,
+                            struct pending *pending, int64_t chat_id,
+                            const struct telegram_result *result)
+{
+    int64_t to = result->migrate_to_chat_id;
+    if (to == chat_id || ++pending->migrations > MIGRATION_HOPS_MAX)
+        return 0;
+    log_info("telegram: chat %" PRId64 " became supergroup %" PRId64 "; sending there", chat_id,
+             to);
+    remember_migration(sender, chat_id, to);
+    if (lane->chat_id != chat_id)
+        remember_migration(sender, lane->chat_id, to);
+    if (pending->message.chat_id != lane->chat_id)
+        remember_migration(sender, pending->message.chat_id, to);
+    return 1;
+}
+
+/* Under the lock, after a send: 1 when the message is finished (*outcome
+ * set), 0 when it stays at the head of its lane to be sent again. */
+static int apply_result(struct telegram_sender *sender, struct chat_lane *lane,
+                        struct pending *pending, int64_t chat_id, int64_t started_ms,
+                        const struct telegram_result *result, enum send_outcome *outcome)
+{
     int64_t now = monotonic_ms();
     if (result->outcome == TELEGRAM_REJECTED && result->error_code == 400 &&
-        lane->head->thread_id != 0) {
-        retry_without_topic(sender, lane, chat_id, result);
-        return NULL;
+        pending->message.thread_id != 0) {
+        drop_topic(sender, pending, chat_id, result);
+        return 0;
     }
+    char update[48];
     switch (result->outcome) {
     case TELEGRAM_OK:
         note_recovered(sender);
-        *finished = 1;
-        return pop_head(lane);
+        *outcome = SEND_DELIVERED;
+        return 1;
     case TELEGRAM_RETRY_AFTER:
-        log_warn("telegram: sendMessage to chat %" PRId64 " hit flood control; waiting %" PRId64
+        /* retry_after is the wait before *this request* may be repeated:
+         * only this chat waits, the others keep their own limits */
+        log_warn("telegram: sendMessage to chat %" PRId64 " (%s) hit flood control; waiting %" PRId64
                  " s as Telegram asks",
-                 chat_id, result->retry_after_s);
-        sender->paused_until_ms = now + result->retry_after_s * 1000;
-        return NULL;
+                 chat_id, describe_update(pending->message.update_id, update, sizeof update),
+                 result->retry_after_s);
+        lane->paused_until_ms = now + result->retry_after_s * 1000;
+        return 0;
     case TELEGRAM_MIGRATED:
-        log_info("telegram: chat %" PRId64 " became supergroup %" PRId64 "; sending there",
-                 lane->chat_id, result->migrate_to_chat_id);
-        remember_migration(sender, lane->chat_id, result->migrate_to_chat_id);
-        return NULL;
+        if (follow_migration(sender, lane, pending, chat_id, result))
+            return 0;
+        refuse(sender, pending, chat_id, result);
+        *outcome = SEND_REFUSED;
+        return 1;
     case TELEGRAM_TRANSIENT:
-        if (!sender->failing)
-            log_warn("telegram: sendMessage failing (%s); retrying with backoff",
-                     result->description);
-        sender->failing = 1;
-        sender->paused_until_ms = now + backoff_next_delay(&sender->backoff);
-        return NULL;
+    case TELEGRAM_UNAUTHORIZED:
+        /* a refused token is the bot's fault, not the message's: it stays
+         * queued (the poll loop stops the process with exit 78) */
+        pause_for_outage(sender, result, started_ms, now);
+        return 0;
     case TELEGRAM_ABORTED:
-        return NULL;
+        return 0;
     default:
-        log_warn("telegram: sendMessage to chat %" PRId64 " refused (%ld %s); message dropped",
-                 chat_id, result->error_code, result->description);
-        note_recovered(sender);
-        *finished = 1;
-        return pop_head(lane);
+        refuse(sender, pending, chat_id, result);
+        *outcome = SEND_REFUSED;
+        return 1;
     }
 }
 
-static void wait_for_work(struct telegram_sender *sender, int64_t wait_ms)
+/* ---- the workers ---- */
+
+static void send_one(struct telegram_api *api, int64_t chat_id, const struct pending *pending,
+                     struct telegram_result *result)
 {
-    struct timespec wake = monotonic_deadline_after(wait_ms);
-    pthread_cond_timedwait(&sender->changed, &sender->lock, &wake);
+    json_t *parameters = json_object();
+    json_t *text = json_string(pending->message.text);
+    if (parameters == NULL || text == NULL) {
+        json_decref(parameters);
+        json_decref(text);
+        *result = (struct telegram_result){.outcome = TELEGRAM_TRANSIENT,
+                                           .description = "out of memory"};
+        return;
+    }
+    json_object_set_new(parameters, "chat_id", json_integer(chat_id));
+    if (pending->message.thread_id != 0)
+        json_object_set_new(parameters, "message_thread_id",
+                            json_integer(pending->message.thread_id));
+    json_object_set_new(parameters, "text", text);
+    telegram_api_call(api, "sendMessage", parameters, SEND_TIMEOUT_S, result);
+    json_decref(parameters);
 }
 
-static void *sender_main(void *argument)
+/* The lane a worker may send for now, with both tokens taken; else NULL and
+ * how long to sleep. */
+static struct chat_lane *take_lane(struct telegram_sender *sender, int64_t now, int64_t *wait_ms)
 {
-    struct telegram_sender *sender = argument;
+    promote_due_lanes(sender, now);
+    if (now < sender->paused_until_ms) {
+        *wait_ms = sender->paused_until_ms - now;
+        return NULL;
+    }
+    if (sender->ready_head == NULL) {
+        *wait_ms = sender->heap_size > 0 ? sender->heap[0]->due_ms - now : IDLE_WAIT_MS;
+        return NULL;
+    }
+    refill(&sender->total_tokens, &sender->total_refilled_ms, sender->limits.total_per_second,
+           sender->total_capacity, now);
+    *wait_ms = ms_until_tokens(sender->total_tokens, 1.0, sender->limits.total_per_second);
+    if (*wait_ms > 0)
+        return NULL;
+    struct chat_lane *lane = ready_pop(sender);
+    lane->state = LANE_SENDING;
+    lane->tokens -= 1.0;
+    sender->total_tokens -= 1.0;
+    return lane;
+}
+
+/* Called with the lock held and returns with it held; the callback runs
+ * without it (the caller writes to its store there). The lane stays
+ * LANE_SENDING meanwhile, so the chat's next message waits for it. */
+static void finish_message(struct telegram_sender *sender, struct chat_lane *lane,
+                           enum send_outcome outcome)
+{
+    struct pending *pending = lane->head;
+    lane->head = pending->next;
+    if (lane->head == NULL)
+        lane->tail = NULL;
+    pthread_mutex_unlock(&sender->lock);
+    sender->on_sent(&pending->message, outcome, sender->context);
+    free_pending(pending);
+    pthread_mutex_lock(&sender->lock);
+    sender->queued--;
+    pthread_cond_broadcast(&sender->progress);
+}
+
+static void *worker_main(void *argument)
+{
+    struct sender_worker *worker = argument;
+    struct telegram_sender *sender = worker->sender;
     pthread_mutex_lock(&sender->lock);
     while (!sender->stopping) {
-        int64_t wait_ms = 1000;
-        struct chat_lane *lane = sender->queued ? pick_lane(sender, monotonic_ms(), &wait_ms)
-                                                : NULL;
+        int64_t now = monotonic_ms();
+        int64_t wait_ms = IDLE_WAIT_MS;
+        struct chat_lane *lane = take_lane(sender, now, &wait_ms);
         if (lane == NULL) {
-            wait_for_work(sender, wait_ms);
+            struct timespec wake = monotonic_deadline_after(wait_ms > 0 ? wait_ms : 1);
+            pthread_cond_timedwait(&sender->work, &sender->lock, &wake);
             continue;
         }
-        lane->tokens -= 1.0;
-        sender->total_tokens -= 1.0;
+        /* only this worker touches the head while the lane is LANE_SENDING */
+        struct pending *pending = lane->head;
         int64_t chat_id = migrated_chat(sender, lane->chat_id);
-        int64_t thread_id = lane->head->thread_id;
-        char *text = strdup(lane->head->text);
         pthread_mutex_unlock(&sender->lock);
 
         struct telegram_result result;
-        if (text != NULL)
-            send_one(sender, chat_id, thread_id, text, &result);
-        else
-            result = (struct telegram_result){.outcome = TELEGRAM_TRANSIENT,
-                                              .description = "out of memory"};
-        free(text);
+        send_one(worker->api, chat_id, pending, &result);
         telegram_result_release(&result);
 
         pthread_mutex_lock(&sender->lock);
-        int finished = 0;
-        struct send_batch *batch = apply_result(sender, lane, chat_id, &result, &finished);
-        if (finished) {
-            /* the completion writes to the store: not under our lock. The
-             * message stays counted until then, so a flush that sees an
-             * empty queue also sees its update done. */
-            pthread_mutex_unlock(&sender->lock);
-            batch_release(batch);
-            pthread_mutex_lock(&sender->lock);
-            sender->queued--;
-        }
-        pthread_cond_broadcast(&sender->changed);
+        if (result.outcome == TELEGRAM_ABORTED)
+            break; /* stopping: destroy frees the lane */
+        enum send_outcome outcome = SEND_DELIVERED;
+        if (apply_result(sender, lane, pending, chat_id, now, &result, &outcome))
+            finish_message(sender, lane, outcome);
+        settle_lane(sender, lane, monotonic_ms());
     }
     pthread_mutex_unlock(&sender->lock);
     return NULL;
 }
 
+/* ---- creation and teardown ---- */
+
+static int start_workers(struct telegram_sender *sender, const char *api_base, const char *token)
+{
+    for (int i = 0; i < sender->worker_count; i++) {
+        struct sender_worker *worker = &sender->workers[i];
+        worker->sender = sender;
+        worker->api = telegram_api_create(api_base, token);
+        if (worker->api == NULL)
+            return -1;
+        telegram_api_set_abort_fd(worker->api, sender->abort_fd);
+        if (pthread_create(&worker->thread, NULL, worker_main, worker) != 0)
+            return -1;
+        worker->started = 1;
+    }
+    return 0;
+}
+
 struct telegram_sender *telegram_sender_create(const char *api_base, const char *token,
                                                const struct telegram_send_limits *limits,
-                                               telegram_update_sent_fn on_update_sent,
-                                               void *context)
+                                               telegram_sent_fn on_sent, void *context)
 {
-    pthread_once(&batch_key_once, create_batch_key);
     struct telegram_sender *sender = calloc(1, sizeof *sender);
     if (sender == NULL)
         return NULL;
     sender->limits = *limits;
+    sender->chat_capacity = limits->per_chat_burst < 1 ? 1 : limits->per_chat_burst;
+    sender->total_capacity = limits->total_per_second < 1 ? 1 : limits->total_per_second;
     backoff_init(&sender->backoff, limits->backoff_initial_ms, limits->backoff_max_ms);
-    sender->on_update_sent = on_update_sent;
+    sender->on_sent = on_sent;
     sender->context = context;
-    sender->total_tokens = limits->total_per_second < 1 ? 1 : limits->total_per_second;
+    sender->total_tokens = sender->total_capacity;
     sender->total_refilled_ms = monotonic_ms();
-    sender->abandon_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    sender->api = telegram_api_create(api_base, token);
-    monotonic_cond_init(&sender->changed);
+    id_table_init(&sender->lanes);
+    id_table_init(&sender->migrations);
+    sender->worker_count = limits->connections > 0 ? limits->connections : DEFAULT_CONNECTIONS;
+    if (sender->worker_count > MAXIMUM_CONNECTIONS)
+        sender->worker_count = MAXIMUM_CONNECTIONS;
+    sender->workers = calloc((size_t)sender->worker_count, sizeof *sender->workers);
+    sender->abort_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&sender->lock, NULL);
-    if (sender->api == NULL || sender->abandon_fd < 0) {
+    monotonic_cond_init(&sender->work);
+    monotonic_cond_init(&sender->progress);
+    if (sender->workers == NULL || sender->abort_fd < 0 ||
+        start_workers(sender, api_base, token) != 0) {
         telegram_sender_destroy(sender);
         return NULL;
     }
-    telegram_api_set_abort_fd(sender->api, sender->abandon_fd);
-    if (pthread_create(&sender->thread, NULL, sender_main, sender) != 0) {
-        telegram_sender_destroy(sender);
-        return NULL;
-    }
-    sender->thread_started = 1;
     return sender;
 }
 
-static size_t free_lanes(struct telegram_sender *sender)
+static void free_lane_and_queue(void *record, void *context)
 {
-    size_t dropped = 0;
-    while (sender->lanes != NULL) {
-        struct chat_lane *lane = sender->lanes;
-        while (lane->head != NULL) {
-            struct send_batch *batch = pop_head(lane);
-            sender->queued--;
-            /* an unsent reply leaves its update unconfirmed: repeat, not lose */
-            if (batch != NULL)
-                atomic_store(&batch->finished, 0);
-            batch_release(batch);
-            dropped++;
-        }
-        sender->lanes = lane->next;
-        free(lane);
+    struct chat_lane *lane = record;
+    size_t *unsent = context;
+    while (lane->head != NULL) {
+        struct pending *pending = lane->head;
+        lane->head = pending->next;
+        free_pending(pending);
+        ++*unsent;
     }
-    return dropped;
+    free(lane);
+}
+
+static void free_record(void *record, void *context)
+{
+    (void)context;
+    free(record);
 }
 
 void telegram_sender_destroy(struct telegram_sender *sender)
@@ -601,25 +836,33 @@ void telegram_sender_destroy(struct telegram_sender *sender)
         return;
     pthread_mutex_lock(&sender->lock);
     sender->stopping = 1;
-    pthread_cond_broadcast(&sender->changed);
+    pthread_cond_broadcast(&sender->work);
     pthread_mutex_unlock(&sender->lock);
-    if (sender->abandon_fd >= 0) {
+    if (sender->abort_fd >= 0) {
         uint64_t one = 1;
-        ssize_t written = write(sender->abandon_fd, &one, sizeof one);
+        ssize_t written = write(sender->abort_fd, &one, sizeof one);
         (void)written;
     }
-    if (sender->thread_started)
-        pthread_join(sender->thread, NULL);
-    size_t dropped = free_lanes(sender);
-    if (dropped > 0)
-        log_warn("telegram: %zu message(s) not sent before shutdown; their updates stay "
-                 "unconfirmed and will be handled again",
-                 dropped);
-    telegram_api_destroy(sender->api);
-    if (sender->abandon_fd >= 0)
-        close(sender->abandon_fd);
-    pthread_cond_destroy(&sender->changed);
+    for (int i = 0; sender->workers != NULL && i < sender->worker_count; i++) {
+        if (sender->workers[i].started)
+            pthread_join(sender->workers[i].thread, NULL);
+        telegram_api_destroy(sender->workers[i].api);
+    }
+    size_t unsent = 0;
+    id_table_each(&sender->lanes, free_lane_and_queue, &unsent);
+    if (unsent > 0)
+        log_warn("telegram: %zu message(s) not sent before shutdown; they stay queued with the "
+                 "caller and go out after a restart",
+                 unsent);
+    id_table_each(&sender->migrations, free_record, NULL);
+    id_table_clear(&sender->lanes);
+    id_table_clear(&sender->migrations);
+    free(sender->heap);
+    free(sender->workers);
+    if (sender->abort_fd >= 0)
+        close(sender->abort_fd);
+    pthread_cond_destroy(&sender->work);
+    pthread_cond_destroy(&sender->progress);
     pthread_mutex_destroy(&sender->lock);
-    free(sender->migrations);
     free(sender);
 }
