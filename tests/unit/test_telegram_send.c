@@ -64,6 +64,24 @@ struct fake_server {
 
 static struct fake_server server;
 
+/* The caller's side: what the callback reported. */
+struct report {
+    int64_t chat_id;
+    enum send_outcome outcome;
+    int calls;
+};
+
+struct recorder {
+    pthread_mutex_t lock;
+    struct report *reports; /* indexed by outbox_id */
+    size_t capacity;
+    size_t calls;
+    size_t bad_calls; /* out-of-range ids, or the message no longer counted */
+    struct telegram_sender *sender;
+};
+
+static struct recorder recorder;
+
 /* cmocka's asserts may only run on the test's thread; elsewhere a broken
  * fixture aborts the binary, which fails the run just as surely. */
 static void require(int condition, const char *what)
@@ -273,6 +291,8 @@ static int start_server(void **state)
 {
     (void)state;
     memset(&server, 0, sizeof server);
+    memset(&recorder, 0, sizeof recorder);
+    pthread_mutex_init(&recorder.lock, NULL);
     pthread_mutex_init(&server.lock, NULL);
     monotonic_cond_init(&server.changed);
     server.listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -304,6 +324,9 @@ static int stop_server(void **state)
         close(server.connection_fds[i]);
     }
     free(server.arrivals);
+    free(recorder.reports);
+    recorder.reports = NULL;
+    pthread_mutex_destroy(&recorder.lock);
     pthread_cond_destroy(&server.changed);
     pthread_mutex_destroy(&server.lock);
     return 0;
@@ -343,24 +366,8 @@ static size_t count_arrivals_of(const char *text)
     return count;
 }
 
-/* ---- the caller's side: what the callback reported ---- */
+/* ---- the caller's side ---- */
 
-struct report {
-    int64_t chat_id;
-    enum send_outcome outcome;
-    int calls;
-};
-
-struct recorder {
-    pthread_mutex_t lock;
-    struct report *reports; /* indexed by outbox_id */
-    size_t capacity;
-    size_t calls;
-    size_t bad_calls; /* out-of-range ids, or the message no longer counted */
-    struct telegram_sender *sender;
-};
-
-static struct recorder recorder;
 
 static void on_sent(const struct outgoing_message *message, enum send_outcome outcome,
                     void *context)
@@ -398,8 +405,6 @@ static struct telegram_sender *start_sender(const struct telegram_send_limits *l
 {
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", server.port);
-    memset(&recorder, 0, sizeof recorder);
-    pthread_mutex_init(&recorder.lock, NULL);
     recorder.capacity = capacity;
     recorder.reports = calloc(capacity, sizeof *recorder.reports);
     assert_non_null(recorder.reports);
@@ -408,11 +413,11 @@ static struct telegram_sender *start_sender(const struct telegram_send_limits *l
     return recorder.sender;
 }
 
+/* The reports stay readable until the test's teardown. */
 static void stop_sender(void)
 {
     telegram_sender_destroy(recorder.sender);
-    free(recorder.reports);
-    pthread_mutex_destroy(&recorder.lock);
+    recorder.sender = NULL;
 }
 
 static void enqueue(int64_t outbox_id, int64_t update_id, int64_t chat_id, int64_t thread_id,
@@ -462,7 +467,7 @@ static void test_chats_are_sent_concurrently_one_at_a_time_each(void **state)
     server.delay_ms = 200;
     struct telegram_send_limits limits = open_limits();
     start_sender(&limits, 24);
-    char text[32];
+    char text[48];
     for (int message = 0; message < 3; message++)
         for (int chat = 0; chat < 8; chat++) {
             snprintf(text, sizeof text, "chat %d part %d", chat, message);
