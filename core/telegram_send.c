@@ -146,6 +146,8 @@ void telegram_chunks_free(char **chunks, long count)
 
 #define DEFAULT_CONNECTIONS 4
 #define MAXIMUM_CONNECTIONS 64
+#define DEFAULT_PER_CHAT_PER_SECOND 1.0
+#define DEFAULT_TOTAL_PER_SECOND 30.0
 #define SEND_TIMEOUT_S 30
 #define IDLE_WAIT_MS 1000
 #define LONGEST_WAIT_MS (24 * 3600 * 1000)
@@ -786,6 +788,12 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
     if (sender == NULL)
         return NULL;
     sender->limits = *limits;
+    /* a rate of 0 would never refill (config.c refuses it; other callers may not) */
+    if (!(sender->limits.per_chat_per_second > 0))
+        sender->limits.per_chat_per_second = DEFAULT_PER_CHAT_PER_SECOND;
+    if (!(sender->limits.total_per_second > 0))
+        sender->limits.total_per_second = DEFAULT_TOTAL_PER_SECOND;
+    limits = &sender->limits;
     sender->chat_capacity = limits->per_chat_burst < 1 ? 1 : limits->per_chat_burst;
     sender->total_capacity = limits->total_per_second < 1 ? 1 : limits->total_per_second;
     backoff_init(&sender->backoff, limits->backoff_initial_ms, limits->backoff_max_ms);
