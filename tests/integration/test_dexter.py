@@ -165,6 +165,7 @@ def test_same_question_same_answer(workdir, coingecko):
 @pytest.mark.skipif(not built("grok_weighting"), reason="grok_weighting.so not built")
 def test_narrative_added_when_grok_has_a_key(workdir, coingecko, xai):
     path = config(workdir, coingecko, grok_base=xai)
+    warm_grok(path, xai, {"XAI_API_KEY": XAI_KEY})  # the summary needs a used rating
     out, _ = ask(workdir, path, [QUESTION], env={"XAI_API_KEY": XAI_KEY})
     (answer,) = answers(out)
     assert "Summary (written by Grok from the facts above): " in answer
