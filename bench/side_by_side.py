@@ -47,6 +47,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def run_time_ns(pid):
+    """On-CPU time of the live threads from schedstat: nanoseconds, where
+    /proc/PID/stat counts 10 ms ticks (too coarse for an idle bot)."""
+    total = 0
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that ended in between
+    return total
+
+
 def peak_rss_kib(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -187,10 +199,11 @@ def measure(bot, scenario, args, idle_seconds=0):
         })
         if idle_seconds:
             time.sleep(1)  # let the last batch settle before the quiet window
-            idle_before = cpu_seconds(process.pid)
+            idle_before = run_time_ns(process.pid)
             time.sleep(idle_seconds)
-            figures["idle_cpu_pct"] = round(
-                100 * (cpu_seconds(process.pid) - idle_before) / idle_seconds, 2)
+            idle_ms = (run_time_ns(process.pid) - idle_before) / 1e6
+            figures["idle_cpu_ms"] = round(idle_ms, 2)
+            figures["idle_cpu_pct"] = round(idle_ms / 10 / idle_seconds, 4)
             figures["idle_seconds"] = idle_seconds
     except (RuntimeError, OSError, ValueError) as error:
         figures["error"] = f"{error} (logs kept in {workdir})"
@@ -406,9 +419,10 @@ def print_table(result, bots):
                     value = int(round(value))
                 values.append(cell(value, digits))
             print(f"| {label} | " + " | ".join(values) + " |")
-        if any("idle_cpu_pct" in run for run in by_bot.values()):
-            print("| idle CPU % (after the run) | " + " | ".join(
-                cell(by_bot.get(bot, {}).get("idle_cpu_pct"), 2) for bot in bots) + " |")
+        if any("idle_cpu_ms" in run for run in by_bot.values()):
+            seconds = next(run["idle_seconds"] for run in by_bot.values() if "idle_seconds" in run)
+            print(f"| idle CPU ms in {seconds:g} s (after the run) | " + " | ".join(
+                cell(by_bot.get(bot, {}).get("idle_cpu_ms"), 2) for bot in bots) + " |")
         for bot in bots:
             run = by_bot.get(bot, {})
             if run.get("error"):
