@@ -7,7 +7,7 @@ goals, and writes a JSON result file.
 Usage: bench/side_by_side.py [--quick] [--bots jarvis,grammy,telegraf]
          [--jarvis ./jarvis] [--plugins ./plugins] [--json FILE]
          [--no-callgrind] [--idle-seconds 10] [--bot-core 0] [--fake-core 1]
-         [--jarvis-bot-line "key = value" ...]
+         [--jarvis-commit ID] [--jarvis-bot-line "key = value" ...]
 All traffic stays on 127.0.0.1; every run has a deadline, so a slow or stuck
 bot is reported with what it answered, never waited for forever."""
 import argparse
@@ -322,7 +322,7 @@ def versions(args):
     dirty = run(["git", "status", "--porcelain", "--untracked-files=no", "--", *sources],
                 jarvis_repo)
     return {"jarvis_binary": str(args.jarvis.resolve()),
-            "jarvis_commit": (commit or "unknown") + ("-dirty" if dirty else ""),
+            "jarvis_commit": args.jarvis_commit or (commit or "unknown") + ("-dirty" if dirty else ""),
             "checkout_head": run(["git", "rev-parse", "--short", "HEAD"], jarvis_repo),
             "grammy": packages.get("node_modules/grammy", {}).get("version"),
             "telegraf": packages.get("node_modules/telegraf", {}).get("version"),
@@ -469,6 +469,8 @@ def main():
     parser.add_argument("--bot-core", type=int, default=0)
     parser.add_argument("--fake-core", type=int, default=1)
     parser.add_argument("--startup-timeout", type=float, default=30)
+    parser.add_argument("--jarvis-commit", default=None,
+                        help="the commit to report for a --jarvis built outside a git checkout")
     parser.add_argument("--jarvis-bot-line", action="append", default=[], metavar="'KEY = VALUE'",
                         help="an extra line for jarvis's [bot] section (repeatable), "
                              "for a jarvis whose keys differ")
