@@ -112,6 +112,8 @@ static struct {
     long calls[METHOD_COUNT];
     char *commands_json;
     char *summary;
+    text_buffer unmatched_examples; /* the first few, as JSON, to tell why */
+    int unmatched_shown;
 } run;
 
 static connection **connections; /* indexed by fd */
@@ -587,6 +589,17 @@ static size_t utf16_length(const char *text)
 
 static void finish_run(void);
 
+static void count_unmatched(int64_t chat_id, const char *text)
+{
+    run.unmatched++;
+    if (run.unmatched_shown == 3)
+        return;
+    buffer_printf(&run.unmatched_examples, "%s{\"chat_id\":%" PRId64 ",\"text\":",
+                  run.unmatched_shown++ ? "," : "", chat_id);
+    buffer_json_string(&run.unmatched_examples, text);
+    buffer_append(&run.unmatched_examples, "}", 1);
+}
+
 /* Pairs a reply with the update it answers: /echo m<i> comes back as m<i>;
  * pongs pair with the chat's pings in order. */
 static void record_reply(int64_t chat_id, const char *text)
@@ -595,10 +608,8 @@ static void record_reply(int64_t chat_id, const char *text)
     run.replies++;
     long chat = (long)(chat_id - CHAT_ID_BASE);
     long index = -1;
-    if (chat < 0 || chat >= run.chats || !run.started) {
-        run.unmatched++;
-        return;
-    }
+    if (chat < 0 || chat >= run.chats || !run.started)
+        return count_unmatched(chat_id, text);
     if (run.ping) {
         if (strcmp(text, "pong") == 0)
             index = chat + run.ping_replies[chat]++ * run.chats;
@@ -608,10 +619,8 @@ static void record_reply(int64_t chat_id, const char *text)
         if (*end == '\0' && end != text + 1 && parsed >= 0 && parsed % run.chats == chat)
             index = parsed;
     }
-    if (index < 0 || index >= run.injected) {
-        run.unmatched++;
-        return;
-    }
+    if (index < 0 || index >= run.injected)
+        return count_unmatched(chat_id, text);
     if (run.reply_ns[index]) {
         run.duplicates++;
         return;
@@ -758,7 +767,8 @@ static char *build_summary(void)
                   answered ? total_ms / (double)answered : 0);
     for (size_t i = 0; i < METHOD_COUNT; i++)
         buffer_printf(&out, "%s\"%s\":%ld", i ? "," : "", METHOD_NAMES[i], run.calls[i]);
-    buffer_append(&out, "}}", 2);
+    buffer_printf(&out, "},\"unmatched_examples\":[%s]}",
+                  run.unmatched_examples.data ? run.unmatched_examples.data : "");
     free(latencies);
     return out.data;
 }
@@ -1250,5 +1260,6 @@ int main(int argc, char **argv)
     free(run.ping_replies);
     free(run.commands_json);
     free(run.summary);
+    free(run.unmatched_examples.data);
     return 0;
 }

@@ -194,6 +194,7 @@ def measure(bot, scenario, args, idle_seconds=0):
             "latency_ms": result["latency_ms"], "duplicates": result["duplicates"],
             "unmatched": result["unmatched"], "redeliveries": result["redeliveries"],
             "polls": result["polls"], "overlaps": result["overlaps"],
+            "unmatched_examples": result.get("unmatched_examples", []),
             "fake_core_busy_pct": round(100 * fake_cpu / result["elapsed_s"], 1)
             if result["elapsed_s"] else None,
         })
@@ -212,7 +213,9 @@ def measure(bot, scenario, args, idle_seconds=0):
         if process:
             stop_process(process)
         fake.stop()
-        if "error" not in figures:
+        if "error" in figures or not figures.get("complete"):
+            figures["logs"] = str(workdir)  # kept: the bot's log tells why
+        else:
             shutil.rmtree(workdir, ignore_errors=True)
     return figures
 
@@ -428,7 +431,11 @@ def print_table(result, bots):
             if run.get("error"):
                 print(f"{bot}: ERROR {run['error']}")
             elif run and not run.get("complete"):
-                print(f"{bot}: deadline passed with {run['answered']} of {run['count']} answered")
+                print(f"{bot}: deadline passed with {run['answered']} of {run['count']} "
+                      f"answered; logs in {run.get('logs')}")
+            if run.get("unmatched"):
+                print(f"{bot}: {run['unmatched']} replies paired with no update, e.g. "
+                      f"{json.dumps(run.get('unmatched_examples'))}")
     callgrind = result.get("callgrind")
     if callgrind:
         if callgrind.get("error"):
