@@ -15,6 +15,9 @@
  * one with Telegram's 409), sendMessage, setMyCommands, getMyCommands,
  * deleteWebhook, getWebhookInfo, sendChatAction, answerCallbackQuery.
  * Rate limits are not enforced: the bots' own limiters are what is measured.
+ * Replies pair with updates by the echoed "m<i>" (or, for /ping, in order per
+ * chat, so a second pong shows as unmatched, not as a duplicate); the summary
+ * is a snapshot taken when the run ends.
  * Control (no token): /control/start, /control/status, /control/result. */
 #include <ctype.h>
 #include <errno.h>
