@@ -18,6 +18,8 @@ import tempfile
 import threading
 import time
 
+from side_by_side import peak_rss_kib  # bench/ is on the path when run as a script
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 OUT = (REPO / os.environ.get("JARVIS_OUT", ".")).resolve()
 TOKEN = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
@@ -57,14 +59,6 @@ def fake_ceiling(port, count, threads=4):
     for thread in pool:
         thread.join()
     return (count // threads * threads) / (time.monotonic() - started)
-
-
-def peak_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def main():
