@@ -408,6 +408,23 @@ static int wait_for_lock(int fd, const char *path, int max_wait)
     return result;
 }
 
+/* When a process dies the kernel closes its fds in ascending order. The
+ * lock taken before anything else would get a low fd and be released
+ * before the holder's sockets close: a standby could poll while Telegram
+ * (or a fake) still sees the dead holder's long poll open. Kept on a high
+ * fd, the lock goes last. The flock belongs to the open file, so the
+ * duplicate holds it; a failed dup keeps the original. */
+#define LOCK_FD_FLOOR 900
+
+static int move_to_high_fd(int fd)
+{
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, LOCK_FD_FLOOR);
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
+}
+
 static int take_lock(int fd, const char *path, int max_wait)
 {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -435,9 +452,9 @@ int instance_acquire(const struct config *config, struct instance_lock *lock)
         close(fd);
         return result;
     }
-    lock->fd = fd;
+    lock->fd = move_to_high_fd(fd);
     held_lock = lock;
-    write_holder(fd, lock->path);
+    write_holder(lock->fd, lock->path);
     log_info("lock acquired: %s (pid %ld)", lock->path, (long)getpid());
     return 0;
 }
