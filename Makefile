@@ -103,6 +103,12 @@ $(OBJ)/core/main.o: CORE_CFLAGS += -DJARVIS_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(OBJ)/sysconfdir.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
+# The same for the paths written into the installed plugins.ini, unit and .pc.
+INSTALL_PATHS := $(PREFIX) $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(SYSCONFDIR) $(LOCALSTATEDIR) \
+	$(RUNSTATEDIR) $(PLUGINDIR) $(DOCDIR) $(VERSION)
+$(GEN)/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(INSTALL_PATHS)' | cmp -s - $@ || echo '$(INSTALL_PATHS)' > $@
 .PHONY: FORCE
 FORCE:
 
@@ -159,14 +165,14 @@ SUBSTITUTE = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 	-e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	-e 's|@DOCDIR@|$(DOCDIR)|g'
 
-$(GEN)/jarvis.pc: jarvis.pc.in $(OBJ)/sysconfdir.stamp Makefile
+$(GEN)/jarvis.pc: jarvis.pc.in $(GEN)/paths.stamp Makefile
 	@mkdir -p $(dir $@)
 	$(SUBSTITUTE) $< > $@
-$(GEN)/jarvis.service: contrib/jarvis.service.in $(OBJ)/sysconfdir.stamp Makefile
+$(GEN)/jarvis.service: contrib/jarvis.service.in $(GEN)/paths.stamp Makefile
 	@mkdir -p $(dir $@)
 	$(SUBSTITUTE) $< > $@
 # The tree's plugins.ini with the installed plugin, state and lock places.
-$(GEN)/plugins.ini: plugins.ini $(OBJ)/sysconfdir.stamp Makefile
+$(GEN)/plugins.ini: plugins.ini $(GEN)/paths.stamp Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|^dir = plugins$$|dir = $(PLUGINDIR)|' \
 	    -e 's|^state_dir = state$$|state_dir = $(LOCALSTATEDIR)/lib/jarvis|' \

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "directories.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
@@ -94,7 +95,7 @@ static int join_path(char *out, size_t size, const char *directory, const char *
 
 static int ensure_directory(const char *what, const char *directory)
 {
-    if (mkdir(directory, 0700) == 0 || errno == EEXIST)
+    if (directories_make(directory, 0700) == 0)
         return 0;
     log_error("lock: cannot create %s %s: %s", what, directory, strerror(errno));
     return -1;
