@@ -347,6 +347,8 @@ int main(int argc, char **argv)
         return parse_result;
     if (options.command == COMMAND_NEW_PLUGIN)
         return scaffold_write(options.operands[0], options.operands[1]);
+    if (options.detail == CHECK_QUIET)
+        log_set_level(LOG_WARN); /* the config's own INFO lines are not problems */
     struct config config;
     memset(&config, 0, sizeof config);
     int result =

@@ -97,6 +97,8 @@ def test_option_spellings(workdir):
 
 def test_check_quiet_prints_only_problems(workdir):
     config = bot_directory(workdir / "bot")
+    # an unset env: value is an INFO line, not a problem
+    config.write_text(config.read_text().replace("[bot]\n", "[bot]\ntoken = env:CLI_UNSET_TOKEN\n"))
     result = run_jarvis(["check", "-q", "-c", str(config)])
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
