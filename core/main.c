@@ -1,7 +1,7 @@
-/* jarvis entry point: parses argv, then wires the modules together for
- * `run` (the bot), `check` (load every plugin once, nginx -t style) and
- * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 75 lock wait timed
- * out, 78 bad config, 1 internal failure. */
+/* jarvis entry point: parses argv (getopt_long), then wires the modules
+ * together for `run` (the bot), `check` (check.c), `status` and
+ * `new-plugin` (scaffold.c). Exit codes follow sysexits: 0 ok, 64 usage,
+ * 73 cannot create, 75 lock wait timed out, 78 bad config, 1 internal failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
