@@ -74,11 +74,12 @@ TEST_PLUGIN_SOS := $(patsubst tests/plugins/%.c,$(OUT)/test-plugins/%.so,$(TEST_
 UNIT_SOURCES := $(wildcard tests/unit/test_*.c)
 UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 
-# systemd provides systemd-analyze (unit checks in the tests, no boot needed);
-# dpkg-dev, debhelper, fakeroot and lintian build and check the package.
+# systemd provides systemd-analyze (unit checks in the tests, no boot needed),
+# man-db the man page checks; dpkg-dev, debhelper, fakeroot and lintian build
+# and check the package, adduser is what it depends on.
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
-	systemd dpkg-dev debhelper fakeroot lintian
+	systemd man-db dpkg-dev debhelper fakeroot lintian adduser
 
 .PHONY: all run test test-build deps clean bench install uninstall config-doc
 
