@@ -1,5 +1,7 @@
 /* plugins.ini: parsed once with inih into this struct. Errors come back as
- * one line "FILE:LINE: what is wrong"; the caller exits 78 (EX_CONFIG). */
+ * lines "FILE:LINE: what is wrong", every one found (up to a limit); the
+ * caller exits 78 (EX_CONFIG). The keys of [bot], [lock] and [plugins] are
+ * described by the table in config_schema.c. */
 #ifndef JARVIS_CONFIG_H
 #define JARVIS_CONFIG_H
 
@@ -16,15 +18,16 @@ struct config_entry {
 };
 
 struct config {
-    char *path; /* the file it came from */
+    char *path;      /* the file it came from, as given */
+    char *directory; /* its directory, absolute: relative paths start here */
     /* [bot] */
     char *token;            /* resolved; "" when none */
     char *api_base;         /* default https://api.telegram.org */
     enum transport_kind transport;
     int poll_timeout;       /* seconds, default 50 */
     int workers;            /* default 4 */
-    char *state_dir;        /* default "state", relative to the cwd */
-    char *log_file;         /* "" = stderr */
+    char *state_dir;        /* absolute after loading; default <directory>/state */
+    char *log_file;         /* "" = stderr, else absolute */
     int log_level;          /* enum log_level */
     int64_t *admins;        /* user ids */
     size_t admin_count;
@@ -37,10 +40,10 @@ struct config {
     double send_burst_per_chat; /* short burst allowed per chat, default 3 */
     double send_rate_total;     /* messages per second overall, default 30 */
     /* [lock] */
-    char *lock_path;        /* "" = default location */
+    char *lock_path;        /* "" = default location, else absolute */
     int lock_max_wait;      /* seconds, default 30, 0 = forever */
     /* [plugins] */
-    char *plugin_dir;       /* default "plugins" */
+    char *plugin_dir;       /* absolute directories joined by ':'; default <directory>/plugins */
     char **enable;          /* names in load order */
     size_t enable_count;
     /* every entry of every non-reserved section (plugin sections), in file order */
@@ -48,10 +51,23 @@ struct config {
     size_t entry_count;
 };
 
-/* Fills *config with defaults, then the file. Returns 0, or -1 with a one-line
- * message in error ("plugins.ini:12: workers must be 1..64, got 'x'").
- * Warnings (unknown keys in reserved sections) go to the log. */
+/* Fills *config with defaults, then the file, then makes every core path
+ * absolute against the file's directory. Returns 0, or -1 with the errors in
+ * error, one per line ("plugins.ini:12: workers must be an integer 1..64
+ * (found 'x')"), as many whole lines as fit. Warnings (unknown keys, with a
+ * did-you-mean; sections no enabled plugin reads) go to the log. */
 int config_load(const char *path, struct config *config, char *error, size_t error_size);
+#define CONFIG_ERROR_LIMIT 20
+
+/* The file to read: option_path (-c), else $JARVIS_CONFIG, else
+ * ./plugins.ini when it exists, else system_path. */
+const char *config_choose_path(const char *option_path, const char *system_path);
+/* Sets config->directory and makes state_dir, log_file, lock_path and each
+ * [plugins] dir absolute against it (config_paths.c; called by config_load). */
+int config_resolve_paths(struct config *config, char *error, size_t error_size);
+/* chdir to config->directory, so plugin data files named relative in their
+ * sections follow the config file too. 0 or -1 (errno set). */
+int config_enter_directory(const struct config *config);
 void config_free(struct config *config);
 
 /* A plugin section's value, or NULL. Borrowed until config_free. */

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "directories.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
@@ -92,12 +93,25 @@ static int join_path(char *out, size_t size, const char *directory, const char *
     return 0;
 }
 
-static int ensure_state_dir(const char *state_dir)
+static int ensure_directory(const char *what, const char *directory)
 {
-    if (mkdir(state_dir, 0700) == 0 || errno == EEXIST)
+    if (directories_make(directory, 0700) == 0)
         return 0;
-    log_error("lock: cannot create state_dir %s: %s", state_dir, strerror(errno));
+    log_error("lock: cannot create %s %s: %s", what, directory, strerror(errno));
     return -1;
+}
+
+/* The lock's directory is created like state_dir (0700), so a fresh
+ * [lock] path = /run/jarvis/jarvis.lock works without systemd. */
+static int ensure_lock_directory(char *path)
+{
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return 0;
+    *slash = '\0';
+    int result = ensure_directory("the [lock] path directory", path);
+    *slash = '/';
+    return result;
 }
 
 /* [lock] path, else $XDG_RUNTIME_DIR/jarvis.lock, else state_dir/jarvis.lock.
@@ -111,14 +125,14 @@ static int resolve_lock_path(const struct config *config, char *out, size_t size
             return -1;
         }
         strcpy(out, config->lock_path);
-        return 0;
+        return create_state_dir ? ensure_lock_directory(out) : 0;
     }
     const char *runtime_dir = NULL;
     if (usable_runtime_dir(&runtime_dir))
         return join_path(out, size, runtime_dir, LOCK_FILE_NAME);
     const char *state_dir =
         config->state_dir != NULL && config->state_dir[0] != '\0' ? config->state_dir : "state";
-    if (create_state_dir && ensure_state_dir(state_dir) != 0)
+    if (create_state_dir && ensure_directory("state_dir", state_dir) != 0)
         return -1;
     return join_path(out, size, state_dir, LOCK_FILE_NAME);
 }

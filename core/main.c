@@ -1,9 +1,10 @@
-/* jarvis entry point: parses argv, then wires the modules together for
- * `run` (the bot), `check` (load every plugin once, nginx -t style) and
- * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 75 lock wait timed
- * out, 78 bad config, 1 internal failure. */
+/* jarvis entry point: parses argv (getopt_long), then wires the modules
+ * together for `run` (the bot), `check` (check.c), `status` and
+ * `new-plugin` (scaffold.c). Exit codes follow sysexits: 0 ok, 64 usage,
+ * 73 cannot create, 75 lock wait timed out, 78 bad config, 1 internal failure. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include <jarvis/plugin.h>
 
+#include "check.h"
 #include "clock.h"
 #include "crash_record.h"
 #include "config.h"
@@ -23,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "registry.h"
+#include "scaffold.h"
 #include "sched.h"
 #include "status.h"
 #include "store.h"
@@ -30,26 +33,36 @@
 #include "transport.h"
 
 #define JARVIS_VERSION "0.1.0"
+#ifndef JARVIS_SYSCONFDIR /* set by the Makefile from SYSCONFDIR */
+#define JARVIS_SYSCONFDIR "/usr/local/etc"
+#endif
+#define SYSTEM_CONFIG_PATH JARVIS_SYSCONFDIR "/jarvis/plugins.ini"
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
 #define EXIT_TEMPFAIL 75
 /* set_up's own result for a standby stopped by a signal; never an exit code */
 #define STOPPED_WHILE_WAITING -1
 
-enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK };
+enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK, COMMAND_NEW_PLUGIN };
 
 struct options {
     enum command command;
-    const char *config_path;
+    const char *config_path; /* NULL: the lookup order of config_choose_path */
+    enum check_detail detail;
+    const char *operands[2]; /* new-plugin NAME [DIR] */
 };
 
 static const char usage_text[] =
-    "usage: jarvis [run|status|check] [-c FILE]\n"
-    "  run      run the bot (the default)\n"
-    "  status   report whether an instance runs and polls\n"
-    "  check    load every enabled plugin once and report\n"
-    "  -c FILE  configuration file (default ./plugins.ini)\n"
-    "  --help, --version\n";
+    "usage: jarvis [run|status|check] [-c FILE] [-q|-v]\n"
+    "       jarvis new-plugin NAME [DIR]\n"
+    "  run         run the bot (the default)\n"
+    "  status      report whether an instance runs and polls\n"
+    "  check       load every enabled plugin once and report (-q: only problems,\n"
+    "              -v: also every setting in effect)\n"
+    "  new-plugin  write DIR/NAME.c, a new plugin with the command /NAME\n"
+    "  -c, --config=FILE  configuration file (default: $JARVIS_CONFIG, else\n"
+    "                     ./plugins.ini, else " SYSTEM_CONFIG_PATH ")\n"
+    "  -h, --help  -V, --version  --  (ends the options)\n";
 
 /* ---- argv ---- */
 
@@ -64,87 +77,82 @@ static int usage_error(const char *format, const char *argument)
 
 static int parse_command_word(const char *word, enum command *command)
 {
-    if (strcmp(word, "run") == 0)
-        *command = COMMAND_RUN;
-    else if (strcmp(word, "status") == 0)
-        *command = COMMAND_STATUS;
-    else if (strcmp(word, "check") == 0)
-        *command = COMMAND_CHECK;
-    else
+    static const char *const words[] = {"run", "status", "check", "new-plugin"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(word, words[i]) == 0) {
+            *command = (enum command)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_operands(int count, char **operands, struct options *options)
+{
+    if (count == 0)
         return -1;
-    return 0;
+    if (parse_command_word(operands[0], &options->command) != 0)
+        return usage_error("unknown command '%s'", operands[0]);
+    int allowed = options->command == COMMAND_NEW_PLUGIN ? 2 : 0;
+    if (options->command == COMMAND_NEW_PLUGIN && count < 2)
+        return usage_error("%s needs a plugin name", operands[0]);
+    if (count - 1 > allowed)
+        return usage_error("unexpected argument '%s'", operands[allowed + 1]);
+    for (int i = 1; i < count; i++)
+        options->operands[i - 1] = operands[i];
+    if (options->detail != CHECK_NORMAL && options->command != COMMAND_CHECK)
+        return usage_error("%s: -q and -v are options of check", operands[0]);
+    return -1;
 }
 
 /* Returns -1 to go on, or the exit code (0 after --help / --version). */
 static int parse_arguments(int argc, char **argv, struct options *options)
 {
-    int have_command = 0;
-    options->command = COMMAND_RUN;
-    options->config_path = "plugins.ini";
-    for (int i = 1; i < argc; i++) {
-        const char *argument = argv[i];
-        if (strcmp(argument, "--help") == 0 || strcmp(argument, "-h") == 0) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        if (strcmp(argument, "--version") == 0) {
+    static const struct option long_options[] = {
+        {"config", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    memset(options, 0, sizeof *options);
+    options->detail = CHECK_NORMAL;
+    opterr = 0;
+    int option;
+    while ((option = getopt_long(argc, argv, ":c:qvVh", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'c':
+            options->config_path = optarg;
+            break;
+        case 'q':
+            options->detail = CHECK_QUIET;
+            break;
+        case 'v':
+            options->detail = CHECK_VERBOSE;
+            break;
+        case 'V':
             printf("jarvis %s (plugin ABI %d.%d)\n", JARVIS_VERSION, JV_ABI_MAJOR, JV_ABI_MINOR);
             return 0;
-        }
-        if (strcmp(argument, "-c") == 0 || strcmp(argument, "--config") == 0) {
-            if (i + 1 >= argc)
-                return usage_error("%s needs a file name", argument);
-            options->config_path = argv[++i];
-        } else if (strncmp(argument, "-c", 2) == 0) {
-            options->config_path = argument + 2;
-        } else if (argument[0] == '-') {
-            return usage_error("unknown option '%s'", argument);
-        } else if (have_command) {
-            return usage_error("unexpected argument '%s'", argument);
-        } else if (parse_command_word(argument, &options->command) != 0) {
-            return usage_error("unknown command '%s'", argument);
-        } else {
-            have_command = 1;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case ':':
+            return usage_error("%s needs a file name", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    return -1;
+    return parse_operands(argc - optind, argv + optind, options);
 }
 
 /* ---- shared steps ---- */
 
 static int load_config(const char *path, struct config *config)
 {
-    char error[512];
+    char error[4096];
     if (config_load(path, config, error, sizeof error) == 0)
         return 0;
-    fprintf(stderr, "jarvis: %s\n", error);
+    for (char *line = strtok(error, "\n"); line != NULL; line = strtok(NULL, "\n"))
+        fprintf(stderr, "jarvis: %s\n", line);
     return EXIT_CONFIG;
-}
-
-/* ---- check ---- */
-
-static int run_check(struct config *config)
-{
-    log_open(NULL, (enum log_level)config->log_level);
-    http_global_init();
-    struct host host = {.config = config};
-    host.registry = registry_create(&host);
-    if (host.registry == NULL) {
-        log_error("cannot create the plugin registry");
-        http_global_cleanup();
-        log_close();
-        return 1;
-    }
-    size_t loaded = 0, refused = 0;
-    plugins_load_all(host.registry, &loaded, &refused);
-    int ok = refused == 0 && loaded == config->enable_count;
-    printf("%s: %zu of %zu enabled plugin(s) loaded, %zu refused: %s\n", config->path,
-           loaded, config->enable_count, refused, ok ? "ok" : "FAILED");
-    plugins_unload_all(host.registry);
-    registry_destroy(host.registry);
-    http_global_cleanup();
-    log_close();
-    return ok ? 0 : 1;
 }
 
 /* ---- run ---- */
@@ -350,14 +358,25 @@ int main(int argc, char **argv)
     int parse_result = parse_arguments(argc, argv, &options);
     if (parse_result >= 0)
         return parse_result;
+    if (options.command == COMMAND_NEW_PLUGIN)
+        return scaffold_write(options.operands[0], options.operands[1]);
+    if (options.detail == CHECK_QUIET)
+        log_set_level(LOG_WARN); /* the config's own INFO lines are not problems */
     struct config config;
     memset(&config, 0, sizeof config);
-    int result = load_config(options.config_path, &config);
+    int result =
+        load_config(config_choose_path(options.config_path, SYSTEM_CONFIG_PATH), &config);
     if (result != 0)
         return result;
+    if (options.command != COMMAND_STATUS && config_enter_directory(&config) != 0) {
+        fprintf(stderr, "jarvis: %s: cannot enter its directory %s: %s\n", config.path,
+                config.directory, strerror(errno));
+        config_free(&config);
+        return EXIT_CONFIG;
+    }
     switch (options.command) {
     case COMMAND_CHECK:
-        result = run_check(&config);
+        result = check_run(&config, options.detail);
         break;
     case COMMAND_STATUS:
         result = status_run(&config, stdout);

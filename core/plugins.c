@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,6 +432,37 @@ static void load_entry(struct registry *registry, int dir_fd, const char *dir,
     summary->loaded_count++;
 }
 
+/* [plugins] dir lists directories separated by ':'; the first one holding
+ * <name>.so wins (a local directory before the system one). When none has
+ * it, the first directory is the one named in the refusal. */
+static void load_from_first_dir(struct registry *registry, const char *dirs, const char *name,
+                                struct load_summary *summary)
+{
+    char file_name[PLUGIN_NAME_MAX + 8];
+    snprintf(file_name, sizeof file_name, "%.*s.so", PLUGIN_NAME_MAX, name);
+    size_t chosen_length = strcspn(dirs, ":");
+    const char *chosen = dirs;
+    for (const char *dir = dirs; *dir != '\0';) {
+        size_t length = strcspn(dir, ":");
+        char path[PATH_MAX];
+        if (length > 0 && snprintf(path, sizeof path, "%.*s/%s", (int)length, dir, file_name) <
+                              (int)sizeof path &&
+            faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+            chosen = dir;
+            chosen_length = length;
+            break;
+        }
+        dir += length + (dir[length] == ':');
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)chosen_length, chosen);
+    char dir_problem[3 * PATH_MAX + 512] = ""; /* the message names dir up to three times */
+    int dir_fd = open_plugin_dir(dir, dir_problem, sizeof dir_problem);
+    load_entry(registry, dir_fd, dir, dir_fd < 0 ? dir_problem : NULL, name, summary);
+    if (dir_fd >= 0)
+        close(dir_fd);
+}
+
 void plugins_run_post_init(struct registry *registry)
 {
     size_t count = registry_plugin_count(registry);
@@ -453,14 +485,9 @@ void plugins_load_all(struct registry *registry, size_t *loaded, size_t *refused
     const struct config *config = host ? host->config : NULL;
     struct load_summary summary = {0};
     if (config && config->enable_count > 0) {
-        const char *dir = config->plugin_dir && *config->plugin_dir ? config->plugin_dir : "plugins";
-        char dir_problem[512] = "";
-        int dir_fd = open_plugin_dir(dir, dir_problem, sizeof dir_problem);
+        const char *dirs = config->plugin_dir && *config->plugin_dir ? config->plugin_dir : "plugins";
         for (size_t i = 0; i < config->enable_count; i++)
-            load_entry(registry, dir_fd, dir, dir_fd < 0 ? dir_problem : NULL, config->enable[i],
-                       &summary);
-        if (dir_fd >= 0)
-            close(dir_fd);
+            load_from_first_dir(registry, dirs, config->enable[i], &summary);
     }
     if (summary.refused_count > 0)
         log_warn("plugins: loaded %zu (%s), refused %zu (%s)", summary.loaded_count,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "answer.h"
 #include "follow_up.h"
@@ -147,6 +148,8 @@ static int create_market(dexter_state *state, char *err, size_t err_length)
     }
     char data_file[PATH_MAX_LENGTH];
     default_data_file(data_file, sizeof data_file);
+    if (access(data_file, F_OK) != 0)
+        data_file[0] = '\0'; /* "": the sample compiled into this .so */
     config.pro_plan = strcasecmp(plan, "pro") == 0;
     config.base_url = api->config_get(state->self, "base_url",
                                       config.pro_plan ? DEFAULT_PRO_BASE_URL : DEFAULT_BASE_URL);
@@ -168,7 +171,8 @@ static int create_market(dexter_state *state, char *err, size_t err_length)
     }
     api->log(state->self, JV_LOG_INFO, "market data: %s%s%s",
              config.provider == DEXTER_PROVIDER_FILE ? "file " : "coingecko at ",
-             config.provider == DEXTER_PROVIDER_FILE ? config.data_file : config.base_url,
+             config.provider != DEXTER_PROVIDER_FILE ? config.base_url
+             : config.data_file[0] ? config.data_file : "(built-in sample)",
              config.api_key[0] ? " (with API key)" : "");
     const char *problem = dexter_market_problem(state->market);
     if (problem)

@@ -480,12 +480,19 @@ static int http_chart(dexter_market *market, const char *id, int days, dexter_se
 
 /* ---- the file provider ------------------------------------------------ */
 
+/* sample_market.json compiled in (the Makefile generates it): data_file "" */
+extern const char dexter_builtin_sample_market[];
+extern const size_t dexter_builtin_sample_market_size;
+
 /* {"sample_date": "YYYY-MM-DD", "simple_price": {<simple/price answer>},
  *  "market_chart": {"<id>": {<market_chart answer>}, ...}} */
 static void load_file(dexter_market *market)
 {
     json_error_t error;
-    json_t *root = json_load_file(market->data_file, 0, &error);
+    json_t *root = market->data_file[0] != '\0'
+                       ? json_load_file(market->data_file, 0, &error)
+                       : json_loadb(dexter_builtin_sample_market,
+                                    dexter_builtin_sample_market_size, 0, &error);
     if (!root) {
         snprintf(market->file_error, sizeof market->file_error, "offline data file %s:%d: %s",
                  market->data_file, error.line, error.text);

@@ -1,6 +1,8 @@
-/* hello: the smallest useful jarvis plugin and the template to copy.
- * /ping answers "pong", /echo repeats its text. An optional periodic job
- * ("tick N") exists only when [hello] tick_interval_ms is set. */
+/* hello: the smallest useful jarvis plugin, to read. /ping answers "pong",
+ * /echo repeats its text; an optional periodic job ("tick N") exists only
+ * when [hello] tick_interval_ms is set. To start a plugin of your own, run
+ * `jarvis new-plugin NAME`: a copy of this file would register /ping and
+ * /echo again, and the host refuses a second owner of a command. */
 #include <jarvis/plugin.h>
 
 #include <stdatomic.h>
@@ -87,5 +89,5 @@ static int hello_init(jv_plugin *self, const jv_host_api *host, char *err, size_
     return status;
 }
 
-JV_PLUGIN_DEFINE("hello", "1.0.0", "ping, echo and an optional tick: the plugin template",
+JV_PLUGIN_DEFINE("hello", "1.0.0", "ping, echo and an optional tick: the example plugin",
                  JV_PLUGIN_CONCURRENT, hello_init, NULL, NULL);

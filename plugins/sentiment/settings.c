@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_WINDOW_S 86400
 #define DEFAULT_RETENTION_S (7 * 86400)
@@ -91,15 +92,21 @@ static int read_report_tokens(sentiment_state *state, char *error, size_t error_
     return JV_OK;
 }
 
+/* lexicon.txt compiled in (the Makefile generates it), so sentiment.so alone works */
+extern const char sentiment_builtin_lexicon[];
+
 static int load_lexicon(sentiment_state *state, char *error, size_t error_size)
 {
     const char *configured = state->api->config_get(state->self, "lexicon", "");
     if (configured[0] != '\0') {
         snprintf(state->lexicon_path, sizeof state->lexicon_path, "%s", configured);
     } else if (sentiment_default_lexicon_path(state->lexicon_path,
-                                              sizeof state->lexicon_path) != 0) {
-        snprintf(error, error_size, "cannot locate sentiment.so to find its lexicon; set [sentiment] lexicon");
-        return JV_E_INVAL;
+                                              sizeof state->lexicon_path) != 0 ||
+               access(state->lexicon_path, F_OK) != 0) {
+        snprintf(state->lexicon_path, sizeof state->lexicon_path, "built-in lexicon");
+        state->lexicon = sentiment_lexicon_parse(sentiment_builtin_lexicon, state->lexicon_path,
+                                                 error, error_size);
+        return state->lexicon == NULL ? JV_E_INVAL : JV_OK;
     }
     state->lexicon = sentiment_lexicon_load(state->lexicon_path, error, error_size);
     return state->lexicon == NULL ? JV_E_INVAL : JV_OK;

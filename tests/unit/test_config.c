@@ -104,7 +104,10 @@ static void test_defaults(void **state)
     assert_int_equal(config->transport, TRANSPORT_AUTO);
     assert_int_equal(config->poll_timeout, 50);
     assert_int_equal(config->workers, 4);
-    assert_string_equal(config->state_dir, "state");
+    char expected[200];
+    snprintf(expected, sizeof expected, "%s/state", fixture->directory);
+    assert_string_equal(config->state_dir, expected); /* relative to the file, not the cwd */
+    assert_string_equal(config->directory, fixture->directory);
     assert_string_equal(config->log_file, "");
     assert_int_equal(config->log_level, LOG_INFO);
     assert_int_equal(config->admin_count, 0);
@@ -113,7 +116,8 @@ static void test_defaults(void **state)
     assert_int_equal(config->delete_webhook, 0);
     assert_string_equal(config->lock_path, "");
     assert_int_equal(config->lock_max_wait, 30);
-    assert_string_equal(config->plugin_dir, "plugins");
+    snprintf(expected, sizeof expected, "%s/plugins", fixture->directory);
+    assert_string_equal(config->plugin_dir, expected);
     assert_int_equal(config->enable_count, 0);
     assert_int_equal(config->entry_count, 0);
     assert_string_equal(fixture->error, "");
@@ -314,11 +318,160 @@ static void test_syntax_error_names_line(void **state)
                  "expected 'key = value' or '[section]'", "'just some words'");
 }
 
-static void test_first_error_wins(void **state)
+/* line n of the error text (0-based), copied into out */
+static const char *error_line(const struct fixture *fixture, int n, char *out, size_t size)
+{
+    const char *line = fixture->error;
+    for (int i = 0; i < n && line != NULL; i++) {
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    if (line == NULL)
+        return NULL;
+    snprintf(out, size, "%.*s", (int)strcspn(line, "\n"), line);
+    return out;
+}
+
+static void test_every_error_is_reported(void **state)
 {
     struct fixture *fixture = *state;
-    assert_error(fixture, "[bot]\nnonsense line\nworkers = 99\n", 2, "expected", NULL);
-    assert_error(fixture, "[bot]\nworkers = 99\nnonsense line\n", 2, "workers", NULL);
+    assert_int_equal(load(fixture, "[bot]\nnonsense line\nworkers = 99\n[Bad-Name]\n"
+                                   "inside = skipped\n[lock]\nmax_wait = -1\n"),
+                     -1);
+    char line[300], expected[300];
+    snprintf(expected, sizeof expected, "%s:2: expected 'key = value'", fixture->ini_path);
+    assert_non_null(error_line(fixture, 0, line, sizeof line));
+    assert_true(strncmp(line, expected, strlen(expected)) == 0);
+    snprintf(expected, sizeof expected, "%s:3: workers must be an integer 1..64",
+             fixture->ini_path);
+    assert_true(strncmp(error_line(fixture, 1, line, sizeof line), expected, strlen(expected)) == 0);
+    snprintf(expected, sizeof expected, "%s:4: invalid section name", fixture->ini_path);
+    assert_true(strncmp(error_line(fixture, 2, line, sizeof line), expected, strlen(expected)) == 0);
+    /* the refused section's keys are not reported as well */
+    snprintf(expected, sizeof expected, "%s:7: max_wait must be an integer", fixture->ini_path);
+    assert_true(strncmp(error_line(fixture, 3, line, sizeof line), expected, strlen(expected)) == 0);
+    assert_null(error_line(fixture, 4, line, sizeof line));
+}
+
+static void test_errors_stop_at_the_limit(void **state)
+{
+    struct fixture *fixture = *state;
+    char text[4096] = "[bot]\n";
+    for (int i = 0; i < CONFIG_ERROR_LIMIT + 5; i++)
+        strcat(text, "workers = 0\n");
+    assert_int_equal(load(fixture, text), -1);
+    char big_error[8192];
+    config_free(&fixture->config);
+    assert_int_equal(config_load(fixture->ini_path, &fixture->config, big_error, sizeof big_error),
+                     -1);
+    int lines = 1;
+    for (const char *p = big_error; *p != '\0'; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, CONFIG_ERROR_LIMIT + 1);
+    char expected[300];
+    snprintf(expected, sizeof expected, "%s: 5 more error(s) not shown", fixture->ini_path);
+    assert_non_null(strstr(big_error, expected));
+    /* a small buffer holds whole lines only */
+    assert_non_null(strchr(fixture->error, '\n'));
+    for (int n = 0; error_line(fixture, n, expected, sizeof expected) != NULL; n++) {
+        size_t length = strlen(expected);
+        assert_true(strncmp(expected, fixture->ini_path, strlen(fixture->ini_path)) == 0);
+        assert_true(expected[length - 1] == ')' || strstr(expected, "not shown") != NULL);
+    }
+}
+
+static void test_did_you_mean(void **state)
+{
+    struct fixture *fixture = *state;
+    assert_int_equal(load(fixture, "[bot]\nwokers = 3\nstate-dir = x\nzzzzzzzz = 1\n"
+                                   "[plugins]\nenabel = hello\n"),
+                     0);
+    char *log_text = read_log(fixture);
+    assert_non_null(strstr(log_text, "unknown key 'wokers' in [bot], ignored (did you mean 'workers'?)"));
+    assert_non_null(strstr(log_text, "unknown key 'state-dir' in [bot], ignored (did you mean 'state_dir'?)"));
+    assert_non_null(strstr(log_text, "unknown key 'enabel' in [plugins], ignored (did you mean 'enable'?)"));
+    assert_non_null(strstr(log_text, "unknown key 'zzzzzzzz' in [bot], ignored\n"));
+    free(log_text);
+}
+
+static void test_section_of_no_enabled_plugin_warns(void **state)
+{
+    struct fixture *fixture = *state;
+    assert_int_equal(load(fixture, "[plugins]\nenable = hello\n[hello]\n[weather]\nkey = 1\n"
+                                   "[wether]\n"),
+                     0);
+    char *log_text = read_log(fixture);
+    char expected[300];
+    snprintf(expected, sizeof expected,
+             "%s:4: section [weather] matches no enabled plugin (not in [plugins] enable)",
+             fixture->ini_path);
+    assert_non_null(strstr(log_text, expected));
+    snprintf(expected, sizeof expected, "%s:6: section [wether] matches", fixture->ini_path);
+    assert_non_null(strstr(log_text, expected));
+    assert_null(strstr(log_text, "section [hello]"));
+    free(log_text);
+}
+
+static void test_relative_paths_follow_the_file(void **state)
+{
+    struct fixture *fixture = *state;
+    assert_int_equal(load(fixture, "[bot]\nstate_dir = data/state\nlog_file = jarvis.log\n"
+                                   "[lock]\npath = run/jarvis.lock\n"
+                                   "[plugins]\ndir = local:/usr/lib/jarvis/plugins::../up\n"),
+                     0);
+    const struct config *config = &fixture->config;
+    char expected[400];
+    snprintf(expected, sizeof expected, "%s/data/state", fixture->directory);
+    assert_string_equal(config->state_dir, expected);
+    snprintf(expected, sizeof expected, "%s/jarvis.log", fixture->directory);
+    assert_string_equal(config->log_file, expected);
+    snprintf(expected, sizeof expected, "%s/run/jarvis.lock", fixture->directory);
+    assert_string_equal(config->lock_path, expected);
+    snprintf(expected, sizeof expected, "%s/local:/usr/lib/jarvis/plugins:%s/../up",
+             fixture->directory, fixture->directory);
+    assert_string_equal(config->plugin_dir, expected);
+    /* the same file read through a relative name from its own directory */
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(fixture->directory), 0);
+    struct config again;
+    char error[512];
+    int result = config_load("test.ini", &again, error, sizeof error);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(result, 0);
+    snprintf(expected, sizeof expected, "%s/data/state", fixture->directory);
+    assert_string_equal(again.state_dir, expected);
+    config_free(&again);
+    /* empty log_file and lock path keep meaning "the default place" */
+    assert_int_equal(load(fixture, "[bot]\nlog_file =\n[lock]\npath =\n"), 0);
+    assert_string_equal(fixture->config.log_file, "");
+    assert_string_equal(fixture->config.lock_path, "");
+    assert_int_equal(load(fixture, "[plugins]\ndir = ::\n"), -1);
+    assert_non_null(strstr(fixture->error, "[plugins] dir names no directory"));
+}
+
+static void test_config_lookup_order(void **state)
+{
+    struct fixture *fixture = *state;
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(fixture->directory), 0);
+    unsetenv("JARVIS_CONFIG");
+    assert_string_equal(config_choose_path("given.ini", "/etc/jarvis/plugins.ini"), "given.ini");
+    assert_string_equal(config_choose_path(NULL, "/etc/jarvis/plugins.ini"),
+                        "/etc/jarvis/plugins.ini"); /* no ./plugins.ini here */
+    FILE *file = fopen("plugins.ini", "w");
+    assert_non_null(file);
+    fclose(file);
+    assert_string_equal(config_choose_path(NULL, "/etc/jarvis/plugins.ini"), "plugins.ini");
+    setenv("JARVIS_CONFIG", "/srv/bot/plugins.ini", 1);
+    assert_string_equal(config_choose_path(NULL, "/etc/jarvis/plugins.ini"),
+                        "/srv/bot/plugins.ini");
+    assert_string_equal(config_choose_path("given.ini", "/etc/x"), "given.ini");
+    unsetenv("JARVIS_CONFIG");
+    unlink("plugins.ini");
+    assert_int_equal(chdir(cwd), 0);
 }
 
 static void test_telegram_without_token_names_transport_line(void **state)
@@ -601,7 +754,12 @@ int main(void)
         TEST(test_enable_errors_name_line),
         TEST(test_section_errors_name_line),
         TEST(test_syntax_error_names_line),
-        TEST(test_first_error_wins),
+        TEST(test_every_error_is_reported),
+        TEST(test_errors_stop_at_the_limit),
+        TEST(test_did_you_mean),
+        TEST(test_section_of_no_enabled_plugin_warns),
+        TEST(test_relative_paths_follow_the_file),
+        TEST(test_config_lookup_order),
         TEST(test_telegram_without_token_names_transport_line),
         TEST(test_missing_file),
         TEST(test_directory_is_not_a_file),

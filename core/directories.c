@@ -1,0 +1,33 @@
+/* Directory creation shared by the parts that own a directory of their own
+ * (the lock's, the state's): parents included, private mode. */
+#include "directories.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int directories_make(const char *path, mode_t mode)
+{
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int result = 0;
+    for (char *slash = strchr(copy + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash != NULL)
+            *slash = '\0';
+        if (copy[0] != '\0' && mkdir(copy, mode) != 0 && errno != EEXIST) {
+            result = -1;
+            break;
+        }
+        if (slash == NULL)
+            break;
+        *slash = '/';
+    }
+    int saved = errno;
+    free(copy);
+    errno = saved;
+    return result;
+}
