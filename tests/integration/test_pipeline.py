@@ -164,14 +164,15 @@ KILL_STEPS = [("poll-before-request", 2), ("poll-before-request", 3),
 def test_kill_at_each_pipeline_step(workdir, fake, processes, step, count):
     """JARVIS_TEST_KILL_AT stops the process with SIGKILL at the count-th
     time it reaches step. After a restart every message is answered, and
-    only a part whose send was out but not yet marked may go out twice."""
+    only a part whose send was out but not yet marked sent may go out twice
+    (at sent-before-mark, exactly the count-th one)."""
     config = bot_config(workdir, fake, log_level="info")
     expected = [f"8100-{index}" for index in range(6)]
     fake.messages(echo_specs(expected))
     bot = start_bot(config, processes, env={"JARVIS_TEST_KILL_AT": f"{step}:{count}"})
     code, _, _ = bot.wait(timeout=30)
     assert code == -signal.SIGKILL, f"{step}:{count} was never reached (exit {code})"
-    answered_before = len(fake.sent())
+    out_before_kill = fake.sent_texts(8100)
     fake.messages(echo_specs(["8100-late"]))
     bot = start_bot(config, processes)
     assert wait_for(lambda: all_answered(fake, expected + ["8100-late"]), timeout=30)
@@ -182,7 +183,11 @@ def test_kill_at_each_pipeline_step(workdir, fake, processes, step, count):
         # the count-th part was out when the process died: that one only
         assert repeated == {expected[count - 1]: 2}, repeated
     else:
-        assert repeated == {}, (repeated, answered_before)
+        # the sender runs beside the step: the part it had out (the last one
+        # the fake got, one at a time in one chat) may be the one repeat
+        in_flight = set(out_before_kill[-1:])
+        assert set(repeated) <= in_flight and set(repeated.values()) <= {2}, \
+            (repeated, out_before_kill)
 
 
 # ---- a deferred answer ----
