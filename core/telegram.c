@@ -126,6 +126,11 @@ static void back_off(struct telegram *telegram, enum poll_state state, const cha
 
 static void poll_recovered(struct telegram *telegram)
 {
+    /* the poll works but the store does not: only a batch committed again
+     * (accept_batch) ends that state, or every poll would log it anew and
+     * restart the backoff from its shortest delay */
+    if (telegram->state == POLL_STORE_FAILING)
+        return;
     if (telegram->state != POLL_HEALTHY && telegram->failures > 0)
         log_info("telegram: getUpdates works again after %d failed attempt%s",
                  telegram->failures, telegram->failures == 1 ? "" : "s");
@@ -497,8 +502,12 @@ static void accept_batch(struct telegram *telegram, json_t *updates)
         free(batch.messages);
         return;
     }
-    if (telegram->state == POLL_STORE_FAILING)
+    if (telegram->state == POLL_STORE_FAILING) {
         log_info("telegram: the state store takes updates again");
+        telegram->failures = 0;
+        backoff_reset(&telegram->backoff);
+        status_poll_ok(telegram);
+    }
     telegram->state = POLL_HEALTHY;
     int progressed = next != telegram->next_offset;
     telegram->next_offset = next;

@@ -33,6 +33,15 @@ Control API (JSON in and out; stable, other tests rely on it):
   POST /control/update_raw?update_id=N   body = raw bytes of one update (may be
                           invalid UTF-8 or invalid JSON) -> {"update_id": N}
   POST /control/gap       {"skip": n}: the next update ids jump by n
+  POST /control/renumber  {"next_update_id": n}: the next update ids start at n, lower
+                          than before as Telegram may choose after a week without
+                          updates. Like the Bot API server's update queue, a getUpdates
+                          offset more than 10 past the next id to assign is "in the
+                          future": it confirms nothing and the queue is served from its head
+  POST /control/stream    {"messages": [...as /control/messages...], "rate": r}: queues
+                          them r per second from a thread (returns at once); counters
+                          "stream_left" says how many are still to come
+  POST /control/clear_faults  forget the faults not yet applied
   POST /control/fault     {"method": "getUpdates"|"sendMessage"|..., "kind": K,
                            "count": n=1, "retry_after": s=1, "delay": s=1,
                            "migrate_to_chat_id": id}
@@ -51,7 +60,11 @@ Control API (JSON in and out; stable, other tests rely on it):
                               "description"}]}: sendMessage calls refused by the rules above
   GET  /control/counters  -> {"polls", "overlaps", "conflicts_sent", "calls": {method: n},
                               "pending_updates", "confirmed_offset", "active_polls",
-                              "last_update_id", "sent"}
+                              "last_update_id", "sent", "delivered" (update ids handed
+                              out by getUpdates), "redelivered" (hand-outs of an update
+                              already handed out before), "stream_left"}
+  GET  /control/queued    -> {"updates": [{"update_id", "chat_id", "time"}]}: when each
+                              message update was queued (time.time(), as "sent" uses)
   GET  /control/polls     -> {"polls": [{"peer_port","start","end","offset","limit",
                               "timeout","result"}]}  (result: "ok <n>", "409", "fault <k>",
                               "client closed", "webhook")
@@ -60,6 +73,7 @@ Control API (JSON in and out; stable, other tests rely on it):
   POST /control/reset     forget everything (updates, sent, faults, counters)
 """
 import argparse
+import bisect
 import html
 import json
 import re
@@ -170,10 +184,17 @@ class State:
         self.migrations = {}
         self.deleted_topics = set()  # (chat_id, message_thread_id)
         self.refused = []
+        self.handed_out = {}       # update_id -> times getUpdates returned it
+        self.redelivered = 0
+        self.queued = []           # [{"update_id", "chat_id", "time"}]
+        self.stream_left = 0
+        self.stream_generation = getattr(self, "stream_generation", 0) + 1
 
     def add_update(self, update_id, payload):
-        self.updates.append((update_id, payload))
-        self.updates.sort(key=lambda item: item[0])
+        if self.updates and self.updates[-1][0] > update_id:
+            bisect.insort(self.updates, (update_id, payload))
+        else:
+            self.updates.append((update_id, payload))
         self.next_update_id = max(self.next_update_id, update_id + 1)
         self.lock.notify_all()
 
@@ -212,9 +233,25 @@ def build_message_update(state, spec):
             "from": {"id": state.bot_id, "is_bot": True, "first_name": "Jarvis",
                      "username": state.username}}
     kind = "edited_message" if spec.get("edited") else "message"
+    state.queued.append({"update_id": update_id, "chat_id": chat_id, "time": time.time()})
     update = {"update_id": update_id, kind: message}
     state.add_update(update_id, json.dumps(update, ensure_ascii=False).encode("utf-8"))
     return update_id
+
+
+def stream_messages(state, specs, rate, generation):
+    """Queues specs at rate per second, on a schedule (a late one does not
+    shift the rest); stops when the fake is reset."""
+    started = time.monotonic()
+    for index, spec in enumerate(specs):
+        delay = started + index / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        with state.lock:
+            if state.stream_generation != generation:
+                return
+            build_message_update(state, spec)
+            state.stream_left -= 1
 
 
 def envelope_ok(result):
@@ -476,9 +513,11 @@ class Handler(BaseHTTPRequestHandler):
             state.active_polls[number] = record
             state.polls.append(record)
             state.lock.notify_all()
+            if offset > state.next_update_id + 10:
+                offset = 0  # in the future (ids renumbered): served from the head
             if offset > 0 and offset > state.confirmed_offset:
                 state.confirmed_offset = offset
-                state.updates = [u for u in state.updates if u[0] >= offset]
+                del state.updates[:bisect.bisect_left(state.updates, (offset,))]
             elif offset < 0:  # the last -offset updates; all earlier ones are forgotten
                 state.updates = state.updates[offset:]
                 offset = state.updates[0][0] if state.updates else state.next_update_id
@@ -488,7 +527,8 @@ class Handler(BaseHTTPRequestHandler):
                 if record.get("terminated"):
                     result = "409"
                     break
-                ready = [u for u in state.updates if u[0] >= offset][:limit]
+                first = bisect.bisect_left(state.updates, (offset,))
+                ready = state.updates[first:first + limit]
                 if ready:
                     result = ready
                     break
@@ -511,6 +551,11 @@ class Handler(BaseHTTPRequestHandler):
                 state.conflicts_sent += 1
             else:
                 record["result"] = f"ok {len(result)}"
+                for update_id, _ in result:
+                    times = state.handed_out.get(update_id, 0)
+                    state.handed_out[update_id] = times + 1
+                    if times > 0:
+                        state.redelivered += 1
         if result == "409":
             return self.respond(*envelope_error(409, CONFLICT_POLLER))
         body = b'{"ok":true,"result":[' + b",".join(payload for _, payload in result) + b"]}"
@@ -547,6 +592,21 @@ class Handler(BaseHTTPRequestHandler):
             state.add_update(update["update_id"],
                              json.dumps(update, ensure_ascii=False).encode("utf-8"))
             return {"update_id": update["update_id"]}
+        if name == "renumber":
+            state.next_update_id = int(body["next_update_id"])
+            return {"next_update_id": state.next_update_id}
+        if name == "stream":
+            specs = list(body["messages"])
+            state.stream_left += len(specs)
+            threading.Thread(target=stream_messages,
+                             args=(state, specs, float(body.get("rate", 10)),
+                                   state.stream_generation), daemon=True).start()
+            return {"queued": len(specs)}
+        if name == "clear_faults":
+            state.faults = {}
+            return {"ok": True}
+        if name == "queued":
+            return {"updates": list(state.queued)}
         if name == "gap":
             state.next_update_id += int(body.get("skip", 1))
             return {"next_update_id": state.next_update_id}
@@ -578,7 +638,9 @@ class Handler(BaseHTTPRequestHandler):
                     "pending_updates": len(state.updates),
                     "confirmed_offset": state.confirmed_offset,
                     "active_polls": len(state.active_polls),
-                    "last_update_id": state.next_update_id - 1, "sent": len(state.sent)}
+                    "last_update_id": state.next_update_id - 1, "sent": len(state.sent),
+                    "delivered": len(state.handed_out), "redelivered": state.redelivered,
+                    "stream_left": state.stream_left}
         if name == "polls":
             return {"polls": [{k: v for k, v in p.items() if k not in ("terminated", "handler")}
                               for p in state.polls]}

@@ -1,7 +1,8 @@
 /* Test plugin "slow" (concurrent): handlers that sleep, block on a named
  * gate until another handler opens it (parallelism proven by handshake, not
- * timing), echo for ordering checks, and a periodic job that detects
- * overlapping runs of itself. Used by the dispatch and lifecycle tests. */
+ * timing), echo for ordering checks, a deferred answer given later from the
+ * plugin's own thread, and a periodic job that detects overlapping runs of
+ * itself. Used by the dispatch, lifecycle and pipeline tests. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -24,6 +25,21 @@ static struct {
     char name[GATE_NAME_MAX];
     int open;
 } gates[GATE_COUNT];
+
+/* /later: answers waiting for their time, answered by one thread of ours */
+struct later_answer {
+    jv_deferred *deferred;
+    struct timespec due;
+    char text[256];
+    struct later_answer *next;
+};
+
+static pthread_mutex_t later_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t later_changed = PTHREAD_COND_INITIALIZER;
+static struct later_answer *later_queue;
+static pthread_t later_thread;
+static int later_thread_started;
+static int later_stopping;
 
 static atomic_int job_running;
 static atomic_int job_ticks;
@@ -157,6 +173,101 @@ static int on_argv(jv_plugin *self, const jv_message *message, void *user_data)
                         message->argv[message->argc] == NULL ? "" : " NOT-NULL-TERMINATED");
 }
 
+static int timespec_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Takes the answer that is due first once it is due; NULL when stopping. */
+static struct later_answer *take_due_answer(void)
+{
+    pthread_mutex_lock(&later_lock);
+    struct later_answer *due = NULL;
+    while (!later_stopping && due == NULL) {
+        struct later_answer **first = &later_queue;
+        for (struct later_answer **item = &later_queue; *item != NULL; item = &(*item)->next)
+            if (timespec_before(&(*item)->due, &(*first)->due))
+                first = item;
+        if (*first == NULL) {
+            pthread_cond_wait(&later_changed, &later_lock);
+            continue;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (timespec_before(&now, &(*first)->due)) {
+            pthread_cond_timedwait(&later_changed, &later_lock, &(*first)->due);
+            continue;
+        }
+        due = *first;
+        *first = due->next;
+    }
+    pthread_mutex_unlock(&later_lock);
+    return due;
+}
+
+static void *answer_later(void *unused)
+{
+    (void)unused;
+    struct later_answer *answer;
+    while ((answer = take_due_answer()) != NULL) {
+        api->deferred_reply(answer->deferred, answer->text);
+        api->deferred_finish(answer->deferred);
+        free(answer);
+    }
+    return NULL;
+}
+
+/* /later MS TEXT: holds the update open and answers TEXT from the plugin's
+ * own thread MS ms later, while the chat's next messages are handled. */
+static int on_later(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    (void)user_data;
+    if (message->argc < 2)
+        return reply_format(message, "usage: /later MS TEXT");
+    struct later_answer *answer = calloc(1, sizeof *answer);
+    if (answer == NULL)
+        return JV_E_NOMEM;
+    const char *text = strchr(message->args, ' ');
+    snprintf(answer->text, sizeof answer->text, "%s", text != NULL ? text + 1 : "");
+    answer->due = realtime_after(atoll(message->argv[0]));
+    pthread_mutex_lock(&later_lock);
+    int ready = later_thread_started ||
+                pthread_create(&later_thread, NULL, answer_later, NULL) == 0;
+    later_thread_started = ready;
+    answer->deferred = ready ? api->defer_reply(message) : NULL;
+    if (answer->deferred != NULL) {
+        answer->next = later_queue;
+        later_queue = answer;
+        pthread_cond_broadcast(&later_changed);
+    }
+    pthread_mutex_unlock(&later_lock);
+    if (answer->deferred == NULL) {
+        free(answer);
+        return reply_format(message, "cannot defer");
+    }
+    return JV_OK;
+}
+
+/* Answers not yet due are dropped unfinished: the host keeps their updates
+ * for the next start, as the ABI documents. */
+static void slow_shutdown(jv_plugin *self)
+{
+    (void)self;
+    pthread_mutex_lock(&later_lock);
+    later_stopping = 1;
+    pthread_cond_broadcast(&later_changed);
+    int started = later_thread_started;
+    pthread_mutex_unlock(&later_lock);
+    if (started)
+        pthread_join(later_thread, NULL);
+    while (later_queue != NULL) {
+        struct later_answer *next = later_queue->next;
+        free(later_queue);
+        later_queue = next;
+    }
+}
+
 static int on_jobstats(jv_plugin *self, const jv_message *message, void *user_data)
 {
     (void)self;
@@ -229,6 +340,8 @@ static int slow_init(jv_plugin *self, const jv_host_api *host_api, char *err, si
     result |= add_command(self, "unblock", "open a gate", 0, on_unblock);
     result |= add_command(self, "say", "reply with the arguments", 0, on_say);
     result |= add_command(self, "argv", "show the argument split", 0, on_argv);
+    result |= add_command(self, "later", "answer TEXT MS ms later from another thread", 0,
+                          on_later);
     result |= add_command(self, "jobstats", "job ticks and overlaps", 0, on_jobstats);
     result |= add_command(self, "slowadmin", "admins only", JV_COMMAND_ADMIN, on_admin);
     jv_message_handler_spec text_spec = {sizeof text_spec, 0, on_text, NULL, NULL};
@@ -242,4 +355,4 @@ static int slow_init(jv_plugin *self, const jv_host_api *host_api, char *err, si
 }
 
 JV_PLUGIN_DEFINE("slow", "1.0", "test plugin: slow and blocking handlers", JV_PLUGIN_CONCURRENT,
-                 slow_init, NULL, NULL);
+                 slow_init, NULL, slow_shutdown);
