@@ -30,6 +30,7 @@ struct parse_state {
     size_t line_count;
     char *previous_key;   /* last key of the current section, to spot continuations */
     int transport_line;
+    int backoff_line;     /* the last backoff_*_ms key, for the max < initial error */
     int error_line;       /* 0 = no error yet */
     char error[ERROR_TEXT_MAX];
 };
@@ -487,9 +488,11 @@ static void set_bot_key(struct parse_state *state, const char *key, const char *
     } else if (strcmp(key, "backoff_initial_ms") == 0) {
         set_integer(state, key, value, 1, 3600000, &number);
         config->backoff_initial_ms = number;
+        state->backoff_line = state->line;
     } else if (strcmp(key, "backoff_max_ms") == 0) {
         set_integer(state, key, value, 1, 3600000, &number);
         config->backoff_max_ms = number;
+        state->backoff_line = state->line;
     } else if (strcmp(key, "send_rate_per_chat") == 0) {
         set_rate(state, key, value, 1e6, &config->send_rate_per_chat);
     } else if (strcmp(key, "send_burst_per_chat") == 0) {
@@ -687,6 +690,11 @@ static void check_after_parse(struct parse_state *state)
         fail(state, state->transport_line,
              "transport = telegram needs a token (found an empty [bot] token, expected "
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
+    else if (config->backoff_max_ms < config->backoff_initial_ms)
+        fail(state, state->backoff_line,
+             "backoff_max_ms (%lld) must not be below backoff_initial_ms (%lld): the "
+             "doubling delay would be capped under its first step",
+             (long long)config->backoff_max_ms, (long long)config->backoff_initial_ms);
 }
 
 static void free_parse_state(struct parse_state *state)
