@@ -1,7 +1,7 @@
 /* jarvis entry point: parses argv, then wires the modules together for
  * `run` (the bot), `check` (load every plugin once, nginx -t style) and
- * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 75 lock wait timed
- * out, 78 bad config, 1 internal failure. */
+ * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 74 state database
+ * unusable, 75 lock wait timed out, 78 bad config, 1 internal failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +24,7 @@
 #include "notify.h"
 #include "registry.h"
 #include "sched.h"
+#include "state_dir.h"
 #include "status.h"
 #include "store.h"
 #include "test_hooks.h"
@@ -33,6 +34,10 @@
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
 #define EXIT_TEMPFAIL 75
+/* EX_IOERR: the state database is damaged or its storage refuses I/O. Not
+ * 78: the config is fine, and a supervisor (RestartPreventExitStatus) and a
+ * human must tell the two apart; a restart fixes neither. */
+#define EXIT_STATE_UNUSABLE 74
 /* set_up's own result for a standby stopped by a signal; never an exit code */
 #define STOPPED_WHILE_WAITING -1
 
@@ -193,11 +198,17 @@ static int set_up(struct runtime *runtime)
     if (lock_result != 0)
         return lock_result;
     runtime->lock_held = 1;
-    char error[512];
-    runtime->host.store = store_open(config->state_dir, error, sizeof error);
-    if (runtime->host.store == NULL) {
+    char error[2048];
+    if (state_dir_check(config->state_dir, error, sizeof error) != 0) {
         log_error("%s", error);
         return EXIT_CONFIG;
+    }
+    enum store_open_failure store_failure;
+    runtime->host.store =
+        store_open_classified(config->state_dir, error, sizeof error, &store_failure);
+    if (runtime->host.store == NULL) {
+        log_error("%s", error);
+        return store_failure == STORE_OPEN_UNUSABLE ? EXIT_STATE_UNUSABLE : EXIT_CONFIG;
     }
     if (crash_record_open(config->state_dir) != 0)
         return EXIT_CONFIG;
