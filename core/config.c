@@ -485,6 +485,8 @@ static void set_bot_key(struct parse_state *state, const char *key, const char *
         config->shutdown_grace_ms = number;
     } else if (strcmp(key, "delete_webhook") == 0) {
         set_boolean(state, key, value, &config->delete_webhook);
+    } else if (strcmp(key, "allow_core_dumps") == 0) {
+        set_boolean(state, key, value, &config->allow_core_dumps);
     } else if (strcmp(key, "backoff_initial_ms") == 0) {
         set_integer(state, key, value, 1, 3600000, &number);
         config->backoff_initial_ms = number;

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "crash_record.h"
 #include "config.h"
+#include "core_dumps.h"
 #include "dispatch.h"
 #include "host.h"
 #include "http.h"
@@ -348,6 +349,9 @@ static void ensure_standard_fds(void)
 
 int main(int argc, char **argv)
 {
+    /* first: the token may already be in our environment */
+    if (core_dumps_forbid() != 0)
+        fprintf(stderr, "jarvis: cannot turn core dumps off: %s\n", strerror(errno));
     ensure_standard_fds();
     test_hooks_init();
     struct options options;
@@ -359,6 +363,8 @@ int main(int argc, char **argv)
     int result = load_config(options.config_path, &config);
     if (result != 0)
         return result;
+    if (config.allow_core_dumps && core_dumps_allow() != 0)
+        fprintf(stderr, "jarvis: cannot turn core dumps back on: %s\n", strerror(errno));
     switch (options.command) {
     case COMMAND_CHECK:
         result = run_check(&config);
