@@ -1,7 +1,8 @@
 /* jarvis entry point: parses argv, then wires the modules together for
  * `run` (the bot), `check` (load every plugin once, nginx -t style) and
- * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 74 state database
- * unusable, 75 lock wait timed out, 78 bad config, 1 internal failure. */
+ * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 69 lock file
+ * deleted under us, 74 state database unusable, 75 lock wait timed out,
+ * 78 bad config, 1 internal failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -199,6 +200,7 @@ static int set_up(struct runtime *runtime)
     if (lock_result != 0)
         return lock_result;
     runtime->lock_held = 1;
+    runtime->host.lock = &runtime->lock;
     char error[2048];
     if (state_dir_check(config->state_dir, error, sizeof error) != 0) {
         log_error("%s", error);
@@ -313,6 +315,7 @@ static int run_bot(struct config *config)
     runtime.config = config;
     runtime.host.config = config;
     runtime.lock.fd = -1;
+    runtime.lock.guard_fd = -1;
     int result = set_up(&runtime);
     if (result == STOPPED_WHILE_WAITING) {
         release_runtime(&runtime);
