@@ -10,7 +10,9 @@ import tempfile
 
 import pytest
 
-from conftest import assert_no_sanitizer_report, jarvis_binary, run_console, wait_for, write_config
+from conftest import (JarvisProcess, assert_no_sanitizer_report, hello_and_crasher_plugin_dir,
+                      jarvis_binary, run_console, start_fake_telegram, telegram_bot_settings,
+                      wait_for, write_config)
 
 OTHER_UID = 65534  # nobody
 
@@ -199,3 +201,37 @@ def test_systemd_unit_forbids_cores_and_does_not_restart_unusable_state():
                     if "=" in line and not line.startswith("#"))
     assert settings["LimitCORE"] == "0"
     assert set(settings["RestartPreventExitStatus"].split()) == {"64", "74", "78"}
+
+
+# ---- item 2: the lock file deleted while held -----------------------------
+
+def test_deleted_lock_file_holder_stands_down_and_newcomer_waits(workdir, processes):
+    fake = start_fake_telegram(processes)
+    settings = telegram_bot_settings(workdir, fake.base, "123456789:AAcanaryCANARYcanaryCANARYcanary12345",
+                                     log_file="", poll_timeout=3)
+    plugins = {"dir": str(hello_and_crasher_plugin_dir(workdir)), "enable": "hello"}
+    config = write_config(workdir, {"bot": settings, "plugins": plugins})
+    lock = workdir / "jarvis.lock"
+    first = JarvisProcess(["-c", str(config)], stdin=subprocess.DEVNULL)
+    processes.append(first)
+    fake.message(5, "/ping")
+    assert wait_for(lambda: fake.sent_texts(5) == ["pong"], timeout=20)
+    # mid long poll: the first holder is inside a 3 s getUpdates
+    assert wait_for(lambda: fake.counters()["active_polls"] == 1, timeout=10)
+    os.unlink(lock)
+    second = JarvisProcess(["-c", str(config)], stdin=subprocess.DEVNULL)
+    processes.append(second)
+    code, _, first_err = first.wait(timeout=30)
+    assert code == 69, first_err
+    stand_down = [line for line in first_err.splitlines() if "standing down" in line]
+    assert len(stand_down) == 1 and "deleted or replaced while we held it" in stand_down[0]
+    fake.message(5, "/ping")
+    assert wait_for(lambda: fake.sent_texts(5) == ["pong", "pong"], timeout=20)
+    second.signal()
+    code, _, second_err = second.wait(timeout=30)
+    assert code == 0, second_err
+    counters = fake.counters()
+    # never two pollers: no getUpdates overlapped another, no 409 was sent
+    assert counters["overlaps"] == 0 and counters["conflicts_sent"] == 0, counters
+    assert f"pid {first.pid} still runs with an earlier lock file" in second_err, second_err
+    assert lock.exists()  # the newcomer's file; nobody recreated one under the old holder
