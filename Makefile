@@ -71,7 +71,7 @@ $(OBJ)/plugins/lib$(1).a: $$(patsubst plugins/$(1)/%.c,$(OBJ)/plugins/$(1)/%.o,$
 endef
 $(foreach name,$(PLUGIN_NAMES),$(eval $(call plugin_rules,$(name))))
 
-$(OUT)/test-plugins/%.so: tests/plugins/%.c include/jarvis/plugin.h
+$(OUT)/test-plugins/%.so: tests/plugins/%.c include/jarvis/plugin.h $(wildcard tests/plugins/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -Wno-error -shared -o $@ $< $(LIBS)
 
