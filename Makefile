@@ -43,6 +43,8 @@ DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-de
 
 .PHONY: all run test test-build deps clean bench
 
+include tests/fuzz/fuzz.mk
+
 all: $(OUT)/jarvis $(PLUGIN_SOS)
 
 $(OUT)/jarvis: $(OBJ)/core/main.o $(CORE_LIB)
