@@ -223,11 +223,17 @@ static int64_t scan_update_id(const char *text, size_t length)
                     j++;
                 int64_t id = 0;
                 size_t digits = 0;
-                while (j < length && text[j] >= '0' && text[j] <= '9' && digits < 19) {
-                    id = id * 10 + (text[j++] - '0');
+                int overflow = 0;
+                while (j < length && text[j] >= '0' && text[j] <= '9') {
+                    int digit = text[j++] - '0';
+                    /* 19 digits can exceed INT64_MAX: check before multiplying */
+                    if (id > (INT64_MAX - digit) / 10) {
+                        overflow = 1;
+                        break;
+                    }
+                    id = id * 10 + digit;
                     digits++;
                 }
-                int overflow = j < length && text[j] >= '0' && text[j] <= '9';
                 return digits > 0 && !overflow ? id : -1;
             }
             in_string = 1;
