@@ -3,7 +3,7 @@
 # with clang and coverage instrumentation under build/fuzz; each
 # tests/fuzz/fuzz_<target>.c becomes build/fuzz/fuzz_<target>.
 #   make fuzz        build them
-#   make fuzz-short  every target for FUZZ_SECONDS (3) from its seed corpus
+#   make fuzz-short  every target for FUZZ_SECONDS (2) from its seed corpus
 #                    (tests/run does this as part of make test)
 #   make fuzz-long   every target for FUZZ_LONG_SECONDS (600), new inputs
 #                    kept in build/fuzz/corpus-long/<target>
@@ -14,7 +14,7 @@ FUZZ_SANITIZERS := -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 $(FUZZ_SANITIZERS) \
 	-fsanitize=fuzzer-no-link -Iinclude -pthread -I/usr/include/x86_64-linux-gnu
-FUZZ_SECONDS ?= 3
+FUZZ_SECONDS ?= 2
 FUZZ_LONG_SECONDS ?= 600
 
 DEBIAN_PACKAGES += clang libclang-rt-14-dev

@@ -10,6 +10,11 @@ static void check_update(json_t *update)
     memset(&parsed, 0x5A, sizeof parsed);
     telegram_parse_update(update, 777000111, &parsed);
     FUZZ_REQUIRE(parsed.update_id == -1 || parsed.update_id >= 0);
+    /* a readable update_id is kept exactly, 0 included: it is what the next
+     * offset confirms */
+    json_t *id = json_object_get(update, "update_id");
+    if (json_is_integer(id) && json_integer_value(id) >= 0)
+        FUZZ_REQUIRE(parsed.update_id == json_integer_value(id));
     switch (parsed.kind) {
     case UPDATE_TEXT:
         FUZZ_REQUIRE(parsed.update_id >= 0 && parsed.message.update_id == parsed.update_id);
