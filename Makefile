@@ -43,8 +43,6 @@ DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-de
 
 .PHONY: all run test test-build deps clean bench
 
-include tests/fuzz/fuzz.mk
-
 all: $(OUT)/jarvis $(PLUGIN_SOS)
 
 $(OUT)/jarvis: $(OBJ)/core/main.o $(CORE_LIB)
@@ -110,3 +108,6 @@ bench: deps all
 
 clean:
 	rm -rf build jarvis plugins/*.so
+
+# last, so that `all` stays the default goal
+include tests/fuzz/fuzz.mk
