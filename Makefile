@@ -145,7 +145,7 @@ $(OBJ)/plugins/lib$(1).a: $$(PLUGIN_OBJECTS_$(1))
 endef
 $(foreach name,$(PLUGIN_NAMES),$(eval $(call plugin_rules,$(name))))
 
-$(OUT)/test-plugins/%.so: tests/plugins/%.c
+$(OUT)/test-plugins/%.so: tests/plugins/%.c $(wildcard tests/plugins/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -Wno-error -shared -o $@ $< $(LIBS)
 
@@ -244,3 +244,6 @@ bench: deps all
 
 clean:
 	rm -rf build jarvis plugins/*.so
+
+# last, so that `all` stays the default goal
+include tests/fuzz/fuzz.mk

@@ -36,6 +36,7 @@ struct parse_state {
     size_t line_count;
     char *previous_key;   /* last key of the current section, to spot continuations */
     int transport_line;
+    int backoff_line;     /* the last backoff_*_ms key, for the max < initial error */
     struct section_seen *sections; /* plugin sections, for the unused-section warning */
     size_t section_count;
     char **errors;        /* "PATH:LINE: what", the first CONFIG_ERROR_LIMIT */
@@ -327,6 +328,8 @@ static void set_core_key(struct parse_state *state, const char *section, const c
     }
     if (strcmp(section, "bot") == 0 && strcmp(name, "transport") == 0)
         state->transport_line = state->line;
+    if (strcmp(section, "bot") == 0 && strncmp(name, "backoff_", 8) == 0)
+        state->backoff_line = state->line;
     char problem[ERROR_TEXT_MAX];
     if (config_schema_set(state->config, key, value, problem, sizeof problem) != 0)
         fail(state, state->line, "%s", problem);
@@ -459,6 +462,10 @@ static void check_after_parse(struct parse_state *state)
         fail(state, state->transport_line,
              "transport = telegram needs a token (found an empty [bot] token, expected "
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
+    if (config->backoff_max_ms < config->backoff_initial_ms)
+        fail(state, state->backoff_line,
+             "backoff_max_ms must be at least backoff_initial_ms (found %lld < %lld)",
+             (long long)config->backoff_max_ms, (long long)config->backoff_initial_ms);
 }
 
 static int is_enabled(const struct config *config, const char *name)

@@ -58,6 +58,10 @@ const struct config_key config_keys[] = {
      FIELD(shutdown_grace_ms),
      .meaning = "How long SIGTERM waits for running handlers (and plugin shutdowns) before "
                 "exiting anyway."},
+    {"bot", "allow_core_dumps", CONFIG_BOOLEAN, 0, .default_value = "false",
+     FIELD(allow_core_dumps),
+     .meaning = "Allow core dumps (they hold the token: only for debugging). Off: the "
+                "process is not dumpable."},
     {"bot", "delete_webhook", CONFIG_BOOLEAN, 0, .default_value = "false",
      FIELD(delete_webhook),
      .meaning = "When Telegram answers 409 because a webhook is set, delete it (otherwise "

@@ -12,6 +12,7 @@ struct registry;
 struct dispatch;
 struct transport;
 struct pipeline;
+struct instance_lock;
 
 struct host {
     struct config *config;
@@ -20,6 +21,7 @@ struct host {
     struct dispatch *dispatch;
     struct transport *transport; /* set once the transport is chosen */
     struct pipeline *pipeline;   /* the transport's, once it started */
+    struct instance_lock *lock;  /* held by `jarvis run`; NULL elsewhere */
 };
 
 /* A message that answers no update (send_message, jobs, reports): into the

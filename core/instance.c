@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "config.h"
 #include "directories.h"
+#include "instance_guard.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
@@ -46,6 +47,9 @@ static void close_lock_in_child(void)
 {
     if (held_lock == NULL)
         return;
+    if (held_lock->guard_fd >= 0)
+        close(held_lock->guard_fd);
+    held_lock->guard_fd = -1;
     if (held_lock->fd >= 0)
         close(held_lock->fd);
     held_lock->fd = -1;
@@ -451,22 +455,66 @@ static int take_lock(int fd, const char *path, int max_wait)
     return wait_for_lock(fd, path, max_wait);
 }
 
+/* 1 when fd's inode is the one path names now. */
+static int names_same_file(int fd, const char *path)
+{
+    struct stat held;
+    struct stat named;
+    if (fstat(fd, &held) != 0 || lstat(path, &named) != 0)
+        return 0;
+    return held.st_dev == named.st_dev && held.st_ino == named.st_ino && held.st_nlink > 0;
+}
+
+/* Opens and locks the path until the locked inode is the one the path
+ * names: a standby woken because a holder of a deleted file died would
+ * otherwise hold a lock nobody else can see. Returns 0 (*locked_fd) or an
+ * exit code. */
+static int lock_current_file(const struct config *config, const char *path, int *locked_fd)
+{
+    for (int attempt = 0;; attempt++) {
+        int fd = open_lock_file(path, OPEN_TO_LOCK);
+        if (fd < 0)
+            return EXIT_CONFIG;
+        int result = take_lock(fd, path, config->lock_max_wait);
+        if (result != 0) {
+            close(fd);
+            return result;
+        }
+        if (names_same_file(fd, path)) {
+            *locked_fd = fd;
+            return 0;
+        }
+        close(fd);
+        if (attempt >= 10) {
+            log_error("lock %s: the file keeps being replaced while we lock it; refusing", path);
+            return EXIT_TEMPFAIL;
+        }
+        log_info("lock %s: the file we locked was deleted or replaced; locking the new one", path);
+    }
+}
+
 int instance_acquire(const struct config *config, struct instance_lock *lock)
 {
     lock->fd = -1;
+    lock->guard_fd = -1;
     lock->path[0] = '\0';
     if (resolve_lock_path(config, lock->path, sizeof lock->path, 1) != 0)
         return EXIT_CONFIG;
     pthread_once(&atfork_once, register_atfork_handler);
-    int fd = open_lock_file(lock->path, OPEN_TO_LOCK);
-    if (fd < 0)
-        return EXIT_CONFIG;
-    int result = take_lock(fd, lock->path, config->lock_max_wait);
+    int guard_fd = instance_guard_create(); /* before the lock file: see its header */
+    int fd = -1;
+    int result = lock_current_file(config, lock->path, &fd);
+    if (result == 0)
+        result = instance_guard_acquire(guard_fd, lock->path, config->lock_max_wait);
     if (result != 0) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
+        if (guard_fd >= 0)
+            close(guard_fd);
         return result;
     }
     lock->fd = move_to_high_fd(fd);
+    lock->guard_fd = guard_fd >= 0 ? move_to_high_fd(guard_fd) : -1;
     held_lock = lock;
     write_holder(lock->fd, lock->path);
     log_info("lock acquired: %s (pid %ld)", lock->path, (long)getpid());
@@ -477,9 +525,23 @@ void instance_release(struct instance_lock *lock)
 {
     if (held_lock == lock)
         held_lock = NULL;
+    if (lock->guard_fd >= 0)
+        close(lock->guard_fd);
+    lock->guard_fd = -1;
     if (lock->fd >= 0)
         close(lock->fd);
     lock->fd = -1;
+}
+
+int instance_still_held(const struct instance_lock *lock)
+{
+    if (lock->fd < 0 || names_same_file(lock->fd, lock->path))
+        return 1;
+    log_error("lock %s: the lock file was deleted or replaced while we held it, so another "
+              "instance may lock the path; standing down (exit %d) rather than polling beside "
+              "it. Nothing may remove the lock file while jarvis runs",
+              lock->path, INSTANCE_EXIT_LOCK_LOST);
+    return 0;
 }
 
 int instance_query(const struct config *config, struct instance_holder *holder)

@@ -11,8 +11,14 @@ struct config;
 
 struct instance_lock {
     int fd;
+    int guard_fd; /* instance_guard.h: held with the lock */
     char path[4096];
 };
+
+/* The exit code of a holder whose lock file was deleted or replaced under
+ * it: EX_UNAVAILABLE, distinct from 75 and 78. A supervisor restarts it,
+ * and it then waits as a standby behind whoever holds the path now. */
+#define INSTANCE_EXIT_LOCK_LOST 69
 
 /* Resolves [lock] path (default $XDG_RUNTIME_DIR/jarvis.lock, else
  * state_dir/jarvis.lock). Returns 0 holding the lock, 75 on time-out
@@ -20,6 +26,11 @@ struct instance_lock {
 int instance_acquire(const struct config *config, struct instance_lock *lock);
 /* Closes the fd; the file stays (never unlink a lock file). */
 void instance_release(struct instance_lock *lock);
+/* 1 while the lock path still names the inode we hold. 0 once it was
+ * deleted or replaced (logged, one line): another instance can then lock
+ * the path, so the caller must stand down (INSTANCE_EXIT_LOCK_LOST) rather
+ * than go on as if alone. Cheap (two stats): called before each long poll. */
+int instance_still_held(const struct instance_lock *lock);
 
 struct instance_holder {
     pid_t pid;

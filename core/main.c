@@ -1,7 +1,8 @@
 /* jarvis entry point: parses argv (getopt_long), then wires the modules
  * together for `run` (the bot), `check` (check.c), `status` and
  * `new-plugin` (scaffold.c). Exit codes follow sysexits: 0 ok, 64 usage,
- * 73 cannot create, 75 lock wait timed out, 78 bad config, 1 internal failure. */
+ * 69 lock file deleted under us, 73 cannot create, 74 state database
+ * unusable, 75 lock wait timed out, 78 bad config, 1 internal failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include "clock.h"
 #include "crash_record.h"
 #include "config.h"
+#include "core_dumps.h"
 #include "dispatch.h"
 #include "host.h"
 #include "http.h"
@@ -27,6 +29,7 @@
 #include "registry.h"
 #include "scaffold.h"
 #include "sched.h"
+#include "state_dir.h"
 #include "status.h"
 #include "store.h"
 #include "test_hooks.h"
@@ -40,6 +43,10 @@
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
 #define EXIT_TEMPFAIL 75
+/* EX_IOERR: the state database is damaged or its storage refuses I/O. Not
+ * 78: the config is fine, and a supervisor (RestartPreventExitStatus) and a
+ * human must tell the two apart; a restart fixes neither. */
+#define EXIT_STATE_UNUSABLE 74
 /* set_up's own result for a standby stopped by a signal; never an exit code */
 #define STOPPED_WHILE_WAITING -1
 
@@ -208,11 +215,18 @@ static int set_up(struct runtime *runtime)
     if (lock_result != 0)
         return lock_result;
     runtime->lock_held = 1;
-    char error[512];
-    runtime->host.store = store_open(config->state_dir, error, sizeof error);
-    if (runtime->host.store == NULL) {
+    runtime->host.lock = &runtime->lock;
+    char error[2048];
+    if (state_dir_check(config->state_dir, error, sizeof error) != 0) {
         log_error("%s", error);
         return EXIT_CONFIG;
+    }
+    enum store_open_failure store_failure;
+    runtime->host.store =
+        store_open_classified(config->state_dir, error, sizeof error, &store_failure);
+    if (runtime->host.store == NULL) {
+        log_error("%s", error);
+        return store_failure == STORE_OPEN_UNUSABLE ? EXIT_STATE_UNUSABLE : EXIT_CONFIG;
     }
     if (crash_record_open(config->state_dir) != 0)
         return EXIT_CONFIG;
@@ -316,6 +330,7 @@ static int run_bot(struct config *config)
     runtime.config = config;
     runtime.host.config = config;
     runtime.lock.fd = -1;
+    runtime.lock.guard_fd = -1;
     int result = set_up(&runtime);
     if (result == STOPPED_WHILE_WAITING) {
         release_runtime(&runtime);
@@ -352,6 +367,9 @@ static void ensure_standard_fds(void)
 
 int main(int argc, char **argv)
 {
+    /* first: the token may already be in our environment */
+    if (core_dumps_forbid() != 0)
+        fprintf(stderr, "jarvis: cannot turn core dumps off: %s\n", strerror(errno));
     ensure_standard_fds();
     test_hooks_init();
     struct options options;
@@ -374,6 +392,8 @@ int main(int argc, char **argv)
         config_free(&config);
         return EXIT_CONFIG;
     }
+    if (config.allow_core_dumps && core_dumps_allow() != 0)
+        fprintf(stderr, "jarvis: cannot turn core dumps back on: %s\n", strerror(errno));
     switch (options.command) {
     case COMMAND_CHECK:
         result = check_run(&config, options.detail);

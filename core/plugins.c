@@ -1,6 +1,8 @@
 /* Finding, checking, loading and unloading plugins: [plugins] enable in order,
  * each file checked through its fd before dlopen, each descriptor checked
- * before init. A refused plugin is logged once and never stops the others. */
+ * from the ELF file before dlopen (which runs the library's constructors)
+ * and again in memory before init. A refused plugin is logged once and never
+ * stops the others. */
 #include "registry.h"
 
 #include <dlfcn.h>
@@ -19,6 +21,7 @@
 #include "config.h"
 #include "host.h"
 #include "log.h"
+#include "plugin_elf.h"
 #include "plugin_record.h"
 
 #define REASON_SIZE 96
@@ -75,6 +78,37 @@ static int check_descriptor_head(const char *path, const struct descriptor_head 
     return 0;
 }
 
+static int check_name_matches(const char *expected_name, const char *path, const char *name,
+                              char *reason, size_t reason_size)
+{
+    if (strcmp(name, expected_name) == 0)
+        return 0;
+    log_error("plugin %s: refused: descriptor name: expected '%s' (the file name), found "
+              "'%s'; fix the name: file, [plugins] enable entry and descriptor must match",
+              path, expected_name, name);
+    return refuse(reason, reason_size, "name does not match file");
+}
+
+static int check_symbol_size(const char *path, size_t descriptor_size, char *reason,
+                             size_t reason_size)
+{
+    if (descriptor_size >= sizeof(struct descriptor_head))
+        return 0;
+    log_error("plugin %s: refused: jv_plugin_descriptor is %zu bytes, expected at least %zu; "
+              REBUILD_HINT,
+              path, descriptor_size, PLUGIN_INFO_V1_SIZE);
+    return refuse(reason, reason_size, "descriptor too small");
+}
+
+static int refuse_not_a_plugin(const char *path, char *reason, size_t reason_size)
+{
+    log_error("plugin %s: refused: not a jarvis plugin: expected the symbol "
+              JV_PLUGIN_DESCRIPTOR_SYMBOL ", found none; declare it with "
+              "JV_PLUGIN_DEFINE and " REBUILD_HINT,
+              path);
+    return refuse(reason, reason_size, "not a jarvis plugin");
+}
+
 static int check_descriptor_body(struct registry *registry, const char *expected_name,
                                  const char *path, const jv_plugin_info *info, char *reason,
                                  size_t reason_size)
@@ -85,12 +119,8 @@ static int check_descriptor_body(struct registry *registry, const char *expected
                   path, info->name ? info->name : "(null)");
         return refuse(reason, reason_size, "invalid name");
     }
-    if (strcmp(info->name, expected_name) != 0) {
-        log_error("plugin %s: refused: descriptor name: expected '%s' (the file name), found "
-                  "'%s'; fix the name: file, [plugins] enable entry and descriptor must match",
-                  path, expected_name, info->name);
-        return refuse(reason, reason_size, "name does not match file");
-    }
+    if (check_name_matches(expected_name, path, info->name, reason, reason_size) != 0)
+        return -1;
     if (config_is_reserved_name(info->name)) {
         log_error("plugin %s: refused: name '%s' is reserved (a plugins.ini section or the "
                   "core's store namespace); fix the name",
@@ -152,13 +182,8 @@ struct jv_plugin *plugins_attach_descriptor(struct registry *registry, const cha
                                             size_t reason_size)
 {
     struct descriptor_head head;
-    if (descriptor_size < sizeof head) {
-        log_error("plugin %s: refused: jv_plugin_descriptor is %zu bytes, expected at least %zu; "
-                  REBUILD_HINT,
-                  path, descriptor_size, PLUGIN_INFO_V1_SIZE);
-        refuse(reason, reason_size, "descriptor too small");
+    if (check_symbol_size(path, descriptor_size, reason, reason_size) != 0)
         return NULL;
-    }
     memcpy(&head, descriptor, sizeof head);
     if (check_descriptor_head(path, &head, descriptor_size, reason, reason_size) != 0)
         return NULL;
@@ -315,6 +340,33 @@ static size_t symbol_size(const void *address)
     return (size_t)symbol->st_size;
 }
 
+/* The descriptor's head and name as the ELF file holds them, checked like
+ * the loaded descriptor will be: a mismatch is refused before dlopen runs
+ * any of the library's code (its constructors). A file this reader cannot
+ * follow is left to dlopen and the checks after it. */
+static int check_file_descriptor(const char *expected_name, const char *path, int fd,
+                                 char *reason, size_t reason_size)
+{
+    _Static_assert(sizeof(struct descriptor_head) == PLUGIN_ELF_HEAD_SIZE,
+                   "PLUGIN_ELF_HEAD_SIZE must match the frozen descriptor head");
+    struct plugin_elf_descriptor found;
+    enum plugin_elf_result result = plugin_elf_read_descriptor(
+        fd, JV_PLUGIN_DESCRIPTOR_SYMBOL, offsetof(jv_plugin_info, name), &found);
+    if (result == PLUGIN_ELF_NO_DESCRIPTOR)
+        return refuse_not_a_plugin(path, reason, reason_size);
+    if (result != PLUGIN_ELF_READ)
+        return 0;
+    if (check_symbol_size(path, found.symbol_size, reason, reason_size) != 0)
+        return -1;
+    struct descriptor_head head;
+    memcpy(&head, found.head, sizeof head);
+    if (check_descriptor_head(path, &head, found.symbol_size, reason, reason_size) != 0)
+        return -1;
+    if (found.name_known && plugin_name_is_valid(found.name))
+        return check_name_matches(expected_name, path, found.name, reason, reason_size);
+    return 0;
+}
+
 /* dlopen through /proc/self/fd so the file checked is the file loaded. */
 static void *open_library(int fd, const char *path, char *reason, size_t reason_size)
 {
@@ -348,17 +400,17 @@ static struct jv_plugin *load_file(struct registry *registry, int dir_fd, const 
     struct jv_plugin *plugin = NULL;
     void *handle = NULL;
     int fd = open_plugin_file(dir_fd, path, file_name, reason, reason_size);
+    if (fd >= 0 && check_file_descriptor(name, path, fd, reason, reason_size) != 0) {
+        close(fd);
+        fd = -1;
+    }
     if (fd >= 0)
         handle = open_library(fd, path, reason, reason_size);
     if (handle) {
         dlerror();
         const void *descriptor = dlsym(handle, JV_PLUGIN_DESCRIPTOR_SYMBOL);
         if (!descriptor) {
-            log_error("plugin %s: refused: not a jarvis plugin: expected the symbol "
-                      JV_PLUGIN_DESCRIPTOR_SYMBOL ", found none; declare it with "
-                      "JV_PLUGIN_DEFINE and " REBUILD_HINT,
-                      path);
-            refuse(reason, reason_size, "not a jarvis plugin");
+            refuse_not_a_plugin(path, reason, reason_size);
         } else {
             plugin = plugins_attach_descriptor(registry, name, path, descriptor,
                                                symbol_size(descriptor), reason, reason_size);

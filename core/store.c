@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include "log.h"
+#include "store_health.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -224,7 +225,29 @@ static void init_recursive_mutex(pthread_mutex_t *mutex)
     pthread_mutexattr_destroy(&attributes);
 }
 
-struct store *store_open(const char *state_dir, char *error, size_t error_size)
+/* A database that cannot be used: the open is given up before anything
+ * is written, and the line says how to recover. */
+static struct store *give_up_unusable(struct store *store, int damaged, const char *reason,
+                                      char *error, size_t error_size,
+                                      enum store_open_failure *failure)
+{
+    store_health_describe(store->path, damaged, reason, error, error_size);
+    *failure = STORE_OPEN_UNUSABLE;
+    release(store);
+    return NULL;
+}
+
+static struct store *give_up_on_database(struct store *store, char *error, size_t error_size,
+                                         enum store_open_failure *failure)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", sqlite3_errmsg(store->database));
+    int damaged = store_health_code_is_damage(sqlite3_extended_errcode(store->database));
+    return give_up_unusable(store, damaged, reason, error, error_size, failure);
+}
+
+struct store *store_open_classified(const char *state_dir, char *error, size_t error_size,
+                                    enum store_open_failure *failure)
 {
     char ignored[8];
     if (error == NULL || error_size == 0) {
@@ -232,6 +255,7 @@ struct store *store_open(const char *state_dir, char *error, size_t error_size)
         error_size = sizeof ignored;
     }
     error[0] = '\0';
+    *failure = STORE_OPEN_SETUP;
     if (state_dir == NULL || state_dir[0] == '\0') {
         snprintf(error, error_size, "store: no state_dir given");
         return NULL;
@@ -248,24 +272,32 @@ struct store *store_open(const char *state_dir, char *error, size_t error_size)
         return NULL;
     }
     init_recursive_mutex(&store->mutex);
-    if (create_private_file(store->path) != 0) {
-        snprintf(error, error_size, "%s: cannot create database: %s", store->path,
-                 strerror(errno));
-        release(store);
-        return NULL;
-    }
+    if (create_private_file(store->path) != 0)
+        return give_up_unusable(store, 0, strerror(errno), error, error_size, failure);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
     if (sqlite3_open_v2(store->path, &store->database, flags, NULL) != SQLITE_OK) {
-        snprintf(error, error_size, "%s: cannot open database: %s", store->path,
-                 store->database != NULL ? sqlite3_errmsg(store->database) : "out of memory");
+        if (store->database == NULL) {
+            snprintf(error, error_size, "%s: cannot open database: out of memory", store->path);
+            release(store);
+            return NULL;
+        }
+        return give_up_on_database(store, error, error_size, failure);
+    }
+    /* read-only, before the WAL switch and CREATE TABLE write to the file */
+    if (store_health_check(store->database, store->path, error, error_size) != 0) {
+        *failure = STORE_OPEN_UNUSABLE;
         release(store);
         return NULL;
     }
-    if (configure(store, error, error_size) != 0) {
-        release(store);
-        return NULL;
-    }
+    if (configure(store, error, error_size) != 0)
+        return give_up_on_database(store, error, error_size, failure);
     return store;
+}
+
+struct store *store_open(const char *state_dir, char *error, size_t error_size)
+{
+    enum store_open_failure failure;
+    return store_open_classified(state_dir, error, error_size, &failure);
 }
 
 void store_close(struct store *store)

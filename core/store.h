@@ -24,6 +24,14 @@ enum store_sync {
 
 /* Creates state_dir (0700) if missing. NULL with a one-line reason in error. */
 struct store *store_open(const char *state_dir, char *error, size_t error_size);
+enum store_open_failure {
+    STORE_OPEN_SETUP,   /* state_dir missing, not a directory, out of memory */
+    STORE_OPEN_UNUSABLE /* the database file: damaged, unreadable or unwritable;
+                         * left as it was, error holds a recovery hint */
+};
+/* store_open, and on failure which kind (the exit code of `jarvis run`). */
+struct store *store_open_classified(const char *state_dir, char *error, size_t error_size,
+                                    enum store_open_failure *failure);
 void store_close(struct store *store);
 /* 1 when state_dir already holds the database; readers such as `jarvis
  * status` check first so that looking never creates anything. */

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "host.h"
+#include "instance.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
@@ -628,6 +629,10 @@ static int telegram_run(struct transport *transport, struct host *host)
     }
     while (outcome == 1 && !lifecycle_stop_requested()) {
         notify_watchdog();
+        if (telegram->host->lock != NULL && !instance_still_held(telegram->host->lock)) {
+            outcome = INSTANCE_EXIT_LOCK_LOST;
+            break;
+        }
         /* the first poll does not wait: the inbox of the last run is
          * recovered right after it */
         json_t *parameters =

@@ -25,6 +25,7 @@ struct telegram_api {
 /* Telegram's largest legitimate answer (100 updates of 4096 chars plus
  * entities) is well under this; anything bigger is treated as malformed. */
 #define RESPONSE_LIMIT (64u * 1024u * 1024u)
+#define RESPONSE_LIMIT_TEXT "64 MiB"
 
 struct telegram_api *telegram_api_create(const char *api_base, const char *token)
 {
@@ -304,6 +305,8 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, api->headers);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, byte_buffer_curl_write);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response);
+    /* refused at the headers when the server announces the length */
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RESPONSE_LIMIT);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, api->curl_error);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -323,6 +326,10 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
     if (aborted) {
         result->outcome = TELEGRAM_ABORTED;
         set_description(result, "stopped");
+    } else if (response.over_limit || code == CURLE_FILESIZE_EXCEEDED) {
+        /* libcurl would only say "Failure writing output to destination" */
+        result->outcome = TELEGRAM_TRANSIENT;
+        set_description(result, "answer too large (over the " RESPONSE_LIMIT_TEXT " limit)");
     } else if (code != CURLE_OK) {
         result->outcome = TELEGRAM_TRANSIENT;
         /* libcurl's texts may quote the URL on some errors: redact, and

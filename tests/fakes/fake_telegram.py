@@ -46,7 +46,9 @@ Control API (JSON in and out; stable, other tests rely on it):
                            "count": n=1, "retry_after": s=1, "delay": s=1,
                            "migrate_to_chat_id": id}
         K: "429" "500" "502" "malformed" "truncated" "slow" "401" "403" "409"
-           "409_webhook" "400" "400_migrate"; applies to the next n calls.
+           "409_webhook" "400" "400_migrate" "huge"; applies to the next n calls.
+           "huge" is a 200 answer of "size" bytes (default 80 MiB), with a
+           Content-Length or, with "chunked": true, without one.
            "502" is nginx's HTML page, as Telegram's front end sends it; "403"
            is "Forbidden: bot was blocked by the user".
   POST /control/webhook   {"url": "https://..."} sets a webhook ("" clears)
@@ -383,6 +385,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+        elif kind == "huge":
+            self.send_huge(int(fault.get("size", 80 * 1024 * 1024)), bool(fault.get("chunked")))
         elif kind == "401":
             self.respond(*envelope_error(401, "Unauthorized"))
         elif kind == "403":
@@ -400,6 +404,33 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.respond(*envelope_error(400, "Bad Request: injected fault"))
         return True
+
+    def send_huge(self, size, chunked):
+        """A valid-looking 200 answer of size bytes (JSON whitespace padding),
+        with Content-Length or, when chunked, without: streamed in 1 MiB
+        pieces until the client hangs up."""
+        head = b'{"ok":true,"result":['
+        tail = b']}'
+        piece = b" " * (1024 * 1024)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        self.close_connection = True
+        left = size - len(head) - len(tail)
+        try:
+            for block in [head] + [piece] * (left // len(piece)) + [b" " * (left % len(piece)), tail]:
+                if chunked:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block) if block else b"")
+                else:
+                    self.wfile.write(block)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client refused the rest, as it should
 
     # ---- Bot API methods ----
     def bot_user(self, state):

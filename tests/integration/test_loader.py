@@ -197,3 +197,54 @@ def test_unparsable_plugin_setting_is_logged_with_file_line_and_key(workdir, plu
     line = log_line(result.stderr, r"\[hello\] tick_interval_ms: expected an integer")
     assert f"plugins.ini:{line_number}:" in line
     assert "soon" not in line  # values may be secrets: never logged
+
+
+def test_descriptor_is_checked_in_the_elf_file_before_any_constructor_runs(workdir, plugin_dir):
+    """dlopen runs a library's constructors before its descriptor can be
+    looked at in memory; each ctor_* plugin leaves a marker file from its
+    constructor. A descriptor refused from the ELF file must leave none."""
+    markers = workdir / "markers"
+    markers.mkdir()
+    enable = ["hello", "ctor_wrong_major", "ctor_wrong_magic", "ctor_wrong_name",
+              "ctor_no_descriptor", "ctor_loaded"]
+    result = run_console(config_for(workdir, plugin_dir, enable), "/ping\n",
+                         env={"JARVIS_TEST_MARKER_DIR": str(markers)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "pong"
+    # the control: a good plugin's constructor does run, at dlopen
+    assert sorted(path.name for path in markers.iterdir()) == ["ctor_loaded.ran"]
+    err = result.stderr
+    d = re.escape(str(plugin_dir))
+    log_line(err, rf"{d}/ctor_wrong_major\.so: refused: ABI major: expected 1, found 2")
+    log_line(err, rf"{d}/ctor_wrong_magic\.so: refused: wrong magic: expected 0x4C50564A, "
+                  r"found 0x0BADF00D")
+    log_line(err, rf"{d}/ctor_wrong_name\.so: refused: descriptor name: expected "
+                  r"'ctor_wrong_name' \(the file name\), found 'hello'")
+    log_line(err, rf"{d}/ctor_no_descriptor\.so: refused: not a jarvis plugin")
+    summary = log_line(err, r"plugins: loaded \d+")
+    assert "plugins: loaded 2 (hello, ctor_loaded), refused 4 (" in summary
+
+
+def test_broken_corpus_is_refused_without_being_dlopened(workdir, plugin_dir):
+    """The descriptor-level refusals of the broken corpus come from the ELF
+    file: the dynamic loader (LD_DEBUG=files lists every object dlopen maps)
+    maps hello alone."""
+    enable = ["broken_magic", "broken_major", "broken_minor", "broken_small_struct",
+              "broken_no_descriptor", "dup_name"]
+    result = run_console(config_for(workdir, plugin_dir, enable + ["hello"]), "/ping\n",
+                         env={"LD_DEBUG": "files"})
+    assert result.returncode == 0, result.stderr
+    for name in enable:
+        log_line(result.stderr, rf"/{name}\.so: refused: ")
+    dlopened = re.findall(r"file=(/proc/self/fd/\d+) \[0\];\s+dynamically loaded by",
+                          result.stderr)
+    assert len(dlopened) == 1, dlopened  # hello.so
+
+
+def test_struct_size_larger_than_the_symbol_is_refused(workdir, plugin_dir):
+    result = run_console(config_for(workdir, plugin_dir, ["hello", "broken_big_struct"]),
+                         "/ping\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "pong"
+    log_line(result.stderr, r"broken_big_struct\.so: refused: descriptor struct_size says 128 "
+                            r"bytes, found a symbol of 64 bytes")

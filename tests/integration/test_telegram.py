@@ -334,3 +334,32 @@ def test_bad_updates_are_logged_and_skipped(workdir, fake, plugin_dir, processes
     assert "update 500003 is photo; ignored" in log
     assert "update 500004 skipped: message.message_id" in log
     assert fake.counters()["confirmed_offset"] > 500006
+
+
+def test_flood_control_alone_waits_retry_after_and_recovers_without_a_count(
+        workdir, fake, plugin_dir, processes):
+    fake.fault("getUpdates", "429", retry_after=2)
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    fake.message(7, "/ping")
+    assert wait_for(lambda: fake.sent_texts(7) == ["pong"], timeout=20)
+    stop(bot)
+    log = log_text(workdir)
+    # a 429 is not a failed attempt: the recovery line must not count "0"
+    assert "telegram: getUpdates works again\n" in log, log
+    assert "after 0 failed" not in log, log
+    # retry_after is honoured: the next poll starts 2 s after the 429 answer
+    polls = fake.call("/control/polls")["polls"]
+    flood = next(i for i, poll in enumerate(polls) if poll["result"] == "fault 429")
+    assert polls[flood + 1]["start"] - polls[flood]["end"] >= 1.9, polls[flood:flood + 2]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_80_mib_answer_is_reported_as_too_large(workdir, fake, plugin_dir, processes, chunked):
+    fake.fault("getUpdates", "huge", chunked=chunked)
+    bot = start_bot(bot_config(workdir, fake, plugin_dir), processes)
+    fake.message(7, "/ping")
+    assert wait_for(lambda: fake.sent_texts(7) == ["pong"], timeout=30)
+    stop(bot)
+    log = log_text(workdir)
+    assert "answer too large (over the 64 MiB limit)" in log, log
+    assert "Failure writing output" not in log, log

@@ -453,10 +453,45 @@ static void test_stop_requested_before_waiting_ends_it(void **state)
     instance_release(&holder);
 }
 
+/* The holder notices a lock file that no longer names its inode, and a
+ * second acquire in the same process (its own open file description) waits
+ * on the guard instead of taking the fresh file at once. */
+static void test_still_held_notices_a_deleted_or_replaced_file(void **state)
+{
+    struct fixture *fixture = *state;
+    struct instance_lock lock;
+    assert_int_equal(instance_acquire(&fixture->config, &lock), 0);
+    assert_true(lock.guard_fd >= 0);
+    assert_int_equal(instance_still_held(&lock), 1);
+    assert_int_equal(unlink(fixture->lock_path), 0);
+    assert_int_equal(instance_still_held(&lock), 0);
+    assert_non_null(strstr(read_text(fixture->log_path), "deleted or replaced while we held it"));
+
+    /* a newcomer locks the fresh file but waits for our guard: max_wait 1 s */
+    struct instance_lock newcomer;
+    assert_int_equal(instance_acquire(&fixture->config, &newcomer), 75);
+    assert_non_null(strstr(read_text(fixture->log_path), "waiting for it to stand down"));
+    instance_release(&lock);
+    assert_int_equal(instance_acquire(&fixture->config, &newcomer), 0);
+    assert_int_equal(instance_still_held(&newcomer), 1);
+
+    /* replaced by rename: same path, another inode */
+    char other[600];
+    snprintf(other, sizeof other, "%s/other", fixture->directory);
+    int fd = open(other, O_CREAT | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(rename(other, fixture->lock_path), 0);
+    assert_int_equal(instance_still_held(&newcomer), 0);
+    instance_release(&newcomer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_acquire_writes_pid_and_mode_0600, set_up, tear_down),
+        cmocka_unit_test_setup_teardown(test_still_held_notices_a_deleted_or_replaced_file, set_up,
+                                        tear_down),
         cmocka_unit_test_setup_teardown(test_query_sees_holder_then_nobody, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_query_does_not_create_state_dir, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_second_acquire_waits_then_times_out_75, set_up,
