@@ -464,7 +464,7 @@ static void check_after_parse(struct parse_state *state)
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
     if (config->backoff_max_ms < config->backoff_initial_ms)
         fail(state, state->backoff_line,
-             "backoff_max_ms must be at least backoff_initial_ms (found %lld < %lld)",
+             "backoff_max_ms (%lld) must not be below backoff_initial_ms (%lld)",
              (long long)config->backoff_max_ms, (long long)config->backoff_initial_ms);
 }
 
