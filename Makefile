@@ -21,7 +21,7 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLA
 	-Iinclude -pthread -I/usr/include/x86_64-linux-gnu
 CORE_CFLAGS := $(CFLAGS_COMMON) -iquote core
 PLUGIN_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
-LIBS := -lcurl -ljansson -linih -lsqlite3 -ldl -lm -pthread
+LIBS := -lcurl -ljansson -linih -lsqlite3 -lmicrohttpd -ldl -lm -pthread
 
 CORE_SOURCES := $(wildcard core/*.c)
 CORE_OBJECTS := $(patsubst core/%.c,$(OBJ)/core/%.o,$(CORE_SOURCES))
@@ -39,7 +39,7 @@ UNIT_SOURCES := $(wildcard tests/unit/test_*.c)
 UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
-	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest
+	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest libmicrohttpd-dev python3-prometheus-client
 
 .PHONY: all run test test-build deps clean bench
 

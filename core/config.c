@@ -3,6 +3,7 @@
  * schema, resolves env:VAR values and fills struct config with defaults. */
 #include "config.h"
 
+#include "listen_address.h"
 #include "log.h"
 #include "plugin_record.h"
 
@@ -30,6 +31,7 @@ struct parse_state {
     size_t line_count;
     char *previous_key;   /* last key of the current section, to spot continuations */
     int transport_line;
+    int metrics_listen_line;
     int error_line;       /* 0 = no error yet */
     char error[ERROR_TEXT_MAX];
 };
@@ -94,7 +96,7 @@ static void fail(struct parse_state *state, int line, const char *format, ...)
 static int is_reserved_section(const char *name)
 {
     return strcmp(name, "bot") == 0 || strcmp(name, "lock") == 0 ||
-           strcmp(name, "plugins") == 0;
+           strcmp(name, "metrics") == 0 || strcmp(name, "plugins") == 0;
 }
 
 /* "core" is also the core's namespace in the store. */
@@ -152,7 +154,7 @@ static void check_section_header(struct parse_state *state, char *start)
     const char *name = start + 1;
     if (!is_reserved_section(name) && !plugin_name_is_valid(name)) {
         fail(state, state->line,
-             "invalid section name (found '%s', expected bot, lock, plugins or a plugin "
+             "invalid section name (found '%s', expected bot, lock, metrics, plugins or a plugin "
              "name of 1-32 characters a-z 0-9 _)",
              quoted(name, buffer, sizeof buffer));
         return;
@@ -335,6 +337,18 @@ static void set_log_level(struct parse_state *state, const char *value)
          quoted(value, buffer, sizeof buffer));
 }
 
+static void set_log_format(struct parse_state *state, const char *value)
+{
+    char buffer[QUOTED_VALUE_MAX + 4];
+    int format = log_format_parse(value);
+    if (format >= 0) {
+        state->config->log_format = format;
+        return;
+    }
+    fail(state, state->line, "unknown log_format (found '%s', expected text or json)",
+         quoted(value, buffer, sizeof buffer));
+}
+
 static void set_api_base(struct parse_state *state, const char *value)
 {
     char buffer[QUOTED_VALUE_MAX + 4];
@@ -424,7 +438,7 @@ static int check_enable_names(struct parse_state *state, char **names, size_t co
         if (!plugin_name_is_valid(names[i]) || config_is_reserved_name(names[i])) {
             fail(state, state->line,
                  "invalid plugin name in enable (found '%s', expected 1-32 characters a-z 0-9 _, "
-                 "not bot, lock, plugins or core)",
+                 "not bot, lock, metrics, plugins or core)",
                  quoted(names[i], buffer, sizeof buffer));
             return -1;
         }
@@ -474,6 +488,8 @@ static void set_bot_key(struct parse_state *state, const char *key, const char *
         replace_text(&config->log_file, value);
     } else if (strcmp(key, "log_level") == 0) {
         set_log_level(state, value);
+    } else if (strcmp(key, "log_format") == 0) {
+        set_log_format(state, value);
     } else if (strcmp(key, "admins") == 0) {
         set_admins(state, value);
     } else if (strcmp(key, "handler_budget_ms") == 0) {
@@ -511,6 +527,26 @@ static void set_lock_key(struct parse_state *state, const char *key, const char 
         state->config->lock_max_wait = (int)number;
     } else {
         log_warn("%s:%d: unknown key '%s' in [lock], ignored", state->path, state->line, key);
+    }
+}
+
+/* The loopback rule needs allow_remote, which may come later in the
+ * section: it is checked after the parse (check_metrics_listen). */
+static void set_metrics_key(struct parse_state *state, const char *key, const char *value)
+{
+    char buffer[QUOTED_VALUE_MAX + 4];
+    char problem[128];
+    struct listen_address address;
+    if (strcmp(key, "listen") == 0) {
+        if (value[0] != '\0' && listen_address_parse(value, &address, problem, sizeof problem) != 0)
+            fail(state, state->line, "[metrics] listen: %s (found '%s')", problem,
+                 quoted(value, buffer, sizeof buffer));
+        replace_text(&state->config->metrics_listen, value);
+        state->metrics_listen_line = state->line;
+    } else if (strcmp(key, "allow_remote") == 0) {
+        set_boolean(state, key, value, &state->config->metrics_allow_remote);
+    } else {
+        log_warn("%s:%d: unknown key '%s' in [metrics], ignored", state->path, state->line, key);
     }
 }
 
@@ -639,6 +675,8 @@ static int handle_entry(void *user, const char *section, const char *key, const 
         set_lock_key(state, key, resolved);
     else if (strcmp(section, "plugins") == 0)
         set_plugins_key(state, key, resolved);
+    else if (strcmp(section, "metrics") == 0)
+        set_metrics_key(state, key, resolved);
     else
         add_plugin_entry(state, section, key, resolved);
     return state->stopped ? 0 : 1;
@@ -664,6 +702,8 @@ static void set_defaults(struct config *config, const char *path)
     config->send_rate_per_chat = 1.0;
     config->send_burst_per_chat = 3.0;
     config->send_rate_total = 30.0;
+    config->log_format = LOG_FORMAT_TEXT;
+    config->metrics_listen = copy_text("");
     config->lock_path = copy_text("");
     config->lock_max_wait = 30;
     config->plugin_dir = copy_text("plugins");
@@ -680,6 +720,21 @@ static void report_syntax_error(struct parse_state *state, int line)
          quoted(text, buffer, sizeof buffer));
 }
 
+static void check_metrics_listen(struct parse_state *state)
+{
+    struct config *config = state->config;
+    struct listen_address address;
+    char problem[128];
+    if (config->metrics_listen[0] == '\0' || config->metrics_allow_remote ||
+        listen_address_parse(config->metrics_listen, &address, problem, sizeof problem) != 0 ||
+        address.loopback)
+        return;
+    fail(state, state->metrics_listen_line,
+         "[metrics] listen %s is not a loopback address (metrics would be served beyond this "
+         "machine); use 127.0.0.1:PORT, or set allow_remote = true in [metrics]",
+         config->metrics_listen);
+}
+
 static void check_after_parse(struct parse_state *state)
 {
     struct config *config = state->config;
@@ -687,6 +742,7 @@ static void check_after_parse(struct parse_state *state)
         fail(state, state->transport_line,
              "transport = telegram needs a token (found an empty [bot] token, expected "
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
+    check_metrics_listen(state);
 }
 
 static void free_parse_state(struct parse_state *state)
@@ -760,6 +816,7 @@ void config_free(struct config *config)
     free(config->log_file);
     free(config->admins);
     free(config->lock_path);
+    free(config->metrics_listen);
     free(config->plugin_dir);
     free_list(config->enable, config->enable_count);
     for (size_t i = 0; i < config->entry_count; i++) {

@@ -22,14 +22,15 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
+#include "operations.h"
 #include "registry.h"
 #include "sched.h"
 #include "status.h"
 #include "store.h"
 #include "test_hooks.h"
 #include "transport.h"
+#include "version.h"
 
-#define JARVIS_VERSION "0.1.0"
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
 #define EXIT_TEMPFAIL 75
@@ -41,10 +42,11 @@ enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK };
 struct options {
     enum command command;
     const char *config_path;
+    int json; /* status --json */
 };
 
 static const char usage_text[] =
-    "usage: jarvis [run|status|check] [-c FILE]\n"
+    "usage: jarvis [run|status [--json]|check] [-c FILE]\n"
     "  run      run the bot (the default)\n"
     "  status   report whether an instance runs and polls\n"
     "  check    load every enabled plugin once and report\n"
@@ -79,6 +81,7 @@ static int parse_command_word(const char *word, enum command *command)
 static int parse_arguments(int argc, char **argv, struct options *options)
 {
     int have_command = 0;
+    options->json = 0;
     options->command = COMMAND_RUN;
     options->config_path = "plugins.ini";
     for (int i = 1; i < argc; i++) {
@@ -95,6 +98,8 @@ static int parse_arguments(int argc, char **argv, struct options *options)
             if (i + 1 >= argc)
                 return usage_error("%s needs a file name", argument);
             options->config_path = argv[++i];
+        } else if (strcmp(argument, "--json") == 0) {
+            options->json = 1;
         } else if (strncmp(argument, "-c", 2) == 0) {
             options->config_path = argument + 2;
         } else if (argument[0] == '-') {
@@ -107,6 +112,8 @@ static int parse_arguments(int argc, char **argv, struct options *options)
             have_command = 1;
         }
     }
+    if (options->json && options->command != COMMAND_STATUS)
+        return usage_error("%s is an option of status only", "--json");
     return -1;
 }
 
@@ -156,6 +163,7 @@ struct runtime {
     int lock_held;
     int http_ready;
     struct sched *sched;
+    struct operations *operations;
 };
 
 static struct transport *choose_transport(const struct config *config)
@@ -180,6 +188,7 @@ static int set_up(struct runtime *runtime)
                 config->log_file);
         return EXIT_CONFIG;
     }
+    log_set_format((enum log_format)config->log_format);
     if (config->token != NULL && config->token[0] != '\0')
         log_add_secret(config->token);
     /* Before the lock: a standby waiting for it must stop cleanly on SIGTERM. */
@@ -211,6 +220,7 @@ static int set_up(struct runtime *runtime)
         return 1;
     size_t loaded = 0, refused = 0;
     plugins_load_all(runtime->host.registry, &loaded, &refused);
+    runtime->operations = operations_start(&runtime->host);
     runtime->host.transport = choose_transport(config);
     return runtime->host.transport != NULL ? 0 : 1;
 }
@@ -258,6 +268,7 @@ static size_t stop_running(struct runtime *runtime)
 static void release_runtime(struct runtime *runtime)
 {
     struct host *host = &runtime->host;
+    operations_stop(runtime->operations);
     if (runtime->sched != NULL)
         sched_stop(runtime->sched);
     dispatch_destroy(host->dispatch);
@@ -353,7 +364,7 @@ int main(int argc, char **argv)
         result = run_check(&config);
         break;
     case COMMAND_STATUS:
-        result = status_run(&config, stdout);
+        result = status_run(&config, options.json, stdout);
         break;
     case COMMAND_RUN:
     default:

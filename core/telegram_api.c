@@ -285,6 +285,7 @@ void telegram_api_call(struct telegram_api *api, const char *method, json_t *par
         set_description(result, "stopped");
     } else if (code != CURLE_OK) {
         result->outcome = TELEGRAM_TRANSIENT;
+        result->timed_out = code == CURLE_OPERATION_TIMEDOUT;
         /* libcurl's texts may quote the URL on some errors: redact, and
          * prefer the generic text when the buffer is empty */
         set_description(result, api->curl_error[0] ? api->curl_error : curl_easy_strerror(code));
