@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define LOG_LINE_MAX 4096
+#define FIELD_TEXT_MAX 1024
 #define SECRET_MIN_LENGTH 4
 #define TOKEN_MIN_ID_DIGITS 5
 #define TOKEN_MIN_SECRET_CHARS 30
@@ -391,6 +392,7 @@ static void add_field_locked(json_t *object, const struct log_field *field)
             return;
         replace_control_characters(copy);
         redact_locked(copy, strlen(copy));
+        truncate_with_mark(copy, FIELD_TEXT_MAX); /* the line stays within its limit */
         json_object_set_new(object, field->key, json_text(copy));
         free(copy);
     }
@@ -442,7 +444,8 @@ static void write_text_locked(enum log_level level, const char *timestamp, const
 static void write_json_locked(enum log_level level, const char *timestamp, const char *origin,
                               char *message, const struct log_field *fields, size_t field_count)
 {
-    truncate_with_mark(message, LOG_LINE_MAX - 512); /* room for the other members */
+    /* room for the other members: a few fixed ones and one cut text field */
+    truncate_with_mark(message, LOG_LINE_MAX - FIELD_TEXT_MAX - 1024);
     char *line = json_line_locked(level, timestamp, origin, message, fields, field_count);
     if (line == NULL)
         return;

@@ -46,9 +46,10 @@ struct options {
 };
 
 static const char usage_text[] =
-    "usage: jarvis [run|status [--json]|check] [-c FILE]\n"
+    "usage: jarvis [run|status|check] [-c FILE]\n"
     "  run      run the bot (the default)\n"
     "  status   report whether an instance runs and polls\n"
+    "  --json   status as one JSON object\n"
     "  check    load every enabled plugin once and report\n"
     "  -c FILE  configuration file (default ./plugins.ini)\n"
     "  --help, --version\n";

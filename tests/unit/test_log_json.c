@@ -108,6 +108,30 @@ static void invalid_utf8_and_control_characters(void **state)
     json_decref(events);
 }
 
+static void long_values_keep_the_line_within_its_limit(void **state)
+{
+    (void)state;
+    char *long_text = malloc(6001);
+    assert_non_null(long_text);
+    memset(long_text, 'x', 6000);
+    long_text[6000] = '\0';
+    struct log_field fields[] = {{.key = "text", .text = long_text}};
+    log_write_fields(LOG_INFO, NULL, fields, 1, "%s", long_text);
+    free(long_text);
+    FILE *file = fopen(path, "r");
+    assert_non_null(file);
+    char line[16384];
+    assert_non_null(fgets(line, sizeof line, file));
+    fclose(file);
+    assert_true(strlen(line) <= 4096);
+    json_t *event = json_loads(line, 0, NULL);
+    assert_non_null(event);
+    const char *text = json_string_value(json_object_get(event, "text"));
+    assert_non_null(text);
+    assert_string_equal(text + strlen(text) - 3, "...");
+    json_decref(event);
+}
+
 static void recent_problems_newest_first(void **state)
 {
     (void)state;
@@ -134,6 +158,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lines_are_objects_with_fields, set_up, tear_down),
         cmocka_unit_test_setup_teardown(invalid_utf8_and_control_characters, set_up, tear_down),
+        cmocka_unit_test_setup_teardown(long_values_keep_the_line_within_its_limit, set_up,
+                                        tear_down),
         cmocka_unit_test_setup_teardown(recent_problems_newest_first, set_up, tear_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
