@@ -223,7 +223,8 @@ static int64_t scan_update_id(const char *text, size_t length)
                     j++;
                 int64_t id = 0;
                 size_t digits = 0;
-                while (j < length && text[j] >= '0' && text[j] <= '9' && digits < 19) {
+                while (j < length && text[j] >= '0' && text[j] <= '9' &&
+                       id <= (INT64_MAX - (text[j] - '0')) / 10) {
                     id = id * 10 + (text[j++] - '0');
                     digits++;
                 }
