@@ -52,7 +52,7 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLA
 	-Iinclude -pthread -I/usr/include/x86_64-linux-gnu -MMD -MP $(CPPFLAGS) $(CFLAGS)
 CORE_CFLAGS := $(CFLAGS_COMMON) -iquote core
 PLUGIN_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
-LIBS := -lcurl -ljansson -linih -lsqlite3 -ldl -lm -pthread
+LIBS := -lcurl -ljansson -linih -lsqlite3 -lmicrohttpd -ldl -lm -pthread
 
 CORE_SOURCES := $(wildcard core/*.c)
 CORE_OBJECTS := $(patsubst core/%.c,$(OBJ)/core/%.o,$(CORE_SOURCES))
@@ -79,7 +79,8 @@ UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 # and check the package, adduser is what it depends on.
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
-	systemd man-db dpkg-dev debhelper fakeroot lintian adduser
+	systemd man-db dpkg-dev debhelper fakeroot lintian adduser \
+	libmicrohttpd-dev python3-prometheus-client
 
 .PHONY: all run test test-build deps clean bench install uninstall config-doc
 

@@ -13,6 +13,7 @@
 #include "host.h"
 #include "log.h"
 #include "registry_internal.h"
+#include "update_trace.h"
 
 /* Returns 0 when the plugin may run (serial lock taken if needed and the
  * callback tracked for the budget), -1 when it is being unloaded. */
@@ -94,8 +95,10 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     snprintf(running.what, sizeof running.what, "command /%s", command.name);
     if (callback_enter(registry, command.plugin, &running, message->update_id) != 0)
         return JV_E_NOTFOUND;
+    int64_t started_ns = update_trace_clock_ns();
     int result = command.handler(command.plugin, message, command.user_data);
     callback_leave(registry, command.plugin, &running);
+    update_trace_callback(command.plugin->name, command.name, started_ns, result);
     if (result < 0)
         log_warn("update %" PRId64 ": plugin '%s' command /%s failed: %s (%d)",
                  message->update_id, command.plugin->name, command.name,
@@ -130,8 +133,10 @@ int registry_run_message_handlers(struct registry *registry, const jv_message *m
         snprintf(running.what, sizeof running.what, "message handler");
         if (callback_enter(registry, handler->plugin, &running, message->update_id) != 0)
             continue;
+        int64_t started_ns = update_trace_clock_ns();
         int result = handler->handler(handler->plugin, message, handler->user_data);
         callback_leave(registry, handler->plugin, &running);
+        update_trace_callback(handler->plugin->name, NULL, started_ns, result);
         ran++;
         if (result < 0)
             log_warn("update %" PRId64 ": plugin '%s' message handler failed: %s (%d)",

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "config_schema.h"
+#include "listen_address.h"
 #include "log.h"
 #include "plugin_record.h"
 
@@ -37,6 +38,7 @@ struct parse_state {
     char *previous_key;   /* last key of the current section, to spot continuations */
     int transport_line;
     int backoff_line;     /* the last backoff_*_ms key, for the max < initial error */
+    int metrics_listen_line;
     struct section_seen *sections; /* plugin sections, for the unused-section warning */
     size_t section_count;
     char **errors;        /* "PATH:LINE: what", the first CONFIG_ERROR_LIMIT */
@@ -160,7 +162,7 @@ static int check_section_header(struct parse_state *state, char *start)
     const char *name = start + 1;
     if (!is_reserved_section(name) && !plugin_name_is_valid(name)) {
         fail(state, state->line,
-             "invalid section name (found '%s', expected bot, lock, plugins or a plugin "
+             "invalid section name (found '%s', expected bot, lock, metrics, plugins or a plugin "
              "name of 1-32 characters a-z 0-9 _)",
              config_quote(name, buffer, sizeof buffer));
         return -1;
@@ -330,6 +332,8 @@ static void set_core_key(struct parse_state *state, const char *section, const c
         state->transport_line = state->line;
     if (strcmp(section, "bot") == 0 && strncmp(name, "backoff_", 8) == 0)
         state->backoff_line = state->line;
+    if (strcmp(section, "metrics") == 0 && strcmp(name, "listen") == 0)
+        state->metrics_listen_line = state->line;
     char problem[ERROR_TEXT_MAX];
     if (config_schema_set(state->config, key, value, problem, sizeof problem) != 0)
         fail(state, state->line, "%s", problem);
@@ -455,6 +459,28 @@ static void report_syntax_error(struct parse_state *state, int line)
          config_quote(text, buffer, sizeof buffer));
 }
 
+/* The loopback rule needs allow_remote, which may come later in the
+ * section, so it is checked once the whole file is read. */
+static void check_metrics_listen(struct parse_state *state)
+{
+    struct config *config = state->config;
+    struct listen_address address;
+    char problem[128];
+    if (config->metrics_listen == NULL || config->metrics_listen[0] == '\0')
+        return;
+    if (listen_address_parse(config->metrics_listen, &address, problem, sizeof problem) != 0) {
+        fail(state, state->metrics_listen_line, "[metrics] listen: %s (found '%s')", problem,
+             config->metrics_listen);
+        return;
+    }
+    if (address.loopback || config->metrics_allow_remote)
+        return;
+    fail(state, state->metrics_listen_line,
+         "[metrics] listen %s is not a loopback address (metrics would be served beyond this "
+         "machine); use 127.0.0.1:PORT, or set allow_remote = true in [metrics]",
+         config->metrics_listen);
+}
+
 static void check_after_parse(struct parse_state *state)
 {
     struct config *config = state->config;
@@ -462,6 +488,7 @@ static void check_after_parse(struct parse_state *state)
         fail(state, state->transport_line,
              "transport = telegram needs a token (found an empty [bot] token, expected "
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
+    check_metrics_listen(state);
     if (config->backoff_max_ms < config->backoff_initial_ms)
         fail(state, state->backoff_line,
              "backoff_max_ms (%lld) must not be below backoff_initial_ms (%lld)",

@@ -29,6 +29,7 @@ struct config {
     char *state_dir;        /* absolute after loading; default <directory>/state */
     char *log_file;         /* "" = stderr, else absolute */
     int log_level;          /* enum log_level */
+    int log_format;         /* enum log_format, default LOG_FORMAT_TEXT */
     int64_t *admins;        /* user ids */
     size_t admin_count;
     int64_t handler_budget_ms; /* default 10000 */
@@ -43,6 +44,9 @@ struct config {
     /* [lock] */
     char *lock_path;        /* "" = default location, else absolute */
     int lock_max_wait;      /* seconds, default 30, 0 = forever */
+    /* [metrics] */
+    char *metrics_listen;   /* "" = no metrics server */
+    int metrics_allow_remote; /* serve on a non-loopback address, default 0 */
     /* [plugins] */
     char *plugin_dir;       /* absolute directories joined by ':'; default <directory>/plugins */
     char **enable;          /* names in load order */
@@ -76,7 +80,7 @@ const char *config_lookup(const struct config *config, const char *section, cons
 /* The line a plugin section key came from, 0 if absent (for error messages). */
 int config_lookup_line(const struct config *config, const char *section, const char *key);
 int config_is_admin(const struct config *config, int64_t user_id);
-/* bot, lock, plugins (the reserved sections) and core (the core's store
+/* bot, lock, metrics, plugins (the reserved sections) and core (the core's store
  * namespace): names no plugin may have. */
 int config_is_reserved_name(const char *name);
 /* true/yes/on/1 and false/no/off/0, any case: 0 and *result, or -1. The one

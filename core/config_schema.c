@@ -19,6 +19,7 @@
 
 static const char *const transport_names[] = {"auto", "telegram", "console", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_format_names[] = {"text", "json", NULL}; /* enum log_format */
 
 const struct config_key config_keys[] = {
     {"bot", "token", CONFIG_TEXT, CONFIG_SECRET, .default_value = "", FIELD(token),
@@ -47,6 +48,10 @@ const struct config_key config_keys[] = {
                 "stderr."},
     {"bot", "log_level", CONFIG_CHOICE, 0, .choices = log_level_names, .default_value = "info",
      FIELD(log_level), .meaning = "How much the log says."},
+    {"bot", "log_format", CONFIG_CHOICE, 0, .choices = log_format_names,
+     .default_value = "text", FIELD(log_format),
+     .meaning = "`text`: one line per event; `json`: one JSON object per line, for log "
+                "shippers."},
     {"bot", "admins", CONFIG_ID_LIST, 0, .default_value = "", FIELD(admins),
      .count_offset = offsetof(struct config, admin_count),
      .meaning = "Telegram user ids allowed to run admin commands, separated by commas "
@@ -99,6 +104,12 @@ const struct config_key config_keys[] = {
                 "`hello, sentiment`. Each name is 1–32 characters `a-z 0-9 _`, not `bot`, "
                 "`lock`, `plugins` or `core` (the core's namespace in the state database), "
                 "listed once."},
+    {"metrics", "listen", CONFIG_TEXT, 0, .default_value = "", FIELD(metrics_listen),
+     .meaning = "`HOST:PORT` to serve Prometheus metrics on (GET /metrics). Empty: no "
+                "metrics server. Only a loopback address unless allow_remote is set."},
+    {"metrics", "allow_remote", CONFIG_BOOLEAN, 0, .default_value = "false",
+     FIELD(metrics_allow_remote),
+     .meaning = "Allow `listen` on an address other machines can reach."},
     {NULL, NULL, CONFIG_TEXT, 0, .default_value = NULL, .offset = 0},
 };
 
@@ -390,7 +401,7 @@ static int check_names(char **names, size_t count, char *problem, size_t problem
         if (!plugin_name_is_valid(names[i]) || config_is_reserved_name(names[i])) {
             snprintf(problem, problem_size,
                      "invalid plugin name in enable (found '%s', expected 1-32 characters a-z "
-                     "0-9 _, not bot, lock, plugins or core)",
+                     "0-9 _, not bot, lock, metrics, plugins or core)",
                      config_quote(names[i], buffer, sizeof buffer));
             return -1;
         }

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "registry.h"
 #include "unit_of_work.h"
+#include "update_trace.h"
 
 #define COMMAND_NAME_MAX 32
 #define BOT_USERNAME_MAX 64
@@ -483,11 +484,14 @@ static void *worker_main(void *argument)
                           item->message.message_thread_id);
         work.done = item->done;
         work.done_context = item->context;
+        struct update_trace trace;
+        update_trace_begin(&trace, &item->message, bot_username);
         route_message(dispatch, &item->message, bot_username, &work);
         /* committed before the chat is released, so a chat's replies reach
          * the outbox in the order of its messages */
         if (item->done != NULL)
             item->done(&work, item->context);
+        update_trace_end(&trace, &work);
         unit_of_work_release(&work);
         queued_message_free(item);
         finish_work(dispatch, chat);

@@ -16,6 +16,7 @@
 #include "host.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "plugin_record.h"
 #include "store.h"
@@ -306,6 +307,16 @@ static int api_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visit
 
 /* ---- HTTP and time ---- */
 
+/* jarvis_plugin_http_requests_total: "2xx".."5xx", or "error" when no
+ * answer came (timeout, refused connection, too large a body). */
+static void count_http_request(const char *plugin, int result, const jv_http_response *response)
+{
+    char status_class[8] = "error";
+    if (result == JV_OK && response->status >= 100 && response->status <= 599)
+        snprintf(status_class, sizeof status_class, "%ldxx", response->status / 100);
+    metrics_count(METRIC_PLUGIN_HTTP, plugin, status_class);
+}
+
 static int api_http_request(jv_plugin *self, const jv_http_request *request,
                             jv_http_response *response)
 {
@@ -322,7 +333,9 @@ static int api_http_request(jv_plugin *self, const jv_http_request *request,
     known.struct_size = sizeof known;
     if (!known.method || !known.url)
         return JV_E_INVAL;
-    return http_perform(&known, response);
+    int result = http_perform(&known, response);
+    count_http_request(self->name, result, response);
+    return result;
 }
 
 static void api_http_response_free(jv_http_response *response)

@@ -1,10 +1,11 @@
-/* Logging sink: one timestamped, levelled line per call, written with a
- * single write(2) under a mutex, after masking registered secrets and
- * anything shaped like a Telegram bot token. */
+/* Logging sink: one timestamped, levelled line per call (text, or a JSON
+ * object), written with a single write(2) under a mutex, after masking
+ * registered secrets and anything shaped like a Telegram bot token. */
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #define LOG_LINE_MAX 4096
+#define FIELD_TEXT_MAX 1024
 #define SECRET_MIN_LENGTH 4
 #define TOKEN_MIN_ID_DIGITS 5
 #define TOKEN_MIN_SECRET_CHARS 30
@@ -27,6 +29,9 @@ static enum log_level log_threshold = LOG_INFO;
 /* Kept sorted longest first, so a secret that contains another is masked whole. */
 static char **secrets;
 static size_t secret_count;
+static enum log_format log_output_format = LOG_FORMAT_TEXT;
+static struct log_problem recent_problems[LOG_RECENT_PROBLEMS];
+static size_t recent_problem_count;
 
 static int open_log_file(const char *path)
 {
@@ -301,7 +306,7 @@ static void write_all(int fd, const char *data, size_t length)
     }
 }
 
-static int level_enabled(enum log_level level)
+int log_enabled(enum log_level level)
 {
     pthread_mutex_lock(&log_mutex);
     int enabled = level <= log_threshold;
@@ -309,9 +314,153 @@ static int level_enabled(enum log_level level)
     return enabled;
 }
 
-void log_writev(enum log_level level, const char *origin, const char *format, va_list args)
+void log_set_format(enum log_format format)
 {
-    if (format == NULL || !level_enabled(level))
+    pthread_mutex_lock(&log_mutex);
+    log_output_format = format;
+    pthread_mutex_unlock(&log_mutex);
+}
+
+int log_format_parse(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    if (strcasecmp(name, "text") == 0)
+        return LOG_FORMAT_TEXT;
+    if (strcasecmp(name, "json") == 0)
+        return LOG_FORMAT_JSON;
+    return -1;
+}
+
+/* ---- the recent problems, for `jarvis status` ---- */
+
+static void remember_problem_locked(enum log_level level, const char *timestamp,
+                                    const char *origin, const char *message)
+{
+    memmove(&recent_problems[1], &recent_problems[0],
+            (LOG_RECENT_PROBLEMS - 1) * sizeof recent_problems[0]);
+    struct log_problem *problem = &recent_problems[0];
+    snprintf(problem->time, sizeof problem->time, "%s", timestamp);
+    snprintf(problem->level, sizeof problem->level, "%s", level == LOG_ERROR ? "error" : "warn");
+    snprintf(problem->origin, sizeof problem->origin, "%s", origin);
+    snprintf(problem->message, sizeof problem->message, "%s", message);
+    truncate_with_mark(problem->message, sizeof problem->message - 1);
+    if (recent_problem_count < LOG_RECENT_PROBLEMS)
+        recent_problem_count++;
+}
+
+size_t log_recent_problems(struct log_problem *problems, size_t max)
+{
+    pthread_mutex_lock(&log_mutex);
+    size_t count = recent_problem_count < max ? recent_problem_count : max;
+    memcpy(problems, recent_problems, count * sizeof *problems);
+    pthread_mutex_unlock(&log_mutex);
+    return count;
+}
+
+/* ---- JSON lines ---- */
+
+/* jansson refuses invalid UTF-8; such text goes out with its non-ASCII
+ * bytes as '?' rather than not at all. */
+static json_t *json_text(const char *text)
+{
+    json_t *value = json_string(text);
+    if (value != NULL)
+        return value;
+    char *ascii = strdup(text);
+    if (ascii == NULL)
+        return NULL;
+    for (unsigned char *p = (unsigned char *)ascii; *p != '\0'; p++)
+        if (*p >= 0x80)
+            *p = '?';
+    value = json_string(ascii);
+    free(ascii);
+    return value;
+}
+
+static void add_field_locked(json_t *object, const struct log_field *field)
+{
+    if (field->key == NULL)
+        return;
+    if (field->kind == LOG_FIELD_INTEGER) {
+        json_object_set_new(object, field->key, json_integer(field->integer));
+    } else if (field->kind == LOG_FIELD_REAL) {
+        json_object_set_new(object, field->key, json_real(field->real));
+    } else if (field->text != NULL) {
+        char *copy = strdup(field->text);
+        if (copy == NULL)
+            return;
+        replace_control_characters(copy);
+        redact_locked(copy, strlen(copy));
+        truncate_with_mark(copy, FIELD_TEXT_MAX); /* the line stays within its limit */
+        json_object_set_new(object, field->key, json_text(copy));
+        free(copy);
+    }
+}
+
+static const char *level_name(enum log_level level)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    return level <= LOG_DEBUG ? names[level] : "unknown";
+}
+
+/* Caller holds log_mutex; message is redacted and cut already. */
+static char *json_line_locked(enum log_level level, const char *timestamp, const char *origin,
+                              const char *message, const struct log_field *fields,
+                              size_t field_count)
+{
+    json_t *object = json_object();
+    if (object == NULL)
+        return NULL;
+    json_object_set_new(object, "time", json_string(timestamp));
+    json_object_set_new(object, "level", json_string(level_name(level)));
+    json_object_set_new(object, "origin", json_text(origin));
+    json_object_set_new(object, "message", json_text(message));
+    for (size_t i = 0; i < field_count; i++)
+        add_field_locked(object, &fields[i]);
+    char *line = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(object);
+    return line;
+}
+
+/* ---- writing ---- */
+
+static void write_text_locked(enum log_level level, const char *timestamp, const char *origin,
+                              char *message)
+{
+    char prefix[128];
+    int prefix_length = snprintf(prefix, sizeof prefix, "%s %s [%.40s] ", timestamp,
+                                 level_label(level), origin);
+    if (prefix_length < 0 || (size_t)prefix_length >= sizeof prefix)
+        prefix_length = (int)strlen(prefix);
+    char line[LOG_LINE_MAX + 1];
+    truncate_with_mark(message, LOG_LINE_MAX - 1 - (size_t)prefix_length);
+    int line_length = snprintf(line, sizeof line, "%s%s\n", prefix, message);
+    if (line_length > 0)
+        write_all(log_fd >= 0 ? log_fd : STDERR_FILENO, line,
+                  (size_t)line_length < sizeof line ? (size_t)line_length : sizeof line - 1);
+}
+
+static void write_json_locked(enum log_level level, const char *timestamp, const char *origin,
+                              char *message, const struct log_field *fields, size_t field_count)
+{
+    /* room for the other members: a few fixed ones and one cut text field */
+    truncate_with_mark(message, LOG_LINE_MAX - FIELD_TEXT_MAX - 1024);
+    char *line = json_line_locked(level, timestamp, origin, message, fields, field_count);
+    if (line == NULL)
+        return;
+    size_t length = strlen(line);
+    line[length] = '\n'; /* over the NUL: the write below takes the length */
+    write_all(log_fd >= 0 ? log_fd : STDERR_FILENO, line, length + 1);
+    free(line);
+}
+
+/* Warnings and errors are kept for status even below the log threshold. */
+static void write_event(enum log_level level, const char *origin, const struct log_field *fields,
+                        size_t field_count, const char *format, va_list args)
+{
+    int enabled = log_enabled(level);
+    if (format == NULL || (!enabled && level > LOG_WARN))
         return;
     int saved_errno = errno; /* callers log then inspect errno */
     char *message = format_message(format, args);
@@ -320,33 +469,44 @@ void log_writev(enum log_level level, const char *origin, const char *format, va
         return;
     }
     replace_control_characters(message);
-
     char timestamp[40];
     format_timestamp(timestamp, sizeof timestamp);
-    char prefix[128];
-    int prefix_length = snprintf(prefix, sizeof prefix, "%s %s [%.40s] ", timestamp,
-                                 level_label(level), origin != NULL ? origin : "core");
-    replace_control_characters(prefix);
-    if (prefix_length < 0 || (size_t)prefix_length >= sizeof prefix)
-        prefix_length = (int)strlen(prefix);
+    char origin_text[48];
+    snprintf(origin_text, sizeof origin_text, "%.40s", origin != NULL ? origin : "core");
+    replace_control_characters(origin_text);
 
-    char line[LOG_LINE_MAX + 1];
     pthread_mutex_lock(&log_mutex);
     redact_locked(message, strlen(message));
-    truncate_with_mark(message, LOG_LINE_MAX - 1 - (size_t)prefix_length);
-    int line_length = snprintf(line, sizeof line, "%s%s\n", prefix, message);
-    if (line_length > 0)
-        write_all(log_fd >= 0 ? log_fd : STDERR_FILENO, line,
-                  (size_t)line_length < sizeof line ? (size_t)line_length : sizeof line - 1);
+    redact_locked(origin_text, strlen(origin_text));
+    if (level <= LOG_WARN)
+        remember_problem_locked(level, timestamp, origin_text, message);
+    if (enabled && log_output_format == LOG_FORMAT_JSON)
+        write_json_locked(level, timestamp, origin_text, message, fields, field_count);
+    else if (enabled)
+        write_text_locked(level, timestamp, origin_text, message);
     pthread_mutex_unlock(&log_mutex);
     free(message);
     errno = saved_errno;
+}
+
+void log_writev(enum log_level level, const char *origin, const char *format, va_list args)
+{
+    write_event(level, origin, NULL, 0, format, args);
 }
 
 void log_write(enum log_level level, const char *origin, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    log_writev(level, origin, format, args);
+    write_event(level, origin, NULL, 0, format, args);
+    va_end(args);
+}
+
+void log_write_fields(enum log_level level, const char *origin, const struct log_field *fields,
+                      size_t field_count, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    write_event(level, origin, fields, field_count, format, args);
     va_end(args);
 }

@@ -26,6 +26,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
+#include "operations.h"
 #include "registry.h"
 #include "scaffold.h"
 #include "sched.h"
@@ -35,7 +36,7 @@
 #include "test_hooks.h"
 #include "transport.h"
 
-#define JARVIS_VERSION "0.1.0"
+#include "version.h"
 #ifndef JARVIS_SYSCONFDIR /* set by the Makefile from SYSCONFDIR */
 #define JARVIS_SYSCONFDIR "/usr/local/etc"
 #endif
@@ -57,6 +58,7 @@ struct options {
     const char *config_path; /* NULL: the lookup order of config_choose_path */
     enum check_detail detail;
     const char *operands[2]; /* new-plugin NAME [DIR] */
+    int json;                /* status --json */
 };
 
 static const char usage_text[] =
@@ -69,6 +71,7 @@ static const char usage_text[] =
     "  new-plugin  write DIR/NAME.c, a new plugin with the command /NAME\n"
     "  -c, --config=FILE  configuration file (default: $JARVIS_CONFIG, else\n"
     "                     ./plugins.ini, else " SYSTEM_CONFIG_PATH ")\n"
+    "  --json      status as one JSON object\n"
     "  -h, --help  -V, --version  --  (ends the options)\n";
 
 /* ---- argv ---- */
@@ -109,6 +112,8 @@ static int parse_operands(int count, char **operands, struct options *options)
         options->operands[i - 1] = operands[i];
     if (options->detail != CHECK_NORMAL && options->command != COMMAND_CHECK)
         return usage_error("%s: -q and -v are options of check", operands[0]);
+    if (options->json && options->command != COMMAND_STATUS)
+        return usage_error("%s is an option of status only", "--json");
     return -1;
 }
 
@@ -118,7 +123,8 @@ static int parse_arguments(int argc, char **argv, struct options *options)
     static const struct option long_options[] = {
         {"config", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
     };
     memset(options, 0, sizeof *options);
     options->detail = CHECK_NORMAL;
@@ -141,13 +147,19 @@ static int parse_arguments(int argc, char **argv, struct options *options)
         case 'h':
             fputs(usage_text, stdout);
             return 0;
+        case 'j':
+            options->json = 1;
+            break;
         case ':':
             return usage_error("%s needs a file name", argv[optind - 1]);
         default:
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    return parse_operands(argc - optind, argv + optind, options);
+    int result = parse_operands(argc - optind, argv + optind, options);
+    if (result == -1 && optind >= argc && options->json)
+        return usage_error("%s is an option of status only", "--json");
+    return result;
 }
 
 /* ---- shared steps ---- */
@@ -170,6 +182,7 @@ struct runtime {
     struct instance_lock lock;
     int lock_held;
     int http_ready;
+    struct operations *operations;
     struct sched *sched;
 };
 
@@ -195,6 +208,7 @@ static int set_up(struct runtime *runtime)
                 config->log_file);
         return EXIT_CONFIG;
     }
+    log_set_format((enum log_format)config->log_format);
     if (config->token != NULL && config->token[0] != '\0')
         log_add_secret(config->token);
     /* Before the lock: a standby waiting for it must stop cleanly on SIGTERM. */
@@ -241,6 +255,7 @@ static int set_up(struct runtime *runtime)
         return 1;
     size_t loaded = 0, refused = 0;
     plugins_load_all(runtime->host.registry, &loaded, &refused);
+    runtime->operations = operations_start(&runtime->host);
     return 0;
 }
 
@@ -287,6 +302,8 @@ static size_t stop_running(struct runtime *runtime)
 static void release_runtime(struct runtime *runtime)
 {
     struct host *host = &runtime->host;
+    operations_stop(runtime->operations);
+    runtime->operations = NULL;
     if (runtime->sched != NULL)
         sched_stop(runtime->sched);
     dispatch_destroy(host->dispatch);
@@ -399,7 +416,7 @@ int main(int argc, char **argv)
         result = check_run(&config, options.detail);
         break;
     case COMMAND_STATUS:
-        result = status_run(&config, stdout);
+        result = status_run(&config, options.json, stdout);
         break;
     case COMMAND_RUN:
     default:

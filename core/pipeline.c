@@ -18,6 +18,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "message_payload.h"
+#include "metrics.h"
 #include "test_hooks.h"
 #include "unit_of_work.h"
 
@@ -251,6 +252,7 @@ static void deferred_complete(struct jv_deferred *deferred)
     struct pipeline *pipeline = deferred->pipeline;
     commit_and_deliver(pipeline, &deferred->work, 0);
     atomic_fetch_sub(&pipeline->unhandled, 1);
+    metrics_count(METRIC_UPDATES, "handled", NULL);
     deferred_free(deferred);
 }
 
@@ -367,6 +369,7 @@ static void on_handled(struct jv_context *work, void *context)
     }
     commit_and_deliver(pipeline, work, 0);
     atomic_fetch_sub(&pipeline->unhandled, 1);
+    metrics_count(METRIC_UPDATES, "handled", NULL);
 }
 
 static int dispatch_one(struct pipeline *pipeline, const struct incoming_message *message)
@@ -634,6 +637,7 @@ static void skip_poison(struct pipeline *pipeline, const struct inbox_row *row,
 {
     char what[64];
     describe_message(message, what, sizeof what);
+    metrics_count(METRIC_UPDATES, "poison", NULL);
     log_error("update %" PRId64 " (%s) crashed the bot %d times in plugin '%s'; skipping it",
               row->update_id, what, row->crashes, row->crash_plugin);
     char apology[160];
@@ -659,6 +663,7 @@ static void redispatch(struct pipeline *pipeline, const struct inbox_row *row)
     char problem[128];
     if (message_payload_decode(row->payload, &message, &holder, problem, sizeof problem) != 0) {
         log_error("update %" PRId64 ": %s; dropping it from the inbox", row->update_id, problem);
+        metrics_count(METRIC_UPDATES, "bad", NULL);
         store_inbox_remove(pipeline->host->store, row->update_id);
         return;
     }

@@ -99,7 +99,7 @@ int scaffold_write(const char *name, const char *directory)
 {
     if (!plugin_name_is_valid(name) || config_is_reserved_name(name)) {
         fprintf(stderr, "jarvis: new-plugin: invalid name '%.40s' (expected 1-32 characters "
-                "a-z 0-9 _, not bot, lock, plugins or core)\n", name);
+                "a-z 0-9 _, not bot, lock, metrics, plugins or core)\n", name);
         return EXIT_USAGE;
     }
     char path[4096];

@@ -27,7 +27,9 @@
 #include "registry.h"
 #include "status.h"
 #include "store.h"
+#include "metrics.h"
 #include "telegram_api.h"
+#include "telegram_metrics.h"
 #include "telegram_send.h"
 #include "telegram_update.h"
 #include "pipeline.h"
@@ -422,6 +424,7 @@ struct poll_batch {
 
 static void note_update(struct telegram *telegram, const struct parsed_update *update)
 {
+    metrics_count(METRIC_UPDATES, update->kind == UPDATE_BAD ? "bad" : "skipped", NULL);
     if (update->kind == UPDATE_IGNORED)
         log_debug("telegram: update %" PRId64 " is %s; ignored", update->update_id,
                   update->ignored_kind);
@@ -450,6 +453,7 @@ static int collect_batch(struct telegram *telegram, json_t *updates, struct poll
         telegram_parse_update(update, telegram->bot_user_id, &parsed);
         if (parsed.update_id < 0) {
             log_warn("telegram: an update at position %zu skipped: %s", index, parsed.problem);
+            metrics_count(METRIC_UPDATES, "bad", NULL);
             continue;
         }
         if (parsed.update_id > batch->highest_id)
@@ -560,6 +564,7 @@ static int handle_webhook_conflict(struct telegram *telegram)
 static int handle_poll_result(struct telegram *telegram, struct telegram_result *result)
 {
     char line[512];
+    telegram_metrics_poll(result);
     switch (result->outcome) {
     case TELEGRAM_OK:
         poll_recovered(telegram);

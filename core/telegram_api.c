@@ -332,6 +332,7 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
         set_description(result, "answer too large (over the " RESPONSE_LIMIT_TEXT " limit)");
     } else if (code != CURLE_OK) {
         result->outcome = TELEGRAM_TRANSIENT;
+        result->timed_out = code == CURLE_OPERATION_TIMEDOUT;
         /* libcurl's texts may quote the URL on some errors: redact, and
          * prefer the generic text when the buffer is empty */
         set_description(result, api->curl_error[0] ? api->curl_error : curl_easy_strerror(code));

@@ -30,6 +30,7 @@ struct telegram_result {
     int64_t retry_after_s;      /* TELEGRAM_RETRY_AFTER */
     int64_t migrate_to_chat_id; /* TELEGRAM_MIGRATED */
     char description[256];      /* one line, redacted, for logs */
+    int timed_out;              /* TELEGRAM_TRANSIENT: libcurl's whole-request limit hit */
 };
 
 /* base: api_base such as "https://api.telegram.org" (no trailing slash

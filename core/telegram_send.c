@@ -20,6 +20,7 @@
 #include "id_table.h"
 #include "log.h"
 #include "telegram_api.h"
+#include "telegram_metrics.h"
 
 /* ---- the sender's state ---- */
 
@@ -499,6 +500,7 @@ static int apply_result(struct telegram_sender *sender, struct chat_lane *lane,
                         const struct telegram_result *result, enum send_outcome *outcome)
 {
     int64_t now = monotonic_ms();
+    telegram_metrics_send(result);
     if (result->outcome == TELEGRAM_REJECTED && result->error_code == 400 &&
         pending->message.thread_id != 0) {
         drop_topic(sender, pending, chat_id, result);
