@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jarvis/plugin.h>
 
@@ -29,6 +30,11 @@ struct jv_plugin {
     int fd;               /* kept open so /proc/self/fd/N names stay unique */
     jv_plugin_info info;  /* the descriptor, zero-padded past its struct_size */
     size_t load_index;
+    /* The loaded file: a reload swaps the plugin when the bytes on disk
+     * hash differently; the inode tells dlopen's cache to map a copy. */
+    uint64_t content_hash;
+    dev_t file_device;
+    ino_t file_inode;
     /* The rest is guarded by the registry lock. */
     int registering;      /* inside init / post_init */
     int stopping;         /* no new callbacks start */
@@ -52,6 +58,32 @@ struct jv_plugin *plugins_attach_descriptor(struct registry *registry, const cha
                                             size_t reason_size);
 /* Runs every loaded plugin's post_init, in load order. */
 void plugins_run_post_init(struct registry *registry);
+/* Only those loaded at or after first_load_index (a reload's new ones). */
+void plugins_run_post_init_from(struct registry *registry, size_t first_load_index);
+
+/* A reload's two steps, so that a build refused before init (file checks,
+ * dlopen, descriptor head) never costs the running one: prepare checks and
+ * maps <dir>/<name>.so (dir_fd: the checked directory) and returns NULL with
+ * a short reason, the problem already logged; start runs its init and keeps
+ * it, or returns NULL (the build consumed either way). */
+struct plugin_build;
+struct plugin_build *plugins_prepare_build(struct registry *registry, int dir_fd, const char *dir,
+                                           const char *name, char *reason, size_t reason_size);
+struct jv_plugin *plugins_start_build(struct registry *registry, struct plugin_build *build,
+                                      char *reason, size_t reason_size);
+/* The image of an unloaded record again (rolling back a swap whose new
+ * build failed its init). */
+struct plugin_build *plugins_rebuild_from(const struct jv_plugin *previous, char *reason,
+                                          size_t reason_size);
+void plugins_discard_build(struct plugin_build *build);
+/* Stops, shuts down and unregisters one plugin (see plugins_unload_all);
+ * 0, or -1 when its callbacks still ran past the grace period. */
+int plugins_unload_one(struct registry *registry, struct jv_plugin *plugin);
+/* registry.c: an unloaded record leaves the plugin list (its name is free
+ * again) but lives until registry_destroy, as its image does. */
+void registry_retire_plugin(struct registry *registry, struct jv_plugin *plugin);
+/* Whether a loaded or retired record came from this inode. */
+int registry_maps_file(struct registry *registry, dev_t device, ino_t inode);
 
 /* registry.c, services.c, registration.c: bookkeeping used by the loader. */
 struct host *registry_host(struct registry *registry);
