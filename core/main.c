@@ -1,6 +1,6 @@
 /* jarvis entry point: parses argv, then wires the modules together for
- * `run` (the bot), `check` (load every plugin once, nginx -t style) and
- * `status`. Exit codes follow sysexits: 0 ok, 64 usage, 75 lock wait timed
+ * `run` (the bot), `check` (load every plugin once, nginx -t style),
+ * `status` and `reload` (SIGHUP to the running instance). Exit codes follow sysexits: 0 ok, 64 usage, 75 lock wait timed
  * out, 78 bad config, 1 internal failure. */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include "log.h"
 #include "notify.h"
 #include "registry.h"
+#include "reload.h"
 #include "sched.h"
 #include "status.h"
 #include "store.h"
@@ -36,7 +37,7 @@
 /* set_up's own result for a standby stopped by a signal; never an exit code */
 #define STOPPED_WHILE_WAITING -1
 
-enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK };
+enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK, COMMAND_RELOAD };
 
 struct options {
     enum command command;
@@ -44,10 +45,11 @@ struct options {
 };
 
 static const char usage_text[] =
-    "usage: jarvis [run|status|check] [-c FILE]\n"
+    "usage: jarvis [run|status|check|reload] [-c FILE]\n"
     "  run      run the bot (the default)\n"
     "  status   report whether an instance runs and polls\n"
     "  check    load every enabled plugin once and report\n"
+    "  reload   make the running instance re-read FILE (SIGHUP)\n"
     "  -c FILE  configuration file (default ./plugins.ini)\n"
     "  --help, --version\n";
 
@@ -70,6 +72,8 @@ static int parse_command_word(const char *word, enum command *command)
         *command = COMMAND_STATUS;
     else if (strcmp(word, "check") == 0)
         *command = COMMAND_CHECK;
+    else if (strcmp(word, "reload") == 0)
+        *command = COMMAND_RELOAD;
     else
         return -1;
     return 0;
@@ -156,6 +160,7 @@ struct runtime {
     int lock_held;
     int http_ready;
     struct sched *sched;
+    struct reloader *reloader;
 };
 
 static struct transport *choose_transport(const struct config *config)
@@ -240,6 +245,11 @@ static int start_running(struct runtime *runtime)
         log_error("cannot start the scheduler");
         return 1;
     }
+    runtime->reloader = reload_start(host, runtime->sched);
+    if (runtime->reloader == NULL) {
+        log_error("cannot start the reload thread");
+        return 1;
+    }
     return 0;
 }
 
@@ -248,16 +258,18 @@ static int start_running(struct runtime *runtime)
 static size_t stop_running(struct runtime *runtime)
 {
     int64_t started = monotonic_ms();
+    reload_stop(runtime->reloader); /* a reload in progress finishes first */
     size_t stuck_jobs = sched_stop(runtime->sched);
     runtime->sched = NULL;
     size_t stuck_handlers = 0;
     if (runtime->host.dispatch != NULL) {
-        int64_t left = runtime->config->shutdown_grace_ms - (monotonic_ms() - started);
+        int64_t grace = runtime->host.config->shutdown_grace_ms; /* a reload may change it */
+        int64_t left = grace - (monotonic_ms() - started);
         stuck_handlers = dispatch_drain(runtime->host.dispatch, left > 0 ? left : 0);
         if (stuck_handlers > 0)
             log_error("%zu message(s) still being handled after the %lld ms shutdown grace "
                       "period",
-                      stuck_handlers, (long long)runtime->config->shutdown_grace_ms);
+                      stuck_handlers, (long long)grace);
     }
     return stuck_jobs + stuck_handlers;
 }
@@ -265,6 +277,7 @@ static size_t stop_running(struct runtime *runtime)
 static void release_runtime(struct runtime *runtime)
 {
     struct host *host = &runtime->host;
+    reload_stop(runtime->reloader);
     if (runtime->sched != NULL)
         sched_stop(runtime->sched);
     dispatch_destroy(host->dispatch);
@@ -326,6 +339,7 @@ static int run_bot(struct config *config)
     if (runtime.host.dispatch != NULL && stop_running(&runtime) > 0)
         abandon_stuck_handlers();
     release_runtime(&runtime);
+    reload_destroy(runtime.reloader); /* last: what it frees, host->config may point to */
     return result;
 }
 
@@ -361,6 +375,9 @@ int main(int argc, char **argv)
         break;
     case COMMAND_STATUS:
         result = status_run(&config, stdout);
+        break;
+    case COMMAND_RELOAD:
+        result = reload_request(&config, stdout);
         break;
     case COMMAND_RUN:
     default:

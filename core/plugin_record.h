@@ -67,6 +67,9 @@ void plugins_run_post_init_from(struct registry *registry, size_t first_load_ind
  * a short reason, the problem already logged; start runs its init and keeps
  * it, or returns NULL (the build consumed either way). */
 struct plugin_build;
+/* Checks and opens the plugin directory: its fd, or -1 with the problem
+ * every plugin in it is refused for. */
+int plugins_open_dir(const char *dir, char *problem, size_t problem_size);
 struct plugin_build *plugins_prepare_build(struct registry *registry, int dir_fd, const char *dir,
                                            const char *name, char *reason, size_t reason_size);
 struct jv_plugin *plugins_start_build(struct registry *registry, struct plugin_build *build,
@@ -82,6 +85,10 @@ int plugins_unload_one(struct registry *registry, struct jv_plugin *plugin);
 /* registry.c: an unloaded record leaves the plugin list (its name is free
  * again) but lives until registry_destroy, as its image does. */
 void registry_retire_plugin(struct registry *registry, struct jv_plugin *plugin);
+/* services.c: whether consumer acquired a service of provider; whether a
+ * plugin not yet unloaded acquired one of provider's. */
+int registry_plugin_uses(struct jv_plugin *consumer, const struct jv_plugin *provider);
+int registry_has_loaded_consumer(struct jv_plugin *provider);
 /* Whether a loaded or retired record came from this inode. */
 int registry_maps_file(struct registry *registry, dev_t device, ino_t inode);
 

@@ -200,7 +200,7 @@ static int owner_is_trusted(uid_t owner)
 
 /* Checks the plugin directory once per load: its fd, or -1 with the problem
  * (written to problem) that every plugin in it is refused for. */
-static int open_plugin_dir(const char *dir, char *problem, size_t problem_size)
+int plugins_open_dir(const char *dir, char *problem, size_t problem_size)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -569,7 +569,7 @@ void plugins_load_all(struct registry *registry, size_t *loaded, size_t *refused
     if (config && config->enable_count > 0) {
         const char *dir = config->plugin_dir && *config->plugin_dir ? config->plugin_dir : "plugins";
         char dir_problem[512] = "";
-        int dir_fd = open_plugin_dir(dir, dir_problem, sizeof dir_problem);
+        int dir_fd = plugins_open_dir(dir, dir_problem, sizeof dir_problem);
         for (size_t i = 0; i < config->enable_count; i++)
             load_entry(registry, dir_fd, dir, dir_fd < 0 ? dir_problem : NULL, config->enable[i],
                        &summary);

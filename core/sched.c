@@ -1,7 +1,7 @@
 /* Periodic jobs. Each registered job gets its own thread that sleeps until
  * the job is due, runs it, and computes the next due time; so a job can never
  * overlap itself and a slow job never delays another. A housekeeping thread
- * checks handler budgets and picks up SIGHUP log-reopen requests. */
+ * checks handler budgets. */
 #include "sched.h"
 
 #include <errno.h>
@@ -99,14 +99,6 @@ static void *housekeeping_main(void *argument)
     int64_t due = monotonic_ms();
     do {
         registry_check_budgets(sched->host->registry);
-        /* Here rather than in a transport loop, so SIGHUP works the same
-         * whichever transport runs and however long it blocks. */
-        if (lifecycle_take_reopen_request()) {
-            if (log_reopen() == 0)
-                log_info("log reopened (SIGHUP)");
-            else
-                log_error("SIGHUP: cannot reopen the log file");
-        }
         due += HOUSEKEEPING_PERIOD_MS;
     } while (wait_until(sched, NULL, due));
     return NULL;
