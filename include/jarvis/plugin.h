@@ -18,7 +18,10 @@
  *    borrowed, outputs in caller-provided buffers; nothing allocated across.
  * 6. Unload: the host stops dispatching to the plugin, waits for its running
  *    callbacks, calls shutdown, then runs the free_user_data destructors. The
- *    .so stays mapped until the process exits.
+ *    .so stays mapped until the process exits. A reload (SIGHUP) may unload a
+ *    plugin and load it again, from a fresh copy of its image; it restarts
+ *    the consumers of a provider it restarts, so acquire services in init or
+ *    post_init and drop what you cached in shutdown (docs/reload.md).
  *
  * THREADING
  * Handlers run on the host's worker pool. By default a plugin is serialised:
