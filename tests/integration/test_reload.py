@@ -170,6 +170,21 @@ def test_refused_build_keeps_the_running_one(workdir, fake, processes):
     stop(bot)
 
 
+def test_new_build_failing_init_rolls_back_to_the_previous(workdir, fake, processes):
+    directory = plugin_dir(workdir)
+    bot = start(config(workdir, fake, directory, sections={"versioned": {"fail_init_build": 2}}),
+                processes)
+    assert ask(fake, 10, "/ver a") == "v1 a"
+    install_build(directory, 2)
+    line = reload_and_wait(bot, workdir)
+    assert "refused versioned (init failed: build 2 refuses to start)" in line, line
+    log = log_text(workdir)
+    assert "new build refused (init failed: build 2 refuses to start); the previous build " \
+           "runs again" in log, log
+    assert ask(fake, 10, "/ver b") == "v1 b"
+    stop(bot)
+
+
 def test_enable_and_disable_plugins_and_their_jobs(workdir, fake, processes):
     directory = plugin_dir(workdir)
     sections = {"versioned": {"job_interval_ms": 100, "job_chat": 77}}

@@ -84,8 +84,8 @@ static int versioned_init(jv_plugin *self, const jv_host_api *host_api, char *er
     while (delay_ms > 0 && nanosleep(&delay, &delay) != 0) {
     }
     snprintf(greeting, sizeof greeting, "%s", api->config_get(self, "greeting", "no greeting"));
-    if (api->config_get_bool(self, "fail_init", 0)) {
-        snprintf(err, err_length, "fail_init is set");
+    if (api->config_get_int(self, "fail_init_build", 0) == VERSIONED_BUILD) {
+        snprintf(err, err_length, "build %d refuses to start", VERSIONED_BUILD);
         return JV_E_INVAL;
     }
     int result = add_command(self, "ver", on_ver) | add_command(self, "count", on_count) |
