@@ -30,6 +30,7 @@
 #include "registry.h"
 #include "reload_settings.h"
 #include "sched.h"
+#include "transport.h"
 
 #define REQUEST_CHECK_MS 100
 #define REASON_SIZE 96
@@ -483,6 +484,8 @@ static void reload_once(struct reloader *reloader)
     struct config *adopted = read_config(running->path);
     if (adopted == NULL)
         return;
+    if (host->transport != NULL && host->transport->adjust_config != NULL)
+        host->transport->adjust_config(host->transport, adopted);
     int restart_settings = reload_settings_carry_over(running, adopted);
     if (restart_settings < 0 || pointer_list_append(&reloader->configs, adopted) != 0) {
         log_error("reload: out of memory; the running configuration stays");

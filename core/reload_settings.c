@@ -141,21 +141,6 @@ static int admins_differ(const struct config *a, const struct config *b)
     return 0;
 }
 
-/* [bot] admins are restart-only too: the console transport adds its user
- * to the running list, which a re-read file does not have. */
-static int carry_over_admins(const struct config *running, struct config *adopted)
-{
-    int64_t *copy = calloc(running->admin_count ? running->admin_count : 1, sizeof *copy);
-    if (copy == NULL)
-        return -1;
-    if (running->admin_count > 0)
-        memcpy(copy, running->admins, running->admin_count * sizeof *copy);
-    free(adopted->admins);
-    adopted->admins = copy;
-    adopted->admin_count = running->admin_count;
-    return 0;
-}
-
 int reload_settings_carry_over(const struct config *running, struct config *adopted)
 {
     int differing = 0;
@@ -169,12 +154,6 @@ int reload_settings_carry_over(const struct config *running, struct config *adop
         if (carry_over_one(running, adopted, setting) != 0)
             return -1;
     }
-    if (admins_differ(running, adopted)) {
-        log_warn("reload: [bot] admins changed: needs a restart");
-        differing++;
-    }
-    if (carry_over_admins(running, adopted) != 0)
-        return -1;
     return differing;
 }
 
@@ -216,6 +195,10 @@ void reload_settings_describe_live(const struct config *running, const struct co
                                  "%shandler_budget_ms %" PRId64 " -> %" PRId64, used ? ", " : "",
                                  running->handler_budget_ms, adopted->handler_budget_ms);
     if (used < text_size && running->shutdown_grace_ms != adopted->shutdown_grace_ms)
-        snprintf(text + used, text_size - used, "%sshutdown_grace_ms %" PRId64 " -> %" PRId64,
-                 used ? ", " : "", running->shutdown_grace_ms, adopted->shutdown_grace_ms);
+        used += (size_t)snprintf(text + used, text_size - used,
+                                 "%sshutdown_grace_ms %" PRId64 " -> %" PRId64, used ? ", " : "",
+                                 running->shutdown_grace_ms, adopted->shutdown_grace_ms);
+    if (used < text_size && admins_differ(running, adopted))
+        snprintf(text + used, text_size - used, "%sadmins (%zu now)", used ? ", " : "",
+                 adopted->admin_count);
 }

@@ -1,5 +1,5 @@
 /* Which settings a reload applies: plugin sections and [plugins] enable and
- * dir reach the plugins; [bot] log_level, handler_budget_ms and
+ * dir reach the plugins; [bot] log_level, admins, handler_budget_ms and
  * shutdown_grace_ms change live; every other [bot] and [lock] setting is
  * carried over from the running configuration and reported as needing a
  * restart (the transport, lock and worker pool were built from it). */
