@@ -1,11 +1,10 @@
-/* Hashing and copying plugin files. FNV-1a is enough here: it tells builds
+/* Hashing plugin files. FNV-1a is enough here: it tells builds
  * apart, it does not authenticate them (the loader's owner and mode checks
  * do that), and it needs no library. */
 #include "plugin_image.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -53,41 +52,4 @@ int plugin_image_hash_file(const char *dir, const char *file_name, uint64_t *has
     close(fd);
     errno = saved_errno;
     return result;
-}
-
-static int write_all(int fd, const unsigned char *data, size_t length)
-{
-    while (length > 0) {
-        ssize_t written = write(fd, data, length);
-        if (written < 0 && errno == EINTR)
-            continue;
-        if (written <= 0)
-            return -1;
-        data += written;
-        length -= (size_t)written;
-    }
-    return 0;
-}
-
-int plugin_image_copy(int fd, const char *file_name)
-{
-    int copy = memfd_create(file_name, MFD_CLOEXEC);
-    if (copy < 0)
-        return -1;
-    unsigned char chunk[CHUNK_SIZE];
-    off_t offset = 0;
-    for (;;) {
-        ssize_t got = pread(fd, chunk, sizeof chunk, offset);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got == 0)
-            return copy;
-        if (got < 0 || write_all(copy, chunk, (size_t)got) != 0)
-            break;
-        offset += got;
-    }
-    int saved_errno = errno;
-    close(copy);
-    errno = saved_errno;
-    return -1;
 }

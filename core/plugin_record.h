@@ -31,7 +31,7 @@ struct jv_plugin {
     jv_plugin_info info;  /* the descriptor, zero-padded past its struct_size */
     size_t load_index;
     /* The loaded file: a reload swaps the plugin when the bytes on disk
-     * hash differently; the inode tells dlopen's cache to map a copy. */
+     * hash differently; the inode is what dlopen recognises an image by. */
     uint64_t content_hash;
     dev_t file_device;
     ino_t file_inode;
@@ -89,8 +89,10 @@ void registry_retire_plugin(struct registry *registry, struct jv_plugin *plugin)
  * plugin not yet unloaded acquired one of provider's. */
 int registry_plugin_uses(struct jv_plugin *consumer, const struct jv_plugin *provider);
 int registry_has_loaded_consumer(struct jv_plugin *provider);
-/* Whether a loaded or retired record came from this inode. */
-int registry_maps_file(struct registry *registry, dev_t device, ino_t inode);
+/* 1 and the content hash of a loaded or retired record mapped from this
+ * inode, or 0 when none is. */
+int registry_mapped_file_hash(struct registry *registry, dev_t device, ino_t inode,
+                              uint64_t *content_hash);
 
 /* registry.c, services.c, registration.c: bookkeeping used by the loader. */
 struct host *registry_host(struct registry *registry);

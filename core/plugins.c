@@ -362,9 +362,10 @@ void plugins_discard_build(struct plugin_build *build)
     free(build);
 }
 
-/* The file's identity, and the fd to map: dlopen returns an image already
- * loaded from the same inode, so a file written over in place (or the
- * running build started again) is mapped from a private copy instead. */
+/* The file's identity. dlopen hands back the image already loaded from the
+ * same inode: fine when the bytes are those of that image (the same build
+ * started again), refused when they differ, as the file was then written
+ * over in place, under the running code. */
 static int identify_file(struct registry *registry, struct plugin_build *build, char *reason,
                          size_t reason_size)
 {
@@ -375,15 +376,15 @@ static int identify_file(struct registry *registry, struct plugin_build *build, 
     }
     build->file_device = status.st_dev;
     build->file_inode = status.st_ino;
-    if (!registry_maps_file(registry, status.st_dev, status.st_ino))
-        return 0;
-    int copy = plugin_image_copy(build->fd, build->name);
-    if (copy < 0) {
-        log_error("plugin %s: refused: cannot copy its image: %s", build->path, strerror(errno));
-        return refuse(reason, reason_size, "cannot copy");
+    uint64_t mapped_hash = 0;
+    if (registry_mapped_file_hash(registry, status.st_dev, status.st_ino, &mapped_hash) &&
+        mapped_hash != build->content_hash) {
+        log_error("plugin %s: refused: the file was written over in place while its earlier "
+                  "build is mapped; install new builds by rename (install, or cp to a "
+                  "temporary name and mv), and restart jarvis",
+                  build->path);
+        return refuse(reason, reason_size, "written in place");
     }
-    close(build->fd);
-    build->fd = copy;
     return 0;
 }
 

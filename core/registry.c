@@ -135,23 +135,28 @@ void registry_retire_plugin(struct registry *registry, struct jv_plugin *plugin)
     pthread_mutex_unlock(&registry->lock);
 }
 
-static int list_maps_file(const struct pointer_list *list, dev_t device, ino_t inode)
+static const struct jv_plugin *find_by_file(const struct pointer_list *list, dev_t device,
+                                            ino_t inode)
 {
     for (size_t i = 0; i < list->count; i++) {
         const struct jv_plugin *plugin = list->items[i];
         if (plugin->handle && plugin->file_device == device && plugin->file_inode == inode)
-            return 1;
+            return plugin;
     }
-    return 0;
+    return NULL;
 }
 
-int registry_maps_file(struct registry *registry, dev_t device, ino_t inode)
+int registry_mapped_file_hash(struct registry *registry, dev_t device, ino_t inode,
+                              uint64_t *content_hash)
 {
     pthread_mutex_lock(&registry->lock);
-    int found = list_maps_file(&registry->plugins, device, inode) ||
-                list_maps_file(&registry->retired, device, inode);
+    const struct jv_plugin *plugin = find_by_file(&registry->plugins, device, inode);
+    if (plugin == NULL)
+        plugin = find_by_file(&registry->retired, device, inode);
+    if (plugin != NULL)
+        *content_hash = plugin->content_hash;
     pthread_mutex_unlock(&registry->lock);
-    return found;
+    return plugin != NULL;
 }
 
 void registry_set_registering(struct jv_plugin *plugin, int registering)

@@ -185,6 +185,35 @@ def test_new_build_failing_init_rolls_back_to_the_previous(workdir, fake, proces
     stop(bot)
 
 
+def test_a_file_written_in_place_is_refused(workdir, fake, processes):
+    directory = plugin_dir(workdir)
+    keep_v1 = directory / "keep_v1"
+    os.link(directory / "versioned.so", keep_v1)  # the running v1 image's inode
+    bot = start(config(workdir, fake, directory), processes)
+    assert ask(fake, 11, "/ver a") == "v1 a"
+    install_build(directory, 2)
+    assert "swapped versioned 1.0 -> 2.0" in reload_and_wait(bot, workdir)
+    # back to v1 by renaming its old file into place: the same inode as the
+    # image still mapped, the same bytes: that image is started again
+    os.link(keep_v1, directory / "v1_again")
+    os.replace(directory / "v1_again", directory / "versioned.so")
+    assert "swapped versioned 2.0 -> 1.0" in reload_and_wait(bot, workdir)
+    assert ask(fake, 11, "/ver b") == "v1 b"
+    install_build(directory, 2)
+    assert "swapped versioned 1.0 -> 2.0" in reload_and_wait(bot, workdir)
+    # now v1's inode written to (cp over a file, not a rename): appended to,
+    # so the mapped pages stay intact, but the bytes are no longer those of
+    # its image and dlopen would hand that image back: refused
+    with open(keep_v1, "ab") as target:
+        target.write(b"\0" * 64)
+    os.replace(keep_v1, directory / "versioned.so")
+    line = reload_and_wait(bot, workdir)
+    assert "refused versioned (written in place)" in line, line
+    assert "written over in place" in log_text(workdir)
+    assert ask(fake, 11, "/ver c") == "v2 c"
+    stop(bot)
+
+
 def test_enable_and_disable_plugins_and_their_jobs(workdir, fake, processes):
     directory = plugin_dir(workdir)
     sections = {"versioned": {"job_interval_ms": 100, "job_chat": 77}}
@@ -227,7 +256,7 @@ def test_changed_section_restarts_only_that_plugin(workdir, fake, processes):
     assert "restarted versioned (section changed)" in line, line
     assert "unchanged hello, slow" in line, line
     assert ask(fake, 5, "/greeting") == "hello there"
-    # restarted from a fresh image of the same file: its state starts over
+    # restarted: init ran again, its state starts over
     assert ask(fake, 5, "/count") == "count 1"
     # a reload that changes nothing keeps every plugin and its state
     line = reload_and_wait(bot, workdir)
@@ -256,15 +285,19 @@ def test_a_swapped_provider_restarts_its_consumer(workdir, fake, processes):
 
 def test_log_level_changes_live_and_restart_settings_are_named(workdir, fake, processes):
     directory = plugin_dir(workdir)
-    config(workdir, fake, directory, bot={"workers": 2})
+    config(workdir, fake, directory, enable="hello, slow, versioned", bot={"workers": 2})
     bot = start(workdir / "plugins.ini", processes)
     assert ask(fake, 8, "/ping") == "pong"
+    assert ask(fake, 8, "/slowadmin") == "/slowadmin is for admins only."
     fake.message(8, "/ping@OtherBot", chat_type="group")
     assert ask(fake, 8, "/ver a") == "v1 a"
     assert " DEBUG " not in log_text(workdir)
-    config(workdir, fake, directory, bot={"workers": 3, "log_level": "debug"})
+    config(workdir, fake, directory, enable="hello, slow, versioned",
+           bot={"workers": 3, "log_level": "debug", "admins": 8})
     line = reload_and_wait(bot, workdir)
-    assert "settings log_level info -> debug" in line, line
+    assert "settings log_level info -> debug, admins (1 now)" in line, line
+    assert "unchanged hello, slow, versioned" in line, line
+    assert ask(fake, 8, "/slowadmin") == "admin ok"
     assert "1 setting(s) need a restart" in line, line
     log = log_text(workdir)
     assert "reload: [bot] workers changed (2 -> 3): needs a restart" in log, log
@@ -272,8 +305,9 @@ def test_log_level_changes_live_and_restart_settings_are_named(workdir, fake, pr
     assert ask(fake, 8, "/ver b") == "v1 b"
     assert wait_for(lambda: "command for another bot, ignored" in log_text(workdir))
     # the token is never named, even when it changes
-    config(workdir, fake, directory, bot={"workers": 3, "log_level": "info",
-                                          "token": "123456789:AAotherOTHERotherOTHERother1234"})
+    config(workdir, fake, directory, enable="hello, slow, versioned",
+           bot={"workers": 3, "log_level": "info", "admins": 8,
+                "token": "123456789:AAotherOTHERotherOTHERother1234"})
     line = reload_and_wait(bot, workdir)
     log = log_text(workdir)
     assert "reload: [bot] token changed: needs a restart" in log

@@ -26,7 +26,7 @@ typedef struct {
 
 static const jv_host_api *api;
 static char greeting[128];
-/* never reset by init: a fresh image starts at 0, a reused one does not */
+/* in-memory state: survives while the plugin stays loaded, reset by init */
 static atomic_int counter;
 static int64_t job_chat;
 
@@ -77,6 +77,7 @@ static int versioned_init(jv_plugin *self, const jv_host_api *host_api, char *er
                           size_t err_length)
 {
     api = host_api;
+    atomic_store(&counter, 0);
     /* a slow init (a plugin reading a file, a network check) widens the
      * window in which a half-loaded plugin could be asked */
     int64_t delay_ms = api->config_get_int(self, "init_delay_ms", 0);
