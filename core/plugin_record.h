@@ -74,8 +74,9 @@ struct plugin_build *plugins_prepare_build(struct registry *registry, int dir_fd
                                            const char *name, char *reason, size_t reason_size);
 struct jv_plugin *plugins_start_build(struct registry *registry, struct plugin_build *build,
                                       char *reason, size_t reason_size);
-/* The image of an unloaded record again (rolling back a swap whose new
- * build failed its init). */
+/* The image of a record again, for starting the same build anew: a
+ * consumer restarted with its provider, or a swap rolled back after its
+ * new build failed init. */
 struct plugin_build *plugins_rebuild_from(const struct jv_plugin *previous, char *reason,
                                           size_t reason_size);
 void plugins_discard_build(struct plugin_build *build);

@@ -173,6 +173,22 @@ static int is_going(const struct reload_item *item)
            item->action == ACTION_RESTART;
 }
 
+/* The running build again, not the file: a consumer whose new build was
+ * refused must not stop because its provider changed. */
+static void restart_consumer(struct reload_item *consumer, const struct reload_item *provider)
+{
+    char reason[REASON_SIZE] = "";
+    snprintf(consumer->why, sizeof consumer->why, "uses %s", provider->name);
+    consumer->build = plugins_rebuild_from(consumer->running, reason, sizeof reason);
+    consumer->action = ACTION_RESTART;
+    if (consumer->build != NULL)
+        return;
+    /* it cannot run on without its provider's image: it stops with it */
+    log_error("reload: plugin %s: cannot restart it (%s); it is unloaded with %s",
+              consumer->name, reason, provider->name);
+    consumer->action = ACTION_UNLOAD;
+}
+
 /* A kept plugin that acquired a service of one that goes restarts too,
  * after it, so its post_init acquires the new provider; repeated until no
  * more join (consumers of consumers). */
@@ -190,13 +206,7 @@ static void add_consumers(struct reload_plan *plan)
                 if (!is_going(provider) || provider->running == NULL ||
                     !registry_plugin_uses(consumer->running, provider->running))
                     continue;
-                snprintf(consumer->why, sizeof consumer->why, "uses %s", provider->name);
-                prepare_item(plan, consumer, ACTION_RESTART);
-                if (consumer->action == ACTION_KEEP) {
-                    /* cannot map it again: it stops with its provider */
-                    consumer->action = ACTION_UNLOAD;
-                    snprintf(consumer->why, sizeof consumer->why, "uses %s", provider->name);
-                }
+                restart_consumer(consumer, provider);
                 added = 1;
                 break;
             }

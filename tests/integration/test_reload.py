@@ -275,6 +275,17 @@ def test_a_swapped_provider_restarts_its_consumer(workdir, fake, processes):
     assert "swapped versioned 1.0 -> 2.0" in line, line
     assert "restarted versioned_user (uses versioned)" in line, line
     assert ask(fake, 6, "/askver") == "user sees v2"
+    # the consumer's own new file is refused: it restarts from its running build
+    staging = directory / "user.tmp"
+    staging.write_bytes(b"not a library\n")
+    os.chmod(staging, 0o700)
+    os.replace(staging, directory / "versioned_user.so")
+    install_build(directory, 1)
+    line = reload_and_wait(bot, workdir)
+    assert "swapped versioned 2.0 -> 1.0" in line, line
+    assert "restarted versioned_user (uses versioned)" in line, line
+    assert "refused versioned_user (dlopen failed)" in line, line
+    assert ask(fake, 6, "/askver") == "user sees v1"
     # disabling the provider takes its consumer's vtable away with it
     config(workdir, fake, directory, enable="hello, versioned_user")
     line = reload_and_wait(bot, workdir)
