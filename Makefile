@@ -67,9 +67,11 @@ PLUGIN_LIBS := $(patsubst %,$(OBJ)/plugins/lib%.a,$(PLUGIN_NAMES))
 EMBEDDED_DATA := sentiment:lexicon.txt:sentiment_builtin_lexicon \
 	dexter_finance:sample_market.json:dexter_builtin_sample_market
 
-# Deliberately broken plugins for the loader tests: tests/plugins/<name>.c
-TEST_PLUGIN_SOURCES := $(wildcard tests/plugins/*.c)
-TEST_PLUGIN_SOS := $(patsubst tests/plugins/%.c,$(OUT)/test-plugins/%.so,$(TEST_PLUGIN_SOURCES))
+# Deliberately broken plugins for the loader tests: tests/plugins/<name>.c;
+# versioned.c is built twice (two builds answering differently) for reloads.
+TEST_PLUGIN_SOURCES := $(filter-out tests/plugins/versioned.c,$(wildcard tests/plugins/*.c))
+TEST_PLUGIN_SOS := $(patsubst tests/plugins/%.c,$(OUT)/test-plugins/%.so,$(TEST_PLUGIN_SOURCES)) \
+	$(OUT)/test-plugins/versioned_v1.so $(OUT)/test-plugins/versioned_v2.so
 
 UNIT_SOURCES := $(wildcard tests/unit/test_*.c)
 UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
@@ -149,6 +151,10 @@ $(foreach name,$(PLUGIN_NAMES),$(eval $(call plugin_rules,$(name))))
 $(OUT)/test-plugins/%.so: tests/plugins/%.c $(wildcard tests/plugins/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -Wno-error -shared -o $@ $< $(LIBS)
+
+$(OUT)/test-plugins/versioned_v%.so: tests/plugins/versioned.c include/jarvis/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DVERSIONED_BUILD=$* -shared -o $@ $< $(LIBS)
 
 # Unit tests link the core and plugin archives; the linker takes only the
 # objects a test needs. Plugin-internal symbols carry the plugin's prefix.

@@ -54,6 +54,9 @@ struct dispatch {
     struct chat_queue *ready_head;
     struct chat_queue *ready_tail;
     size_t unfinished; /* submitted and not yet done */
+    size_t active;     /* messages a worker is handling right now */
+    int paused;        /* workers take no new message (a reload is swapping plugins) */
+    pthread_cond_t idle; /* active reached 0 */
     int stopping;
     char bot_username[BOT_USERNAME_MAX];
     pthread_t *workers;
@@ -438,11 +441,15 @@ static struct queued_message *take_work(struct dispatch *dispatch, struct chat_q
                                         char *bot_username)
 {
     pthread_mutex_lock(&dispatch->lock);
-    struct chat_queue *chat;
-    while ((chat = pop_ready(dispatch)) == NULL && !dispatch->stopping)
+    struct chat_queue *chat = NULL;
+    /* paused: queued messages stay queued (in order) until the resume */
+    while (!dispatch->stopping && (dispatch->paused || (chat = pop_ready(dispatch)) == NULL))
         pthread_cond_wait(&dispatch->work_available, &dispatch->lock);
+    if (chat == NULL)
+        chat = pop_ready(dispatch); /* stopping: finish what is queued */
     struct queued_message *item = NULL;
     if (chat != NULL) {
+        dispatch->active++;
         item = chat->head;
         chat->head = item->next;
         if (chat->head == NULL)
@@ -459,6 +466,8 @@ static void finish_work(struct dispatch *dispatch, struct chat_queue *chat)
 {
     pthread_mutex_lock(&dispatch->lock);
     chat->running = 0;
+    if (--dispatch->active == 0)
+        pthread_cond_broadcast(&dispatch->idle);
     if (chat->head != NULL)
         push_ready(dispatch, chat); /* to the back: other chats get their turn */
     else
@@ -532,6 +541,7 @@ struct dispatch *dispatch_create(struct host *host, int workers)
     }
     pthread_cond_init(&dispatch->work_available, NULL);
     monotonic_cond_init(&dispatch->all_done);
+    monotonic_cond_init(&dispatch->idle);
     if (start_workers(dispatch) != 0) {
         log_error("dispatch: cannot start worker threads");
         dispatch_destroy(dispatch);
@@ -564,6 +574,29 @@ size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms)
     return unfinished;
 }
 
+int dispatch_pause(struct dispatch *dispatch, int64_t timeout_ms)
+{
+    struct timespec deadline = monotonic_deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+    pthread_mutex_lock(&dispatch->lock);
+    dispatch->paused = 1;
+    while (dispatch->active > 0)
+        if (pthread_cond_timedwait(&dispatch->idle, &dispatch->lock, &deadline) != 0)
+            break;
+    int idle = dispatch->active == 0;
+    pthread_mutex_unlock(&dispatch->lock);
+    if (!idle)
+        dispatch_resume(dispatch);
+    return idle ? 0 : -1;
+}
+
+void dispatch_resume(struct dispatch *dispatch)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    dispatch->paused = 0;
+    pthread_cond_broadcast(&dispatch->work_available);
+    pthread_mutex_unlock(&dispatch->lock);
+}
+
 void dispatch_destroy(struct dispatch *dispatch)
 {
     if (dispatch == NULL)
@@ -588,6 +621,7 @@ void dispatch_destroy(struct dispatch *dispatch)
     }
     pthread_cond_destroy(&dispatch->work_available);
     pthread_cond_destroy(&dispatch->all_done);
+    pthread_cond_destroy(&dispatch->idle);
     pthread_mutex_destroy(&dispatch->lock);
     free(dispatch->workers);
     free(dispatch);

@@ -29,6 +29,11 @@ int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *me
 /* Waits until everything submitted is handled or timeout_ms passes
  * (-1 = no limit). Returns how many messages are still unfinished. */
 size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms);
+/* For a reload: workers finish the message they are on and take no new
+ * one; dispatch_submit keeps queueing. 0 once no handler runs, or -1 when
+ * one still ran after timeout_ms (the pause is then already undone). */
+int dispatch_pause(struct dispatch *dispatch, int64_t timeout_ms);
+void dispatch_resume(struct dispatch *dispatch);
 /* Stops the workers (after dispatch_drain) and frees. */
 void dispatch_destroy(struct dispatch *dispatch);
 

@@ -1,6 +1,6 @@
 /* Signals become flags plus a self-pipe, so blocking loops can poll one fd:
  * SIGTERM/SIGINT request a clean stop (the pipe turns readable and stays so),
- * SIGHUP asks for a log reopen, SIGPIPE is ignored (a closed stdout or socket
+ * SIGHUP asks for a log reopen and a reload, SIGPIPE is ignored (a closed stdout or socket
  * must come back as EPIPE, not kill the process). */
 #include "lifecycle.h"
 
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 static atomic_int stop_requested;
-static atomic_int reopen_requests;
+static atomic_int hangup_requests;
 static int wake_pipe[2] = {-1, -1};
 
 static void wake_waiters(void)
@@ -38,7 +38,7 @@ static void on_stop_signal(int signal_number)
 static void on_hangup_signal(int signal_number)
 {
     (void)signal_number;
-    atomic_fetch_add(&reopen_requests, 1);
+    atomic_fetch_add(&hangup_requests, 1);
 }
 
 static int install_handler(int signal_number, void (*handler)(int), int flags)
@@ -81,9 +81,9 @@ int lifecycle_stop_requested(void) { return atomic_load(&stop_requested); }
 
 int lifecycle_wake_fd(void) { return wake_pipe[0]; }
 
-/* Several SIGHUPs before a check collapse into one reopen: reopening twice
- * in a row would gain nothing. */
-int lifecycle_take_reopen_request(void) { return atomic_exchange(&reopen_requests, 0) > 0; }
+/* Several SIGHUPs before a check collapse into one reopen and reload: the
+ * second would find the same files. */
+int lifecycle_take_hangup_request(void) { return atomic_exchange(&hangup_requests, 0) > 0; }
 
 void lifecycle_block_signals(sigset_t *previous)
 {

@@ -1,5 +1,6 @@
 /* Signals turned into flags and a wake-up fd that blocking loops poll:
- * SIGTERM/SIGINT request a clean stop, SIGHUP asks to reopen the log. */
+ * SIGTERM/SIGINT request a clean stop, SIGHUP asks to reopen the log and
+ * reload the configuration. */
 #ifndef JARVIS_LIFECYCLE_H
 #define JARVIS_LIFECYCLE_H
 
@@ -10,7 +11,7 @@ int lifecycle_stop_requested(void);
 /* Readable once a stop was requested; poll it beside your own fds. */
 int lifecycle_wake_fd(void);
 /* Returns 1 once per SIGHUP received since the last call. */
-int lifecycle_take_reopen_request(void);
+int lifecycle_take_hangup_request(void);
 
 /* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, saving the old
  * mask in previous: threads created until the restore inherit the block, so

@@ -1,6 +1,6 @@
 /* jarvis entry point: parses argv (getopt_long), then wires the modules
- * together for `run` (the bot), `check` (check.c), `status` and
- * `new-plugin` (scaffold.c). Exit codes follow sysexits: 0 ok, 64 usage,
+ * together for `run` (the bot), `check` (check.c), `status`, `reload`
+ * (SIGHUP to the running instance) and `new-plugin` (scaffold.c). Exit codes follow sysexits: 0 ok, 64 usage,
  * 69 lock file deleted under us, 73 cannot create, 74 state database
  * unusable, 75 lock wait timed out, 78 bad config, 1 internal failure. */
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "operations.h"
 #include "registry.h"
+#include "reload.h"
 #include "scaffold.h"
 #include "sched.h"
 #include "state_dir.h"
@@ -51,7 +52,7 @@
 /* set_up's own result for a standby stopped by a signal; never an exit code */
 #define STOPPED_WHILE_WAITING -1
 
-enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK, COMMAND_NEW_PLUGIN };
+enum command { COMMAND_RUN, COMMAND_STATUS, COMMAND_CHECK, COMMAND_NEW_PLUGIN, COMMAND_RELOAD };
 
 struct options {
     enum command command;
@@ -62,12 +63,13 @@ struct options {
 };
 
 static const char usage_text[] =
-    "usage: jarvis [run|status|check] [-c FILE] [-q|-v]\n"
+    "usage: jarvis [run|status|check|reload] [-c FILE] [-q|-v]\n"
     "       jarvis new-plugin NAME [DIR]\n"
     "  run         run the bot (the default)\n"
     "  status      report whether an instance runs and polls\n"
     "  check       load every enabled plugin once and report (-q: only problems,\n"
     "              -v: also every setting in effect)\n"
+    "  reload      make the running instance re-read FILE (SIGHUP)\n"
     "  new-plugin  write DIR/NAME.c, a new plugin with the command /NAME\n"
     "  -c, --config=FILE  configuration file (default: $JARVIS_CONFIG, else\n"
     "                     ./plugins.ini, else " SYSTEM_CONFIG_PATH ")\n"
@@ -87,8 +89,8 @@ static int usage_error(const char *format, const char *argument)
 
 static int parse_command_word(const char *word, enum command *command)
 {
-    static const char *const words[] = {"run", "status", "check", "new-plugin"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const words[] = {"run", "status", "check", "new-plugin", "reload"};
+    for (int i = 0; i < 5; i++) {
         if (strcmp(word, words[i]) == 0) {
             *command = (enum command)i;
             return 0;
@@ -183,6 +185,7 @@ struct runtime {
     int lock_held;
     int http_ready;
     struct operations *operations;
+    struct reloader *reloader;
     struct sched *sched;
 };
 
@@ -277,6 +280,11 @@ static int start_running(struct runtime *runtime)
         log_error("cannot start the scheduler");
         return 1;
     }
+    runtime->reloader = reload_start(host, runtime->sched);
+    if (runtime->reloader == NULL) {
+        log_error("cannot start the reload thread");
+        return 1;
+    }
     return 0;
 }
 
@@ -285,16 +293,18 @@ static int start_running(struct runtime *runtime)
 static size_t stop_running(struct runtime *runtime)
 {
     int64_t started = monotonic_ms();
+    reload_stop(runtime->reloader); /* a reload in progress finishes first */
     size_t stuck_jobs = sched_stop(runtime->sched);
     runtime->sched = NULL;
     size_t stuck_handlers = 0;
     if (runtime->host.dispatch != NULL) {
-        int64_t left = runtime->config->shutdown_grace_ms - (monotonic_ms() - started);
+        int64_t grace = runtime->host.config->shutdown_grace_ms; /* a reload may change it */
+        int64_t left = grace - (monotonic_ms() - started);
         stuck_handlers = dispatch_drain(runtime->host.dispatch, left > 0 ? left : 0);
         if (stuck_handlers > 0)
             log_error("%zu message(s) still being handled after the %lld ms shutdown grace "
                       "period",
-                      stuck_handlers, (long long)runtime->config->shutdown_grace_ms);
+                      stuck_handlers, (long long)grace);
     }
     return stuck_jobs + stuck_handlers;
 }
@@ -302,6 +312,7 @@ static size_t stop_running(struct runtime *runtime)
 static void release_runtime(struct runtime *runtime)
 {
     struct host *host = &runtime->host;
+    reload_stop(runtime->reloader);
     operations_stop(runtime->operations);
     runtime->operations = NULL;
     if (runtime->sched != NULL)
@@ -366,6 +377,7 @@ static int run_bot(struct config *config)
     if (runtime.host.dispatch != NULL && stop_running(&runtime) > 0)
         abandon_stuck_handlers();
     release_runtime(&runtime);
+    reload_destroy(runtime.reloader); /* last: what it frees, host->config may point to */
     return result;
 }
 
@@ -417,6 +429,9 @@ int main(int argc, char **argv)
         break;
     case COMMAND_STATUS:
         result = status_run(&config, options.json, stdout);
+        break;
+    case COMMAND_RELOAD:
+        result = reload_request(&config, stdout);
         break;
     case COMMAND_RUN:
     default:

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jarvis/plugin.h>
 
@@ -29,6 +30,11 @@ struct jv_plugin {
     int fd;               /* kept open so /proc/self/fd/N names stay unique */
     jv_plugin_info info;  /* the descriptor, zero-padded past its struct_size */
     size_t load_index;
+    /* The loaded file: a reload swaps the plugin when the bytes on disk
+     * hash differently; the inode is what dlopen recognises an image by. */
+    uint64_t content_hash;
+    dev_t file_device;
+    ino_t file_inode;
     /* The rest is guarded by the registry lock. */
     int registering;      /* inside init / post_init */
     int stopping;         /* no new callbacks start */
@@ -52,6 +58,42 @@ struct jv_plugin *plugins_attach_descriptor(struct registry *registry, const cha
                                             size_t reason_size);
 /* Runs every loaded plugin's post_init, in load order. */
 void plugins_run_post_init(struct registry *registry);
+/* Only those loaded at or after first_load_index (a reload's new ones). */
+void plugins_run_post_init_from(struct registry *registry, size_t first_load_index);
+
+/* A reload's two steps, so that a build refused before init (file checks,
+ * dlopen, descriptor head) never costs the running one: prepare checks and
+ * maps <dir>/<name>.so (dir_fd: the checked directory) and returns NULL with
+ * a short reason, the problem already logged; start runs its init and keeps
+ * it, or returns NULL (the build consumed either way). */
+struct plugin_build;
+/* Checks and opens the plugin directory: its fd, or -1 with the problem
+ * every plugin in it is refused for. */
+int plugins_open_dir(const char *dir, char *problem, size_t problem_size);
+struct plugin_build *plugins_prepare_build(struct registry *registry, int dir_fd, const char *dir,
+                                           const char *name, char *reason, size_t reason_size);
+struct jv_plugin *plugins_start_build(struct registry *registry, struct plugin_build *build,
+                                      char *reason, size_t reason_size);
+/* The image of a record again, for starting the same build anew: a
+ * consumer restarted with its provider, or a swap rolled back after its
+ * new build failed init. */
+struct plugin_build *plugins_rebuild_from(const struct jv_plugin *previous, char *reason,
+                                          size_t reason_size);
+void plugins_discard_build(struct plugin_build *build);
+/* Stops, shuts down and unregisters one plugin (see plugins_unload_all);
+ * 0, or -1 when its callbacks still ran past the grace period. */
+int plugins_unload_one(struct registry *registry, struct jv_plugin *plugin);
+/* registry.c: an unloaded record leaves the plugin list (its name is free
+ * again) but lives until registry_destroy, as its image does. */
+void registry_retire_plugin(struct registry *registry, struct jv_plugin *plugin);
+/* services.c: whether consumer acquired a service of provider; whether a
+ * plugin not yet unloaded acquired one of provider's. */
+int registry_plugin_uses(struct jv_plugin *consumer, const struct jv_plugin *provider);
+int registry_has_loaded_consumer(struct jv_plugin *provider);
+/* 1 and the content hash of a loaded or retired record mapped from this
+ * inode, or 0 when none is. */
+int registry_mapped_file_hash(struct registry *registry, dev_t device, ino_t inode,
+                              uint64_t *content_hash);
 
 /* registry.c, services.c, registration.c: bookkeeping used by the loader. */
 struct host *registry_host(struct registry *registry);

@@ -22,6 +22,7 @@
 #include "host.h"
 #include "log.h"
 #include "plugin_elf.h"
+#include "plugin_image.h"
 #include "plugin_record.h"
 
 #define REASON_SIZE 96
@@ -225,7 +226,7 @@ static int owner_is_trusted(uid_t owner)
 
 /* Checks the plugin directory once per load: its fd, or -1 with the problem
  * (written to problem) that every plugin in it is refused for. */
-static int open_plugin_dir(const char *dir, char *problem, size_t problem_size)
+int plugins_open_dir(const char *dir, char *problem, size_t problem_size)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -387,48 +388,159 @@ static void *open_library(int fd, const char *path, char *reason, size_t reason_
     return handle;
 }
 
-static struct jv_plugin *load_file(struct registry *registry, int dir_fd, const char *dir,
-                                   const char *name, char *reason, size_t reason_size)
+/* A build checked and mapped but not started: what a reload prepares for
+ * every plugin it swaps in before it unloads anything. */
+struct plugin_build {
+    char name[PLUGIN_NAME_MAX + 1];
+    char *path;
+    int fd;
+    void *handle;
+    int handle_is_shared; /* a previous record's image, restarted: never dlclose */
+    const void *descriptor;
+    size_t descriptor_size;
+    uint64_t content_hash;
+    dev_t file_device;
+    ino_t file_inode;
+};
+
+void plugins_discard_build(struct plugin_build *build)
 {
+    if (!build)
+        return;
+    if (build->handle && !build->handle_is_shared)
+        dlclose(build->handle);
+    if (build->fd >= 0)
+        close(build->fd);
+    free(build->path);
+    free(build);
+}
+
+/* The file's identity. dlopen hands back the image already loaded from the
+ * same inode: fine when the bytes are those of that image (the same build
+ * started again), refused when they differ, as the file was then written
+ * over in place, under the running code. */
+static int identify_file(struct registry *registry, struct plugin_build *build, char *reason,
+                         size_t reason_size)
+{
+    struct stat status;
+    if (fstat(build->fd, &status) != 0 || plugin_image_hash(build->fd, &build->content_hash) != 0) {
+        log_error("plugin %s: refused: cannot read: %s", build->path, strerror(errno));
+        return refuse(reason, reason_size, "cannot read");
+    }
+    build->file_device = status.st_dev;
+    build->file_inode = status.st_ino;
+    uint64_t mapped_hash = 0;
+    if (registry_mapped_file_hash(registry, status.st_dev, status.st_ino, &mapped_hash) &&
+        mapped_hash != build->content_hash) {
+        log_error("plugin %s: refused: the file was written over in place while its earlier "
+                  "build is mapped; install new builds by rename (install, or cp to a "
+                  "temporary name and mv), and restart jarvis",
+                  build->path);
+        return refuse(reason, reason_size, "written in place");
+    }
+    return 0;
+}
+
+static int find_descriptor(struct plugin_build *build, char *reason, size_t reason_size)
+{
+    dlerror();
+    build->descriptor = dlsym(build->handle, JV_PLUGIN_DESCRIPTOR_SYMBOL);
+    if (!build->descriptor) {
+        log_error("plugin %s: refused: not a jarvis plugin: expected the symbol "
+                  JV_PLUGIN_DESCRIPTOR_SYMBOL ", found none; declare it with "
+                  "JV_PLUGIN_DEFINE and " REBUILD_HINT,
+                  build->path);
+        return refuse(reason, reason_size, "not a jarvis plugin");
+    }
+    build->descriptor_size = symbol_size(build->descriptor);
+    struct descriptor_head head;
+    if (build->descriptor_size < sizeof head) {
+        log_error("plugin %s: refused: jv_plugin_descriptor is %zu bytes, expected at least %zu; "
+                  REBUILD_HINT,
+                  build->path, build->descriptor_size, PLUGIN_INFO_V1_SIZE);
+        return refuse(reason, reason_size, "descriptor too small");
+    }
+    memcpy(&head, build->descriptor, sizeof head);
+    return check_descriptor_head(build->path, &head, build->descriptor_size, reason, reason_size);
+}
+
+struct plugin_build *plugins_prepare_build(struct registry *registry, int dir_fd, const char *dir,
+                                           const char *name, char *reason, size_t reason_size)
+{
+    struct plugin_build *build = calloc(1, sizeof *build);
     char file_name[PLUGIN_NAME_MAX + 8];
     snprintf(file_name, sizeof file_name, "%s.so", name);
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s", dir, file_name) < 0) {
+    if (!build || asprintf(&build->path, "%s/%s", dir, file_name) < 0) {
+        free(build);
         refuse(reason, reason_size, "out of memory");
         return NULL;
     }
-    struct jv_plugin *plugin = NULL;
-    void *handle = NULL;
-    int fd = open_plugin_file(dir_fd, path, file_name, reason, reason_size);
-    if (fd >= 0 && check_file_descriptor(name, path, fd, reason, reason_size) != 0) {
-        close(fd);
-        fd = -1;
+    snprintf(build->name, sizeof build->name, "%s", name);
+    build->fd = open_plugin_file(dir_fd, build->path, file_name, reason, reason_size);
+    int ok = build->fd >= 0 && identify_file(registry, build, reason, reason_size) == 0;
+    /* the descriptor is read from the file before dlopen runs any of its code */
+    ok = ok && check_file_descriptor(name, build->path, build->fd, reason, reason_size) == 0;
+    if (ok)
+        build->handle = open_library(build->fd, build->path, reason, reason_size);
+    ok = ok && build->handle && find_descriptor(build, reason, reason_size) == 0;
+    if (!ok) {
+        plugins_discard_build(build);
+        return NULL;
     }
-    if (fd >= 0)
-        handle = open_library(fd, path, reason, reason_size);
-    if (handle) {
-        dlerror();
-        const void *descriptor = dlsym(handle, JV_PLUGIN_DESCRIPTOR_SYMBOL);
-        if (!descriptor) {
-            refuse_not_a_plugin(path, reason, reason_size);
-        } else {
-            plugin = plugins_attach_descriptor(registry, name, path, descriptor,
-                                               symbol_size(descriptor), reason, reason_size);
-        }
+    return build;
+}
+
+struct jv_plugin *plugins_start_build(struct registry *registry, struct plugin_build *build,
+                                      char *reason, size_t reason_size)
+{
+    struct jv_plugin *plugin = plugins_attach_descriptor(
+        registry, build->name, build->path, build->descriptor, build->descriptor_size, reason,
+        reason_size);
+    if (!plugin) {
+        plugins_discard_build(build);
+        return NULL;
     }
-    if (plugin) {
-        /* The fd stays open: a reused /proc/self/fd/N name would make dlopen
-         * hand back the earlier library. */
-        plugin->handle = handle;
-        plugin->fd = fd;
-    } else {
-        if (handle)
-            dlclose(handle);
-        if (fd >= 0)
-            close(fd);
-    }
-    free(path);
+    /* The fd stays open: a reused /proc/self/fd/N name would make dlopen
+     * hand back the earlier library. */
+    plugin->handle = build->handle;
+    plugin->fd = build->fd;
+    plugin->content_hash = build->content_hash;
+    plugin->file_device = build->file_device;
+    plugin->file_inode = build->file_inode;
+    free(build->path);
+    free(build);
     return plugin;
+}
+
+struct plugin_build *plugins_rebuild_from(const struct jv_plugin *previous, char *reason,
+                                          size_t reason_size)
+{
+    struct plugin_build *build = calloc(1, sizeof *build);
+    if (!build || !(build->path = strdup(previous->path))) {
+        free(build);
+        refuse(reason, reason_size, "out of memory");
+        return NULL;
+    }
+    snprintf(build->name, sizeof build->name, "%s", previous->name);
+    build->fd = previous->fd >= 0 ? dup(previous->fd) : -1;
+    build->handle = previous->handle;
+    build->handle_is_shared = 1;
+    build->content_hash = previous->content_hash;
+    build->file_device = previous->file_device;
+    build->file_inode = previous->file_inode;
+    if (!build->handle || find_descriptor(build, reason, reason_size) != 0) {
+        plugins_discard_build(build);
+        return NULL;
+    }
+    return build;
+}
+
+static struct jv_plugin *load_file(struct registry *registry, int dir_fd, const char *dir,
+                                   const char *name, char *reason, size_t reason_size)
+{
+    struct plugin_build *build =
+        plugins_prepare_build(registry, dir_fd, dir, name, reason, reason_size);
+    return build ? plugins_start_build(registry, build, reason, reason_size) : NULL;
 }
 
 /* ---- load all ---- */
@@ -509,7 +621,7 @@ static void load_from_first_dir(struct registry *registry, const char *dirs, con
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)chosen_length, chosen);
     char dir_problem[3 * PATH_MAX + 512] = ""; /* the message names dir up to three times */
-    int dir_fd = open_plugin_dir(dir, dir_problem, sizeof dir_problem);
+    int dir_fd = plugins_open_dir(dir, dir_problem, sizeof dir_problem);
     load_entry(registry, dir_fd, dir, dir_fd < 0 ? dir_problem : NULL, name, summary);
     if (dir_fd >= 0)
         close(dir_fd);
@@ -517,10 +629,15 @@ static void load_from_first_dir(struct registry *registry, const char *dirs, con
 
 void plugins_run_post_init(struct registry *registry)
 {
+    plugins_run_post_init_from(registry, 0);
+}
+
+void plugins_run_post_init_from(struct registry *registry, size_t first_load_index)
+{
     size_t count = registry_plugin_count(registry);
     for (size_t i = 0; i < count; i++) {
         struct jv_plugin *plugin = registry_plugin_at(registry, i);
-        if (!plugin || !plugin->info.post_init)
+        if (!plugin || !plugin->info.post_init || plugin->load_index < first_load_index)
             continue;
         registry_set_registering(plugin, 1);
         int status = plugin->info.post_init(plugin);
@@ -567,7 +684,7 @@ static int64_t shutdown_grace_ms(struct registry *registry)
     return 10000;
 }
 
-static void unload_one(struct registry *registry, struct jv_plugin *plugin)
+int plugins_unload_one(struct registry *registry, struct jv_plugin *plugin)
 {
     int64_t grace = shutdown_grace_ms(registry);
     if (registry_quiesce_plugin(plugin, grace) != 0) {
@@ -576,13 +693,14 @@ static void unload_one(struct registry *registry, struct jv_plugin *plugin)
                   "shutdown and destructors",
                   plugin->name, grace);
         registry_mark_unloaded(plugin);
-        return;
+        return -1;
     }
     if (plugin->info.shutdown)
         plugin->info.shutdown(plugin);
     registry_drop_registrations(plugin);
     registry_mark_unloaded(plugin);
     log_debug("plugin '%s' unloaded", plugin->name);
+    return 0;
 }
 
 void plugins_unload_all(struct registry *registry)
@@ -591,5 +709,5 @@ void plugins_unload_all(struct registry *registry)
         return;
     struct jv_plugin *plugin;
     while ((plugin = registry_next_to_unload(registry)) != NULL)
-        unload_one(registry, plugin);
+        plugins_unload_one(registry, plugin);
 }

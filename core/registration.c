@@ -303,6 +303,11 @@ int64_t registry_job_initial_delay_ms(const struct registry_job *job)
     return job->initial_delay_ms;
 }
 
+const jv_plugin *registry_job_plugin(const struct registry_job *job)
+{
+    return job->plugin;
+}
+
 /* ---- dropping registrations ---- */
 
 struct destructor {

@@ -61,6 +61,9 @@ void registry_destroy(struct registry *registry)
     for (size_t i = 0; i < registry->plugins.count; i++)
         free_plugin_record(registry->plugins.items[i]);
     free(registry->plugins.items);
+    for (size_t i = 0; i < registry->retired.count; i++)
+        free_plugin_record(registry->retired.items[i]);
+    free(registry->retired.items);
     free(registry->commands.items);
     free(registry->handlers.items);
     free(registry->jobs.items);
@@ -114,6 +117,46 @@ void registry_remove_plugin(struct registry *registry, struct jv_plugin *plugin)
         }
     }
     pthread_mutex_unlock(&registry->lock);
+}
+
+void registry_retire_plugin(struct registry *registry, struct jv_plugin *plugin)
+{
+    pthread_mutex_lock(&registry->lock);
+    for (size_t i = 0; i < registry->plugins.count; i++) {
+        if (registry->plugins.items[i] != plugin)
+            continue;
+        /* a plugin's thread may still call in with this record: it stays valid */
+        if (pointer_list_append(&registry->retired, plugin) == 0)
+            pointer_list_remove_at(&registry->plugins, i);
+        else
+            log_error("plugin '%s': out of memory retiring it", plugin->name);
+        break;
+    }
+    pthread_mutex_unlock(&registry->lock);
+}
+
+static const struct jv_plugin *find_by_file(const struct pointer_list *list, dev_t device,
+                                            ino_t inode)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        const struct jv_plugin *plugin = list->items[i];
+        if (plugin->handle && plugin->file_device == device && plugin->file_inode == inode)
+            return plugin;
+    }
+    return NULL;
+}
+
+int registry_mapped_file_hash(struct registry *registry, dev_t device, ino_t inode,
+                              uint64_t *content_hash)
+{
+    pthread_mutex_lock(&registry->lock);
+    const struct jv_plugin *plugin = find_by_file(&registry->plugins, device, inode);
+    if (plugin == NULL)
+        plugin = find_by_file(&registry->retired, device, inode);
+    if (plugin != NULL)
+        *content_hash = plugin->content_hash;
+    pthread_mutex_unlock(&registry->lock);
+    return plugin != NULL;
 }
 
 void registry_set_registering(struct jv_plugin *plugin, int registering)

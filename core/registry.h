@@ -47,6 +47,7 @@ struct registry_job *registry_job_at(struct registry *registry, size_t index);
 const char *registry_job_name(const struct registry_job *job); /* "plugin/job" */
 int64_t registry_job_interval_ms(const struct registry_job *job);
 int64_t registry_job_initial_delay_ms(const struct registry_job *job);
+const jv_plugin *registry_job_plugin(const struct registry_job *job);
 /* Runs it on the calling thread under the plugin's serialisation. */
 int registry_run_job(struct registry *registry, struct registry_job *job);
 

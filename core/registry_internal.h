@@ -71,6 +71,7 @@ struct registry {
     pthread_mutex_t lock;
     pthread_cond_t callback_finished; /* CLOCK_MONOTONIC */
     struct pointer_list plugins;  /* struct jv_plugin *, load order */
+    struct pointer_list retired;  /* struct jv_plugin *, unloaded by a reload */
     struct pointer_list commands; /* struct command * */
     struct pointer_list handlers; /* struct message_handler *, run order */
     struct pointer_list jobs;     /* struct registry_job * */

@@ -1,7 +1,7 @@
 /* Periodic jobs. Each registered job gets its own thread that sleeps until
  * the job is due, runs it, and computes the next due time; so a job can never
  * overlap itself and a slow job never delays another. A housekeeping thread
- * checks handler budgets and picks up SIGHUP log-reopen requests. */
+ * checks handler budgets. */
 #include "sched.h"
 
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "pointer_list.h"
 #include "registry.h"
 
 #define HOUSEKEEPING_PERIOD_MS 200
@@ -24,6 +25,7 @@ struct job_runner {
     struct registry_job *job;
     pthread_t thread;
     int started;
+    int stopping; /* under sched->lock: this job alone stops (its plugin unloads) */
     int finished; /* under sched->lock */
 };
 
@@ -32,8 +34,9 @@ struct sched {
     pthread_mutex_t lock;
     pthread_cond_t wake; /* CLOCK_MONOTONIC */
     int stopping;
-    struct job_runner *runners;
-    size_t runner_count;
+    /* struct job_runner *, each its own allocation: a reload removes some
+     * while the others' threads keep their pointer */
+    struct pointer_list runners;
     pthread_t housekeeper;
     int housekeeper_started;
 };
@@ -44,14 +47,15 @@ static struct timespec monotonic_timespec(int64_t ms)
     return when;
 }
 
-/* Sleeps until due_ms or a stop; returns 1 when it is time to run. */
-static int wait_until(struct sched *sched, int64_t due_ms)
+/* Sleeps until due_ms or a stop (of all, or of runner when given);
+ * returns 1 when it is time to run. */
+static int wait_until(struct sched *sched, const struct job_runner *runner, int64_t due_ms)
 {
     struct timespec deadline = monotonic_timespec(due_ms);
     pthread_mutex_lock(&sched->lock);
-    while (!sched->stopping && monotonic_ms() < due_ms)
+    while (!sched->stopping && !(runner && runner->stopping) && monotonic_ms() < due_ms)
         pthread_cond_timedwait(&sched->wake, &sched->lock, &deadline);
-    int run = !sched->stopping;
+    int run = !sched->stopping && !(runner && runner->stopping);
     pthread_mutex_unlock(&sched->lock);
     return run;
 }
@@ -78,7 +82,7 @@ static void *job_thread_main(void *argument)
     int64_t interval = registry_job_interval_ms(job);
     int64_t delay = registry_job_initial_delay_ms(job);
     int64_t due = monotonic_ms() + (delay > 0 ? delay : interval);
-    while (wait_until(sched, due)) {
+    while (wait_until(sched, runner, due)) {
         registry_run_job(sched->host->registry, job); /* logs its own failures */
         due = next_due(job, due, interval);
     }
@@ -95,33 +99,53 @@ static void *housekeeping_main(void *argument)
     int64_t due = monotonic_ms();
     do {
         registry_check_budgets(sched->host->registry);
-        /* Here rather than in a transport loop, so SIGHUP works the same
-         * whichever transport runs and however long it blocks. */
-        if (lifecycle_take_reopen_request()) {
-            if (log_reopen() == 0)
-                log_info("log reopened (SIGHUP)");
-            else
-                log_error("SIGHUP: cannot reopen the log file");
-        }
         due += HOUSEKEEPING_PERIOD_MS;
-    } while (wait_until(sched, due));
+    } while (wait_until(sched, NULL, due));
     return NULL;
 }
 
-static void start_threads(struct sched *sched)
+/* Called with signals blocked (see lifecycle_block_signals). */
+static void start_runner(struct sched *sched, struct registry_job *job)
 {
+    struct job_runner *runner = calloc(1, sizeof *runner);
+    if (runner == NULL || pointer_list_append(&sched->runners, runner) != 0) {
+        free(runner);
+        log_error("job %s: out of memory starting it", registry_job_name(job));
+        return;
+    }
+    runner->sched = sched;
+    runner->job = job;
+    /* registration refused intervals <= 0, so every job is schedulable */
+    runner->started = pthread_create(&runner->thread, NULL, job_thread_main, runner) == 0;
+    if (!runner->started)
+        log_error("job %s: cannot start its thread", registry_job_name(job));
+}
+
+static int job_has_runner(struct sched *sched, const struct registry_job *job)
+{
+    for (size_t i = 0; i < sched->runners.count; i++)
+        if (((struct job_runner *)sched->runners.items[i])->job == job)
+            return 1;
+    return 0;
+}
+
+static size_t start_missing_runners(struct sched *sched)
+{
+    size_t count = registry_job_count(sched->host->registry);
+    size_t started = 0;
     sigset_t previous;
     lifecycle_block_signals(&previous);
-    for (size_t i = 0; i < sched->runner_count; i++) {
-        /* registration refused intervals <= 0, so every job is schedulable */
-        struct job_runner *runner = &sched->runners[i];
-        runner->started = pthread_create(&runner->thread, NULL, job_thread_main, runner) == 0;
-        if (!runner->started)
-            log_error("job %s: cannot start its thread", registry_job_name(runner->job));
+    pthread_mutex_lock(&sched->lock);
+    for (size_t i = 0; i < count; i++) {
+        struct registry_job *job = registry_job_at(sched->host->registry, i);
+        if (job == NULL || job_has_runner(sched, job))
+            continue;
+        start_runner(sched, job);
+        started++;
     }
-    sched->housekeeper_started =
-        pthread_create(&sched->housekeeper, NULL, housekeeping_main, sched) == 0;
+    pthread_mutex_unlock(&sched->lock);
     lifecycle_restore_signals(&previous);
+    return started;
 }
 
 struct sched *sched_start(struct host *host)
@@ -130,21 +154,70 @@ struct sched *sched_start(struct host *host)
     if (sched == NULL)
         return NULL;
     sched->host = host;
-    sched->runner_count = registry_job_count(host->registry);
-    sched->runners = calloc(sched->runner_count + 1, sizeof *sched->runners);
-    if (sched->runners == NULL) {
-        free(sched);
-        return NULL;
-    }
     pthread_mutex_init(&sched->lock, NULL);
     monotonic_cond_init(&sched->wake);
-    for (size_t i = 0; i < sched->runner_count; i++) {
-        sched->runners[i].sched = sched;
-        sched->runners[i].job = registry_job_at(host->registry, i);
-    }
-    start_threads(sched);
-    log_debug("scheduler: %zu job(s)", sched->runner_count);
+    size_t jobs = start_missing_runners(sched);
+    sigset_t previous;
+    lifecycle_block_signals(&previous);
+    sched->housekeeper_started =
+        pthread_create(&sched->housekeeper, NULL, housekeeping_main, sched) == 0;
+    lifecycle_restore_signals(&previous);
+    log_debug("scheduler: %zu job(s)", jobs);
     return sched;
+}
+
+void sched_start_new_jobs(struct sched *sched)
+{
+    size_t started = start_missing_runners(sched);
+    if (started > 0)
+        log_debug("scheduler: %zu new job(s)", started);
+}
+
+/* Called with the lock held: how many of plugin's runners (every runner
+ * when plugin is NULL) are started and not finished. */
+static size_t count_running(struct sched *sched, const jv_plugin *plugin)
+{
+    size_t running = 0;
+    for (size_t i = 0; i < sched->runners.count; i++) {
+        struct job_runner *runner = sched->runners.items[i];
+        if (plugin != NULL && registry_job_plugin(runner->job) != plugin)
+            continue;
+        if (runner->started && !runner->finished)
+            running++;
+    }
+    return running;
+}
+
+int sched_stop_jobs_of(struct sched *sched, const jv_plugin *plugin, int64_t timeout_ms)
+{
+    int64_t deadline_ms = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    struct timespec deadline = monotonic_timespec(deadline_ms);
+    pthread_mutex_lock(&sched->lock);
+    for (size_t i = 0; i < sched->runners.count; i++) {
+        struct job_runner *runner = sched->runners.items[i];
+        if (registry_job_plugin(runner->job) == plugin)
+            runner->stopping = 1;
+    }
+    pthread_cond_broadcast(&sched->wake);
+    while (count_running(sched, plugin) > 0 && monotonic_ms() < deadline_ms)
+        pthread_cond_timedwait(&sched->wake, &sched->lock, &deadline);
+    int stuck = count_running(sched, plugin) > 0;
+    for (size_t i = sched->runners.count; i-- > 0;) {
+        struct job_runner *runner = sched->runners.items[i];
+        if (registry_job_plugin(runner->job) != plugin)
+            continue;
+        if (stuck) {
+            runner->stopping = 0; /* it goes on ticking: the plugin stays */
+            continue;
+        }
+        /* gone before the registry frees the job it points to */
+        if (runner->started)
+            pthread_join(runner->thread, NULL);
+        pointer_list_remove_at(&sched->runners, i);
+        free(runner);
+    }
+    pthread_mutex_unlock(&sched->lock);
+    return stuck ? -1 : 0;
 }
 
 /* Waits for every job thread to finish until deadline; returns how many are
@@ -154,15 +227,8 @@ static size_t wait_for_runners(struct sched *sched, int64_t deadline_ms)
     struct timespec deadline = monotonic_timespec(deadline_ms);
     size_t running;
     pthread_mutex_lock(&sched->lock);
-    for (;;) {
-        running = 0;
-        for (size_t i = 0; i < sched->runner_count; i++)
-            if (sched->runners[i].started && !sched->runners[i].finished)
-                running++;
-        if (running == 0 || monotonic_ms() >= deadline_ms)
-            break;
+    while ((running = count_running(sched, NULL)) > 0 && monotonic_ms() < deadline_ms)
         pthread_cond_timedwait(&sched->wake, &sched->lock, &deadline);
-    }
     pthread_mutex_unlock(&sched->lock);
     return running;
 }
@@ -171,7 +237,9 @@ static void free_sched(struct sched *sched)
 {
     pthread_cond_destroy(&sched->wake);
     pthread_mutex_destroy(&sched->lock);
-    free(sched->runners);
+    for (size_t i = 0; i < sched->runners.count; i++)
+        free(sched->runners.items[i]);
+    free(sched->runners.items);
     free(sched);
 }
 
@@ -187,8 +255,8 @@ size_t sched_stop(struct sched *sched)
         pthread_join(sched->housekeeper, NULL);
     int64_t grace = sched->host->config != NULL ? sched->host->config->shutdown_grace_ms : 0;
     size_t running = wait_for_runners(sched, monotonic_ms() + (grace > 0 ? grace : 0));
-    for (size_t i = 0; i < sched->runner_count; i++) {
-        struct job_runner *runner = &sched->runners[i];
+    for (size_t i = 0; i < sched->runners.count; i++) {
+        struct job_runner *runner = sched->runners.items[i];
         if (!runner->started)
             continue;
         if (runner->finished) {

@@ -161,6 +161,27 @@ static int has_loaded_consumer(struct registry *registry, const struct jv_plugin
     return 0;
 }
 
+int registry_plugin_uses(struct jv_plugin *consumer, const struct jv_plugin *provider)
+{
+    struct registry *registry = consumer->registry;
+    int uses = 0;
+    pthread_mutex_lock(&registry->lock);
+    for (size_t i = 0; i < registry->edges.count && !uses; i++) {
+        struct service_edge *edge = registry->edges.items[i];
+        uses = edge->consumer == consumer && edge->provider == provider;
+    }
+    pthread_mutex_unlock(&registry->lock);
+    return uses;
+}
+
+int registry_has_loaded_consumer(struct jv_plugin *provider)
+{
+    pthread_mutex_lock(&provider->registry->lock);
+    int found = has_loaded_consumer(provider->registry, provider);
+    pthread_mutex_unlock(&provider->registry->lock);
+    return found;
+}
+
 struct jv_plugin *registry_next_to_unload(struct registry *registry)
 {
     struct jv_plugin *latest = NULL;

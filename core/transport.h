@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+struct config;
 struct host;
 
 struct transport {
@@ -24,6 +25,9 @@ struct transport {
      * requested or input ends; drains in-flight work (bounded) before
      * returning. Returns an exit code. */
     int (*run)(struct transport *transport, struct host *host);
+    /* Optional. A reload is about to adopt a re-read configuration: what
+     * the transport added to the running one at start goes in again. */
+    void (*adjust_config)(struct transport *transport, struct config *config);
     /* The bot's username for /cmd@name ("" in console mode). */
     const char *(*bot_username)(struct transport *transport);
     /* Also destroys the pipeline (host->pipeline is cleared). */

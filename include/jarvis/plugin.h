@@ -18,7 +18,11 @@
  *    borrowed, outputs in caller-provided buffers; nothing allocated across.
  * 6. Unload: the host stops dispatching to the plugin, waits for its running
  *    callbacks, calls shutdown, then runs the free_user_data destructors. The
- *    .so stays mapped until the process exits.
+ *    .so stays mapped until the process exits. A reload (SIGHUP) may unload a
+ *    plugin and run init again in the same image: set state up in init, not
+ *    by static initialisers. It restarts the consumers of a provider it
+ *    restarts, so keep acquired vtables only in state init resets
+ *    (docs/reload.md).
  *
  * THREADING
  * Handlers run on the host's worker pool. By default a plugin is serialised:

@@ -67,7 +67,7 @@ def stop_and_collect(jarvis, reader, signum=signal.SIGTERM):
 def test_help_and_version(workdir):
     result = run_jarvis(["--help"])
     assert result.returncode == 0
-    assert result.stdout.startswith("usage: jarvis [run|status|check] [-c FILE]")
+    assert result.stdout.startswith("usage: jarvis [run|status|check|reload] [-c FILE]")
     assert result.stderr == ""
     result = run_jarvis(["--version"])
     assert result.returncode == 0
