@@ -484,6 +484,10 @@ static void set_bot_key(struct parse_state *state, const char *key, const char *
         config->shutdown_grace_ms = number;
     } else if (strcmp(key, "delete_webhook") == 0) {
         set_boolean(state, key, value, &config->delete_webhook);
+    } else if (strcmp(key, "reply_quotes") == 0) {
+        set_boolean(state, key, value, &config->reply_quotes);
+    } else if (strcmp(key, "handle_edited_messages") == 0) {
+        set_boolean(state, key, value, &config->handle_edited_messages);
     } else if (strcmp(key, "backoff_initial_ms") == 0) {
         set_integer(state, key, value, 1, 3600000, &number);
         config->backoff_initial_ms = number;
@@ -659,6 +663,8 @@ static void set_defaults(struct config *config, const char *path)
     config->handler_budget_ms = 10000;
     config->shutdown_grace_ms = 10000;
     config->delete_webhook = 0;
+    config->reply_quotes = 1;
+    config->handle_edited_messages = 0;
     config->backoff_initial_ms = 1000;
     config->backoff_max_ms = 60000;
     config->send_rate_per_chat = 1.0;

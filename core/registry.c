@@ -62,6 +62,7 @@ void registry_destroy(struct registry *registry)
         free_plugin_record(registry->plugins.items[i]);
     free(registry->plugins.items);
     free(registry->commands.items);
+    free(registry->callbacks.items);
     free(registry->handlers.items);
     free(registry->jobs.items);
     free(registry->services.items);

@@ -72,6 +72,7 @@ struct registry {
     pthread_cond_t callback_finished; /* CLOCK_MONOTONIC */
     struct pointer_list plugins;  /* struct jv_plugin *, load order */
     struct pointer_list commands; /* struct command * */
+    struct pointer_list callbacks; /* struct command *: name is the data prefix */
     struct pointer_list handlers; /* struct message_handler *, run order */
     struct pointer_list jobs;     /* struct registry_job * */
     struct pointer_list services; /* struct service * */
@@ -82,6 +83,7 @@ struct registry {
 
 /* registration.c; called with the lock held. */
 struct command *registry_find_command(struct registry *registry, const char *name);
+struct command *registry_find_callback(struct registry *registry, const char *data);
 
 /* services.c; called with the lock held: drops the services the plugin
  * provides and every dependency edge it is part of. */
