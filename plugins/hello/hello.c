@@ -1,6 +1,7 @@
 /* hello: the smallest useful jarvis plugin and the template to copy.
  * /ping answers "pong", /echo repeats its text. An optional periodic job
  * ("tick N") exists only when [hello] tick_interval_ms is set. */
+#include <jarvis/format.h>
 #include <jarvis/plugin.h>
 
 #include <stdatomic.h>
@@ -28,7 +29,19 @@ static int on_echo(jv_plugin *self, const jv_message *message, void *user_data)
     /* The host already trimmed args; an empty one means the user forgot the text. */
     if (!message->args || message->args[0] == '\0')
         return api->reply(message, "usage: /echo <text>");
-    return api->reply(message, message->args);
+    /* An older host has no HTML: plain text is safe there as it is. */
+    if (!JV_API_HAS(api, reply_with))
+        return api->reply(message, message->args);
+    /* What the user typed is escaped, so no text of theirs can make
+     * Telegram refuse the answer ("can't parse entities"). */
+    char *escaped = jv_html_escape_dup(api, message->args);
+    if (escaped == NULL)
+        return JV_E_NOMEM;
+    jv_outgoing content = {.struct_size = sizeof content, .text = escaped,
+                           .flags = JV_FORMAT_HTML};
+    int status = api->reply_with(message, &content, NULL);
+    api->free(escaped);
+    return status;
 }
 
 static int on_tick(jv_plugin *self, void *user_data)
