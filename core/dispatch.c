@@ -25,6 +25,7 @@
 #include "log.h"
 #include "outgoing_content.h"
 #include "registry.h"
+#include "transport.h"
 #include "unit_of_work.h"
 
 #define COMMAND_NAME_MAX 32
@@ -287,6 +288,14 @@ static void reply_with_help(struct dispatch *dispatch, const jv_message *message
     size_t length = help != NULL ? strlen(help) : 0;
     while (length > 0 && help[length - 1] == '\n')
         help[--length] = '\0'; /* the transport ends the message itself */
+    const struct transport *transport = dispatch->host->transport;
+    char *with_buttons = NULL;
+    if (help != NULL && transport != NULL && strcmp(transport->name, "console") == 0 &&
+        asprintf(&with_buttons, "%s\nButtons are shown as [1] [2] ...: type #1 to press the "
+                                "first.", help) > 0) {
+        free(help);
+        help = with_buttons;
+    }
     send_reply(dispatch, message, help != NULL ? help : "No commands are available.");
     free(help);
 }

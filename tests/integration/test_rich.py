@@ -205,3 +205,47 @@ def test_typing_for_a_slow_handler_only(workdir, fake, processes):
     assert len(slow) == 2 and all(a["action"] == "typing" for a in slow)
     assert 4.0 <= slow[1]["time"] - slow[0]["time"] <= 5.5
     stop(bot)
+
+
+def read_until(bot, needle, limit=50):
+    lines = []
+    for _ in range(limit):
+        line = bot.process.stdout.readline()
+        assert line != "", "jarvis closed stdout; got: %r" % lines
+        lines.append(line.rstrip("\n"))
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} not in {lines!r}")
+
+
+def test_console_renders_buttons_and_photos(workdir, processes):
+    directory = pathlib.Path(workdir) / "plugins"
+    directory.mkdir(mode=0o700)
+    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
+    shutil.copy(os.path.join(plugin_build_dir(), "rich.so"), directory / "rich.so")
+    for item in directory.iterdir():
+        os.chmod(item, 0o700)
+    state = pathlib.Path(workdir) / "state"
+    config = write_config(workdir, {"bot": {"transport": "console", "state_dir": str(state)},
+                                    "plugins": {"dir": str(directory), "enable": "hello, rich"}})
+    bot = JarvisProcess(["-c", str(config)])
+    processes.append(bot)
+    bot.send_line("/menu")
+    lines = read_until(bot, "[1] 24h")
+    assert lines[-2:] == ["Pick a period", "[1] 24h  [2] 7d"]
+    read_until(bot, "[3] Admin  [4] Site (https://example.org/)")
+    bot.send_line("#2")  # presses 7d: the toast, then the edited menu
+    assert read_until(bot, "(edited)")[-2:] == ["(toast) showing 7d",
+                                                "(edited) Outlook for 7d (by user 1)"]
+    bot.send_line("#9")
+    assert read_until(bot, "no button") == ["[1] 24h  [2] 7d", "(no button [9] to press)"]
+    bot.send_line("/echo <b>&")
+    assert read_until(bot, "<b>") == ["<b>&"]
+    bot.send_line("/photo")
+    saved = read_until(bot, "photo saved")[-1]
+    path = pathlib.Path(saved.split("saved: ", 1)[1].rstrip("]"))
+    assert path.parent == state / "console-files" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bot.send_line("/help")
+    assert "type #1 to press" in read_until(bot, "type #1")[-1]
+    code, out, err = bot.wait()  # closes stdin: end of input
+    assert code == 0
