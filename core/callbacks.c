@@ -106,6 +106,39 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     return JV_OK;
 }
 
+int registry_run_callback(struct registry *registry, const jv_message *message, int *ran)
+{
+    *ran = 0;
+    if (!registry || !message || !message->callback_data)
+        return JV_E_INVAL;
+    pthread_mutex_lock(&registry->lock);
+    struct command *found = registry_find_callback(registry, message->callback_data);
+    struct command callback;
+    if (found)
+        callback = *found;
+    pthread_mutex_unlock(&registry->lock);
+    if (!found)
+        return JV_E_NOTFOUND;
+    if ((callback.flags & JV_COMMAND_ADMIN) && !user_is_admin(registry, message->user_id)) {
+        log_info("update %" PRId64 ": button '%s' refused: user %" PRId64
+                 " is not in [bot] admins",
+                 message->update_id, callback.name, message->user_id);
+        return JV_E_STATE;
+    }
+    struct running_callback running;
+    snprintf(running.what, sizeof running.what, "button %.40s", callback.name);
+    if (callback_enter(registry, callback.plugin, &running, message->update_id) != 0)
+        return JV_E_NOTFOUND;
+    *ran = 1;
+    int result = callback.handler(callback.plugin, message, callback.user_data);
+    callback_leave(registry, callback.plugin, &running);
+    if (result < 0 && result != JV_E_NOTFOUND)
+        log_warn("update %" PRId64 ": plugin '%s' button '%s' failed: %s (%d)",
+                 message->update_id, callback.plugin->name, callback.name,
+                 host_api_table()->strerror(result), result);
+    return result < 0 ? result : JV_OK;
+}
+
 /* Copies the handler table so handlers run without the registry lock. */
 static struct message_handler *snapshot_handlers(struct registry *registry, size_t *count)
 {

@@ -36,6 +36,8 @@ struct config {
     int64_t shutdown_grace_ms; /* how long SIGTERM waits for handlers, default 10000 */
     int delete_webhook;     /* default 0 */
     int allow_core_dumps;   /* default 0: PR_SET_DUMPABLE 0, no core holds the token */
+    int reply_quotes;       /* in groups an answer quotes the question, default 1 */
+    int handle_edited_messages; /* an edited message is handled again, default 0 */
     int64_t backoff_initial_ms; /* first retry delay after a failure, default 1000 */
     int64_t backoff_max_ms;     /* cap of the doubling delay, default 60000 */
     double send_rate_per_chat;  /* messages per second to one chat, default 1 */

@@ -67,6 +67,13 @@ const struct config_key config_keys[] = {
      FIELD(allow_core_dumps),
      .meaning = "Allow core dumps (they hold the token: only for debugging). Off: the "
                 "process is not dumpable."},
+    {"bot", "reply_quotes", CONFIG_BOOLEAN, 0, .default_value = "true", FIELD(reply_quotes),
+     .meaning = "In groups an answer quotes the question it answers (reply_parameters); "
+                "private chats never quote."},
+    {"bot", "handle_edited_messages", CONFIG_BOOLEAN, 0, .default_value = "false",
+     FIELD(handle_edited_messages),
+     .meaning = "An edited message is handled again (the plugin sees it marked as edited); "
+                "off: edits are ignored."},
     {"bot", "delete_webhook", CONFIG_BOOLEAN, 0, .default_value = "false",
      FIELD(delete_webhook),
      .meaning = "When Telegram answers 409 because a webhook is set, delete it (otherwise "

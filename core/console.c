@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <jarvis/plugin.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "dispatch.h"
@@ -28,6 +30,14 @@
 #define READ_CHUNK 4096
 #define DRAIN_STEP_MS 100
 #define CURSOR_KEY "console.update_id" /* the last line's update id, in space "core" */
+#define BUTTONS_MAX 64
+#define FILES_DIR "console-files" /* under [bot] state_dir: photos and documents sent */
+
+/* A button of the last keyboard printed: "#N" presses it. */
+struct console_button {
+    char *data; /* NULL: a URL button */
+    int64_t message_id;
+};
 
 struct console {
     pthread_mutex_t output_lock;
@@ -36,6 +46,9 @@ struct console {
     const char *user_name;
     int64_t line_number;
     int64_t update_id; /* continues across runs: the inbox may hold older ones */
+    struct console_button buttons[BUTTONS_MAX];
+    size_t button_count;
+    int64_t printed; /* the console's message id of what it printed last */
     char *pending;          /* bytes read but not yet ended by '\n' */
     size_t pending_length;
     size_t pending_capacity;
@@ -100,18 +113,41 @@ static void submit_line(struct console *console, struct host *host, char *line, 
         log_error("stdin:%lld: no update id left; line ignored", (long long)console->line_number);
         return;
     }
+    char press_id[48] = "";
+    const char *press_data = NULL;
+    int64_t pressed_message = console->line_number;
+    if (line[0] == '#' && line[1] >= '0' && line[1] <= '9') {
+        long number = strtol(line + 1, NULL, 10);
+        pthread_mutex_lock(&console->output_lock);
+        if (number >= 1 && (size_t)number <= console->button_count &&
+            console->buttons[number - 1].data != NULL) {
+            press_data = strdup(console->buttons[number - 1].data);
+            pressed_message = console->buttons[number - 1].message_id;
+        }
+        pthread_mutex_unlock(&console->output_lock);
+        if (press_data == NULL) {
+            fprintf(stdout, "(no button [%ld] to press)\n", number);
+            fflush(stdout);
+            return;
+        }
+        snprintf(press_id, sizeof press_id, "console-%lld", (long long)console->line_number);
+    }
     struct incoming_message message = {
+        .callback_id = press_data != NULL ? press_id : NULL,
+        .callback_data = press_data,
         .update_id = console->update_id + 1,
         .chat_id = CONSOLE_CHAT_ID,
         .user_id = CONSOLE_USER_ID,
-        .message_id = console->line_number,
+        .message_id = pressed_message,
         .chat_type = "private",
         .user_name = console->user_name,
         .text = line,
         .is_reply_to_bot = 0,
     };
     (void)host;
-    if (pipeline_accept(console->pipeline, &message, 1, CURSOR_KEY, message.update_id) != 0) {
+    int accepted = pipeline_accept(console->pipeline, &message, 1, CURSOR_KEY, message.update_id);
+    free((char *)press_data);
+    if (accepted != 0) {
         log_error("stdin:%lld: cannot store the line in the inbox; line ignored",
                   (long long)console->line_number);
         return;
@@ -195,20 +231,134 @@ static void wait_for_replies(struct console *console, struct host *host)
 
 /* ---- transport interface ---- */
 
+/* Telegram HTML as a terminal shows it: tags dropped, entities decoded. */
+static void print_html(FILE *out, const char *text)
+{
+    static const struct {
+        const char *entity;
+        char plain;
+    } entities[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}};
+    for (const char *c = text; *c;) {
+        if (*c == '<' && strchr(c, '>') != NULL) {
+            c = strchr(c, '>') + 1;
+            continue;
+        }
+        size_t i = 0;
+        for (; *c == '&' && i < sizeof entities / sizeof entities[0]; i++)
+            if (strncmp(c, entities[i].entity, strlen(entities[i].entity)) == 0)
+                break;
+        if (*c == '&' && i < sizeof entities / sizeof entities[0]) {
+            fputc(entities[i].plain, out);
+            c += strlen(entities[i].entity);
+            continue;
+        }
+        fputc(*c++, out);
+    }
+}
+
+static void forget_buttons(struct console *console)
+{
+    for (size_t i = 0; i < console->button_count; i++)
+        free(console->buttons[i].data);
+    console->button_count = 0;
+}
+
+/* "[1] 24h  [2] 7d" a row per line; the numbers are what "#N" presses. */
+static void print_keyboard(struct console *console, json_t *markup, int64_t message_id)
+{
+    json_t *rows = json_object_get(markup, "inline_keyboard");
+    if (!json_is_array(rows))
+        return;
+    forget_buttons(console);
+    size_t index;
+    json_t *row;
+    json_array_foreach(rows, index, row) {
+        size_t column;
+        json_t *button;
+        json_array_foreach(row, column, button) {
+            if (console->button_count == BUTTONS_MAX)
+                break;
+            const char *data = json_string_value(json_object_get(button, "callback_data"));
+            const char *url = json_string_value(json_object_get(button, "url"));
+            struct console_button *kept = &console->buttons[console->button_count++];
+            kept->data = data != NULL ? strdup(data) : NULL;
+            kept->message_id = message_id;
+            fprintf(stdout, "%s[%zu] %s", column > 0 ? "  " : "", console->button_count,
+                    json_string_value(json_object_get(button, "text")));
+            if (url != NULL)
+                fprintf(stdout, " (%s)", url);
+        }
+        fputc('\n', stdout);
+    }
+}
+
+/* A photo or document lands under the state dir; its path is printed. */
+static void save_file(struct console *console, const struct outbox_row *row)
+{
+    const char *state_dir = console->host->config ? console->host->config->state_dir : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", state_dir, FILES_DIR);
+    mkdir(path, 0700);
+    const char *base = strrchr(row->file_name, '/');
+    snprintf(path, sizeof path, "%s/%s/%lld-%s", state_dir, FILES_DIR, (long long)row->id,
+             base != NULL ? base + 1 : row->file_name);
+    FILE *file = fopen(path, "wb");
+    int written = file != NULL && fwrite(row->file, 1, row->file_length, file) == row->file_length;
+    if (file != NULL && fclose(file) != 0)
+        written = 0;
+    if (written)
+        fprintf(stdout, "[%s saved: %s]\n", strcmp(row->method, "sendPhoto") == 0 ? "photo"
+                                                                               : "document",
+                path);
+    else
+        fprintf(stdout, "[file not saved: cannot write %s]\n", path);
+}
+
+/* Under the output lock: one outbox part as the terminal shows it. */
+static void print_row(struct console *console, const struct outbox_row *row)
+{
+    const char *method = row->method != NULL && row->method[0] ? row->method : "sendMessage";
+    json_t *options = row->options != NULL && row->options[0] ? json_loads(row->options, 0, NULL)
+                                                              : NULL;
+    int html = json_is_string(json_object_get(options, "parse_mode"));
+    if (strcmp(method, "answerCallbackQuery") == 0) {
+        const char *toast = json_string_value(json_object_get(options, "text"));
+        if (toast != NULL && toast[0] != '\0')
+            fprintf(stdout, "(%s) %s\n",
+                    json_is_true(json_object_get(options, "show_alert")) ? "alert" : "toast",
+                    toast);
+        json_decref(options);
+        return;
+    }
+    int64_t message_id = row->target != 0 ? row->target : ++console->printed;
+    if (row->target != 0)
+        fprintf(stdout, "(edited) ");
+    if (row->chat_id != CONSOLE_CHAT_ID)
+        fprintf(stdout, "[chat %lld] ", (long long)row->chat_id);
+    if (row->file != NULL && row->file_length > 0)
+        save_file(console, row);
+    if (strcmp(method, "editMessageReplyMarkup") != 0 && row->text[0] != '\0') {
+        if (html)
+            print_html(stdout, row->text);
+        else
+            fputs(row->text, stdout);
+        fputc('\n', stdout);
+    }
+    print_keyboard(console, json_object_get(options, "reply_markup"), message_id);
+    json_decref(options);
+}
+
 /* Replies are printed as they are committed, on the worker that handled
  * the line, so they come out in the order of the lines. */
 static int print_part(void *context, const struct outbox_row *row)
 {
     struct console *console = context;
     pthread_mutex_lock(&console->output_lock);
-    int written;
-    if (row->chat_id == CONSOLE_CHAT_ID)
-        written = fprintf(stdout, "%s\n", row->text);
-    else
-        written = fprintf(stdout, "[chat %lld] %s\n", (long long)row->chat_id, row->text);
+    print_row(console, row);
+    int failed = ferror(stdout);
     int flushed = fflush(stdout);
     pthread_mutex_unlock(&console->output_lock);
-    if (written < 0 || flushed != 0)
+    if (failed || flushed != 0)
         return JV_E_IO;
     pipeline_sent(console->pipeline, row->id);
     return JV_OK;
@@ -297,6 +447,7 @@ static void console_destroy(struct transport *transport)
     if (console->host != NULL && console->host->pipeline == console->pipeline)
         console->host->pipeline = NULL;
     pipeline_destroy(console->pipeline);
+    forget_buttons(console);
     pthread_mutex_destroy(&console->output_lock);
     free(console->pending);
     free(console);

@@ -18,16 +18,34 @@
 #include <jarvis/plugin.h>
 
 #include "clock.h"
+#include "config.h"
 #include "crash_record.h"
 #include "host.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "outgoing_content.h"
 #include "registry.h"
+#include "transport.h"
 #include "unit_of_work.h"
 #include "update_trace.h"
 
 #define COMMAND_NAME_MAX 32
 #define BOT_USERNAME_MAX 64
+/* Telegram shows "typing" for 5 s; a handler past TYPING_AFTER_MS gets it
+ * again every TYPING_EVERY_MS until it returns. */
+#define TYPING_AFTER_MS 1000
+#define TYPING_EVERY_MS 4500
+#define TYPING_CHECK_MS 200
+
+struct dispatch;
+
+/* What one worker is handling, for the typing timer. */
+struct worker_slot {
+    struct dispatch *dispatch;
+    int busy;
+    int64_t chat_id, thread_id;
+    int64_t started_ms, typed_ms;
+};
 
 struct queued_message {
     struct queued_message *next;
@@ -60,7 +78,14 @@ struct dispatch {
     int stopping;
     char bot_username[BOT_USERNAME_MAX];
     pthread_t *workers;
+    struct worker_slot *slots;
     int worker_count;
+    /* the typing timer (dispatch_set_typing) */
+    dispatch_typing_fn typing;
+    void *typing_context;
+    pthread_t typing_thread;
+    int typing_started, typing_stopping;
+    pthread_cond_t typing_wake;
 };
 
 /* ---- command parsing ---- */
@@ -243,6 +268,10 @@ static void prepare_common_fields(struct prepared_message *prepared,
     message->mentions_bot = mentions_username(incoming->text, bot_username);
     message->is_reply_to_bot = incoming->is_reply_to_bot;
     message->context = work;
+    message->language_code = incoming->language_code ? incoming->language_code : "";
+    message->reply_to_text = incoming->reply_to_text ? incoming->reply_to_text : "";
+    message->is_edited = incoming->is_edited;
+    message->callback_data = incoming->callback_id ? incoming->callback_data : NULL;
 }
 
 /* ---- routing ---- */
@@ -263,6 +292,14 @@ static void reply_with_help(struct dispatch *dispatch, const jv_message *message
     size_t length = help != NULL ? strlen(help) : 0;
     while (length > 0 && help[length - 1] == '\n')
         help[--length] = '\0'; /* the transport ends the message itself */
+    const struct transport *transport = dispatch->host->transport;
+    char *with_buttons = NULL;
+    if (help != NULL && transport != NULL && strcmp(transport->name, "console") == 0 &&
+        asprintf(&with_buttons, "%s\nButtons are shown as [1] [2] ...: type #1 to press the "
+                                "first.", help) > 0) {
+        free(help);
+        help = with_buttons;
+    }
     send_reply(dispatch, message, help != NULL ? help : "No commands are available.");
     free(help);
 }
@@ -318,6 +355,56 @@ static void route_prepared(struct dispatch *dispatch, struct prepared_message *p
     run_command(dispatch, &prepared->message);
 }
 
+/* ---- button presses ---- */
+
+static void answer_press(const jv_message *message, const char *text)
+{
+    struct jv_context *work = message->context;
+    if (work->callback_answered)
+        return;
+    struct pending_reply answer;
+    if (outgoing_callback_answer(&answer, work->chat_id, work->callback_query_id, text, 0) !=
+            JV_OK ||
+        unit_of_work_add(work, &answer) != JV_OK) {
+        log_warn("update %lld: out of memory answering a button press",
+                 (long long)message->update_id);
+        return;
+    }
+    work->callback_answered = 1;
+}
+
+/* The press goes to the plugin owning the data's prefix; whatever happens,
+ * the query is answered (the plugin's toast, a short explanation, or
+ * nothing), so the user's button never spins. */
+static void route_press(struct dispatch *dispatch, const jv_message *message)
+{
+    int ran = 0;
+    int result = registry_run_callback(dispatch->host->registry, message, &ran);
+    if (!ran && result == JV_E_NOTFOUND)
+        log_info("update %lld: a button press with unknown data '%.64s'; answered",
+                 (long long)message->update_id, message->callback_data);
+    if (!ran && result == JV_E_STATE)
+        answer_press(message, "Only admins can use this button.");
+    else if (!ran || result == JV_E_NOTFOUND || result == JV_E_INVAL)
+        answer_press(message, "This button has expired.");
+    else
+        answer_press(message, "");
+}
+
+/* Answers go first: the spinner stops before any message goes out. */
+static void answer_first(struct jv_context *work)
+{
+    for (size_t i = 1; i < work->reply_count; i++) {
+        const char *method = work->replies[i].method;
+        if (method == NULL || strcmp(method, "answerCallbackQuery") != 0)
+            continue;
+        struct pending_reply answer = work->replies[i];
+        memmove(&work->replies[1], &work->replies[0], i * sizeof answer);
+        work->replies[0] = answer;
+        return;
+    }
+}
+
 /* kv calls on this thread join the update's commit while it is handled. */
 static void route_message(struct dispatch *dispatch, const struct incoming_message *incoming,
                           const char *bot_username, struct jv_context *work)
@@ -326,7 +413,12 @@ static void route_message(struct dispatch *dispatch, const struct incoming_messa
     memset(&prepared, 0, sizeof prepared);
     prepare_common_fields(&prepared, incoming, bot_username, work);
     unit_of_work_set_current(work);
-    route_prepared(dispatch, &prepared, bot_username);
+    if (incoming->callback_id != NULL && incoming->callback_id[0] != '\0') {
+        route_press(dispatch, &prepared.message);
+        answer_first(work);
+    } else {
+        route_prepared(dispatch, &prepared, bot_username);
+    }
     unit_of_work_set_current(NULL);
     prepared_message_release(&prepared);
 }
@@ -338,7 +430,21 @@ static void queued_message_free(struct queued_message *item)
     free((char *)item->message.chat_type);
     free((char *)item->message.user_name);
     free((char *)item->message.text);
+    free((char *)item->message.language_code);
+    free((char *)item->message.reply_to_text);
+    free((char *)item->message.callback_id);
+    free((char *)item->message.callback_data);
     free(item);
+}
+
+static char *copy_optional(const char *text, int *failed)
+{
+    if (text == NULL)
+        return NULL;
+    char *copy = strdup(text);
+    if (copy == NULL)
+        *failed = 1;
+    return copy;
 }
 
 static struct queued_message *queued_message_copy(const struct incoming_message *message,
@@ -353,7 +459,12 @@ static struct queued_message *queued_message_copy(const struct incoming_message 
     item->message.text = strdup(message->text != NULL ? message->text : "");
     item->done = done;
     item->context = context;
-    if (item->message.chat_type == NULL || item->message.user_name == NULL ||
+    int failed = 0;
+    item->message.language_code = copy_optional(message->language_code, &failed);
+    item->message.reply_to_text = copy_optional(message->reply_to_text, &failed);
+    item->message.callback_id = copy_optional(message->callback_id, &failed);
+    item->message.callback_data = copy_optional(message->callback_data, &failed);
+    if (failed || item->message.chat_type == NULL || item->message.user_name == NULL ||
         item->message.text == NULL) {
         queued_message_free(item);
         return NULL;
@@ -478,9 +589,36 @@ static void finish_work(struct dispatch *dispatch, struct chat_queue *chat)
     pthread_mutex_unlock(&dispatch->lock);
 }
 
+static void slot_set(struct worker_slot *slot, const struct incoming_message *message)
+{
+    struct dispatch *dispatch = slot->dispatch;
+    pthread_mutex_lock(&dispatch->lock);
+    slot->busy = message != NULL && (message->callback_id == NULL || !message->callback_id[0]);
+    if (slot->busy) {
+        slot->chat_id = message->chat_id;
+        slot->thread_id = message->message_thread_id;
+        slot->started_ms = monotonic_ms();
+        slot->typed_ms = 0;
+    }
+    pthread_mutex_unlock(&dispatch->lock);
+}
+
+/* Groups quote the question unless [bot] reply_quotes = false; a press
+ * has no question of its own. */
+static int64_t question_to_quote(struct dispatch *dispatch, const struct incoming_message *message)
+{
+    const struct config *config = dispatch->host->config;
+    if (strcmp(message->chat_type, "private") == 0 || message->message_id <= 0 ||
+        (message->callback_id != NULL && message->callback_id[0]) ||
+        (config != NULL && !config->reply_quotes))
+        return 0;
+    return message->message_id;
+}
+
 static void *worker_main(void *argument)
 {
-    struct dispatch *dispatch = argument;
+    struct worker_slot *slot = argument;
+    struct dispatch *dispatch = slot->dispatch;
     char bot_username[BOT_USERNAME_MAX];
     crash_record_thread_init();
     for (;;) {
@@ -495,7 +633,12 @@ static void *worker_main(void *argument)
         work.done_context = item->context;
         struct update_trace trace;
         update_trace_begin(&trace, &item->message, bot_username);
+        work.quote_message_id = question_to_quote(dispatch, &item->message);
+        if (item->message.callback_id != NULL && item->message.callback_id[0])
+            work.callback_query_id = strdup(item->message.callback_id);
+        slot_set(slot, &item->message);
         route_message(dispatch, &item->message, bot_username, &work);
+        slot_set(slot, NULL);
         /* committed before the chat is released, so a chat's replies reach
          * the outbox in the order of its messages */
         if (item->done != NULL)
@@ -505,6 +648,76 @@ static void *worker_main(void *argument)
         queued_message_free(item);
         finish_work(dispatch, chat);
     }
+}
+
+/* ---- typing ---- */
+
+struct typing_target {
+    int64_t chat_id, thread_id;
+};
+
+/* Under the lock: the chats whose handler has run past the threshold and
+ * whose last "typing" is fading. */
+static size_t due_typing(struct dispatch *dispatch, struct typing_target *targets)
+{
+    int64_t now = monotonic_ms();
+    size_t count = 0;
+    for (int i = 0; i < dispatch->worker_count; i++) {
+        struct worker_slot *slot = &dispatch->slots[i];
+        if (!slot->busy || now - slot->started_ms < TYPING_AFTER_MS ||
+            (slot->typed_ms != 0 && now - slot->typed_ms < TYPING_EVERY_MS))
+            continue;
+        slot->typed_ms = now;
+        targets[count++] = (struct typing_target){slot->chat_id, slot->thread_id};
+    }
+    return count;
+}
+
+static void *typing_main(void *argument)
+{
+    struct dispatch *dispatch = argument;
+    struct typing_target *targets = calloc((size_t)dispatch->worker_count, sizeof *targets);
+    pthread_mutex_lock(&dispatch->lock);
+    while (targets != NULL && !dispatch->typing_stopping) {
+        struct timespec wake = monotonic_deadline_after(TYPING_CHECK_MS);
+        pthread_cond_timedwait(&dispatch->typing_wake, &dispatch->lock, &wake);
+        size_t count = dispatch->typing_stopping ? 0 : due_typing(dispatch, targets);
+        dispatch_typing_fn typing = dispatch->typing;
+        void *context = dispatch->typing_context;
+        pthread_mutex_unlock(&dispatch->lock);
+        for (size_t i = 0; i < count; i++)
+            typing(targets[i].chat_id, targets[i].thread_id, context);
+        pthread_mutex_lock(&dispatch->lock);
+    }
+    pthread_mutex_unlock(&dispatch->lock);
+    free(targets);
+    return NULL;
+}
+
+void dispatch_set_typing(struct dispatch *dispatch, dispatch_typing_fn typing, void *context)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    int started = dispatch->typing_started;
+    dispatch->typing_stopping = started;
+    pthread_cond_broadcast(&dispatch->typing_wake);
+    pthread_mutex_unlock(&dispatch->lock);
+    if (started)
+        pthread_join(dispatch->typing_thread, NULL);
+    pthread_mutex_lock(&dispatch->lock);
+    dispatch->typing_started = 0;
+    dispatch->typing_stopping = 0;
+    dispatch->typing = typing;
+    dispatch->typing_context = context;
+    pthread_mutex_unlock(&dispatch->lock);
+    if (typing == NULL)
+        return;
+    sigset_t previous;
+    lifecycle_block_signals(&previous);
+    if (pthread_create(&dispatch->typing_thread, NULL, typing_main, dispatch) == 0)
+        dispatch->typing_started = 1;
+    else
+        log_warn("dispatch: cannot start the typing timer; no \"typing\" will be shown");
+    lifecycle_restore_signals(&previous);
 }
 
 /* ---- lifecycle ---- */
@@ -517,7 +730,8 @@ static int start_workers(struct dispatch *dispatch)
     lifecycle_block_signals(&previous);
     int started = 0;
     for (; started < dispatch->worker_count; started++)
-        if (pthread_create(&dispatch->workers[started], NULL, worker_main, dispatch) != 0)
+        if (pthread_create(&dispatch->workers[started], NULL, worker_main,
+                           &dispatch->slots[started]) != 0)
             break;
     lifecycle_restore_signals(&previous);
     dispatch->worker_count = started;
@@ -533,13 +747,19 @@ struct dispatch *dispatch_create(struct host *host, int workers)
         return NULL;
     dispatch->host = host;
     dispatch->workers = calloc((size_t)workers, sizeof *dispatch->workers);
+    dispatch->slots = calloc((size_t)workers, sizeof *dispatch->slots);
     dispatch->worker_count = workers;
-    if (dispatch->workers == NULL || pthread_mutex_init(&dispatch->lock, NULL) != 0) {
+    if (dispatch->workers == NULL || dispatch->slots == NULL ||
+        pthread_mutex_init(&dispatch->lock, NULL) != 0) {
         free(dispatch->workers);
+        free(dispatch->slots);
         free(dispatch);
         return NULL;
     }
+    for (int i = 0; i < workers; i++)
+        dispatch->slots[i].dispatch = dispatch;
     pthread_cond_init(&dispatch->work_available, NULL);
+    monotonic_cond_init(&dispatch->typing_wake);
     monotonic_cond_init(&dispatch->all_done);
     monotonic_cond_init(&dispatch->idle);
     if (start_workers(dispatch) != 0) {
@@ -601,6 +821,7 @@ void dispatch_destroy(struct dispatch *dispatch)
 {
     if (dispatch == NULL)
         return;
+    dispatch_set_typing(dispatch, NULL, NULL);
     pthread_mutex_lock(&dispatch->lock);
     dispatch->stopping = 1;
     pthread_cond_broadcast(&dispatch->work_available);
@@ -622,7 +843,9 @@ void dispatch_destroy(struct dispatch *dispatch)
     pthread_cond_destroy(&dispatch->work_available);
     pthread_cond_destroy(&dispatch->all_done);
     pthread_cond_destroy(&dispatch->idle);
+    pthread_cond_destroy(&dispatch->typing_wake);
     pthread_mutex_destroy(&dispatch->lock);
+    free(dispatch->slots);
     free(dispatch->workers);
     free(dispatch);
 }

@@ -26,6 +26,11 @@ void dispatch_set_bot_username(struct dispatch *dispatch, const char *username);
 /* Copies the message and queues it. 0, or -1 when out of memory / stopping. */
 int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *message,
                     dispatch_done_fn done, void *context);
+/* While a handler runs past about 1 s, typing(chat, topic) is called, then
+ * again every 4.5 s until it returns (on a timer thread of its own). NULL
+ * stops the timer (a transport does so before it frees what typing uses). */
+typedef void (*dispatch_typing_fn)(int64_t chat_id, int64_t thread_id, void *context);
+void dispatch_set_typing(struct dispatch *dispatch, dispatch_typing_fn typing, void *context);
 /* Waits until everything submitted is handled or timeout_ms passes
  * (-1 = no limit). Returns how many messages are still unfinished. */
 size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms);

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "outgoing_content.h"
 #include "pipeline.h"
 #include "plugin_record.h"
 #include "store.h"
@@ -231,6 +232,109 @@ static int api_send_message(jv_plugin *self, int64_t chat_id, const char *text)
     return host_send(plugin_host(self), chat_id, text);
 }
 
+/* ---- rich messages (since 1.2) ---- */
+
+static void log_refused_content(const char *plugin, const char *what, const char *problem)
+{
+    log_warn("plugin '%s': %s refused: %s", plugin, what, problem);
+}
+
+static int api_reply_with(const jv_message *message, const jv_outgoing *content,
+                          int64_t *reference)
+{
+    if (!message || !content)
+        return JV_E_INVAL;
+    struct jv_context *work = unit_of_work_of(message);
+    if (!work)
+        return JV_E_STATE;
+    struct pending_reply reply;
+    char problem[160];
+    int status = outgoing_build(&reply, content, work->chat_id, work->thread_id, 0, problem,
+                                sizeof problem);
+    if (status != JV_OK) {
+        log_refused_content("(reply)", "reply_with", problem);
+        return status;
+    }
+    reply.quote_message_id = (content->flags & JV_NO_QUOTE) ? 0 : work->quote_message_id;
+    reply.reference = pipeline_new_reference();
+    int64_t given = reply.reference;
+    status = unit_of_work_add(work, &reply);
+    if (status == JV_OK && reference)
+        *reference = given;
+    return status;
+}
+
+/* Outside a handler: committed at once; on a handler's thread: with it. */
+static int send_or_buffer(jv_plugin *self, struct pending_reply *reply)
+{
+    struct jv_context *work = unit_of_work_current();
+    if (work)
+        return unit_of_work_add(work, reply);
+    struct host *host = plugin_host(self);
+    int status = host && host->pipeline ? pipeline_send_reply(host->pipeline, reply) : JV_E_STATE;
+    pending_reply_free(reply);
+    return status;
+}
+
+static int api_send_with(jv_plugin *self, int64_t chat_id, const jv_outgoing *content,
+                         int64_t *reference)
+{
+    if (!registry_plugin_is_valid(self) || !content)
+        return JV_E_INVAL;
+    struct pending_reply reply;
+    char problem[160];
+    int status = outgoing_build(&reply, content, chat_id, 0, 0, problem, sizeof problem);
+    if (status != JV_OK) {
+        log_refused_content(self->name, "send_with", problem);
+        return status;
+    }
+    reply.reference = pipeline_new_reference();
+    int64_t given = reply.reference;
+    status = send_or_buffer(self, &reply);
+    if (status == JV_OK && reference)
+        *reference = given;
+    return status;
+}
+
+static int api_edit_message(jv_plugin *self, int64_t chat_id, int64_t message,
+                            const jv_outgoing *content)
+{
+    if (!registry_plugin_is_valid(self) || !content || message <= 0)
+        return JV_E_INVAL;
+    struct pending_reply reply;
+    char problem[160];
+    int status = outgoing_build(&reply, content, chat_id, 0, message, problem, sizeof problem);
+    if (status != JV_OK) {
+        log_refused_content(self->name, "edit_message", problem);
+        return status;
+    }
+    return send_or_buffer(self, &reply);
+}
+
+static int api_register_callback(jv_plugin *self, const jv_callback_spec *spec, size_t spec_size)
+{
+    if (!registry_plugin_is_valid(self) || !spec)
+        return JV_E_INVAL;
+    return registry_register_callback(self, spec, spec_size);
+}
+
+static int api_answer_callback(const jv_message *press, const char *text, int show_alert)
+{
+    struct jv_context *work = unit_of_work_of(press);
+    if (!work || !work->callback_query_id)
+        return JV_E_STATE; /* not a button press the host handed out */
+    if (work->callback_answered)
+        return JV_E_EXISTS;
+    struct pending_reply answer;
+    if (outgoing_callback_answer(&answer, work->chat_id, work->callback_query_id, text,
+                                 show_alert) != JV_OK)
+        return JV_E_NOMEM;
+    int status = unit_of_work_add(work, &answer);
+    if (status == JV_OK)
+        work->callback_answered = 1;
+    return status;
+}
+
 /* ---- key-value store ---- */
 
 /* The store, or NULL when there is none (jarvis check runs without one). */
@@ -375,6 +479,11 @@ static const jv_host_api host_api = {
     .deferred_reply = api_deferred_reply,
     .deferred_finish = api_deferred_finish,
     .now_ms = wall_ms,
+    .reply_with = api_reply_with,
+    .send_with = api_send_with,
+    .edit_message = api_edit_message,
+    .register_callback = api_register_callback,
+    .answer_callback = api_answer_callback,
 };
 
 const jv_host_api *host_api_table(void)

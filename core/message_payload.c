@@ -87,6 +87,24 @@ char *message_payload_encode(const struct incoming_message *message)
     append_string(&buffer, message->user_name);
     append(&buffer, ",\"text\":", 8);
     append_string(&buffer, message->text);
+    /* rich fields only when set: a plain message's payload stays as small */
+    const struct {
+        const char *name;
+        const char *value;
+    } optional[] = {{"language_code", message->language_code},
+                    {"reply_to_text", message->reply_to_text},
+                    {"callback_id", message->callback_id},
+                    {"callback_data", message->callback_data}};
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++) {
+        if (optional[i].value == NULL || optional[i].value[0] == '\0')
+            continue;
+        append(&buffer, ",\"", 2);
+        append(&buffer, optional[i].name, strlen(optional[i].name));
+        append(&buffer, "\":", 2);
+        append_string(&buffer, optional[i].value);
+    }
+    if (message->is_edited)
+        append(&buffer, ",\"is_edited\":true", 17);
     append(&buffer, "}", 1);
     if (buffer.failed) {
         free(buffer.data);
@@ -107,11 +125,14 @@ int message_payload_decode(const char *payload, struct incoming_message *message
     }
     json_int_t chat_id = 0, user_id = 0, message_id = 0, thread_id = 0;
     const char *chat_type = "", *user_name = "", *text = "";
-    int reply = 0;
-    if (json_unpack_ex(object, &error, 0, "{sI sI sI ss ss ss sb sI}", "chat_id", &chat_id,
-                       "user_id", &user_id, "message_id", &message_id, "chat_type", &chat_type,
-                       "user_name", &user_name, "text", &text, "is_reply_to_bot", &reply,
-                       "thread_id", &thread_id) != 0) {
+    const char *language = NULL, *reply_text = NULL, *callback_id = NULL, *callback_data = NULL;
+    int reply = 0, edited = 0;
+    if (json_unpack_ex(object, &error, 0, "{sI sI sI ss ss ss sb sI s?s s?s s?s s?s s?b}",
+                       "chat_id", &chat_id, "user_id", &user_id, "message_id", &message_id,
+                       "chat_type", &chat_type, "user_name", &user_name, "text", &text,
+                       "is_reply_to_bot", &reply, "thread_id", &thread_id, "language_code",
+                       &language, "reply_to_text", &reply_text, "callback_id", &callback_id,
+                       "callback_data", &callback_data, "is_edited", &edited) != 0) {
         snprintf(problem, problem_size, "payload without its fields (%s)", error.text);
         json_decref(object);
         return -1;
@@ -124,6 +145,11 @@ int message_payload_decode(const char *payload, struct incoming_message *message
     message->text = text;
     message->is_reply_to_bot = reply;
     message->message_thread_id = thread_id;
+    message->language_code = language;
+    message->reply_to_text = reply_text;
+    message->callback_id = callback_id;
+    message->callback_data = callback_data;
+    message->is_edited = edited;
     *holder = object;
     return 0;
 }

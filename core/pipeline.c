@@ -19,6 +19,7 @@
 #include "log.h"
 #include "message_payload.h"
 #include "metrics.h"
+#include "outgoing_content.h"
 #include "test_hooks.h"
 #include "unit_of_work.h"
 
@@ -47,53 +48,77 @@ struct pipeline {
 /* ---- delivery ---- */
 
 struct part_list {
-    struct outbox_row *rows;
+    struct outbox_row *rows; /* text, method, options, file_name owned; file borrowed */
     size_t count, capacity;
 };
+
+static void outbox_row_release(struct outbox_row *row)
+{
+    free((char *)row->text);
+    free((char *)row->method);
+    free((char *)row->options);
+    free((char *)row->file_name);
+}
 
 static void part_list_free(struct part_list *parts)
 {
     for (size_t i = 0; i < parts->count; i++)
-        free((char *)parts->rows[i].text);
+        outbox_row_release(&parts->rows[i]);
     free(parts->rows);
     parts->rows = NULL;
     parts->count = parts->capacity = 0;
 }
 
-static int part_list_add(struct part_list *parts, int64_t update_id, int64_t chat_id,
-                         int64_t thread_id, char *text)
+/* Takes text and options (freed on failure too). */
+static int part_list_add(struct part_list *parts, int64_t update_id,
+                         const struct pending_reply *reply, char *text, char *options)
 {
+    char *method = strdup(reply->method ? reply->method : "");
+    char *file_name = strdup(reply->file_name ? reply->file_name : "");
     if (parts->count == parts->capacity) {
         size_t capacity = parts->capacity ? parts->capacity * 2 : 4;
         struct outbox_row *grown = realloc(parts->rows, capacity * sizeof *grown);
-        if (grown == NULL) {
-            free(text);
-            return -1;
+        if (grown != NULL) {
+            parts->rows = grown;
+            parts->capacity = capacity;
         }
-        parts->rows = grown;
-        parts->capacity = capacity;
+    }
+    if (parts->count == parts->capacity || method == NULL || file_name == NULL ||
+        text == NULL || options == NULL) {
+        free(text);
+        free(options);
+        free(method);
+        free(file_name);
+        return -1;
     }
     parts->rows[parts->count++] = (struct outbox_row){
-        .id = -1, .update_id = update_id, .chat_id = chat_id, .thread_id = thread_id, .text = text};
+        .id = -1, .update_id = update_id, .chat_id = reply->chat_id,
+        .thread_id = reply->thread_id, .text = text, .method = method, .options = options,
+        .file = reply->file, .file_length = reply->file_length, .file_name = file_name,
+        .reference = reply->reference, .target = reply->target};
     return 0;
 }
 
-/* Splits one reply as the medium wants it; empty texts give no part. */
+/* Splits one reply as the medium wants it; empty texts give no part. Only
+ * sendMessage is split: a caption or an edit is one part. The quote goes
+ * with the first part, the keyboard with the last. */
 static int split_into(struct pipeline *pipeline, struct part_list *parts, int64_t update_id,
-                      int64_t chat_id, int64_t thread_id, const char *text)
+                      const struct pending_reply *reply)
 {
-    if (pipeline->delivery.split == NULL) {
-        char *copy = strdup(text);
-        return copy != NULL ? part_list_add(parts, update_id, chat_id, thread_id, copy) : -1;
-    }
+    const char *text = reply->text ? reply->text : "";
+    int is_message = reply->method == NULL || strcmp(reply->method, "sendMessage") == 0;
+    if (!is_message || pipeline->delivery.split == NULL)
+        return part_list_add(parts, update_id, reply, strdup(text),
+                             outgoing_options(reply, 1, 1));
     char **pieces = NULL;
-    long count = pipeline->delivery.split(text, &pieces);
+    long count = pipeline->delivery.split(text, (reply->flags & JV_FORMAT_HTML) != 0, &pieces);
     if (count < 0)
         return -1;
     int result = 0;
     for (long i = 0; i < count; i++) {
         if (result == 0)
-            result = part_list_add(parts, update_id, chat_id, thread_id, pieces[i]);
+            result = part_list_add(parts, update_id, reply, pieces[i],
+                                   outgoing_options(reply, i == 0, i == count - 1));
         else
             free(pieces[i]);
         pieces[i] = NULL;
@@ -132,7 +157,7 @@ static int add_parts_to_outbox(struct store *store, struct part_list *parts)
 {
     for (size_t i = 0; i < parts->count; i++) {
         struct outbox_row *row = &parts->rows[i];
-        row->id = store_outbox_add(store, row->update_id, row->chat_id, row->thread_id, row->text);
+        row->id = store_outbox_add_row(store, row);
         if (row->id < 0)
             return -1;
     }
@@ -199,9 +224,7 @@ static int parts_of_replies(struct pipeline *pipeline, struct jv_context *work,
                             struct part_list *parts)
 {
     for (size_t i = 0; i < work->reply_count; i++) {
-        const struct pending_reply *reply = &work->replies[i];
-        if (split_into(pipeline, parts, work->update_id, reply->chat_id, reply->thread_id,
-                       reply->text) != 0)
+        if (split_into(pipeline, parts, work->update_id, &work->replies[i]) != 0)
             return -1;
     }
     return 0;
@@ -266,6 +289,7 @@ jv_deferred *pipeline_defer(struct jv_context *work)
         return NULL;
     deferred->pipeline = pipeline;
     unit_of_work_init(&deferred->work, work->update_id, work->chat_id, work->thread_id);
+    deferred->work.quote_message_id = work->quote_message_id;
     pthread_mutex_lock(&pipeline->deferred_lock);
     work->deferred = 1;
     work->deferred_handle = deferred;
@@ -345,7 +369,7 @@ static void handler_deferred(struct pipeline *pipeline, struct jv_context *work)
             log_error("update %" PRId64 ": out of memory keeping a deferred answer",
                       work->update_id);
         for (size_t i = 0; i < later.reply_count; i++)
-            free(later.replies[i].text);
+            pending_reply_free(&later.replies[i]);
         free(later.replies);
         pthread_mutex_unlock(&deferred->work.lock);
         deferred->handler_returned = 1;
@@ -412,6 +436,15 @@ static int64_t take_arrival(void)
     return atomic_fetch_add(&next_arrival, 1);
 }
 
+static atomic_llong next_reference;
+
+int64_t pipeline_new_reference(void)
+{
+    long long expected = 0;
+    atomic_compare_exchange_strong(&next_reference, &expected, (long long)wall_ms() * 1000);
+    return atomic_fetch_add(&next_reference, 1);
+}
+
 static int commit_batch(struct store *store, struct accepted_batch *batch)
 {
     if (store_begin(store, STORE_SYNCED) != 0)
@@ -473,11 +506,10 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
     return 0;
 }
 
-int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,
-                  const char *text)
+int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *reply)
 {
     struct part_list parts = {0};
-    if (split_into(pipeline, &parts, -1, chat_id, thread_id, text) != 0) {
+    if (split_into(pipeline, &parts, -1, reply) != 0) {
         part_list_free(&parts);
         return JV_E_NOMEM;
     }
@@ -495,6 +527,14 @@ int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,
         deliver_parts(pipeline, &parts);
     part_list_free(&parts);
     return result;
+}
+
+int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,
+                  const char *text)
+{
+    struct pending_reply reply = {.chat_id = chat_id, .thread_id = thread_id,
+                                  .text = (char *)text};
+    return pipeline_send_reply(pipeline, &reply);
 }
 
 size_t pipeline_unhandled(struct pipeline *pipeline)
@@ -551,7 +591,20 @@ static int copy_outbox_row(const struct outbox_row *row, void *context)
     }
     struct outbox_row copy = *row;
     copy.text = strdup(row->text);
-    if (copy.text == NULL) {
+    copy.method = strdup(row->method ? row->method : "");
+    copy.options = strdup(row->options ? row->options : "");
+    copy.file_name = strdup(row->file_name ? row->file_name : "");
+    copy.file = NULL;
+    if (row->file != NULL && row->file_length > 0) {
+        void *file = malloc(row->file_length);
+        if (file != NULL)
+            memcpy(file, row->file, row->file_length);
+        copy.file = file;
+    }
+    if (copy.text == NULL || copy.method == NULL || copy.options == NULL ||
+        copy.file_name == NULL || (row->file_length > 0 && copy.file == NULL)) {
+        outbox_row_release(&copy);
+        free((void *)copy.file);
         copies->failed = 1;
         return 1;
     }
@@ -590,7 +643,8 @@ static int resend_outbox(struct pipeline *pipeline)
     for (size_t i = 0; i < copies.count; i++) {
         if (result == 0)
             deliver_row(pipeline, &copies.outbox[i]);
-        free((char *)copies.outbox[i].text);
+        outbox_row_release(&copies.outbox[i]);
+        free((void *)copies.outbox[i].file);
     }
     free(copies.outbox);
     return result;
@@ -646,8 +700,9 @@ static void skip_poison(struct pipeline *pipeline, const struct inbox_row *row,
              row->crash_plugin, row->crashes);
     struct part_list parts = {0};
     struct poison_commit poison = {.update_id = row->update_id, .parts = &parts};
-    if (split_into(pipeline, &parts, row->update_id, message->chat_id, message->message_thread_id,
-                   apology) == 0 &&
+    struct pending_reply reply = {.chat_id = message->chat_id,
+                                  .thread_id = message->message_thread_id, .text = apology};
+    if (split_into(pipeline, &parts, row->update_id, &reply) == 0 &&
         commit_with_retry(pipeline, commit_poison, &poison, "its skip", row->update_id) == 0)
         deliver_parts(pipeline, &parts);
     part_list_free(&parts);

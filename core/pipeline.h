@@ -29,8 +29,9 @@ struct pipeline_delivery {
      * borrowed. JV_OK, or an error: the part stays for the next start. */
     int (*deliver)(void *context, const struct outbox_row *row);
     /* Splits a reply into parts the medium takes (malloc'd strings in a
-     * malloc'd array, the count returned, -1 out of memory); NULL: whole. */
-    long (*split)(const char *text, char ***parts);
+     * malloc'd array, the count returned, -1 out of memory); NULL: whole.
+     * html: the text is Telegram HTML (cut between tags, never in one). */
+    long (*split)(const char *text, int html, char ***parts);
     void (*free_parts)(char **parts, long count);
     void *context;
 };
@@ -64,6 +65,11 @@ int pipeline_store_batch(struct store *store, const struct incoming_message *mes
  * outbox on its own, then delivered. JV_OK or a negative JV_E_*. */
 int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,
                   const char *text);
+/* Any message (rich, an edit) that answers no update; reply is borrowed. */
+struct pending_reply;
+int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *reply);
+/* A new host reference for a message (above 2^32, unique across restarts). */
+int64_t pipeline_new_reference(void);
 /* The medium is done with an outbox part. Thread-safe. */
 void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id);
 

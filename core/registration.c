@@ -133,6 +133,92 @@ int registry_register_command(struct jv_plugin *plugin, const jv_command_spec *g
     return status;
 }
 
+/* ---- button callbacks ---- */
+
+#define CALLBACK_PREFIX_MAX 32
+
+/* Printable ASCII without spaces: the data is the plugin's to lay out. */
+static int callback_prefix_is_valid(const char *prefix)
+{
+    size_t length = prefix ? strlen(prefix) : 0;
+    if (length == 0 || length > CALLBACK_PREFIX_MAX)
+        return 0;
+    for (size_t i = 0; i < length; i++)
+        if (prefix[i] <= ' ' || prefix[i] > '~')
+            return 0;
+    return 1;
+}
+
+static int starts_with(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* Called with the lock held: the owner of data, or NULL. Prefixes never
+ * start one another, so at most one matches. */
+struct command *registry_find_callback(struct registry *registry, const char *data)
+{
+    for (size_t i = 0; i < registry->callbacks.count; i++) {
+        struct command *callback = registry->callbacks.items[i];
+        if (starts_with(data, callback->name))
+            return callback;
+    }
+    return NULL;
+}
+
+static int check_callback_spec(struct registry *registry, struct jv_plugin *plugin,
+                               const jv_callback_spec *spec)
+{
+    if (!callback_prefix_is_valid(spec->prefix)) {
+        log_error("plugin '%s': callback prefix '%.40s' is invalid: expected 1..%d printable "
+                  "characters without spaces",
+                  plugin->name, spec->prefix ? spec->prefix : "(null)", CALLBACK_PREFIX_MAX);
+        return JV_E_INVAL;
+    }
+    for (size_t i = 0; i < registry->callbacks.count; i++) {
+        struct command *other = registry->callbacks.items[i];
+        if (starts_with(other->name, spec->prefix) || starts_with(spec->prefix, other->name)) {
+            log_error("plugin '%s': callback prefix '%s' overlaps '%s' of plugin '%s'; a press "
+                      "must have one owner, pick another prefix",
+                      plugin->name, spec->prefix, other->name, other->plugin->name);
+            return JV_E_EXISTS;
+        }
+    }
+    if (!spec->handler) {
+        log_error("plugin '%s': callback prefix '%s' has no handler", plugin->name, spec->prefix);
+        return JV_E_INVAL;
+    }
+    return JV_OK;
+}
+
+int registry_register_callback(struct jv_plugin *plugin, const jv_callback_spec *given,
+                               size_t spec_size)
+{
+    int status =
+        begin_registration(plugin, given, spec_size, sizeof(jv_callback_spec), "callback");
+    if (status != JV_OK)
+        return status;
+    struct registry *registry = plugin->registry;
+    jv_callback_spec spec;
+    copy_spec(&spec, sizeof spec, given, spec_size);
+    status = check_callback_spec(registry, plugin, &spec);
+    if (status == JV_OK) {
+        jv_command_spec as_command = {.struct_size = sizeof as_command, .name = spec.prefix,
+                                      .flags = spec.flags, .handler = spec.handler,
+                                      .user_data = spec.user_data,
+                                      .free_user_data = spec.free_user_data};
+        struct command *callback = command_create(plugin, &as_command);
+        if (!callback) {
+            status = JV_E_NOMEM;
+        } else if (pointer_list_append(&registry->callbacks, callback) != 0) {
+            command_free(callback);
+            status = JV_E_NOMEM;
+        }
+    }
+    pthread_mutex_unlock(&registry->lock);
+    return status;
+}
+
 /* ---- message handlers ---- */
 
 /* Called with the lock held: higher priority first, then load order, then
@@ -343,6 +429,14 @@ static void detach_callbacks(struct registry *registry, struct jv_plugin *plugin
         pointer_list_remove_at(&registry->commands, i);
         command_free(command);
     }
+    for (size_t i = registry->callbacks.count; i-- > 0;) {
+        struct command *callback = registry->callbacks.items[i];
+        if (callback->plugin != plugin)
+            continue;
+        remember_destructor(destructors, callback->free_user_data, callback->user_data);
+        pointer_list_remove_at(&registry->callbacks, i);
+        command_free(callback);
+    }
     for (size_t i = registry->handlers.count; i-- > 0;) {
         struct message_handler *handler = registry->handlers.items[i];
         if (handler->plugin != plugin)
@@ -365,7 +459,8 @@ void registry_drop_registrations(struct jv_plugin *plugin)
 {
     struct registry *registry = plugin->registry;
     pthread_mutex_lock(&registry->lock);
-    size_t most = registry->commands.count + registry->handlers.count + registry->jobs.count;
+    size_t most = registry->commands.count + registry->callbacks.count +
+                  registry->handlers.count + registry->jobs.count;
     struct destructor_list destructors = {calloc(most ? most : 1, sizeof(struct destructor)), 0};
     if (!destructors.items) {
         pthread_mutex_unlock(&registry->lock);

@@ -65,6 +65,7 @@ void registry_destroy(struct registry *registry)
         free_plugin_record(registry->retired.items[i]);
     free(registry->retired.items);
     free(registry->commands.items);
+    free(registry->callbacks.items);
     free(registry->handlers.items);
     free(registry->jobs.items);
     free(registry->services.items);

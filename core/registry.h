@@ -30,6 +30,13 @@ void plugins_unload_all(struct registry *registry);
  * handler ran, JV_E_NOTFOUND when no plugin registered that command,
  * JV_E_STATE for an admin command from a non-admin. */
 int registry_run_command(struct registry *registry, const jv_message *message);
+/* Runs the callback handler whose prefix starts message->callback_data;
+ * *ran tells whether a handler ran. JV_E_NOTFOUND when no plugin owns such
+ * a prefix, JV_E_STATE for an admin button pressed by a non-admin, else
+ * what the handler returned (JV_E_NOTFOUND: data it no longer knows). */
+int registry_run_callback(struct registry *registry, const jv_message *message, int *ran);
+int registry_register_callback(struct jv_plugin *plugin, const jv_callback_spec *spec,
+                               size_t spec_size);
 /* Runs free-text handlers in priority order until one returns JV_HANDLED.
  * Returns the number of handlers that ran. */
 int registry_run_message_handlers(struct registry *registry, const jv_message *message);

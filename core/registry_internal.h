@@ -73,6 +73,7 @@ struct registry {
     struct pointer_list plugins;  /* struct jv_plugin *, load order */
     struct pointer_list retired;  /* struct jv_plugin *, unloaded by a reload */
     struct pointer_list commands; /* struct command * */
+    struct pointer_list callbacks; /* struct command *: name is the data prefix */
     struct pointer_list handlers; /* struct message_handler *, run order */
     struct pointer_list jobs;     /* struct registry_job * */
     struct pointer_list services; /* struct service * */
@@ -83,6 +84,7 @@ struct registry {
 
 /* registration.c; called with the lock held. */
 struct command *registry_find_command(struct registry *registry, const char *name);
+struct command *registry_find_callback(struct registry *registry, const char *data);
 
 /* services.c; called with the lock held: drops the services the plugin
  * provides and every dependency edge it is part of. */

@@ -85,6 +85,17 @@ struct outbox_row {
     int64_t chat_id;
     int64_t thread_id;
     const char *text;
+    /* since schema 2: the Bot API method (NULL or "" = sendMessage), its
+     * other parameters as a JSON object (NULL or "" = none), a file's bytes
+     * for sendPhoto / sendDocument, the host reference of what is sent (0:
+     * none) and, for edits, the reference or message id edited (0: none) */
+    const char *method;
+    const char *options;
+    const void *file;
+    size_t file_length;
+    const char *file_name;
+    int64_t reference;
+    int64_t target;
 };
 
 /* 0 added, 1 an update with that id is already waiting (nothing changed), -1 error.
@@ -100,7 +111,15 @@ int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *r
 /* The new row's id (> 0), or -1 on error. */
 int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
                          int64_t thread_id, const char *text);
+/* The whole row (its id ignored); the new id or -1. */
+int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row);
 int store_outbox_remove(struct store *store, int64_t id);
+/* What a host reference became once sent: Telegram's chat and message id.
+ * Records older than a week are pruned as new ones come. 0 or -1. */
+int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
+                      int64_t message_id, int64_t now_ms);
+/* 0 and *message_id, 1 unknown (never sent, or pruned), -1 error. */
+int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_id);
 int store_outbox_list(struct store *store,
                       int (*visit)(const struct outbox_row *row, void *context), void *context);
 /* Rows waiting, or -1 on error. */

@@ -28,6 +28,10 @@ struct store {
     sqlite3_stmt *outbox_remove_statement;
     sqlite3_stmt *outbox_list_statement;
     sqlite3_stmt *outbox_count_statement;
+    sqlite3_stmt *sent_record_statement;
+    sqlite3_stmt *sent_lookup_statement;
+    sqlite3_stmt *sent_prune_statement;
+    unsigned long sent_records; /* prunes every so many */
     sqlite3_stmt *begin_statement;
     sqlite3_stmt *commit_statement;
     sqlite3_stmt *rollback_statement;

@@ -50,6 +50,7 @@ enum poll_state { POLL_HEALTHY, POLL_FAILING, POLL_CONFLICT, POLL_FLOOD, POLL_ST
 struct telegram {
     struct host *host;
     struct telegram_api *api;
+    struct telegram_api *typing_api; /* the typing timer's own connection */
     struct telegram_sender *sender;
     struct pipeline *pipeline;
     int64_t next_offset;  /* what the next getUpdates confirms up to */
@@ -323,21 +324,64 @@ static int deliver_part(void *context, const struct outbox_row *row)
                                        .update_id = row->update_id,
                                        .chat_id = row->chat_id,
                                        .thread_id = row->thread_id,
-                                       .text = row->text};
+                                       .text = row->text,
+                                       .method = row->method,
+                                       .options = row->options,
+                                       .file = row->file,
+                                       .file_length = row->file_length,
+                                       .file_name = row->file_name,
+                                       .reference = row->reference,
+                                       .target = row->target};
     return telegram_sender_enqueue(telegram->sender, &message);
 }
 
+/* What Telegram called a referenced message is kept before the part
+ * leaves the outbox, so an edit queued behind it always finds it. */
 static void on_part_sent(const struct outgoing_message *message, enum send_outcome outcome,
                          void *context)
 {
     struct telegram *telegram = context;
-    (void)outcome; /* a refused part is logged by the sender and done with all the same */
+    /* a refused part is logged by the sender and done with all the same */
+    if (outcome == SEND_DELIVERED && message->reference != 0 && message->sent_message_id > 0)
+        store_sent_record(telegram->host->store, message->reference, message->chat_id,
+                          message->sent_message_id, wall_ms());
     pipeline_sent(telegram->pipeline, message->outbox_id);
 }
 
-static long split_for_telegram(const char *text, char ***parts)
+/* Below 2^32 a target is Telegram's own message id (a button press carries
+ * one); above, it is a host reference. */
+static int64_t resolve_target(int64_t target, void *context)
 {
-    return telegram_split_text(text, TELEGRAM_MESSAGE_LIMIT, parts);
+    struct telegram *telegram = context;
+    if (target < ((int64_t)1 << 32))
+        return target;
+    int64_t message_id = 0;
+    return store_sent_lookup(telegram->host->store, target, &message_id) == 0 ? message_id : 0;
+}
+
+static long split_for_telegram(const char *text, int html, char ***parts)
+{
+    return html ? telegram_split_html(text, TELEGRAM_MESSAGE_LIMIT, parts)
+                : telegram_split_text(text, TELEGRAM_MESSAGE_LIMIT, parts);
+}
+
+/* A direct call, not an outbox row: a lost "typing" costs nothing. */
+static void send_typing(int64_t chat_id, int64_t thread_id, void *context)
+{
+    struct telegram *telegram = context;
+    json_t *parameters = json_pack("{sI ss}", "chat_id", (json_int_t)chat_id, "action", "typing");
+    if (parameters == NULL)
+        return;
+    if (thread_id != 0)
+        json_object_set_new(parameters, "message_thread_id", json_integer(thread_id));
+    struct telegram_result result;
+    telegram_api_call_without_result(telegram->typing_api, "sendChatAction", parameters, 10,
+                                     &result);
+    if (result.outcome != TELEGRAM_OK)
+        log_debug("telegram: sendChatAction to chat %" PRId64 " failed (%s)", chat_id,
+                  result.description);
+    telegram_result_release(&result);
+    json_decref(parameters);
 }
 
 static int telegram_start(struct transport *transport, struct host *host)
@@ -366,10 +410,16 @@ static int telegram_start(struct transport *transport, struct host *host)
                                          .free_parts = telegram_chunks_free,
                                          .context = telegram};
     telegram->pipeline = pipeline_create(host, &delivery);
-    if (telegram->api == NULL || telegram->sender == NULL || telegram->pipeline == NULL) {
+    telegram->typing_api = telegram_api_create(config->api_base, config->token);
+    if (telegram->api == NULL || telegram->sender == NULL || telegram->pipeline == NULL ||
+        telegram->typing_api == NULL) {
         log_error("telegram: out of memory starting the transport");
         return 1;
     }
+    telegram_sender_set_resolver(telegram->sender, resolve_target, telegram);
+    telegram_api_set_abort_fd(telegram->typing_api, lifecycle_wake_fd());
+    if (host->dispatch != NULL)
+        dispatch_set_typing(host->dispatch, send_typing, telegram);
     host->pipeline = telegram->pipeline;
     telegram_api_set_abort_fd(telegram->api, lifecycle_wake_fd());
     if (telegram->prefetched) {
@@ -450,7 +500,11 @@ static int collect_batch(struct telegram *telegram, json_t *updates, struct poll
     json_t *update;
     json_array_foreach(updates, index, update) {
         struct parsed_update parsed;
-        telegram_parse_update(update, telegram->bot_user_id, &parsed);
+        telegram_parse_update_with(update, telegram->bot_user_id,
+                                   telegram->host->config->handle_edited_messages
+                                       ? TELEGRAM_PARSE_EDITS
+                                       : 0,
+                                   &parsed);
         if (parsed.update_id < 0) {
             log_warn("telegram: an update at position %zu skipped: %s", index, parsed.problem);
             metrics_count(METRIC_UPDATES, "bad", NULL);
@@ -530,6 +584,8 @@ static json_t *poll_parameters(int64_t offset, int timeout_s, int limit)
     json_object_set_new(parameters, "timeout", json_integer(timeout_s));
     json_t *allowed = json_array();
     json_array_append_new(allowed, json_string("message"));
+    json_array_append_new(allowed, json_string("edited_message"));
+    json_array_append_new(allowed, json_string("callback_query"));
     json_object_set_new(parameters, "allowed_updates", allowed);
     return parameters;
 }
@@ -719,8 +775,11 @@ static void telegram_destroy(struct transport *transport)
     if (transport == NULL)
         return;
     struct telegram *telegram = transport->state;
+    if (telegram->host != NULL && telegram->host->dispatch != NULL)
+        dispatch_set_typing(telegram->host->dispatch, NULL, NULL);
     telegram_sender_destroy(telegram->sender);
     telegram_api_destroy(telegram->api);
+    telegram_api_destroy(telegram->typing_api);
     if (telegram->host != NULL && telegram->host->pipeline == telegram->pipeline)
         telegram->host->pipeline = NULL;
     pipeline_destroy(telegram->pipeline);

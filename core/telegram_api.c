@@ -256,20 +256,28 @@ static CURLcode perform(struct telegram_api *api, int *aborted)
     return code;
 }
 
+struct attached_file {
+    const char *field; /* "photo", "document" */
+    const void *bytes;
+    size_t length;
+    const char *name;
+};
+
 static void call(struct telegram_api *api, const char *method, json_t *parameters,
-                 long timeout_s, int want_result, struct telegram_result *result);
+                 long timeout_s, int want_result, const struct attached_file *file,
+                 struct telegram_result *result);
 
 void telegram_api_call(struct telegram_api *api, const char *method, json_t *parameters,
                        long timeout_s, struct telegram_result *result)
 {
-    call(api, method, parameters, timeout_s, 1, result);
+    call(api, method, parameters, timeout_s, 1, NULL, result);
 }
 
 void telegram_api_call_without_result(struct telegram_api *api, const char *method,
                                       json_t *parameters, long timeout_s,
                                       struct telegram_result *result)
 {
-    call(api, method, parameters, timeout_s, 0, result);
+    call(api, method, parameters, timeout_s, 0, NULL, result);
 }
 
 /* Telegram writes "ok" first: a success whose result nobody reads needs no
@@ -281,8 +289,51 @@ static int plain_success(long http_status, const char *body, size_t length)
            memcmp(body, prefix, sizeof prefix - 1) == 0 && body[length - 1] == '}';
 }
 
+void telegram_api_call_with_file(struct telegram_api *api, const char *method,
+                                 json_t *parameters, const char *file_field, const void *bytes,
+                                 size_t length, const char *file_name, long timeout_s,
+                                 struct telegram_result *result)
+{
+    struct attached_file file = {.field = file_field, .bytes = bytes, .length = length,
+                                 .name = file_name};
+    call(api, method, parameters, timeout_s, 1, &file, result);
+}
+
+/* multipart/form-data: each parameter a part (strings as they are, other
+ * values as JSON, which is how the Bot API reads form fields), then the file. */
+static curl_mime *build_form(CURL *easy, json_t *parameters, const struct attached_file *file)
+{
+    curl_mime *form = curl_mime_init(easy);
+    if (form == NULL)
+        return NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach(parameters, key, value) {
+        curl_mimepart *part = curl_mime_addpart(form);
+        char *text = json_is_string(value) ? strdup(json_string_value(value))
+                                           : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (part == NULL || text == NULL) {
+            free(text);
+            curl_mime_free(form);
+            return NULL;
+        }
+        curl_mime_name(part, key);
+        curl_mime_data(part, text, CURL_ZERO_TERMINATED);
+        free(text);
+    }
+    curl_mimepart *part = curl_mime_addpart(form);
+    if (part == NULL || curl_mime_name(part, file->field) != CURLE_OK ||
+        curl_mime_data(part, file->bytes, file->length) != CURLE_OK ||
+        curl_mime_filename(part, file->name) != CURLE_OK) {
+        curl_mime_free(form);
+        return NULL;
+    }
+    return form;
+}
+
 static void call(struct telegram_api *api, const char *method, json_t *parameters,
-                 long timeout_s, int want_result, struct telegram_result *result)
+                 long timeout_s, int want_result, const struct attached_file *file,
+                 struct telegram_result *result)
 {
     memset(result, 0, sizeof *result);
     char *body = parameters ? json_dumps(parameters, JSON_COMPACT) : strdup("{}");
@@ -301,8 +352,21 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
     CURL *easy = api->easy;
     curl_easy_reset(easy);
     curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, api->headers);
+    curl_mime *form = NULL;
+    if (file != NULL) {
+        form = build_form(easy, parameters, file);
+        if (form == NULL) {
+            free(body);
+            free(url);
+            result->outcome = TELEGRAM_TRANSIENT;
+            set_description(result, "out of memory building the form");
+            return;
+        }
+        curl_easy_setopt(easy, CURLOPT_MIMEPOST, form);
+    } else {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, api->headers);
+    }
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, byte_buffer_curl_write);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response);
     /* refused at the headers when the server announces the length */
@@ -322,6 +386,7 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
     memset(url, 0, url_size);
     free(url);
     free(body);
+    curl_mime_free(form);
 
     if (aborted) {
         result->outcome = TELEGRAM_ABORTED;

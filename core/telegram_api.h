@@ -51,6 +51,12 @@ void telegram_api_call(struct telegram_api *api, const char *method, json_t *par
 void telegram_api_call_without_result(struct telegram_api *api, const char *method,
                                       json_t *parameters, long timeout_s,
                                       struct telegram_result *result);
+/* Like telegram_api_call, as multipart/form-data with the file's bytes in
+ * file_field ("photo", "document"); parameters become form fields. */
+void telegram_api_call_with_file(struct telegram_api *api, const char *method,
+                                 json_t *parameters, const char *file_field, const void *bytes,
+                                 size_t length, const char *file_name, long timeout_s,
+                                 struct telegram_result *result);
 void telegram_result_release(struct telegram_result *result);
 
 /* Sorts a decoded answer (pure, for tests): http_status and body as received. */

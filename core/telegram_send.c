@@ -95,6 +95,8 @@ struct telegram_sender {
     int failing; /* for one log line per state change */
     struct sender_worker *workers;
     int worker_count;
+    telegram_resolve_fn resolve;
+    void *resolve_context;
 };
 
 /* ---- token buckets ---- */
@@ -322,39 +324,81 @@ static struct chat_lane *lane_for(struct telegram_sender *sender, int64_t chat_i
 
 /* ---- the public queue ---- */
 
-static struct pending *copy_message(const struct outgoing_message *message)
+static const char *method_of(const struct outgoing_message *message)
 {
-    if (message->text == NULL || message->text[0] == '\0')
-        return NULL;
-    struct pending *pending = calloc(1, sizeof *pending);
-    if (pending == NULL)
-        return NULL;
-    size_t length = 0, replaced = 0;
-    /* jansson refuses invalid UTF-8: repaired here, the text still goes out */
-    char *text = telegram_repair_utf8(message->text, strlen(message->text), &length, &replaced);
-    if (text == NULL) {
-        free(pending);
-        return NULL;
-    }
-    pending->message = *message;
-    pending->message.text = text;
-    return pending;
+    return message->method != NULL && message->method[0] != '\0' ? message->method
+                                                                  : "sendMessage";
+}
+
+static int is_plain_message(const struct outgoing_message *message)
+{
+    return strcmp(method_of(message), "sendMessage") == 0;
 }
 
 static void free_pending(struct pending *pending)
 {
     free((char *)pending->message.text);
+    free((char *)pending->message.method);
+    free((char *)pending->message.options);
+    free((void *)pending->message.file);
+    free((char *)pending->message.file_name);
     free(pending);
+}
+
+static char *copy_or_empty(const char *text)
+{
+    return strdup(text != NULL ? text : "");
+}
+
+static struct pending *copy_message(const struct outgoing_message *message)
+{
+    struct pending *pending = calloc(1, sizeof *pending);
+    if (pending == NULL)
+        return NULL;
+    size_t length = 0, replaced = 0;
+    const char *text = message->text != NULL ? message->text : "";
+    pending->message = *message;
+    /* jansson refuses invalid UTF-8: repaired here, the text still goes out */
+    pending->message.text = telegram_repair_utf8(text, strlen(text), &length, &replaced);
+    pending->message.method = copy_or_empty(message->method);
+    pending->message.options = copy_or_empty(message->options);
+    pending->message.file_name = copy_or_empty(message->file_name);
+    pending->message.file = NULL;
+    if (message->file != NULL && message->file_length > 0) {
+        void *file = malloc(message->file_length);
+        if (file != NULL)
+            memcpy(file, message->file, message->file_length);
+        pending->message.file = file;
+    }
+    if (pending->message.text == NULL || pending->message.method == NULL ||
+        pending->message.options == NULL || pending->message.file_name == NULL ||
+        (message->file_length > 0 && pending->message.file == NULL)) {
+        free_pending(pending);
+        return NULL;
+    }
+    return pending;
+}
+
+void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resolve_fn resolve,
+                                  void *context)
+{
+    pthread_mutex_lock(&sender->lock);
+    sender->resolve = resolve;
+    sender->resolve_context = context;
+    pthread_mutex_unlock(&sender->lock);
 }
 
 int telegram_sender_enqueue(struct telegram_sender *sender, const struct outgoing_message *message)
 {
-    if (message == NULL || message->text == NULL || message->text[0] == '\0')
+    if (message == NULL ||
+        (is_plain_message(message) && (message->text == NULL || message->text[0] == '\0')))
         return JV_E_INVAL; /* Telegram refuses empty messages */
     struct pending *pending = copy_message(message);
     if (pending == NULL)
         return JV_E_NOMEM;
-    if (telegram_utf16_length(pending->message.text) > TELEGRAM_MESSAGE_LIMIT) {
+    /* formatted text is split on what it shows, which only Telegram counts */
+    if (is_plain_message(message) && strstr(pending->message.options, "parse_mode") == NULL &&
+        telegram_utf16_length(pending->message.text) > TELEGRAM_MESSAGE_LIMIT) {
         log_warn("telegram: a message to chat %" PRId64 " is longer than %d UTF-16 units; "
                  "split it before queueing",
                  message->chat_id, TELEGRAM_MESSAGE_LIMIT);
@@ -501,6 +545,13 @@ static int apply_result(struct telegram_sender *sender, struct chat_lane *lane,
 {
     int64_t now = monotonic_ms();
     telegram_metrics_send(result);
+    /* an edit that changes nothing did what it was asked */
+    if (result->outcome == TELEGRAM_REJECTED &&
+        strstr(result->description, "message is not modified") != NULL) {
+        note_recovered(sender);
+        *outcome = SEND_DELIVERED;
+        return 1;
+    }
     if (result->outcome == TELEGRAM_REJECTED && result->error_code == 400 &&
         pending->message.thread_id != 0) {
         drop_topic(sender, pending, chat_id, result);
@@ -544,25 +595,80 @@ static int apply_result(struct telegram_sender *sender, struct chat_lane *lane,
 
 /* ---- the workers ---- */
 
-static void send_one(struct telegram_api *api, int64_t chat_id, const struct pending *pending,
-                     struct telegram_result *result)
+static void fail_locally(struct telegram_result *result, enum telegram_outcome outcome,
+                         const char *description)
 {
-    json_t *parameters = json_object();
-    json_t *text = json_string(pending->message.text);
-    if (parameters == NULL || text == NULL) {
+    *result = (struct telegram_result){.outcome = outcome, .error_code = 400};
+    snprintf(result->description, sizeof result->description, "%s", description);
+}
+
+static int method_is(const char *method, const char *name)
+{
+    return strcmp(method, name) == 0;
+}
+
+/* The request's parameters: the stored options plus chat, topic, text. */
+static json_t *request_parameters(const char *method, int64_t chat_id,
+                                  const struct pending *pending)
+{
+    const struct outgoing_message *message = &pending->message;
+    json_t *parameters = message->options[0] != '\0' ? json_loads(message->options, 0, NULL)
+                                                     : json_object();
+    if (!json_is_object(parameters)) {
         json_decref(parameters);
-        json_decref(text);
-        *result = (struct telegram_result){.outcome = TELEGRAM_TRANSIENT,
-                                           .description = "out of memory"};
-        return;
+        return NULL;
     }
     json_object_set_new(parameters, "chat_id", json_integer(chat_id));
-    if (pending->message.thread_id != 0)
-        json_object_set_new(parameters, "message_thread_id",
-                            json_integer(pending->message.thread_id));
-    json_object_set_new(parameters, "text", text);
-    telegram_api_call_without_result(api, "sendMessage", parameters, SEND_TIMEOUT_S, result);
+    int sends = method_is(method, "sendMessage") || method_is(method, "sendPhoto") ||
+                method_is(method, "sendDocument");
+    if (sends && message->thread_id != 0)
+        json_object_set_new(parameters, "message_thread_id", json_integer(message->thread_id));
+    if (method_is(method, "sendMessage") || method_is(method, "editMessageText"))
+        json_object_set_new(parameters, "text", json_string(message->text));
+    else if (sends && message->text[0] != '\0')
+        json_object_set_new(parameters, "caption", json_string(message->text));
+    if (method_is(method, "answerCallbackQuery"))
+        json_object_del(parameters, "chat_id");
+    return parameters;
+}
+
+static void send_one(struct telegram_sender *sender, struct telegram_api *api, int64_t chat_id,
+                     struct pending *pending, struct telegram_result *result)
+{
+    const struct outgoing_message *message = &pending->message;
+    const char *method = method_of(message);
+    json_t *parameters = request_parameters(method, chat_id, pending);
+    if (parameters == NULL) {
+        fail_locally(result, TELEGRAM_REJECTED, "Bad Request: unreadable stored options");
+        return;
+    }
+    if (message->target != 0) {
+        pthread_mutex_lock(&sender->lock);
+        telegram_resolve_fn resolve = sender->resolve;
+        void *context = sender->resolve_context;
+        pthread_mutex_unlock(&sender->lock);
+        int64_t message_id = resolve != NULL ? resolve(message->target, context) : 0;
+        if (message_id <= 0) {
+            json_decref(parameters);
+            fail_locally(result, TELEGRAM_REJECTED,
+                         "the edited message is not known (never sent, or too old)");
+            return;
+        }
+        json_object_set_new(parameters, "message_id", json_integer(message_id));
+    }
+    if (message->file != NULL)
+        telegram_api_call_with_file(api, method, parameters,
+                                    method_is(method, "sendPhoto") ? "photo" : "document",
+                                    message->file, message->file_length, message->file_name,
+                                    SEND_TIMEOUT_S * 4, result);
+    else if (message->reference != 0)
+        telegram_api_call(api, method, parameters, SEND_TIMEOUT_S, result);
+    else
+        telegram_api_call_without_result(api, method, parameters, SEND_TIMEOUT_S, result);
     json_decref(parameters);
+    json_t *message_id = json_object_get(result->value, "message_id");
+    if (result->outcome == TELEGRAM_OK && json_is_integer(message_id))
+        pending->message.sent_message_id = json_integer_value(message_id);
 }
 
 /* The lane a worker may send for now, with both tokens taken; else NULL and
@@ -628,7 +734,7 @@ static void *worker_main(void *argument)
         pthread_mutex_unlock(&sender->lock);
 
         struct telegram_result result;
-        send_one(worker->api, chat_id, pending, &result);
+        send_one(sender, worker->api, chat_id, pending, &result);
         telegram_result_release(&result);
 
         pthread_mutex_lock(&sender->lock);

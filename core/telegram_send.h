@@ -18,6 +18,11 @@
  * malloc'd array; free with telegram_chunks_free), or -1 when out of memory. */
 long telegram_split_text(const char *text, size_t max_units, char ***chunks);
 void telegram_chunks_free(char **chunks, long count);
+/* The same for Telegram HTML: max_units counts the text shown (tags
+ * nothing, an entity one character), a cut never falls inside a tag or an
+ * entity, and the tags open at a cut are closed at the end of the part and
+ * opened again at the start of the next, so every part parses alone. */
+long telegram_split_html(const char *text, size_t max_units, char ***chunks);
 /* UTF-16 units of valid UTF-8 text (for tests and checks). */
 size_t telegram_utf16_length(const char *text);
 
@@ -28,6 +33,15 @@ struct outgoing_message {
     int64_t chat_id;
     int64_t thread_id; /* forum topic, 0 for none */
     const char *text;  /* copied */
+    /* All copied; NULL / 0 for a plain sendMessage. */
+    const char *method;    /* "sendPhoto", "editMessageText", "answerCallbackQuery"... */
+    const char *options;   /* the method's other parameters, a JSON object */
+    const void *file;      /* sendPhoto / sendDocument bytes, sent as multipart */
+    size_t file_length;
+    const char *file_name;
+    int64_t reference;     /* the caller's reference: its message_id is reported */
+    int64_t target;        /* edits: a reference (resolved) or a message id */
+    int64_t sent_message_id; /* set for the callback: Telegram's message_id, 0 unknown */
 };
 
 enum send_outcome {
@@ -54,6 +68,11 @@ struct telegram_sender;
 struct telegram_sender *telegram_sender_create(const char *api_base, const char *token,
                                                const struct telegram_send_limits *limits,
                                                telegram_sent_fn on_sent, void *context);
+/* Turns an edit's target into the message id to edit (0: unknown, the edit
+ * is dropped with a log line). Called on a sender thread. */
+typedef int64_t (*telegram_resolve_fn)(int64_t target, void *context);
+void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resolve_fn resolve,
+                                  void *context);
 /* Thread-safe; copies the message. JV_OK or a negative JV_E_*
  * (<jarvis/plugin.h>): JV_E_INVAL for an empty or oversized text,
  * JV_E_NOMEM, JV_E_STATE once destroy has begun. */

@@ -62,6 +62,24 @@ static void parse_sender(json_t *from, struct parsed_update *out)
         out->message.user_name = json_string_value(username);
     else if (json_is_string(first_name))
         out->message.user_name = json_string_value(first_name);
+    json_t *language = json_object_get(from, "language_code");
+    if (json_is_string(language))
+        out->message.language_code = json_string_value(language);
+}
+
+/* A message's words: its text, else the caption of a photo or document
+ * (so "/sentiment great chart" under a picture is a command). */
+static json_t *message_words(json_t *message)
+{
+    json_t *text = json_object_get(message, "text");
+    return text != NULL ? text : json_object_get(message, "caption");
+}
+
+static const char *replied_text(json_t *message)
+{
+    json_t *reply = json_object_get(message, "reply_to_message");
+    json_t *words = json_is_object(reply) ? message_words(reply) : NULL;
+    return json_is_string(words) ? json_string_value(words) : "";
 }
 
 static int is_reply_to(json_t *message, int64_t bot_user_id)
@@ -108,7 +126,7 @@ static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_up
         mark_bad(out, "message.message_id is missing or not an integer");
         return;
     }
-    json_t *text = json_object_get(message, "text");
+    json_t *text = message_words(message);
     if (text == NULL) {
         out->kind = UPDATE_IGNORED;
         out->ignored_kind = message_content_kind(message);
@@ -126,9 +144,54 @@ static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_up
     parse_sender(json_object_get(message, "from"), out);
     out->message.is_reply_to_bot = is_reply_to(message, bot_user_id);
     out->message.message_thread_id = forum_topic(message);
+    out->message.reply_to_text = replied_text(message);
+}
+
+/* A button press: routed like a message of the presser in the chat of the
+ * message the button is on. Presses on inline-mode messages (no message)
+ * and game buttons (no data) are not ours to answer. */
+static void parse_callback(json_t *query, int64_t bot_user_id, struct parsed_update *out)
+{
+    json_t *id = json_object_get(query, "id");
+    json_t *data = json_object_get(query, "data");
+    json_t *message = json_object_get(query, "message");
+    if (!json_is_string(id)) {
+        mark_bad(out, "callback_query.id is missing or not a string");
+        return;
+    }
+    if (!json_is_string(data) || !json_is_object(message)) {
+        out->kind = UPDATE_IGNORED;
+        out->ignored_kind = "callback_query without data or message";
+        return;
+    }
+    json_t *chat = json_object_get(message, "chat");
+    json_t *chat_id = json_is_object(chat) ? json_object_get(chat, "id") : NULL;
+    json_t *chat_type = json_is_object(chat) ? json_object_get(chat, "type") : NULL;
+    json_t *message_id = json_object_get(message, "message_id");
+    if (!json_is_integer(chat_id) || !json_is_string(chat_type) || !json_is_integer(message_id)) {
+        mark_bad(out, "callback_query.message without chat.id, chat.type or message_id");
+        return;
+    }
+    json_t *words = message_words(message);
+    out->kind = UPDATE_TEXT;
+    out->message.chat_id = json_integer_value(chat_id);
+    out->message.chat_type = json_string_value(chat_type);
+    out->message.message_id = json_integer_value(message_id);
+    out->message.text = json_is_string(words) ? json_string_value(words) : "";
+    out->message.callback_id = json_string_value(id);
+    out->message.callback_data = json_string_value(data);
+    parse_sender(json_object_get(query, "from"), out);
+    out->message.message_thread_id = forum_topic(message);
+    (void)bot_user_id;
 }
 
 void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_update *out)
+{
+    telegram_parse_update_with(update, bot_user_id, 0, out);
+}
+
+void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned flags,
+                                struct parsed_update *out)
 {
     memset(out, 0, sizeof *out);
     out->update_id = -1;
@@ -150,7 +213,17 @@ void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_up
         mark_bad(out, problem);
         return;
     }
+    json_t *query = json_object_get(update, "callback_query");
+    if (json_is_object(query)) {
+        parse_callback(query, bot_user_id, out);
+        return;
+    }
     json_t *message = json_object_get(update, "message");
+    json_t *edited = json_object_get(update, "edited_message");
+    if (message == NULL && edited != NULL && (flags & TELEGRAM_PARSE_EDITS)) {
+        message = edited;
+        out->message.is_edited = 1;
+    }
     if (message == NULL) {
         out->kind = UPDATE_IGNORED;
         out->ignored_kind = update_kind_name(update);

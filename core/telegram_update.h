@@ -27,6 +27,12 @@ struct parsed_update {
 
 /* Pure; the strings in out->message live as long as update. */
 void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_update *out);
+/* With flags: TELEGRAM_PARSE_EDITS takes edited_message updates as messages
+ * (is_edited set); without it they are ignored. Button presses
+ * (callback_query) are messages with callback_id and callback_data. */
+#define TELEGRAM_PARSE_EDITS 0x1u
+void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned flags,
+                                struct parsed_update *out);
 
 /* getUpdates' "result" array decoded one element at a time, for a body
  * jansson refuses as a whole (a \u0000 escape, an integer beyond int64,

@@ -49,8 +49,10 @@ void unit_of_work_release(struct jv_context *work)
         return;
     free_writes(work);
     for (size_t i = 0; i < work->reply_count; i++)
-        free(work->replies[i].text);
+        pending_reply_free(&work->replies[i]);
     free(work->replies);
+    free(work->callback_query_id);
+    work->callback_query_id = NULL;
     work->replies = NULL;
     work->reply_count = 0;
     work->magic = 0;
@@ -88,23 +90,48 @@ static int grow(void **items, size_t *capacity, size_t count, size_t item_size)
     return 0;
 }
 
-int unit_of_work_reply(struct jv_context *work, int64_t chat_id, int64_t thread_id,
-                       const char *text)
+void pending_reply_free(struct pending_reply *reply)
 {
-    char *copy = strdup(text);
+    free(reply->text);
+    free(reply->method);
+    free(reply->reply_markup);
+    free(reply->extra);
+    free(reply->file);
+    free(reply->file_name);
+    memset(reply, 0, sizeof *reply);
+}
+
+int unit_of_work_add(struct jv_context *work, struct pending_reply *reply)
+{
     pthread_mutex_lock(&work->lock);
     int result = JV_OK;
-    if (copy == NULL || grow((void **)&work->replies, &work->reply_capacity, work->reply_count,
-                             sizeof *work->replies) != 0) {
-        free(copy);
+    if (grow((void **)&work->replies, &work->reply_capacity, work->reply_count,
+             sizeof *work->replies) != 0) {
+        pending_reply_free(reply);
         work->failed = 1;
         result = JV_E_NOMEM;
     } else {
-        work->replies[work->reply_count++] =
-            (struct pending_reply){.chat_id = chat_id, .thread_id = thread_id, .text = copy};
+        work->replies[work->reply_count++] = *reply;
+        memset(reply, 0, sizeof *reply);
     }
     pthread_mutex_unlock(&work->lock);
     return result;
+}
+
+/* A plain reply: in groups it quotes the question (work->quote_message_id). */
+int unit_of_work_reply(struct jv_context *work, int64_t chat_id, int64_t thread_id,
+                       const char *text)
+{
+    struct pending_reply reply = {.chat_id = chat_id, .thread_id = thread_id,
+                                  .quote_message_id = work->quote_message_id,
+                                  .text = strdup(text)};
+    if (reply.text == NULL) {
+        pthread_mutex_lock(&work->lock);
+        work->failed = 1;
+        pthread_mutex_unlock(&work->lock);
+        return JV_E_NOMEM;
+    }
+    return unit_of_work_add(work, &reply);
 }
 
 int unit_of_work_take_replies(struct jv_context *to, struct jv_context *from)
@@ -114,7 +141,7 @@ int unit_of_work_take_replies(struct jv_context *to, struct jv_context *from)
                  sizeof *to->replies) != 0)
             return JV_E_NOMEM;
         to->replies[to->reply_count++] = from->replies[i];
-        from->replies[i].text = NULL;
+        memset(&from->replies[i], 0, sizeof from->replies[i]);
     }
     from->reply_count = 0;
     return JV_OK;

@@ -20,11 +20,25 @@ struct pending_write {
     size_t length;
 };
 
+/* One message to send (or edit, or a callback answer), all owned. A plain
+ * reply has only chat, topic and text; the rest is zero. */
 struct pending_reply {
     int64_t chat_id;
     int64_t thread_id;
     char *text;
+    char *method;             /* NULL: sendMessage */
+    uint32_t flags;           /* JV_FORMAT_HTML, JV_LINK_PREVIEW */
+    int64_t quote_message_id; /* reply_parameters.message_id, 0: none */
+    char *reply_markup;       /* JSON object text, or NULL */
+    char *extra;              /* more JSON members ("a":1,"b":"c"), or NULL */
+    void *file;
+    size_t file_length;
+    char *file_name;
+    int64_t reference;        /* the host reference given to the plugin, 0: none */
+    int64_t target;           /* edits: the reference or message id edited */
 };
+
+void pending_reply_free(struct pending_reply *reply);
 
 typedef void (*unit_of_work_done_fn)(struct jv_context *work, void *context);
 
@@ -33,6 +47,9 @@ struct jv_context {
     int64_t update_id;
     int64_t chat_id;
     int64_t thread_id;   /* forum topic replies go to, 0 for none */
+    int64_t quote_message_id; /* groups: the question replies quote; 0 for none */
+    char *callback_query_id;  /* a button press: the query the host must answer */
+    int callback_answered;
     pthread_mutex_t lock; /* a handler may reply from threads it joins */
     struct pending_write *writes;
     size_t write_count, write_capacity;
@@ -54,6 +71,8 @@ struct jv_context *unit_of_work_of(const jv_message *message);
 /* Thread-safe. Copies text. JV_OK or JV_E_NOMEM. */
 int unit_of_work_reply(struct jv_context *work, int64_t chat_id, int64_t thread_id,
                        const char *text);
+/* Takes *reply (its members now belong to work; *reply is zeroed). */
+int unit_of_work_add(struct jv_context *work, struct pending_reply *reply);
 /* Moves the replies of from to the end of to (both locked by the caller's order). */
 int unit_of_work_take_replies(struct jv_context *to, struct jv_context *from);
 

@@ -51,7 +51,7 @@ extern "C" {
 
 #define JV_PLUGIN_MAGIC 0x4C50564Au /* "JVPL" read as a little-endian u32 */
 #define JV_ABI_MAJOR 1
-#define JV_ABI_MINOR 1
+#define JV_ABI_MINOR 2
 
 #define JV_EXPORT __attribute__((visibility("default")))
 
@@ -111,6 +111,14 @@ typedef struct jv_message {
      * forum topic). Owned by the host, valid until the callback returns;
      * pass the jv_message you were given, never a copy of it. */
     jv_context *context;
+    /* since 1.2 (check struct_size before reading): */
+    const char *language_code;  /* the sender's IETF language tag; "" when unknown */
+    const char *reply_to_text;  /* text or caption of the message this one replies to; "" */
+    int is_edited;              /* an edited message, handled again ([bot] edited_messages) */
+    /* A button press (callback handlers only, NULL otherwise): the data of the
+     * pressed button. message_id and text are those of the message the
+     * button is on; user_id and user_name are the presser's. */
+    const char *callback_data;
 } jv_message;
 
 typedef int (*jv_command_fn)(jv_plugin *self, const jv_message *message, void *user_data);
@@ -167,6 +175,60 @@ typedef struct jv_http_response {
     int64_t retry_after_s;  /* Retry-After header in seconds, -1 if absent */
     char error[256];        /* transport error, secrets and query strings removed */
 } jv_http_response;
+
+/* since 1.2: rich messages (include <jarvis/format.h> for jv_html_escape). */
+
+/* jv_outgoing flags */
+#define JV_FORMAT_HTML 0x1u    /* text/caption is Telegram HTML (escape user text!) */
+#define JV_LINK_PREVIEW 0x2u   /* show a link preview (off by default for bot answers) */
+#define JV_NO_QUOTE 0x4u       /* in groups, do not quote the question */
+
+/* file kinds */
+#define JV_FILE_NONE 0
+#define JV_FILE_PHOTO 1    /* sendPhoto: PNG/JPEG bytes, at most 10 MB */
+#define JV_FILE_DOCUMENT 2 /* sendDocument: any bytes, at most 50 MB */
+
+/* Telegram's limit for a button's callback_data, in bytes. */
+#define JV_CALLBACK_DATA_MAX 64
+
+/* One inline-keyboard button: exactly one of callback_data / url. This
+ * layout is frozen (it is used in arrays): a richer button is a new struct. */
+typedef struct jv_button {
+    const char *text;
+    const char *callback_data; /* at most JV_CALLBACK_DATA_MAX bytes, starting with a
+                                  prefix the plugin registered with register_callback */
+    const char *url;           /* http(s) or tg:// link */
+    int new_row;               /* this button starts a new row of the keyboard */
+} jv_button;
+
+/* What to send or edit; everything borrowed and copied before the call returns. */
+typedef struct jv_outgoing {
+    size_t struct_size;
+    const char *text;           /* message text, or a file's caption (may be NULL then) */
+    uint32_t flags;             /* JV_FORMAT_HTML, JV_LINK_PREVIEW, JV_NO_QUOTE */
+    const jv_button *buttons;   /* an inline keyboard under the message, or NULL */
+    size_t button_count;
+    int file_kind;              /* JV_FILE_* */
+    const void *file;           /* the file's bytes */
+    size_t file_length;
+    const char *file_name;      /* e.g. "chart.png" */
+} jv_outgoing;
+
+/* A press on a button whose callback_data starts with prefix. The handler
+ * answers with answer_callback (a toast, or an alert); if it does not, the
+ * host answers with nothing, so the user's spinner always stops. Return
+ * JV_OK, or JV_E_NOTFOUND for data it no longer knows (the user sees
+ * "this button has expired"). */
+typedef struct jv_callback_spec {
+    size_t struct_size;
+    const char *prefix;  /* [a-z0-9_]{1,32} then ':' is added by no one: data must
+                            start with exactly these bytes; unique across plugins,
+                            and no prefix may start another */
+    uint32_t flags;      /* JV_COMMAND_ADMIN: only [bot] admins may press */
+    jv_command_fn handler;
+    void *user_data;
+    jv_free_fn free_user_data; /* optional */
+} jv_callback_spec;
 
 /* Called for each key by kv_list; return non-zero to stop early. */
 typedef int (*jv_kv_visit_fn)(const char *key, const void *value, size_t value_length,
@@ -258,6 +320,30 @@ struct jv_host_api {
     jv_deferred *(*defer_reply)(const jv_message *message);
     int (*deferred_reply)(jv_deferred *deferred, const char *text);
     int (*deferred_finish)(jv_deferred *deferred);
+
+    /* since 1.2: rich messages. Sends are asynchronous (from the outbox), so
+     * what comes back in *reference (may be NULL) is the host's reference of
+     * the message, a number above 2^32; the host learns Telegram's
+     * message_id once it is sent. edit_message takes a reference or a
+     * Telegram message_id (a button press carries the latter). A chat's
+     * messages go out in order, so an edit queued after its message goes
+     * out after it. reply_with answers like reply (same commit); in groups
+     * it quotes the question unless JV_NO_QUOTE or [bot] reply_quotes =
+     * false. Returns JV_OK, JV_E_INVAL (bad buttons: callback_data longer
+     * than 64 bytes, no text; a file too big), JV_E_STATE as reply. */
+    int (*reply_with)(const jv_message *message, const jv_outgoing *content,
+                      int64_t *reference);
+    int (*send_with)(jv_plugin *self, int64_t chat_id, const jv_outgoing *content,
+                     int64_t *reference);
+    /* content->text NULL: only the keyboard changes (editMessageReplyMarkup).
+     * Inside a handler, on its thread, the edit commits with the handling.
+     * "message is not modified" is no error. */
+    int (*edit_message)(jv_plugin *self, int64_t chat_id, int64_t message,
+                        const jv_outgoing *content);
+    int (*register_callback)(jv_plugin *self, const jv_callback_spec *spec, size_t spec_size);
+    /* Inside a callback handler: the toast (or alert when show_alert) the
+     * presser sees; text may be NULL or "". Once per press. */
+    int (*answer_callback)(const jv_message *press, const char *text, int show_alert);
 };
 
 #define JV_API_HAS(api, member)                                                    \

@@ -3,6 +3,7 @@
  * when [hello] tick_interval_ms is set. To start a plugin of your own, run
  * `jarvis new-plugin NAME`: a copy of this file would register /ping and
  * /echo again, and the host refuses a second owner of a command. */
+#include <jarvis/format.h>
 #include <jarvis/plugin.h>
 
 #include <stdatomic.h>
@@ -30,7 +31,19 @@ static int on_echo(jv_plugin *self, const jv_message *message, void *user_data)
     /* The host already trimmed args; an empty one means the user forgot the text. */
     if (!message->args || message->args[0] == '\0')
         return api->reply(message, "usage: /echo <text>");
-    return api->reply(message, message->args);
+    /* An older host has no HTML: plain text is safe there as it is. */
+    if (!JV_API_HAS(api, reply_with))
+        return api->reply(message, message->args);
+    /* What the user typed is escaped, so no text of theirs can make
+     * Telegram refuse the answer ("can't parse entities"). */
+    char *escaped = jv_html_escape_dup(api, message->args);
+    if (escaped == NULL)
+        return JV_E_NOMEM;
+    jv_outgoing content = {.struct_size = sizeof content, .text = escaped,
+                           .flags = JV_FORMAT_HTML};
+    int status = api->reply_with(message, &content, NULL);
+    api->free(escaped);
+    return status;
 }
 
 static int on_tick(jv_plugin *self, void *user_data)

@@ -76,6 +76,9 @@ Control API (JSON in and out; stable, other tests rely on it):
 """
 import argparse
 import bisect
+import base64
+import email.parser
+import email.policy
 import html
 import json
 import re
@@ -111,33 +114,94 @@ def utf16_length(text):
     return len(text.encode("utf-16-le")) // 2
 
 
+HTML_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)(\s[^<>]*)?>")
+HTML_END = re.compile(r"</([a-zA-Z][a-zA-Z0-9-]*)\s*>")
+HTML_NAMES = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+              "a", "code", "pre", "blockquote", "tg-emoji"}
+
+
+def parse_html(text):
+    """Telegram's parse_mode HTML: known tags that nest and close, entities;
+    -> (shown text, None) or (None, Telegram's error description)."""
+    shown, stack, position = [], [], 0
+    prefix = "Bad Request: can't parse entities: "
+    while position < len(text):
+        char = text[position]
+        offset = len(text[:position].encode())
+        if char == "<":
+            end = HTML_END.match(text, position)
+            if end is not None:
+                name = end.group(1).lower()
+                if not stack:
+                    return None, prefix + f"Unexpected end tag at byte offset {offset}"
+                if stack[-1] != name:
+                    return None, (prefix + f"Unmatched end tag at byte offset {offset}, "
+                                  f"expected \"</{stack[-1]}>\", found \"</{name}>\"")
+                stack.pop()
+                position = end.end()
+                continue
+            start = HTML_START.match(text, position)
+            if start is None or start.group(1).lower() not in HTML_NAMES:
+                name = start.group(1) if start is not None else ""
+                return None, prefix + f"Unsupported start tag \"{name}\" at byte offset {offset}"
+            stack.append(start.group(1).lower())
+            position = start.end()
+            continue
+        if char == "&":
+            entity = HTML_ENTITY.match(text, position)
+            if entity is None:
+                shown.append("&")  # Telegram shows a lone "&" that names no entity
+                position += 1
+                continue
+            shown.append(html.unescape(entity.group(0)))
+            position = entity.end()
+            continue
+        if char == ">":
+            shown.append(">")
+            position += 1
+            continue
+        shown.append(char)
+        position += 1
+    if stack:
+        return None, prefix + f"Can't find end tag corresponding to start tag \"{stack[-1]}\""
+    return "".join(shown), None
+
+
+def as_json(value):
+    """A form field holds JSON text; a JSON body the value itself."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def check_markup(markup):
+    """-> None, or the 400 Telegram gives for the keyboard."""
+    if markup is None:
+        return None
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not isinstance(rows, list):
+        return "Bad Request: can't parse reply keyboard markup JSON object"
+    for row in rows:
+        for button in row:
+            data = button.get("callback_data")
+            if not button.get("text"):
+                return "Bad Request: BUTTON_TEXT_EMPTY"
+            if data is not None and not (1 <= len(data.encode()) <= 64):
+                return "Bad Request: BUTTON_DATA_INVALID"
+            if data is None and not button.get("url"):
+                return "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+    return None
+
+
 def parsed_text(text, parse_mode):
     """-> (the text Telegram would show, None) or (None, error description)."""
     if parse_mode in (None, ""):
         return text, None
     if parse_mode == "HTML":
-        shown, position = [], 0
-        while position < len(text):
-            char = text[position]
-            if char == "<":
-                tag = HTML_TAG.match(text, position)
-                if tag is None:
-                    return None, ("Bad Request: can't parse entities: Unsupported start tag "
-                                  f"at byte offset {len(text[:position].encode())}")
-                position = tag.end()
-                continue
-            if char == "&":
-                entity = HTML_ENTITY.match(text, position)
-                if entity is None:
-                    shown.append("&")  # Telegram shows a lone "&" that names no entity
-                    position += 1
-                    continue
-                shown.append(html.unescape(entity.group(0)))
-                position = entity.end()
-                continue
-            shown.append(char)
-            position += 1
-        return "".join(shown), None
+        return parse_html(text)
     if parse_mode == "MarkdownV2":
         shown, position = [], 0
         while position < len(text):
@@ -191,6 +255,11 @@ class State:
         self.queued = []           # [{"update_id", "chat_id", "time"}]
         self.stream_left = 0
         self.stream_generation = getattr(self, "stream_generation", 0) + 1
+        self.edits = []
+        self.answers = []
+        self.actions = []
+        self.queries = {}          # callback_query id -> {"answered": bool}
+        self.next_query_id = 900001
 
     def add_update(self, update_id, payload):
         if self.updates and self.updates[-1][0] > update_id:
@@ -213,8 +282,15 @@ def build_message_update(state, spec):
         "from": sender,
         "chat": {"id": chat_id, "type": spec.get("chat_type", "private")},
         "date": int(time.time()),
-        "text": spec["text"],
     }
+    if "caption" in spec:  # a photo with a caption instead of a text
+        message["photo"] = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90,
+                             "height": 90, "file_size": 1000}]
+        message["caption"] = spec["caption"]
+    else:
+        message["text"] = spec["text"]
+    if spec.get("language_code"):
+        sender["language_code"] = spec["language_code"]
     state.next_message_id += 1
     if "message_thread_id" in spec:
         message["message_thread_id"] = int(spec["message_thread_id"])
@@ -222,18 +298,26 @@ def build_message_update(state, spec):
         message["is_topic_message"] = bool(spec["is_topic_message"])
     if "is_forum" in spec:
         message["chat"]["is_forum"] = bool(spec["is_forum"])
-    text = spec["text"]
+    text = spec.get("text") or spec.get("caption", "")
     entities = [{"offset": utf16_length(text[:match.start()]),
                  "length": utf16_length(match.group(0)), "type": "bot_command"}
                 for match in BOT_COMMAND.finditer(text)]
     if entities:
-        message["entities"] = entities
+        message["caption_entities" if "caption" in spec else "entities"] = entities
+    if spec.get("reply_to_text"):
+        message["reply_to_message"] = {
+            "message_id": 1, "date": int(time.time()), "text": spec["reply_to_text"],
+            "chat": message["chat"], "from": {"id": 5, "is_bot": False, "first_name": "Other"}}
     if spec.get("reply_to_bot"):
         message["reply_to_message"] = {
             "message_id": 1, "date": int(time.time()), "text": "earlier",
             "chat": message["chat"],
             "from": {"id": state.bot_id, "is_bot": True, "first_name": "Jarvis",
                      "username": state.username}}
+    if "message_id" in spec:  # an edit names the message it changes
+        message["message_id"] = int(spec["message_id"])
+    if spec.get("edited"):
+        message["edit_date"] = int(time.time())
     kind = "edited_message" if spec.get("edited") else "message"
     state.queued.append({"update_id": update_id, "chat_id": chat_id, "time": time.time()})
     update = {"update_id": update_id, kind: message}
@@ -298,6 +382,16 @@ class Handler(BaseHTTPRequestHandler):
             value = json.loads(raw_body.decode("utf-8"))
             if isinstance(value, dict):
                 params.update(value)
+        elif raw_body and content_type == "multipart/form-data":
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw_body)
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                payload = part.get_payload(decode=True)
+                if part.get_filename() is not None:
+                    params[name] = {"filename": part.get_filename(), "bytes": payload}
+                else:
+                    params[name] = payload.decode("utf-8")
         elif raw_body and content_type == "application/x-www-form-urlencoded":
             form = urllib.parse.parse_qs(raw_body.decode("utf-8"), keep_blank_values=True)
             params.update({k: v[-1] for k, v in form.items()})
@@ -479,7 +573,15 @@ class Handler(BaseHTTPRequestHandler):
             return self.respond(*envelope_error(400, "Bad Request: message text is empty"))
         shown, parse_error = parsed_text(text, params.get("parse_mode"))
         if parse_error:
+            with state.lock:
+                state.refused.append({"chat_id": params.get("chat_id"), "text": text,
+                                      "message_thread_id": params.get("message_thread_id"),
+                                      "description": parse_error})
             return self.respond(*envelope_error(400, parse_error))
+        markup = as_json(params.get("reply_markup"))
+        markup_error = check_markup(markup)
+        if markup_error:
+            return self.respond(*envelope_error(400, markup_error))
         if shown.strip() == "":
             return self.respond(*envelope_error(400, "Bad Request: message text is empty"))
         if utf16_length(shown) > 4096:
@@ -510,7 +612,12 @@ class Handler(BaseHTTPRequestHandler):
             message_id = state.next_message_id
             state.next_message_id += 1
             state.sent.append({"chat_id": chat_id, "text": text, "message_id": message_id,
-                               "time": time.time(), "message_thread_id": thread_id})
+                               "time": time.time(), "message_thread_id": thread_id,
+                               "method": "sendMessage", "parse_mode": params.get("parse_mode"),
+                               "reply_markup": markup,
+                               "reply_parameters": as_json(params.get("reply_parameters")),
+                               "link_preview_options":
+                                   as_json(params.get("link_preview_options"))})
         result = {"message_id": message_id, "from": self.bot_user(state),
                   "chat": {"id": chat_id, "type": "private"},
                   "date": int(time.time()), "text": text}
@@ -518,6 +625,108 @@ class Handler(BaseHTTPRequestHandler):
             result["message_thread_id"] = thread_id
             result["is_topic_message"] = True
         self.respond(*envelope_ok(result))
+
+    def send_file(self, state, params, field):
+        if "chat_id" not in params:
+            return self.respond(*envelope_error(400, "Bad Request: chat_id is empty"))
+        upload = params.get(field)
+        if not isinstance(upload, dict):
+            return self.respond(*envelope_error(
+                400, f"Bad Request: there is no {field} in the request"))
+        caption = params.get("caption", "")
+        shown, parse_error = parsed_text(caption, params.get("parse_mode"))
+        if parse_error:
+            return self.respond(*envelope_error(400, parse_error))
+        if utf16_length(shown) > 1024:
+            return self.respond(*envelope_error(400, "Bad Request: message caption is too long"))
+        if field == "photo" and len(upload["bytes"]) > 10 * 1024 * 1024:
+            return self.respond(*envelope_error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS"))
+        markup = as_json(params.get("reply_markup"))
+        with state.lock:
+            message_id = state.next_message_id
+            state.next_message_id += 1
+            state.sent.append({"chat_id": int(params["chat_id"]), "text": caption,
+                               "message_id": message_id, "time": time.time(),
+                               "message_thread_id": params.get("message_thread_id"),
+                               "method": "send" + field.capitalize(),
+                               "parse_mode": params.get("parse_mode"), "reply_markup": markup,
+                               "reply_parameters": as_json(params.get("reply_parameters")),
+                               "file_name": upload["filename"],
+                               "file": base64.b64encode(upload["bytes"]).decode()})
+        self.respond(*envelope_ok({"message_id": message_id, "date": int(time.time()),
+                                   "chat": {"id": int(params["chat_id"]), "type": "private"}}))
+
+    def api_sendPhoto(self, state, params):
+        self.send_file(state, params, "photo")
+
+    def api_sendDocument(self, state, params):
+        self.send_file(state, params, "document")
+
+    def find_sent(self, state, params):
+        try:
+            chat_id, message_id = int(params.get("chat_id")), int(params.get("message_id"))
+        except (TypeError, ValueError):
+            return None
+        for message in state.sent:
+            if message["chat_id"] == chat_id and message["message_id"] == message_id:
+                return message
+        return None
+
+    def edit(self, state, params, with_text):
+        markup = as_json(params.get("reply_markup"))
+        markup_error = check_markup(markup)
+        if markup_error:
+            return self.respond(*envelope_error(400, markup_error))
+        with state.lock:
+            message = self.find_sent(state, params)
+            if message is None:
+                return self.respond(*envelope_error(400, "Bad Request: message to edit not found"))
+            text = params.get("text", message["text"]) if with_text else message["text"]
+            if with_text:
+                shown, parse_error = parsed_text(text, params.get("parse_mode"))
+                if parse_error:
+                    return self.respond(*envelope_error(400, parse_error))
+            empty = {"inline_keyboard": []}
+            if text == message["text"] and (markup or empty) == (message.get("reply_markup") or empty):
+                return self.respond(*envelope_error(
+                    400, "Bad Request: message is not modified: specified new message content "
+                         "and reply markup are exactly the same as a current content and reply "
+                         "markup of the message"))
+            message["text"], message["reply_markup"] = text, markup
+            state.edits.append({"chat_id": message["chat_id"], "message_id": message["message_id"],
+                                "text": text, "reply_markup": markup, "time": time.time(),
+                                "method": "editMessageText" if with_text else "editMessageReplyMarkup"})
+        self.respond(*envelope_ok({"message_id": message["message_id"], "text": text,
+                                   "chat": {"id": message["chat_id"], "type": "private"},
+                                   "date": int(time.time())}))
+
+    def api_editMessageText(self, state, params):
+        if not params.get("text"):
+            return self.respond(*envelope_error(400, "Bad Request: message text is empty"))
+        self.edit(state, params, True)
+
+    def api_editMessageReplyMarkup(self, state, params):
+        self.edit(state, params, False)
+
+    def api_answerCallbackQuery(self, state, params):
+        with state.lock:
+            query = state.queries.get(str(params.get("callback_query_id")))
+            if query is None or query.get("answered"):
+                return self.respond(*envelope_error(
+                    400, "Bad Request: query is too old and response timeout expired or query "
+                         "ID is invalid"))
+            query["answered"] = True
+            state.answers.append({"callback_query_id": params.get("callback_query_id"),
+                                  "text": params.get("text", ""),
+                                  "show_alert": params.get("show_alert", False),
+                                  "time": time.time()})
+        self.respond(*envelope_ok(True))
+
+    def api_sendChatAction(self, state, params):
+        with state.lock:
+            state.actions.append({"chat_id": int(params.get("chat_id", 0)),
+                                  "action": params.get("action"), "time": time.time()})
+        self.respond(*envelope_ok(True))
 
     def api_getUpdates(self, state, params):
         try:
@@ -638,6 +847,35 @@ class Handler(BaseHTTPRequestHandler):
             return {"ok": True}
         if name == "queued":
             return {"updates": list(state.queued)}
+        if name == "callback":
+            # a press on a button of a message the bot sent (or of any message_id)
+            chat_id, message_id = int(body["chat_id"]), int(body["message_id"])
+            sent = next((m for m in state.sent if m["chat_id"] == chat_id
+                         and m["message_id"] == message_id), None)
+            user_id = int(body.get("user_id", chat_id if chat_id > 0 else 4242))
+            message = {"message_id": message_id, "date": int(time.time()),
+                       "chat": {"id": chat_id, "type": body.get("chat_type", "private")},
+                       "from": {"id": state.bot_id, "is_bot": True, "first_name": "Jarvis",
+                                "username": state.username},
+                       "text": sent["text"] if sent else body.get("text", "")}
+            if sent and sent.get("reply_markup"):
+                message["reply_markup"] = sent["reply_markup"]
+            query_id = str(state.next_query_id)
+            state.next_query_id += 1
+            state.queries[query_id] = {"answered": False}
+            update_id = state.next_update_id
+            update = {"update_id": update_id, "callback_query": {
+                "id": query_id, "chat_instance": "42", "data": body["data"], "message": message,
+                "from": {"id": user_id, "is_bot": False, "first_name": "Presser",
+                         "language_code": "en"}}}
+            state.add_update(update_id, json.dumps(update, ensure_ascii=False).encode("utf-8"))
+            return {"update_id": update_id, "callback_query_id": query_id}
+        if name == "edits":
+            return {"edits": list(state.edits)}
+        if name == "answers":
+            return {"answers": list(state.answers)}
+        if name == "actions":
+            return {"actions": list(state.actions)}
         if name == "gap":
             state.next_update_id += int(body.get("skip", 1))
             return {"next_update_id": state.next_update_id}

@@ -332,7 +332,7 @@ def test_bad_updates_are_logged_and_skipped(workdir, fake, plugin_dir, processes
     assert "".join(fake.sent_texts(14)) == "x" * (1024 * 1024)
     log = log_text(workdir)
     assert "update 500001 skipped: message.chat is missing or not an object" in log
-    assert "update 500002 is callback_query; ignored" in log
+    assert "update 500002 is callback_query without data or message; ignored" in log
     assert "update 500003 is photo; ignored" in log
     assert "update 500004 skipped: message.message_id" in log
     assert fake.counters()["confirmed_offset"] > 500006

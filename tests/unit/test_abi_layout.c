@@ -51,7 +51,40 @@ ASSERT_OFFSET(jv_message, is_private, 96);
 ASSERT_OFFSET(jv_message, mentions_bot, 100);
 ASSERT_OFFSET(jv_message, is_reply_to_bot, 104);
 ASSERT_OFFSET(jv_message, context, 112); /* since 1.1 */
-ASSERT_SIZE(jv_message, 120);
+ASSERT_OFFSET(jv_message, language_code, 120); /* since 1.2 */
+ASSERT_OFFSET(jv_message, reply_to_text, 128);
+ASSERT_OFFSET(jv_message, is_edited, 136);
+ASSERT_OFFSET(jv_message, callback_data, 144);
+ASSERT_SIZE(jv_message, 152);
+
+/* since 1.2: rich messages */
+ASSERT_OFFSET(jv_button, text, 0);
+ASSERT_OFFSET(jv_button, callback_data, 8);
+ASSERT_OFFSET(jv_button, url, 16);
+ASSERT_OFFSET(jv_button, new_row, 24);
+ASSERT_SIZE(jv_button, 32);
+ASSERT_OFFSET(jv_outgoing, struct_size, 0);
+ASSERT_OFFSET(jv_outgoing, text, 8);
+ASSERT_OFFSET(jv_outgoing, flags, 16);
+ASSERT_OFFSET(jv_outgoing, buttons, 24);
+ASSERT_OFFSET(jv_outgoing, button_count, 32);
+ASSERT_OFFSET(jv_outgoing, file_kind, 40);
+ASSERT_OFFSET(jv_outgoing, file, 48);
+ASSERT_OFFSET(jv_outgoing, file_length, 56);
+ASSERT_OFFSET(jv_outgoing, file_name, 64);
+ASSERT_SIZE(jv_outgoing, 72);
+ASSERT_OFFSET(jv_callback_spec, struct_size, 0);
+ASSERT_OFFSET(jv_callback_spec, prefix, 8);
+ASSERT_OFFSET(jv_callback_spec, flags, 16);
+ASSERT_OFFSET(jv_callback_spec, handler, 24);
+ASSERT_OFFSET(jv_callback_spec, user_data, 32);
+ASSERT_OFFSET(jv_callback_spec, free_user_data, 40);
+ASSERT_SIZE(jv_callback_spec, 48);
+_Static_assert(JV_FORMAT_HTML == 0x1u && JV_LINK_PREVIEW == 0x2u && JV_NO_QUOTE == 0x4u,
+               "jv_outgoing flags changed: ABI break");
+_Static_assert(JV_FILE_NONE == 0 && JV_FILE_PHOTO == 1 && JV_FILE_DOCUMENT == 2,
+               "file kinds changed: ABI break");
+_Static_assert(JV_CALLBACK_DATA_MAX == 64, "Telegram's callback_data limit is 64 bytes");
 
 ASSERT_OFFSET(jv_command_spec, struct_size, 0);
 ASSERT_OFFSET(jv_command_spec, name, 8);
@@ -128,7 +161,12 @@ ASSERT_OFFSET(jv_host_api, now_ms, 200);
 ASSERT_OFFSET(jv_host_api, defer_reply, 208);
 ASSERT_OFFSET(jv_host_api, deferred_reply, 216);
 ASSERT_OFFSET(jv_host_api, deferred_finish, 224);
-ASSERT_SIZE(jv_host_api, 232);
+ASSERT_OFFSET(jv_host_api, reply_with, 232); /* since 1.2 */
+ASSERT_OFFSET(jv_host_api, send_with, 240);
+ASSERT_OFFSET(jv_host_api, edit_message, 248);
+ASSERT_OFFSET(jv_host_api, register_callback, 256);
+ASSERT_OFFSET(jv_host_api, answer_callback, 264);
+ASSERT_SIZE(jv_host_api, 272);
 
 /* codes a built plugin has compiled in */
 _Static_assert(JV_ABI_MAJOR == 1, "this file describes ABI major 1");
@@ -166,7 +204,7 @@ static void test_host_table_has_every_member_filled(void **state)
     /* Every slot after the version head is a function pointer. */
     size_t first = offsetof(jv_host_api, alloc);
     size_t slots = (sizeof(jv_host_api) - first) / sizeof(void (*)(void));
-    assert_int_equal(slots, 27);
+    assert_int_equal(slots, 32);
     for (size_t i = 0; i < slots; i++) {
         void (*slot)(void);
         memcpy(&slot, (const char *)api + first + i * sizeof slot, sizeof slot);

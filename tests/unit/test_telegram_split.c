@@ -160,6 +160,90 @@ static void repaired_copy_is_exactly_sized(void **state)
     free(clean);
 }
 
+/* ---- HTML ---- */
+
+/* What Telegram shows of a part (tags dropped, an entity one character), and
+ * whether its tags nest and close: a tiny checker of exactly what matters. */
+static size_t shown_units(const char *html, int *balanced)
+{
+    char stack[32][16];
+    int depth = 0;
+    size_t units = 0;
+    *balanced = 1;
+    for (const char *c = html; *c;) {
+        if (*c == '<') {
+            const char *end = strchr(c, '>');
+            assert_non_null(end);
+            int closing = c[1] == '/';
+            char name[16] = "";
+            sscanf(c + (closing ? 2 : 1), "%15[a-z]", name);
+            if (!closing) {
+                snprintf(stack[depth++], sizeof stack[0], "%s", name);
+            } else if (depth == 0 || strcmp(stack[--depth], name) != 0) {
+                *balanced = 0;
+            }
+            c = end + 1;
+        } else if (*c == '&') {
+            const char *end = strchr(c, ';');
+            assert_non_null(end);
+            assert_true(end - c <= 8); /* an entity is never cut */
+            units++;
+            c = end + 1;
+        } else {
+            units += ((unsigned char)*c & 0xC0) != 0x80;
+            c++;
+        }
+    }
+    if (depth != 0)
+        *balanced = 0;
+    return units;
+}
+
+static void html_parts_close_and_reopen_tags_at_the_cut(void **state)
+{
+    (void)state;
+    /* a bold link in italics over the 4096 boundary, entities all along */
+    size_t size = 40000;
+    char *text = malloc(size);
+    size_t length = (size_t)snprintf(text, size, "<i>intro <a href=\"https://x.org\"><b>");
+    for (int i = 0; i < 1500; i++)
+        length += (size_t)snprintf(text + length, size - length, "a&amp;b ");
+    length += (size_t)snprintf(text + length, size - length, "</b></a> tail</i> <code>x</code>");
+    char **parts = NULL;
+    long count = telegram_split_html(text, 4096, &parts);
+    assert_int_equal(count, 2);
+    for (long i = 0; i < count; i++) {
+        int balanced = 0;
+        assert_true(shown_units(parts[i], &balanced) <= 4096);
+        assert_true(balanced);
+    }
+    /* the second part re-opens what was open, attributes included */
+    static const char reopened[] = "<i><a href=\"https://x.org\"><b>";
+    assert_true(strncmp(parts[1], reopened, sizeof reopened - 1) == 0);
+    assert_non_null(strstr(parts[count - 1], "tail</i> <code>x</code>"));
+    telegram_chunks_free(parts, count);
+    free(text);
+}
+
+static void html_counts_what_is_shown(void **state)
+{
+    (void)state;
+    /* 3000 "&lt;" are 12000 bytes but 3000 characters: one part */
+    char text[13000] = "<b>";
+    for (int i = 0; i < 3000; i++)
+        strcat(text, "&lt;");
+    strcat(text, "</b>");
+    char **parts = NULL;
+    long count = telegram_split_html(text, 4096, &parts);
+    assert_int_equal(count, 1);
+    assert_string_equal(parts[0], text);
+    telegram_chunks_free(parts, count);
+    /* a part that would show nothing (only tags) is dropped */
+    count = telegram_split_html("<b> </b>", 4096, &parts);
+    assert_int_equal(count, 0);
+    telegram_chunks_free(parts, count);
+}
+
 static void classify(const char *body, long status, struct telegram_result *result)
 {
     telegram_classify(status, body, strlen(body), result);
@@ -265,6 +349,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(short_text_is_one_chunk),
+        cmocka_unit_test(html_parts_close_and_reopen_tags_at_the_cut),
+        cmocka_unit_test(html_counts_what_is_shown),
         cmocka_unit_test(blank_text_has_no_chunk),
         cmocka_unit_test(cuts_at_the_last_line_break),
         cmocka_unit_test(cuts_at_a_space_without_line_breaks),

@@ -167,6 +167,26 @@ static void message_without_sender_is_text_from_nobody(void **state)
     json_decref(root);
 }
 
+/* A photo's caption is its text: "/ask price of BTC" under a picture is a
+ * command like any other. */
+static void captions_are_text(void **state)
+{
+    (void)state;
+    struct parsed_update update;
+    json_t *root;
+    parse("{\"update_id\":7,\"message\":{\"message_id\":5,\"date\":1,\"chat\":{\"id\":1,"
+          "\"type\":\"private\"},\"from\":{\"id\":3,\"is_bot\":false,\"first_name\":\"A\","
+          "\"language_code\":\"de\"},\"photo\":[],\"caption\":\"/ask price of BTC\","
+          "\"reply_to_message\":{\"message_id\":2,\"date\":1,\"chat\":{\"id\":1,\"type\":"
+          "\"private\"},\"caption\":\"the chart\"}}}",
+          &update, &root);
+    assert_int_equal(update.kind, UPDATE_TEXT);
+    assert_string_equal(update.message.text, "/ask price of BTC");
+    assert_string_equal(update.message.language_code, "de");
+    assert_string_equal(update.message.reply_to_text, "the chart");
+    json_decref(root);
+}
+
 static void other_update_kinds_are_ignored_not_bad(void **state)
 {
     (void)state;
@@ -181,8 +201,7 @@ static void other_update_kinds_are_ignored_not_bad(void **state)
         "{\"id\":1,\"is_bot\":false,\"first_name\":\"A\"},\"date\":1,\"old_chat_member\":{},"
         "\"new_chat_member\":{}}}",
         "{\"update_id\":7,\"message\":{\"message_id\":5,\"date\":1,\"chat\":{\"id\":1,\"type\":"
-        "\"private\"},\"photo\":[],\"caption\":\"/ask price of BTC\",\"caption_entities\":[{"
-        "\"offset\":0,\"length\":4,\"type\":\"bot_command\"}]}}",
+        "\"private\"},\"photo\":[]}}",
         NULL};
     for (size_t i = 0; updates[i] != NULL; i++) {
         struct parsed_update update;
@@ -259,6 +278,7 @@ int main(void)
         cmocka_unit_test(reply_to_another_user_is_not_a_reply_to_the_bot),
         cmocka_unit_test(message_without_sender_is_text_from_nobody),
         cmocka_unit_test(other_update_kinds_are_ignored_not_bad),
+        cmocka_unit_test(captions_are_text),
         cmocka_unit_test(simple_price_with_integers_nulls_and_extra_fields),
         cmocka_unit_test(market_chart_with_integer_prices_and_few_points),
         cmocka_unit_test(rating_with_integer_numbers_and_extra_fields),
