@@ -30,6 +30,8 @@ CORE_LIB := $(OBJ)/libjarvis_core.a
 PLUGIN_NAMES := $(patsubst plugins/%/,%,$(wildcard plugins/*/))
 PLUGIN_SOS := $(patsubst %,$(OUT)/plugins/%.so,$(PLUGIN_NAMES))
 PLUGIN_LIBS := $(patsubst %,$(OBJ)/plugins/lib%.a,$(PLUGIN_NAMES))
+# A plugin's own libraries beyond LIBS: PLUGIN_EXTRA_LIBS_<name>.
+PLUGIN_EXTRA_LIBS_dexter_finance := -lcairo -lfontconfig
 
 # Deliberately broken plugins for the loader tests: tests/plugins/<name>.c
 TEST_PLUGIN_SOURCES := $(wildcard tests/plugins/*.c)
@@ -39,7 +41,8 @@ UNIT_SOURCES := $(wildcard tests/unit/test_*.c)
 UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
-	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest
+	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
+	libcairo2-dev libfontconfig-dev fonts-dejavu-core
 
 .PHONY: all run test test-build deps clean bench
 
@@ -65,7 +68,7 @@ $(OBJ)/plugins/$(1)/%.o: plugins/$(1)/%.c $$(wildcard plugins/$(1)/*.h) $$(wildc
 	$$(CC) $$(PLUGIN_CFLAGS) -c -o $$@ $$<
 $(OUT)/plugins/$(1).so: $$(patsubst plugins/$(1)/%.c,$(OBJ)/plugins/$(1)/%.o,$$(wildcard plugins/$(1)/*.c))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(PLUGIN_CFLAGS) -shared -Wl,-z,defs -o $$@ $$^ $$(LIBS)
+	$$(CC) $$(PLUGIN_CFLAGS) -shared -Wl,-z,defs -o $$@ $$^ $$(LIBS) $$(PLUGIN_EXTRA_LIBS_$(1))
 $(OBJ)/plugins/lib$(1).a: $$(patsubst plugins/$(1)/%.c,$(OBJ)/plugins/$(1)/%.o,$$(wildcard plugins/$(1)/*.c))
 	rm -f $$@ && ar rcs $$@ $$^
 endef
@@ -79,7 +82,8 @@ $(OUT)/test-plugins/%.so: tests/plugins/%.c include/jarvis/plugin.h
 # objects a test needs. Plugin-internal symbols carry the plugin's prefix.
 $(OUT)/unit/%: tests/unit/%.c $(CORE_LIB) $(PLUGIN_LIBS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -Iplugins -Itests/unit -o $@ $< $(CORE_LIB) $(PLUGIN_LIBS) $(LIBS) -lcmocka
+	$(CC) $(CORE_CFLAGS) -Iplugins -Itests/unit -o $@ $< $(CORE_LIB) $(PLUGIN_LIBS) $(LIBS) \
+	  $(foreach name,$(PLUGIN_NAMES),$(PLUGIN_EXTRA_LIBS_$(name))) -lcmocka
 
 test-build: all $(TEST_PLUGIN_SOS) $(UNIT_BINARIES)
 
