@@ -311,11 +311,12 @@ static int on_ask(jv_plugin *self, const jv_message *message, void *user_data)
 
 /* Pictures came with ABI 1.2 (reply_with); an older host gets the figures
  * as text and is told why. The #if keeps this file building against the
- * 1.1 header until the 1.2 one is merged. */
+ * 1.1 header; a host whose table has the member but not the function yet
+ * counts as older. */
 static int host_sends_photos(const jv_host_api *api)
 {
 #if JV_ABI_MINOR >= 2
-    return JV_API_HAS(api, reply_with);
+    return JV_API_HAS(api, reply_with) && api->reply_with != NULL;
 #else
     (void)api;
     return 0;
