@@ -30,8 +30,10 @@ CORE_LIB := $(OBJ)/libjarvis_core.a
 PLUGIN_NAMES := $(patsubst plugins/%/,%,$(wildcard plugins/*/))
 PLUGIN_SOS := $(patsubst %,$(OUT)/plugins/%.so,$(PLUGIN_NAMES))
 PLUGIN_LIBS := $(patsubst %,$(OBJ)/plugins/lib%.a,$(PLUGIN_NAMES))
-# A plugin's own libraries beyond LIBS: PLUGIN_EXTRA_LIBS_<name>.
-PLUGIN_EXTRA_LIBS_dexter_finance := -lcairo -lfontconfig
+# A plugin's own libraries beyond LIBS: PLUGIN_EXTRA_LIBS_<name>. nodelete:
+# pixman (under cairo) allocates in its constructors, and a dlclose after a
+# failed init would unmap what still points at that memory.
+PLUGIN_EXTRA_LIBS_dexter_finance := -lcairo -lfontconfig -Wl,-z,nodelete
 
 # Deliberately broken plugins for the loader tests: tests/plugins/<name>.c
 TEST_PLUGIN_SOURCES := $(wildcard tests/plugins/*.c)
