@@ -61,6 +61,10 @@ CORE_LIB := $(OBJ)/libjarvis_core.a
 PLUGIN_NAMES := $(patsubst plugins/%/,%,$(wildcard plugins/*/))
 PLUGIN_SOS := $(patsubst %,$(OUT)/plugins/%.so,$(PLUGIN_NAMES))
 PLUGIN_LIBS := $(patsubst %,$(OBJ)/plugins/lib%.a,$(PLUGIN_NAMES))
+# A plugin's own libraries beyond LIBS: PLUGIN_EXTRA_LIBS_<name>. nodelete:
+# pixman (under cairo) allocates in its constructors, and a dlclose after a
+# failed init would unmap what still points at that memory.
+PLUGIN_EXTRA_LIBS_dexter_finance := -lcairo -lfontconfig -Wl,-z,nodelete
 
 # Data a plugin needs to run with its defaults, compiled into its .so so the
 # .so alone is enough: <plugin>:<data file>:<C symbol>.
@@ -82,7 +86,8 @@ UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
 	systemd man-db dpkg-dev debhelper fakeroot lintian adduser \
-	libmicrohttpd-dev python3-prometheus-client
+	libmicrohttpd-dev python3-prometheus-client \
+	libcairo2-dev libfontconfig-dev fonts-dejavu-core
 
 .PHONY: all run test test-build deps clean bench install uninstall config-doc
 
@@ -142,7 +147,7 @@ $(OBJ)/plugins/$(1)/%.o: plugins/$(1)/%.c
 	$$(CC) $$(PLUGIN_CFLAGS) -c -o $$@ $$<
 $(OUT)/plugins/$(1).so: $$(PLUGIN_OBJECTS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(PLUGIN_CFLAGS) $$(LDFLAGS) -shared -Wl,-z,defs -o $$@ $$^ $$(LIBS)
+	$$(CC) $$(PLUGIN_CFLAGS) $$(LDFLAGS) -shared -Wl,-z,defs -o $$@ $$^ $$(LIBS) $$(PLUGIN_EXTRA_LIBS_$(1))
 $(OBJ)/plugins/lib$(1).a: $$(PLUGIN_OBJECTS_$(1))
 	rm -f $$@ && ar rcs $$@ $$^
 endef
@@ -160,7 +165,8 @@ $(OUT)/test-plugins/versioned_v%.so: tests/plugins/versioned.c include/jarvis/pl
 # objects a test needs. Plugin-internal symbols carry the plugin's prefix.
 $(OUT)/unit/%: tests/unit/%.c $(CORE_LIB) $(PLUGIN_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -Iplugins -Itests/unit -o $@ $< $(CORE_LIB) $(PLUGIN_LIBS) $(LIBS) -lcmocka
+	$(CC) $(CORE_CFLAGS) -Iplugins -Itests/unit -o $@ $< $(CORE_LIB) $(PLUGIN_LIBS) $(LIBS) \
+	  $(foreach name,$(PLUGIN_NAMES),$(PLUGIN_EXTRA_LIBS_$(name))) -lcmocka
 
 -include $(shell find build/obj build/san/obj -name '*.d' 2>/dev/null) \
 	$(wildcard $(OUT)/unit/*.d $(OUT)/test-plugins/*.d)

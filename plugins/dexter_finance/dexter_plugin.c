@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "chart_answer.h"
 #include "follow_up.h"
 #include "intent.h"
 #include "market.h"
 #include "registry.h"
+#include "text.h"
 
 #define DEFAULT_BASE_URL "https://api.coingecko.com/api/v3"
 /* CoinGecko rejects a pro key on the demo root (errors 10010/10011). */
@@ -311,6 +313,73 @@ static int on_ask(jv_plugin *self, const jv_message *message, void *user_data)
                                                          "now?"));
 }
 
+/* Pictures came with ABI 1.2 (reply_with); an older host gets the figures
+ * as text and is told why. The #if keeps this file building against the
+ * 1.1 header; a host whose table has the member but not the function yet
+ * counts as older. */
+static int host_sends_photos(const jv_host_api *api)
+{
+#if JV_ABI_MINOR >= 2
+    return JV_API_HAS(api, reply_with) && api->reply_with != NULL;
+#else
+    (void)api;
+    return 0;
+#endif
+}
+
+static int send_chart(dexter_state *state, const jv_message *message,
+                      const dexter_chart_answer *chart)
+{
+#if JV_ABI_MINOR >= 2
+    jv_outgoing photo = {
+        .struct_size = sizeof photo,
+        .text = chart->caption,
+        .file_kind = JV_FILE_PHOTO,
+        .file = chart->png.data,
+        .file_length = chart->png.length,
+        .file_name = "chart.png",
+    };
+    int rc = state->api->reply_with(message, &photo, NULL);
+    if (rc < 0)
+        state->api->log(state->self, JV_LOG_WARN, "sending the chart for update %lld failed: %s",
+                        (long long)message->update_id, state->api->strerror(rc));
+    return rc < 0 ? rc : JV_HANDLED;
+#else
+    (void)state, (void)message, (void)chart;
+    return JV_E_STATE;
+#endif
+}
+
+static int on_chart(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    dexter_state *state = user_data;
+    dexter_answer_context context;
+    make_context(state, &context);
+    dexter_chart_request request;
+    char *reply = NULL;
+    if (dexter_chart_read_request(&context, message->argc, message->argv, &request, &reply) != 0)
+        return send_reply(state, message, reply);
+    int photos = host_sends_photos(state->api);
+    dexter_chart_answer chart;
+    int built = dexter_chart_answer_build(&context, &request, photos, &chart);
+    int rc;
+    if (built == 0 && photos && chart.caption) {
+        rc = send_chart(state, message, &chart);
+    } else if (built == 0 && chart.caption) {
+        dexter_text text = {0};
+        dexter_text_append(&text, "Charts need a newer jarvis host (plugin ABI 1.2, which "
+                                  "sends pictures). The figures:\n%s",
+                           chart.caption);
+        rc = send_reply(state, message, dexter_text_take(&text));
+    } else {
+        rc = send_reply(state, message, chart.caption);
+        chart.caption = NULL; /* send_reply freed it */
+    }
+    dexter_chart_answer_free(&chart);
+    return rc;
+}
+
 static int addressed_to_bot(const jv_message *message)
 {
     return message->is_private || message->mentions_bot || message->is_reply_to_bot;
@@ -365,6 +434,19 @@ static int register_handlers(dexter_state *state, char *err, size_t err_length)
         snprintf(err, err_length, "cannot register /ask: %s", state->api->strerror(rc));
         return rc;
     }
+    jv_command_spec chart = {
+        .struct_size = sizeof chart,
+        .name = "chart",
+        .usage = DEXTER_CHART_USAGE,
+        .help = "a price chart with the fast and slow SMA and the period's high and low: \"/chart SOL 30d\"",
+        .handler = on_chart,
+        .user_data = state,
+    };
+    rc = state->api->register_command(state->self, &chart, sizeof chart);
+    if (rc != JV_OK) {
+        snprintf(err, err_length, "cannot register /chart: %s", state->api->strerror(rc));
+        return rc;
+    }
     jv_message_handler_spec questions = {
         .struct_size = sizeof questions,
         .priority = 0,
@@ -417,6 +499,7 @@ static void dexter_shutdown(jv_plugin *self)
     (void)self;
     destroy_state(plugin_state);
     plugin_state = NULL;
+    dexter_chart_release_caches(); /* no handler runs during shutdown */
 }
 
 JV_PLUGIN_DEFINE("dexter_finance", "1.0.0",

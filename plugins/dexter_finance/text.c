@@ -96,10 +96,15 @@ void dexter_format_usd(double value, char *out, size_t out_length)
         if (decimals > 12)
             decimals = 12;
     }
+    dexter_format_usd_decimals(value, decimals, out, out_length);
+}
+
+void dexter_format_usd_decimals(double value, int decimals, char *out, size_t out_length)
+{
     char plain[64], grouped[80];
-    snprintf(plain, sizeof plain, "%.*f", decimals, magnitude);
+    snprintf(plain, sizeof plain, "%.*f", decimals, fabs(value));
     group_thousands(plain, grouped, sizeof grouped);
-    snprintf(out, out_length, "%s$%s", sign, grouped);
+    snprintf(out, out_length, "%s$%s", value < 0 ? "-" : "", grouped);
 }
 
 void dexter_format_large_usd(double value, char *out, size_t out_length)

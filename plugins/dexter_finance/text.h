@@ -24,6 +24,9 @@ void dexter_text_free(dexter_text *text);
  * significant digits below $1); "$1.20e+15" from
  * 1e15 up, whose digits would not fit a reply's number buffer. */
 void dexter_format_usd(double value, char *out, size_t out_length);
+/* "$12,500.0" for (12500, 1): a fixed number of decimals, thousands
+ * grouped; for values below 1e15 (axis ticks). */
+void dexter_format_usd_decimals(double value, int decimals, char *out, size_t out_length);
 /* "$1.26T", "$85.40B", "$512.30M", else as dexter_format_usd. */
 void dexter_format_large_usd(double value, char *out, size_t out_length);
 /* "+3.10%", "-0.42%"; "+1.00e+12%" from 1e12 up (fits 24 bytes). */

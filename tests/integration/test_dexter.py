@@ -531,3 +531,43 @@ def test_a_failed_token_is_reported_beside_the_others(workdir, coingecko):
     assert compare.startswith("Comparison over 30 days:\n- SOL: ")
     assert "\n- NOPE: market data unavailable (" in compare
     assert "\n- ETH: -" in compare and "SOL did best, " in compare and " ahead of ETH." in compare
+
+
+# ---- /chart -----------------------------------------------------------------
+
+NEWER_HOST = "Charts need a newer jarvis host"
+
+
+def test_chart_figures_from_the_offline_sample(workdir):
+    # hand-checked against sample_market.json: SOL's last 7 days
+    path = config(workdir, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["/chart SOL", "/chart 90d btc"])
+    sol, btc = answers(out)
+    # ABI 1.1 has no picture call: the figures come as text, and say why
+    assert sol.startswith(NEWER_HOST), sol
+    assert "SOL (Solana), 7d: $142.60, +17.90% from $120.95." in sol
+    assert "High $145.88 on 2025-11-19 20:00 UTC, low $115.86 on 2025-11-13 16:00 UTC." in sol
+    assert "data time 2025-11-20 00:00 UTC" in sol
+    assert "The data covers only 30.0 days of the 90 days asked for." in btc
+
+
+def test_chart_refusals_are_one_line(workdir):
+    path = config(workdir, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, ["/chart", "/chart SOL 5y", "/chart SOLL", "/chart SOL ETH"])
+    lines = out.splitlines()
+    assert len(lines) == 4, lines
+    assert lines[0] == "Usage: /chart <token> [24h|7d|30d|90d], for example /chart SOL 7d."
+    assert lines[1].startswith('I can chart 24h, 7d, 30d or 90d, not "5y".')
+    assert lines[2].startswith('I don\'t know the token "SOLL". Did you mean SOL (Solana)?')
+    assert lines[3].startswith("One token and one period at most.")
+
+
+def test_chart_shares_the_outlook_chart_and_reports_failures(workdir, coingecko):
+    path = config(workdir, coingecko, plugins=enabled("hello", "dexter_finance"))
+    out, _ = ask(workdir, path, [QUESTION, "/chart SOL 24h", "/chart SOL 30d"])
+    assert len(answers(out)) == 3, out
+    # 24h and 30d are cut from the outlook's cached 30-day chart
+    assert calls(coingecko) == {"simple_price": 1, "market_chart": 1, "total": 2}
+    control(coingecko, fail="server_error", fail_on="market_chart")
+    out, _ = ask(workdir, path, ["/chart ETH 7d"])
+    assert out.startswith("ETH: no chart: market data unavailable (HTTP 5"), out
