@@ -639,6 +639,7 @@ void config_free(struct config *config)
     free(config->admins);
     free(config->lock_path);
     free(config->plugin_dir);
+    free(config->metrics_listen);
     for (size_t i = 0; i < config->enable_count; i++)
         free(config->enable[i]);
     free(config->enable);

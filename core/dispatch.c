@@ -286,8 +286,28 @@ static void send_reply(struct dispatch *dispatch, const jv_message *message, con
                  (long long)message->chat_id, result);
 }
 
+/* /help COMMAND: that command's line, its usage and whether it is for
+ * admins; an unknown name says so and points at the whole list. */
+static void reply_with_command_help(struct dispatch *dispatch, const jv_message *message)
+{
+    char *help = registry_command_help(dispatch->host->registry, message->argv[0]);
+    if (help != NULL) {
+        send_reply(dispatch, message, help);
+        free(help);
+        return;
+    }
+    char text[160];
+    snprintf(text, sizeof text, "No command /%.40s. Send /help for the list.",
+             message->argv[0][0] == '/' ? message->argv[0] + 1 : message->argv[0]);
+    send_reply(dispatch, message, text);
+}
+
 static void reply_with_help(struct dispatch *dispatch, const jv_message *message)
 {
+    if (message->argc > 0) {
+        reply_with_command_help(dispatch, message);
+        return;
+    }
     char *help = registry_help_text(dispatch->host->registry);
     size_t length = help != NULL ? strlen(help) : 0;
     while (length > 0 && help[length - 1] == '\n')

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "registry_internal.h"
 
@@ -108,4 +109,39 @@ void registry_for_each_command(struct registry *registry,
         if (lines[i].name && lines[i].help)
             visit(lines[i].name, lines[i].help, context);
     free_command_lines(lines, count);
+}
+
+/* "/name - help\nUsage: usage\n(admins only)" for one command, or NULL
+ * when there is none of that name (a leading '/' is allowed). */
+char *registry_command_help(struct registry *registry, const char *name)
+{
+    if (registry == NULL || name == NULL)
+        return NULL;
+    if (name[0] == '/')
+        name++;
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (strcasecmp(builtin_commands[i][0], name) == 0) {
+            char *text = NULL;
+            return asprintf(&text, "/%s - %s\nUsage: /%s%s", builtin_commands[i][0],
+                            builtin_commands[i][1], builtin_commands[i][0],
+                            i == 0 ? " [command]" : "") < 0
+                       ? NULL
+                       : text;
+        }
+    char *text = NULL;
+    pthread_mutex_lock(&registry->lock);
+    for (size_t i = 0; i < registry->commands.count; i++) {
+        const struct command *command = registry->commands.items[i];
+        if (strcasecmp(command->name, name) != 0)
+            continue;
+        const char *usage = command->usage && *command->usage ? command->usage : "";
+        if (asprintf(&text, "/%s - %s%s%s%s", command->name,
+                     command->help && *command->help ? command->help : "(no description)",
+                     *usage ? "\nUsage: " : "", usage,
+                     (command->flags & JV_COMMAND_ADMIN) ? "\nFor admins only." : "") < 0)
+            text = NULL;
+        break;
+    }
+    pthread_mutex_unlock(&registry->lock);
+    return text;
 }

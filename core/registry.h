@@ -43,6 +43,9 @@ int registry_run_message_handlers(struct registry *registry, const jv_message *m
 
 /* "/name - help" lines, sorted by name; malloc'd. Built-ins included. */
 char *registry_help_text(struct registry *registry);
+/* One command's help, usage line and admin note (malloc'd), or NULL when no
+ * command has that name; "/name" and "name" both work. */
+char *registry_command_help(struct registry *registry, const char *name);
 /* Visits every command (name, help), for Telegram's setMyCommands. */
 void registry_for_each_command(struct registry *registry,
                                void (*visit)(const char *name, const char *help, void *context),

@@ -57,7 +57,8 @@ $(foreach name,$(PLUGIN_NAMES),$(eval $(call fuzz_plugin_rules,$(name))))
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_LIB) $(FUZZ_PLUGIN_LIBS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -iquote core -Iplugins \
-		-DFUZZ_REPO='"$(CURDIR)"' -o $@ $< $(FUZZ_CORE_LIB) $(FUZZ_PLUGIN_LIBS) $(LIBS)
+		-DFUZZ_REPO='"$(CURDIR)"' -o $@ $< $(FUZZ_CORE_LIB) $(FUZZ_PLUGIN_LIBS) $(LIBS) \
+		$(foreach name,$(PLUGIN_NAMES),$(PLUGIN_EXTRA_LIBS_$(name)))
 
 fuzz-short: fuzz
 	tests/fuzz/run $(FUZZ_SECONDS)

@@ -21,6 +21,14 @@ def test_help_lists_every_command(workdir):
         assert any(line.startswith(command + " - ") for line in lines), lines
 
 
+def test_help_for_one_command_shows_its_usage(workdir):
+    result = run_console(write_config(workdir, {}), "/help echo\n/help /PING\n/help nosuch\n")
+    assert result.returncode == 0, result.stderr
+    assert replies(result) == ["/echo - repeat the text", "Usage: /echo <text>",
+                               "/ping - check that the bot is alive", "Usage: /ping",
+                               "No command /nosuch. Send /help for the list."]
+
+
 def test_ping_echo_and_unknown_command(workdir):
     result = run_console(write_config(workdir, {}), "/ping\n/echo a  b \n/nosuch x\n/PING\n")
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,7 @@ series, answers without Grok, the offline file, failures shown as "market
 data unavailable (...)", the cache, the API key header, and that messages
 which are not finance questions are left alone."""
 import json
+import struct
 import re
 import pathlib
 
@@ -543,8 +544,14 @@ def test_chart_figures_from_the_offline_sample(workdir):
     path = config(workdir, plugins=enabled("hello", "dexter_finance"))
     out, _ = ask(workdir, path, ["/chart SOL", "/chart 90d btc"])
     sol, btc = answers(out)
-    # ABI 1.1 has no picture call: the figures come as text, and say why
-    assert sol.startswith(NEWER_HOST), sol
+    # the console writes the photo under the state dir and prints its path;
+    # the caption carries the figures
+    first = sol.splitlines()[0]
+    assert first.startswith("[photo saved: ") and first.endswith(".png]"), sol
+    png = pathlib.Path(first[len("[photo saved: "):-1]).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width >= 800 and height >= 450, (width, height)
     assert "SOL (Solana), 7d: $142.60, +17.90% from $120.95." in sol
     assert "High $145.88 on 2025-11-19 20:00 UTC, low $115.86 on 2025-11-13 16:00 UTC." in sol
     assert "data time 2025-11-20 00:00 UTC" in sol

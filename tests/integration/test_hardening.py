@@ -196,7 +196,7 @@ def test_process_is_not_dumpable_unless_allowed(allow):
 
 
 def test_systemd_unit_forbids_cores_and_does_not_restart_unusable_state():
-    unit = (pathlib.Path(__file__).resolve().parents[2] / "contrib" / "jarvis.service").read_text()
+    unit = (pathlib.Path(__file__).resolve().parents[2] / "contrib" / "jarvis.service.in").read_text()
     settings = dict(line.split("=", 1) for line in unit.splitlines()
                     if "=" in line and not line.startswith("#"))
     assert settings["LimitCORE"] == "0"
