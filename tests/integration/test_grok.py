@@ -66,6 +66,21 @@ class Bot:
                         timeout=timeout), self.telegram.texts(chat)
         return self.telegram.texts(chat)[before:]
 
+    def ask_rating(self, text, chat=CHAT, timeout=20):
+        """Sends a /grok for a token never rated: one answer "rating in
+        progress", then that same message edited into the rating. Returns
+        (the first text, the edited text)."""
+        before = len(self.telegram.texts(chat))
+        edits_before = len(self.telegram.call("/control/edits")["edits"])
+        (first,) = self.ask(text, chat=chat)
+        assert IN_PROGRESS in first and "this message shows the rating" in first
+        assert wait_for(lambda: IN_PROGRESS not in self.telegram.texts(chat)[before],
+                        timeout=timeout), self.telegram.texts(chat)
+        edits = self.telegram.call("/control/edits")["edits"][edits_before:]
+        assert [edit["method"] for edit in edits] == ["editMessageText"]
+        assert len(self.telegram.texts(chat)) == before + 1  # no second message
+        return first, self.telegram.texts(chat)[before]
+
     def stop(self):
         out, err = stop_jarvis(self.process)
         log = log_text(self.workdir)
@@ -82,7 +97,7 @@ def test_grounded_rating_follows_and_is_then_cached(workdir, services, processes
     set_mode(services, symbol="SOL", score=0.42, confidence=0.8, posts=23, searches=4,
              summary="Upbeat posts about ETF inflows.")
     bot = Bot(workdir, services, processes)
-    first, follow_up = bot.ask("/grok SOL", count=2)
+    first, follow_up = bot.ask_rating("/grok SOL")
     assert first.startswith("Grok on SOL: " + IN_PROGRESS)
     assert follow_up == ("Grok on SOL: score +0.42, confidence 0.80 "
                          "(Grok on X, just now, from 23 posts)\nUpbeat posts about ETF inflows.")
@@ -103,7 +118,7 @@ def test_grounded_rating_follows_and_is_then_cached(workdir, services, processes
 def test_answer_not_read_from_x_is_refused(workdir, services, processes, mode):
     set_mode(services, symbol="SOL", mode=mode)
     bot = Bot(workdir, services, processes)
-    _, follow_up = bot.ask("/grok SOL", count=2)
+    _, follow_up = bot.ask_rating("/grok SOL")
     assert follow_up.startswith("Grok on SOL: unavailable (Grok answered without reading X")
     assert "score" not in follow_up
     bot.stop()
@@ -112,7 +127,7 @@ def test_answer_not_read_from_x_is_refused(workdir, services, processes, mode):
 def test_answer_not_read_from_x_is_marked_when_set(workdir, services, processes):
     set_mode(services, symbol="SOL", mode="no_search", score=0.3)
     bot = Bot(workdir, services, processes, ungrounded="mark")
-    _, follow_up = bot.ask("/grok SOL", count=2)
+    _, follow_up = bot.ask_rating("/grok SOL")
     assert "score +0.30" in follow_up
     assert "(not from X: Grok did not cite X posts, just now)" in follow_up
     assert "Grok on X" not in follow_up
@@ -122,7 +137,7 @@ def test_answer_not_read_from_x_is_marked_when_set(workdir, services, processes)
 def test_chat_api_mode_is_labelled_not_from_x(workdir, services, processes):
     set_mode(services, symbol="SOL", score=-0.2)
     bot = Bot(workdir, services, processes, api="chat")
-    _, follow_up = bot.ask("/grok SOL", count=2)
+    _, follow_up = bot.ask_rating("/grok SOL")
     assert "score -0.20" in follow_up and "(not from X: Grok chat without search" in follow_up
     (request,) = xai(services, "requests")
     assert "messages" in request["body"] and "tools" not in request["body"]
@@ -134,10 +149,10 @@ def test_chat_api_mode_is_labelled_not_from_x(workdir, services, processes):
 def test_removed_live_search_410_is_reported_and_pauses(workdir, services, processes):
     set_mode(services, symbol="*", mode="gone")
     bot = Bot(workdir, services, processes)
-    _, follow_up = bot.ask("/grok SOL", count=2)
+    _, follow_up = bot.ask_rating("/grok SOL")
     assert "API feature removed (HTTP 410)" in follow_up and "api = responses" in follow_up
     assert "Live search is deprecated" in follow_up
-    bot.ask("/grok BTC", count=2)  # paused: not asked again
+    bot.ask_rating("/grok BTC")  # paused: not asked again
     assert xai(services, "calls")["_total"] == 1
     bot.stop()
 
@@ -164,9 +179,11 @@ def test_slow_rating_never_delays_other_replies(workdir, services, processes):
     (again,) = bot.ask("/grok SOL", chat=OTHER_CHAT)
     assert IN_PROGRESS in again
     assert xai(services, "usage")["answered"] == 0  # the rating was still running
-    assert wait_for(lambda: len(services["telegram"].texts(OTHER_CHAT)) == 3, timeout=20)
-    assert "from 5 posts" in services["telegram"].texts(CHAT)[-1]
-    assert "from 5 posts" in services["telegram"].texts(OTHER_CHAT)[-1]
+    # both "rating in progress" answers are edited into the rating, no third message
+    assert wait_for(lambda: "from 5 posts" in services["telegram"].texts(OTHER_CHAT)[-1],
+                    timeout=20), services["telegram"].texts(OTHER_CHAT)
+    assert wait_for(lambda: "from 5 posts" in services["telegram"].texts(CHAT)[0])
+    assert len(services["telegram"].texts(OTHER_CHAT)) == 2
     assert xai(services, "calls")["SOL"] == 1
     bot.stop()
 
@@ -190,8 +207,8 @@ def test_ledger_matches_the_fake_and_survives_a_restart(workdir, services, proce
     set_mode(services, symbol="SOL", searches=2, posts=4)
     set_mode(services, symbol="BTC", searches=5, posts=9)
     bot = Bot(workdir, services, processes)
-    bot.ask("/grok SOL", count=2)
-    bot.ask("/grok BTC", count=2)
+    bot.ask_rating("/grok SOL")
+    bot.ask_rating("/grok BTC")
     (usage,) = bot.ask("/grok_usage")
     bot.stop()
     billed = xai(services, "usage")
@@ -214,7 +231,7 @@ def test_ledger_matches_the_fake_and_survives_a_restart(workdir, services, proce
 
 def test_daily_budget_stops_new_calls(workdir, services, processes):
     bot = Bot(workdir, services, processes, daily_call_budget=1)
-    bot.ask("/grok SOL", count=2)
+    bot.ask_rating("/grok SOL")
     (refused,) = bot.ask("/grok BTC")
     assert refused == ("Grok on BTC: unavailable (Grok's daily budget of 1 calls is used up; "
                        "it resets at 00:00 UTC)")
@@ -227,7 +244,7 @@ def test_daily_budget_stops_new_calls(workdir, services, processes):
 def test_search_budget_and_hourly_budget(workdir, services, processes):
     set_mode(services, symbol="*", searches=3)
     bot = Bot(workdir, services, processes, daily_search_budget=3, hourly_call_budget=5)
-    bot.ask("/grok SOL", count=2)
+    bot.ask_rating("/grok SOL")
     (refused,) = bot.ask("/grok BTC")
     assert "daily budget of 3 X searches is used up" in refused
     bot.stop()
@@ -239,7 +256,7 @@ def test_search_budget_and_hourly_budget(workdir, services, processes):
 
 def test_user_and_chat_limits(workdir, services, processes):
     bot = Bot(workdir, services, processes, user_limit_per_hour=1, chat_limit_per_hour=5)
-    bot.ask("/grok SOL", count=2)
+    bot.ask_rating("/grok SOL")
     (limited,) = bot.ask("/grok BTC")
     assert limited.startswith("Grok: you have asked for 1 new ratings this hour, the limit")
     bot.stop()
@@ -253,7 +270,7 @@ def test_unknown_tokens_cost_nothing_and_names_map(workdir, services, processes)
     (usage,) = bot.ask("/grok")
     assert usage == "Usage: /grok <token>, e.g. /grok SOL"
     assert xai(services, "calls") == {}
-    bot.ask("/grok solana", count=2)
+    bot.ask_rating("/grok solana")
     assert xai(services, "calls") == {"SOL": 1, "_total": 1}
     bot.stop()
 
@@ -272,7 +289,7 @@ def test_no_key_gives_the_fix(workdir, services, processes):
 def test_wrong_key_is_rejected_and_never_shown(workdir, services, processes):
     other = "xai-OTHER-KEY-0b7c4e1d"
     bot = Bot(workdir, services, processes, key=other)
-    _, follow_up = bot.ask("/grok SOL", count=2)
+    _, follow_up = bot.ask_rating("/grok SOL")
     assert follow_up == "Grok on SOL: unavailable (API key rejected (HTTP 400))"
     log = bot.stop()
     assert other not in log and other not in json.dumps(services["telegram"].sent())
@@ -294,7 +311,7 @@ FAILURES = [
 def test_bad_answer_is_unavailable_with_reason(workdir, services, processes, mode, reason):
     set_mode(services, symbol="SOL", mode=mode)
     bot = Bot(workdir, services, processes)
-    _, follow_up = bot.ask("/grok SOL", count=2)
+    _, follow_up = bot.ask_rating("/grok SOL")
     assert follow_up == f"Grok on SOL: unavailable ({reason})"
     log = bot.stop()
     assert f"Grok rating for SOL unavailable: {reason}" in log
