@@ -9,7 +9,7 @@ import pathlib
 
 import pytest
 
-from conftest import (FakeTelegram, JarvisProcess, built_plugin_dir, fetch_json, log_text,
+from conftest import (REPO, FakeTelegram, JarvisProcess, built_plugin_dir, fetch_json, log_text,
                       start_fake, stop_jarvis, telegram_bot_settings, wait_for, write_config)
 
 CANARY = "xai-CANARY-5f3e9d2a71"
@@ -39,7 +39,8 @@ def xai(services, what):
 
 
 class Bot:
-    def __init__(self, workdir, services, processes, key=CANARY, **grok):
+    def __init__(self, workdir, services, processes, key=CANARY, plugins="hello, grok_weighting",
+                 sections=None, **grok):
         section = {"api_key": "env:XAI_API_KEY", "base_url": services["xai"] + "/v1",
                    "model": "grok-test-model"}
         section.update(grok)
@@ -47,8 +48,8 @@ class Bot:
             "bot": telegram_bot_settings(workdir, services["telegram"].base,
                                          "env:TELEGRAM_BOT_TOKEN", workers=4,
                                          admins=CHAT),
-            "plugins": {"enable": "hello, grok_weighting"},
-            "grok_weighting": section})
+            "plugins": {"enable": plugins},
+            "grok_weighting": section, **(sections or {})})
         env = {"TELEGRAM_BOT_TOKEN": TOKEN}
         if key is not None:
             env["XAI_API_KEY"] = key
@@ -315,3 +316,66 @@ def test_bad_answer_is_unavailable_with_reason(workdir, services, processes, mod
     assert follow_up == f"Grok on SOL: unavailable ({reason})"
     log = bot.stop()
     assert f"Grok rating for SOL unavailable: {reason}" in log
+
+
+DEXTER = {"plugins": "hello, sentiment, grok_weighting, dexter_finance",
+          "sections": {"sentiment": {"lexicon": str(REPO / "plugins/sentiment/lexicon.txt")},
+                       "dexter_finance": {"provider": "file", "data_file": str(
+                           REPO / "plugins/dexter_finance/sample_market.json")}}}
+SUMMARY = "Summary (written by Grok from the facts above): "
+
+
+@pytest.mark.skipif(not pathlib.Path(built_plugin_dir(), "dexter_finance.so").exists(),
+                    reason="dexter_finance.so not built")
+def test_narrative_cached_per_facts_and_ledger_split(workdir, services, processes):
+    bot = Bot(workdir, services, processes, **DEXTER)
+    bot.ask_rating("/grok SOL")
+    (first,) = bot.ask("/ask what is the outlook for SOL")
+    (second,) = bot.ask("/ask what is the outlook for SOL")
+    assert SUMMARY in first and first == second
+    calls = xai(services, "calls")
+    assert calls["_narrate"] == 1 and calls["SOL"] == 1  # the same facts paid once
+    (usage,) = bot.ask("/grok_usage")
+    billed = xai(services, "usage")
+    assert usage.startswith(f"Grok usage today (UTC): {billed['calls']} calls")
+    assert f"Today by use: ratings 1 calls, {billed['searches']} searches," in usage
+    assert "narratives (summaries asked through sentiment.weight) 1 calls," in usage
+    assert "1 more from the cache since start" in usage
+    bot.stop()
+
+
+@pytest.mark.skipif(not pathlib.Path(built_plugin_dir(), "dexter_finance.so").exists(),
+                    reason="dexter_finance.so not built")
+def test_narrative_cache_off_pays_each_time(workdir, services, processes):
+    bot = Bot(workdir, services, processes, narrative_ttl=0, **DEXTER)
+    bot.ask_rating("/grok SOL")
+    bot.ask("/ask what is the outlook for SOL")
+    bot.ask("/ask what is the outlook for SOL")
+    assert xai(services, "calls")["_narrate"] == 2
+    bot.stop()
+
+
+def test_label_rule_read_from_config(workdir, services, processes):
+    bot = Bot(workdir, services, processes, label_threshold=0.4, min_chat_samples=12,
+              min_market_days=3)
+    (weights,) = bot.ask("/weights")
+    assert ("Labels: bullish at +0.40 or more, bearish at -0.40 or less, else neutral; "
+            "undecided unless half the weight has evidence (12 chat messages, 3 days of "
+            "prices, or a Grok rating).") in weights
+    bot.stop()
+    bot = Bot(workdir, services, processes, label_threshold=1.5)
+    (weights,) = bot.ask("/weights")
+    assert "bullish at +0.15 or more" in weights and "(5 chat messages, 7 days" in weights
+    log = bot.stop()
+    assert "label_threshold = 1.5 must be > 0 and < 1; using 0.15" in log
+
+
+def test_grok_usage_points_admins_to_the_admin_command(workdir, services, processes):
+    bot = Bot(workdir, services, processes)
+    (pointer,) = bot.ask("/grok usage")
+    assert pointer == "Grok's call and cost figures are for admins: /grok_usage"
+    (refused,) = bot.ask("/grok_usage", chat=OTHER_CHAT)  # not in [bot] admins
+    assert "Grok usage" not in refused
+    (figures,) = bot.ask("/grok_usage")
+    assert figures.startswith("Grok usage today (UTC): 0 calls")
+    bot.stop()
