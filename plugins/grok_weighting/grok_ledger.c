@@ -224,6 +224,15 @@ static int add_stored_day(const char *key, const void *value, size_t value_lengt
     return 0;
 }
 
+void grok_ledger_kind_today(struct grok_ledger *ledger, enum grok_call_kind kind,
+                            struct grok_ledger_totals *today)
+{
+    pthread_mutex_lock(&ledger->lock);
+    current_hour(ledger);
+    *today = ledger->kinds[kind];
+    pthread_mutex_unlock(&ledger->lock);
+}
+
 void grok_ledger_totals(struct grok_ledger *ledger, struct grok_ledger_totals *today,
                         struct grok_ledger_totals *month)
 {

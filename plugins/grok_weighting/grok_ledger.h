@@ -55,6 +55,10 @@ void grok_ledger_record(struct grok_ledger *ledger, enum grok_call_kind kind,
 void grok_ledger_totals(struct grok_ledger *ledger, struct grok_ledger_totals *today,
                         struct grok_ledger_totals *month);
 
+/* Today's totals of one kind: the split between ratings and narratives. */
+void grok_ledger_kind_today(struct grok_ledger *ledger, enum grok_call_kind kind,
+                            struct grok_ledger_totals *today);
+
 /* The reason reserve would give now, or "" when a call may be made. */
 void grok_ledger_check(struct grok_ledger *ledger, char *reason, size_t reason_length);
 

@@ -15,8 +15,10 @@
 #include <jarvis/svc/token_registry.h>
 
 #include "grok_client.h"
+#include "grok_follow.h"
 #include "grok_ledger.h"
 #include "grok_limits.h"
+#include "grok_narratives.h"
 #include "grok_record.h"
 #include "grok_refresh.h"
 #include "grok_tokens.h"
@@ -43,6 +45,10 @@ struct grok_state {
     struct grok_ledger ledger;
     struct grok_limits user_limits;
     struct grok_limits chat_limits;
+    struct grok_narratives narratives;
+    int64_t narrative_ttl_s;
+    pthread_mutex_t counter_lock;
+    int64_t narratives_from_cache; /* since start: narrate calls that paid nothing */
     struct grok_refresh *refresh;
     pthread_mutex_t backoff_lock;
     int64_t backoff_until_ms; /* wall clock; no API call before this */
@@ -291,6 +297,13 @@ static int service_narrate(const char *prompt, char *out, size_t out_length)
         return JV_E_STATE;
     if (state->client.api_key[0] == '\0')
         return JV_E_NOTFOUND;
+    if (grok_narratives_find(&state->narratives, prompt, state->api->now_ms(), out,
+                             out_length)) {
+        pthread_mutex_lock(&state->counter_lock);
+        state->narratives_from_cache++;
+        pthread_mutex_unlock(&state->counter_lock);
+        return JV_OK;
+    }
     char reason[160];
     if (may_call(state, GROK_CALL_NARRATIVE, reason, sizeof reason) != 0) {
         state->api->log(state->self, JV_LOG_INFO, "Grok narrative not asked: %s", reason);
@@ -301,8 +314,10 @@ static int service_narrate(const char *prompt, char *out, size_t out_length)
     enum grok_failure failure = grok_client_narrate(&state->client, prompt, out, out_length,
                                                     reason, sizeof reason, &retry_after_s, &usage);
     grok_ledger_record(&state->ledger, GROK_CALL_NARRATIVE, &usage);
-    if (failure == GROK_OK)
+    if (failure == GROK_OK) {
+        grok_narratives_store(&state->narratives, prompt, out, state->api->now_ms());
         return JV_OK;
+    }
     note_failure(state, failure, retry_after_s, reason);
     state->api->log(state->self, JV_LOG_WARN, "Grok narrative unavailable: %s", reason);
     out[0] = '\0';
@@ -328,22 +343,29 @@ static void format_rating(const struct grok_record *record, int64_t now_ms, char
              record->rating.summary);
 }
 
-/* The rating for a chat that was told "rating in progress". */
-static void deliver_rating(const struct grok_record *record, const int64_t *chats,
-                           size_t chat_count, void *context)
+static void describe_outcome(const struct grok_record *record, int64_t now_ms, char *text,
+                             size_t text_length)
+{
+    if (record->has_rating && record->failure[0] == '\0')
+        format_rating(record, now_ms, text, text_length);
+    else
+        snprintf(text, text_length, "Grok on %s: unavailable (%s)", record->symbol,
+                 record->failure);
+}
+
+/* The rating for the chats that were told "rating in progress". */
+static void deliver_rating(const struct grok_record *record,
+                           const struct grok_follower *followers, size_t follower_count,
+                           void *context)
 {
     struct grok_state *state = context;
     store_record(state, record);
-    if (chat_count == 0)
+    if (follower_count == 0)
         return;
     char text[640];
-    if (record->has_rating && record->failure[0] == '\0')
-        format_rating(record, state->api->now_ms(), text, sizeof text);
-    else
-        snprintf(text, sizeof text, "Grok on %s: unavailable (%s)", record->symbol,
-                 record->failure);
-    for (size_t i = 0; i < chat_count; i++)
-        state->api->send_message(state->self, chats[i], text);
+    describe_outcome(record, state->api->now_ms(), text, sizeof text);
+    for (size_t i = 0; i < follower_count; i++)
+        grok_follow_send(state->api, state->self, &followers[i], text, 1);
 }
 
 /* Limits apply to asks that start a paid call; cached answers are free. */
@@ -368,8 +390,10 @@ static int within_limits(struct grok_state *state, const jv_message *message, ch
     return 1;
 }
 
-static void answer_grok(struct grok_state *state, const jv_message *message, const char *symbol,
-                        char *text, size_t text_length)
+/* The answer to /grok for a known symbol; 1 when it is "rating in
+ * progress" (the rating follows once it arrives). */
+static int answer_grok(struct grok_state *state, const jv_message *message, const char *symbol,
+                       char *text, size_t text_length)
 {
     struct grok_record record;
     int pending = 0;
@@ -381,26 +405,55 @@ static void answer_grok(struct grok_state *state, const jv_message *message, con
         grok_ledger_check(&state->ledger, budget, sizeof budget);
         if (budget[0] != '\0') {
             snprintf(text, text_length, "Grok on %s: unavailable (%s)", symbol, budget);
-            return;
+            return 0;
         }
         if (!within_limits(state, message, text, text_length))
-            return;
+            return 0;
     }
     jv_grok_rating rating;
-    enum lookup_result result = lookup_rating(state, symbol, message->chat_id, &rating);
+    enum lookup_result result = lookup_rating(state, symbol, 0, &rating);
     if (result == LOOKUP_PENDING) {
         snprintf(text, text_length,
                  "Grok on %s: rating in progress (Grok reads recent X posts, which takes up to "
-                 "a minute); the rating follows in a new message",
-                 symbol);
-        return;
+                 "a minute); %s",
+                 symbol,
+                 grok_follow_can_edit(state->api) ? "this message shows the rating when it arrives"
+                                                  : "the rating follows in a new message");
+        return 1;
     }
     if (result == LOOKUP_FAILED) {
         snprintf(text, text_length, "Grok on %s: unavailable (%s)", symbol, rating.reason);
-        return;
+        return 0;
     }
     grok_refresh_lookup(state->refresh, symbol, &record, NULL);
     format_rating(&record, now_ms, text, text_length);
+    return 0;
+}
+
+/* "Rating in progress", then the chat follows the fetch. Should the rating
+ * have arrived in between, it is given here, on the handler's thread, so
+ * the edit commits after the answer it edits. */
+static void answer_in_progress(struct grok_state *state, const jv_message *message,
+                               const char *symbol, const char *text)
+{
+    struct grok_follower follower = {.chat_id = message->chat_id,
+                                     .since_ms = state->api->now_ms()};
+    jv_outgoing content = {.struct_size = sizeof content, .text = text};
+    if (!grok_follow_can_edit(state->api) ||
+        state->api->reply_with(message, &content, &follower.reference) != JV_OK) {
+        follower.reference = 0;
+        state->api->reply(message, text);
+    }
+    if (grok_refresh_follow(state->refresh, symbol, &follower) != 0)
+        return;
+    struct grok_record record;
+    char outcome[640];
+    if (!grok_refresh_lookup(state->refresh, symbol, &record, NULL))
+        return;
+    describe_outcome(&record, state->api->now_ms(), outcome, sizeof outcome);
+    if (follower.reference == 0 || grok_follow_send(state->api, state->self, &follower, outcome,
+                                                    0) < 0)
+        state->api->reply(message, outcome);
 }
 
 static int command_grok(jv_plugin *self, const jv_message *message, void *user_data)
@@ -413,6 +466,8 @@ static int command_grok(jv_plugin *self, const jv_message *message, void *user_d
     }
     char text[640], symbol[GROK_SYMBOL_SIZE];
     if (strcasecmp(message->argv[0], "usage") == 0) {
+        /* the ABI tells a plugin nothing about admins: only the host's
+         * JV_COMMAND_ADMIN check on /grok_usage keeps the figures private */
         state->api->reply(message, "Grok's call and cost figures are for admins: /grok_usage");
         return JV_HANDLED;
     }
@@ -424,24 +479,33 @@ static int command_grok(jv_plugin *self, const jv_message *message, void *user_d
                  shown);
     } else if (state->client.api_key[0] == '\0') {
         snprintf(text, sizeof text, "Grok unavailable: set XAI_API_KEY (no API key configured)");
-    } else {
-        answer_grok(state, message, symbol, text, sizeof text);
+    } else if (answer_grok(state, message, symbol, text, sizeof text)) {
+        answer_in_progress(state, message, symbol, text);
+        return JV_HANDLED;
     }
     state->api->reply(message, text);
     return JV_HANDLED;
 }
 
-static int command_usage(jv_plugin *self, const jv_message *message, void *user_data)
+/* Ratings are this plugin's own calls; narratives are asked by the
+ * consumers of sentiment.weight (dexter's summaries). The service's narrate
+ * does not say who calls it, so the split is by kind, not by plugin. */
+static void describe_usage(struct grok_state *state, char *text, size_t text_length)
 {
-    (void)self;
-    struct grok_state *state = user_data;
-    struct grok_ledger_totals today, month;
+    struct grok_ledger_totals today, month, rating, narrative;
     grok_ledger_totals(&state->ledger, &today, &month);
+    grok_ledger_kind_today(&state->ledger, GROK_CALL_RATING, &rating);
+    grok_ledger_kind_today(&state->ledger, GROK_CALL_NARRATIVE, &narrative);
+    pthread_mutex_lock(&state->counter_lock);
+    int64_t from_cache = state->narratives_from_cache;
+    pthread_mutex_unlock(&state->counter_lock);
     const struct grok_budgets *budgets = &state->ledger.budgets;
-    char text[640];
-    snprintf(text, sizeof text,
+    snprintf(text, text_length,
              "Grok usage today (UTC): %lld calls, %lld searches, %lld tokens (%lld in, %lld "
              "out)\nThis month: %lld calls, %lld searches, %lld tokens (%lld in, %lld out)\n"
+             "Today by use: ratings %lld calls, %lld searches, %lld tokens; narratives "
+             "(summaries asked through sentiment.weight) %lld calls, %lld tokens, %lld more "
+             "from the cache since start\n"
              "Budgets: %lld calls and %lld searches a day, %lld calls an hour (0: none)",
              (long long)today.calls, (long long)today.searches,
              (long long)(today.input_tokens + today.output_tokens),
@@ -449,8 +513,19 @@ static int command_usage(jv_plugin *self, const jv_message *message, void *user_
              (long long)month.calls, (long long)month.searches,
              (long long)(month.input_tokens + month.output_tokens),
              (long long)month.input_tokens, (long long)month.output_tokens,
-             (long long)budgets->daily_calls, (long long)budgets->daily_searches,
-             (long long)budgets->hourly_calls);
+             (long long)rating.calls, (long long)rating.searches,
+             (long long)(rating.input_tokens + rating.output_tokens), (long long)narrative.calls,
+             (long long)(narrative.input_tokens + narrative.output_tokens),
+             (long long)from_cache, (long long)budgets->daily_calls,
+             (long long)budgets->daily_searches, (long long)budgets->hourly_calls);
+}
+
+static int command_usage(jv_plugin *self, const jv_message *message, void *user_data)
+{
+    (void)self;
+    struct grok_state *state = user_data;
+    char text[900];
+    describe_usage(state, text, sizeof text);
     state->api->reply(message, text);
     return JV_HANDLED;
 }
@@ -578,6 +653,25 @@ static void read_track(struct grok_state *state)
     }
 }
 
+/* The label rule every plugin shows (sentiment.weight v2): a threshold
+ * outside (0, 1) would make every composite one label, so it is refused. */
+static void read_label_rule(struct grok_state *state)
+{
+    double threshold =
+        state->api->config_get_double(state->self, "label_threshold", JV_WEIGHT_LABEL_THRESHOLD);
+    if (!(threshold > 0.0 && threshold < 1.0)) {
+        state->api->log(state->self, JV_LOG_WARN,
+                        "[grok_weighting] label_threshold = %g must be > 0 and < 1; using %g",
+                        threshold, JV_WEIGHT_LABEL_THRESHOLD);
+        threshold = JV_WEIGHT_LABEL_THRESHOLD;
+    }
+    state->weights.label_threshold = threshold;
+    state->weights.min_chat_samples =
+        read_positive(state, "min_chat_samples", JV_WEIGHT_MIN_CHAT_SAMPLES);
+    state->weights.min_market_days =
+        read_positive(state, "min_market_days", JV_WEIGHT_MIN_MARKET_DAYS);
+}
+
 static void read_config(struct grok_state *state)
 {
     const jv_host_api *api = state->api;
@@ -600,6 +694,7 @@ static void read_config(struct grok_state *state)
     state->refresh_interval_s = read_positive(state, "refresh_interval", 900);
     state->recent_s = read_positive(state, "recent_hours", 24) * 3600;
     state->failure_ttl_s = read_positive(state, "failure_ttl", 30);
+    state->narrative_ttl_s = read_limit(state, "narrative_ttl", state->refresh_interval_s);
     state->max_concurrent = (size_t)read_positive(state, "max_concurrent", 2);
     if (state->max_concurrent > 16)
         state->max_concurrent = 16;
@@ -608,6 +703,7 @@ static void read_config(struct grok_state *state)
     state->weights.grok = read_weight(state, "w_grok", 0.3);
     state->weights.market = read_weight(state, "w_market", 0.3);
     state->weights.chat_full_samples = read_positive(state, "chat_full_samples", 50);
+    read_label_rule(state);
     grok_weights_sanitise(&state->weights);
 }
 
@@ -643,6 +739,8 @@ static void free_state(struct grok_state *state)
     grok_ledger_destroy(&state->ledger);
     grok_limits_destroy(&state->user_limits);
     grok_limits_destroy(&state->chat_limits);
+    grok_narratives_destroy(&state->narratives);
+    pthread_mutex_destroy(&state->counter_lock);
     pthread_mutex_destroy(&state->backoff_lock);
     free(state);
 }
@@ -705,7 +803,9 @@ static int grok_init(jv_plugin *self, const jv_host_api *api, char *err, size_t 
     state->api = api;
     state->self = self;
     pthread_mutex_init(&state->backoff_lock, NULL);
+    pthread_mutex_init(&state->counter_lock, NULL);
     read_config(state);
+    grok_narratives_init(&state->narratives, state->narrative_ttl_s * 1000);
     struct grok_budgets budgets;
     read_limits(state, &budgets);
     grok_ledger_init(&state->ledger, api, self, &budgets);

@@ -14,7 +14,7 @@ struct slot {
     struct grok_record record;
     uint64_t queue_order; /* 0: not queued */
     int in_flight;
-    int64_t followers[GROK_FOLLOWERS_MAX];
+    struct grok_follower followers[GROK_FOLLOWERS_MAX];
     size_t follower_count;
 };
 
@@ -97,7 +97,7 @@ static void run_one(struct grok_refresh *refresh, struct slot *slot)
     slot->record = record;
     slot->in_flight = 0;
     refresh->running--;
-    int64_t followers[GROK_FOLLOWERS_MAX];
+    struct grok_follower followers[GROK_FOLLOWERS_MAX];
     size_t follower_count = slot->follower_count;
     memcpy(followers, slot->followers, sizeof followers);
     slot->follower_count = 0;
@@ -203,15 +203,34 @@ void grok_refresh_touch(struct grok_refresh *refresh, const char *symbol, int64_
     pthread_mutex_unlock(&refresh->lock);
 }
 
-static void add_follower(struct slot *slot, int64_t chat_id)
+/* A chat follows once; a later answer with a reference replaces one
+ * without, so the newest "rating in progress" is the one edited. */
+static int add_follower(struct slot *slot, const struct grok_follower *follower)
 {
-    if (chat_id == 0)
-        return;
+    if (follower->chat_id == 0)
+        return 1;
     for (size_t i = 0; i < slot->follower_count; i++)
-        if (slot->followers[i] == chat_id)
-            return;
-    if (slot->follower_count < GROK_FOLLOWERS_MAX)
-        slot->followers[slot->follower_count++] = chat_id;
+        if (slot->followers[i].chat_id == follower->chat_id) {
+            if (follower->reference != 0)
+                slot->followers[i] = *follower;
+            return 1;
+        }
+    if (slot->follower_count >= GROK_FOLLOWERS_MAX)
+        return -1;
+    slot->followers[slot->follower_count++] = *follower;
+    return 1;
+}
+
+int grok_refresh_follow(struct grok_refresh *refresh, const char *symbol,
+                        const struct grok_follower *follower)
+{
+    pthread_mutex_lock(&refresh->lock);
+    struct slot *slot = find(refresh, symbol);
+    int result = 0;
+    if (slot != NULL && (slot->in_flight || slot->queue_order != 0))
+        result = add_follower(slot, follower);
+    pthread_mutex_unlock(&refresh->lock);
+    return result;
 }
 
 int grok_refresh_request(struct grok_refresh *refresh, const char *symbol, int64_t chat_id)
@@ -220,7 +239,8 @@ int grok_refresh_request(struct grok_refresh *refresh, const char *symbol, int64
     struct slot *slot = find_or_add(refresh, symbol);
     int result = -1;
     if (slot != NULL) {
-        add_follower(slot, chat_id);
+        struct grok_follower follower = {.chat_id = chat_id};
+        add_follower(slot, &follower);
         result = 0;
         if (!slot->in_flight && slot->queue_order == 0) {
             slot->queue_order = refresh->next_order++;

@@ -28,12 +28,22 @@ struct grok_record {
     int64_t last_asked_ms;  /* a user or plugin asked (tracks "recently asked") */
 };
 
+/* A chat told "rating in progress": reference is the host's reference of
+ * that answer (0: none, the rating goes out as a new message); since_ms is
+ * when the chat was added. */
+struct grok_follower {
+    int64_t chat_id;
+    int64_t reference;
+    int64_t since_ms;
+};
+
 /* Fetches symbol's rating: record holds the previous state on entry and the
  * new one on return. Called on a worker thread, without locks held. */
 typedef void (*grok_refresh_fetch_fn)(struct grok_record *record, void *context);
 /* After a fetch: the record and the chats that asked for it meanwhile. */
-typedef void (*grok_refresh_done_fn)(const struct grok_record *record, const int64_t *chats,
-                                     size_t chat_count, void *context);
+typedef void (*grok_refresh_done_fn)(const struct grok_record *record,
+                                     const struct grok_follower *followers,
+                                     size_t follower_count, void *context);
 
 struct grok_refresh;
 
@@ -57,6 +67,12 @@ void grok_refresh_touch(struct grok_refresh *refresh, const char *symbol, int64_
  * is told when the rating arrives. Returns 1 when newly queued, 0 when it
  * was pending already, -1 when the table is full. */
 int grok_refresh_request(struct grok_refresh *refresh, const char *symbol, int64_t chat_id);
+
+/* Adds a follower to symbol's fetch in flight or queued: 1 when added, 0
+ * when no fetch is pending any more (the rating already arrived), -1 when
+ * the follower list is full. */
+int grok_refresh_follow(struct grok_refresh *refresh, const char *symbol,
+                        const struct grok_follower *follower);
 
 /* Symbols asked since since_ms, for the periodic refresh; at most max. */
 size_t grok_refresh_recent(struct grok_refresh *refresh, int64_t since_ms,

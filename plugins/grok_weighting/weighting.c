@@ -242,6 +242,11 @@ void grok_weights_describe(const struct grok_weights *configured, char *out, siz
              "Weights: chat %.2f, grok %.2f, market %.2f.\n"
              "composite = sum(w*c*score) / sum(w*c) over the components present; "
              "c = min(1, sqrt(samples/%lld)) for chat; the given confidence for grok and "
-             "market (for market, 0 means not stated and counts as 1).",
-             weights.chat, weights.grok, weights.market, (long long)weights.chat_full_samples);
+             "market (for market, 0 means not stated and counts as 1).\n"
+             "Labels: bullish at +%.2f or more, bearish at -%.2f or less, else neutral; "
+             "undecided unless half the weight has evidence (%lld chat messages, %lld days "
+             "of prices, or a Grok rating).",
+             weights.chat, weights.grok, weights.market, (long long)weights.chat_full_samples,
+             weights.label_threshold, weights.label_threshold,
+             (long long)weights.min_chat_samples, (long long)weights.min_market_days);
 }
