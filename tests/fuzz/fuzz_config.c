@@ -29,7 +29,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_REQUIRE(result == -1);
         FUZZ_REQUIRE(strncmp(error, path, strlen(path)) == 0);
-        FUZZ_REQUIRE(strchr(error, '\n') == NULL);
+        /* every error at once, one line each (issue 12): each line names the
+         * file, and none is empty */
+        for (const char *line = error; *line != '\0';) {
+            FUZZ_REQUIRE(strncmp(line, path, strlen(path)) == 0);
+            const char *end = strchr(line, '\n');
+            if (end == NULL)
+                break;
+            FUZZ_REQUIRE(end[1] != '\n');
+            line = end + 1;
+        }
         FUZZ_REQUIRE(config.path == NULL && config.entries == NULL);
     }
     close(fd);

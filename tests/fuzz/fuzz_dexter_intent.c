@@ -43,8 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dexter_parse_status status = dexter_parse_question(text, &default_map, &intent);
     FUZZ_REQUIRE(status >= DEXTER_PARSE_OK && status <= DEXTER_PARSE_UNKNOWN_TOKEN);
     if (status == DEXTER_PARSE_OK) {
-        FUZZ_REQUIRE(intent.token_count == 1 || intent.token_count == 2);
-        FUZZ_REQUIRE(intent.kind != DEXTER_INTENT_COMPARE || intent.token_count == 2);
+        FUZZ_REQUIRE(intent.token_count >= 1 && intent.token_count <= DEXTER_MAX_TOKENS);
+        /* comparisons take 2 to DEXTER_MAX_TOKENS tokens (N-way, issue 15) */
+        FUZZ_REQUIRE(intent.kind != DEXTER_INTENT_COMPARE || intent.token_count >= 2);
         for (int i = 0; i < intent.token_count; i++)
             FUZZ_REQUIRE(intent.tokens[i] != NULL);
         FUZZ_REQUIRE(intent.period_days >= 1 && intent.period_days <= DEXTER_MAX_PERIOD_DAYS);

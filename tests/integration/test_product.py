@@ -279,11 +279,17 @@ def test_simultaneous_grok_questions_make_one_xai_call(workdir, services, proces
     assert wait_for(lambda: telegram.counters()["calls"].get("getUpdates", 0) >= 1)
     chats = list(range(801, 813))
     telegram.messages([{"chat_id": chat, "text": "/grok SOL"} for chat in chats])
-    # answered at once, the rating follows as a second message (issue 16)
-    assert wait_for(lambda: all(len(telegram.texts(chat)) == 2 for chat in chats), timeout=30)
+    # answered at once ("rating in progress"); that message is then edited
+    # into the rating when it arrives (issue 16, with issue 11's edits)
+    def rated(chat):
+        texts = telegram.texts(chat)
+        return len(texts) == 1 and "+0.35" in texts[0]
+    assert wait_for(lambda: all(rated(chat) for chat in chats), timeout=30)
+    edits = fetch_json(telegram.base + "/control/edits")["edits"]
+    assert sorted(edit["chat_id"] for edit in edits) == chats
+    assert all(edit["method"] == "editMessageText" for edit in edits)
     for chat in chats:
-        pending, answer = telegram.texts(chat)
-        assert "rating in progress" in pending, pending
+        (answer,) = telegram.texts(chat)
         assert "+0.35" in answer and "Upbeat posts." in answer, answer
     calls = fetch_json(services["xai"] + "/control/calls")
     assert calls.get("SOL") == 1 and calls.get("_total") == 1, calls
