@@ -135,6 +135,9 @@ ECHOING = [
     "/echo " + NASTY,
     "/sentiment great " + NASTY + " awful",
     "/sentiment " + NASTY,
+    "/sentiment $X<b>&",
+    "/sentiment $X<zzz>",
+    "/sentiment good<i>",
     "/ask is $X" + NASTY + " bullish?",
     "/ask price of SOLL " + NASTY,
     "/ask " + NASTY,
@@ -167,3 +170,20 @@ def test_user_text_never_breaks_a_reply(workdir, fake, processes):
     assert NASTY in shown, echo
     stop(bot)
     assert calls.get("sendMessage", 0) >= len(ECHOING)
+
+
+def test_sentiment_answers_in_light_html(workdir, fake, processes):
+    bot = start(workdir, fake, processes)
+    fake.message(30, "/sentiment what a <great> & awful day")
+    fake.message(31, "/sentiment SOL")
+    fake.message(32, "/sentiment $XY<b>&")
+    assert wait_for(lambda: all(fake.sent(chat) for chat in (30, 31, 32)), timeout=20)
+    assert fake.call("/control/refused")["messages"] == []
+    score, token, unknown = fake.sent(30)[0], fake.sent(31)[0], fake.sent(32)[0]
+    assert all(m["parse_mode"] == "HTML" for m in (score, token, unknown))
+    assert score["text"].startswith("<b>Sentiment:</b> <code>"), score["text"]
+    assert "<b>Driven by:</b>" in score["text"] and "<code>+" in score["text"]
+    assert token["text"].startswith("<b>SOL:</b> no chat messages mentioned it"), token["text"]
+    assert unknown["text"].startswith("$XY&lt;b&gt;&amp; is not a token I track."), unknown["text"]
+    assert unknown["text"].endswith("/sentiment &lt;text&gt;.")
+    stop(bot)
