@@ -214,6 +214,29 @@ static void write_window_note(dexter_text *text, const dexter_intent *intent)
                        OUTLOOK_DAYS, asked);
 }
 
+/* A window other than the outlook's: its own change, so the answer to "this
+ * week" (or a [7d] button) says how that window went. */
+static void write_window_change(dexter_text *text, const dexter_intent *intent,
+                                const dexter_series *series)
+{
+    if (!intent->period_explicit || intent->period_days == OUTLOOK_DAYS || series->count < 2)
+        return;
+    const dexter_point *newest = &series->points[series->count - 1];
+    int64_t start_ms = newest->time_ms - (int64_t)intent->period_hours * 3600000LL;
+    size_t first = 0;
+    while (first + 1 < series->count && series->points[first].time_ms < start_ms)
+        first++;
+    double change = 0;
+    if (first + 1 >= series->count ||
+        dexter_percent_change(series->points[first].price, newest->price, &change) != 0)
+        return;
+    char window[32], percent[24], from[48];
+    dexter_window_label(intent, window, sizeof window);
+    dexter_format_percent(change, percent, sizeof percent);
+    dexter_format_usd(series->points[first].price, from, sizeof from);
+    dexter_text_append(text, "Last %s: %s from %s.\n", window, percent, from);
+}
+
 typedef struct quote_job {
     dexter_market *market;
     const char *id;
@@ -310,6 +333,7 @@ static char *answer_outlook(const dexter_answer_context *context, const dexter_i
     dexter_text text = {0};
     dexter_write_outlook(&text, &facts, components, &verdict);
     write_window_note(&text, intent);
+    write_window_change(&text, intent, &series);
     add_narrative(context, &text, &facts, &verdict);
     dexter_series_free(&series);
     return finish(&text);

@@ -20,6 +20,7 @@
 #include "follow_up.h"
 #include "intent.h"
 #include "market.h"
+#include "outlook_buttons.h"
 #include "registry.h"
 #include "text.h"
 
@@ -263,6 +264,58 @@ static int send_reply(dexter_state *state, const jv_message *message, char *text
     return rc < 0 ? rc : JV_HANDLED;
 }
 
+/* Buttons, edits and pictures came with ABI 1.2; an older host gets plain
+ * text. The #if keeps this file building against the 1.1 header; a host
+ * whose table has the member but not the function yet counts as older. */
+static int host_sends_rich(const jv_host_api *api)
+{
+#if JV_ABI_MINOR >= 2
+    return JV_API_HAS(api, answer_callback) && api->reply_with && api->edit_message &&
+           api->answer_callback;
+#else
+    (void)api;
+    return 0;
+#endif
+}
+
+/* The [Chart] button charts the window the answer shows; 30 days (the
+ * outlook's own) when the question named none of the buttons' windows. */
+static const char *chart_period_of(const dexter_intent *intent)
+{
+    if (intent->period_explicit && intent->period_hours == 24)
+        return "24h";
+    if (intent->period_explicit && intent->period_hours == 24 * 7)
+        return "7d";
+    return "30d";
+}
+
+#if JV_ABI_MINOR >= 2
+static int send_outlook(dexter_state *state, const jv_message *message,
+                        const dexter_intent *intent, char *text)
+{
+    if (!text)
+        return send_reply(state, message, text);
+    dexter_outlook_buttons keyboard;
+    dexter_outlook_buttons_build(intent->tokens[0], chart_period_of(intent), &keyboard);
+    jv_outgoing content = {.struct_size = sizeof content, .text = text,
+                           .buttons = keyboard.buttons,
+                           .button_count = DEXTER_OUTLOOK_BUTTON_COUNT};
+    int rc = state->api->reply_with(message, &content, NULL);
+    free(text);
+    if (rc < 0)
+        state->api->log(state->self, JV_LOG_WARN, "replying to update %lld failed: %s",
+                        (long long)message->update_id, state->api->strerror(rc));
+    return rc < 0 ? rc : JV_HANDLED;
+}
+#else
+static int send_outlook(dexter_state *state, const jv_message *message,
+                        const dexter_intent *intent, char *text)
+{
+    (void)intent;
+    return send_reply(state, message, text);
+}
+#endif
+
 /* Reads the question and completes a follow-up ("and ETH?", "what about
  * its volume") from the chat's last question. */
 static dexter_parse_status read_question(dexter_state *state, const jv_message *message,
@@ -288,7 +341,10 @@ static int answer(dexter_state *state, const jv_message *message, dexter_parse_s
                                                       intent->suggestion));
     dexter_follow_ups_remember(state->follow_ups, message->chat_id, intent,
                                state->api->now_ms());
-    return send_reply(state, message, dexter_answer_intent(&context, intent));
+    char *text = dexter_answer_intent(&context, intent);
+    if (!dexter_outlook_has_buttons(intent) || !host_sends_rich(state->api))
+        return send_reply(state, message, text);
+    return send_outlook(state, message, intent, text);
 }
 
 static int on_ask(jv_plugin *self, const jv_message *message, void *user_data)
@@ -313,22 +369,9 @@ static int on_ask(jv_plugin *self, const jv_message *message, void *user_data)
                                                          "now?"));
 }
 
-/* Pictures came with ABI 1.2 (reply_with); an older host gets the figures
- * as text and is told why. The #if keeps this file building against the
- * 1.1 header; a host whose table has the member but not the function yet
- * counts as older. */
-static int host_sends_photos(const jv_host_api *api)
-{
-#if JV_ABI_MINOR >= 2
-    return JV_API_HAS(api, reply_with) && api->reply_with != NULL;
-#else
-    (void)api;
-    return 0;
-#endif
-}
-
+/* A press is no message to reply to: its chart goes to the press's chat. */
 static int send_chart(dexter_state *state, const jv_message *message,
-                      const dexter_chart_answer *chart)
+                      const dexter_chart_answer *chart, int from_press)
 {
 #if JV_ABI_MINOR >= 2
     jv_outgoing photo = {
@@ -339,15 +382,43 @@ static int send_chart(dexter_state *state, const jv_message *message,
         .file_length = chart->png.length,
         .file_name = "chart.png",
     };
-    int rc = state->api->reply_with(message, &photo, NULL);
+    int rc = from_press ? state->api->send_with(state->self, message->chat_id, &photo, NULL)
+                        : state->api->reply_with(message, &photo, NULL);
     if (rc < 0)
         state->api->log(state->self, JV_LOG_WARN, "sending the chart for update %lld failed: %s",
                         (long long)message->update_id, state->api->strerror(rc));
     return rc < 0 ? rc : JV_HANDLED;
 #else
-    (void)state, (void)message, (void)chart;
+    (void)state, (void)message, (void)chart, (void)from_press;
     return JV_E_STATE;
 #endif
+}
+
+static int chart_answer(dexter_state *state, const jv_message *message,
+                        const dexter_chart_request *request, int from_press)
+{
+    dexter_answer_context context;
+    make_context(state, &context);
+    int photos = host_sends_rich(state->api);
+    dexter_chart_answer chart;
+    int built = dexter_chart_answer_build(&context, request, photos, &chart);
+    int rc;
+    if (built == 0 && photos && chart.caption) {
+        rc = send_chart(state, message, &chart, from_press);
+    } else if (built == 0 && chart.caption) {
+        dexter_text text = {0};
+        dexter_text_append(&text, "Charts need a newer jarvis host (plugin ABI 1.2, which "
+                                  "sends pictures). The figures:\n%s",
+                           chart.caption);
+        rc = send_reply(state, message, dexter_text_take(&text));
+    } else if (from_press && chart.caption) {
+        rc = state->api->send_message(state->self, message->chat_id, chart.caption);
+    } else {
+        rc = send_reply(state, message, chart.caption);
+        chart.caption = NULL; /* send_reply freed it */
+    }
+    dexter_chart_answer_free(&chart);
+    return rc;
 }
 
 static int on_chart(jv_plugin *self, const jv_message *message, void *user_data)
@@ -360,25 +431,70 @@ static int on_chart(jv_plugin *self, const jv_message *message, void *user_data)
     char *reply = NULL;
     if (dexter_chart_read_request(&context, message->argc, message->argv, &request, &reply) != 0)
         return send_reply(state, message, reply);
-    int photos = host_sends_photos(state->api);
-    dexter_chart_answer chart;
-    int built = dexter_chart_answer_build(&context, &request, photos, &chart);
-    int rc;
-    if (built == 0 && photos && chart.caption) {
-        rc = send_chart(state, message, &chart);
-    } else if (built == 0 && chart.caption) {
-        dexter_text text = {0};
-        dexter_text_append(&text, "Charts need a newer jarvis host (plugin ABI 1.2, which "
-                                  "sends pictures). The figures:\n%s",
-                           chart.caption);
-        rc = send_reply(state, message, dexter_text_take(&text));
-    } else {
-        rc = send_reply(state, message, chart.caption);
-        chart.caption = NULL; /* send_reply freed it */
-    }
-    dexter_chart_answer_free(&chart);
+    return chart_answer(state, message, &request, 0);
+}
+
+#if JV_ABI_MINOR >= 2
+/* [24h] [7d] [30d]: the answer the button is on becomes that window's
+ * outlook, keeping its keyboard (whose [Chart] now charts that window). */
+static int edit_to_window(dexter_state *state, const jv_message *press,
+                          const dexter_press *pressed)
+{
+    dexter_intent intent;
+    dexter_press_intent(pressed, &intent);
+    dexter_answer_context context;
+    make_context(state, &context);
+    char *text = dexter_answer_intent(&context, &intent);
+    if (!text)
+        return JV_E_NOMEM;
+    dexter_outlook_buttons keyboard;
+    dexter_outlook_buttons_build(pressed->token, pressed->period, &keyboard);
+    jv_outgoing content = {.struct_size = sizeof content, .text = text,
+                           .buttons = keyboard.buttons,
+                           .button_count = DEXTER_OUTLOOK_BUTTON_COUNT};
+    int rc = state->api->edit_message(state->self, press->chat_id, press->message_id, &content);
+    free(text);
     return rc;
 }
+
+static int on_press(jv_plugin *self, const jv_message *press, void *user_data)
+{
+    (void)self;
+    dexter_state *state = user_data;
+    dexter_press pressed;
+    if (dexter_press_read(press->callback_data, &state->tokens, &pressed) != 0)
+        return JV_E_NOTFOUND;
+    char toast[64];
+    snprintf(toast, sizeof toast, "%s %s %s", pressed.token->symbol, pressed.period,
+             pressed.kind == DEXTER_PRESS_CHART ? "chart" : "outlook");
+    state->api->answer_callback(press, toast, 0);
+    if (pressed.kind == DEXTER_PRESS_OUTLOOK)
+        return edit_to_window(state, press, &pressed);
+    dexter_chart_request request = {.token = pressed.token, .period_days = pressed.period_days};
+    snprintf(request.period, sizeof request.period, "%s", pressed.period);
+    int rc = chart_answer(state, press, &request, 1);
+    return rc < 0 ? rc : JV_OK;
+}
+
+static int register_press(dexter_state *state, char *err, size_t err_length)
+{
+    if (!host_sends_rich(state->api))
+        return JV_OK;
+    jv_callback_spec press = {.struct_size = sizeof press, .prefix = DEXTER_CALLBACK_PREFIX,
+                              .handler = on_press, .user_data = state};
+    int rc = state->api->register_callback(state->self, &press, sizeof press);
+    if (rc != JV_OK)
+        snprintf(err, err_length, "cannot register the outlook buttons: %s",
+                 state->api->strerror(rc));
+    return rc;
+}
+#else
+static int register_press(dexter_state *state, char *err, size_t err_length)
+{
+    (void)state, (void)err, (void)err_length;
+    return JV_OK;
+}
+#endif
 
 static int addressed_to_bot(const jv_message *message)
 {
@@ -447,6 +563,9 @@ static int register_handlers(dexter_state *state, char *err, size_t err_length)
         snprintf(err, err_length, "cannot register /chart: %s", state->api->strerror(rc));
         return rc;
     }
+    rc = register_press(state, err, err_length);
+    if (rc != JV_OK)
+        return rc;
     jv_message_handler_spec questions = {
         .struct_size = sizeof questions,
         .priority = 0,

@@ -16,27 +16,39 @@
 #define REPLY_SIZE 4096
 #define SHOWN_CONTRIBUTORS 5
 
+/* Replies are Telegram HTML: bold labels, numbers in monospace, every word
+ * of the user's escaped. */
+static int reply_html(sentiment_state *state, const jv_message *message, const char *html)
+{
+    jv_outgoing content = {.struct_size = sizeof content, .text = html,
+                           .flags = JV_FORMAT_HTML};
+    return state->api->reply_with(message, &content, NULL);
+}
+
 static int reply_text_score(sentiment_state *state, const jv_message *message,
                             const sentiment_score *score)
 {
     char buffer[REPLY_SIZE];
     sentiment_text reply;
     sentiment_text_init(&reply, buffer, sizeof buffer);
-    sentiment_text_add(&reply, "Sentiment: %+.3f (%s)\n", score->compound,
+    sentiment_text_add(&reply, "<b>Sentiment:</b> <code>%+.3f</code> (%s)\n", score->compound,
                        sentiment_label(score->compound));
     if (score->contributor_count == 0) {
         sentiment_text_add(&reply, "No words from the lexicon were found.");
-        return state->api->reply(message, reply.data);
+        return reply_html(state, message, reply.data);
     }
-    sentiment_text_add(&reply, "Driven by:");
+    sentiment_text_add(&reply, "<b>Driven by:</b>");
     size_t shown = score->contributor_count < SHOWN_CONTRIBUTORS ? score->contributor_count
                                                                   : SHOWN_CONTRIBUTORS;
-    for (size_t i = 0; i < shown; i++)
-        sentiment_text_add(&reply, "%s \"%s\" %+.2f", i ? "," : "", score->contributors[i].text,
+    for (size_t i = 0; i < shown; i++) {
+        char word[512];
+        sentiment_text_add(&reply, "%s \"%s\" <code>%+.2f</code>", i ? "," : "",
+                           sentiment_escape(score->contributors[i].text, word, sizeof word),
                            score->contributors[i].valence);
+    }
     if (score->matches > shown)
         sentiment_text_add(&reply, " (and %zu more)", score->matches - shown);
-    return state->api->reply(message, reply.data);
+    return reply_html(state, message, reply.data);
 }
 
 /* "$XYZ", or 2..10 upper-case letters and digits with a letter: a word the
@@ -65,11 +77,15 @@ static int reply_unknown_symbol(sentiment_state *state, const jv_message *messag
     char buffer[REPLY_SIZE];
     sentiment_text reply;
     sentiment_text_init(&reply, buffer, sizeof buffer);
-    sentiment_text_add(&reply, "%.32s is not a token I track. Tracked:", word);
+    char shown[200], symbol[128];
+    snprintf(shown, sizeof shown, "%.32s", word);
+    sentiment_text_add(&reply, "%s is not a token I track. Tracked:",
+                       sentiment_escape(shown, symbol, sizeof symbol));
     for (size_t i = 0; i < state->tokens.count; i++)
-        sentiment_text_add(&reply, "%s %s", i ? "," : "", state->tokens.tokens[i].symbol);
-    sentiment_text_add(&reply, ".\nTo score text instead, write it out: /sentiment <text>.");
-    return state->api->reply(message, reply.data);
+        sentiment_text_add(&reply, "%s %s", i ? "," : "",
+                           sentiment_escape(state->tokens.tokens[i].symbol, symbol, sizeof symbol));
+    sentiment_text_add(&reply, ".\nTo score text instead, write it out: /sentiment &lt;text&gt;.");
+    return reply_html(state, message, reply.data);
 }
 
 static int reply_token_view(sentiment_state *state, const jv_message *message, size_t token)
@@ -81,7 +97,7 @@ static int reply_token_view(sentiment_state *state, const jv_message *message, s
     sentiment_token_view(state, token, state->api->now_ms(), &reply, &has_data);
     if (reply.length > 0 && reply.data[reply.length - 1] == '\n')
         reply.data[--reply.length] = '\0';
-    return state->api->reply(message, reply.data);
+    return reply_html(state, message, reply.data);
 }
 
 int sentiment_command(jv_plugin *self, const jv_message *message, void *user_data)

@@ -31,14 +31,17 @@ int sentiment_report_build(sentiment_state *state, int64_t now_ms, sentiment_tex
             sentiment_text_add(&body, "\n");
     }
     if (!any_data && result == JV_OK) {
-        sentiment_text_add(out, "Sentiment report: nothing to report; no chat messages mentioned ");
-        for (size_t i = 0; i < state->report_token_count; i++)
+        sentiment_text_add(out, "<b>Sentiment report:</b> nothing to report; no chat messages mentioned ");
+        for (size_t i = 0; i < state->report_token_count; i++) {
+            char symbol[128];
             sentiment_text_add(out, "%s%s", i ? ", " : "",
-                               state->tokens.tokens[state->report_tokens[i]].symbol);
+                               sentiment_escape(state->tokens.tokens[state->report_tokens[i]].symbol,
+                                                symbol, sizeof symbol));
+        }
         sentiment_text_add(out, " in the last %s.", window);
         return JV_OK;
     }
-    sentiment_text_add(out, "Sentiment report (last %s):\n\n%s", window, body.data);
+    sentiment_text_add(out, "<b>Sentiment report</b> (last %s):\n\n%s", window, body.data);
     return result;
 }
 
@@ -62,7 +65,9 @@ int sentiment_report_job(jv_plugin *self, void *user_data)
     sentiment_text_init(&report, buffer, sizeof buffer);
     sentiment_report_build(state, state->api->now_ms(), &report);
     for (size_t i = 0; i < count; i++) {
-        int sent = state->api->send_message(self, chats[i], report.data);
+        jv_outgoing content = {.struct_size = sizeof content, .text = report.data,
+                               .flags = JV_FORMAT_HTML};
+        int sent = state->api->send_with(self, chats[i], &content, NULL);
         if (sent != JV_OK)
             state->api->log(self, JV_LOG_WARN, "report: sending to chat %" PRId64 " failed: %s",
                             chats[i], state->api->strerror(sent));

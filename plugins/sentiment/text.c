@@ -1,6 +1,8 @@
 /* Bounded reply building (see text.h). */
 #include "text.h"
 
+#include <jarvis/format.h>
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,4 +61,10 @@ void sentiment_format_duration(int64_t seconds, char *out, size_t size)
         snprintf(out, size, "%" PRId64 "m", seconds / 60);
     else
         snprintf(out, size, "%" PRId64 "s", seconds);
+}
+
+const char *sentiment_escape(const char *raw, char *out, size_t size)
+{
+    jv_html_escape(raw, out, size);
+    return out;
 }

@@ -17,6 +17,11 @@ void sentiment_text_init(sentiment_text *text, char *buffer, size_t size);
 void sentiment_text_add(sentiment_text *text, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* raw with <, >, & and " as HTML entities, into out (cut before an entity
+ * rather than through one); returns out, for use as a %s argument. Every
+ * user- or data-derived text in a reply goes through it: replies are HTML. */
+const char *sentiment_escape(const char *raw, char *out, size_t size);
+
 /* "24h", "90m", "45s", "2d": a window length for people. */
 void sentiment_format_duration(int64_t seconds, char *out, size_t size);
 

@@ -9,6 +9,7 @@ import json
 import struct
 import re
 import pathlib
+import struct
 
 import pytest
 
@@ -91,10 +92,25 @@ def ask(workdir, config_path, lines, env=None):
     return result.stdout, log
 
 
+KEYBOARD = re.compile(r"^\[1\] 24h  \[2\] 7d  \[3\] 30d  \[4\] Chart$")
+
+
+def png_size(data):
+    """Width and height from a PNG's IHDR, after checking the signature."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert (length, kind) == (13, b"IHDR")
+    return struct.unpack(">II", data[16:24])
+
+
 def answers(stdout):
-    """Splits console output into answers ending with the disclaimer line."""
+    """Splits console output into answers ending with the disclaimer line;
+    the outlook's keyboard (the console shows it on the line after the
+    answer) is left out."""
     parts, current = [], []
     for line in stdout.splitlines():
+        if KEYBOARD.match(line):
+            continue
         current.append(line)
         if line.startswith(DISCLAIMER):
             parts.append("\n".join(current))
@@ -460,9 +476,13 @@ def test_outlook_names_its_window_when_the_question_named_another(workdir):
     assert note.format("24h") in today.splitlines()
     for answer in (now, month):
         assert "based on the last" not in answer and "you asked about" not in answer
-    # the note is the only difference: the outlook itself is the 30-day one
-    assert [line for line in week.splitlines() if "you asked about" not in line] == \
-        now.splitlines()
+    # the window's own change (the same figure /chart SOL 7d gives) and the
+    # note are the only difference: the outlook itself is the 30-day one
+    assert "Last 7 days: +17.90% from $120.95." in week.splitlines()
+    assert any(line.startswith("Last 24h: ") for line in today.splitlines()), today
+    window_lines = ("you asked about", "Last 7 days: ")
+    assert [line for line in week.splitlines()
+            if not any(part in line for part in window_lines)] == now.splitlines()
 
 
 @pytest.mark.skipif(not (built("grok_weighting") and built("sentiment")),
@@ -536,22 +556,15 @@ def test_a_failed_token_is_reported_beside_the_others(workdir, coingecko):
 
 # ---- /chart -----------------------------------------------------------------
 
-NEWER_HOST = "Charts need a newer jarvis host"
-
-
 def test_chart_figures_from_the_offline_sample(workdir):
     # hand-checked against sample_market.json: SOL's last 7 days
     path = config(workdir, plugins=enabled("hello", "dexter_finance"))
     out, _ = ask(workdir, path, ["/chart SOL", "/chart 90d btc"])
     sol, btc = answers(out)
-    # the console writes the photo under the state dir and prints its path;
-    # the caption carries the figures
-    first = sol.splitlines()[0]
-    assert first.startswith("[photo saved: ") and first.endswith(".png]"), sol
-    png = pathlib.Path(first[len("[photo saved: "):-1]).read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", png[16:24])
-    assert width >= 800 and height >= 450, (width, height)
+    # the console saves the picture and prints the caption under the mark
+    saved = re.match(r"\[photo saved: (\S+)\]\n", sol)
+    assert saved, sol
+    assert png_size(pathlib.Path(saved.group(1)).read_bytes()) >= (800, 450)
     assert "SOL (Solana), 7d: $142.60, +17.90% from $120.95." in sol
     assert "High $145.88 on 2025-11-19 20:00 UTC, low $115.86 on 2025-11-13 16:00 UTC." in sol
     assert "data time 2025-11-20 00:00 UTC" in sol

@@ -202,7 +202,7 @@ def test_reply_to_another_user_and_other_update_kinds_are_left_alone(workdir, se
 
 # ---- subscriptions ----------------------------------------------------------------
 
-REPORT_PREFIX = "Sentiment report"
+REPORT_PREFIX = "<b>Sentiment report</b>"  # the report is HTML
 
 
 def reports(telegram, chat_id):
@@ -262,7 +262,7 @@ def test_mentions_from_several_chats_are_counted(workdir, services, processes):
     telegram.message(503, "/sentiment SOL")
     assert wait_for(lambda: telegram.texts(503), timeout=20)
     (answer,) = telegram.texts(503)
-    assert "SOL: chat sentiment" in answer
+    assert "<b>SOL:</b> chat sentiment <code>" in answer
     assert "from 3 messages in the last 24h." in answer, answer
     out, err = bot.stop()
     assert_no_secret(workdir, services, out, err)

@@ -164,6 +164,54 @@ static int fake_send(jv_plugin *self, int64_t chat_id, const char *text)
 }
 
 static char replied[8192];
+static uint32_t replied_flags;
+
+/* Replies and reports are Telegram HTML: the assertions read what the user
+ * sees, tags dropped and entities decoded, as Telegram shows it. */
+static void html_to_plain(const char *html, char *out, size_t size)
+{
+    static const char *const entities[][2] = {{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""},
+                                              {"&amp;", "&"}};
+    size_t length = 0;
+    while (*html && length + 1 < size) {
+        if (*html == '<') {
+            const char *end = strchr(html, '>');
+            html = end ? end + 1 : html + strlen(html);
+            continue;
+        }
+        int decoded = 0;
+        for (size_t i = 0; i < 4 && !decoded; i++) {
+            size_t entity_length = strlen(entities[i][0]);
+            if (strncmp(html, entities[i][0], entity_length) == 0) {
+                out[length++] = entities[i][1][0];
+                html += entity_length;
+                decoded = 1;
+            }
+        }
+        if (!decoded)
+            out[length++] = *html++;
+    }
+    out[length] = '\0';
+}
+
+static int fake_reply_with(const jv_message *message, const jv_outgoing *content,
+                           int64_t *reference)
+{
+    (void)message, (void)reference;
+    replied_flags = content->flags;
+    html_to_plain(content->text, replied, sizeof replied);
+    return JV_OK;
+}
+
+static int fake_send_with(jv_plugin *self, int64_t chat_id, const jv_outgoing *content,
+                          int64_t *reference)
+{
+    (void)reference;
+    assert_true(content->flags & JV_FORMAT_HTML);
+    char plain[sizeof sent_texts[0]];
+    html_to_plain(content->text, plain, sizeof plain);
+    return fake_send(self, chat_id, plain);
+}
 
 static int fake_reply(const jv_message *message, const char *text)
 {
@@ -214,6 +262,8 @@ static int setup(void **unused)
     fake_api.release_service = fake_release;
     fake_api.send_message = fake_send;
     fake_api.reply = fake_reply;
+    fake_api.reply_with = fake_reply_with;
+    fake_api.send_with = fake_send_with;
     fake_api.now_ms = fake_now;
     memset(&state, 0, sizeof state);
     state.api = &fake_api;
@@ -262,6 +312,10 @@ static void view(size_t token, char *buffer, size_t size, int *has_data)
     sentiment_text text;
     sentiment_text_init(&text, buffer, size);
     assert_int_equal(sentiment_token_view(&state, token, NOW_MS, &text, has_data), JV_OK);
+    char *html = strdup(buffer);
+    assert_non_null(html);
+    html_to_plain(html, buffer, size);
+    free(html);
 }
 
 /* ---- tests ---- */
@@ -442,6 +496,7 @@ static void sentiment_command_replies(void **unused)
     assert_int_equal(sentiment_command(state.self, &message, &state), JV_HANDLED);
     assert_non_null(strstr(replied, "FLOKI is not a token I track. Tracked: SOL, BTC, ETH,"));
     assert_non_null(strstr(replied, "/sentiment <text>"));
+    assert_true(replied_flags & JV_FORMAT_HTML);
 
     const char *wagmi[] = {"WAGMI", NULL}; /* a lexicon word in capitals is text */
     message.args = "WAGMI";
@@ -524,7 +579,7 @@ static void report_with_nothing_says_so(void **unused)
     sentiment_text text;
     sentiment_text_init(&text, buffer, sizeof buffer);
     assert_int_equal(sentiment_report_build(&state, NOW_MS, &text), JV_OK);
-    assert_string_equal(buffer, "Sentiment report: nothing to report; no chat messages mentioned "
+    assert_string_equal(buffer, "<b>Sentiment report:</b> nothing to report; no chat messages mentioned "
                                 "SOL, BTC in the last 24h.");
 }
 
