@@ -50,7 +50,7 @@ MUTANTS = [
            "tests/integration/test_mutation_telegram.py"),
     mutant("telegram.clean_stop_skips_flush", "core/telegram.c",
            "telegram_sender_flush(telegram->sender, left > 0 ? left : 0);",
-           "telegram_sender_flush(telegram->sender, 0);",
+           "telegram_sender_flush(telegram->sender, left * 0);",
            TG + "test_sigterm_then_restart_repeats_nothing",
            "tests/integration/test_mutation_telegram.py"),
     mutant("telegram.empty_poll_writes", "core/telegram.c",

@@ -22,6 +22,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 from mutants import MUTANTS  # noqa: E402
 
+PYTHON = "/usr/bin/python3"  # the Debian python with python3-pytest, as tests/run uses
 TEST_TIME_LIMIT = 600  # a mutant that hangs a test is killed by the hang
 
 
@@ -66,12 +67,14 @@ def run_tests(tree, tests, log):
         if result.returncode != 0:
             return binary
     if pytest_ids:
-        command = ["nice", sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+        command = ["nice", PYTHON, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
         try:
             result = subprocess.run(command + pytest_ids, cwd=tree, stdout=log,
                                     stderr=subprocess.STDOUT, timeout=TEST_TIME_LIMIT, env=env)
         except subprocess.TimeoutExpired:
             return "pytest (hung)"
+        if result.returncode in (2, 3, 4, 5):  # interrupted, internal error, usage, none run
+            raise RuntimeError(f"pytest could not run the tests (exit {result.returncode})")
         if result.returncode != 0:
             return "pytest"
     return None
@@ -131,13 +134,19 @@ def main():
                     verdict = "INVALID (does not build)"
                     restore(tree, mutant, original)
                 else:
-                    failed = run_tests(tree, mutant["tests"], log)
+                    try:
+                        failed = run_tests(tree, mutant["tests"], log)
+                    except RuntimeError as problem:
+                        failed = problem
                     restore(tree, mutant, original)
-                    counts[1] += 1
-                    if failed:
+                    if isinstance(failed, RuntimeError):
+                        verdict = f"ERROR    {failed}"  # no verdict on the mutant
+                    elif failed:
                         counts[0] += 1
+                        counts[1] += 1
                         verdict = f"killed   by {failed}"
                     else:
+                        counts[1] += 1
                         verdict = "SURVIVED"
                 print(f"{mutant['id']:40} {verdict} ({time.monotonic() - started:.0f} s)",
                       flush=True)
