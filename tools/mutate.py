@@ -47,7 +47,12 @@ def unit_binaries(tests):
 
 
 def build(tree, tests, log):
-    targets = ["all"] + unit_binaries(tests)
+    # the loader's deliberately broken plugins, as test-build makes them
+    test_plugins = ["test-plugins/" + source.stem + ".so"
+                    for source in sorted((tree / "tests" / "plugins").glob("*.c"))
+                    if source.stem != "versioned"]
+    test_plugins += ["test-plugins/versioned_v1.so", "test-plugins/versioned_v2.so"]
+    targets = ["all"] + test_plugins + unit_binaries(tests)
     result = subprocess.run(["nice", "make", "-j2"] + targets, cwd=tree, stdout=log,
                             stderr=subprocess.STDOUT)
     return result.returncode == 0
