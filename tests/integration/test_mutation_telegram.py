@@ -1,0 +1,82 @@
+"""Tests written to kill mutants tools/mutate.py found alive in the Telegram
+transport: getMe's 404 as a refused token, update_id 0 handled like any
+other, sendMessage's retry_after waited out (from the fake's recorded times)."""
+import http.server
+import json
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import (JarvisProcess, hello_and_crasher_plugin_dir, log_text,
+                      start_fake_telegram, telegram_bot_settings, wait_for, write_config)
+from conftest import stop_jarvis as stop
+
+TOKEN = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"  # the fake's own
+
+
+@pytest.fixture
+def fake(processes):
+    return start_fake_telegram(processes)
+
+
+def start_bot(workdir, api_base, processes):
+    settings = telegram_bot_settings(workdir, api_base, TOKEN)
+    config = write_config(workdir, {"bot": settings, "plugins": {
+        "dir": str(hello_and_crasher_plugin_dir(workdir)), "enable": "hello, crasher"}})
+    bot = JarvisProcess(["-c", str(config)], stdin=subprocess.DEVNULL)
+    processes.append(bot)
+    return bot
+
+
+class NotFound(http.server.BaseHTTPRequestHandler):
+    """Telegram's answer to a token of the wrong shape: 404 on every method."""
+
+    def answer(self):
+        body = json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}).encode()
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = answer
+
+    def log_message(self, format, *args):
+        pass
+
+
+def test_getme_404_is_a_refused_token(workdir, processes):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        bot = start_bot(workdir, f"http://127.0.0.1:{server.server_address[1]}", processes)
+        code, out, err = bot.wait(timeout=20)
+    finally:
+        server.shutdown()
+    assert code == 78, err
+    assert "Telegram rejected the bot token (404 Not Found)" in log_text(workdir)
+
+
+def test_update_id_zero_is_answered(workdir, fake, processes):
+    update = {"update_id": 0, "message": {
+        "message_id": 1, "date": int(time.time()), "text": "/ping",
+        "chat": {"id": 7, "type": "private"}, "from": {"id": 7, "is_bot": False,
+                                                        "first_name": "Zero"}}}
+    assert fake.call("/control/update", {"update": update})["update_id"] == 0
+    bot = start_bot(workdir, fake.base, processes)
+    assert wait_for(lambda: fake.sent_texts(7) == ["pong"], timeout=20), log_text(workdir)
+    stop(bot)
+
+
+def test_send_retry_after_is_waited_out(workdir, fake, processes):
+    fake.fault("sendMessage", "429", retry_after=2)
+    bot = start_bot(workdir, fake.base, processes)
+    fake.message(7, "/ping")
+    assert wait_for(lambda: fake.sent_texts(7) == ["pong"], timeout=20), log_text(workdir)
+    stop(bot)
+    queued = fake.call("/control/queued")["updates"][0]["time"]
+    sent = fake.sent(7)[0]["time"]
+    # the 429 came after the update was queued; the resend waits 2 s after it
+    assert sent - queued >= 1.9, (queued, sent)
