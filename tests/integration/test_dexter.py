@@ -6,9 +6,8 @@ series, answers without Grok, the offline file, failures shown as "market
 data unavailable (...)", the cache, the API key header, and that messages
 which are not finance questions are left alone."""
 import json
-import struct
-import re
 import pathlib
+import re
 import struct
 
 import pytest
