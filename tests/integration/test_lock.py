@@ -363,7 +363,9 @@ def test_notify_ready_only_once_the_lock_is_held(workdir, processes, receivers):
     holder.process.kill()
     holder.wait()
     assert wait_for(lambda: standby_socket.has("READY=1"), timeout=15)
-    assert "lock acquired" in standby.err()
+    # the log line was written before READY, but the test reads stderr through
+    # a pipe and a thread: give it the moment to arrive
+    assert wait_for(lambda: "lock acquired" in standby.err(), timeout=5)
     lines = standby_socket.assignments()
     assert lines.index(expected_status) < lines.index("READY=1")
     assert not standby_socket.has("STOPPING=1")
