@@ -279,7 +279,9 @@ def test_poison_update_is_skipped_after_three_crashes(workdir, fake, plugin_dir,
     out, err = stop(bot)
     assert fake.sent_texts(9) == [
         "Sorry, that message crashed the plugin 'crasher' 3 times; skipping it.", "after-crash"]
-    assert fake.sent_texts(10).count("other-chat") == 1
+    # answered; once more at most: a crash may hit while its part is in flight
+    # (sent, not yet marked), the one repeat per crash the outbox allows
+    assert 1 <= fake.sent_texts(10).count("other-chat") <= 2
     log = log_text(workdir)
     assert (f"update {crash_id} (command {command}) crashed the bot 3 times in plugin "
             "'crasher'") in log
