@@ -29,5 +29,15 @@ int directories_make(const char *path, mode_t mode)
     int saved = errno;
     free(copy);
     errno = saved;
-    return result;
+    if (result != 0)
+        return -1;
+    /* an existing file of that name is no directory to work in */
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return -1;
+    if (!S_ISDIR(info.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
 }

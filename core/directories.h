@@ -5,7 +5,7 @@
 #include <sys/types.h>
 
 /* Creates path and its missing parents with mode; existing ones are left
- * as they are. 0, or -1 with errno set. */
+ * as they are. 0, or -1 with errno set (ENOTDIR when path is a file). */
 int directories_make(const char *path, mode_t mode);
 
 #endif

@@ -4,6 +4,7 @@
  * writes into one commit; see store.h for what each durability level costs. */
 #include "store.h"
 
+#include "directories.h"
 #include "log.h"
 #include "store_health.h"
 #include "store_internal.h"
@@ -40,39 +41,6 @@ static const char LIST_RANGE_SQL[] = "SELECT key, value FROM kv WHERE space = ?1
                                      " AND key >= ?2 AND key < ?3 ORDER BY key";
 static const char LIST_FROM_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
                                     " AND key >= ?2 ORDER BY key";
-
-/* mkdir -p; only the directories it creates get mode 0700. */
-static int make_directories(const char *path)
-{
-    char *copy = strdup(path);
-    if (copy == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int result = 0;
-    for (char *slash = strchr(copy + 1, '/');; slash = strchr(slash + 1, '/')) {
-        if (slash != NULL)
-            *slash = '\0';
-        if (copy[0] != '\0' && mkdir(copy, 0700) != 0 && errno != EEXIST) {
-            result = -1;
-            break;
-        }
-        if (slash == NULL)
-            break;
-        *slash = '/';
-    }
-    free(copy);
-    if (result == 0) {
-        struct stat info;
-        if (stat(path, &info) != 0)
-            return -1;
-        if (!S_ISDIR(info.st_mode)) {
-            errno = ENOTDIR;
-            return -1;
-        }
-    }
-    return result;
-}
 
 int store_execute(struct store *store, const char *sql, char *error, size_t error_size)
 {
@@ -260,7 +228,7 @@ struct store *store_open_classified(const char *state_dir, char *error, size_t e
         snprintf(error, error_size, "store: no state_dir given");
         return NULL;
     }
-    if (make_directories(state_dir) != 0) {
+    if (directories_make(state_dir, 0700) != 0) {
         snprintf(error, error_size, "%s: cannot create state directory: %s", state_dir,
                  strerror(errno));
         return NULL;

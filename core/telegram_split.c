@@ -104,7 +104,10 @@ static long split_clean(const char *text, size_t max_units, char ***chunks)
     return count;
 }
 
-long telegram_split_text(const char *text, size_t max_units, char ***chunks)
+/* Both splitters work on repaired UTF-8, so a cut never lands inside a
+ * broken sequence; on failure nothing is returned. */
+static long split_repaired(const char *text, size_t max_units, char ***chunks,
+                           long (*split)(const char *clean, size_t max_units, char ***chunks))
 {
     *chunks = NULL;
     if (max_units < 2)
@@ -113,13 +116,18 @@ long telegram_split_text(const char *text, size_t max_units, char ***chunks)
     char *clean = telegram_repair_utf8(text, strlen(text), &clean_length, &replaced);
     if (clean == NULL)
         return -1;
-    long count = split_clean(clean, max_units, chunks);
+    long count = split(clean, max_units, chunks);
     free(clean);
     if (count < 0) {
         telegram_chunks_free(*chunks, 0);
         *chunks = NULL;
     }
     return count;
+}
+
+long telegram_split_text(const char *text, size_t max_units, char ***chunks)
+{
+    return split_repaired(text, max_units, chunks, split_clean);
 }
 
 void telegram_chunks_free(char **chunks, long count)
@@ -337,18 +345,5 @@ static long split_html_clean(const char *text, size_t max_units, char ***chunks)
 
 long telegram_split_html(const char *text, size_t max_units, char ***chunks)
 {
-    *chunks = NULL;
-    if (max_units < 2)
-        return -1;
-    size_t clean_length = 0, replaced = 0;
-    char *clean = telegram_repair_utf8(text, strlen(text), &clean_length, &replaced);
-    if (clean == NULL)
-        return -1;
-    long count = split_html_clean(clean, max_units, chunks);
-    free(clean);
-    if (count < 0) {
-        telegram_chunks_free(*chunks, 0);
-        *chunks = NULL;
-    }
-    return count;
+    return split_repaired(text, max_units, chunks, split_html_clean);
 }
