@@ -103,10 +103,13 @@ static int parse_command_word(const char *word, enum command *command)
     return -1;
 }
 
+/* Not an exit code (those are >= 0): the arguments are read, run the command. */
+enum { ARGUMENTS_PARSED = -1 };
+
 static int parse_operands(int count, char **operands, struct options *options)
 {
     if (count == 0)
-        return -1;
+        return ARGUMENTS_PARSED;
     if (parse_command_word(operands[0], &options->command) != 0)
         return usage_error("unknown command '%s'", operands[0]);
     int allowed = options->command == COMMAND_NEW_PLUGIN ? 2 : 0;
@@ -120,10 +123,11 @@ static int parse_operands(int count, char **operands, struct options *options)
         return usage_error("%s: -q and -v are options of check", operands[0]);
     if (options->json && options->command != COMMAND_STATUS)
         return usage_error("%s is an option of status only", "--json");
-    return -1;
+    return ARGUMENTS_PARSED;
 }
 
-/* Returns -1 to go on, or the exit code (0 after --help / --version). */
+/* ARGUMENTS_PARSED to run the command, or the exit code to end with (0 after
+ * --help / --version). */
 static int parse_arguments(int argc, char **argv, struct options *options)
 {
     static const struct option long_options[] = {
@@ -163,7 +167,7 @@ static int parse_arguments(int argc, char **argv, struct options *options)
         }
     }
     int result = parse_operands(argc - optind, argv + optind, options);
-    if (result == -1 && optind >= argc && options->json)
+    if (result == ARGUMENTS_PARSED && optind >= argc && options->json)
         return usage_error("%s is an option of status only", "--json");
     return result;
 }
@@ -407,7 +411,7 @@ int main(int argc, char **argv)
     test_hooks_init();
     struct options options;
     int parse_result = parse_arguments(argc, argv, &options);
-    if (parse_result >= 0)
+    if (parse_result != ARGUMENTS_PARSED)
         return parse_result;
     if (options.command == COMMAND_NEW_PLUGIN)
         return scaffold_write(options.operands[0], options.operands[1]);

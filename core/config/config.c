@@ -557,12 +557,15 @@ static void copy_error(char *error, size_t error_size, const char *text)
     log_redact(error, error_size);
 }
 
+/* What ini_parse_stream returns when a malloc failed (inih's ini.h). */
+enum { INIH_OUT_OF_MEMORY = -2 };
+
 static void parse_file(struct parse_state *state)
 {
     int parse_result = ini_parse_stream(read_line, state, handle_entry, state);
     if (state->read_failed)
         fail(state, 0, "cannot read: %s", strerror(errno));
-    else if (parse_result == -2)
+    else if (parse_result == INIH_OUT_OF_MEMORY)
         fail(state, 0, "out of memory while parsing");
     else if (parse_result > 0 && !has_error_at(state, parse_result))
         report_syntax_error(state, parse_result);
