@@ -86,7 +86,7 @@ UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 # man-db the man page checks; dpkg-dev, debhelper, fakeroot and lintian build
 # and check the package, adduser is what it depends on.
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
-	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
+	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist \
 	systemd man-db dpkg-dev debhelper fakeroot lintian adduser \
 	libmicrohttpd-dev python3-prometheus-client \
 	libcairo2-dev libfontconfig-dev fonts-dejavu-core
@@ -229,7 +229,7 @@ uninstall:
 
 test-build: all $(TEST_PLUGIN_SOS) $(UNIT_BINARIES)
 
-# docs/config.md's key tables from the schema in core/config_schema.c
+# docs/config.md's key tables from the schema in core/config/config_schema.c
 # (test_config_schema fails while they differ).
 config-doc: $(OUT)/unit/test_config_schema
 	$(OUT)/unit/test_config_schema --write docs/config.md
