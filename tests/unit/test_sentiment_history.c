@@ -849,6 +849,9 @@ static void each_chat_gets_its_own_tokens_at_its_own_interval(void **unused)
     assert_int_equal(sentiment_subscription_save(&state, &every_4h), JV_OK);
     /* the record before the buttons: defaults, clock from the plugin's start */
     assert_int_equal(fake_kv_set(state.self, "sub/41", "1600000000000", 13), JV_OK);
+    clock_ms = state.started_ms + HOUR_MS / 2; /* its 2023 time is not its clock */
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 0);
     clock_ms = state.started_ms + HOUR_MS;
     assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
     assert_int_equal(sent_count, 1);
