@@ -194,7 +194,8 @@ static void current_services(dexter_state *state, dexter_answer_context *context
     if (!state->weight) {
         const jv_sentiment_weight_api *weight = state->api->acquire_service(
             state->self, JV_SVC_SENTIMENT_WEIGHT, JV_SVC_SENTIMENT_WEIGHT_VERSION);
-        if (weight && weight->struct_size < offsetof(jv_sentiment_weight_api, narrate)) {
+        /* narrate2 is the last member this plugin calls */
+        if (weight && !JV_STRUCT_HAS(weight, jv_sentiment_weight_api, narrate2)) {
             state->api->release_service(state->self, JV_SVC_SENTIMENT_WEIGHT);
             weight = NULL;
         }
@@ -203,7 +204,7 @@ static void current_services(dexter_state *state, dexter_answer_context *context
     if (!state->score) {
         const jv_sentiment_score_api *score = state->api->acquire_service(
             state->self, JV_SVC_SENTIMENT_SCORE, JV_SVC_SENTIMENT_SCORE_VERSION);
-        if (score && score->struct_size < sizeof(jv_sentiment_score_api)) {
+        if (score && !JV_STRUCT_HAS(score, jv_sentiment_score_api, token_snapshot2)) {
             state->api->release_service(state->self, JV_SVC_SENTIMENT_SCORE);
             score = NULL;
         }
