@@ -870,7 +870,6 @@ static void free_state(struct grok_state *state)
 static int register_all(struct grok_state *state)
 {
     jv_command_spec grok = {
-        .struct_size = sizeof grok,
         .name = "grok",
         .usage = "/grok <token>",
         .help = "Grok's reading of recent X posts about a token: score, confidence, summary",
@@ -878,7 +877,6 @@ static int register_all(struct grok_state *state)
         .user_data = state,
     };
     jv_command_spec usage = {
-        .struct_size = sizeof usage,
         .name = "grok_usage",
         .usage = "/grok_usage",
         .help = "Grok calls, searches and tokens today and this month, and the budgets",
@@ -887,7 +885,6 @@ static int register_all(struct grok_state *state)
         .user_data = state,
     };
     jv_command_spec weights = {
-        .struct_size = sizeof weights,
         .name = "weights",
         .usage = "/weights",
         .help = "how chat, Grok and market signals are weighted",
@@ -895,20 +892,19 @@ static int register_all(struct grok_state *state)
         .user_data = state,
     };
     jv_job_spec job = {
-        .struct_size = sizeof job,
         .name = "refresh",
         .interval_ms = state->refresh_interval_s * 1000,
         .initial_delay_ms = 1000,
         .run = refresh_job,
         .user_data = state,
     };
-    int code = state->api->register_command(state->self, &grok, sizeof grok);
+    int code = JV_REGISTER_COMMAND(state->api, state->self, &grok);
     if (code == JV_OK)
-        code = state->api->register_command(state->self, &usage, sizeof usage);
+        code = JV_REGISTER_COMMAND(state->api, state->self, &usage);
     if (code == JV_OK)
-        code = state->api->register_command(state->self, &weights, sizeof weights);
+        code = JV_REGISTER_COMMAND(state->api, state->self, &weights);
     if (code == JV_OK)
-        code = state->api->register_job(state->self, &job, sizeof job);
+        code = JV_REGISTER_JOB(state->api, state->self, &job);
     if (code == JV_OK)
         code = state->api->provide_service(state->self, JV_SVC_SENTIMENT_WEIGHT,
                                            JV_SVC_SENTIMENT_WEIGHT_VERSION, &service_vtable);

@@ -38,13 +38,12 @@ static int register_commands(sentiment_state *state, char *error, size_t error_s
          sentiment_unsubscribe_command},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        jv_command_spec spec = {.struct_size = sizeof spec,
-                                .name = commands[i].name,
+        jv_command_spec spec = {.name = commands[i].name,
                                 .usage = commands[i].usage,
                                 .help = commands[i].help,
                                 .handler = commands[i].handler,
                                 .user_data = state};
-        int result = state->api->register_command(state->self, &spec, sizeof spec);
+        int result = JV_REGISTER_COMMAND(state->api, state->self, &spec);
         if (result != JV_OK) {
             snprintf(error, error_size, "cannot register /%s: %s", commands[i].name,
                      state->api->strerror(result));
@@ -57,13 +56,12 @@ static int register_commands(sentiment_state *state, char *error, size_t error_s
 static int register_job(sentiment_state *state, const char *name, int64_t interval_ms,
                         int64_t first_delay_ms, jv_job_fn run, char *error, size_t error_size)
 {
-    jv_job_spec spec = {.struct_size = sizeof spec,
-                        .name = name,
+    jv_job_spec spec = {.name = name,
                         .interval_ms = interval_ms,
                         .initial_delay_ms = first_delay_ms,
                         .run = run,
                         .user_data = state};
-    int result = state->api->register_job(state->self, &spec, sizeof spec);
+    int result = JV_REGISTER_JOB(state->api, state->self, &spec);
     if (result != JV_OK)
         snprintf(error, error_size, "cannot register job %s: %s", name,
                  state->api->strerror(result));
@@ -75,11 +73,10 @@ static int register_everything(sentiment_state *state, char *error, size_t error
     int result = register_commands(state, error, error_size);
     if (result != JV_OK)
         return result;
-    jv_message_handler_spec watcher = {.struct_size = sizeof watcher,
-                                       .priority = WATCH_PRIORITY,
+    jv_message_handler_spec watcher = {.priority = WATCH_PRIORITY,
                                        .handler = sentiment_watch_message,
                                        .user_data = state};
-    result = state->api->register_message_handler(state->self, &watcher, sizeof watcher);
+    result = JV_REGISTER_MESSAGE_HANDLER(state->api, state->self, &watcher);
     if (result != JV_OK) {
         snprintf(error, error_size, "cannot register the chat watcher: %s",
                  state->api->strerror(result));
