@@ -116,7 +116,7 @@ static void chat_component(const dexter_answer_context *context, const char *sym
     }
     if (snapshot.samples <= 0 || !isfinite(snapshot.mean)) {
         char window[32];
-        dexter_format_duration(snapshot.window_s, window, sizeof window);
+        jv_format_duration(snapshot.window_s, window, sizeof window);
         snprintf(component->reason, sizeof component->reason,
                  "no chat messages about %s in the last %s", symbol, window);
         return;

@@ -163,7 +163,7 @@ static void write_chat_count(dexter_text *text, const dexter_component *chat)
                        chat->samples == 1 ? "" : "s");
     if (chat->window_s > 0) {
         char window[32];
-        dexter_format_duration(chat->window_s, window, sizeof window);
+        jv_format_duration(chat->window_s, window, sizeof window);
         dexter_text_append(text, " in the last %s", window);
     }
     dexter_text_append(text, ")");

@@ -109,7 +109,7 @@ int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now
 {
     const char *symbol = state->tokens.tokens[token_index].symbol;
     char window[32];
-    sentiment_format_duration(state->window_ms / 1000, window, sizeof window);
+    jv_format_duration(state->window_ms / 1000, window, sizeof window);
     jv_token_sentiment snapshot;
     int result = sentiment_history_window(state->api, state->self, symbol, now_ms,
                                           state->window_ms, &snapshot);
