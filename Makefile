@@ -159,6 +159,11 @@ $(OUT)/test-plugins/%.so: tests/plugins/%.c $(wildcard tests/plugins/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -Wno-error -shared -o $@ $< $(LIBS)
 
+# A consumer built against the service headers before their context members
+# (frozen copies): the include path puts them before include/.
+$(OUT)/test-plugins/service_v1_user.so: PLUGIN_CFLAGS := -Itests/fixtures/svc-1/include \
+	$(PLUGIN_CFLAGS)
+
 $(OUT)/test-plugins/versioned_v%.so: tests/plugins/versioned.c include/jarvis/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -DVERSIONED_BUILD=$* -shared -o $@ $< $(LIBS)

@@ -23,13 +23,12 @@ static int weather_init(jv_plugin *self, const jv_host_api *host,
 {
     api = host;
     jv_command_spec spec = {
-        .struct_size = sizeof spec,
         .name = "weather",
         .usage = "/weather CITY",
         .help = "the weather in a city",
         .handler = on_weather,
     };
-    int status = api->register_command(self, &spec, sizeof spec);
+    int status = JV_REGISTER_COMMAND(api, self, &spec);
     if (status != JV_OK)
         snprintf(err, err_length, "%s", api->strerror(status));
     return status;

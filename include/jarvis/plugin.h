@@ -358,6 +358,10 @@ struct jv_host_api {
 
 #define JV_API_HAS(api, member)                                                    \
     ((api)->struct_size >= offsetof(jv_host_api, member) + sizeof((api)->member))
+/* The same test for any struct that starts with struct_size, e.g. a service
+ * vtable: JV_STRUCT_HAS(weight, jv_sentiment_weight_api, combine2). */
+#define JV_STRUCT_HAS(pointer, type, member)                                       \
+    ((pointer)->struct_size >= offsetof(type, member) + sizeof((pointer)->member))
 
 /* The descriptor. The first four members are frozen for every major. */
 typedef struct jv_plugin_info {

@@ -95,14 +95,13 @@ static void chat_component(const dexter_answer_context *context, const char *sym
                            dexter_component *component)
 {
     memset(component, 0, sizeof *component);
-    if (!context->score || !context->score->token_snapshot) {
+    if (!context->score || !context->score->token_snapshot2) {
         snprintf(component->reason, sizeof component->reason,
                  "chat sentiment is not available");
         return;
     }
-    jv_token_sentiment snapshot;
-    memset(&snapshot, 0, sizeof snapshot);
-    int rc = context->score->token_snapshot(symbol, &snapshot);
+    jv_token_sentiment2 snapshot = {.struct_size = sizeof snapshot};
+    int rc = context->score->token_snapshot2(context->score->context, symbol, &snapshot);
     if (rc == JV_E_NOTFOUND && snapshot.window_s <= 0) {
         /* the provider fills the window only for a token it tracks */
         snprintf(component->reason, sizeof component->reason,
@@ -117,7 +116,7 @@ static void chat_component(const dexter_answer_context *context, const char *sym
     }
     if (snapshot.samples <= 0 || !isfinite(snapshot.mean)) {
         char window[32];
-        dexter_format_duration(snapshot.window_s, window, sizeof window);
+        jv_format_duration(snapshot.window_s, window, sizeof window);
         snprintf(component->reason, sizeof component->reason,
                  "no chat messages about %s in the last %s", symbol, window);
         return;
@@ -133,14 +132,13 @@ static void grok_component(const dexter_answer_context *context, const char *sym
                            dexter_component *component)
 {
     memset(component, 0, sizeof *component);
-    if (!context->weight || !context->weight->grok_rate) {
+    if (!context->weight || !context->weight->grok_rate2) {
         snprintf(component->reason, sizeof component->reason,
                  "Grok is not available");
         return;
     }
-    jv_grok_rating rating;
-    memset(&rating, 0, sizeof rating);
-    int rc = context->weight->grok_rate(symbol, &rating);
+    jv_grok_rating2 rating = {.struct_size = sizeof rating};
+    int rc = context->weight->grok_rate2(context->weight->context, symbol, &rating);
     rating.reason[sizeof rating.reason - 1] = '\0';
     if (rc != 0 || !rating.available || !isfinite(rating.score) || !isfinite(rating.confidence)) {
         snprintf(component->reason, sizeof component->reason, "%.150s",
@@ -166,11 +164,9 @@ static void clean_narrative(char *text)
 static void add_narrative(const dexter_answer_context *context, dexter_text *text,
                           const dexter_outlook_facts *facts, const dexter_verdict *verdict)
 {
-    /* narrate is the last member: an older provider's vtable may end before it */
+    /* the vtable was checked to reach narrate2 when it was acquired */
     if (!context->narrative || !context->weight || !verdict->used[DEXTER_COMPONENT_GROK] ||
-        context->weight->struct_size < offsetof(jv_sentiment_weight_api, narrate) +
-                                           sizeof context->weight->narrate ||
-        !context->weight->narrate)
+        !context->weight->narrate2)
         return;
     dexter_text facts_text = {0};
     dexter_write_facts(&facts_text, facts, verdict);
@@ -186,7 +182,8 @@ static void add_narrative(const dexter_answer_context *context, dexter_text *tex
     char *prompt_text = dexter_text_take(&prompt);
     char narrative[NARRATIVE_MAX];
     narrative[0] = '\0';
-    int rc = prompt_text ? context->weight->narrate(prompt_text, narrative, sizeof narrative) : -1;
+    int rc = prompt_text ? context->weight->narrate2(context->weight->context, prompt_text,
+                                                         narrative, sizeof narrative) : -1;
     free(prompt_text);
     narrative[sizeof narrative - 1] = '\0';
     if (rc == 0 && narrative[0] != '\0') {

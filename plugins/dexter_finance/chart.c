@@ -275,7 +275,7 @@ static void draw_header(cairo_t *cr, const dexter_chart_input *input, const char
     double step = shown > 1 ? (series->times[series->count - 1] -
                                series->times[series->first_shown]) / (double)(shown - 1)
                             : 0;
-    dexter_format_duration((int64_t)(step / 60000.0 + 0.5) * 60, spacing, sizeof spacing);
+    jv_format_duration((int64_t)(step / 60000.0 + 0.5) * 60, spacing, sizeof spacing);
     int length = snprintf(subtitle, sizeof subtitle, "USD, %zu point%s%s%s", shown,
                           shown == 1 ? "" : "s", shown > 1 ? " about every " : "",
                           shown > 1 ? spacing : "");

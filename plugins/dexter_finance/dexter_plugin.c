@@ -194,7 +194,8 @@ static void current_services(dexter_state *state, dexter_answer_context *context
     if (!state->weight) {
         const jv_sentiment_weight_api *weight = state->api->acquire_service(
             state->self, JV_SVC_SENTIMENT_WEIGHT, JV_SVC_SENTIMENT_WEIGHT_VERSION);
-        if (weight && weight->struct_size < offsetof(jv_sentiment_weight_api, narrate)) {
+        /* narrate2 is the last member this plugin calls */
+        if (weight && !JV_STRUCT_HAS(weight, jv_sentiment_weight_api, narrate2)) {
             state->api->release_service(state->self, JV_SVC_SENTIMENT_WEIGHT);
             weight = NULL;
         }
@@ -203,7 +204,7 @@ static void current_services(dexter_state *state, dexter_answer_context *context
     if (!state->score) {
         const jv_sentiment_score_api *score = state->api->acquire_service(
             state->self, JV_SVC_SENTIMENT_SCORE, JV_SVC_SENTIMENT_SCORE_VERSION);
-        if (score && score->struct_size < sizeof(jv_sentiment_score_api)) {
+        if (score && !JV_STRUCT_HAS(score, jv_sentiment_score_api, token_snapshot2)) {
             state->api->release_service(state->self, JV_SVC_SENTIMENT_SCORE);
             score = NULL;
         }
@@ -480,9 +481,9 @@ static int register_press(dexter_state *state, char *err, size_t err_length)
 {
     if (!host_sends_rich(state->api))
         return JV_OK;
-    jv_callback_spec press = {.struct_size = sizeof press, .prefix = DEXTER_CALLBACK_PREFIX,
+    jv_callback_spec press = {.prefix = DEXTER_CALLBACK_PREFIX,
                               .handler = on_press, .user_data = state};
-    int rc = state->api->register_callback(state->self, &press, sizeof press);
+    int rc = JV_REGISTER_CALLBACK(state->api, state->self, &press);
     if (rc != JV_OK)
         snprintf(err, err_length, "cannot register the outlook buttons: %s",
                  state->api->strerror(rc));
@@ -538,27 +539,25 @@ static void destroy_state(dexter_state *state)
 static int register_handlers(dexter_state *state, char *err, size_t err_length)
 {
     jv_command_spec ask = {
-        .struct_size = sizeof ask,
         .name = "ask",
         .usage = "/ask <question>",
         .help = "finance questions: \"Is SOL bullish right now?\", \"price of BTC\", \"SOL vs ETH 30d\"",
         .handler = on_ask,
         .user_data = state,
     };
-    int rc = state->api->register_command(state->self, &ask, sizeof ask);
+    int rc = JV_REGISTER_COMMAND(state->api, state->self, &ask);
     if (rc != JV_OK) {
         snprintf(err, err_length, "cannot register /ask: %s", state->api->strerror(rc));
         return rc;
     }
     jv_command_spec chart = {
-        .struct_size = sizeof chart,
         .name = "chart",
         .usage = DEXTER_CHART_USAGE,
         .help = "a price chart with the fast and slow SMA and the period's high and low: \"/chart SOL 30d\"",
         .handler = on_chart,
         .user_data = state,
     };
-    rc = state->api->register_command(state->self, &chart, sizeof chart);
+    rc = JV_REGISTER_COMMAND(state->api, state->self, &chart);
     if (rc != JV_OK) {
         snprintf(err, err_length, "cannot register /chart: %s", state->api->strerror(rc));
         return rc;
@@ -567,12 +566,11 @@ static int register_handlers(dexter_state *state, char *err, size_t err_length)
     if (rc != JV_OK)
         return rc;
     jv_message_handler_spec questions = {
-        .struct_size = sizeof questions,
         .priority = 0,
         .handler = on_message,
         .user_data = state,
     };
-    rc = state->api->register_message_handler(state->self, &questions, sizeof questions);
+    rc = JV_REGISTER_MESSAGE_HANDLER(state->api, state->self, &questions);
     if (rc != JV_OK) {
         snprintf(err, err_length, "cannot register the question handler: %s",
                  state->api->strerror(rc));

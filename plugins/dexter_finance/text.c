@@ -133,18 +133,6 @@ void dexter_format_percent(double value, char *out, size_t out_length)
         snprintf(out, out_length, "%+.2f%%", value);
 }
 
-void dexter_format_duration(int64_t seconds, char *out, size_t out_length)
-{
-    if (seconds > 2 * 86400 && seconds % 86400 == 0)
-        snprintf(out, out_length, "%lldd", (long long)(seconds / 86400));
-    else if (seconds > 0 && seconds % 3600 == 0)
-        snprintf(out, out_length, "%lldh", (long long)(seconds / 3600));
-    else if (seconds > 0 && seconds % 60 == 0)
-        snprintf(out, out_length, "%lldm", (long long)(seconds / 60));
-    else
-        snprintf(out, out_length, "%llds", (long long)seconds);
-}
-
 void dexter_format_utc(int64_t time_ms, char *out, size_t out_length)
 {
     time_t seconds = (time_t)(time_ms / 1000);

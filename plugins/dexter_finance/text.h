@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jarvis/text.h> /* jv_format_duration: "24h", "7d", "90m" */
+
 typedef struct dexter_text {
     char *data;
     size_t length;
@@ -31,8 +33,6 @@ void dexter_format_usd_decimals(double value, int decimals, char *out, size_t ou
 void dexter_format_large_usd(double value, char *out, size_t out_length);
 /* "+3.10%", "-0.42%"; "+1.00e+12%" from 1e12 up (fits 24 bytes). */
 void dexter_format_percent(double value, char *out, size_t out_length);
-/* "24h", "7d", "90m", "45s": a window length for people. */
-void dexter_format_duration(int64_t seconds, char *out, size_t out_length);
 /* "2025-11-20 14:00 UTC". */
 void dexter_format_utc(int64_t time_ms, char *out, size_t out_length);
 

@@ -76,9 +76,9 @@ static void add_social(const jv_weight_component inputs[DEXTER_COMPONENT_COUNT],
     jv_weight_component social[2] = {inputs[DEXTER_COMPONENT_CHAT], inputs[DEXTER_COMPONENT_GROK]};
     if (!social[0].present && !social[1].present)
         return;
-    jv_weight_result result;
-    memset(&result, 0, sizeof result);
-    if (weights->combine(social, 2, &result) != 0 || !isfinite(result.composite))
+    jv_weight_result2 result = {.struct_size = sizeof result};
+    if (weights->combine2(weights->context, social, 2, &result) != 0 ||
+        !isfinite(result.composite))
         return;
     verdict->has_social = 1;
     verdict->social_composite = result.composite;
@@ -92,15 +92,14 @@ int dexter_decide(const dexter_component components[DEXTER_COMPONENT_COUNT],
     const dexter_component *market = &components[DEXTER_COMPONENT_MARKET];
     if (!market->present)
         return -1;
-    if (!weights || !weights->combine) {
+    if (!weights || !weights->combine2) {
         market_alone(market, verdict);
         return 0;
     }
     jv_weight_component inputs[DEXTER_COMPONENT_COUNT];
     to_inputs(components, inputs);
-    jv_weight_result result;
-    memset(&result, 0, sizeof result);
-    if (weights->combine(inputs, DEXTER_COMPONENT_COUNT, &result) != 0 ||
+    jv_weight_result2 result = {.struct_size = sizeof result};
+    if (weights->combine2(weights->context, inputs, DEXTER_COMPONENT_COUNT, &result) != 0 ||
         !isfinite(result.composite) || result.label[0] == '\0')
         return -1;
     verdict->weighted = 1;
@@ -164,7 +163,7 @@ static void write_chat_count(dexter_text *text, const dexter_component *chat)
                        chat->samples == 1 ? "" : "s");
     if (chat->window_s > 0) {
         char window[32];
-        dexter_format_duration(chat->window_s, window, sizeof window);
+        jv_format_duration(chat->window_s, window, sizeof window);
         dexter_text_append(text, " in the last %s", window);
     }
     dexter_text_append(text, ")");

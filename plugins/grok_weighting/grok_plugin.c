@@ -12,6 +12,7 @@
 
 #include <jarvis/plugin.h>
 #include <jarvis/svc/sentiment_weight.h>
+#include <jarvis/util.h>
 #include <jarvis/svc/token_registry.h>
 
 #include "grok_client.h"
@@ -55,6 +56,9 @@ struct grok_state {
     char backoff_reason[160];
 };
 
+/* For post_init and shutdown, which the ABI gives only self. Only init,
+ * post_init and shutdown touch it, and the host runs those one at a time;
+ * the service never reads it (it has its own guarded endpoint). */
 static struct grok_state *plugin_state;
 
 /* ---- backoff after 429 / credits / 410 ---- */
@@ -257,24 +261,35 @@ static void unavailable(jv_grok_rating *rating, const char *reason)
 
 /* ---- the service ---- */
 
-static int service_combine(const jv_weight_component *components, size_t count,
-                           jv_weight_result *result)
+/* The service's context. It is static, not part of the heap state, because
+ * a call may arrive while the state is set up or freed (a reload, or a
+ * dependency cycle that unloads this plugin before a consumer): the lock
+ * must outlive every state, and shutdown takes it to wait for the calls in
+ * flight before it frees. The version 1 members, which get no context, are
+ * the only code that names it. */
+struct grok_service {
+    pthread_rwlock_t lock;
+    struct grok_state *state; /* NULL when closed */
+};
+
+static struct grok_service endpoint = {PTHREAD_RWLOCK_INITIALIZER, NULL};
+
+static void service_open(struct grok_state *state)
 {
-    struct grok_state *state = plugin_state;
-    if (state == NULL)
-        return JV_E_STATE;
-    return grok_combine(&state->weights, components, count, result);
+    pthread_rwlock_wrlock(&endpoint.lock);
+    endpoint.state = state;
+    pthread_rwlock_unlock(&endpoint.lock);
 }
 
-static int service_grok_rate(const char *symbol, jv_grok_rating *rating)
+static void service_close(void)
 {
-    struct grok_state *state = plugin_state;
-    if (rating == NULL)
-        return JV_E_INVAL;
-    if (state == NULL) {
-        unavailable(rating, "grok_weighting is not running");
-        return JV_E_STATE;
-    }
+    pthread_rwlock_wrlock(&endpoint.lock);
+    endpoint.state = NULL;
+    pthread_rwlock_unlock(&endpoint.lock);
+}
+
+static int rate_symbol(struct grok_state *state, const char *symbol, jv_grok_rating *rating)
+{
     char known[GROK_SYMBOL_SIZE];
     if (!grok_token_resolve(state->registry, symbol, known, sizeof known)) {
         unavailable(rating, "not a token Grok rates");
@@ -287,14 +302,9 @@ static int service_grok_rate(const char *symbol, jv_grok_rating *rating)
     return lookup_rating(state, known, 0, rating) == LOOKUP_RATED ? JV_OK : JV_E_IO;
 }
 
-static int service_narrate(const char *prompt, char *out, size_t out_length)
+static int narrate_prompt(struct grok_state *state, const char *prompt, char *out,
+                          size_t out_length)
 {
-    struct grok_state *state = plugin_state;
-    if (out == NULL || out_length == 0 || prompt == NULL || prompt[0] == '\0')
-        return JV_E_INVAL;
-    out[0] = '\0';
-    if (state == NULL)
-        return JV_E_STATE;
     if (state->client.api_key[0] == '\0')
         return JV_E_NOTFOUND;
     if (grok_narratives_find(&state->narratives, prompt, state->api->now_ms(), out,
@@ -324,11 +334,123 @@ static int service_narrate(const char *prompt, char *out, size_t out_length)
     return failure == GROK_FAIL_TIMEOUT ? JV_E_TIMEOUT : JV_E_IO;
 }
 
+/* Each call holds the endpoint's read lock, so the state it uses is freed
+ * only after it returns; a closed endpoint answers JV_E_STATE. */
+static int combine_with(struct grok_service *service, const jv_weight_component *components,
+                        size_t count, jv_weight_result *result)
+{
+    pthread_rwlock_rdlock(&service->lock);
+    int code = service->state == NULL
+                   ? JV_E_STATE
+                   : grok_combine(&service->state->weights, components, count, result);
+    pthread_rwlock_unlock(&service->lock);
+    return code;
+}
+
+static int grok_rate_with(struct grok_service *service, const char *symbol,
+                          jv_grok_rating *rating)
+{
+    if (rating == NULL)
+        return JV_E_INVAL;
+    pthread_rwlock_rdlock(&service->lock);
+    int code = JV_E_STATE;
+    if (service->state == NULL)
+        unavailable(rating, "grok_weighting is not running");
+    else
+        code = rate_symbol(service->state, symbol, rating);
+    pthread_rwlock_unlock(&service->lock);
+    return code;
+}
+
+static int narrate_with(struct grok_service *service, const char *prompt, char *out,
+                        size_t out_length)
+{
+    if (out == NULL || out_length == 0 || prompt == NULL || prompt[0] == '\0')
+        return JV_E_INVAL;
+    out[0] = '\0';
+    pthread_rwlock_rdlock(&service->lock);
+    int code = service->state == NULL ? JV_E_STATE
+                                      : narrate_prompt(service->state, prompt, out, out_length);
+    pthread_rwlock_unlock(&service->lock);
+    return code;
+}
+
+/* Version 3: the context, and sized outputs. */
+static int service_combine2(void *context, const jv_weight_component *components, size_t count,
+                            jv_weight_result2 *result)
+{
+    if (result == NULL)
+        return JV_E_INVAL;
+    jv_weight_result reading;
+    memset(&reading, 0, sizeof reading);
+    int code = combine_with(context, components, count, &reading);
+    jv_weight_result2 full = {.struct_size = sizeof full,
+                              .composite = reading.composite,
+                              .confidence = reading.confidence,
+                              .count = reading.count,
+                              .certainty = reading.certainty,
+                              .enough_evidence = reading.enough_evidence,
+                              .sources_used = reading.sources_used,
+                              .sources_configured = reading.sources_configured};
+    memcpy(full.weight, reading.weight, sizeof full.weight);
+    memcpy(full.contribution, reading.contribution, sizeof full.contribution);
+    memcpy(full.label, reading.label, sizeof full.label);
+    memcpy(full.evidence_note, reading.evidence_note, sizeof full.evidence_note);
+    if (jv_sized_copy(result, &full, sizeof full, sizeof full) != 0)
+        return JV_E_ABI;
+    return code;
+}
+
+static int service_grok_rate2(void *context, const char *symbol, jv_grok_rating2 *rating)
+{
+    if (rating == NULL)
+        return JV_E_INVAL;
+    jv_grok_rating reading;
+    memset(&reading, 0, sizeof reading);
+    int code = grok_rate_with(context, symbol, &reading);
+    jv_grok_rating2 full = {.struct_size = sizeof full,
+                            .available = reading.available,
+                            .score = reading.score,
+                            .confidence = reading.confidence,
+                            .fetched_at_ms = reading.fetched_at_ms};
+    memcpy(full.summary, reading.summary, sizeof full.summary);
+    memcpy(full.reason, reading.reason, sizeof full.reason);
+    if (jv_sized_copy(rating, &full, sizeof full, sizeof full) != 0)
+        return JV_E_ABI;
+    return code;
+}
+
+static int service_narrate2(void *context, const char *prompt, char *out, size_t out_length)
+{
+    return narrate_with(context, prompt, out, out_length);
+}
+
+/* Versions 1 and 2: no context, hence the static endpoint. */
+static int service_combine(const jv_weight_component *components, size_t count,
+                           jv_weight_result *result)
+{
+    return combine_with(&endpoint, components, count, result);
+}
+
+static int service_grok_rate(const char *symbol, jv_grok_rating *rating)
+{
+    return grok_rate_with(&endpoint, symbol, rating);
+}
+
+static int service_narrate(const char *prompt, char *out, size_t out_length)
+{
+    return narrate_with(&endpoint, prompt, out, out_length);
+}
+
 static const jv_sentiment_weight_api service_vtable = {
     .struct_size = sizeof(jv_sentiment_weight_api),
     .combine = service_combine,
     .grok_rate = service_grok_rate,
     .narrate = service_narrate,
+    .context = &endpoint,
+    .combine2 = service_combine2,
+    .grok_rate2 = service_grok_rate2,
+    .narrate2 = service_narrate2,
 };
 
 /* ---- replies ---- */
@@ -748,7 +870,6 @@ static void free_state(struct grok_state *state)
 static int register_all(struct grok_state *state)
 {
     jv_command_spec grok = {
-        .struct_size = sizeof grok,
         .name = "grok",
         .usage = "/grok <token>",
         .help = "Grok's reading of recent X posts about a token: score, confidence, summary",
@@ -756,7 +877,6 @@ static int register_all(struct grok_state *state)
         .user_data = state,
     };
     jv_command_spec usage = {
-        .struct_size = sizeof usage,
         .name = "grok_usage",
         .usage = "/grok_usage",
         .help = "Grok calls, searches and tokens today and this month, and the budgets",
@@ -765,7 +885,6 @@ static int register_all(struct grok_state *state)
         .user_data = state,
     };
     jv_command_spec weights = {
-        .struct_size = sizeof weights,
         .name = "weights",
         .usage = "/weights",
         .help = "how chat, Grok and market signals are weighted",
@@ -773,20 +892,19 @@ static int register_all(struct grok_state *state)
         .user_data = state,
     };
     jv_job_spec job = {
-        .struct_size = sizeof job,
         .name = "refresh",
         .interval_ms = state->refresh_interval_s * 1000,
         .initial_delay_ms = 1000,
         .run = refresh_job,
         .user_data = state,
     };
-    int code = state->api->register_command(state->self, &grok, sizeof grok);
+    int code = JV_REGISTER_COMMAND(state->api, state->self, &grok);
     if (code == JV_OK)
-        code = state->api->register_command(state->self, &usage, sizeof usage);
+        code = JV_REGISTER_COMMAND(state->api, state->self, &usage);
     if (code == JV_OK)
-        code = state->api->register_command(state->self, &weights, sizeof weights);
+        code = JV_REGISTER_COMMAND(state->api, state->self, &weights);
     if (code == JV_OK)
-        code = state->api->register_job(state->self, &job, sizeof job);
+        code = JV_REGISTER_JOB(state->api, state->self, &job);
     if (code == JV_OK)
         code = state->api->provide_service(state->self, JV_SVC_SENTIMENT_WEIGHT,
                                            JV_SVC_SENTIMENT_WEIGHT_VERSION, &service_vtable);
@@ -824,6 +942,7 @@ static int grok_init(jv_plugin *self, const jv_host_api *api, char *err, size_t 
         return code;
     }
     plugin_state = state;
+    service_open(state);
     if (state->client.api_key[0] == '\0')
         api->log(self, JV_LOG_INFO, "no api_key configured: Grok ratings unavailable");
     else
@@ -849,6 +968,7 @@ static void grok_shutdown(jv_plugin *self)
 {
     struct grok_state *state = plugin_state;
     plugin_state = NULL;
+    service_close(); /* waits for service calls in flight */
     if (state != NULL && state->registry != NULL)
         state->api->release_service(self, JV_SVC_TOKEN_REGISTRY);
     free_state(state);

@@ -63,13 +63,12 @@ static int register_tick(jv_plugin *self)
         return JV_OK;
     tick_chat = api->config_get_int(self, "tick_chat", 1); /* 1: the console chat */
     jv_job_spec job = {
-        .struct_size = sizeof job,
         .name = "tick",
         .interval_ms = interval_ms,
         .initial_delay_ms = interval_ms,
         .run = on_tick,
     };
-    return api->register_job(self, &job, sizeof job);
+    return JV_REGISTER_JOB(api, self, &job);
 }
 
 static int hello_init(jv_plugin *self, const jv_host_api *host, char *err, size_t err_length)
@@ -78,22 +77,20 @@ static int hello_init(jv_plugin *self, const jv_host_api *host, char *err, size_
     atomic_store(&tick_count, 0);
     /* Specs may live on the stack: the host copies them, strings included. */
     jv_command_spec ping = {
-        .struct_size = sizeof ping,
         .name = "ping",
         .usage = "/ping",
         .help = "check that the bot is alive",
         .handler = on_ping,
     };
     jv_command_spec echo = {
-        .struct_size = sizeof echo,
         .name = "echo",
         .usage = "/echo <text>",
         .help = "repeat the text",
         .handler = on_echo,
     };
-    int status = api->register_command(self, &ping, sizeof ping);
+    int status = JV_REGISTER_COMMAND(api, self, &ping);
     if (status == JV_OK)
-        status = api->register_command(self, &echo, sizeof echo);
+        status = JV_REGISTER_COMMAND(api, self, &echo);
     if (status == JV_OK)
         status = register_tick(self);
     /* On failure the host undoes what was registered; we only explain why. */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jarvis/utf8.h>
+
 typedef struct lexicon_entry {
     char key[SENTIMENT_LEXICON_KEY_MAX];
     double valence;
@@ -80,26 +82,11 @@ static int parse_valence(const char *text, double *valence, const parse_place *p
     return 0;
 }
 
-static int is_valid_utf8(const char *text)
-{
-    const unsigned char *bytes = (const unsigned char *)text;
-    size_t length = strlen(text);
-    size_t position = 0;
-    while (position < length) {
-        unsigned int cp;
-        size_t step = sentiment_utf8_decode(bytes + position, length - position, &cp);
-        if (step == 0)
-            return 0;
-        position += step;
-    }
-    return 1;
-}
-
 /* Normalises a key the way the scorer will see it in chat text. */
 static int normalise_key(const char *phrase, lexicon_entry *entry, size_t *word_count,
                          const parse_place *place)
 {
-    if (!is_valid_utf8(phrase))
+    if (!jv_utf8_is_valid(phrase, strlen(phrase)))
         return fail(place, "entry is not valid UTF-8", "");
     sentiment_words words;
     if (sentiment_words_split(phrase, &words) != 0)

@@ -42,13 +42,12 @@ static int register_commands(sentiment_state *state, char *error, size_t error_s
          sentiment_unsubscribe_command},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        jv_command_spec spec = {.struct_size = sizeof spec,
-                                .name = commands[i].name,
+        jv_command_spec spec = {.name = commands[i].name,
                                 .usage = commands[i].usage,
                                 .help = commands[i].help,
                                 .handler = commands[i].handler,
                                 .user_data = state};
-        int result = state->api->register_command(state->self, &spec, sizeof spec);
+        int result = JV_REGISTER_COMMAND(state->api, state->self, &spec);
         if (result != JV_OK) {
             snprintf(error, error_size, "cannot register /%s: %s", commands[i].name,
                      state->api->strerror(result));
@@ -61,13 +60,12 @@ static int register_commands(sentiment_state *state, char *error, size_t error_s
 static int register_job(sentiment_state *state, const char *name, int64_t interval_ms,
                         int64_t first_delay_ms, jv_job_fn run, char *error, size_t error_size)
 {
-    jv_job_spec spec = {.struct_size = sizeof spec,
-                        .name = name,
+    jv_job_spec spec = {.name = name,
                         .interval_ms = interval_ms,
                         .initial_delay_ms = first_delay_ms,
                         .run = run,
                         .user_data = state};
-    int result = state->api->register_job(state->self, &spec, sizeof spec);
+    int result = JV_REGISTER_JOB(state->api, state->self, &spec);
     if (result != JV_OK)
         snprintf(error, error_size, "cannot register job %s: %s", name,
                  state->api->strerror(result));
@@ -85,21 +83,17 @@ static int registered(sentiment_state *state, int result, const char *what, char
 
 static int register_handlers(sentiment_state *state, char *error, size_t error_size)
 {
-    jv_message_handler_spec watcher = {.struct_size = sizeof watcher,
-                                       .priority = WATCH_PRIORITY,
+    jv_message_handler_spec watcher = {.priority = WATCH_PRIORITY,
                                        .handler = sentiment_watch_message,
                                        .user_data = state};
-    int result = registered(state,
-                            state->api->register_message_handler(state->self, &watcher,
-                                                                 sizeof watcher),
+    int result = registered(state, JV_REGISTER_MESSAGE_HANDLER(state->api, state->self, &watcher),
                             "the chat watcher", error, error_size);
     if (result != JV_OK)
         return result;
-    jv_callback_spec press = {.struct_size = sizeof press,
-                              .prefix = SENTIMENT_CALLBACK_PREFIX,
+    jv_callback_spec press = {.prefix = SENTIMENT_CALLBACK_PREFIX,
                               .handler = sentiment_subscribe_press,
                               .user_data = state};
-    return registered(state, state->api->register_callback(state->self, &press, sizeof press),
+    return registered(state, JV_REGISTER_CALLBACK(state->api, state->self, &press),
                       "the subscription buttons", error, error_size);
 }
 

@@ -4,10 +4,6 @@
 
 #include <stddef.h>
 
-/* combine and grok_rate are what this plugin calls */
-#define WEIGHT_MINIMUM_SIZE \
-    (offsetof(jv_sentiment_weight_api, grok_rate) + sizeof(void (*)(void)))
-
 const jv_sentiment_weight_api *sentiment_state_weight(sentiment_state *state)
 {
     pthread_mutex_lock(&state->lock);
@@ -15,8 +11,9 @@ const jv_sentiment_weight_api *sentiment_state_weight(sentiment_state *state)
         const void *vtable = state->api->acquire_service(state->self, JV_SVC_SENTIMENT_WEIGHT,
                                                          JV_SVC_SENTIMENT_WEIGHT_VERSION);
         const jv_sentiment_weight_api *weight = vtable;
-        /* a provider built against a shorter vtable is treated as absent */
-        if (weight != NULL && weight->struct_size < WEIGHT_MINIMUM_SIZE) {
+        /* combine2 and grok_rate2 are what this plugin calls: a provider
+         * built against a shorter vtable is treated as absent */
+        if (weight != NULL && !JV_STRUCT_HAS(weight, jv_sentiment_weight_api, grok_rate2)) {
             state->api->release_service(state->self, JV_SVC_SENTIMENT_WEIGHT);
             weight = NULL;
         }

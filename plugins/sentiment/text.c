@@ -3,7 +3,6 @@
 
 #include <jarvis/format.h>
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,14 +52,7 @@ void sentiment_text_add(sentiment_text *text, const char *format, ...)
 
 void sentiment_format_duration(int64_t seconds, char *out, size_t size)
 {
-    if (seconds > 0 && seconds % 86400 == 0 && seconds > 86400 * 2)
-        snprintf(out, size, "%" PRId64 "d", seconds / 86400);
-    else if (seconds > 0 && seconds % 3600 == 0)
-        snprintf(out, size, "%" PRId64 "h", seconds / 3600);
-    else if (seconds > 0 && seconds % 60 == 0)
-        snprintf(out, size, "%" PRId64 "m", seconds / 60);
-    else
-        snprintf(out, size, "%" PRId64 "s", seconds);
+    jv_format_duration(seconds, out, size);
 }
 
 const char *sentiment_escape(const char *raw, char *out, size_t size)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jarvis/text.h>
+
 typedef struct sentiment_text {
     char *data;
     size_t size;
@@ -22,7 +24,9 @@ void sentiment_text_add(sentiment_text *text, const char *format, ...)
  * user- or data-derived text in a reply goes through it: replies are HTML. */
 const char *sentiment_escape(const char *raw, char *out, size_t size);
 
-/* "24h", "90m", "45s", "2d": a window length for people. */
+/* jv_format_duration under its old name: report.c and commands.c still
+ * call it (another change is editing them); it goes once they call
+ * jv_format_duration themselves. */
 void sentiment_format_duration(int64_t seconds, char *out, size_t size);
 
 #endif

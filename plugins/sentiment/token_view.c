@@ -49,7 +49,7 @@ static void add_trend_line(const jv_token_sentiment *snapshot, const char *windo
 }
 
 static void add_composite(const jv_sentiment_weight_api *weight, const jv_token_sentiment *snapshot,
-                          const jv_grok_rating *rating, sentiment_text *out)
+                          const jv_grok_rating2 *rating, sentiment_text *out)
 {
     jv_weight_component components[2] = {
         {.name = "chat", .present = snapshot->samples > 0, .score = snapshot->mean,
@@ -66,9 +66,9 @@ static void add_composite(const jv_sentiment_weight_api *weight, const jv_token_
                            reason);
         return;
     }
-    jv_weight_result result;
-    memset(&result, 0, sizeof result);
-    if (weight->combine(components, 2, &result) != JV_OK || result.label[0] == '\0') {
+    jv_weight_result2 result = {.struct_size = sizeof result};
+    if (weight->combine2(weight->context, components, 2, &result) != JV_OK ||
+        result.label[0] == '\0') {
         sentiment_text_add(out, "<b>Chat and Grok together:</b> could not be combined.\n");
         return;
     }
@@ -109,7 +109,7 @@ int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now
 {
     const char *symbol = state->tokens.tokens[token_index].symbol;
     char window[32];
-    sentiment_format_duration(state->window_ms / 1000, window, sizeof window);
+    jv_format_duration(state->window_ms / 1000, window, sizeof window);
     jv_token_sentiment snapshot;
     int result = sentiment_history_window(state->api, state->self, symbol, now_ms,
                                           state->window_ms, &snapshot);
@@ -130,9 +130,8 @@ int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now
                            snapshot.samples > 0 ? "Chat score alone" : "No combined score");
         return JV_OK;
     }
-    jv_grok_rating rating;
-    memset(&rating, 0, sizeof rating);
-    weight->grok_rate(symbol, &rating);
+    jv_grok_rating2 rating = {.struct_size = sizeof rating};
+    weight->grok_rate2(weight->context, symbol, &rating);
     rating.reason[sizeof rating.reason - 1] = '\0';
     rating.summary[sizeof rating.summary - 1] = '\0';
     if (rating.available && !(fabs(rating.score) <= 1.0 && rating.confidence >= 0.0 &&

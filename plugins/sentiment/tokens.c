@@ -4,6 +4,7 @@
 
 #include <jarvis/plugin.h>
 #include <jarvis/svc/token_registry.h>
+#include <jarvis/utf8.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -244,8 +245,8 @@ static int match_run(const sentiment_token_table *table, const char *run, size_t
  * longer word: "solaño" holds no "sol". Emoji and punctuation do not. */
 static int is_accented_letter(const unsigned char *text, size_t available)
 {
-    unsigned int cp = 0;
-    size_t length = sentiment_utf8_decode(text, available, &cp);
+    uint32_t cp = 0;
+    size_t length = jv_utf8_decode(text, available, &cp);
     return length > 0 && cp >= 0xC0 && cp <= 0x2AF && cp != 0xD7 && cp != 0xF7;
 }
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jarvis/utf8.h>
+
 enum char_class {
     CLASS_WORD,       /* part of a word */
     CLASS_APOSTROPHE, /* part of a word only between letters: isn't, don't */
@@ -14,41 +16,6 @@ enum char_class {
     CLASS_CLAUSE,     /* separator that also ends a clause */
     CLASS_SEPARATOR
 };
-
-size_t sentiment_utf8_decode(const unsigned char *text, size_t available,
-                             unsigned int *code_point)
-{
-    if (available == 0)
-        return 0;
-    unsigned int lead = text[0];
-    if (lead < 0x80) {
-        *code_point = lead;
-        return 1;
-    }
-    size_t length;
-    unsigned int value;
-    unsigned int minimum;
-    if ((lead & 0xE0) == 0xC0) {
-        length = 2, value = lead & 0x1F, minimum = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-        length = 3, value = lead & 0x0F, minimum = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-        length = 4, value = lead & 0x07, minimum = 0x10000;
-    } else {
-        return 0;
-    }
-    if (available < length)
-        return 0;
-    for (size_t i = 1; i < length; i++) {
-        if ((text[i] & 0xC0) != 0x80)
-            return 0;
-        value = (value << 6) | (text[i] & 0x3F);
-    }
-    if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
-        return 0;
-    *code_point = value;
-    return length;
-}
 
 static int is_emoji_modifier(unsigned int cp)
 {
@@ -237,8 +204,8 @@ int sentiment_words_split(const char *text, sentiment_words *words)
         return -1;
     size_t position = 0;
     while (position < s.text_length) {
-        unsigned int cp = 0;
-        size_t length = sentiment_utf8_decode(s.text + position, s.text_length - position, &cp);
+        uint32_t cp = 0;
+        size_t length = jv_utf8_decode(s.text + position, s.text_length - position, &cp);
         int failed = length == 0 ? close_word(&s, position) : take(&s, position, length, cp);
         if (failed != 0) {
             sentiment_words_free(words);

@@ -34,10 +34,4 @@ void sentiment_words_free(sentiment_words *words);
 /* The normalised form of word index (not NUL-terminated: use the length). */
 const char *sentiment_word_text(const sentiment_words *words, size_t index);
 
-/* Decodes one UTF-8 code point at text[0..available). Returns its length in
- * bytes (1..4) and the code point in *code_point, or 0 for an invalid or
- * truncated sequence (overlong forms and surrogates included). */
-size_t sentiment_utf8_decode(const unsigned char *text, size_t available,
-                             unsigned int *code_point);
-
 #endif

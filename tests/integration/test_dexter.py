@@ -516,7 +516,7 @@ def test_sentiment_and_dexter_show_the_same_composite_and_label(workdir, xai, gr
                  env={"XAI_API_KEY": XAI_KEY})
     shown = re.findall(r"Chat and Grok together: ([+-]\d\.\d\d) \((\w+)\)", out)
     assert len(shown) == 2, out
-    assert shown[0] == shown[1]
+    assert shown[0] == shown[1], out
     score, label = float(shown[0][0]), shown[0][1]
     # the service's rule, not a second one: +-0.15 with 6 chat messages and a rating
     assert label == ("bullish" if score >= 0.15 else "bearish" if score <= -0.15 else "neutral")

@@ -79,6 +79,7 @@ def test_destdir_install_puts_everything_in_its_place(staged):
     stage, prefix = staged
     files = files_under(stage)
     expected = ["bin/jarvis", "include/jarvis/plugin.h", "include/jarvis/util.h",
+                "include/jarvis/text.h",
                 "include/jarvis/svc/sentiment_score.h", "include/jarvis/svc/sentiment_weight.h",
                 "lib/pkgconfig/jarvis.pc", "etc/jarvis/plugins.ini",
                 "share/man/man1/jarvis.1", "share/man/man7/jarvis-plugin.7",

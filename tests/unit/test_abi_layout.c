@@ -1,15 +1,20 @@
 /* Freezes the v1 plugin ABI on x86_64: every public struct's member offsets
- * and sizes, and the constants. An accidental layout change fails the build
+ * and sizes (the host API's and the services' in svc/), and the constants. An accidental layout change fails the build
  * (static asserts) before any plugin can be broken by it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <jarvis/plugin.h>
+#include <jarvis/svc/sentiment_score.h>
+#include <jarvis/svc/sentiment_weight.h>
+#include <jarvis/svc/token_registry.h>
+#include <jarvis/util.h>
 
 #include "plugin/registry.h"
 #include "dispatch/host_api.h"
@@ -169,6 +174,118 @@ ASSERT_OFFSET(jv_host_api, register_callback, 256);
 ASSERT_OFFSET(jv_host_api, answer_callback, 264);
 ASSERT_SIZE(jv_host_api, 272);
 
+/* ---- services (include/jarvis/svc/): the vtables and their outputs ----
+ * Append-only too: a consumer built against an older service header reads
+ * the same vtable up to its own size, so each old member keeps its offset
+ * (the version 1 vtables ended where `context` now starts). */
+_Static_assert(JV_SVC_SENTIMENT_SCORE_VERSION == 2, "sentiment.score_text version moved");
+_Static_assert(JV_SVC_SENTIMENT_WEIGHT_VERSION == 3, "sentiment.weight version moved");
+_Static_assert(JV_SVC_TOKEN_REGISTRY_VERSION == 1, "token.registry version moved");
+_Static_assert(JV_WEIGHT_MAX_COMPONENTS == 8, "jv_weight_result arrays resized");
+
+ASSERT_OFFSET(jv_token_sentiment, mean, 0);
+ASSERT_OFFSET(jv_token_sentiment, samples, 8);
+ASSERT_OFFSET(jv_token_sentiment, previous_mean, 16);
+ASSERT_OFFSET(jv_token_sentiment, previous_samples, 24);
+ASSERT_OFFSET(jv_token_sentiment, window_s, 32);
+ASSERT_OFFSET(jv_token_sentiment, last_seen_ms, 40);
+ASSERT_SIZE(jv_token_sentiment, 48);
+
+ASSERT_OFFSET(jv_token_sentiment2, struct_size, 0);
+ASSERT_OFFSET(jv_token_sentiment2, mean, 8);
+ASSERT_OFFSET(jv_token_sentiment2, samples, 16);
+ASSERT_OFFSET(jv_token_sentiment2, previous_mean, 24);
+ASSERT_OFFSET(jv_token_sentiment2, previous_samples, 32);
+ASSERT_OFFSET(jv_token_sentiment2, window_s, 40);
+ASSERT_OFFSET(jv_token_sentiment2, last_seen_ms, 48);
+ASSERT_SIZE(jv_token_sentiment2, 56);
+
+ASSERT_OFFSET(jv_sentiment_score_api, struct_size, 0);
+ASSERT_OFFSET(jv_sentiment_score_api, score_text, 8);
+ASSERT_OFFSET(jv_sentiment_score_api, token_snapshot, 16);
+ASSERT_OFFSET(jv_sentiment_score_api, context, 24);
+ASSERT_OFFSET(jv_sentiment_score_api, score_text2, 32);
+ASSERT_OFFSET(jv_sentiment_score_api, token_snapshot2, 40);
+ASSERT_SIZE(jv_sentiment_score_api, 48);
+
+ASSERT_OFFSET(jv_weight_component, name, 0);
+ASSERT_OFFSET(jv_weight_component, present, 8);
+ASSERT_OFFSET(jv_weight_component, score, 16);
+ASSERT_OFFSET(jv_weight_component, confidence, 24);
+ASSERT_OFFSET(jv_weight_component, samples, 32);
+ASSERT_SIZE(jv_weight_component, 40);
+
+ASSERT_OFFSET(jv_weight_result, composite, 0);
+ASSERT_OFFSET(jv_weight_result, confidence, 8);
+ASSERT_OFFSET(jv_weight_result, count, 16);
+ASSERT_OFFSET(jv_weight_result, weight, 24);
+ASSERT_OFFSET(jv_weight_result, contribution, 88);
+ASSERT_OFFSET(jv_weight_result, label, 152);
+ASSERT_OFFSET(jv_weight_result, certainty, 168);
+ASSERT_OFFSET(jv_weight_result, enough_evidence, 176);
+ASSERT_OFFSET(jv_weight_result, evidence_note, 180);
+ASSERT_OFFSET(jv_weight_result, sources_used, 280);
+ASSERT_OFFSET(jv_weight_result, sources_configured, 288);
+ASSERT_SIZE(jv_weight_result, 296);
+
+ASSERT_OFFSET(jv_weight_result2, struct_size, 0);
+ASSERT_OFFSET(jv_weight_result2, composite, 8);
+ASSERT_OFFSET(jv_weight_result2, confidence, 16);
+ASSERT_OFFSET(jv_weight_result2, count, 24);
+ASSERT_OFFSET(jv_weight_result2, weight, 32);
+ASSERT_OFFSET(jv_weight_result2, contribution, 96);
+ASSERT_OFFSET(jv_weight_result2, label, 160);
+ASSERT_OFFSET(jv_weight_result2, certainty, 176);
+ASSERT_OFFSET(jv_weight_result2, enough_evidence, 184);
+ASSERT_OFFSET(jv_weight_result2, evidence_note, 188);
+ASSERT_OFFSET(jv_weight_result2, sources_used, 288);
+ASSERT_OFFSET(jv_weight_result2, sources_configured, 296);
+ASSERT_SIZE(jv_weight_result2, 304);
+
+ASSERT_OFFSET(jv_grok_rating, available, 0);
+ASSERT_OFFSET(jv_grok_rating, score, 8);
+ASSERT_OFFSET(jv_grok_rating, confidence, 16);
+ASSERT_OFFSET(jv_grok_rating, summary, 24);
+ASSERT_OFFSET(jv_grok_rating, fetched_at_ms, 280);
+ASSERT_OFFSET(jv_grok_rating, reason, 288);
+ASSERT_SIZE(jv_grok_rating, 448);
+
+ASSERT_OFFSET(jv_grok_rating2, struct_size, 0);
+ASSERT_OFFSET(jv_grok_rating2, available, 8);
+ASSERT_OFFSET(jv_grok_rating2, score, 16);
+ASSERT_OFFSET(jv_grok_rating2, confidence, 24);
+ASSERT_OFFSET(jv_grok_rating2, summary, 32);
+ASSERT_OFFSET(jv_grok_rating2, fetched_at_ms, 288);
+ASSERT_OFFSET(jv_grok_rating2, reason, 296);
+ASSERT_SIZE(jv_grok_rating2, 456);
+
+ASSERT_OFFSET(jv_sentiment_weight_api, struct_size, 0);
+ASSERT_OFFSET(jv_sentiment_weight_api, combine, 8);
+ASSERT_OFFSET(jv_sentiment_weight_api, grok_rate, 16);
+ASSERT_OFFSET(jv_sentiment_weight_api, narrate, 24);
+ASSERT_OFFSET(jv_sentiment_weight_api, context, 32);
+ASSERT_OFFSET(jv_sentiment_weight_api, combine2, 40);
+ASSERT_OFFSET(jv_sentiment_weight_api, grok_rate2, 48);
+ASSERT_OFFSET(jv_sentiment_weight_api, narrate2, 56);
+ASSERT_SIZE(jv_sentiment_weight_api, 64);
+
+ASSERT_OFFSET(jv_token_info, struct_size, 0);
+ASSERT_OFFSET(jv_token_info, symbol, 8);
+ASSERT_OFFSET(jv_token_info, name, 24);
+ASSERT_OFFSET(jv_token_info, coingecko_id, 72);
+ASSERT_OFFSET(jv_token_info, alias_count, 136);
+ASSERT_OFFSET(jv_token_info, aliases, 144);
+ASSERT_OFFSET(jv_token_info, stablecoin, 432);
+ASSERT_SIZE(jv_token_info, 440);
+
+ASSERT_OFFSET(jv_token_registry_api, struct_size, 0);
+ASSERT_OFFSET(jv_token_registry_api, context, 8);
+ASSERT_OFFSET(jv_token_registry_api, lookup, 16);
+ASSERT_OFFSET(jv_token_registry_api, count, 24);
+ASSERT_OFFSET(jv_token_registry_api, at, 32);
+ASSERT_OFFSET(jv_token_registry_api, suggest, 40);
+ASSERT_SIZE(jv_token_registry_api, 48);
+
 /* codes a built plugin has compiled in */
 _Static_assert(JV_ABI_MAJOR == 1, "this file describes ABI major 1");
 _Static_assert(JV_OK == 0 && JV_E_INVAL == -1 && JV_E_NOMEM == -2 && JV_E_EXISTS == -3 &&
@@ -238,6 +355,53 @@ static void test_define_macro_fills_the_frozen_head(void **state)
     assert_string_equal(jv_plugin_descriptor.name, "layout");
 }
 
+/* JV_STRUCT_HAS on a version 1 sized vtable: the old members, not the new. */
+static void test_struct_has_tells_an_old_vtable(void **state)
+{
+    (void)state;
+    jv_sentiment_weight_api old = {.struct_size = offsetof(jv_sentiment_weight_api, context)};
+    assert_true(JV_STRUCT_HAS(&old, jv_sentiment_weight_api, narrate));
+    assert_false(JV_STRUCT_HAS(&old, jv_sentiment_weight_api, context));
+    assert_false(JV_STRUCT_HAS(&old, jv_sentiment_weight_api, narrate2));
+    old.struct_size = sizeof old;
+    assert_true(JV_STRUCT_HAS(&old, jv_sentiment_weight_api, narrate2));
+}
+
+/* jv_sized_copy writes exactly min(caller's size, filled size) and keeps
+ * the caller's struct_size; below the minimum it writes nothing. */
+static void test_sized_copy_never_writes_past_either_size(void **state)
+{
+    (void)state;
+    jv_grok_rating2 filled = {.struct_size = sizeof filled, .available = 1, .score = 0.5,
+                              .fetched_at_ms = 42};
+    snprintf(filled.reason, sizeof filled.reason, "r");
+    unsigned char buffer[sizeof filled + 16];
+    memset(buffer, 0xAB, sizeof buffer);
+    size_t shorter = offsetof(jv_grok_rating2, summary);
+    memcpy(buffer, &shorter, sizeof shorter);
+    assert_int_equal(jv_sized_copy(buffer, &filled, sizeof filled, shorter), 0);
+    jv_grok_rating2 seen;
+    memcpy(&seen, buffer, shorter);
+    assert_int_equal(seen.struct_size, shorter);
+    assert_int_equal(seen.available, 1);
+    assert_true(seen.confidence == 0.0 && seen.score == 0.5);
+    for (size_t i = shorter; i < sizeof buffer; i++)
+        assert_int_equal(buffer[i], 0xAB);
+
+    size_t longer = sizeof buffer;
+    memcpy(buffer, &longer, sizeof longer);
+    assert_int_equal(jv_sized_copy(buffer, &filled, sizeof filled, sizeof filled), 0);
+    memcpy(&seen, buffer, sizeof seen);
+    assert_int_equal(seen.fetched_at_ms, 42);
+    assert_string_equal(seen.reason, "r");
+    for (size_t i = sizeof filled; i < sizeof buffer; i++)
+        assert_int_equal(buffer[i], 0xAB);
+
+    jv_grok_rating2 too_small = {.struct_size = sizeof too_small - 1};
+    assert_int_equal(jv_sized_copy(&too_small, &filled, sizeof filled, sizeof filled), -1);
+    assert_int_equal(too_small.available, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +410,8 @@ int main(void)
         cmocka_unit_test(test_host_table_has_every_member_filled),
         cmocka_unit_test(test_api_has_is_false_for_a_shorter_table),
         cmocka_unit_test(test_define_macro_fills_the_frozen_head),
+        cmocka_unit_test(test_struct_has_tells_an_old_vtable),
+        cmocka_unit_test(test_sized_copy_never_writes_past_either_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

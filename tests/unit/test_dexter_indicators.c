@@ -322,12 +322,16 @@ static void test_decide_without_weighting_uses_market_alone(void **unused)
 }
 
 /* A stand-in sentiment.weight: equal weights over the present components. */
-static int stub_combine(const jv_weight_component *components, size_t count,
-                        jv_weight_result *result)
+static int stub_context;
+
+static int stub_combine(void *context, const jv_weight_component *components, size_t count,
+                        jv_weight_result2 *result)
 {
-    if (count > JV_WEIGHT_MAX_COMPONENTS)
+    assert_ptr_equal(context, &stub_context); /* the consumer passes the vtable's context */
+    if (count > JV_WEIGHT_MAX_COMPONENTS || result->struct_size != sizeof *result)
         return -1;
     memset(result, 0, sizeof *result);
+    result->struct_size = sizeof *result;
     result->count = count;
     size_t present = 0;
     for (size_t i = 0; i < count; i++)
@@ -350,7 +354,8 @@ static int stub_combine(const jv_weight_component *components, size_t count,
 static void test_decide_through_the_weighting_service(void **unused)
 {
     (void)unused;
-    jv_sentiment_weight_api weights = {sizeof weights, stub_combine, NULL, NULL};
+    jv_sentiment_weight_api weights = {
+        .struct_size = sizeof weights, .context = &stub_context, .combine2 = stub_combine};
     dexter_component components[DEXTER_COMPONENT_COUNT] = {
         {1, -0.6, 0.9, 0, 0, ""}, {1, -0.2, 0.3, 12, 86400, ""}, {0, 0, 0, 0, 0, "no API key"}};
     dexter_verdict first, second;

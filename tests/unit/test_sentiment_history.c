@@ -2,7 +2,8 @@
  * in-memory KV store: observation keys, window means and trend, pruning,
  * subscriptions (records old and new, the keyboard, presses), the chat
  * watcher, the token view with and without the sentiment.weight service,
- * and the periodic report on each chat's own interval and tokens. */
+ * the periodic report on each chat's own interval and tokens, and the
+ * sentiment.score_text service through both editions of its vtable. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "sentiment/history.h"
 #include "sentiment/questions.h"
 #include "sentiment/report.h"
+#include "sentiment/service.h"
 #include "sentiment/state.h"
 #include "sentiment/subscribe.h"
 #include "sentiment/subscribe_keyboard.h"
@@ -40,7 +42,7 @@ static int64_t sent_chats[16];
 static char sent_texts[16][8192];
 static size_t sent_count;
 static int weight_present;
-static jv_grok_rating fake_rating;
+static jv_grok_rating2 fake_rating;
 
 static int compare_keys(const void *left, const void *right)
 {
@@ -108,9 +110,13 @@ static int fake_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visi
     return JV_OK;
 }
 
-static int fake_combine(const jv_weight_component *components, size_t count,
-                        jv_weight_result *result)
+static int fake_context;
+
+static int fake_combine(void *context, const jv_weight_component *components, size_t count,
+                        jv_weight_result2 *result)
 {
+    if (context != &fake_context || result->struct_size != sizeof *result)
+        return JV_E_ABI;
     /* fixed configured weights chat 0.6, grok 0.4, renormalised over the present */
     static const double configured[2] = {0.6, 0.4};
     double total = 0;
@@ -133,15 +139,19 @@ static int fake_combine(const jv_weight_component *components, size_t count,
     return JV_OK;
 }
 
-static int fake_grok_rate(const char *symbol, jv_grok_rating *rating)
+static int fake_grok_rate(void *context, const char *symbol, jv_grok_rating2 *rating)
 {
     (void)symbol;
+    if (context != &fake_context || rating->struct_size != sizeof *rating)
+        return JV_E_ABI;
     *rating = fake_rating;
     return rating->available ? JV_OK : JV_E_NOTFOUND;
 }
 
-static const jv_sentiment_weight_api fake_weight = {sizeof fake_weight, fake_combine,
-                                                    fake_grok_rate, NULL};
+static const jv_sentiment_weight_api fake_weight = {.struct_size = sizeof fake_weight,
+                                                    .context = &fake_context,
+                                                    .combine2 = fake_combine,
+                                                    .grok_rate2 = fake_grok_rate};
 
 static const void *fake_acquire(jv_plugin *self, const char *name, uint32_t version)
 {
@@ -771,7 +781,8 @@ static void view_with_weighting_shows_each_contribution(void **unused)
     record("SOL", 2 * HOUR_MS, -0.1);
     record("SOL", 30 * HOUR_MS, -0.4);
     weight_present = 1;
-    fake_rating = (jv_grok_rating){.available = 1, .score = 0.5, .confidence = 0.8,
+    fake_rating = (jv_grok_rating2){.struct_size = sizeof fake_rating,
+                                   .available = 1, .score = 0.5, .confidence = 0.8,
                                    .summary = "traders cheer the upgrade"};
     char text[4096];
     int has_data = 0;
@@ -783,7 +794,8 @@ static void view_with_weighting_shows_each_contribution(void **unused)
     assert_non_null(strstr(text, "Grok: +0.50 x weight 0.40 = +0.20 (confidence 80%)"));
     assert_non_null(strstr(text, "Grok says: traders cheer the upgrade"));
 
-    fake_rating = (jv_grok_rating){.available = 0, .reason = "HTTP 429"};
+    fake_rating = (jv_grok_rating2){.struct_size = sizeof fake_rating,
+                                   .available = 0, .reason = "HTTP 429"};
     view(state.report_tokens[0], text, sizeof text, &has_data);
     assert_non_null(strstr(text, "Chat and Grok together: +0.20 (bullish)"));
     assert_non_null(strstr(text, "Coverage: chat only, 1 of 2 sources"));
@@ -793,7 +805,8 @@ static void view_with_weighting_shows_each_contribution(void **unused)
     assert_false(has_data);
     assert_non_null(strstr(text, "Chat and Grok together: nothing to combine"));
 
-    fake_rating = (jv_grok_rating){.available = 1, .score = 7.0, .confidence = 0.8};
+    fake_rating = (jv_grok_rating2){.struct_size = sizeof fake_rating,
+                                   .available = 1, .score = 7.0, .confidence = 0.8};
     view(state.report_tokens[0], text, sizeof text, &has_data);
     assert_non_null(strstr(text, "Grok: unavailable (rating out of range)"));
 }
@@ -875,6 +888,61 @@ static void each_chat_gets_its_own_tokens_at_its_own_interval(void **unused)
     assert_int_equal(to_41, 5);
 }
 
+/* The version 2 members through the context, the sized output (a shorter
+ * or longer caller's struct), and the version 1 twins agreeing with them. */
+static void score_service_serves_both_editions(void **unused)
+{
+    (void)unused;
+    const jv_sentiment_score_api *service = sentiment_service_vtable();
+    assert_true(JV_STRUCT_HAS(service, jv_sentiment_score_api, token_snapshot2));
+    assert_non_null(service->context);
+    record("SOL", 1 * HOUR_MS, 0.5);
+    record("SOL", 2 * HOUR_MS, -0.1);
+    jv_token_sentiment2 snapshot = {.struct_size = sizeof snapshot};
+    double compound = 0;
+    assert_int_equal(service->score_text2(service->context, "to the moon", &compound), JV_E_STATE);
+    assert_int_equal(service->token_snapshot2(service->context, "SOL", &snapshot), JV_E_STATE);
+
+    sentiment_service_open(&state);
+    assert_int_equal(service->token_snapshot2(service->context, "sol", &snapshot), JV_OK);
+    assert_int_equal(snapshot.struct_size, sizeof snapshot);
+    assert_int_equal(snapshot.samples, 2);
+    assert_true(snapshot.mean > 0.1999 && snapshot.mean < 0.2001);
+    assert_int_equal(snapshot.window_s, 24 * 3600);
+    jv_token_sentiment old = {0};
+    assert_int_equal(service->token_snapshot("SOL", &old), JV_OK);
+    assert_int_equal(old.samples, snapshot.samples);
+    assert_true(old.mean == snapshot.mean);
+
+    /* a newer caller's longer struct: its tail is left as it was */
+    struct {
+        jv_token_sentiment2 known;
+        int64_t newer_member;
+    } longer = {.known = {.struct_size = sizeof longer}, .newer_member = 77};
+    assert_int_equal(service->token_snapshot2(service->context, "SOL", &longer.known), JV_OK);
+    assert_int_equal(longer.known.samples, 2);
+    assert_int_equal(longer.newer_member, 77);
+    assert_int_equal(longer.known.struct_size, sizeof longer);
+    /* a struct_size below the first edition: refused, nothing written */
+    jv_token_sentiment2 short_one = {.struct_size = offsetof(jv_token_sentiment2, window_s)};
+    assert_int_equal(service->token_snapshot2(service->context, "SOL", &short_one), JV_E_ABI);
+    assert_int_equal(short_one.samples, 0);
+
+    jv_token_sentiment2 untracked = {.struct_size = sizeof untracked, .window_s = 5};
+    assert_int_equal(service->token_snapshot2(service->context, "ZZQX", &untracked),
+                     JV_E_NOTFOUND);
+    assert_int_equal(untracked.window_s, 0);
+    double old_compound = 0;
+    assert_int_equal(service->score_text2(service->context, "to the moon", &compound), JV_OK);
+    assert_int_equal(service->score_text("to the moon", &old_compound), JV_OK);
+    assert_true(compound > 0.5 && compound == old_compound);
+    assert_int_equal(service->score_text2(service->context, NULL, &compound), JV_E_INVAL);
+
+    sentiment_service_close();
+    assert_int_equal(service->score_text2(service->context, "good", &compound), JV_E_STATE);
+    assert_int_equal(service->score_text("good", &compound), JV_E_STATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -902,6 +970,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_press_saves_the_choice_and_edits_the_message, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(score_service_serves_both_editions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
