@@ -68,6 +68,7 @@ class Cluster:
         self.port = None
         self.process = None
         self.databases = 0
+        self.fsync = False  # tests need no durability against power loss; a bench may
         self._init()
         # A test run that dies early must not leave a server behind.
         atexit.register(self.close)
@@ -96,7 +97,9 @@ class Cluster:
         log = open(self.log_path, "a")
         self.process = subprocess.Popen(
             [str(PG_BIN / "postgres"), "-D", str(self.data), "-h", "127.0.0.1", "-p", str(self.port),
-             "-k", str(self.socket_dir), "-c", "fsync=off", "-c", "full_page_writes=off",
+             "-k", str(self.socket_dir),
+             "-c", f"fsync={'on' if self.fsync else 'off'}",
+             "-c", f"full_page_writes={'on' if self.fsync else 'off'}",
              "-c", "max_connections=200", "-c", "shared_buffers=16MB"],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=_as_owner(self.uid, self.gid))
         log.close()
