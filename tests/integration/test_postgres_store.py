@@ -87,6 +87,9 @@ def test_bot_answers_on_postgres(workdir, fake, processes, database):
     assert wait_for(lambda: all_answered(fake, expected), timeout=30)
     assert wait_for(lambda: table_counts(database) == (0, 0), timeout=10)
     status = run_jarvis(["-c", str(config), "status"], timeout=60)
+    check = run_jarvis(["-c", str(config), "check", "-v"], timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert "dsn" in check.stdout + check.stderr
     status_json = run_jarvis(["-c", str(config), "status", "--json"], timeout=60)
     out, err = stop(bot)
     assert delivery_report(fake, expected) == ([], 0, 0)
@@ -97,7 +100,7 @@ def test_bot_answers_on_postgres(workdir, fake, processes, database):
     assert not (workdir / "state" / "jarvis.db").exists()
     assert "postgres" in status_json.stdout, status_json.stdout + status_json.stderr
     assert_no_password(log_text(workdir), out, err, status.stdout, status.stderr,
-                       status_json.stdout, status_json.stderr)
+                       status_json.stdout, status_json.stderr, check.stdout, check.stderr)
 
 
 def test_kill9_mid_flow_loses_nothing(workdir, fake, processes, database):
@@ -156,6 +159,9 @@ def test_postgres_restart_mid_flow(workdir, fake, processes, database):
     assert log.count("is unreachable") == 1, log
     assert log.count("is back after") == 1, log
     assert "cannot commit" not in log and "cannot write updates" not in log, log
+    # and no other complaint, per retry or per update: the one line down is all
+    complaints = [line for line in log.splitlines() if " ERROR " in line or " WARN " in line]
+    assert len(complaints) == 1, complaints
     # no getUpdates while the store was down (one may have been in flight)
     assert polls_later - polls_while_down <= 1, (polls_while_down, polls_later)
     assert_no_password(log)
