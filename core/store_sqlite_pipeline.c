@@ -1,14 +1,14 @@
-/* The update pipeline's two tables in the SQLite store: the inbox (updates
- * accepted from the transport and not yet handled) and the outbox (reply
- * parts not yet sent). A row leaves its table when its work is done. */
-#include "store.h"
+/* The update pipeline's tables in the SQLite backend: the inbox (updates
+ * accepted from the transport and not yet handled), the outbox (reply
+ * parts not yet sent) and sent_message. A row leaves its table when its
+ * work is done. */
+#include "store_sqlite_pipeline.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
-#include "store_internal.h"
 
 /* Every commit appends each page it touched to the WAL, so the tables have
  * no secondary index and no AUTOINCREMENT (whose sqlite_sequence row is one
@@ -82,7 +82,7 @@ static const char SENT_PRUNE_SQL[] = "DELETE FROM sent_message WHERE sent_at < ?
  * outbox methods, options, files, references, and the sent_message table). */
 #define SCHEMA_VERSION 2
 
-static int schema_version(struct store *store)
+static int schema_version(struct sqlite_store *store)
 {
     sqlite3_stmt *statement = NULL;
     int version = -1;
@@ -94,7 +94,7 @@ static int schema_version(struct store *store)
     return version;
 }
 
-static int has_outbox_table(struct store *store)
+static int has_outbox_table(struct sqlite_store *store)
 {
     sqlite3_stmt *statement = NULL;
     int found = 0;
@@ -106,7 +106,7 @@ static int has_outbox_table(struct store *store)
     return found;
 }
 
-int store_pipeline_create_tables(struct store *store, char *error, size_t error_size)
+int sqlite_pipeline_create_tables(struct sqlite_store *store, char *error, size_t error_size)
 {
     int version = schema_version(store);
     if (version < 0) {
@@ -122,29 +122,26 @@ int store_pipeline_create_tables(struct store *store, char *error, size_t error_
         return -1;
     }
     int migrate = version < 2 && has_outbox_table(store);
-    if (store_execute(store, CREATE_INBOX_SQL, error, error_size) != 0)
+    if (sqlite_store_execute(store, CREATE_INBOX_SQL, error, error_size) != 0)
         return -1;
-    if (store_execute(store, CREATE_OUTBOX_SQL, error, error_size) != 0)
+    if (sqlite_store_execute(store, CREATE_OUTBOX_SQL, error, error_size) != 0)
         return -1;
     for (size_t i = 0; migrate && i < sizeof OUTBOX_V2_COLUMNS / sizeof OUTBOX_V2_COLUMNS[0]; i++)
-        if (store_execute(store, OUTBOX_V2_COLUMNS[i], error, error_size) != 0)
+        if (sqlite_store_execute(store, OUTBOX_V2_COLUMNS[i], error, error_size) != 0)
             return -1;
     if (migrate)
         log_info("store %s: schema migrated from version %d to %d", store->path, version,
                  SCHEMA_VERSION);
-    if (store_execute(store, CREATE_SENT_SQL, error, error_size) != 0)
+    if (sqlite_store_execute(store, CREATE_SENT_SQL, error, error_size) != 0)
         return -1;
     char sql[48];
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
-    return store_execute(store, sql, error, error_size);
+    return sqlite_store_execute(store, sql, error, error_size);
 }
 
-int store_pipeline_prepare(struct store *store, char *error, size_t error_size)
+int sqlite_pipeline_prepare(struct sqlite_store *store, char *error, size_t error_size)
 {
-    struct {
-        const char *sql;
-        sqlite3_stmt **statement;
-    } statements[] = {
+    const struct sqlite_statement_slot statements[] = {
         {INBOX_ADD_SQL, &store->inbox_add_statement},
         {INBOX_REMOVE_SQL, &store->inbox_remove_statement},
         {INBOX_CRASH_SQL, &store->inbox_crash_statement},
@@ -158,14 +155,11 @@ int store_pipeline_prepare(struct store *store, char *error, size_t error_size)
         {SENT_LOOKUP_SQL, &store->sent_lookup_statement},
         {SENT_PRUNE_SQL, &store->sent_prune_statement},
     };
-    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
-        if (store_prepare(store, statements[i].sql, statements[i].statement, error,
-                          error_size) != 0)
-            return -1;
-    return 0;
+    return sqlite_store_prepare_all(store, statements, sizeof statements / sizeof statements[0],
+                                    error, error_size);
 }
 
-void store_pipeline_finalize(struct store *store)
+void sqlite_pipeline_finalize(struct sqlite_store *store)
 {
     sqlite3_stmt *statements[] = {
         store->inbox_add_statement,    store->inbox_remove_statement,
@@ -179,24 +173,16 @@ void store_pipeline_finalize(struct store *store)
         sqlite3_finalize(statements[i]);
 }
 
-static void reset(sqlite3_stmt *statement)
-{
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-}
-
-static void log_failure(struct store *store, const char *what, int64_t id)
+static void log_failure(struct sqlite_store *store, const char *what, int64_t id)
 {
     log_error("store %s: %s %lld: %s", store->path, what, (long long)id,
               sqlite3_errmsg(store->database));
 }
 
-int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
-                    int64_t arrival)
+int sqlite_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const char *payload,
+                     int64_t arrival)
 {
-    if (store == NULL || payload == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
+    struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->inbox_add_statement;
     int result = -1;
     if (sqlite3_bind_int64(statement, 1, update_id) == SQLITE_OK &&
@@ -207,18 +193,14 @@ int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, con
         result = sqlite3_changes(store->database) > 0 ? 0 : 1;
     if (result < 0)
         log_failure(store, "adding to the inbox update", update_id);
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
+    sqlite_store_finish(statement);
     return result;
 }
 
 /* Runs a one-integer statement (and an optional text as ?2). */
-static int run_with_id(struct store *store, sqlite3_stmt *statement, int64_t id,
+static int run_with_id(struct sqlite_store *store, sqlite3_stmt *statement, int64_t id,
                        const char *text, const char *what)
 {
-    if (store == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
     int result = -1;
     if (sqlite3_bind_int64(statement, 1, id) == SQLITE_OK &&
         (text == NULL || sqlite3_bind_text(statement, 2, text, -1, SQLITE_STATIC) == SQLITE_OK) &&
@@ -226,20 +208,21 @@ static int run_with_id(struct store *store, sqlite3_stmt *statement, int64_t id,
         result = 0;
     if (result < 0)
         log_failure(store, what, id);
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
+    sqlite_store_finish(statement);
     return result;
 }
 
-int store_inbox_remove(struct store *store, int64_t update_id)
+int sqlite_inbox_remove(void *connection, int64_t update_id)
 {
+    struct sqlite_store *store = connection;
     return run_with_id(store, store->inbox_remove_statement, update_id, NULL,
                        "removing from the inbox update");
 }
 
-int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin)
+int sqlite_inbox_count_crash(void *connection, int64_t update_id, const char *plugin)
 {
-    return run_with_id(store, store->inbox_crash_statement, update_id, plugin ? plugin : "",
+    struct sqlite_store *store = connection;
+    return run_with_id(store, store->inbox_crash_statement, update_id, plugin,
                        "counting a crash of update");
 }
 
@@ -249,12 +232,9 @@ static const char *column_text(sqlite3_stmt *statement, int column)
     return text != NULL ? text : "";
 }
 
-int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
-                     void *context)
+int sqlite_inbox_list(void *connection, store_inbox_visit visit, void *context)
 {
-    if (store == NULL || visit == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
+    struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->inbox_list_statement;
     int result = 0, step;
     while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
@@ -270,8 +250,7 @@ int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *r
         log_failure(store, "listing the inbox at row", 0);
         result = -1;
     }
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
+    sqlite_store_finish(statement);
     return result;
 }
 
@@ -280,11 +259,9 @@ static int bind_optional_text(sqlite3_stmt *statement, int index, const char *te
     return sqlite3_bind_text(statement, index, text ? text : "", -1, SQLITE_STATIC);
 }
 
-int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
+int64_t sqlite_outbox_add(void *connection, const struct outbox_row *row)
 {
-    if (store == NULL || row == NULL || row->text == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
+    struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->outbox_add_statement;
     int64_t id = -1;
     int file_bound = row->file != NULL
@@ -304,25 +281,14 @@ int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
         id = sqlite3_last_insert_rowid(store->database);
     if (id < 0)
         log_failure(store, "adding to the outbox a reply to update", row->update_id);
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
+    sqlite_store_finish(statement);
     return id;
 }
 
-int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
-                         int64_t thread_id, const char *text)
+int sqlite_sent_record(void *connection, int64_t reference, int64_t chat_id, int64_t message_id,
+                       int64_t now_ms)
 {
-    struct outbox_row row = {.update_id = update_id, .chat_id = chat_id,
-                             .thread_id = thread_id, .text = text};
-    return store_outbox_add_row(store, &row);
-}
-
-int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
-                      int64_t message_id, int64_t now_ms)
-{
-    if (store == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
+    struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->sent_record_statement;
     int result = -1;
     if (sqlite3_bind_int64(statement, 1, reference) == SQLITE_OK &&
@@ -333,23 +299,20 @@ int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
         result = 0;
     if (result < 0)
         log_failure(store, "recording the message id of reference", reference);
-    reset(statement);
+    sqlite_store_finish(statement);
     if (result == 0 && store->sent_records++ % SENT_PRUNE_EVERY == 0) {
         sqlite3_stmt *prune = store->sent_prune_statement;
         if (sqlite3_bind_int64(prune, 1, now_ms - SENT_KEEP_MS) != SQLITE_OK ||
             sqlite3_step(prune) != SQLITE_DONE)
             log_failure(store, "pruning sent message ids before", now_ms - SENT_KEEP_MS);
-        reset(prune);
+        sqlite_store_finish(prune);
     }
-    pthread_mutex_unlock(&store->mutex);
     return result;
 }
 
-int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_id)
+int sqlite_sent_lookup(void *connection, int64_t reference, int64_t *message_id)
 {
-    if (store == NULL || message_id == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
+    struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->sent_lookup_statement;
     int result = -1;
     if (sqlite3_bind_int64(statement, 1, reference) == SQLITE_OK) {
@@ -361,23 +324,20 @@ int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_i
             result = 1;
         }
     }
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
+    sqlite_store_finish(statement);
     return result;
 }
 
-int store_outbox_remove(struct store *store, int64_t id)
+int sqlite_outbox_remove(void *connection, int64_t id)
 {
+    struct sqlite_store *store = connection;
     return run_with_id(store, store->outbox_remove_statement, id, NULL,
                        "removing from the outbox message");
 }
 
-int store_outbox_list(struct store *store,
-                      int (*visit)(const struct outbox_row *row, void *context), void *context)
+int sqlite_outbox_list(void *connection, store_outbox_visit visit, void *context)
 {
-    if (store == NULL || visit == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
+    struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->outbox_list_statement;
     int result = 0, step;
     while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
@@ -400,30 +360,25 @@ int store_outbox_list(struct store *store,
         log_failure(store, "listing the outbox at row", 0);
         result = -1;
     }
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
+    sqlite_store_finish(statement);
     return result;
 }
 
-static long count_rows(struct store *store, sqlite3_stmt *statement)
+static long count_rows(sqlite3_stmt *statement)
 {
-    if (store == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
     long count = -1;
     if (sqlite3_step(statement) == SQLITE_ROW)
         count = (long)sqlite3_column_int64(statement, 0);
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
+    sqlite_store_finish(statement);
     return count;
 }
 
-long store_inbox_count(struct store *store)
+long sqlite_inbox_count(void *connection)
 {
-    return count_rows(store, store->inbox_count_statement);
+    return count_rows(((struct sqlite_store *)connection)->inbox_count_statement);
 }
 
-long store_outbox_count(struct store *store)
+long sqlite_outbox_count(void *connection)
 {
-    return count_rows(store, store->outbox_count_statement);
+    return count_rows(((struct sqlite_store *)connection)->outbox_count_statement);
 }
