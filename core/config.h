@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 enum transport_kind { TRANSPORT_AUTO, TRANSPORT_TELEGRAM, TRANSPORT_CONSOLE };
+/* [state] backend, in the order of its choices */
+enum state_backend { STATE_BACKEND_SQLITE, STATE_BACKEND_POSTGRES };
 
 struct config_entry {
     char *section;
@@ -49,6 +51,9 @@ struct config {
     /* [metrics] */
     char *metrics_listen;   /* "" = no metrics server */
     int metrics_allow_remote; /* serve on a non-loopback address, default 0 */
+    /* [state] */
+    int state_backend;      /* enum state_backend, default sqlite */
+    char *state_dsn;        /* resolved; "" when none (a secret: may hold a password) */
     /* [plugins] */
     char *plugin_dir;       /* absolute directories joined by ':'; default <directory>/plugins */
     char **enable;          /* names in load order */
