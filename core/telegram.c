@@ -20,6 +20,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "host.h"
+#include "host_lease.h"
 #include "instance.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -384,6 +385,18 @@ static void send_typing(int64_t chat_id, int64_t thread_id, void *context)
     json_decref(parameters);
 }
 
+/* Lost the lock across hosts: another host polls and sends now. */
+static int may_send(void *context)
+{
+    struct telegram *telegram = context;
+    return telegram->host->lock == NULL || host_lease_still_held(telegram->host->lock->lease);
+}
+
+static int holds_lock(struct telegram *telegram)
+{
+    return telegram->host->lock == NULL || instance_still_held(telegram->host->lock);
+}
+
 static int telegram_start(struct transport *transport, struct host *host)
 {
     struct telegram *telegram = transport->state;
@@ -417,6 +430,7 @@ static int telegram_start(struct transport *transport, struct host *host)
         return 1;
     }
     telegram_sender_set_resolver(telegram->sender, resolve_target, telegram);
+    telegram_sender_set_fence(telegram->sender, may_send, telegram);
     telegram_api_set_abort_fd(telegram->typing_api, lifecycle_wake_fd());
     if (host->dispatch != NULL)
         dispatch_set_typing(host->dispatch, send_typing, telegram);
@@ -690,7 +704,7 @@ static int telegram_run(struct transport *transport, struct host *host)
     }
     while (outcome == 1 && !lifecycle_stop_requested()) {
         notify_watchdog();
-        if (telegram->host->lock != NULL && !instance_still_held(telegram->host->lock)) {
+        if (!holds_lock(telegram)) {
             outcome = INSTANCE_EXIT_LOCK_LOST;
             break;
         }
@@ -703,6 +717,14 @@ static int telegram_run(struct transport *transport, struct host *host)
         telegram_api_call(telegram->api, "getUpdates", parameters, poll_timeout + POLL_SLACK_S,
                           &result);
         json_decref(parameters);
+        /* a batch answered after the lease ran out (this process was
+         * stopped, say) is the new holder's: it is not confirmed, so
+         * Telegram hands it to that holder */
+        if (!holds_lock(telegram)) {
+            telegram_result_release(&result);
+            outcome = INSTANCE_EXIT_LOCK_LOST;
+            break;
+        }
         /* the first poll goes out before the recovery: a new holder's
          * first round trip is what a takeover waits for */
         if (!recovered) {

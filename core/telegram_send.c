@@ -97,6 +97,8 @@ struct telegram_sender {
     int worker_count;
     telegram_resolve_fn resolve;
     void *resolve_context;
+    telegram_fence_fn may_send;
+    void *fence_context;
 };
 
 /* ---- token buckets ---- */
@@ -377,6 +379,15 @@ static struct pending *copy_message(const struct outgoing_message *message)
         return NULL;
     }
     return pending;
+}
+
+void telegram_sender_set_fence(struct telegram_sender *sender, telegram_fence_fn may_send,
+                               void *context)
+{
+    pthread_mutex_lock(&sender->lock);
+    sender->may_send = may_send;
+    sender->fence_context = context;
+    pthread_mutex_unlock(&sender->lock);
 }
 
 void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resolve_fn resolve,
@@ -731,7 +742,13 @@ static void *worker_main(void *argument)
         /* only this worker touches the head while the lane is LANE_SENDING */
         struct pending *pending = lane->head;
         int64_t chat_id = migrated_chat(sender, lane->chat_id);
+        telegram_fence_fn may_send = sender->may_send;
+        void *fence_context = sender->fence_context;
         pthread_mutex_unlock(&sender->lock);
+        if (may_send != NULL && !may_send(fence_context)) {
+            pthread_mutex_lock(&sender->lock);
+            break; /* fenced off for good: destroy frees the lane, the outbox keeps it */
+        }
 
         struct telegram_result result;
         send_one(sender, worker->api, chat_id, pending, &result);

@@ -1,0 +1,40 @@
+/* One poller across hosts when the state lives in PostgreSQL ([state]
+ * backend = postgres): a session-level advisory lock keyed by the bot's id,
+ * and a heartbeat lease that lets a standby end a holder that hangs. The
+ * holder stops polling and sending once its lease may have run out. */
+#ifndef JARVIS_HOST_LEASE_H
+#define JARVIS_HOST_LEASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct host_lease;
+
+/* With backend = postgres: connects (retrying while the database is away),
+ * takes the lock or waits for it as a standby (ending a holder whose lease
+ * ran out), then renews the lease on its own thread. *lease stays NULL with
+ * another backend. 0, 75 (a stop, or [lock] max_wait passed) or 78 (no or
+ * bad dsn), each failure after one log line. */
+int host_lease_acquire(const struct config *config, struct host_lease **lease);
+/* 1 while the lease is surely ours (a NULL lease: always). An atomic read,
+ * safe on any thread: called before each getUpdates and each send. The
+ * first 0 is logged (one line); it stays 0. */
+int host_lease_still_held(struct host_lease *lease);
+/* Ends the session (and so the lock) and frees. NULL is fine. */
+void host_lease_release(struct host_lease *lease);
+
+struct host_lease_holder {
+    int backend_pid;      /* the database session holding the lock; 0: nobody */
+    int named;            /* the lease row names that session (else the fields below are 0) */
+    char hostname[256];
+    long pid;
+    int64_t since_s;        /* unix time it took the lock */
+    int64_t renewed_age_ms; /* since its last heartbeat, by the database's clock */
+};
+/* For `jarvis status`: 1 held (*holder filled), 0 nobody holds it, -1 the
+ * database cannot be asked (why in problem, without the password). */
+int host_lease_query(const struct config *config, struct host_lease_holder *holder,
+                     char *problem, size_t problem_size);
+
+#endif
