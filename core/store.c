@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include "store_backend.h"
+#include "store_postgres.h"
 #include "store_sqlite.h"
 #include "log.h"
 
@@ -19,6 +20,7 @@ struct store {
     void *connection;
     pthread_mutex_t mutex;
     int in_transaction;
+    int available; /* the last answer of the backend's available(), atomic */
 };
 
 static void init_recursive_mutex(pthread_mutex_t *mutex)
@@ -47,11 +49,9 @@ struct store *store_open_settings(const struct store_settings *settings, char *e
         snprintf(error, error_size, "store: no settings given");
         return NULL;
     }
-    if (settings->backend == STORE_BACKEND_POSTGRES) {
-        snprintf(error, error_size, "store: the postgres backend is not built in");
-        return NULL;
-    }
-    const struct store_backend *backend = &store_sqlite_backend;
+    const struct store_backend *backend = settings->backend == STORE_BACKEND_POSTGRES
+                                              ? &store_postgres_backend
+                                              : &store_sqlite_backend;
     struct store *store = calloc(1, sizeof *store);
     if (store == NULL) {
         snprintf(error, error_size, "store: out of memory");
@@ -64,6 +64,7 @@ struct store *store_open_settings(const struct store_settings *settings, char *e
         return NULL;
     }
     init_recursive_mutex(&store->mutex);
+    store->available = 1;
     return store;
 }
 
@@ -94,14 +95,18 @@ int store_exists(const char *state_dir)
     return state_dir != NULL && store_sqlite_exists(state_dir);
 }
 
+/* Asked before every poll and send: a store busy on another thread answers
+ * with what it said last instead of making the caller wait for it. */
 int store_available(struct store *store)
 {
     if (store == NULL)
         return 0;
     if (store->backend->available == NULL)
         return 1;
-    pthread_mutex_lock(&store->mutex);
+    if (pthread_mutex_trylock(&store->mutex) != 0)
+        return __atomic_load_n(&store->available, __ATOMIC_RELAXED);
     int available = store->backend->available(store->connection);
+    __atomic_store_n(&store->available, available, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&store->mutex);
     return available;
 }

@@ -212,8 +212,16 @@ static void *sqlite_open(const struct store_settings *settings, char *error, siz
         release(store);
         return NULL;
     }
-    if (configure(store, error, error_size) != 0)
+    if (configure(store, error, error_size) != 0) {
+        /* SQLite itself saw no error (a schema newer than this jarvis): the
+         * line configure wrote says so; SQLite's "not an error" would not */
+        if (sqlite3_errcode(store->database) == SQLITE_OK) {
+            *failure = STORE_OPEN_UNUSABLE;
+            release(store);
+            return NULL;
+        }
         return give_up_on_database(store, error, error_size, failure);
+    }
     return store;
 }
 

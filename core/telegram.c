@@ -41,6 +41,7 @@
 #define POLL_LIMIT 100
 #define POLL_SLACK_S 15         /* libcurl's limit above the long-poll timeout */
 #define NO_PROGRESS_WAIT_MS 1000 /* a poll that brought nothing new: wait before the next */
+#define STORE_DOWN_WAIT_MS 200 /* how often a poll loop waiting for the store asks again */
 #define OFFSET_KEY "telegram.offset"   /* space "core": the next offset to ask for */
 #define IDENTITY_KEY "telegram.identity" /* "<token's bot id> <getMe id> <username>" */
 #define COMMANDS_KEY "telegram.commands" /* the menu last published, as sent */
@@ -349,6 +350,12 @@ static void on_part_sent(const struct outgoing_message *message, enum send_outco
     pipeline_sent(telegram->pipeline, message->outbox_id);
 }
 
+static int store_is_up(void *context)
+{
+    struct telegram *telegram = context;
+    return store_available(telegram->host->store);
+}
+
 /* Below 2^32 a target is Telegram's own message id (a button press carries
  * one); above, it is a host reference. */
 static int64_t resolve_target(int64_t target, void *context)
@@ -385,11 +392,14 @@ static void send_typing(int64_t chat_id, int64_t thread_id, void *context)
     json_decref(parameters);
 }
 
-/* Lost the lock across hosts: another host polls and sends now. */
+/* The sender's gate: closed while the store is down, and for good once the
+ * lock across hosts is lost (another host polls and sends now). */
 static int may_send(void *context)
 {
     struct telegram *telegram = context;
-    return telegram->host->lock == NULL || host_lease_still_held(telegram->host->lock->lease);
+    if (telegram->host->lock != NULL && !host_lease_still_held(telegram->host->lock->lease))
+        return 0;
+    return store_is_up(context);
 }
 
 static int holds_lock(struct telegram *telegram)
@@ -430,7 +440,7 @@ static int telegram_start(struct transport *transport, struct host *host)
         return 1;
     }
     telegram_sender_set_resolver(telegram->sender, resolve_target, telegram);
-    telegram_sender_set_fence(telegram->sender, may_send, telegram);
+    telegram_sender_set_gate(telegram->sender, may_send, telegram);
     telegram_api_set_abort_fd(telegram->typing_api, lifecycle_wake_fd());
     if (host->dispatch != NULL)
         dispatch_set_typing(host->dispatch, send_typing, telegram);
@@ -569,10 +579,12 @@ static void accept_batch(struct telegram *telegram, json_t *updates)
     }
     int64_t next = offset_after(telegram, &batch);
     if (pipeline_accept(telegram->pipeline, batch.messages, batch.count, OFFSET_KEY, next) != 0) {
+        free(batch.messages);
+        if (!store_available(telegram->host->store))
+            return; /* the store logged that it is down; the loop waits for it */
         back_off(telegram, POLL_STORE_FAILING,
                  "cannot write updates to the state store (disk full or I/O error?); they "
                  "stay with Telegram, retrying with backoff");
-        free(batch.messages);
         return;
     }
     if (telegram->state == POLL_STORE_FAILING) {
@@ -707,6 +719,12 @@ static int telegram_run(struct transport *transport, struct host *host)
         if (!holds_lock(telegram)) {
             outcome = INSTANCE_EXIT_LOCK_LOST;
             break;
+        }
+        /* a store that is down (PostgreSQL restarting) could not take the
+         * updates: they stay with Telegram until it is back */
+        if (!store_available(telegram->host->store)) {
+            wait_quietly(STORE_DOWN_WAIT_MS);
+            continue;
         }
         /* the first poll does not wait: the inbox of the last run is
          * recovered right after it */
