@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define EXIT_STATE_UNUSABLE 74 /* as main.c's: the state database cannot be used */
 #define EXIT_TEMPFAIL 75
 #define EXIT_CONFIG 78
 #define RETRY_INITIAL_MS 250
@@ -34,9 +35,15 @@ struct host_lease {
     int64_t key;
     int64_t lease_ms;
     char hostname[256];
-    /* monotonic ms until which no standby can have ended our session; 0 once lost */
+    const char *dsn;  /* the config's, which outlives the lease */
+    int64_t check_ms; /* a standby's lock_timeout: how often it looks at the row */
+    int session;      /* our database session (backend pid) that the row names */
+    /* monotonic ms until which no standby can have ended our session */
     _Atomic int64_t valid_until_ms;
+    atomic_int lost;   /* another session took the lock: for good */
+    atomic_int paused; /* past valid_until_ms, not lost: for one log line per change */
     atomic_int lost_logged;
+    int warned; /* the renewer's one line per failing state */
     pthread_mutex_t mutex;
     pthread_cond_t wake;
     int stopping;
@@ -62,10 +69,13 @@ static void register_atfork_handler(void) { pthread_atfork(NULL, NULL, close_ses
 
 enum step { STEP_TAKEN, STEP_AGAIN, STEP_DATABASE_FAILED };
 
-/* ---- losing it ---- */
+static enum step try_lock(struct host_lease *lease);
+
+/* ---- the fence ---- */
 
 static void mark_lost(struct host_lease *lease, const char *why)
 {
+    atomic_store(&lease->lost, 1);
     atomic_store(&lease->valid_until_ms, 0);
     if (atomic_exchange(&lease->lost_logged, 1) != 0)
         return;
@@ -76,67 +86,153 @@ static void mark_lost(struct host_lease *lease, const char *why)
 
 int host_lease_still_held(struct host_lease *lease)
 {
-    if (lease == NULL)
-        return 1;
-    int64_t until = atomic_load(&lease->valid_until_ms);
-    if (until > monotonic_ms())
-        return 1;
-    mark_lost(lease, "no heartbeat renewed the lease in time: this process or the database "
-                     "was stalled or unreachable, so a standby may have taken over");
-    return 0;
+    return lease == NULL || !atomic_load(&lease->lost);
 }
 
-/* Extends only a lease still valid when the renewal started: after that
- * instant a standby may already have ended our session and polled. */
+int host_lease_valid(struct host_lease *lease)
+{
+    if (lease == NULL)
+        return 1;
+    int valid = !atomic_load(&lease->lost) && atomic_load(&lease->valid_until_ms) > monotonic_ms();
+    if (!valid && !atomic_load(&lease->lost) && atomic_exchange(&lease->paused, 1) == 0)
+        log_warn("database lock: the lease was not renewed in time (this process or the "
+                 "database stalled, or the database is unreachable); no polling or sending "
+                 "until it is");
+    if (valid && atomic_exchange(&lease->paused, 0) == 1)
+        log_info("database lock: the lease is renewed; polling and sending again");
+    return valid;
+}
+
 static void extend(struct host_lease *lease, int64_t started_ms)
 {
     int64_t until = atomic_load(&lease->valid_until_ms);
     int64_t next = started_ms + lease->lease_ms * 3 / 4;
-    while (until > started_ms && until < next &&
+    while (!atomic_load(&lease->lost) && until < next &&
            !atomic_compare_exchange_weak(&lease->valid_until_ms, &until, next)) {
     }
 }
 
 /* ---- the holder's heartbeat ---- */
 
-static void renew_once(struct host_lease *lease)
+enum renewal { RENEWED, RENEWAL_FAILED, SESSION_ENDED, ROW_TAKEN };
+
+static enum renewal renew_row(struct host_lease *lease, char *problem, size_t problem_size)
 {
     char key[24];
     snprintf(key, sizeof key, "%" PRId64, lease->key);
     const char *const parameters[] = {key, NULL};
-    int64_t started = monotonic_ms();
     PGresult *result = lease_db_exec(lease->connection,
                                      "UPDATE jarvis_lease SET renewed_at = now() WHERE bot_id = "
                                      "$1::bigint AND backend_pid = pg_backend_pid()",
                                      parameters);
-    char problem[640];
-    if (PQresultStatus(result) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(result), "1") == 0) {
-        extend(lease, started);
-    } else if (PQresultStatus(result) == PGRES_COMMAND_OK) {
-        mark_lost(lease, "the lease row names another holder");
-    } else if (PQstatus(lease->connection) == CONNECTION_BAD) {
-        lease_db_problem(lease->connection, result, "its database session ended", problem,
-                         sizeof problem);
-        mark_lost(lease, problem);
-    } else {
-        lease_db_problem(lease->connection, result, "heartbeat failed", problem, sizeof problem);
-        log_warn("database lock: %s; the lease runs out unless the next one works", problem);
-    }
+    enum renewal outcome = RENEWAL_FAILED;
+    if (PQresultStatus(result) == PGRES_COMMAND_OK)
+        outcome = strcmp(PQcmdTuples(result), "1") == 0 ? RENEWED : ROW_TAKEN;
+    else if (PQstatus(lease->connection) == CONNECTION_BAD)
+        outcome = SESSION_ENDED;
+    if (outcome == RENEWAL_FAILED || outcome == SESSION_ENDED)
+        lease_db_problem(lease->connection, result, "heartbeat failed", problem, problem_size);
     PQclear(result);
+    return outcome;
+}
+
+/* A live session proves the lock was ours all along. A renewal that starts
+ * late (the lease about to run out, or already out) is confirmed by a
+ * second one: a standby that ended our session just after the first
+ * committed is seen by the second. */
+static void renew_once(struct host_lease *lease)
+{
+    char problem[640];
+    int64_t started = monotonic_ms();
+    int late = atomic_load(&lease->valid_until_ms) - started < lease->lease_ms / 4;
+    enum renewal outcome = renew_row(lease, problem, sizeof problem);
+    if (outcome == RENEWED && late) {
+        started = monotonic_ms();
+        outcome = renew_row(lease, problem, sizeof problem);
+    }
+    if (outcome == RENEWED) {
+        extend(lease, started);
+        lease->warned = 0;
+    } else if (outcome == ROW_TAKEN) {
+        mark_lost(lease, "the lease row names another holder");
+    } else if (outcome == SESSION_ENDED) {
+        log_warn("database lock: %s (the session ended); reconnecting", problem);
+        PQfinish(lease->connection);
+        lease->connection = NULL;
+    } else if (!lease->warned) {
+        lease->warned = 1;
+        log_warn("database lock: %s; the lease runs out unless a later one works", problem);
+    }
+}
+
+/* After the database came back: the lock is ours again only if nobody
+ * took it meanwhile, i.e. the row still names our old session. */
+static void retake(struct host_lease *lease)
+{
+    char problem[640];
+    lease->connection = lease_db_connect(lease->dsn, (int)(lease->lease_ms / 1000),
+                                         lease->check_ms, problem, sizeof problem);
+    if (lease->connection == NULL) {
+        if (!lease->warned)
+            log_warn("database lock: %s; retrying with backoff", problem);
+        lease->warned = 1;
+        return;
+    }
+    if (try_lock(lease) != STEP_TAKEN) {
+        mark_lost(lease, "another host holds it now");
+        return;
+    }
+    char key[24], pid[24], old_session[24];
+    snprintf(key, sizeof key, "%" PRId64, lease->key);
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    snprintf(old_session, sizeof old_session, "%d", lease->session);
+    const char *const parameters[] = {key, lease->hostname, pid, old_session, NULL};
+    int64_t started = monotonic_ms();
+    PGresult *result = lease_db_exec(
+        lease->connection,
+        "UPDATE jarvis_lease SET backend_pid = pg_backend_pid(), renewed_at = now()"
+        " WHERE bot_id = $1::bigint AND hostname = $2 AND pid = $3::integer"
+        " AND backend_pid = $4::integer",
+        parameters);
+    int ours = PQresultStatus(result) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(result), "1") == 0;
+    int failed = PQresultStatus(result) != PGRES_COMMAND_OK;
+    PQclear(result);
+    if (failed) {
+        PQfinish(lease->connection); /* the next round tries again */
+        lease->connection = NULL;
+        return;
+    }
+    if (!ours) {
+        mark_lost(lease, "another host held it while the database was away");
+        return;
+    }
+    lease->session = PQbackendPID(lease->connection);
+    lease->warned = 0;
+    atomic_store(&lease->valid_until_ms, started + lease->lease_ms * 3 / 4);
+    log_info("database lock: taken again after the database came back (database session %d)",
+             lease->session);
 }
 
 static void *renew_loop(void *argument)
 {
     struct host_lease *lease = argument;
+    struct backoff backoff;
+    backoff_init(&backoff, RETRY_INITIAL_MS, RETRY_MAX_MS);
+    int64_t pause_ms = lease->lease_ms / 3;
     pthread_mutex_lock(&lease->mutex);
-    while (!lease->stopping) {
-        struct timespec wake = monotonic_deadline_after(lease->lease_ms / 3);
+    while (!lease->stopping && !atomic_load(&lease->lost)) {
+        struct timespec wake = monotonic_deadline_after(pause_ms);
         pthread_cond_timedwait(&lease->wake, &lease->mutex, &wake);
         if (lease->stopping)
             break;
         pthread_mutex_unlock(&lease->mutex);
-        if (atomic_load(&lease->valid_until_ms) != 0)
+        if (lease->connection != NULL)
             renew_once(lease);
+        else
+            retake(lease);
+        if (lease->connection != NULL)
+            backoff_reset(&backoff);
+        pause_ms = lease->connection != NULL ? lease->lease_ms / 3 : backoff_next_delay(&backoff);
         pthread_mutex_lock(&lease->mutex);
     }
     pthread_mutex_unlock(&lease->mutex);
@@ -187,6 +283,7 @@ static enum step claim(struct host_lease *lease)
     PQclear(result);
     if (!ok)
         return STEP_DATABASE_FAILED;
+    lease->session = PQbackendPID(lease->connection);
     atomic_store(&lease->valid_until_ms, started + lease->lease_ms * 3 / 4);
     return STEP_TAKEN;
 }
@@ -202,7 +299,7 @@ static enum step try_lock(struct host_lease *lease)
     if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1)
         step = strcmp(PQgetvalue(result, 0, 0), "t") == 0 ? STEP_TAKEN : STEP_AGAIN;
     PQclear(result);
-    return step == STEP_TAKEN ? claim(lease) : step;
+    return step;
 }
 
 static void cancel_query(PGconn *connection)
@@ -255,6 +352,7 @@ struct standby {
     int unnamed_backend;   /* a holder its lease row does not name... */
     int64_t unnamed_since_ms; /* ...since then */
     int database_failing;
+    int connected; /* once: later failures are retried */
     struct backoff backoff;
 };
 
@@ -320,6 +418,8 @@ static void end_stale_holder(struct host_lease *lease, struct standby *standby,
 static enum step standby_round(struct host_lease *lease, struct standby *standby)
 {
     enum step step = try_lock(lease);
+    if (step == STEP_TAKEN)
+        return claim(lease);
     if (step != STEP_AGAIN)
         return step;
     struct host_lease_holder holder;
@@ -336,19 +436,24 @@ static enum step standby_round(struct host_lease *lease, struct standby *standby
     return wait_for_release(lease);
 }
 
+/* The first connection failing is a start-up error (one line, as the
+ * store's), later ones are retried: the database may be restarting. */
 static int connect_for_lock(struct host_lease *lease, struct standby *standby)
 {
-    int64_t check_ms = lease->lease_ms / 3 > MINIMUM_CHECK_MS ? lease->lease_ms / 3 : MINIMUM_CHECK_MS;
     char problem[640];
-    lease->connection =
-        lease_db_connect(standby->config->state_dsn, (int)(lease->lease_ms / 1000), check_ms,
-                         problem, sizeof problem);
+    lease->connection = lease_db_connect(lease->dsn, (int)(lease->lease_ms / 1000),
+                                         lease->check_ms, problem, sizeof problem);
     if (lease->connection != NULL) {
         if (standby->database_failing)
             log_info("database lock: the database answers again");
         standby->database_failing = 0;
+        standby->connected = 1;
         backoff_reset(&standby->backoff);
         return 0;
+    }
+    if (!standby->connected) {
+        log_error("database lock: %s", problem);
+        return EXIT_STATE_UNUSABLE;
     }
     if (!standby->database_failing)
         log_warn("database lock: %s; retrying with backoff", problem);
@@ -383,9 +488,14 @@ static int take_or_wait(struct host_lease *lease, const struct config *config)
                      config->lock_max_wait);
             return EXIT_TEMPFAIL;
         }
-        if (lease->connection == NULL && connect_for_lock(lease, &standby) != 0) {
-            pause_unless_stopped(backoff_next_delay(&standby.backoff));
-            continue;
+        if (lease->connection == NULL) {
+            int connected = connect_for_lock(lease, &standby);
+            if (connected > 0)
+                return connected;
+            if (connected < 0) {
+                pause_unless_stopped(backoff_next_delay(&standby.backoff));
+                continue;
+            }
         }
         enum step step = standby_round(lease, &standby);
         if (step == STEP_TAKEN)
@@ -434,6 +544,8 @@ int host_lease_acquire(const struct config *config, struct host_lease **out)
     monotonic_cond_init(&lease->wake);
     lease->key = lease_db_key(config->token);
     lease->lease_ms = (int64_t)config->lease_s * 1000;
+    lease->check_ms = lease->lease_ms / 3 > MINIMUM_CHECK_MS ? lease->lease_ms / 3 : MINIMUM_CHECK_MS;
+    lease->dsn = config->state_dsn;
     if (gethostname(lease->hostname, sizeof lease->hostname - 1) != 0)
         snprintf(lease->hostname, sizeof lease->hostname, "unknown");
     pthread_once(&atfork_once, register_atfork_handler);

@@ -165,8 +165,13 @@ PGconn *lease_db_connect(const char *dsn, int lease_s, int64_t lock_wait_ms, cha
         return NULL;
     }
     if (PQstatus(connection) != CONNECTION_OK) {
-        lease_db_problem(connection, NULL, "cannot connect to the database", problem,
-                         problem_size);
+        const char *host = PQhost(connection), *port = PQport(connection);
+        char doing[300];
+        snprintf(doing, sizeof doing, "cannot connect to the database at %s:%s/%s",
+                 host != NULL && host[0] != '\0' ? host : "localhost",
+                 port != NULL && port[0] != '\0' ? port : "5432",
+                 PQdb(connection) != NULL ? PQdb(connection) : "");
+        lease_db_problem(connection, NULL, doing, problem, problem_size);
         PQfinish(connection);
         return NULL;
     }

@@ -392,14 +392,16 @@ static void send_typing(int64_t chat_id, int64_t thread_id, void *context)
     json_decref(parameters);
 }
 
-/* The sender's gate: closed while the store is down, and for good once the
- * lock across hosts is lost (another host polls and sends now). */
+/* The sender's gate: closed while the store is down, and while the lease
+ * across hosts is not surely ours (another host may poll and send). */
+static int lease_valid(struct telegram *telegram)
+{
+    return telegram->host->lock == NULL || host_lease_valid(telegram->host->lock->lease);
+}
+
 static int may_send(void *context)
 {
-    struct telegram *telegram = context;
-    if (telegram->host->lock != NULL && !host_lease_still_held(telegram->host->lock->lease))
-        return 0;
-    return store_is_up(context);
+    return lease_valid(context) && store_is_up(context);
 }
 
 static int holds_lock(struct telegram *telegram)
@@ -721,8 +723,9 @@ static int telegram_run(struct transport *transport, struct host *host)
             break;
         }
         /* a store that is down (PostgreSQL restarting) could not take the
-         * updates: they stay with Telegram until it is back */
-        if (!store_available(telegram->host->store)) {
+         * updates, and a lease not renewed in time may be another host's:
+         * the updates stay with Telegram until both are back */
+        if (!store_available(telegram->host->store) || !lease_valid(telegram)) {
             wait_quietly(STORE_DOWN_WAIT_MS);
             continue;
         }
@@ -738,10 +741,9 @@ static int telegram_run(struct transport *transport, struct host *host)
         /* a batch answered after the lease ran out (this process was
          * stopped, say) is the new holder's: it is not confirmed, so
          * Telegram hands it to that holder */
-        if (!holds_lock(telegram)) {
+        if (!holds_lock(telegram) || !lease_valid(telegram)) {
             telegram_result_release(&result);
-            outcome = INSTANCE_EXIT_LOCK_LOST;
-            break;
+            continue;
         }
         /* the first poll goes out before the recovery: a new holder's
          * first round trip is what a takeover waits for */
