@@ -35,7 +35,7 @@ struct host_lease {
     int64_t key;
     int64_t lease_ms;
     char hostname[256];
-    const char *dsn;  /* the config's, which outlives the lease */
+    char *dsn;        /* a copy: a reload may replace the config */
     int64_t check_ms; /* a standby's lock_timeout: how often it looks at the row */
     int session;      /* our database session (backend pid) that the row names */
     /* monotonic ms until which no standby can have ended our session */
@@ -516,6 +516,7 @@ static void free_lease(struct host_lease *lease)
         PQfinish(lease->connection);
     pthread_cond_destroy(&lease->wake);
     pthread_mutex_destroy(&lease->mutex);
+    free(lease->dsn);
     free(lease);
 }
 
@@ -545,7 +546,12 @@ int host_lease_acquire(const struct config *config, struct host_lease **out)
     lease->key = lease_db_key(config->token);
     lease->lease_ms = (int64_t)config->lease_s * 1000;
     lease->check_ms = lease->lease_ms / 3 > MINIMUM_CHECK_MS ? lease->lease_ms / 3 : MINIMUM_CHECK_MS;
-    lease->dsn = config->state_dsn;
+    lease->dsn = strdup(config->state_dsn);
+    if (lease->dsn == NULL) {
+        log_error("database lock: out of memory");
+        free_lease(lease);
+        return 1;
+    }
     if (gethostname(lease->hostname, sizeof lease->hostname - 1) != 0)
         snprintf(lease->hostname, sizeof lease->hostname, "unknown");
     pthread_once(&atfork_once, register_atfork_handler);
