@@ -443,6 +443,12 @@ static int connect_for_lock(struct host_lease *lease, struct standby *standby)
     char problem[640];
     lease->connection = lease_db_connect(lease->dsn, (int)(lease->lease_ms / 1000),
                                          lease->check_ms, problem, sizeof problem);
+    /* the standby reads the table while the holder may be about to create it */
+    if (lease->connection != NULL && lease_db_ensure_table(lease->connection, problem,
+                                                           sizeof problem) != 0) {
+        PQfinish(lease->connection);
+        lease->connection = NULL;
+    }
     if (lease->connection != NULL) {
         if (standby->database_failing)
             log_info("database lock: the database answers again");

@@ -59,15 +59,19 @@ int64_t lease_db_key(const char *token)
     return digits > 0 && token[digits] == ':' ? id : 0;
 }
 
-static void first_line(const char *text, char *out, size_t size)
+/* A message of the server's or libpq's as one line with any password in
+ * it masked. */
+static void safe_first_line(const char *text, char *out, size_t size)
 {
     if (text == NULL || text[0] == '\0')
         text = "unknown error";
+    char line[512];
     size_t length = strcspn(text, "\r\n");
-    if (length >= size)
-        length = size - 1;
-    memcpy(out, text, length);
-    out[length] = '\0';
+    if (length >= sizeof line)
+        length = sizeof line - 1;
+    memcpy(line, text, length);
+    line[length] = '\0';
+    dsn_redact_message(line, NULL, out, size);
 }
 
 void lease_db_problem(PGconn *connection, const PGresult *result, const char *doing,
@@ -76,9 +80,8 @@ void lease_db_problem(PGconn *connection, const PGresult *result, const char *do
     const char *message = result != NULL ? PQresultErrorMessage(result) : NULL;
     if ((message == NULL || message[0] == '\0') && connection != NULL)
         message = PQerrorMessage(connection);
-    char line[512], safe[512];
-    first_line(message, line, sizeof line);
-    dsn_redact_message(line, NULL, safe, sizeof safe);
+    char safe[512];
+    safe_first_line(message, safe, sizeof safe);
     snprintf(problem, problem_size, "%s: %s", doing, safe);
     log_redact(problem, problem_size); /* the password, registered by lease_db_check_dsn */
 }
@@ -132,9 +135,22 @@ static int run_command(PGconn *connection, const char *sql, char *problem, size_
  * tcp_user_timeout end a call whose peer went silent (a partition, a
  * stopped server) well inside the lease, so the renewal and the standby
  * never hang past it. */
+/* libpq prints the server's notices on stderr by default; a warning goes
+ * to the log instead (as one redacted line), a notice nowhere. */
+static void log_server_warning(void *context, const char *message)
+{
+    (void)context;
+    char safe[512];
+    safe_first_line(message, safe, sizeof safe);
+    log_warn("database lock: the server says: %s", safe);
+}
+
 static int set_session_timeouts(PGconn *connection, int lease_s, int64_t lock_wait_ms,
                                 char *problem, size_t problem_size)
 {
+    PQsetNoticeProcessor(connection, log_server_warning, NULL);
+    if (run_command(connection, "SET client_min_messages = warning", problem, problem_size) != 0)
+        return -1;
     char sql[160];
     snprintf(sql, sizeof sql, "SET statement_timeout = %lld", (long long)lease_s * 1000 / 2);
     if (run_command(connection, sql, problem, problem_size) != 0)

@@ -741,7 +741,12 @@ static int telegram_run(struct transport *transport, struct host *host)
         /* a batch answered after the lease ran out (this process was
          * stopped, say) is the new holder's: it is not confirmed, so
          * Telegram hands it to that holder */
-        if (!holds_lock(telegram) || !lease_valid(telegram)) {
+        if (!holds_lock(telegram)) {
+            telegram_result_release(&result);
+            outcome = INSTANCE_EXIT_LOCK_LOST;
+            break;
+        }
+        if (!lease_valid(telegram)) {
             telegram_result_release(&result);
             continue;
         }

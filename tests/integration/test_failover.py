@@ -123,6 +123,8 @@ class Host:
         if self.thread is not None:
             self.thread.join(timeout=30)
         assert_no_sanitizer_report(self.stderr())
+        # everything goes to the log file; libpq's notices must not reach stderr
+        assert "NOTICE" not in self.stderr(), self.stderr()
 
 
 @pytest.fixture
