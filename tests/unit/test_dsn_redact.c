@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "dsn_redact.h"
+#include "state/dsn_redact.h"
 
 static void assert_redacted(const char *dsn, const char *expected)
 {

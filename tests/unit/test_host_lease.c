@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "host_lease.h"
-#include "host_lease_db.h"
+#include "config/config.h"
+#include "instance/host_lease.h"
+#include "instance/host_lease_db.h"
 
 #include <string.h>
 

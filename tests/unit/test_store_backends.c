@@ -15,7 +15,8 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "state/store.h"
+#include "state/store_pipeline.h"
 
 struct fixture {
     enum store_backend_kind backend;

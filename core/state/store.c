@@ -1,0 +1,240 @@
+/* The store's front: checks every call's arguments, serialises the calls
+ * under one recursive mutex (a store_list visitor may call back in), keeps
+ * the transaction flag, and hands the work to the configured backend
+ * (SQLite or PostgreSQL, see store_backend.h). The pipeline's calls have
+ * their own front, store_pipeline.c. */
+#include "state/store.h"
+
+#include "base/log.h"
+#include "state/store_backend.h"
+#include "state/store_handle.h"
+#include "state/store_postgres.h"
+#include "state/store_sqlite.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void init_recursive_mutex(pthread_mutex_t *mutex)
+{
+    pthread_mutexattr_t attributes;
+    pthread_mutexattr_init(&attributes);
+    pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(mutex, &attributes);
+    pthread_mutexattr_destroy(&attributes);
+}
+
+struct store *store_open_settings(const struct store_settings *settings, char *error,
+                                  size_t error_size, enum store_open_failure *failure)
+{
+    char ignored[8];
+    enum store_open_failure ignored_failure;
+    if (error == NULL || error_size == 0) {
+        error = ignored;
+        error_size = sizeof ignored;
+    }
+    if (failure == NULL)
+        failure = &ignored_failure;
+    error[0] = '\0';
+    *failure = STORE_OPEN_SETUP;
+    if (settings == NULL) {
+        snprintf(error, error_size, "store: no settings given");
+        return NULL;
+    }
+    const struct store_backend *backend = settings->backend == STORE_BACKEND_POSTGRES
+                                              ? &store_postgres_backend
+                                              : &store_sqlite_backend;
+    struct store *store = calloc(1, sizeof *store);
+    if (store == NULL) {
+        snprintf(error, error_size, "store: out of memory");
+        return NULL;
+    }
+    store->backend = backend;
+    store->connection = backend->open(settings, error, error_size, failure);
+    if (store->connection == NULL) {
+        free(store);
+        return NULL;
+    }
+    init_recursive_mutex(&store->mutex);
+    store->available = 1;
+    return store;
+}
+
+struct store *store_open_classified(const char *state_dir, char *error, size_t error_size,
+                                    enum store_open_failure *failure)
+{
+    struct store_settings settings = {.backend = STORE_BACKEND_SQLITE, .state_dir = state_dir};
+    return store_open_settings(&settings, error, error_size, failure);
+}
+
+struct store *store_open(const char *state_dir, char *error, size_t error_size)
+{
+    enum store_open_failure failure;
+    return store_open_classified(state_dir, error, error_size, &failure);
+}
+
+void store_close(struct store *store)
+{
+    if (store == NULL)
+        return;
+    store->backend->close(store->connection);
+    pthread_mutex_destroy(&store->mutex);
+    free(store);
+}
+
+int store_exists(const char *state_dir)
+{
+    return state_dir != NULL && store_sqlite_exists(state_dir);
+}
+
+/* Asked before every poll and send: a store busy on another thread answers
+ * with what it said last instead of making the caller wait for it. */
+int store_available(struct store *store)
+{
+    if (store == NULL)
+        return 0;
+    if (store->backend->available == NULL)
+        return 1;
+    if (pthread_mutex_trylock(&store->mutex) != 0)
+        return __atomic_load_n(&store->available, __ATOMIC_RELAXED);
+    int available = store->backend->available(store->connection);
+    __atomic_store_n(&store->available, available, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&store->mutex);
+    return available;
+}
+
+/* ---- transactions ---- */
+
+int store_begin(struct store *store, enum store_sync sync)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    if (store->in_transaction) {
+        log_error("store: a transaction is already open on this connection");
+        pthread_mutex_unlock(&store->mutex);
+        return -1;
+    }
+    if (store->backend->begin(store->connection, sync) != 0) {
+        pthread_mutex_unlock(&store->mutex);
+        return -1;
+    }
+    store->in_transaction = 1;
+    return 0; /* the mutex stays held until commit or rollback */
+}
+
+static void end_transaction(struct store *store)
+{
+    store->in_transaction = 0;
+    pthread_mutex_unlock(&store->mutex);
+}
+
+int store_commit(struct store *store)
+{
+    if (store == NULL || !store->in_transaction)
+        return -1;
+    int result = store->backend->commit(store->connection);
+    end_transaction(store);
+    return result;
+}
+
+void store_rollback(struct store *store)
+{
+    if (store == NULL || !store->in_transaction)
+        return;
+    store->backend->rollback(store->connection);
+    end_transaction(store);
+}
+
+/* ---- key-value ---- */
+
+static int valid_arguments(struct store *store, const char *space, const char *key)
+{
+    return store != NULL && space != NULL && key != NULL;
+}
+
+int store_set(struct store *store, const char *space, const char *key, const void *value,
+              size_t value_length)
+{
+    if (!valid_arguments(store, space, key) || (value == NULL && value_length > 0) ||
+        value_length > (size_t)INT32_MAX)
+        return -1;
+    static const char empty = 0;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->set(store->connection, space, key,
+                                     value != NULL ? value : &empty, value_length);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_get(struct store *store, const char *space, const char *key, char **value,
+              size_t *value_length)
+{
+    if (!valid_arguments(store, space, key) || value == NULL)
+        return -1;
+    *value = NULL;
+    if (value_length != NULL)
+        *value_length = 0;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->get(store->connection, space, key, value, value_length);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_delete(struct store *store, const char *space, const char *key)
+{
+    if (!valid_arguments(store, space, key))
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->remove(store->connection, space, key);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+long store_delete_range(struct store *store, const char *space, const char *from_key,
+                        const char *to_key)
+{
+    if (!valid_arguments(store, space, from_key) || to_key == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    long result = store->backend->remove_range(store->connection, space, from_key, to_key);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+/* The smallest string greater than every string starting with prefix: drop
+ * trailing 0xFF bytes, then increment the last byte. NULL when none exists
+ * (prefix empty or all 0xFF): the range is then open above. */
+static char *prefix_upper_bound(const char *prefix)
+{
+    size_t length = strlen(prefix);
+    while (length > 0 && (unsigned char)prefix[length - 1] == 0xFF)
+        length--;
+    if (length == 0)
+        return NULL;
+    char *bound = malloc(length + 1);
+    if (bound == NULL)
+        return NULL;
+    memcpy(bound, prefix, length);
+    bound[length - 1] = (char)((unsigned char)bound[length - 1] + 1);
+    bound[length] = '\0';
+    return bound;
+}
+
+int store_list(struct store *store, const char *space, const char *prefix,
+               store_kv_visit visit, void *user_data)
+{
+    if (store == NULL || space == NULL || visit == NULL)
+        return -1;
+    if (prefix == NULL)
+        prefix = "";
+    char *upper = prefix_upper_bound(prefix);
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->list(store->connection, space, prefix, upper, visit, user_data);
+    pthread_mutex_unlock(&store->mutex);
+    free(upper);
+    return result;
+}
+

@@ -1,0 +1,132 @@
+/* The front of the store's pipeline calls (inbox, outbox, sent records):
+ * the same argument checks and mutex as store.c, the work done by the
+ * configured backend. */
+#include "state/store_pipeline.h"
+
+#include "state/store_backend.h"
+#include "state/store_handle.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
+                    int64_t arrival)
+{
+    if (store == NULL || payload == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->inbox_add(store->connection, update_id, chat_id, payload, arrival);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_inbox_remove(struct store *store, int64_t update_id)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->inbox_remove(store->connection, update_id);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->inbox_count_crash(store->connection, update_id,
+                                                   plugin != NULL ? plugin : "");
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_inbox_list(struct store *store, store_inbox_visit visit, void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->inbox_list(store->connection, visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
+{
+    if (store == NULL || row == NULL || row->text == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int64_t id = store->backend->outbox_add(store->connection, row);
+    pthread_mutex_unlock(&store->mutex);
+    return id;
+}
+
+int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
+                         int64_t thread_id, const char *text)
+{
+    struct outbox_row row = {.update_id = update_id, .chat_id = chat_id,
+                             .thread_id = thread_id, .text = text};
+    return store_outbox_add_row(store, &row);
+}
+
+int store_outbox_remove(struct store *store, int64_t id)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->outbox_remove(store->connection, id);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_outbox_list(struct store *store, store_outbox_visit visit, void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->outbox_list(store->connection, visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
+                      int64_t message_id, int64_t now_ms)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->sent_record(store->connection, reference, chat_id, message_id,
+                                             now_ms);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_id)
+{
+    if (store == NULL || message_id == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->sent_lookup(store->connection, reference, message_id);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+static long count(struct store *store, long (*counter)(void *connection))
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    long rows = counter(store->connection);
+    pthread_mutex_unlock(&store->mutex);
+    return rows;
+}
+
+long store_inbox_count(struct store *store)
+{
+    return store == NULL ? -1 : count(store, store->backend->inbox_count);
+}
+
+long store_outbox_count(struct store *store)
+{
+    return store == NULL ? -1 : count(store, store->backend->outbox_count);
+}

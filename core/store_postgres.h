@@ -1,9 +1,0 @@
-/* The PostgreSQL backend of the store (store_postgres*.c, libpq). */
-#ifndef JARVIS_STORE_POSTGRES_H
-#define JARVIS_STORE_POSTGRES_H
-
-#include "store_backend.h"
-
-extern const struct store_backend store_postgres_backend;
-
-#endif
