@@ -87,7 +87,7 @@ UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 # and check the package, adduser is what it depends on; postgresql is the
 # server the tests start privately (tests/integration/pg_cluster.py).
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
-	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist \
+	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
 	systemd man-db dpkg-dev debhelper fakeroot lintian adduser \
 	libmicrohttpd-dev python3-prometheus-client \
 	libcairo2-dev libfontconfig-dev fonts-dejavu-core \
@@ -236,7 +236,7 @@ uninstall:
 
 test-build: all $(TEST_PLUGIN_SOS) $(UNIT_BINARIES)
 
-# docs/config.md's key tables from the schema in core/config/config_schema.c
+# docs/config.md's key tables from the schema in core/config_schema.c
 # (test_config_schema fails while they differ).
 config-doc: $(OUT)/unit/test_config_schema
 	$(OUT)/unit/test_config_schema --write docs/config.md

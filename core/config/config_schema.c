@@ -109,6 +109,10 @@ const struct config_key config_keys[] = {
     {"state", "dsn", CONFIG_TEXT, CONFIG_SECRET, .default_value = "", FIELD(state_dsn),
      .meaning = "With `backend = postgres`: a libpq connection string or URI, normally "
                 "`env:JARVIS_PG_DSN`. Its password is never logged or shown."},
+    {"state", "lease_s", CONFIG_INTEGER, 0, 1, 3600, .default_value = "10", FIELD(lease_s),
+     .meaning = "With `backend = postgres`: seconds without a heartbeat after which a standby "
+                "host ends the holder's database session and takes over the polling; the "
+                "holder stops polling and sending before that (docs/failover.md)."},
     {"plugins", "dir", CONFIG_PATH_LIST, CONFIG_NONEMPTY, .default_value = "plugins",
      FIELD(plugin_dir),
      .meaning = "Directories holding the plugins' `.so` files, separated by `:` "

@@ -53,6 +53,7 @@ struct config {
     /* [state] */
     int state_backend;      /* enum state_backend, default sqlite */
     char *state_dsn;        /* resolved; "" when none (a secret: may hold a password) */
+    int lease_s;            /* database lock heartbeat lease in seconds, default 10 */
     /* [plugins] */
     char *plugin_dir;       /* absolute directories joined by ':'; default <directory>/plugins */
     char **enable;          /* names in load order */

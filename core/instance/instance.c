@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "base/directories.h"
+#include "instance/host_lease.h"
 #include "instance/instance_guard.h"
 #include "base/lifecycle.h"
 #include "base/log.h"
@@ -496,6 +497,7 @@ int instance_acquire(const struct config *config, struct instance_lock *lock)
 {
     lock->fd = -1;
     lock->guard_fd = -1;
+    lock->lease = NULL;
     lock->path[0] = '\0';
     if (resolve_lock_path(config, lock->path, sizeof lock->path, 1) != 0)
         return EX_CONFIG;
@@ -517,11 +519,16 @@ int instance_acquire(const struct config *config, struct instance_lock *lock)
     held_lock = lock;
     write_holder(lock->fd, lock->path);
     log_info("lock acquired: %s (pid %ld)", lock->path, (long)getpid());
-    return 0;
+    result = host_lease_acquire(config, &lock->lease);
+    if (result != 0)
+        instance_release(lock);
+    return result;
 }
 
 void instance_release(struct instance_lock *lock)
 {
+    host_lease_release(lock->lease);
+    lock->lease = NULL;
     if (held_lock == lock)
         held_lock = NULL;
     if (lock->guard_fd >= 0)
@@ -534,6 +541,8 @@ void instance_release(struct instance_lock *lock)
 
 int instance_still_held(const struct instance_lock *lock)
 {
+    if (!host_lease_still_held(lock->lease))
+        return 0;
     if (lock->fd < 0 || names_same_file(lock->fd, lock->path))
         return 1;
     log_error("lock %s: the lock file was deleted or replaced while we held it, so another "

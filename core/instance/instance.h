@@ -8,10 +8,12 @@
 #include <sys/types.h>
 
 struct config;
+struct host_lease;
 
 struct instance_lock {
     int fd;
     int guard_fd; /* instance_guard.h: held with the lock */
+    struct host_lease *lease; /* host_lease.h: backend = postgres only, else NULL */
     char path[4096];
 };
 
@@ -22,14 +24,17 @@ struct instance_lock {
 
 /* Resolves [lock] path (default $XDG_RUNTIME_DIR/jarvis.lock, else
  * state_dir/jarvis.lock). Returns 0 holding the lock, 75 on time-out
- * ([lock] max_wait), 78 for an unsafe path (logged, one line). */
+ * ([lock] max_wait), 78 for an unsafe path (logged, one line). With
+ * [state] backend = postgres the database lock across hosts is taken
+ * next, behind the file lock (host_lease_acquire, same codes). */
 int instance_acquire(const struct config *config, struct instance_lock *lock);
 /* Closes the fd; the file stays (never unlink a lock file). */
 void instance_release(struct instance_lock *lock);
-/* 1 while the lock path still names the inode we hold. 0 once it was
- * deleted or replaced (logged, one line): another instance can then lock
- * the path, so the caller must stand down (INSTANCE_EXIT_LOCK_LOST) rather
- * than go on as if alone. Cheap (two stats): called before each long poll. */
+/* 1 while the lock path still names the inode we hold and the database
+ * lease (if any) is valid. 0 once the file was deleted or replaced, or the
+ * lease lost (logged, one line): another instance can then poll, so the
+ * caller must stand down (INSTANCE_EXIT_LOCK_LOST) rather than go on as if
+ * alone. Cheap (two stats): called before each long poll. */
 int instance_still_held(const struct instance_lock *lock);
 
 struct instance_holder {

@@ -72,12 +72,8 @@ static void callback_leave(struct registry *registry, struct jv_plugin *plugin,
 
 static int user_is_admin(struct registry *registry, int64_t user_id)
 {
-    const struct host *host = registry->host;
-    if (host == NULL)
-        return 0;
-    if (host->operator_user_id != 0 && user_id == host->operator_user_id)
-        return 1;
-    return host->config != NULL && config_is_admin(host->config, user_id);
+    return registry->host && registry->host->config &&
+           config_is_admin(registry->host->config, user_id);
 }
 
 static callback_observer_fn observer;

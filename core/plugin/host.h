@@ -22,9 +22,6 @@ struct host {
     struct transport *transport; /* set once the transport is chosen */
     struct pipeline *pipeline;   /* the transport's, once it started */
     struct instance_lock *lock;  /* held by `jarvis run`; NULL elsewhere */
-    /* The person at the console: admin without being in [bot] admins, so
-     * admin commands can be tried locally (0: none; Telegram sets none). */
-    int64_t operator_user_id;
 };
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "instance/host_lease_status.h"
 #include "instance/instance.h"
 #include "supervise/status_snapshot.h"
 #include "state/store.h"
@@ -84,6 +85,31 @@ static int add_holder(const struct config *config, json_t *report, pid_t *pid)
         json_object_set_new(entry, "since", utc_text(holder.since_s * 1000));
     }
     return STATUS_RUNNING;
+}
+
+/* With backend = postgres: which host holds the lock across hosts. */
+static void add_database_lock(const struct config *config, json_t *report)
+{
+    struct host_lease_holder holder;
+    char problem[512] = "";
+    int held = host_lease_query(config, &holder, problem, sizeof problem);
+    json_t *entry = json_object();
+    json_object_set_new(report, "database_lock", entry);
+    if (held < 0) {
+        json_object_set_new(entry, "state", json_string("unknown"));
+        json_object_set_new(entry, "problem", one_line(problem));
+        return;
+    }
+    json_object_set_new(entry, "state", json_string(held ? "held" : "none"));
+    if (!held)
+        return;
+    json_object_set_new(entry, "session", json_integer(holder.backend_pid));
+    if (!holder.named)
+        return;
+    json_object_set_new(entry, "hostname", one_line(holder.hostname));
+    json_object_set_new(entry, "pid", json_integer(holder.pid));
+    json_object_set_new(entry, "since", utc_text(holder.since_s * 1000));
+    json_object_set_new(entry, "renewed_ms_ago", json_integer(holder.renewed_age_ms));
 }
 
 /* 0 and a malloc'd value, 1 when absent, -1 on error. */
@@ -246,6 +272,27 @@ static void print_holder(json_t *report, FILE *out)
                 json_integer_value(json_object_get(holder, "pid")), text_of(holder, "since"));
 }
 
+static void print_database_lock(json_t *report, FILE *out)
+{
+    json_t *lock = json_object_get(report, "database_lock");
+    if (lock == NULL)
+        return;
+    const char *state = text_of(lock, "state");
+    if (strcmp(state, "unknown") == 0)
+        fprintf(out, "database lock: unknown (%s)\n", text_of(lock, "problem"));
+    else if (strcmp(state, "none") == 0)
+        fputs("database lock: free (no host polls)\n", out);
+    else if (json_object_get(lock, "hostname") == NULL)
+        fprintf(out, "database lock: held by session %" JSON_INTEGER_FORMAT " (no lease row yet)\n",
+                json_integer_value(json_object_get(lock, "session")));
+    else
+        fprintf(out,
+                "database lock: held by host %s pid %" JSON_INTEGER_FORMAT
+                " since %s (renewed %" JSON_INTEGER_FORMAT " ms ago)\n",
+                text_of(lock, "hostname"), json_integer_value(json_object_get(lock, "pid")),
+                text_of(lock, "since"), json_integer_value(json_object_get(lock, "renewed_ms_ago")));
+}
+
 static void print_uptime(json_t *report, FILE *out)
 {
     json_t *version = json_object_get(report, "version");
@@ -355,6 +402,7 @@ static void print_activity(json_t *report, FILE *out)
 static void print_text(json_t *report, FILE *out)
 {
     print_holder(report, out);
+    print_database_lock(report, out);
     print_uptime(report, out);
     print_plugins(report, out);
     print_state(report, out);
@@ -371,6 +419,8 @@ int status_run(const struct config *config, int json, FILE *out)
     json_t *report = json_object();
     pid_t holder_pid = 0;
     int result = add_holder(config, report, &holder_pid);
+    if (config->state_backend == STATE_BACKEND_POSTGRES)
+        add_database_lock(config, report);
     add_store_facts(config, result == STATUS_RUNNING, report);
     if (result == STATUS_RUNNING)
         add_snapshot(config, holder_pid, report);

@@ -350,6 +350,27 @@ static int64_t read_cursor(struct store *store)
     return cursor;
 }
 
+/* The console user is whoever runs the process: make it an admin so admin
+ * commands can be tried locally. 0, or -1 out of memory. */
+static int grant_console_admin(struct config *config)
+{
+    if (config == NULL || config_is_admin(config, CONSOLE_USER_ID))
+        return 0;
+    int64_t *admins = realloc(config->admins, (config->admin_count + 1) * sizeof *admins);
+    if (admins == NULL)
+        return -1;
+    admins[config->admin_count++] = CONSOLE_USER_ID;
+    config->admins = admins;
+    return 0;
+}
+
+static void console_adjust_config(struct transport *transport, struct config *config)
+{
+    (void)transport;
+    if (grant_console_admin(config) != 0)
+        log_error("console: out of memory; the console user is no admin after this reload");
+}
+
 static int console_start(struct transport *transport, struct host *host)
 {
     struct console *console = transport->state;
@@ -360,7 +381,8 @@ static int console_start(struct transport *transport, struct host *host)
         return 1;
     host->pipeline = console->pipeline;
     console->update_id = read_cursor(host->store);
-    host->operator_user_id = CONSOLE_USER_ID; /* whoever runs the process */
+    if (grant_console_admin(host->config) != 0)
+        return 1;
     if (dispatch_set_help_note(host->dispatch, "Buttons are shown as [1] [2] ...: type #1 to "
                                                "press the first.") != JV_OK)
         return 1;
@@ -423,6 +445,7 @@ struct transport *console_transport_create(void)
     transport->start = console_start;
     transport->run = console_run;
     transport->bot_username = console_bot_username;
+    transport->adjust_config = console_adjust_config;
     transport->destroy = console_destroy;
     return transport;
 }

@@ -1,4 +1,4 @@
-/* Unit tests for core/base/backoff.c: the doubling ladder, its cap, the jitter
+/* Unit tests for core/backoff.c: the doubling ladder, its cap, the jitter
  * range, reset, and no overflow at extreme settings. */
 #include <setjmp.h>
 #include <stdarg.h>

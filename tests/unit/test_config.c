@@ -1,4 +1,4 @@
-/* Unit tests for core/config/config.c: defaults, the shipped plugins.ini, every kind
+/* Unit tests for core/config.c: defaults, the shipped plugins.ini, every kind
  * of error naming its line, env: values (resolved and registered as secrets),
  * warnings, line-length limit, inline comments. Run from the repository root. */
 #include <stdarg.h>

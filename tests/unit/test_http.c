@@ -1,4 +1,4 @@
-/* Unit tests for core/base/http.c against a tiny HTTP server thread on
+/* Unit tests for core/http.c against a tiny HTTP server thread on
  * 127.0.0.1:0 with canned answers: statuses, Retry-After, timeouts, refused
  * connections (error text without URL or secrets), POST bodies and headers,
  * redirects not followed, the body cap. */

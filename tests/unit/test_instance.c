@@ -1,4 +1,4 @@
-/* Unit tests for core/instance/instance.c: the single-instance lock on real files,
+/* Unit tests for core/instance.c: the single-instance lock on real files,
  * with real child processes holding or inheriting it. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for core/base/log.c: line format, level filter, one line per call,
+/* Unit tests for core/log.c: line format, level filter, one line per call,
  * secret and token masking, truncation, reopen after rename, threads. */
 #include <errno.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* Unit tests for core/config/reload_settings.c: which plugin sections count as
+/* Unit tests for core/reload_settings.c: which plugin sections count as
  * changed, restart-only settings carried over from the running
  * configuration with one log line each (the token never shown), and the
  * live settings' description. */

@@ -1,4 +1,4 @@
-/* Unit tests for core/transport/telegram/telegram_send.c's sender, through real libcurl against
+/* Unit tests for core/telegram_send.c's sender, through real libcurl against
  * a small Bot API server on 127.0.0.1 (a thread per kept-alive connection)
  * that records every sendMessage: when it arrived, how many were in flight,
  * whether one chat ever had two at once, and answers 429 / 5xx / migrate /

@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "dispatch/dispatch.h"
 #include "plugin/host.h"
+#include "instance/host_lease.h"
 #include "instance/instance.h"
 #include "base/lifecycle.h"
 #include "base/log.h"
@@ -396,6 +397,23 @@ static void send_typing(int64_t chat_id, int64_t thread_id, void *context)
     json_decref(parameters);
 }
 
+/* The sender's gate: closed while the store is down, and while the lease
+ * across hosts is not surely ours (another host may poll and send). */
+static int lease_valid(struct telegram *telegram)
+{
+    return telegram->host->lock == NULL || host_lease_valid(telegram->host->lock->lease);
+}
+
+static int may_send(void *context)
+{
+    return lease_valid(context) && store_is_up(context);
+}
+
+static int holds_lock(struct telegram *telegram)
+{
+    return telegram->host->lock == NULL || instance_still_held(telegram->host->lock);
+}
+
 static int telegram_start(struct transport *transport, struct host *host)
 {
     struct telegram *telegram = transport->state;
@@ -429,7 +447,7 @@ static int telegram_start(struct transport *transport, struct host *host)
         return 1;
     }
     telegram_sender_set_resolver(telegram->sender, resolve_target, telegram);
-    telegram_sender_set_gate(telegram->sender, store_is_up, telegram);
+    telegram_sender_set_gate(telegram->sender, may_send, telegram);
     telegram_api_set_abort_fd(telegram->typing_api, lifecycle_wake_fd());
     if (host->dispatch != NULL)
         dispatch_set_typing(host->dispatch, send_typing, telegram);
@@ -705,13 +723,14 @@ static int telegram_run(struct transport *transport, struct host *host)
     }
     while (outcome == 1 && !lifecycle_stop_requested()) {
         notify_watchdog();
-        if (telegram->host->lock != NULL && !instance_still_held(telegram->host->lock)) {
+        if (!holds_lock(telegram)) {
             outcome = INSTANCE_EXIT_LOCK_LOST;
             break;
         }
         /* a store that is down (PostgreSQL restarting) could not take the
-         * updates: they stay with Telegram until it is back */
-        if (!store_available(telegram->host->store)) {
+         * updates, and a lease not renewed in time may be another host's:
+         * the updates stay with Telegram until both are back */
+        if (!store_available(telegram->host->store) || !lease_valid(telegram)) {
             wait_quietly(STORE_DOWN_WAIT_MS);
             continue;
         }
@@ -724,6 +743,18 @@ static int telegram_run(struct transport *transport, struct host *host)
         telegram_api_call(telegram->api, "getUpdates", parameters, poll_timeout + POLL_SLACK_S,
                           &result);
         json_decref(parameters);
+        /* a batch answered after the lease ran out (this process was
+         * stopped, say) is the new holder's: it is not confirmed, so
+         * Telegram hands it to that holder */
+        if (!holds_lock(telegram)) {
+            telegram_result_release(&result);
+            outcome = INSTANCE_EXIT_LOCK_LOST;
+            break;
+        }
+        if (!lease_valid(telegram)) {
+            telegram_result_release(&result);
+            continue;
+        }
         /* the first poll goes out before the recovery: a new holder's
          * first round trip is what a takeover waits for */
         if (!recovered) {
