@@ -6,7 +6,7 @@ goals, and writes a JSON result file.
 
 Usage: bench/side_by_side.py [--quick] [--bots jarvis,grammy,telegraf]
          [--jarvis ./jarvis] [--plugins ./plugins] [--json FILE]
-         [--no-callgrind] [--idle-seconds 10] [--bot-core 0] [--fake-core 1]
+         [--no-callgrind] [--callgrind-out FILE] [--idle-seconds 10] [--bot-core 0] [--fake-core 1]
          [--jarvis-commit ID] [--jarvis-bot-line "key = value" ...]
 All traffic stays on 127.0.0.1; every run has a deadline, so a slow or stuck
 bot is reported with what it answered, never waited for forever."""
@@ -261,6 +261,8 @@ def callgrind_per_reply(args, count):
         if process:
             stop_process(process)
         fake.stop()
+        if args.callgrind_out and out_file.exists():
+            shutil.copyfile(out_file, args.callgrind_out)  # for callgrind_annotate
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -472,6 +474,8 @@ def main():
     parser.add_argument("--no-callgrind", action="store_true")
     parser.add_argument("--callgrind-count", type=int, default=None,
                         help="replies in the callgrind run (default 2,000; quick 500)")
+    parser.add_argument("--callgrind-out", type=pathlib.Path, default=None,
+                        help="keep callgrind's profile in this file (for callgrind_annotate)")
     parser.add_argument("--idle-seconds", type=float, default=10)
     parser.add_argument("--bot-core", type=int, default=0)
     parser.add_argument("--fake-core", type=int, default=1)

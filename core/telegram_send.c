@@ -662,13 +662,15 @@ static void send_one(struct telegram_sender *sender, struct telegram_api *api, i
                                     message->file, message->file_length, message->file_name,
                                     SEND_TIMEOUT_S * 4, result);
     else if (message->reference != 0)
-        telegram_api_call(api, method, parameters, SEND_TIMEOUT_S, result);
+        telegram_api_call_for_message_id(api, method, parameters, SEND_TIMEOUT_S, result);
     else
         telegram_api_call_without_result(api, method, parameters, SEND_TIMEOUT_S, result);
     json_decref(parameters);
     json_t *message_id = json_object_get(result->value, "message_id");
     if (result->outcome == TELEGRAM_OK && json_is_integer(message_id))
         pending->message.sent_message_id = json_integer_value(message_id);
+    else if (result->outcome == TELEGRAM_OK && result->message_id > 0)
+        pending->message.sent_message_id = result->message_id;
 }
 
 /* The lane a worker may send for now, with both tokens taken; else NULL and
