@@ -270,6 +270,17 @@ enum wanted_result { WANT_NOTHING, WANT_MESSAGE_ID, WANT_RESULT };
 static void call(struct telegram_api *api, const char *method, json_t *parameters,
                  long timeout_s, enum wanted_result wanted, const struct attached_file *file,
                  struct telegram_result *result);
+static void call_with_body(struct telegram_api *api, const char *method, char *body,
+                           json_t *parameters, long timeout_s, enum wanted_result wanted,
+                           const struct attached_file *file, struct telegram_result *result);
+
+void telegram_api_post(struct telegram_api *api, const char *method, const char *body,
+                       int want_message_id, long timeout_s, struct telegram_result *result)
+{
+    char *copy = strdup(body);
+    call_with_body(api, method, copy, NULL, timeout_s,
+                   want_message_id ? WANT_MESSAGE_ID : WANT_NOTHING, NULL, result);
+}
 
 void telegram_api_call(struct telegram_api *api, const char *method, json_t *parameters,
                        long timeout_s, struct telegram_result *result)
@@ -367,8 +378,16 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
                  long timeout_s, enum wanted_result wanted, const struct attached_file *file,
                  struct telegram_result *result)
 {
-    memset(result, 0, sizeof *result);
     char *body = parameters ? json_dumps(parameters, JSON_COMPACT) : strdup("{}");
+    call_with_body(api, method, body, parameters, timeout_s, wanted, file, result);
+}
+
+/* Takes body (malloc'd; NULL: out of memory); parameters only for a form. */
+static void call_with_body(struct telegram_api *api, const char *method, char *body,
+                           json_t *parameters, long timeout_s, enum wanted_result wanted,
+                           const struct attached_file *file, struct telegram_result *result)
+{
+    memset(result, 0, sizeof *result);
     size_t url_size = strlen(api->url_prefix) + strlen(method) + 1;
     char *url = malloc(url_size);
     if (body == NULL || url == NULL) {
@@ -548,6 +567,11 @@ static size_t count_invalid_bytes(const unsigned char *text, size_t length)
         i += sequence == 0 ? 1 : sequence;
     }
     return invalid;
+}
+
+size_t telegram_invalid_utf8_bytes(const char *text, size_t length)
+{
+    return count_invalid_bytes((const unsigned char *)text, length);
 }
 
 char *telegram_repair_utf8(const char *text, size_t length, size_t *out_length,

@@ -73,6 +73,12 @@ void telegram_classify(long http_status, const char *body, size_t body_length,
 /* Replaces each invalid UTF-8 byte with U+FFFD; returns a malloc'd
  * NUL-terminated copy and sets *replaced to the number of replacements.
  * NULL on allocation failure. For any text. */
+/* Bytes of text that belong to no valid UTF-8 sequence. */
+size_t telegram_invalid_utf8_bytes(const char *text, size_t length);
+/* POSTs a ready JSON body; want_message_id: as telegram_api_call_for_message_id,
+ * else as telegram_api_call_without_result. */
+void telegram_api_post(struct telegram_api *api, const char *method, const char *body,
+                       int want_message_id, long timeout_s, struct telegram_result *result);
 char *telegram_repair_utf8(const char *text, size_t length, size_t *out_length,
                            size_t *replaced);
 /* telegram_repair_utf8, then also rewrites unpaired \uD800-\uDFFF escapes to
