@@ -70,6 +70,9 @@ struct plugin_build;
 /* Checks and opens the plugin directory: its fd, or -1 with the problem
  * every plugin in it is refused for. */
 int plugins_open_dir(const char *dir, char *problem, size_t problem_size);
+/* [plugins] dir is a search path (a:b): the first entry holding <name>.so,
+ * else the first entry (whose refusal then names the missing file). */
+void plugins_choose_dir(const char *dirs, const char *name, char *dir, size_t dir_size);
 struct plugin_build *plugins_prepare_build(struct registry *registry, int dir_fd, const char *dir,
                                            const char *name, char *reason, size_t reason_size);
 struct jv_plugin *plugins_start_build(struct registry *registry, struct plugin_build *build,
