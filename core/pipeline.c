@@ -184,10 +184,11 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
                          update_id, what, failures, failures == 1 ? "" : "s");
             return 0;
         }
+        /* a warning: the store's own ERROR line says once that writes fail */
         if (failures++ == 0)
-            log_error("update %" PRId64 ": cannot commit %s to the state store; retrying "
-                      "with backoff (it is handled again after a restart otherwise)",
-                      update_id, what);
+            log_warn("update %" PRId64 ": cannot commit %s to the state store; retrying "
+                     "with backoff (it is handled again after a restart otherwise)",
+                     update_id, what);
         if (lifecycle_stop_requested())
             return -1;
         struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};

@@ -274,11 +274,24 @@ void store_close(struct store *store)
         release(store);
 }
 
+void store_write_failed(struct store *store, const char *what)
+{
+    store_health_write_failed(&store->write_health, store->path, what,
+                              sqlite3_errmsg(store->database));
+}
+
+void store_write_worked(struct store *store)
+{
+    if (!store->in_transaction)
+        store_health_write_worked(&store->write_health, store->path);
+}
+
 static void log_failure(struct store *store, const char *operation, const char *space,
                         const char *key)
 {
-    log_error("store %s: %s '%s' key '%s': %s", store->path, operation, space, key,
-              sqlite3_errmsg(store->database));
+    char what[160];
+    snprintf(what, sizeof what, "%s '%s' key '%s'", operation, space, key);
+    store_write_failed(store, what);
 }
 
 static int bind_space_key(sqlite3_stmt *statement, const char *space, const char *key)
@@ -316,6 +329,8 @@ int store_set(struct store *store, const char *space, const char *key, const voi
         result = 0;
     if (result != 0)
         log_failure(store, "set", space, key);
+    else
+        store_write_worked(store);
     finish(statement);
     pthread_mutex_unlock(&store->mutex);
     return result;
@@ -517,8 +532,7 @@ int store_begin(struct store *store, enum store_sync sync)
         log_warn("store %s: cannot raise the sync level: %s", store->path,
                  sqlite3_errmsg(store->database));
     if (run_cached(store->begin_statement) != 0) {
-        log_error("store %s: cannot begin a transaction: %s", store->path,
-                  sqlite3_errmsg(store->database));
+        store_write_failed(store, "cannot begin a transaction");
         if (sync == STORE_SYNCED)
             run_cached(store->sync_normal_statement);
         pthread_mutex_unlock(&store->mutex);
@@ -542,12 +556,31 @@ int store_commit(struct store *store)
         return -1;
     int result = 0;
     if (run_cached(store->commit_statement) != 0) {
-        log_error("store %s: commit failed: %s", store->path, sqlite3_errmsg(store->database));
+        store_write_failed(store, "commit failed");
         run_cached(store->rollback_statement);
         result = -1;
+    } else {
+        store_health_write_worked(&store->write_health, store->path);
     }
     end_transaction(store);
     return result;
+}
+
+int store_write_failing(struct store *store, int64_t *since_ms, long *failures, char *reason,
+                        size_t reason_size)
+{
+    if (store == NULL)
+        return 0;
+    pthread_mutex_lock(&store->mutex);
+    const struct store_write_health *health = &store->write_health;
+    int failing = health->failing;
+    if (failing) {
+        *since_ms = health->since_ms;
+        *failures = health->failures;
+        snprintf(reason, reason_size, "%s", health->reason);
+    }
+    pthread_mutex_unlock(&store->mutex);
+    return failing;
 }
 
 void store_rollback(struct store *store)

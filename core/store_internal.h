@@ -7,6 +7,8 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "store_health.h"
+
 struct store {
     sqlite3 *database;
     char *path;
@@ -38,7 +40,13 @@ struct store {
     sqlite3_stmt *sync_full_statement;
     sqlite3_stmt *sync_normal_statement;
     int in_transaction;
+    struct store_write_health write_health;
 };
+
+/* A failed statement or commit, logged as a state change (store_health.h). */
+void store_write_failed(struct store *store, const char *what);
+/* A write outside a transaction worked (it committed on its own). */
+void store_write_worked(struct store *store);
 
 int store_execute(struct store *store, const char *sql, char *error, size_t error_size);
 int store_prepare(struct store *store, const char *sql, sqlite3_stmt **statement, char *error,

@@ -187,8 +187,9 @@ static void reset(sqlite3_stmt *statement)
 
 static void log_failure(struct store *store, const char *what, int64_t id)
 {
-    log_error("store %s: %s %lld: %s", store->path, what, (long long)id,
-              sqlite3_errmsg(store->database));
+    char text[128];
+    snprintf(text, sizeof text, "%s %lld", what, (long long)id);
+    store_write_failed(store, text);
 }
 
 int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
@@ -226,6 +227,8 @@ static int run_with_id(struct store *store, sqlite3_stmt *statement, int64_t id,
         result = 0;
     if (result < 0)
         log_failure(store, what, id);
+    else
+        store_write_worked(store);
     reset(statement);
     pthread_mutex_unlock(&store->mutex);
     return result;
