@@ -80,6 +80,7 @@ struct inbox_row {
     const char *payload;
     int crashes;
     const char *crash_plugin;
+    int64_t arrival; /* the inbox's order */
 };
 
 /* One part of a reply waiting to be sent (or whose send was in flight). */
@@ -112,6 +113,11 @@ int store_inbox_count_crash(struct store *store, int64_t update_id, const char *
 /* In arrival order; visit's row is borrowed; non-zero from visit stops. 0 or -1. */
 int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
                      void *context);
+/* At most limit rows of chat_id that arrived after after_arrival, in
+ * arrival order (a flooding chat's rows left in the inbox). 0 or -1. */
+int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival,
+                          size_t limit, int (*visit)(const struct inbox_row *row, void *context),
+                          void *context);
 /* The new row's id (> 0), or -1 on error. */
 int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
                          int64_t thread_id, const char *text);

@@ -13,8 +13,10 @@
 /* Every commit appends each page it touched to the WAL, so the tables have
  * no secondary index and no AUTOINCREMENT (whose sqlite_sequence row is one
  * more page per insert): update_id is the inbox's key, arrival order a plain
- * column sorted only at recovery; an outbox id may be reused once its row
- * is gone, which no one can tell. */
+ * column sorted only at recovery and when a flooding chat's rows left in the
+ * inbox are loaded (a scan per load of half a chat's share, where an index
+ * would cost a page in the WAL per commit); an outbox id may be reused once
+ * its row is gone, which no one can tell. */
 static const char CREATE_INBOX_SQL[] =
     "CREATE TABLE IF NOT EXISTS inbox ("
     " update_id INTEGER PRIMARY KEY,"
@@ -59,7 +61,11 @@ static const char INBOX_REMOVE_SQL[] = "DELETE FROM inbox WHERE update_id = ?1";
 static const char INBOX_CRASH_SQL[] =
     "UPDATE inbox SET crashes = crashes + 1, crash_plugin = ?2 WHERE update_id = ?1";
 static const char INBOX_LIST_SQL[] =
-    "SELECT update_id, chat_id, payload, crashes, crash_plugin FROM inbox ORDER BY arrival";
+    "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival FROM inbox"
+    " ORDER BY arrival";
+static const char INBOX_CHAT_SQL[] =
+    "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival FROM inbox"
+    " WHERE chat_id = ?1 AND arrival > ?2 ORDER BY arrival LIMIT ?3";
 static const char INBOX_COUNT_SQL[] = "SELECT count(*) FROM inbox";
 static const char OUTBOX_ADD_SQL[] =
     "INSERT INTO outbox (update_id, chat_id, thread_id, text, method, options, file, file_name,"
@@ -149,6 +155,7 @@ int store_pipeline_prepare(struct store *store, char *error, size_t error_size)
         {INBOX_REMOVE_SQL, &store->inbox_remove_statement},
         {INBOX_CRASH_SQL, &store->inbox_crash_statement},
         {INBOX_LIST_SQL, &store->inbox_list_statement},
+        {INBOX_CHAT_SQL, &store->inbox_chat_statement},
         {INBOX_COUNT_SQL, &store->inbox_count_statement},
         {OUTBOX_ADD_SQL, &store->outbox_add_statement},
         {OUTBOX_REMOVE_SQL, &store->outbox_remove_statement},
@@ -170,6 +177,7 @@ void store_pipeline_finalize(struct store *store)
     sqlite3_stmt *statements[] = {
         store->inbox_add_statement,    store->inbox_remove_statement,
         store->inbox_crash_statement,  store->inbox_list_statement,
+        store->inbox_chat_statement,
         store->inbox_count_statement,  store->outbox_add_statement,
         store->outbox_remove_statement, store->outbox_list_statement,
         store->outbox_count_statement, store->sent_record_statement,
@@ -252,20 +260,19 @@ static const char *column_text(sqlite3_stmt *statement, int column)
     return text != NULL ? text : "";
 }
 
-int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
-                     void *context)
+/* Under the mutex: visits the rows a bound inbox query answers. */
+static int visit_inbox_rows(struct store *store, sqlite3_stmt *statement,
+                            int (*visit)(const struct inbox_row *row, void *context),
+                            void *context)
 {
-    if (store == NULL || visit == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
-    sqlite3_stmt *statement = store->inbox_list_statement;
     int result = 0, step;
     while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
         struct inbox_row row = {.update_id = sqlite3_column_int64(statement, 0),
                                 .chat_id = sqlite3_column_int64(statement, 1),
                                 .payload = column_text(statement, 2),
                                 .crashes = sqlite3_column_int(statement, 3),
-                                .crash_plugin = column_text(statement, 4)};
+                                .crash_plugin = column_text(statement, 4),
+                                .arrival = sqlite3_column_int64(statement, 5)};
         if (visit(&row, context) != 0)
             break;
     }
@@ -274,6 +281,35 @@ int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *r
         result = -1;
     }
     reset(statement);
+    return result;
+}
+
+int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
+                     void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = visit_inbox_rows(store, store->inbox_list_statement, visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival,
+                          size_t limit, int (*visit)(const struct inbox_row *row, void *context),
+                          void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    sqlite3_stmt *statement = store->inbox_chat_statement;
+    int result = -1;
+    if (sqlite3_bind_int64(statement, 1, chat_id) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 2, after_arrival) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 3, (sqlite3_int64)limit) == SQLITE_OK)
+        result = visit_inbox_rows(store, statement, visit, context);
+    else
+        reset(statement);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
