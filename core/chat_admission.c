@@ -159,6 +159,8 @@ void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,
     if (slot != NULL) {
         size_t kept = 0;
         for (size_t i = 0; i < part_count; i++) {
+            if (id_table_find(&admission->parts, outbox_ids[i]) != NULL)
+                continue; /* held already: an id is never held twice */
             struct held_part *part = malloc(sizeof *part);
             if (part == NULL)
                 continue; /* not held: it never counts against the chat */

@@ -138,6 +138,8 @@ static void deliver_row(struct pipeline *pipeline, const struct outbox_row *row)
     atomic_fetch_add(&pipeline->unsent, 1);
     if (pipeline->delivery.deliver(pipeline->delivery.context, row) != JV_OK) {
         atomic_fetch_sub(&pipeline->unsent, 1);
+        int64_t chat_id = 0; /* never sent in this run: it holds no chat */
+        chat_admission_part_sent(pipeline->admission, row->id, &chat_id);
         log_warn("update %" PRId64 ": reply to chat %" PRId64 " not handed to the transport; "
                  "it stays in the outbox for the next start",
                  row->update_id, row->chat_id);
@@ -153,17 +155,19 @@ static void deliver_parts(struct pipeline *pipeline, const struct part_list *par
 void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id)
 {
     test_hook_reached("sent-before-mark");
+    /* before the row goes: once it is gone its id may be given again */
+    int64_t chat_id = 0;
+    int held = chat_admission_part_sent(pipeline->admission, outbox_id, &chat_id);
     store_outbox_remove(pipeline->host->store, outbox_id);
     atomic_fetch_sub(&pipeline->unsent, 1);
     test_hook_reached("sent-after-mark");
-    int64_t chat_id = 0;
-    if (chat_admission_part_sent(pipeline->admission, outbox_id, &chat_id))
+    if (held)
         admit_waiting(pipeline, chat_id);
 }
 
-/* The update's hold on its chat ends; its parts hold it until sent. */
-static void release_update(struct pipeline *pipeline, int64_t chat_id,
-                           const struct part_list *parts)
+/* The update's hold on its chat ends; its parts hold it until sent, so
+ * they are counted before the medium can send (and report) them. */
+static void hold_parts(struct pipeline *pipeline, int64_t chat_id, const struct part_list *parts)
 {
     int64_t ids[16];
     size_t count = 0;
@@ -171,6 +175,12 @@ static void release_update(struct pipeline *pipeline, int64_t chat_id,
         ids[count++] = parts->rows[i].id;
     /* a reply of more than 16 parts holds its chat with the first 16 */
     chat_admission_handled(pipeline->admission, chat_id, ids, count);
+}
+
+static void release_update(struct pipeline *pipeline, int64_t chat_id,
+                           const struct part_list *parts)
+{
+    hold_parts(pipeline, chat_id, parts);
     admit_waiting(pipeline, chat_id);
 }
 
@@ -272,10 +282,12 @@ static void commit_and_deliver(struct pipeline *pipeline, struct jv_context *wor
                                     .keep_inbox_row = keep_inbox_row};
     int committed = commit_with_retry(pipeline, commit_handled, &commit, "its handling",
                                       work->update_id) == 0;
+    if (!keep_inbox_row)
+        hold_parts(pipeline, work->chat_id, committed ? &parts : NULL);
     if (committed)
         deliver_parts(pipeline, &parts);
     if (!keep_inbox_row)
-        release_update(pipeline, work->chat_id, committed ? &parts : NULL);
+        admit_waiting(pipeline, work->chat_id);
     part_list_free(&parts);
 }
 

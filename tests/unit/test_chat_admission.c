@@ -55,7 +55,12 @@ static void parts_hold_the_chat_until_sent(void **state)
     assert_int_equal(chat_admission_room(admission, 5, &after), 1);
     chat_admission_loaded(admission, 5, 1, 1, 2);
     assert_false(chat_admission_part_sent(admission, 999, &chat)); /* never held */
+    int64_t again[] = {101};
+    assert_true(chat_admission_offer(admission, 6, 3));
+    chat_admission_handled(admission, 6, again, 1); /* 101 is held by chat 5 already */
     assert_true(chat_admission_part_sent(admission, 101, &chat));
+    assert_int_equal(chat, 5);
+    assert_false(chat_admission_part_sent(admission, 101, &chat));
     chat_admission_handled(admission, 5, NULL, 0);
     assert_int_equal(chat_admission_held(admission, NULL), 0);
     chat_admission_destroy(admission);
