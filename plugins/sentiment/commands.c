@@ -2,10 +2,8 @@
 #include "commands.h"
 #include "history.h"
 #include "questions.h"
-#include "report.h"
 #include "scorer.h"
 #include "state.h"
-#include "subscriptions.h"
 #include "text.h"
 #include "token_view.h"
 
@@ -125,60 +123,6 @@ int sentiment_command(jv_plugin *self, const jv_message *message, void *user_dat
         reply_unknown_symbol(state, message, message->argv[0]);
     else
         reply_text_score(state, message, &score);
-    return JV_HANDLED;
-}
-
-/* "1h", or "1500ms" for a test interval that is not whole seconds. */
-static void format_interval(int64_t milliseconds, char *out, size_t size)
-{
-    if (milliseconds % 1000 != 0)
-        snprintf(out, size, "%" PRId64 "ms", milliseconds);
-    else
-        sentiment_format_duration(milliseconds / 1000, out, size);
-}
-
-static void log_store_failure(sentiment_state *state, const jv_message *message,
-                              const char *command, int result)
-{
-    state->api->log(state->self, JV_LOG_ERROR, "/%s (chat %" PRId64 ", update %" PRId64 "): %s",
-                    command, message->chat_id, message->update_id, state->api->strerror(result));
-}
-
-int sentiment_subscribe_command(jv_plugin *self, const jv_message *message, void *user_data)
-{
-    sentiment_state *state = user_data;
-    int result = sentiment_subscribe(state->api, self, message->chat_id);
-    char interval[32];
-    format_interval(state->report_interval_ms, interval, sizeof interval);
-    char reply[256];
-    if (result == 1)
-        snprintf(reply, sizeof reply, "Subscribed: this chat gets a sentiment report every %s.",
-                 interval);
-    else if (result == 0)
-        snprintf(reply, sizeof reply,
-                 "Already subscribed: this chat gets a sentiment report every %s.", interval);
-    else
-        snprintf(reply, sizeof reply, "Could not subscribe: %s.", state->api->strerror(result));
-    if (result < 0)
-        log_store_failure(state, message, "subscribe", result);
-    state->api->reply(message, reply);
-    return JV_HANDLED;
-}
-
-int sentiment_unsubscribe_command(jv_plugin *self, const jv_message *message, void *user_data)
-{
-    sentiment_state *state = user_data;
-    int result = sentiment_unsubscribe(state->api, self, message->chat_id);
-    char reply[256];
-    if (result == 1)
-        snprintf(reply, sizeof reply, "Unsubscribed: no more sentiment reports in this chat.");
-    else if (result == 0)
-        snprintf(reply, sizeof reply, "This chat was not subscribed; nothing to do.");
-    else
-        snprintf(reply, sizeof reply, "Could not unsubscribe: %s.", state->api->strerror(result));
-    if (result < 0)
-        log_store_failure(state, message, "unsubscribe", result);
-    state->api->reply(message, reply);
     return JV_HANDLED;
 }
 

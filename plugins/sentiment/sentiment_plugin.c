@@ -13,6 +13,8 @@
 #include "service.h"
 #include "settings.h"
 #include "state.h"
+#include "subscribe.h"
+#include "subscribe_keyboard.h"
 
 /* Last: it only looks, never consumes, and so never sees a message that a
  * plugin answered (dexter_finance's questions are not chat opinions). */
@@ -32,7 +34,9 @@ static int register_commands(sentiment_state *state, char *error, size_t error_s
         {"sentiment", "/sentiment <text> | /sentiment <SYMBOL>",
          "score text, or show what chats say about a token (e.g. /sentiment SOL)",
          sentiment_command},
-        {"subscribe", "/subscribe", "get a periodic token sentiment report in this chat",
+        {"subscribe", "/subscribe",
+         "get a periodic token sentiment report in this chat; its buttons pick the tokens and "
+         "how often",
          sentiment_subscribe_command},
         {"unsubscribe", "/unsubscribe", "stop the periodic sentiment report in this chat",
          sentiment_unsubscribe_command},
@@ -70,22 +74,43 @@ static int register_job(sentiment_state *state, const char *name, int64_t interv
     return result;
 }
 
-static int register_everything(sentiment_state *state, char *error, size_t error_size)
+/* JV_OK, or the result with "cannot register <what>: <reason>" in error. */
+static int registered(sentiment_state *state, int result, const char *what, char *error,
+                      size_t error_size)
 {
-    int result = register_commands(state, error, error_size);
     if (result != JV_OK)
-        return result;
+        snprintf(error, error_size, "cannot register %s: %s", what, state->api->strerror(result));
+    return result;
+}
+
+static int register_handlers(sentiment_state *state, char *error, size_t error_size)
+{
     jv_message_handler_spec watcher = {.struct_size = sizeof watcher,
                                        .priority = WATCH_PRIORITY,
                                        .handler = sentiment_watch_message,
                                        .user_data = state};
-    result = state->api->register_message_handler(state->self, &watcher, sizeof watcher);
-    if (result != JV_OK) {
-        snprintf(error, error_size, "cannot register the chat watcher: %s",
-                 state->api->strerror(result));
+    int result = registered(state,
+                            state->api->register_message_handler(state->self, &watcher,
+                                                                 sizeof watcher),
+                            "the chat watcher", error, error_size);
+    if (result != JV_OK)
         return result;
-    }
-    result = register_job(state, "report", state->report_interval_ms, 0, sentiment_report_job,
+    jv_callback_spec press = {.struct_size = sizeof press,
+                              .prefix = SENTIMENT_CALLBACK_PREFIX,
+                              .handler = sentiment_subscribe_press,
+                              .user_data = state};
+    return registered(state, state->api->register_callback(state->self, &press, sizeof press),
+                      "the subscription buttons", error, error_size);
+}
+
+static int register_everything(sentiment_state *state, char *error, size_t error_size)
+{
+    int result = register_commands(state, error, error_size);
+    if (result == JV_OK)
+        result = register_handlers(state, error, error_size);
+    if (result != JV_OK)
+        return result;
+    result = register_job(state, "report", state->report_check_ms, 0, sentiment_report_job,
                           error, error_size);
     if (result == JV_OK)
         result = register_job(state, "prune", state->prune_interval_ms, PRUNE_FIRST_DELAY_MS,
@@ -114,6 +139,7 @@ static int sentiment_init(jv_plugin *self, const jv_host_api *api, char *error,
     memset(state, 0, sizeof *state);
     state->self = self;
     state->api = api;
+    state->started_ms = api->now_ms();
     pthread_mutex_init(&state->lock, NULL);
     int result = sentiment_settings_load(state, error, error_size);
     if (result == JV_OK)

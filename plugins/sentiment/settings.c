@@ -16,6 +16,10 @@
 #define DEFAULT_PRUNE_INTERVAL_S 600
 #define DEFAULT_REPORT_TOKENS "SOL, BTC, ETH"
 #define MAX_SECONDS (INT64_C(10) * 365 * 86400)
+/* Chats pick their own interval (whole hours, or the default): the job
+ * looks for chats due at least this often, and at the default's pace when
+ * that is shorter (tests). */
+#define REPORT_CHECK_MAX_MS INT64_C(60000)
 
 int sentiment_default_lexicon_path(char *path, size_t size)
 {
@@ -62,6 +66,9 @@ static int read_report_interval(sentiment_state *state, char *error, size_t erro
     }
     if (milliseconds > 0)
         state->report_interval_ms = milliseconds;
+    state->report_check_ms = state->report_interval_ms < REPORT_CHECK_MAX_MS
+                                 ? state->report_interval_ms
+                                 : REPORT_CHECK_MAX_MS;
     return JV_OK;
 }
 

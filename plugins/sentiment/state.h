@@ -24,7 +24,9 @@ typedef struct sentiment_state {
     sentiment_token_table tokens;
     int64_t window_ms;
     int64_t retention_ms;
-    int64_t report_interval_ms;
+    int64_t report_interval_ms; /* a chat's default; see subscriptions.h for its own */
+    int64_t report_check_ms;    /* how often the report job looks for chats due */
+    int64_t started_ms;         /* init time: the report clock of pre-button records */
     int64_t prune_interval_ms;
     size_t report_tokens[SENTIMENT_MAX_TOKENS]; /* indexes into tokens */
     size_t report_token_count;

@@ -145,3 +145,14 @@ int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now
     add_composite(weight, &snapshot, &rating, out);
     return JV_OK;
 }
+
+void sentiment_add_symbols(const sentiment_state *state, const size_t *tokens, size_t count,
+                           sentiment_text *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        char symbol[128];
+        sentiment_text_add(out, "%s%s", i ? ", " : "",
+                           sentiment_escape(state->tokens.tokens[tokens[i]].symbol, symbol,
+                                            sizeof symbol));
+    }
+}

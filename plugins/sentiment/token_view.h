@@ -17,4 +17,8 @@
 int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now_ms,
                          sentiment_text *out, int *has_data);
 
+/* Appends "SOL, BTC, ETH": the tokens' symbols, escaped. */
+void sentiment_add_symbols(const sentiment_state *state, const size_t *tokens, size_t count,
+                           sentiment_text *out);
+
 #endif

@@ -216,8 +216,8 @@ def test_subscriptions_report_stop_and_survive_a_restart(workdir, services, proc
     first, second = 601, SUPERGROUP
     telegram.message(first, "/subscribe")
     telegram.message(second, f"/subscribe@{BOT_NAME}", chat_type="supergroup")
-    assert wait_for(lambda: any(t.startswith("Subscribed: ") for t in telegram.texts(first)))
-    assert wait_for(lambda: any(t.startswith("Subscribed: ") for t in telegram.texts(second)))
+    assert wait_for(lambda: any(t.startswith("<b>Subscribed:</b> ") for t in telegram.texts(first)))
+    assert wait_for(lambda: any(t.startswith("<b>Subscribed:</b> ") for t in telegram.texts(second)))
     assert wait_for(lambda: len(reports(telegram, first)) >= 2, timeout=20)
     assert wait_for(lambda: len(reports(telegram, second)) >= 2, timeout=20)
 
@@ -239,7 +239,7 @@ def test_subscriptions_report_stop_and_survive_a_restart(workdir, services, proc
     assert wait_for(lambda: len(reports(telegram, second)) >= seen + 2, timeout=20)
     assert len(reports(telegram, first)) == settled
     telegram.message(second, "/subscribe", chat_type="supergroup")
-    assert wait_for(lambda: any(t.startswith("Already subscribed")
+    assert wait_for(lambda: any(t.startswith("<b>Already subscribed:</b> ")
                                 for t in telegram.texts(second)))
     out2, err2 = restarted.stop()
     assert_no_secret(workdir, services, out, err, out2, err2)

@@ -95,7 +95,8 @@ def test_subscriptions_and_samples_survive_a_restart(workdir):
     stdout, _ = run(path, ["/subscribe", "/subscribe", "$SOL pumping, bullish!"])
     lines = stdout.splitlines()
     assert lines[0] == "Subscribed: this chat gets a sentiment report every 1h."
-    assert lines[1] == "Already subscribed: this chat gets a sentiment report every 1h."
+    assert lines[1] == "Tokens: SOL, BTC, ETH"
+    assert "Already subscribed: this chat gets a sentiment report every 1h." in lines
 
     stdout, _ = run(path, ["/subscribe", "/sentiment SOL", "/unsubscribe"])
     assert "Already subscribed" in stdout

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "chat_admission.h"
+#include "dispatch/chat_admission.h"
 
 static void cap_holds_a_flooding_chat_and_not_the_others(void **state)
 {

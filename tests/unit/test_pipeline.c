@@ -2,7 +2,8 @@
  * outbox tables, the unit of work's read-your-writes, handled commits
  * through a real dispatcher and the ABI 1.0 fixture plugin, recovery of
  * both tables, the poison skip, crash records written by a real fatal
- * signal in a child process, and the lenient getUpdates decoder. */
+ * signal in a child process, the lenient getUpdates decoder, and a state
+ * database from schema 1 migrated with its pending reply still sent. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,20 +20,24 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <jarvis/plugin.h>
 
-#include "config.h"
-#include "crash_record.h"
-#include "dispatch.h"
-#include "host.h"
-#include "log.h"
-#include "message_payload.h"
-#include "pipeline.h"
-#include "registry.h"
-#include "store.h"
-#include "telegram_api.h"
-#include "telegram_update.h"
-#include "unit_of_work.h"
+#include "config/config.h"
+#include "state/crash_record.h"
+#include "dispatch/dispatch.h"
+#include "plugin/host.h"
+#include "base/log.h"
+#include "dispatch/message_payload.h"
+#include "dispatch/pipeline.h"
+#include "plugin/registry.h"
+#include "state/store.h"
+#include "transport/telegram/telegram_api.h"
+#include "transport/telegram/telegram_update.h"
+#include "state/unit_of_work.h"
+#include "dispatch/host_api.h"
+#include "plugin/plugins.h"
+#include "state/store_pipeline.h"
 
 #define WAIT_GUARD_MS 20000
 
@@ -279,7 +284,7 @@ static void start_host(struct fixture *fixture)
     fixture->config.enable_count = 1;
     fixture->host.config = &fixture->config;
     fixture->host.store = open_store();
-    fixture->host.registry = registry_create(&fixture->host);
+    fixture->host.registry = registry_create(&fixture->host, host_api_table());
     size_t loaded = 0, refused = 0;
     plugins_load_all(fixture->host.registry, &loaded, &refused);
     if (loaded != 1)
@@ -387,6 +392,82 @@ static void test_recovery_sends_the_outbox_reruns_the_inbox_and_skips_poison(voi
     assert_int_equal(pongs, 1);
     assert_int_equal(store_inbox_count(fixture.host.store), 0);
     assert_int_equal(store_outbox_count(fixture.host.store), 0);
+    stop_host(&fixture);
+}
+
+/* ---- a database from before the rich-chat columns ---- */
+
+/* Schema 1 as jarvis created it before outbox schema 2 (git show
+ * 45cae46:core/store_pipeline.c and core/store.c), holding one reply
+ * committed but not yet sent when that jarvis stopped. */
+static const char *const SCHEMA_1[] = {
+    "PRAGMA journal_mode=WAL",
+    "CREATE TABLE IF NOT EXISTS kv ("
+    " space TEXT NOT NULL COLLATE BINARY,"
+    " key TEXT NOT NULL COLLATE BINARY,"
+    " value BLOB NOT NULL,"
+    " PRIMARY KEY (space, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS inbox ("
+    " update_id INTEGER PRIMARY KEY,"
+    " arrival INTEGER NOT NULL,"
+    " chat_id INTEGER NOT NULL,"
+    " payload TEXT NOT NULL,"
+    " crashes INTEGER NOT NULL DEFAULT 0,"
+    " crash_plugin TEXT NOT NULL DEFAULT '')",
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " update_id INTEGER NOT NULL,"
+    " chat_id INTEGER NOT NULL,"
+    " thread_id INTEGER NOT NULL,"
+    " text TEXT NOT NULL)",
+    "PRAGMA user_version=1",
+    "INSERT INTO outbox (update_id, chat_id, thread_id, text)"
+    " VALUES (41, 9, 0, 'queued by schema 1')",
+    "INSERT INTO kv (space, key, value) VALUES ('core', 'telegram.offset', '42')",
+};
+
+static int database_version(const char *path)
+{
+    sqlite3 *database = NULL;
+    sqlite3_stmt *statement = NULL;
+    int version = -1;
+    if (sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(database, "PRAGMA user_version", -1, &statement, NULL) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW)
+        version = sqlite3_column_int(statement, 0);
+    sqlite3_finalize(statement);
+    sqlite3_close(database);
+    return version;
+}
+
+static void test_a_schema_1_database_is_migrated_and_its_reply_sent(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/jarvis.db", directory);
+    sqlite3 *old = NULL;
+    assert_int_equal(sqlite3_open(path, &old), SQLITE_OK);
+    for (size_t i = 0; i < sizeof SCHEMA_1 / sizeof SCHEMA_1[0]; i++) {
+        char *error = NULL;
+        if (sqlite3_exec(old, SCHEMA_1[i], NULL, NULL, &error) != SQLITE_OK)
+            fail_msg("%s: %s", SCHEMA_1[i], error);
+    }
+    sqlite3_close(old);
+    assert_int_equal(database_version(path), 1);
+
+    struct fixture fixture = {0};
+    start_host(&fixture);
+    assert_int_equal(database_version(path), 2);
+    assert_int_equal(store_outbox_count(fixture.host.store), 1);
+    assert_int_equal(pipeline_recover(current_pipeline), 0);
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_int_equal(delivered.count, 1);
+    assert_string_equal(delivered.texts[0], "queued by schema 1");
+    assert_int_equal(delivered.chats[0], 9);
+    assert_int_equal(store_outbox_count(fixture.host.store), 0);
+    assert_int_equal(value_of(fixture.host.store, "core", "telegram.offset"), 42);
+    /* the migrated outbox takes schema 2's rows */
+    assert_true(store_outbox_add(fixture.host.store, 43, 9, 0, "after the migration") > 0);
     stop_host(&fixture);
 }
 
@@ -558,6 +639,8 @@ int main(void)
             test_recovery_sends_the_outbox_reruns_the_inbox_and_skips_poison, make_directory,
             remove_directory),
         cmocka_unit_test_setup_teardown(test_only_a_fatal_signal_inside_a_callback_leaves_a_record,
+                                        make_directory, remove_directory),
+        cmocka_unit_test_setup_teardown(test_a_schema_1_database_is_migrated_and_its_reply_sent,
                                         make_directory, remove_directory),
         cmocka_unit_test(test_an_undecodable_update_spoils_only_itself),
         cmocka_unit_test(test_payload_round_trips_any_text),

@@ -1,7 +1,8 @@
 /* The sentiment plugin's stateful parts against a fake host table with an
  * in-memory KV store: observation keys, window means and trend, pruning,
- * subscriptions, the chat watcher, the token view with and without the
- * sentiment.weight service, and the periodic report. */
+ * subscriptions (records old and new, the keyboard, presses), the chat
+ * watcher, the token view with and without the sentiment.weight service,
+ * and the periodic report on each chat's own interval and tokens. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,8 @@
 #include "sentiment/questions.h"
 #include "sentiment/report.h"
 #include "sentiment/state.h"
+#include "sentiment/subscribe.h"
+#include "sentiment/subscribe_keyboard.h"
 #include "sentiment/subscriptions.h"
 #include "sentiment/token_view.h"
 
@@ -165,6 +168,7 @@ static int fake_send(jv_plugin *self, int64_t chat_id, const char *text)
 
 static char replied[8192];
 static uint32_t replied_flags;
+static size_t replied_buttons;
 
 /* Replies and reports are Telegram HTML: the assertions read what the user
  * sees, tags dropped and entities decoded, as Telegram shows it. */
@@ -199,6 +203,7 @@ static int fake_reply_with(const jv_message *message, const jv_outgoing *content
 {
     (void)message, (void)reference;
     replied_flags = content->flags;
+    replied_buttons = content->button_count;
     html_to_plain(content->text, replied, sizeof replied);
     return JV_OK;
 }
@@ -237,9 +242,36 @@ static void fake_log(jv_plugin *self, int level, const char *format, ...)
     va_end(arguments);
 }
 
+static int64_t clock_ms; /* what now_ms answers */
+
 static int64_t fake_now(void)
 {
-    return NOW_MS;
+    return clock_ms;
+}
+
+static char toasted[128];   /* the last answer_callback text */
+static int answers;         /* answer_callback calls */
+static char edited[8192];   /* the last edit, as the user sees it */
+static int64_t edited_message;
+static size_t edited_buttons;
+
+static int fake_answer_callback(const jv_message *press, const char *text, int show_alert)
+{
+    (void)press, (void)show_alert;
+    snprintf(toasted, sizeof toasted, "%s", text ? text : "");
+    answers++;
+    return JV_OK;
+}
+
+static int fake_edit_message(jv_plugin *self, int64_t chat_id, int64_t message,
+                             const jv_outgoing *content)
+{
+    (void)self, (void)chat_id;
+    assert_true(content->flags & JV_FORMAT_HTML);
+    html_to_plain(content->text, edited, sizeof edited);
+    edited_message = message;
+    edited_buttons = content->button_count;
+    return JV_OK;
 }
 
 static jv_host_api fake_api;
@@ -265,11 +297,20 @@ static int setup(void **unused)
     fake_api.reply_with = fake_reply_with;
     fake_api.send_with = fake_send_with;
     fake_api.now_ms = fake_now;
+    fake_api.answer_callback = fake_answer_callback;
+    fake_api.edit_message = fake_edit_message;
+    clock_ms = NOW_MS;
+    toasted[0] = edited[0] = '\0';
+    answers = 0;
+    edited_message = 0;
     memset(&state, 0, sizeof state);
     state.api = &fake_api;
     state.self = (jv_plugin *)&plugin_handle;
     state.window_ms = 24 * HOUR_MS;
     state.retention_ms = 7 * 24 * HOUR_MS;
+    state.report_interval_ms = HOUR_MS;
+    state.report_check_ms = 60000;
+    state.started_ms = NOW_MS - 10 * HOUR_MS;
     char error[512];
     if (sentiment_tokens_parse(SENTIMENT_DEFAULT_TOKENS, &state.tokens, error, sizeof error) != 0)
         return -1;
@@ -381,17 +422,197 @@ static void prune_deletes_only_expired_observations(void **unused)
 static void subscriptions_are_idempotent(void **unused)
 {
     (void)unused;
-    assert_int_equal(sentiment_subscribe(&fake_api, state.self, 1), 1);
-    assert_int_equal(sentiment_subscribe(&fake_api, state.self, 1), 0);
-    assert_int_equal(sentiment_subscribe(&fake_api, state.self, -100500), 1);
-    int64_t *chats = NULL;
+    sentiment_subscription subscription;
+    assert_int_equal(sentiment_subscribe(&state, 1, &subscription), 1);
+    assert_int_equal(subscription.since_ms, NOW_MS);
+    assert_int_equal(sentiment_subscribe(&state, 1, &subscription), 0);
+    assert_int_equal(sentiment_subscribe(&state, -100500, &subscription), 1);
+    sentiment_subscription *list = NULL;
     size_t count = 0;
-    assert_int_equal(sentiment_subscribed_chats(&fake_api, state.self, &chats, &count), JV_OK);
+    assert_int_equal(sentiment_subscriptions_list(&state, &list, &count), JV_OK);
     assert_int_equal(count, 2);
-    assert_true((chats[0] == 1 && chats[1] == -100500) || (chats[0] == -100500 && chats[1] == 1));
-    free(chats);
-    assert_int_equal(sentiment_unsubscribe(&fake_api, state.self, 1), 1);
-    assert_int_equal(sentiment_unsubscribe(&fake_api, state.self, 1), 0);
+    assert_true((list[0].chat_id == 1 && list[1].chat_id == -100500) ||
+                (list[0].chat_id == -100500 && list[1].chat_id == 1));
+    free(list);
+    assert_int_equal(sentiment_unsubscribe(&state, 1), 1);
+    assert_int_equal(sentiment_unsubscribe(&state, 1), 0);
+}
+
+static void subscription_records_old_new_and_unreadable(void **unused)
+{
+    (void)unused;
+    sentiment_subscription read = {.chat_id = 9};
+    /* the record before the buttons: the subscription time alone */
+    assert_int_equal(sentiment_subscription_parse("1700000000000", 13, &state.tokens, &read), 0);
+    assert_true(read.legacy && read.interval_ms == 0 && !read.has_tokens);
+    assert_int_equal(read.chat_id, 9);
+    size_t tokens[SENTIMENT_MAX_TOKENS];
+    assert_int_equal(sentiment_subscription_tokens(&state, &read, tokens), 2); /* report_tokens */
+    assert_int_equal(sentiment_subscription_interval(&state, &read), HOUR_MS);
+
+    sentiment_subscription chosen = {.chat_id = 9, .since_ms = NOW_MS,
+                                     .interval_ms = 4 * HOUR_MS, .has_tokens = 1};
+    chosen.tokens[sentiment_tokens_lookup(&state.tokens, "ETH")] = 1;
+    chosen.tokens[sentiment_tokens_lookup(&state.tokens, "WIF")] = 1;
+    char value[256];
+    assert_int_equal(sentiment_subscription_format(&chosen, &state.tokens, value, sizeof value), 0);
+    assert_string_equal(value, "2 1750000000000 14400000 ETH,WIF");
+    assert_int_equal(sentiment_subscription_parse(value, strlen(value), &state.tokens, &read), 0);
+    assert_false(read.legacy);
+    assert_int_equal(read.since_ms, NOW_MS);
+    assert_int_equal(sentiment_subscription_interval(&state, &read), 4 * HOUR_MS);
+    assert_int_equal(sentiment_subscription_tokens(&state, &read, tokens), 2);
+    assert_string_equal(state.tokens.tokens[tokens[0]].symbol, "ETH");
+    assert_string_equal(state.tokens.tokens[tokens[1]].symbol, "WIF");
+
+    /* a token no longer tracked is dropped; none left, and an interval no
+     * longer offered, fall back to the defaults */
+    const char *stale = "2 5 7200000 NOPE";
+    assert_int_equal(sentiment_subscription_parse(stale, strlen(stale), &state.tokens, &read), 0);
+    assert_int_equal(sentiment_subscription_tokens(&state, &read, tokens), 2);
+    assert_int_equal(sentiment_subscription_interval(&state, &read), HOUR_MS);
+    const char *defaults = "2 5 0 *";
+    assert_int_equal(sentiment_subscription_parse(defaults, 7, &state.tokens, &read), 0);
+    assert_true(!read.legacy && !read.has_tokens && read.interval_ms == 0 && read.since_ms == 5);
+
+    const char *garbage[] = {"", "3 1 2 SOL", "2 1 2", "2 x 2 SOL", "2 1 2 SOL extra", "-5"};
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+        assert_int_equal(sentiment_subscription_parse(garbage[i], strlen(garbage[i]),
+                                                      &state.tokens, &read),
+                         -1);
+        assert_true(read.legacy && !read.has_tokens && read.interval_ms == 0);
+    }
+}
+
+static void interval_choices_include_the_default(void **unused)
+{
+    (void)unused;
+    int64_t choices[SENTIMENT_INTERVAL_CHOICES];
+    assert_int_equal(sentiment_interval_choices(&state, choices), 4); /* default 1h is one */
+    assert_true(choices[0] == HOUR_MS && choices[3] == 24 * HOUR_MS);
+    state.report_interval_ms = 300;
+    assert_int_equal(sentiment_interval_choices(&state, choices), 5);
+    assert_true(choices[0] == 300 && choices[1] == HOUR_MS);
+    state.report_interval_ms = 2 * HOUR_MS;
+    assert_int_equal(sentiment_interval_choices(&state, choices), 5);
+    assert_true(choices[1] == 2 * HOUR_MS && choices[2] == 4 * HOUR_MS);
+    state.report_interval_ms = 48 * HOUR_MS;
+    assert_int_equal(sentiment_interval_choices(&state, choices), 5);
+    assert_true(choices[4] == 48 * HOUR_MS);
+    assert_false(sentiment_interval_offered(&state, 2 * HOUR_MS));
+}
+
+static void keyboard_marks_the_choice_and_reads_presses_back(void **unused)
+{
+    (void)unused;
+    sentiment_subscription subscription = {.chat_id = 5, .interval_ms = 12 * HOUR_MS};
+    sentiment_keyboard keyboard;
+    sentiment_keyboard_build(&state, &subscription, &keyboard);
+    assert_int_equal(keyboard.count, 4 + state.tokens.count);
+    assert_string_equal(keyboard.buttons[0].text, "1h");
+    assert_string_equal(keyboard.buttons[2].text, "\xE2\x9C\x85 12h");
+    assert_string_equal(keyboard.buttons[2].callback_data, "sentiment:i:43200000");
+    assert_true(keyboard.buttons[4].new_row && !keyboard.buttons[5].new_row);
+    assert_string_equal(keyboard.buttons[4].text, "\xE2\x9C\x85 SOL"); /* report_tokens: SOL, BTC */
+    assert_string_equal(keyboard.buttons[4].callback_data, "sentiment:t:SOL");
+    assert_string_equal(keyboard.buttons[5].text, "\xE2\x9C\x85 BTC");
+    assert_string_equal(keyboard.buttons[6].text, "ETH");
+    for (size_t i = 0; i < keyboard.count; i++)
+        assert_true(strlen(keyboard.buttons[i].callback_data) <= JV_CALLBACK_DATA_MAX);
+
+    sentiment_press press;
+    const char *problem = NULL;
+    assert_int_equal(sentiment_press_read(&state, "sentiment:i:14400000", &press, &problem), 0);
+    assert_true(press.kind == SENTIMENT_PRESS_INTERVAL && press.interval_ms == 4 * HOUR_MS);
+    assert_int_equal(sentiment_press_read(&state, "sentiment:t:ETH", &press, &problem), 0);
+    assert_true(press.kind == SENTIMENT_PRESS_TOKEN &&
+                press.token == (size_t)sentiment_tokens_lookup(&state.tokens, "ETH"));
+    const struct {
+        const char *data, *problem;
+    } refused[] = {
+        {"sentiment:i:7200000", "That interval is not offered any more."},
+        {"sentiment:t:NOPE", "That token is not tracked any more."},
+        {"sentiment:t:eth", "That token is not tracked any more."},
+        {"sentiment:i:", "This button has expired."},
+        {"sentiment:i:0", "This button has expired."},
+        {"sentiment:i:3600000x", "This button has expired."},
+        {"sentiment:i:99999999999999999999999", "This button has expired."},
+        {"sentiment:x:SOL", "This button has expired."},
+        {"sentiment:", "This button has expired."},
+        {"dexter:o:7d:SOL", "This button has expired."},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(sentiment_press_read(&state, refused[i].data, &press, &problem), -1);
+        assert_string_equal(problem, refused[i].problem);
+    }
+}
+
+static jv_message press_message(int64_t chat_id, const char *data)
+{
+    return (jv_message){.struct_size = sizeof(jv_message), .update_id = 30, .chat_id = chat_id,
+                        .message_id = 77, .user_id = 4, .callback_data = data};
+}
+
+static void a_press_saves_the_choice_and_edits_the_message(void **unused)
+{
+    (void)unused;
+    jv_message subscribe = {.struct_size = sizeof subscribe, .update_id = 29, .chat_id = 5,
+                            .text = "/subscribe", .command = "subscribe", .args = ""};
+    sentiment_subscribe_command(state.self, &subscribe, &state);
+    jv_message press = press_message(5, "sentiment:i:14400000");
+    assert_int_equal(sentiment_subscribe_press(state.self, &press, &state), JV_OK);
+    assert_string_equal(toasted, "Every 4h.");
+    assert_int_equal(edited_message, 77);
+    assert_int_equal(edited_buttons, 4 + state.tokens.count);
+    assert_non_null(strstr(edited, "Subscribed: this chat gets a sentiment report every 4h.\n"
+                                   "Tokens: SOL, BTC\n"));
+    press = press_message(5, "sentiment:t:SOL");
+    assert_int_equal(sentiment_subscribe_press(state.self, &press, &state), JV_OK);
+    assert_string_equal(toasted, "SOL off.");
+    assert_non_null(strstr(edited, "Tokens: BTC\n"));
+    sentiment_subscription saved;
+    assert_int_equal(sentiment_subscription_load(&state, 5, &saved), JV_OK);
+    assert_int_equal(sentiment_subscription_interval(&state, &saved), 4 * HOUR_MS);
+    size_t tokens[SENTIMENT_MAX_TOKENS];
+    assert_int_equal(sentiment_subscription_tokens(&state, &saved, tokens), 1);
+    assert_string_equal(state.tokens.tokens[tokens[0]].symbol, "BTC");
+
+    /* nothing changes: the last token stays on, the same interval, forged
+     * and stale data, a chat that is not subscribed; each gets its toast */
+    edited[0] = '\0';
+    const struct {
+        int64_t chat;
+        const char *data, *toast;
+        int result;
+    } unchanged[] = {
+        {5, "sentiment:t:BTC", "Keep at least one token on.", JV_OK},
+        {5, "sentiment:i:14400000", "Already every 4h.", JV_OK},
+        {5, "sentiment:i:60000", "That interval is not offered any more.", JV_E_NOTFOUND},
+        {5, "sentiment:t:NOPE", "That token is not tracked any more.", JV_E_NOTFOUND},
+        {5, "sentiment:\xff<b>&", "This button has expired.", JV_E_NOTFOUND},
+        {6, "sentiment:t:SOL", "This chat is not subscribed: send /subscribe.", JV_OK},
+    };
+    for (size_t i = 0; i < sizeof unchanged / sizeof unchanged[0]; i++) {
+        answers = 0;
+        press = press_message(unchanged[i].chat, unchanged[i].data);
+        assert_int_equal(sentiment_subscribe_press(state.self, &press, &state), unchanged[i].result);
+        assert_string_equal(toasted, unchanged[i].toast);
+        assert_int_equal(answers, 1);
+    }
+    assert_string_equal(edited, "");
+    sentiment_subscription again;
+    assert_int_equal(sentiment_subscription_load(&state, 5, &again), JV_OK);
+    assert_int_equal(again.interval_ms, saved.interval_ms);
+    assert_int_equal(again.has_tokens, saved.has_tokens);
+    assert_memory_equal(again.tokens, saved.tokens, sizeof saved.tokens);
+    assert_int_equal(sentiment_subscription_load(&state, 6, &again), JV_E_NOTFOUND);
+
+    /* a store that fails: the user is told, nothing is edited */
+    kv_set_fails = 1;
+    press = press_message(5, "sentiment:t:ETH");
+    assert_true(sentiment_subscribe_press(state.self, &press, &state) < 0);
+    assert_string_equal(toasted, "Could not save the choice; try again.");
+    assert_string_equal(edited, "");
 }
 
 static void subscribe_command_states_the_interval_and_failures(void **unused)
@@ -401,11 +622,16 @@ static void subscribe_command_states_the_interval_and_failures(void **unused)
                           .text = "/subscribe", .command = "subscribe", .args = ""};
     state.report_interval_ms = 3600 * 1000;
     sentiment_subscribe_command(state.self, &message, &state);
-    assert_string_equal(replied, "Subscribed: this chat gets a sentiment report every 1h.");
+    assert_string_equal(replied, "Subscribed: this chat gets a sentiment report every 1h.\n"
+                                 "Tokens: SOL, BTC\n"
+                                 "Tap an interval, or a token to switch it on or off.");
+    assert_true(replied_flags & JV_FORMAT_HTML);
+    assert_int_equal(replied_buttons, 4 + state.tokens.count);
     /* a test interval that is not whole seconds is not rounded into a false one */
     state.report_interval_ms = 1500;
     sentiment_subscribe_command(state.self, &message, &state);
-    assert_string_equal(replied, "Already subscribed: this chat gets a sentiment report every 1500ms.");
+    assert_non_null(strstr(replied, "Already subscribed: this chat gets a sentiment report every "
+                                    "1500ms.\n"));
     /* a store that fails: the user is told, the log names chat and update */
     kv_set_fails = 1;
     message.chat_id = 6;
@@ -578,19 +804,25 @@ static void report_with_nothing_says_so(void **unused)
     char buffer[8192];
     sentiment_text text;
     sentiment_text_init(&text, buffer, sizeof buffer);
-    assert_int_equal(sentiment_report_build(&state, NOW_MS, &text), JV_OK);
+    assert_int_equal(sentiment_report_build(&state, NOW_MS, state.report_tokens,
+                                            state.report_token_count, &text),
+                     JV_OK);
     assert_string_equal(buffer, "<b>Sentiment report:</b> nothing to report; no chat messages mentioned "
                                 "SOL, BTC in the last 24h.");
 }
 
-static void report_job_reaches_every_subscribed_chat(void **unused)
+static void report_job_reaches_every_chat_when_it_is_due(void **unused)
 {
     (void)unused;
     record("BTC", 1 * HOUR_MS, -0.6);
     assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
     assert_int_equal(sent_count, 0); /* nobody subscribed: nothing sent */
-    sentiment_subscribe(&fake_api, state.self, 11);
-    sentiment_subscribe(&fake_api, state.self, -22);
+    sentiment_subscription subscription;
+    sentiment_subscribe(&state, 11, &subscription);
+    sentiment_subscribe(&state, -22, &subscription);
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 0); /* subscribed just now: the first is an hour away */
+    clock_ms = NOW_MS + HOUR_MS - 30000; /* within half a check of the hour */
     assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
     assert_int_equal(sent_count, 2);
     for (size_t i = 0; i < 2; i++) {
@@ -599,6 +831,48 @@ static void report_job_reaches_every_subscribed_chat(void **unused)
         assert_non_null(strstr(sent_texts[i], "SOL: no chat messages mentioned it"));
         assert_non_null(strstr(sent_texts[i], "BTC: chat sentiment -0.60 from 1 message"));
     }
+    clock_ms += 50 * 60000;
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 2); /* 50 minutes after the last: not yet */
+    clock_ms += 10 * 60000;
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 4);
+}
+
+static void each_chat_gets_its_own_tokens_at_its_own_interval(void **unused)
+{
+    (void)unused;
+    record("ETH", 1 * HOUR_MS, 0.5);
+    sentiment_subscription every_4h = {.chat_id = 40, .since_ms = NOW_MS,
+                                       .interval_ms = 4 * HOUR_MS, .has_tokens = 1};
+    every_4h.tokens[sentiment_tokens_lookup(&state.tokens, "ETH")] = 1;
+    assert_int_equal(sentiment_subscription_save(&state, &every_4h), JV_OK);
+    /* the record before the buttons: defaults, clock from the plugin's start */
+    assert_int_equal(fake_kv_set(state.self, "sub/41", "1600000000000", 13), JV_OK);
+    clock_ms = state.started_ms + HOUR_MS / 2; /* its 2023 time is not its clock */
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 0);
+    clock_ms = state.started_ms + HOUR_MS;
+    assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    assert_int_equal(sent_count, 1);
+    assert_int_equal(sent_chats[0], 41);
+    assert_non_null(strstr(sent_texts[0], "no chat messages mentioned SOL, BTC in the last 24h"));
+    for (int hour = 1; hour <= 4; hour++) {
+        clock_ms = NOW_MS + hour * HOUR_MS;
+        assert_int_equal(sentiment_report_job(state.self, &state), JV_OK);
+    }
+    /* chat 41 every hour (its defaults), chat 40 once, at four hours */
+    size_t to_40 = 0, to_41 = 0;
+    for (size_t i = 0; i < sent_count; i++) {
+        to_40 += sent_chats[i] == 40;
+        to_41 += sent_chats[i] == 41;
+        if (sent_chats[i] == 40) {
+            assert_non_null(strstr(sent_texts[i], "ETH: chat sentiment +0.50"));
+            assert_null(strstr(sent_texts[i], "SOL"));
+        }
+    }
+    assert_int_equal(to_40, 1);
+    assert_int_equal(to_41, 5);
 }
 
 int main(void)
@@ -617,7 +891,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(view_without_weighting_says_so, setup, teardown),
         cmocka_unit_test_setup_teardown(view_with_weighting_shows_each_contribution, setup, teardown),
         cmocka_unit_test_setup_teardown(report_with_nothing_says_so, setup, teardown),
-        cmocka_unit_test_setup_teardown(report_job_reaches_every_subscribed_chat, setup, teardown),
+        cmocka_unit_test_setup_teardown(report_job_reaches_every_chat_when_it_is_due, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(each_chat_gets_its_own_tokens_at_its_own_interval, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(subscription_records_old_new_and_unreadable, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(interval_choices_include_the_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(keyboard_marks_the_choice_and_reads_presses_back, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_press_saves_the_choice_and_edits_the_message, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

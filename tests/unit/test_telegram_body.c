@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "telegram_body.h"
+#include "transport/telegram/telegram_body.h"
 
 /* What telegram_send.c's general path builds for the same part. */
 static json_t *jansson_body(int64_t chat_id, int64_t thread_id, const char *text,
