@@ -6,7 +6,7 @@ goals, and writes a JSON result file.
 
 Usage: bench/side_by_side.py [--quick] [--bots jarvis,grammy,telegraf]
          [--jarvis ./jarvis] [--plugins ./plugins] [--json FILE]
-         [--no-callgrind] [--idle-seconds 10] [--bot-core 0] [--fake-core 1]
+         [--no-callgrind] [--callgrind-out FILE] [--idle-seconds 10] [--bot-core 0] [--fake-core 1]
          [--jarvis-commit ID] [--jarvis-bot-line "key = value" ...]
 All traffic stays on 127.0.0.1; every run has a deadline, so a slow or stuck
 bot is reported with what it answered, never waited for forever."""
@@ -65,6 +65,23 @@ def peak_rss_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+def memory_mib(pid):
+    """Resident memory now, split as /proc/PID/smaps_rollup counts it:
+    private (this process's own pages) and shared (library and file pages
+    other processes may map too), in MiB."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                fields[parts[0][:-1]] = int(parts[1])
+    private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    shared = fields.get("Shared_Clean", 0) + fields.get("Shared_Dirty", 0)
+    return {"rss_mib": round(fields.get("Rss", 0) / 1024, 1),
+            "private_mib": round(private / 1024, 1), "shared_mib": round(shared / 1024, 1),
+            "anonymous_mib": round(fields.get("Anonymous", 0) / 1024, 1)}
 
 
 class Fake:
@@ -191,6 +208,7 @@ def measure(bot, scenario, args, idle_seconds=0):
             "cpu_s": round(cpu, 3),
             "cpu_per_reply_ms": round(cpu * 1000 / answered, 4) if answered else None,
             "peak_rss_mib": round(peak_rss_kib(process.pid) / 1024, 1),
+            "memory_after_run": memory_mib(process.pid),
             "latency_ms": result["latency_ms"], "duplicates": result["duplicates"],
             "unmatched": result["unmatched"], "redeliveries": result["redeliveries"],
             "polls": result["polls"], "overlaps": result["overlaps"],
@@ -261,6 +279,8 @@ def callgrind_per_reply(args, count):
         if process:
             stop_process(process)
         fake.stop()
+        if args.callgrind_out and out_file.exists():
+            shutil.copyfile(out_file, args.callgrind_out)  # for callgrind_annotate
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -397,7 +417,9 @@ def cell(value, digits=2):
 
 def print_table(result, bots):
     rows = [("replies/s", "replies_per_s", 0), ("CPU/reply ms", "cpu_per_reply_ms", 3),
-            ("peak RSS MiB", "peak_rss_mib", 1), ("answered", "answered", 0),
+            ("peak RSS MiB", "peak_rss_mib", 1), ("RSS after run MiB", "rss_mib", 1),
+            ("private MiB", "private_mib", 1), ("shared MiB", "shared_mib", 1),
+            ("answered", "answered", 0),
             ("elapsed s", "elapsed_s", 2), ("redeliveries", "redeliveries", 0),
             ("duplicates", "duplicates", 0), ("polls", "polls", 0),
             ("fake core busy %", "fake_core_busy_pct", 1)]
@@ -416,8 +438,12 @@ def print_table(result, bots):
             values = []
             for bot in bots:
                 run = by_bot.get(bot, {})
-                value = (run.get("latency_ms") or {}).get(key) if label.startswith("latency") \
-                    else run.get(key)
+                if label.startswith("latency"):
+                    value = (run.get("latency_ms") or {}).get(key)
+                elif key in ("rss_mib", "private_mib", "shared_mib"):
+                    value = (run.get("memory_after_run") or {}).get(key)
+                else:
+                    value = run.get(key)
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and digits == 0:
                     value = int(round(value))
                 values.append(cell(value, digits))
@@ -472,6 +498,8 @@ def main():
     parser.add_argument("--no-callgrind", action="store_true")
     parser.add_argument("--callgrind-count", type=int, default=None,
                         help="replies in the callgrind run (default 2,000; quick 500)")
+    parser.add_argument("--callgrind-out", type=pathlib.Path, default=None,
+                        help="keep callgrind's profile in this file (for callgrind_annotate)")
     parser.add_argument("--idle-seconds", type=float, default=10)
     parser.add_argument("--bot-core", type=int, default=0)
     parser.add_argument("--fake-core", type=int, default=1)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +415,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "jarvis: cannot turn core dumps off: %s\n", strerror(errno));
     ensure_standard_fds();
     test_hooks_init();
+    /* glibc gives each busy thread its own heap (up to 8 per core), each
+     * keeping freed memory resident; the hot small sizes come from the
+     * threads' caches anyway, so two heaps serve the workers and senders.
+     * Before any thread starts. */
+    mallopt(M_ARENA_MAX, 2);
     struct options options;
     int parse_result = parse_arguments(argc, argv, &options);
     if (parse_result != ARGUMENTS_PARSED)

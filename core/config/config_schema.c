@@ -92,6 +92,11 @@ const struct config_key config_keys[] = {
      FIELD(send_burst_per_chat),
      .meaning = "Messages a quiet chat may receive at once before `send_rate_per_chat` "
                 "applies."},
+    {"bot", "chat_backlog_in_memory", CONFIG_INTEGER, 0, 1, 100000, .default_value = "256",
+     FIELD(chat_backlog_in_memory),
+     .meaning = "Updates of one chat held in memory at once (being handled, or their replies "
+                "waiting to be sent); a flooding chat's further updates wait in the inbox "
+                "table, in order, until room frees up."},
     {"bot", "send_rate_total", CONFIG_NUMBER, 0, 0, 1000000, .default_value = "30",
      FIELD(send_rate_total),
      .meaning = "Messages per second over all chats (Telegram's bulk limit)."},

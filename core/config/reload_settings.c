@@ -36,6 +36,7 @@ static const struct restart_setting restart_settings[] = {
     SETTING("[bot] send_rate_per_chat", SETTING_DOUBLE, send_rate_per_chat),
     SETTING("[bot] send_burst_per_chat", SETTING_DOUBLE, send_burst_per_chat),
     SETTING("[bot] send_rate_total", SETTING_DOUBLE, send_rate_total),
+    SETTING("[bot] chat_backlog_in_memory", SETTING_INT, chat_backlog_in_memory),
     SETTING("[lock] path", SETTING_TEXT, lock_path),
     SETTING("[lock] max_wait", SETTING_INT, lock_max_wait),
 };

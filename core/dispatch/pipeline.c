@@ -13,6 +13,8 @@
 
 #include "base/backoff.h"
 #include "base/clock.h"
+#include "config/config.h"
+#include "dispatch/chat_admission.h"
 #include "state/crash_record.h"
 #include "plugin/host.h"
 #include "base/lifecycle.h"
@@ -29,6 +31,7 @@
 #define COMMIT_RETRY_INITIAL_MS 100
 #define COMMIT_RETRY_MAX_MS 5000
 #define IDLE_WAIT_STEP_MS 200
+#define DEFAULT_CHAT_BACKLOG 256
 
 struct jv_deferred {
     struct pipeline *pipeline;
@@ -45,7 +48,10 @@ struct pipeline {
     atomic_size_t unsent;
     pthread_mutex_t deferred_lock;
     struct jv_deferred *deferred; /* handles not yet finished */
+    struct chat_admission *admission; /* one chat's share of memory */
 };
+
+static void admit_waiting(struct pipeline *pipeline, int64_t chat_id);
 
 /* ---- delivery ---- */
 
@@ -134,6 +140,8 @@ static void deliver_row(struct pipeline *pipeline, const struct outbox_row *row)
     atomic_fetch_add(&pipeline->unsent, 1);
     if (pipeline->delivery.deliver(pipeline->delivery.context, row) != JV_OK) {
         atomic_fetch_sub(&pipeline->unsent, 1);
+        int64_t chat_id = 0; /* never sent in this run: it holds no chat */
+        chat_admission_part_sent(pipeline->admission, row->id, &chat_id);
         log_warn("update %" PRId64 ": reply to chat %" PRId64 " not handed to the transport; "
                  "it stays in the outbox for the next start",
                  row->update_id, row->chat_id);
@@ -149,9 +157,33 @@ static void deliver_parts(struct pipeline *pipeline, const struct part_list *par
 void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id)
 {
     test_hook_reached("sent-before-mark");
+    /* before the row goes: once it is gone its id may be given again */
+    int64_t chat_id = 0;
+    int held = chat_admission_part_sent(pipeline->admission, outbox_id, &chat_id);
     store_outbox_remove(pipeline->host->store, outbox_id);
     atomic_fetch_sub(&pipeline->unsent, 1);
     test_hook_reached("sent-after-mark");
+    if (held)
+        admit_waiting(pipeline, chat_id);
+}
+
+/* The update's hold on its chat ends; its parts hold it until sent, so
+ * they are counted before the medium can send (and report) them. */
+static void hold_parts(struct pipeline *pipeline, int64_t chat_id, const struct part_list *parts)
+{
+    int64_t ids[16];
+    size_t count = 0;
+    for (size_t i = 0; parts != NULL && i < parts->count && count < 16; i++)
+        ids[count++] = parts->rows[i].id;
+    /* a reply of more than 16 parts holds its chat with the first 16 */
+    chat_admission_handled(pipeline->admission, chat_id, ids, count);
+}
+
+static void release_update(struct pipeline *pipeline, int64_t chat_id,
+                           const struct part_list *parts)
+{
+    hold_parts(pipeline, chat_id, parts);
+    admit_waiting(pipeline, chat_id);
 }
 
 /* Inside an open transaction: every part gets its outbox id. */
@@ -186,11 +218,12 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
                          update_id, what, failures, failures == 1 ? "" : "s");
             return 0;
         }
-        /* a store that is down said so itself, once for all updates */
+        /* a warning: the store's own ERROR line says once that writes fail,
+         * and a store that is down said so itself, once for all updates */
         if (failures++ == 0 && store_available(pipeline->host->store))
-            log_error("update %" PRId64 ": cannot commit %s to the state store; retrying "
-                      "with backoff (it is handled again after a restart otherwise)",
-                      update_id, what);
+            log_warn("update %" PRId64 ": cannot commit %s to the state store; retrying "
+                     "with backoff (it is handled again after a restart otherwise)",
+                     update_id, what);
         if (lifecycle_stop_requested())
             return -1;
         struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};
@@ -244,13 +277,20 @@ static void commit_and_deliver(struct pipeline *pipeline, struct jv_context *wor
                   "again after a restart",
                   work->update_id);
         part_list_free(&parts);
+        if (!keep_inbox_row)
+            release_update(pipeline, work->chat_id, NULL);
         return;
     }
     struct handled_commit commit = {.work = work, .parts = &parts,
                                     .keep_inbox_row = keep_inbox_row};
-    if (commit_with_retry(pipeline, commit_handled, &commit, "its handling", work->update_id) ==
-        0)
+    int committed = commit_with_retry(pipeline, commit_handled, &commit, "its handling",
+                                      work->update_id) == 0;
+    if (!keep_inbox_row)
+        hold_parts(pipeline, work->chat_id, committed ? &parts : NULL);
+    if (committed)
         deliver_parts(pipeline, &parts);
+    if (!keep_inbox_row)
+        admit_waiting(pipeline, work->chat_id);
     part_list_free(&parts);
 }
 
@@ -417,6 +457,7 @@ struct accepted_batch {
     const struct incoming_message *messages;
     size_t count;
     char *new_in_inbox; /* 1 where the message was added, 0 where it already waited */
+    int64_t *arrivals;  /* each message's place in the inbox's order */
     const char *cursor_key;
     int64_t cursor;
 };
@@ -455,8 +496,10 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
     for (size_t i = 0; i < batch->count; i++) {
         const struct incoming_message *message = &batch->messages[i];
         char *payload = message_payload_encode(message);
+        batch->arrivals[i] = take_arrival();
         int added = payload != NULL ? store_inbox_add(store, message->update_id,
-                                                      message->chat_id, payload, take_arrival())
+                                                      message->chat_id, payload,
+                                                      batch->arrivals[i])
                                     : -1;
         free(payload);
         if (added < 0) {
@@ -472,40 +515,59 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
     return store_commit(store);
 }
 
+static int batch_init(struct accepted_batch *batch, const struct incoming_message *messages,
+                      size_t count, const char *cursor_key, int64_t cursor)
+{
+    *batch = (struct accepted_batch){.messages = messages, .count = count,
+                                     .cursor_key = cursor_key, .cursor = cursor};
+    batch->new_in_inbox = calloc(count ? count : 1, 1);
+    batch->arrivals = calloc(count ? count : 1, sizeof *batch->arrivals);
+    if (batch->new_in_inbox != NULL && batch->arrivals != NULL)
+        return 0;
+    free(batch->new_in_inbox);
+    free(batch->arrivals);
+    return -1;
+}
+
+static void batch_release(struct accepted_batch *batch)
+{
+    free(batch->new_in_inbox);
+    free(batch->arrivals);
+}
+
 int pipeline_store_batch(struct store *store, const struct incoming_message *messages,
                          size_t count, const char *cursor_key, int64_t cursor)
 {
-    struct accepted_batch batch = {.messages = messages, .count = count,
-                                   .cursor_key = cursor_key, .cursor = cursor};
-    batch.new_in_inbox = calloc(count ? count : 1, 1);
-    if (batch.new_in_inbox == NULL)
+    struct accepted_batch batch;
+    if (batch_init(&batch, messages, count, cursor_key, cursor) != 0)
         return -1;
     int result = commit_batch(store, &batch);
-    free(batch.new_in_inbox);
+    batch_release(&batch);
     return result;
 }
 
 int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *messages,
                     size_t count, const char *cursor_key, int64_t cursor)
 {
-    struct accepted_batch batch = {.messages = messages, .count = count,
-                                   .cursor_key = cursor_key, .cursor = cursor};
-    batch.new_in_inbox = calloc(count ? count : 1, 1);
-    if (batch.new_in_inbox == NULL)
+    struct accepted_batch batch;
+    if (batch_init(&batch, messages, count, cursor_key, cursor) != 0)
         return -1;
     if (commit_batch(pipeline->host->store, &batch) != 0) {
-        free(batch.new_in_inbox);
+        batch_release(&batch);
         return -1;
     }
     test_hook_reached("inbox-after-commit");
     for (size_t i = 0; i < count; i++) {
-        if (batch.new_in_inbox[i])
-            dispatch_one(pipeline, &messages[i]);
-        else
+        if (!batch.new_in_inbox[i])
             log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
                      messages[i].update_id);
+        else if (chat_admission_offer(pipeline->admission, messages[i].chat_id,
+                                      batch.arrivals[i]) &&
+                 dispatch_one(pipeline, &messages[i]) != 0)
+            release_update(pipeline, messages[i].chat_id, NULL);
+        /* else: the chat is at its cap; the row waits in the inbox */
     }
-    free(batch.new_in_inbox);
+    batch_release(&batch);
     return 0;
 }
 
@@ -712,8 +774,10 @@ static void skip_poison(struct pipeline *pipeline, const struct inbox_row *row,
 }
 
 /* An update a plugin crashed on runs alone, so another crash is charged to
- * it and not to whatever ran beside it. */
-static void redispatch(struct pipeline *pipeline, const struct inbox_row *row)
+ * it and not to whatever ran beside it (at start only: a worker loading a
+ * flooding chat's rows cannot wait for the others, itself among them).
+ * 1 when it was dispatched; 0 when skipped, dropped or not dispatched. */
+static int redispatch(struct pipeline *pipeline, const struct inbox_row *row, int alone)
 {
     struct incoming_message message;
     memset(&message, 0, sizeof message);
@@ -723,41 +787,94 @@ static void redispatch(struct pipeline *pipeline, const struct inbox_row *row)
         log_error("update %" PRId64 ": %s; dropping it from the inbox", row->update_id, problem);
         metrics_count(METRIC_UPDATES, "bad", NULL);
         store_inbox_remove(pipeline->host->store, row->update_id);
-        return;
+        return 0;
     }
     message.update_id = row->update_id;
+    int dispatched = 0;
     if (row->crashes >= PIPELINE_MAX_CRASHES) {
         skip_poison(pipeline, row, &message);
-    } else if (row->crashes > 0) {
+    } else if (row->crashes > 0 && alone) {
         log_info("update %" PRId64 " crashed plugin '%s' before (%d of %d); running it alone",
                  row->update_id, row->crash_plugin, row->crashes, PIPELINE_MAX_CRASHES);
         wait_until_idle(pipeline);
-        if (dispatch_one(pipeline, &message) == 0)
+        dispatched = dispatch_one(pipeline, &message) == 0;
+        if (dispatched)
             wait_until_idle(pipeline);
     } else {
-        dispatch_one(pipeline, &message);
+        dispatched = dispatch_one(pipeline, &message) == 0;
     }
     message_payload_free(holder);
+    return dispatched;
+}
+
+/* At start: only rows their chat has room for are copied and dispatched;
+ * the rest wait in the inbox (admit_waiting loads them in turn). */
+struct admitted_rows {
+    struct pipeline *pipeline;
+    struct row_copies copies;
+    size_t waiting;
+};
+
+static int copy_admitted_row(const struct inbox_row *row, void *context)
+{
+    struct admitted_rows *admitted = context;
+    if (!chat_admission_offer(admitted->pipeline->admission, row->chat_id, row->arrival)) {
+        admitted->waiting++;
+        return 0;
+    }
+    return copy_inbox_row(row, &admitted->copies);
+}
+
+static void free_inbox_copies(struct row_copies *copies)
+{
+    for (size_t i = 0; i < copies->count; i++) {
+        free((char *)copies->inbox[i].payload);
+        free((char *)copies->inbox[i].crash_plugin);
+    }
+    free(copies->inbox);
 }
 
 static int rerun_inbox(struct pipeline *pipeline)
 {
-    struct row_copies copies = {0};
-    int result = store_inbox_list(pipeline->host->store, copy_inbox_row, &copies);
-    if (copies.failed)
+    struct admitted_rows admitted = {.pipeline = pipeline};
+    struct row_copies *copies = &admitted.copies;
+    int result = store_inbox_list(pipeline->host->store, copy_admitted_row, &admitted);
+    if (copies->failed)
         result = -1;
-    if (result == 0 && copies.count > 0)
+    if (result == 0 && copies->count + admitted.waiting > 0)
         log_info("inbox: %zu update(s) from before the restart were not handled yet; handling "
-                 "them",
-                 copies.count);
-    for (size_t i = 0; i < copies.count; i++) {
-        if (result == 0 && !lifecycle_stop_requested())
-            redispatch(pipeline, &copies.inbox[i]);
-        free((char *)copies.inbox[i].payload);
-        free((char *)copies.inbox[i].crash_plugin);
+                 "them (%zu wait in the inbox for their chat's turn)",
+                 copies->count + admitted.waiting, admitted.waiting);
+    for (size_t i = 0; i < copies->count; i++) {
+        const struct inbox_row *row = &copies->inbox[i];
+        if (result != 0 || lifecycle_stop_requested() || !redispatch(pipeline, row, 1))
+            release_update(pipeline, row->chat_id, NULL);
     }
-    free(copies.inbox);
+    free_inbox_copies(copies);
     return result;
+}
+
+/* Room freed in chat_id's share: its next rows from the inbox, in order. */
+static void admit_waiting(struct pipeline *pipeline, int64_t chat_id)
+{
+    int64_t after_arrival = 0;
+    size_t room = chat_admission_room(pipeline->admission, chat_id, &after_arrival);
+    if (room == 0)
+        return;
+    struct row_copies copies = {0};
+    int listed = store_inbox_list_chat(pipeline->host->store, chat_id, after_arrival, room,
+                                       copy_inbox_row, &copies);
+    size_t dispatched = 0;
+    int64_t last_arrival = after_arrival;
+    for (size_t i = 0; listed == 0 && !copies.failed && i < copies.count; i++) {
+        dispatched += (size_t)redispatch(pipeline, &copies.inbox[i], 0);
+        last_arrival = copies.inbox[i].arrival;
+    }
+    /* a failed read leaves the count as it was: the next release tries again */
+    size_t rows = listed == 0 && !copies.failed ? copies.count : 0;
+    chat_admission_loaded(pipeline->admission, chat_id, rows, dispatched,
+                          rows > 0 ? last_arrival : after_arrival);
+    free_inbox_copies(&copies);
 }
 
 int pipeline_recover(struct pipeline *pipeline)
@@ -780,6 +897,15 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     atomic_init(&pipeline->unhandled, 0);
     atomic_init(&pipeline->unsent, 0);
     pthread_mutex_init(&pipeline->deferred_lock, NULL);
+    const struct config *config = host->config;
+    pipeline->admission = chat_admission_create(
+        config != NULL && config->chat_backlog_in_memory > 0 ? config->chat_backlog_in_memory
+                                                             : DEFAULT_CHAT_BACKLOG);
+    if (pipeline->admission == NULL) {
+        pthread_mutex_destroy(&pipeline->deferred_lock);
+        free(pipeline);
+        return NULL;
+    }
     return pipeline;
 }
 
@@ -799,5 +925,6 @@ void pipeline_destroy(struct pipeline *pipeline)
                  "after a restart",
                  abandoned);
     pthread_mutex_destroy(&pipeline->deferred_lock);
+    chat_admission_destroy(pipeline->admission);
     free(pipeline);
 }

@@ -618,27 +618,32 @@ static void load_entry(struct registry *registry, int dir_fd, const char *dir,
 /* [plugins] dir lists directories separated by ':'; the first one holding
  * <name>.so wins (a local directory before the system one). When none has
  * it, the first directory is the one named in the refusal. */
-static void load_from_first_dir(struct registry *registry, const char *dirs, const char *name,
-                                struct load_summary *summary)
+void plugins_choose_dir(const char *dirs, const char *name, char *dir, size_t dir_size)
 {
     char file_name[PLUGIN_NAME_MAX + 8];
     snprintf(file_name, sizeof file_name, "%.*s.so", PLUGIN_NAME_MAX, name);
     size_t chosen_length = strcspn(dirs, ":");
     const char *chosen = dirs;
-    for (const char *dir = dirs; *dir != '\0';) {
-        size_t length = strcspn(dir, ":");
+    for (const char *entry = dirs; *entry != '\0';) {
+        size_t length = strcspn(entry, ":");
         char path[PATH_MAX];
-        if (length > 0 && snprintf(path, sizeof path, "%.*s/%s", (int)length, dir, file_name) <
+        if (length > 0 && snprintf(path, sizeof path, "%.*s/%s", (int)length, entry, file_name) <
                               (int)sizeof path &&
             faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-            chosen = dir;
+            chosen = entry;
             chosen_length = length;
             break;
         }
-        dir += length + (dir[length] == ':');
+        entry += length + (entry[length] == ':');
     }
+    snprintf(dir, dir_size, "%.*s", (int)chosen_length, chosen);
+}
+
+static void load_from_first_dir(struct registry *registry, const char *dirs, const char *name,
+                                struct load_summary *summary)
+{
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%.*s", (int)chosen_length, chosen);
+    plugins_choose_dir(dirs, name, dir, sizeof dir);
     char dir_problem[3 * PATH_MAX + 512] = ""; /* the message names dir up to three times */
     int dir_fd = plugins_open_dir(dir, dir_problem, sizeof dir_problem);
     load_entry(registry, dir_fd, dir, dir_fd < 0 ? dir_problem : NULL, name, summary);

@@ -33,6 +33,9 @@ void plugins_run_post_init_from(struct registry *registry, size_t first_load_ind
 /* Checks and opens the plugin directory: its fd, or -1 with the problem
  * every plugin in it is refused for. */
 int plugins_open_dir(const char *dir, char *problem, size_t problem_size);
+/* [plugins] dir is a search path (a:b): the first entry holding <name>.so,
+ * else the first entry (whose refusal then names the missing file). */
+void plugins_choose_dir(const char *dirs, const char *name, char *dir, size_t dir_size);
 /* A reload's two steps, so that a build refused before init (file checks,
  * dlopen, descriptor head) never costs the running one: prepare checks and
  * maps <dir>/<name>.so (dir_fd: the checked directory) and returns NULL with

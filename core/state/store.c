@@ -238,3 +238,14 @@ int store_list(struct store *store, const char *space, const char *prefix,
     return result;
 }
 
+int store_write_failing(struct store *store, int64_t *since_ms, long *failures, char *reason,
+                        size_t reason_size)
+{
+    if (store == NULL || store->backend->write_failing == NULL)
+        return 0;
+    pthread_mutex_lock(&store->mutex);
+    int failing = store->backend->write_failing(store->connection, since_ms, failures, reason,
+                                                reason_size);
+    pthread_mutex_unlock(&store->mutex);
+    return failing;
+}

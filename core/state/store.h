@@ -46,6 +46,10 @@ int store_exists(const char *state_dir);
 int store_begin(struct store *store, enum store_sync sync);
 int store_commit(struct store *store);
 void store_rollback(struct store *store);
+/* 1 while writes fail (disk full, I/O error), with since when, how many
+ * failed and SQLite's word for the first; 0 while they work. */
+int store_write_failing(struct store *store, int64_t *since_ms, long *failures, char *reason,
+                        size_t reason_size);
 
 /* Committed (STORE_UNSYNCED) when they return 0, or part of the caller's
  * transaction. -1 on failure, logged. */

@@ -30,6 +30,9 @@ struct store_backend {
     int (*inbox_remove)(void *connection, int64_t update_id);
     int (*inbox_count_crash)(void *connection, int64_t update_id, const char *plugin);
     int (*inbox_list)(void *connection, store_inbox_visit visit, void *context);
+    /* at most limit rows of chat_id after after_arrival, in arrival order */
+    int (*inbox_list_chat)(void *connection, int64_t chat_id, int64_t after_arrival,
+                           size_t limit, store_inbox_visit visit, void *context);
     int64_t (*outbox_add)(void *connection, const struct outbox_row *row);
     int (*outbox_remove)(void *connection, int64_t id);
     int (*outbox_list)(void *connection, store_outbox_visit visit, void *context);
@@ -41,6 +44,11 @@ struct store_backend {
     /* 1 while the database answers; a backend that cannot lose its
      * connection (SQLite) leaves this NULL. */
     int (*available)(void *connection);
+    /* 1 while writes fail (disk full, I/O error) with since when, how many
+     * and the first reason; NULL for a backend that reports being down
+     * through available instead (PostgreSQL). */
+    int (*write_failing)(void *connection, int64_t *since_ms, long *failures, char *reason,
+                         size_t reason_size);
 };
 
 #endif

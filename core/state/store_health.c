@@ -1,10 +1,15 @@
 /* The state database's health at open: a damaged file is reported and left
  * exactly as found (jarvis never repairs, truncates or replaces it), so the
- * user decides what to keep; the hint says where it is and what is lost. */
+ * user decides what to keep; the hint says where it is and what is lost.
+ * Later, its writes failing and working again, each said once. */
 #include "state/store_health.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
 
 int store_health_code_is_damage(int code)
 {
@@ -58,4 +63,31 @@ int store_health_check(sqlite3 *database, const char *path, char *error, size_t 
     }
     sqlite3_finalize(statement);
     return result;
+}
+
+void store_health_write_failed(struct store_write_health *health, const char *path,
+                               const char *what, const char *reason)
+{
+    health->failures++;
+    if (health->failing) {
+        log_debug("store %s: %s: %s (failure %ld)", path, what, reason, health->failures);
+        return;
+    }
+    health->failing = 1;
+    health->since_ms = wall_ms();
+    snprintf(health->reason, sizeof health->reason, "%s", reason);
+    log_error("store %s: writes failing (%s: %s); retried with backoff, nothing accepted is "
+              "lost; logged again when they work",
+              path, what, reason);
+}
+
+void store_health_write_worked(struct store_write_health *health, const char *path)
+{
+    if (!health->failing)
+        return;
+    log_warn("store %s: writes work again after %ld failed attempt%s over %" PRId64 " s", path,
+             health->failures, health->failures == 1 ? "" : "s",
+             (wall_ms() - health->since_ms) / 1000);
+    health->failing = 0;
+    health->failures = 0;
 }

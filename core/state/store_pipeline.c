@@ -51,6 +51,18 @@ int store_inbox_list(struct store *store, store_inbox_visit visit, void *context
     return result;
 }
 
+int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival,
+                          size_t limit, store_inbox_visit visit, void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->inbox_list_chat(store->connection, chat_id, after_arrival, limit,
+                                                 visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
 int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
 {
     if (store == NULL || row == NULL || row->text == NULL)

@@ -199,6 +199,7 @@ const struct store_backend store_postgres_backend = {
     .inbox_remove = pg_inbox_remove,
     .inbox_count_crash = pg_inbox_count_crash,
     .inbox_list = pg_inbox_list,
+    .inbox_list_chat = pg_inbox_list_chat,
     .outbox_add = pg_outbox_add,
     .outbox_remove = pg_outbox_remove,
     .outbox_list = pg_outbox_list,

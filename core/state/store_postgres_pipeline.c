@@ -69,9 +69,9 @@ int pg_inbox_count_crash(void *connection, int64_t update_id, const char *plugin
                                       "counting a crash"));
 }
 
-int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
+/* Visits an inbox query's rows and frees the result. */
+static int visit_inbox_rows(PGresult *result, store_inbox_visit visit, void *context)
 {
-    PGresult *result = pg_store_run(connection, PG_INBOX_LIST, NULL, NULL, "listing the inbox");
     if (result == NULL)
         return -1;
     int rows = PQntuples(result);
@@ -80,12 +80,34 @@ int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
                                 .chat_id = pg_result_int8(result, i, 1),
                                 .payload = PQgetvalue(result, i, 2),
                                 .crashes = pg_result_int4(result, i, 3),
-                                .crash_plugin = PQgetvalue(result, i, 4)};
+                                .crash_plugin = PQgetvalue(result, i, 4),
+                                .arrival = pg_result_int8(result, i, 5)};
         if (visit(&row, context) != 0)
             break;
     }
     PQclear(result);
     return 0;
+}
+
+int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
+{
+    return visit_inbox_rows(
+        pg_store_run(connection, PG_INBOX_LIST, NULL, NULL, "listing the inbox"), visit,
+        context);
+}
+
+int pg_inbox_list_chat(void *connection, int64_t chat_id, int64_t after_arrival, size_t limit,
+                       store_inbox_visit visit, void *context)
+{
+    char chat[8], after[8], most[8];
+    pg_int8(chat_id, chat);
+    pg_int8(after_arrival, after);
+    pg_int8((int64_t)limit, most);
+    const char *values[] = {chat, after, most};
+    const int lengths[] = {8, 8, 8};
+    return visit_inbox_rows(pg_store_run(connection, PG_INBOX_LIST_CHAT, values, lengths,
+                                         "listing a chat's rows of the inbox"),
+                            visit, context);
 }
 
 static const char *text_or_empty(const char *text)

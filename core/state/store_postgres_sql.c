@@ -30,8 +30,12 @@ const struct pg_statement_text pg_statement_texts[PG_STATEMENT_COUNT] = {
                         "UPDATE jarvis_inbox SET crashes = crashes + 1, crash_plugin = $2"
                         " WHERE update_id = $1", 2},
     [PG_INBOX_LIST] = {"jarvis_inbox_list",
-                       "SELECT update_id, chat_id, payload, crashes, crash_plugin"
+                       "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
                        " FROM jarvis_inbox ORDER BY arrival, update_id", 0},
+    [PG_INBOX_LIST_CHAT] = {"jarvis_inbox_list_chat",
+                            "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
+                            " FROM jarvis_inbox WHERE chat_id = $1 AND arrival > $2"
+                            " ORDER BY arrival, update_id LIMIT $3", 3},
     [PG_INBOX_COUNT] = {"jarvis_inbox_count", "SELECT count(*) FROM jarvis_inbox", 0},
     [PG_OUTBOX_ADD] = {"jarvis_outbox_add",
                        "INSERT INTO jarvis_outbox (update_id, chat_id, thread_id, text, method,"

@@ -34,3 +34,15 @@ void sqlite_store_finish(sqlite3_stmt *statement)
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
 }
+
+void sqlite_store_write_failed(struct sqlite_store *store, const char *what)
+{
+    store_health_write_failed(&store->write_health, store->path, what,
+                              sqlite3_errmsg(store->database));
+}
+
+void sqlite_store_write_worked(struct sqlite_store *store)
+{
+    if (!store->in_transaction)
+        store_health_write_worked(&store->write_health, store->path);
+}

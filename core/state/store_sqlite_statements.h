@@ -7,6 +7,8 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "state/store_health.h"
+
 struct sqlite_store {
     sqlite3 *database;
     char *path;
@@ -21,6 +23,7 @@ struct sqlite_store {
     sqlite3_stmt *inbox_remove_statement;
     sqlite3_stmt *inbox_crash_statement;
     sqlite3_stmt *inbox_list_statement;
+    sqlite3_stmt *inbox_chat_statement;
     sqlite3_stmt *inbox_count_statement;
     sqlite3_stmt *outbox_add_statement;
     sqlite3_stmt *outbox_remove_statement;
@@ -36,6 +39,8 @@ struct sqlite_store {
     sqlite3_stmt *sync_full_statement;
     sqlite3_stmt *sync_normal_statement;
     int synced_transaction; /* the sync level is raised until the transaction ends */
+    int in_transaction;
+    struct store_write_health write_health; /* one log line per change */
 };
 
 struct sqlite_statement_slot {
@@ -50,5 +55,10 @@ int sqlite_store_prepare_all(struct sqlite_store *store, const struct sqlite_sta
                              size_t count, char *error, size_t error_size);
 /* Resets a cached statement and clears its bindings for the next call. */
 void sqlite_store_finish(sqlite3_stmt *statement);
+
+/* A failed write or commit, logged as a state change (store_health.h), and
+ * one that worked (outside a transaction: its own commit). */
+void sqlite_store_write_failed(struct sqlite_store *store, const char *what);
+void sqlite_store_write_worked(struct sqlite_store *store);
 
 #endif

@@ -36,6 +36,7 @@ struct inbox_row {
     const char *payload;
     int crashes;
     const char *crash_plugin;
+    int64_t arrival; /* the inbox's order */
 };
 
 /* One part of a reply waiting to be sent (or whose send was in flight). */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -66,6 +67,7 @@ struct reload_item {
     struct jv_plugin *running;   /* NULL for ACTION_LOAD */
     struct plugin_build *build;  /* what starts for SWAP, RESTART and LOAD */
     char why[PLUGIN_NAME_MAX + 32];
+    char dir[PATH_MAX]; /* the search path's entry its file is read from */
 };
 
 struct reload_plan {
@@ -73,9 +75,7 @@ struct reload_plan {
     struct reload_item *items;
     size_t count;
     const struct config *adopted;
-    int dir_fd;
-    const char *dir;
-    char dir_problem[512];
+    const char *dirs; /* [plugins] dir: a search path */
     char refused[SUMMARY_SIZE / 2]; /* "name: reason, ..." */
 };
 
@@ -131,13 +131,16 @@ static void prepare_item(struct reload_plan *plan, struct reload_item *item,
                          enum reload_action action)
 {
     char reason[REASON_SIZE] = "";
-    if (plan->dir_fd < 0) {
-        log_error("reload: plugin %s/%s.so: refused: %s", plan->dir, item->name, plan->dir_problem);
+    char dir_problem[3 * PATH_MAX + 512] = ""; /* names the dir up to three times */
+    int dir_fd = plugins_open_dir(item->dir, dir_problem, sizeof dir_problem);
+    if (dir_fd < 0) {
+        log_error("reload: plugin %s/%s.so: refused: %s", item->dir, item->name, dir_problem);
         note_refused(plan, item->name, "unsafe or missing plugin directory");
         return;
     }
-    item->build = plugins_prepare_build(plan->registry, plan->dir_fd, plan->dir, item->name, reason,
+    item->build = plugins_prepare_build(plan->registry, dir_fd, item->dir, item->name, reason,
                                         sizeof reason);
+    close(dir_fd);
     if (item->build == NULL) {
         note_refused(plan, item->name, reason);
         return;
@@ -156,8 +159,8 @@ static void plan_running_plugin(struct reload_plan *plan, struct reload_item *it
     char file_name[PLUGIN_NAME_MAX + 8];
     snprintf(file_name, sizeof file_name, "%s.so", name);
     uint64_t hash = 0;
-    if (plugin_image_hash_file(plan->dir, file_name, &hash) != 0) {
-        log_error("reload: plugin %s/%s: cannot read it (%s); the running build stays", plan->dir,
+    if (plugin_image_hash_file(item->dir, file_name, &hash) != 0) {
+        log_error("reload: plugin %s/%s: cannot read it (%s); the running build stays", item->dir,
                   file_name, strerror(errno));
         note_refused(plan, name, "cannot read");
         return;
@@ -225,14 +228,14 @@ static int build_plan(struct reload_plan *plan, struct registry *registry,
     plan->items = calloc(running + adopted->enable_count + 1, sizeof *plan->items);
     if (plan->items == NULL)
         return -1;
-    plan->dir = adopted->plugin_dir && *adopted->plugin_dir ? adopted->plugin_dir : "plugins";
-    plan->dir_fd = plugins_open_dir(plan->dir, plan->dir_problem, sizeof plan->dir_problem);
+    plan->dirs = adopted->plugin_dir && *adopted->plugin_dir ? adopted->plugin_dir : "plugins";
     for (size_t i = 0; i < running; i++) {
         struct jv_plugin *plugin = registry_plugin_at(registry, i);
         if (plugin == NULL || plugin->unloaded)
             continue;
         struct reload_item *item = &plan->items[plan->count++];
         snprintf(item->name, sizeof item->name, "%s", plugin->name);
+        plugins_choose_dir(plan->dirs, item->name, item->dir, sizeof item->dir);
         item->running = plugin;
         plan_running_plugin(plan, item, running_config);
     }
@@ -242,6 +245,7 @@ static int build_plan(struct reload_plan *plan, struct registry *registry,
             continue;
         struct reload_item *item = &plan->items[plan->count++];
         snprintf(item->name, sizeof item->name, "%.32s", name);
+        plugins_choose_dir(plan->dirs, item->name, item->dir, sizeof item->dir);
         if (!plugin_name_is_valid(name)) {
             log_error("reload: plugin '%.60s' in [plugins] enable: refused: expected a name "
                       "matching [a-z0-9_]{1,32}; fix the name",
@@ -262,8 +266,6 @@ static void free_plan(struct reload_plan *plan)
     for (size_t i = 0; i < plan->count; i++)
         plugins_discard_build(plan->items[i].build);
     free(plan->items);
-    if (plan->dir_fd >= 0)
-        close(plan->dir_fd);
 }
 
 static int plan_changes_plugins(const struct reload_plan *plan)
@@ -507,7 +509,7 @@ static void reload_once(struct reloader *reloader)
     }
     char live[256];
     reload_settings_describe_live(running, adopted, live, sizeof live);
-    struct reload_plan plan = {.registry = host->registry, .adopted = adopted, .dir_fd = -1};
+    struct reload_plan plan = {.registry = host->registry, .adopted = adopted};
     if (build_plan(&plan, host->registry, running) != 0) {
         log_error("reload: out of memory; the running configuration stays");
         free_plan(&plan);

@@ -233,7 +233,8 @@ static void add_snapshot(const struct config *config, pid_t holder_pid, json_t *
         json_decref(snapshot);
         return;
     }
-    static const char *const copied[] = {"version", "plugins", "counters", "recent_errors"};
+    static const char *const copied[] = {"version", "store_failing", "plugins", "counters",
+                                         "recent_errors"};
     for (size_t i = 0; i < sizeof copied / sizeof *copied; i++) {
         json_t *value = json_object_get(snapshot, copied[i]);
         if (value != NULL)
@@ -399,6 +400,18 @@ static void print_activity(json_t *report, FILE *out)
                 text_of(item, "origin"), text_of(item, "message"));
 }
 
+/* From the holder's snapshot: the store cannot record its own failure. */
+static void print_store_failing(json_t *report, FILE *out)
+{
+    json_t *failing = json_object_get(report, "store_failing");
+    if (failing == NULL)
+        return;
+    char since[32];
+    format_utc_ms(json_integer_value(json_object_get(failing, "since_ms")), since, sizeof since);
+    fprintf(out, "store: failing since %s (%s; %" JSON_INTEGER_FORMAT " failed writes)\n", since,
+            text_of(failing, "reason"), json_integer_value(json_object_get(failing, "failures")));
+}
+
 static void print_text(json_t *report, FILE *out)
 {
     print_holder(report, out);
@@ -406,6 +419,7 @@ static void print_text(json_t *report, FILE *out)
     print_uptime(report, out);
     print_plugins(report, out);
     print_state(report, out);
+    print_store_failing(report, out);
     print_activity(report, out);
     json_t *problem = json_object_get(report, "snapshot_problem");
     if (problem != NULL)

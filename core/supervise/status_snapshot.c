@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -17,6 +18,7 @@
 #include "base/metrics.h"
 #include "plugin/plugin_record.h"
 #include "plugin/registry.h"
+#include "state/store.h"
 #include "base/version.h"
 
 
@@ -74,14 +76,34 @@ static json_t *problem_list(void)
     return list;
 }
 
-static json_t *build_snapshot(struct host *host, int64_t started_ms)
+/* Writes failing, for `jarvis status`: the one thing the holder knows that
+ * the store cannot record (it is the store that fails). */
+static void add_store_failing(struct host *host, json_t *snapshot)
+{
+    int64_t since_ms = 0;
+    long failures = 0;
+    char reason[160] = "";
+    if (!store_write_failing(host->store, &since_ms, &failures, reason, sizeof reason))
+        return;
+    json_t *failing = json_object();
+    json_object_set_new(failing, "since_ms", json_integer(since_ms));
+    json_object_set_new(failing, "failures", json_integer(failures));
+    json_t *text = json_string(reason);
+    json_object_set_new(failing, "reason", text != NULL ? text : json_string("(not UTF-8)"));
+    json_object_set_new(snapshot, "store_failing", failing);
+}
+
+static json_t *build_snapshot(struct host *host, int64_t started_ms, int brief)
 {
     json_t *snapshot = json_object();
     json_object_set_new(snapshot, "pid", json_integer(getpid()));
     json_object_set_new(snapshot, "version", json_string(JARVIS_VERSION));
     json_object_set_new(snapshot, "started_ms", json_integer(started_ms));
     json_object_set_new(snapshot, "written_ms", json_integer(wall_ms()));
+    add_store_failing(host, snapshot);
     json_object_set_new(snapshot, "plugins", plugin_list(host));
+    if (brief)
+        return snapshot;
     json_t *counters = json_array();
     metrics_for_each_counter(add_counter, counters);
     json_object_set_new(snapshot, "counters", counters);
@@ -89,11 +111,80 @@ static json_t *build_snapshot(struct host *host, int64_t started_ms)
     return snapshot;
 }
 
-int status_snapshot_write(struct host *host, int64_t started_ms)
+/* The file is padded with spaces (JSON allows them) to whole blocks plus
+ * room, so that a full disk, where no new file can be written, still lets
+ * the next snapshot overwrite it in place. */
+#define SNAPSHOT_BLOCK 4096
+#define SNAPSHOT_ROOM 2048
+
+static char *snapshot_text(struct host *host, int64_t started_ms, int brief, size_t *length)
 {
-    json_t *snapshot = build_snapshot(host, started_ms);
+    json_t *snapshot = build_snapshot(host, started_ms, brief);
     char *text = json_dumps(snapshot, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(snapshot);
+    if (text != NULL)
+        *length = strlen(text);
+    return text;
+}
+
+static int write_whole(int fd, const char *text, size_t length, size_t padded)
+{
+    static const char spaces[256] = {[0 ... 255] = ' '};
+    if (pwrite(fd, text, length, 0) != (ssize_t)length)
+        return -1;
+    for (size_t at = length; at < padded;) {
+        size_t part = padded - at < sizeof spaces ? padded - at : sizeof spaces;
+        if (pwrite(fd, spaces, part, (off_t)at) != (ssize_t)part)
+            return -1;
+        at += part;
+    }
+    return 0;
+}
+
+/* The usual way: a new file renamed over the old, so a reader sees one
+ * snapshot or the other. */
+static int write_renamed(const char *path, const char *temporary, const char *text, size_t length)
+{
+    size_t padded = (length + SNAPSHOT_ROOM + SNAPSHOT_BLOCK - 1) / SNAPSHOT_BLOCK * SNAPSHOT_BLOCK;
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int written = write_whole(fd, text, length, padded) == 0;
+    if (close(fd) == 0 && written && rename(temporary, path) == 0)
+        return 0;
+    unlink(temporary);
+    return -1;
+}
+
+/* The full-disk way: over the old file's own blocks, its size unchanged;
+ * the brief form (no counters, no recent errors) when the whole one would
+ * not fit. */
+static int write_in_place(struct host *host, int64_t started_ms, const char *path,
+                          const char *text, size_t length)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    struct stat info;
+    if (fd < 0)
+        return -1;
+    int result = -1;
+    if (fstat(fd, &info) == 0) {
+        size_t room = (size_t)info.st_size;
+        size_t brief_length = 0;
+        char *brief = length > room ? snapshot_text(host, started_ms, 1, &brief_length) : NULL;
+        if (length <= room)
+            result = write_whole(fd, text, length, room);
+        else if (brief != NULL && brief_length <= room)
+            result = write_whole(fd, brief, brief_length, room);
+        free(brief);
+    }
+    close(fd);
+    return result;
+}
+
+int status_snapshot_write(struct host *host, int64_t started_ms)
+{
+    size_t length = 0;
+    char *text = snapshot_text(host, started_ms, 0, &length);
     if (text == NULL)
         return -1;
     const char *state_dir = host->config->state_dir;
@@ -101,18 +192,9 @@ int status_snapshot_write(struct host *host, int64_t started_ms)
     char path[path_size], temporary[path_size];
     snprintf(path, path_size, "%s/%s", state_dir, STATUS_SNAPSHOT_FILE);
     snprintf(temporary, path_size, "%s.tmp", path);
-    int result = -1;
-    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *file = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (file == NULL && fd >= 0)
-        close(fd);
-    if (file != NULL) {
-        int written = fputs(text, file) >= 0;
-        if (fclose(file) == 0 && written && rename(temporary, path) == 0)
-            result = 0;
-        else
-            unlink(temporary);
-    }
+    int result = write_renamed(path, temporary, text, length);
+    if (result != 0)
+        result = write_in_place(host, started_ms, path, text, length);
     free(text);
     return result;
 }

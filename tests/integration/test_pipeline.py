@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import (REPO, STATE_BACKEND, JarvisProcess, hello_and_slow_plugin_dir, log_text,
-                      start_fake_telegram, telegram_bot_settings, wait_for, write_config)
+                      run_jarvis, start_fake_telegram, telegram_bot_settings, wait_for, write_config)
 from conftest import stop_jarvis as stop
 
 TOKEN = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
@@ -320,6 +320,49 @@ def test_a_flooding_chat_does_not_starve_a_quiet_one(workdir, fake, processes):
     assert 2 <= len(flood_sent) < 20  # the default per-chat limit held the flood back
 
 
+def test_a_flooding_chat_is_held_in_the_inbox_not_in_memory(workdir, fake, processes):
+    """3,000 long /echo from one chat with the default send limits (1/s):
+    only chat_backlog_in_memory of them are held in memory, the rest wait in
+    the inbox table (resident memory stays flat); after a restart with the
+    limits lifted every one is answered once, in order."""
+    count, cap = scaled(3000, 1000), 16
+    padding = "f" * 3000
+    config = bot_config(workdir, fake, default_limits=True, chat_backlog_in_memory=cap,
+                        shutdown_grace_ms=200, log_level="warn")
+    bot = start_bot(config, processes)
+    fake.message(8500, "/echo warm")
+    assert wait_for(lambda: fake.sent_texts(8500) == ["warm"], timeout=10)
+    before_kb = resident_kb(bot.pid)
+    flood = [f"8500-{index}-{padding}" for index in range(count)]
+    fake.messages(echo_specs(flood))
+    # everything is fetched and kept: the inbox holds all but the admitted few
+    assert wait_for(lambda: pipeline_rows(workdir / "state").get("inbox", 0) >= count - cap - 4,
+                    timeout=60, interval=0.2), pipeline_rows(workdir / "state")
+    time.sleep(1)
+    growth_kb = resident_kb(bot.pid) - before_kb
+    rows = pipeline_rows(workdir / "state")
+    answered_meanwhile = len(fake.sent_texts(8500)) - 1
+    stop(bot)
+    record_figures("flood in one chat", f"messages={count} cap={cap} rss_growth_kb={growth_kb} "
+                   f"inbox={rows['inbox']} outbox={rows['outbox']}")
+    assert rows["inbox"] + rows["outbox"] + answered_meanwhile >= count
+    assert rows["outbox"] <= cap  # the replies waiting for the sender are capped too
+    if not SANITIZER_BUILD:  # ASan's quarantine keeps freed memory resident
+        # measured: +3.0 MB (SQLite's page cache filling up), +15.6 MB without the cap
+        assert growth_kb < 6 * 1024, growth_kb
+    lifted = telegram_bot_settings(workdir, fake.base, TOKEN, chat_backlog_in_memory=cap,
+                                   shutdown_grace_ms=200, log_level="warn")
+    write_config(workdir, {"bot": lifted, "plugins": {"dir": str(pathlib.Path(workdir) / "plugins"),
+                                                      "enable": "hello, slow"}})
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: all_answered(fake, flood), timeout=120, interval=0.2)
+    time.sleep(0.3)
+    stop(bot)
+    texts = fake.sent_texts(8500)
+    assert texts == ["warm"] + flood  # in order, each once
+    assert pipeline_rows(workdir / "state") == {"inbox": 0, "outbox": 0}
+
+
 def raw_message(update_id, chat_id, text_json, extra=b""):
     """One update's raw bytes; text_json is the JSON text of the message text."""
     return (b'{"update_id":%d,"message":{"message_id":%d,"from":{"id":%d,"is_bot":false,'
@@ -408,16 +451,22 @@ def small_disk(workdir):
     subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
 
 
+def jarvis_status(config):
+    return run_jarvis(["status", "-c", str(config)], timeout=30).stdout
+
+
 @pytest.mark.skipif(STATE_BACKEND == "postgres",
                     reason="with the postgres backend the state is not on the small disk")
 def test_full_disk_backs_off_and_loses_nothing(workdir, fake, processes, small_disk):
-    """The state dir's file system fills up while messages arrive: a bounded
-    number of error lines (no hot loop), and once space is freed every
-    message is answered once."""
+    """The state dir's file system fills up while messages arrive: the store
+    logs one line when its writes start failing and one when they work again
+    (no line per retry), `jarvis status` says it fails meanwhile, and once
+    space is freed every message is answered once."""
     config = bot_config(workdir, fake, state_dir=str(small_disk / "state"), log_level="info")
     bot = start_bot(config, processes)
     fake.message(14, "/echo warm")
     assert wait_for(lambda: fake.sent_texts(14) == ["warm"], timeout=10)
+    assert "store: failing" not in jarvis_status(config)
     filler = fill_disk(small_disk)
     filled_at = time.monotonic()
     padding = "p" * 3000  # inbox rows big enough to need new pages
@@ -426,21 +475,27 @@ def test_full_disk_backs_off_and_loses_nothing(workdir, fake, processes, small_d
     assert wait_for(lambda: fake.counters()["stream_left"] == 0, timeout=15)
     time.sleep(3)
     log = log_text(workdir)
-    error_lines = sum(1 for line in log.splitlines() if "ERROR" in line)
+    error_lines = [line for line in log.splitlines() if "ERROR" in line]
     log_lines = len(log.splitlines())
     full_for_s = time.monotonic() - filled_at
     store_complaints = log.count("state store")
     answered_while_full = sum(1 for text in expected if reply_counts(fake)[text])
+    # the snapshot is written every second, in place when no new file fits
+    assert wait_for(lambda: "store: failing since" in jarvis_status(config), timeout=5), \
+        jarvis_status(config)
     filler.unlink()
     assert wait_for(lambda: all_answered(fake, expected), timeout=60, interval=0.2)
     time.sleep(0.3)
+    assert wait_for(lambda: "store: failing" not in jarvis_status(config), timeout=5)
     stop(bot)
-    record_figures("full disk", f"error_lines={error_lines} log_lines_while_full={log_lines} "
+    log = log_text(workdir)
+    record_figures("full disk", f"error_lines={len(error_lines)} log_lines_while_full={log_lines} "
                    f"answered_while_full={answered_while_full} full_for_s={full_for_s:.1f}")
     assert store_complaints > 0, "the disk never filled up: the test proved nothing"
-    # one retry at most every backoff_max_ms (400 ms here), each logged by
-    # the store; a hot loop retries every few ms (194 lines in 5 s before)
-    assert error_lines <= full_for_s / 0.4 + 12, (error_lines, full_for_s)
+    # one line per state change: failing (the only ERROR), then working again
+    assert len(error_lines) == 1 and "writes failing" in error_lines[0], error_lines
+    assert log.count("writes failing") == 1, log
+    assert log.count("writes work again") == 1, log
     assert log_lines < 100
     assert delivery_report(fake, expected) == ([], 0, 0)
 

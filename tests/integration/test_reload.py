@@ -345,3 +345,29 @@ def test_jarvis_reload_command(workdir, fake, processes):
     stop(bot)
     result = run_jarvis(["reload", "-c", str(config_path)])
     assert result.returncode == 3
+
+
+def test_a_search_path_finds_each_plugin_on_reload(workdir, fake, processes):
+    """[plugins] dir = a:b: at start and on SIGHUP alike, each plugin comes
+    from the first entry holding its file (hello and slow in a, versioned
+    in b), so a reload swaps and loads instead of refusing them all."""
+    first = pathlib.Path(workdir) / "first"
+    second = pathlib.Path(workdir) / "second"
+    for directory in (first, second):
+        directory.mkdir(mode=0o700)
+    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), first / "hello.so")
+    shutil.copy(os.path.join(conftest.test_plugin_dir(), "slow.so"), first / "slow.so")
+    install_build(second, 1)
+    search_path = f"{first}:{second}"
+    bot = start(config(workdir, fake, search_path), processes)
+    assert ask(fake, 5, "/ver a") == "v1 a"
+    install_build(second, 2)
+    config(workdir, fake, search_path, enable="hello, versioned, slow")
+    line = reload_and_wait(bot, workdir)
+    assert "swapped versioned 1.0 -> 2.0" in line, line
+    assert "loaded slow 1.0" in line and "unchanged hello" in line, line
+    assert "refused" not in line, line
+    assert ask(fake, 5, "/ver b") == "v2 b"
+    assert ask(fake, 5, "/say hi") == "hi"
+    assert ask(fake, 5, "/ping") == "pong"
+    stop(bot)

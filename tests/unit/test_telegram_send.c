@@ -68,6 +68,7 @@ static struct fake_server server;
 struct report {
     int64_t chat_id;
     enum send_outcome outcome;
+    int64_t sent_message_id;
     int calls;
 };
 
@@ -209,6 +210,13 @@ static void answer_send_message(int fd, int64_t chat_id, int64_t thread_id, cons
         respond(fd, 400, "Bad Request", "application/json",
                 "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: message thread "
                 "not found\"}");
+    } else if (strncmp(text, "date-first:", 11) == 0) {
+        /* valid JSON in another key order: the message id is not at the head */
+        snprintf(body, sizeof body,
+                 "{\"ok\":true,\"result\":{\"date\":1700000000,\"message_id\":%zu,"
+                 "\"chat\":{\"id\":%" PRId64 ",\"type\":\"private\"},\"text\":\"ok\"}}",
+                 1000 + server.arrival_count, chat_id);
+        respond(fd, 200, "OK", "application/json", body);
     } else {
         snprintf(body, sizeof body,
                  "{\"ok\":true,\"result\":{\"message_id\":%zu,\"date\":1700000000,\"chat\":{\"id\":"
@@ -385,6 +393,7 @@ static void on_sent(const struct outgoing_message *message, enum send_outcome ou
     struct report *report = &seen->reports[message->outbox_id];
     report->chat_id = message->chat_id;
     report->outcome = outcome;
+    report->sent_message_id = message->sent_message_id;
     report->calls++;
     seen->calls++;
     pthread_mutex_unlock(&seen->lock);
@@ -686,6 +695,27 @@ static void test_extreme_ids(void **state)
     stop_sender();
 }
 
+/* A part with a reference learns what Telegram called it: from the answer's
+ * head in Telegram's key order, from the decoded result in any other. */
+static void test_sent_message_id_read_in_any_key_order(void **state)
+{
+    (void)state;
+    struct telegram_send_limits limits = open_limits();
+    start_sender(&limits, 2);
+    struct outgoing_message head = {.outbox_id = 0, .update_id = 1, .chat_id = 5,
+                                    .text = "head", .reference = (int64_t)1 << 40};
+    struct outgoing_message later = {.outbox_id = 1, .update_id = 2, .chat_id = 6,
+                                     .text = "date-first:x", .reference = ((int64_t)1 << 40) + 1};
+    assert_int_equal(telegram_sender_enqueue(recorder.sender, &head), JV_OK);
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_int_equal(telegram_sender_enqueue(recorder.sender, &later), JV_OK);
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(2, SEND_DELIVERED);
+    assert_int_equal(recorder.reports[0].sent_message_id, 1);
+    assert_int_equal(recorder.reports[1].sent_message_id, 1002);
+    stop_sender();
+}
+
 static void test_bad_messages_refused_at_the_door(void **state)
 {
     (void)state;
@@ -779,6 +809,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_destroy_gives_no_callback_for_unfinished,
                                         start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_extreme_ids, start_server, stop_server),
+        cmocka_unit_test_setup_teardown(test_sent_message_id_read_in_any_key_order,
+                                        start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_bad_messages_refused_at_the_door, start_server,
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_lane_lingers_until_its_bucket_is_full, start_server,

@@ -263,21 +263,43 @@ struct attached_file {
     const char *name;
 };
 
+/* What the caller reads from a success: nothing, the sent message's id, or
+ * the whole decoded result. */
+enum wanted_result { WANT_NOTHING, WANT_MESSAGE_ID, WANT_RESULT };
+
 static void call(struct telegram_api *api, const char *method, json_t *parameters,
-                 long timeout_s, int want_result, const struct attached_file *file,
+                 long timeout_s, enum wanted_result wanted, const struct attached_file *file,
                  struct telegram_result *result);
+static void call_with_body(struct telegram_api *api, const char *method, char *body,
+                           json_t *parameters, long timeout_s, enum wanted_result wanted,
+                           const struct attached_file *file, struct telegram_result *result);
+
+void telegram_api_post(struct telegram_api *api, const char *method, const char *body,
+                       int want_message_id, long timeout_s, struct telegram_result *result)
+{
+    char *copy = strdup(body);
+    call_with_body(api, method, copy, NULL, timeout_s,
+                   want_message_id ? WANT_MESSAGE_ID : WANT_NOTHING, NULL, result);
+}
 
 void telegram_api_call(struct telegram_api *api, const char *method, json_t *parameters,
                        long timeout_s, struct telegram_result *result)
 {
-    call(api, method, parameters, timeout_s, 1, NULL, result);
+    call(api, method, parameters, timeout_s, WANT_RESULT, NULL, result);
+}
+
+void telegram_api_call_for_message_id(struct telegram_api *api, const char *method,
+                                      json_t *parameters, long timeout_s,
+                                      struct telegram_result *result)
+{
+    call(api, method, parameters, timeout_s, WANT_MESSAGE_ID, NULL, result);
 }
 
 void telegram_api_call_without_result(struct telegram_api *api, const char *method,
                                       json_t *parameters, long timeout_s,
                                       struct telegram_result *result)
 {
-    call(api, method, parameters, timeout_s, 0, NULL, result);
+    call(api, method, parameters, timeout_s, WANT_NOTHING, NULL, result);
 }
 
 /* Telegram writes "ok" first: a success whose result nobody reads needs no
@@ -289,6 +311,27 @@ static int plain_success(long http_status, const char *body, size_t length)
            memcmp(body, prefix, sizeof prefix - 1) == 0 && body[length - 1] == '}';
 }
 
+/* {"ok":true,"result":{"message_id":N, ...}: Telegram's own order. Any other
+ * layout (another key first, spaces, a huge number) returns 0 and takes the
+ * full decode, so this is only a shortcut, never a second reading. */
+static int leading_message_id(long http_status, const char *body, size_t length,
+                              int64_t *message_id)
+{
+    static const char prefix[] = "{\"ok\":true,\"result\":{\"message_id\":";
+    size_t at = sizeof prefix - 1;
+    if (!plain_success(http_status, body, length) || length <= at ||
+        memcmp(body, prefix, at) != 0)
+        return 0;
+    int64_t value = 0;
+    size_t digits = 0;
+    for (; at < length && body[at] >= '0' && body[at] <= '9' && digits < 18; at++, digits++)
+        value = value * 10 + (body[at] - '0');
+    if (digits == 0 || at >= length || (body[at] != ',' && body[at] != '}') || value <= 0)
+        return 0;
+    *message_id = value;
+    return 1;
+}
+
 void telegram_api_call_with_file(struct telegram_api *api, const char *method,
                                  json_t *parameters, const char *file_field, const void *bytes,
                                  size_t length, const char *file_name, long timeout_s,
@@ -296,7 +339,7 @@ void telegram_api_call_with_file(struct telegram_api *api, const char *method,
 {
     struct attached_file file = {.field = file_field, .bytes = bytes, .length = length,
                                  .name = file_name};
-    call(api, method, parameters, timeout_s, 1, &file, result);
+    call(api, method, parameters, timeout_s, WANT_RESULT, &file, result);
 }
 
 /* multipart/form-data: each parameter a part (strings as they are, other
@@ -332,11 +375,19 @@ static curl_mime *build_form(CURL *easy, json_t *parameters, const struct attach
 }
 
 static void call(struct telegram_api *api, const char *method, json_t *parameters,
-                 long timeout_s, int want_result, const struct attached_file *file,
+                 long timeout_s, enum wanted_result wanted, const struct attached_file *file,
                  struct telegram_result *result)
 {
-    memset(result, 0, sizeof *result);
     char *body = parameters ? json_dumps(parameters, JSON_COMPACT) : strdup("{}");
+    call_with_body(api, method, body, parameters, timeout_s, wanted, file, result);
+}
+
+/* Takes body (malloc'd; NULL: out of memory); parameters only for a form. */
+static void call_with_body(struct telegram_api *api, const char *method, char *body,
+                           json_t *parameters, long timeout_s, enum wanted_result wanted,
+                           const struct attached_file *file, struct telegram_result *result)
+{
+    memset(result, 0, sizeof *result);
     size_t url_size = strlen(api->url_prefix) + strlen(method) + 1;
     char *url = malloc(url_size);
     if (body == NULL || url == NULL) {
@@ -401,7 +452,12 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
         /* libcurl's texts may quote the URL on some errors: redact, and
          * prefer the generic text when the buffer is empty */
         set_description(result, api->curl_error[0] ? api->curl_error : curl_easy_strerror(code));
-    } else if (!want_result && plain_success(http_status, response.data, response.length)) {
+    } else if (wanted == WANT_NOTHING &&
+               plain_success(http_status, response.data, response.length)) {
+        result->outcome = TELEGRAM_OK;
+    } else if (wanted == WANT_MESSAGE_ID &&
+               leading_message_id(http_status, response.data, response.length,
+                                  &result->message_id)) {
         result->outcome = TELEGRAM_OK;
     } else {
         telegram_classify(http_status, response.data, response.length, result);

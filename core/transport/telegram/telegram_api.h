@@ -31,6 +31,7 @@ struct telegram_result {
     int64_t migrate_to_chat_id; /* TELEGRAM_MIGRATED */
     char description[256];      /* one line, redacted, for logs */
     int timed_out;              /* TELEGRAM_TRANSIENT: libcurl's whole-request limit hit */
+    int64_t message_id;         /* TELEGRAM_OK of telegram_api_call_for_message_id, else 0 */
 };
 
 /* base: api_base such as "https://api.telegram.org" (no trailing slash
@@ -53,6 +54,12 @@ void telegram_api_call_without_result(struct telegram_api *api, const char *meth
                                       struct telegram_result *result);
 /* Like telegram_api_call, as multipart/form-data with the file's bytes in
  * file_field ("photo", "document"); parameters become form fields. */
+/* A call whose caller needs only the sent Message's message_id: read from
+ * the answer's head when Telegram wrote it first (as it does), else from the
+ * fully decoded result (then in result->value as with telegram_api_call). */
+void telegram_api_call_for_message_id(struct telegram_api *api, const char *method,
+                                      json_t *parameters, long timeout_s,
+                                      struct telegram_result *result);
 void telegram_api_call_with_file(struct telegram_api *api, const char *method,
                                  json_t *parameters, const char *file_field, const void *bytes,
                                  size_t length, const char *file_name, long timeout_s,
@@ -63,6 +70,10 @@ void telegram_result_release(struct telegram_result *result);
 void telegram_classify(long http_status, const char *body, size_t body_length,
                        struct telegram_result *result);
 
+/* POSTs a ready JSON body; want_message_id: as telegram_api_call_for_message_id,
+ * else as telegram_api_call_without_result. */
+void telegram_api_post(struct telegram_api *api, const char *method, const char *body,
+                       int want_message_id, long timeout_s, struct telegram_result *result);
 /* utf8_repair (base/utf8.h), then also rewrites unpaired \uD800-\uDFFF escapes to
  * \ufffd. Only for JSON documents: in plain text "\ud800" is just text. */
 char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,

@@ -20,6 +20,7 @@
 #include "base/id_table.h"
 #include "base/log.h"
 #include "transport/telegram/telegram_api.h"
+#include "transport/telegram/telegram_body.h"
 #include "transport/telegram/telegram_metrics.h"
 #include "transport/telegram/telegram_split.h"
 #include "base/utf8.h"
@@ -659,11 +660,42 @@ static json_t *request_parameters(const char *method, int64_t chat_id,
     return parameters;
 }
 
+/* What Telegram called the part: from the answer's head or its decoded result. */
+static void note_sent_message_id(struct pending *pending, const struct telegram_result *result)
+{
+    json_t *message_id = json_object_get(result->value, "message_id");
+    if (result->outcome == TELEGRAM_OK && json_is_integer(message_id))
+        pending->message.sent_message_id = json_integer_value(message_id);
+    else if (result->outcome == TELEGRAM_OK && result->message_id > 0)
+        pending->message.sent_message_id = result->message_id;
+}
+
+/* A text message that edits nothing and carries no file, the most common
+ * part by far: its body is written directly. 0 when it is not that kind or
+ * the direct body does not apply; the general path then sends it. */
+static int send_plain(struct telegram_api *api, int64_t chat_id, struct pending *pending,
+                      struct telegram_result *result)
+{
+    const struct outgoing_message *message = &pending->message;
+    if (!is_plain_message(message) || message->target != 0 || message->file != NULL)
+        return 0;
+    char *body = telegram_send_message_body(chat_id, message->thread_id, message->text,
+                                            message->options);
+    if (body == NULL)
+        return 0;
+    telegram_api_post(api, "sendMessage", body, message->reference != 0, SEND_TIMEOUT_S, result);
+    free(body);
+    note_sent_message_id(pending, result);
+    return 1;
+}
+
 static void send_one(struct telegram_sender *sender, struct telegram_api *api, int64_t chat_id,
                      struct pending *pending, struct telegram_result *result)
 {
     const struct outgoing_message *message = &pending->message;
     const char *method = method_of(message);
+    if (send_plain(api, chat_id, pending, result))
+        return;
     json_t *parameters = request_parameters(method, chat_id, pending);
     if (parameters == NULL) {
         fail_locally(result, TELEGRAM_REJECTED, "Bad Request: unreadable stored options");
@@ -689,13 +721,11 @@ static void send_one(struct telegram_sender *sender, struct telegram_api *api, i
                                     message->file, message->file_length, message->file_name,
                                     SEND_TIMEOUT_S * 4, result);
     else if (message->reference != 0)
-        telegram_api_call(api, method, parameters, SEND_TIMEOUT_S, result);
+        telegram_api_call_for_message_id(api, method, parameters, SEND_TIMEOUT_S, result);
     else
         telegram_api_call_without_result(api, method, parameters, SEND_TIMEOUT_S, result);
     json_decref(parameters);
-    json_t *message_id = json_object_get(result->value, "message_id");
-    if (result->outcome == TELEGRAM_OK && json_is_integer(message_id))
-        pending->message.sent_message_id = json_integer_value(message_id);
+    note_sent_message_id(pending, result);
 }
 
 /* The lane a worker may send for now, with both tokens taken; else NULL and

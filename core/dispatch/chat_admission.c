@@ -1,0 +1,208 @@
+/* The per-chat in-memory cap of chat_admission.h. A chat has a slot while
+ * it holds anything or has rows waiting; parts remember their chat so the
+ * sender's callback needs to know nothing about it. Admission resumes after
+ * the last admitted arrival, which no update_id regression can reorder. */
+#include "dispatch/chat_admission.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "base/id_table.h"
+
+struct chat_slot {
+    int64_t chat_id; /* first: the id_table key */
+    long held;       /* updates in dispatch + parts not yet sent */
+    long waiting;    /* rows left in the inbox */
+    int64_t last_arrival; /* of the last row admitted */
+    int loading;     /* a caller is loading its rows */
+};
+
+struct held_part {
+    int64_t outbox_id; /* first: the id_table key */
+    int64_t chat_id;
+};
+
+struct chat_admission {
+    pthread_mutex_t lock;
+    long cap;
+    struct id_table chats;
+    struct id_table parts;
+    size_t held, most_of_one_chat;
+};
+
+struct chat_admission *chat_admission_create(long cap)
+{
+    struct chat_admission *admission = calloc(1, sizeof *admission);
+    if (admission == NULL)
+        return NULL;
+    pthread_mutex_init(&admission->lock, NULL);
+    admission->cap = cap > 0 ? cap : 1;
+    id_table_init(&admission->chats);
+    id_table_init(&admission->parts);
+    return admission;
+}
+
+static void free_record(void *record, void *context)
+{
+    (void)context;
+    free(record);
+}
+
+void chat_admission_destroy(struct chat_admission *admission)
+{
+    if (admission == NULL)
+        return;
+    id_table_each(&admission->chats, free_record, NULL);
+    id_table_clear(&admission->chats);
+    id_table_each(&admission->parts, free_record, NULL);
+    id_table_clear(&admission->parts);
+    pthread_mutex_destroy(&admission->lock);
+    free(admission);
+}
+
+/* Under the lock. NULL only when out of memory. */
+static struct chat_slot *slot_for(struct chat_admission *admission, int64_t chat_id)
+{
+    struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
+    if (slot != NULL)
+        return slot;
+    slot = calloc(1, sizeof *slot);
+    if (slot == NULL)
+        return NULL;
+    slot->chat_id = chat_id;
+    if (id_table_insert(&admission->chats, &slot->chat_id) != 0) {
+        free(slot);
+        return NULL;
+    }
+    return slot;
+}
+
+/* Under the lock: a chat that holds nothing and waits for nothing is
+ * forgotten, so memory follows the active chats, not all chats ever seen. */
+static void forget_if_idle(struct chat_admission *admission, struct chat_slot *slot)
+{
+    if (slot->held > 0 || slot->waiting > 0 || slot->loading)
+        return;
+    id_table_remove(&admission->chats, slot->chat_id);
+    free(slot);
+}
+
+static void add_held(struct chat_admission *admission, struct chat_slot *slot, long count)
+{
+    slot->held += count;
+    admission->held = (size_t)((long)admission->held + count);
+    if (slot->held > 0 && (size_t)slot->held > admission->most_of_one_chat)
+        admission->most_of_one_chat = (size_t)slot->held;
+}
+
+int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int64_t arrival)
+{
+    pthread_mutex_lock(&admission->lock);
+    struct chat_slot *slot = slot_for(admission, chat_id);
+    int admitted = 1; /* out of memory for the slot: as before, no cap */
+    if (slot != NULL && arrival <= slot->last_arrival) {
+        admitted = 0; /* a load read it from the inbox before it was offered */
+    } else if (slot != NULL &&
+               (slot->waiting > 0 || slot->loading || slot->held >= admission->cap)) {
+        slot->waiting++;
+        admitted = 0;
+    } else if (slot != NULL) {
+        add_held(admission, slot, 1);
+        slot->last_arrival = arrival;
+    }
+    pthread_mutex_unlock(&admission->lock);
+    return admitted;
+}
+
+size_t chat_admission_room(struct chat_admission *admission, int64_t chat_id,
+                           int64_t *after_arrival)
+{
+    pthread_mutex_lock(&admission->lock);
+    struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
+    size_t room = 0;
+    /* at half the cap, so loads come in batches rather than row by row */
+    if (slot != NULL && slot->waiting > 0 && !slot->loading &&
+        slot->held <= admission->cap / 2) {
+        long free_room = admission->cap - slot->held;
+        room = (size_t)(free_room < slot->waiting ? free_room : slot->waiting);
+        slot->loading = 1;
+        *after_arrival = slot->last_arrival;
+    }
+    pthread_mutex_unlock(&admission->lock);
+    return room;
+}
+
+void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t rows,
+                           size_t dispatched, int64_t last_arrival)
+{
+    pthread_mutex_lock(&admission->lock);
+    struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
+    if (slot != NULL) {
+        slot->loading = 0;
+        add_held(admission, slot, (long)dispatched);
+        if (rows > 0 && last_arrival > slot->last_arrival)
+            slot->last_arrival = last_arrival;
+        /* none found: whatever was counted went meanwhile (handled, dropped) */
+        slot->waiting = rows == 0 ? 0 : slot->waiting - (long)rows;
+        if (slot->waiting < 0)
+            slot->waiting = 0;
+        forget_if_idle(admission, slot);
+    }
+    pthread_mutex_unlock(&admission->lock);
+}
+
+void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,
+                            const int64_t *outbox_ids, size_t part_count)
+{
+    pthread_mutex_lock(&admission->lock);
+    struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
+    if (slot != NULL) {
+        size_t kept = 0;
+        for (size_t i = 0; i < part_count; i++) {
+            if (id_table_find(&admission->parts, outbox_ids[i]) != NULL)
+                continue; /* held already: an id is never held twice */
+            struct held_part *part = malloc(sizeof *part);
+            if (part == NULL)
+                continue; /* not held: it never counts against the chat */
+            *part = (struct held_part){.outbox_id = outbox_ids[i], .chat_id = chat_id};
+            if (id_table_insert(&admission->parts, &part->outbox_id) != 0) {
+                free(part);
+                continue;
+            }
+            kept++;
+        }
+        add_held(admission, slot, (long)kept - 1);
+        forget_if_idle(admission, slot);
+    }
+    pthread_mutex_unlock(&admission->lock);
+}
+
+int chat_admission_part_sent(struct chat_admission *admission, int64_t outbox_id,
+                             int64_t *chat_id)
+{
+    pthread_mutex_lock(&admission->lock);
+    struct held_part *part = id_table_find(&admission->parts, outbox_id);
+    int held = part != NULL;
+    if (held) {
+        *chat_id = part->chat_id;
+        id_table_remove(&admission->parts, outbox_id);
+        free(part);
+        struct chat_slot *slot = id_table_find(&admission->chats, *chat_id);
+        if (slot != NULL) {
+            add_held(admission, slot, -1);
+            forget_if_idle(admission, slot);
+        }
+    }
+    pthread_mutex_unlock(&admission->lock);
+    return held;
+}
+
+size_t chat_admission_held(struct chat_admission *admission, size_t *most_of_one_chat)
+{
+    pthread_mutex_lock(&admission->lock);
+    size_t held = admission->held;
+    if (most_of_one_chat != NULL)
+        *most_of_one_chat = admission->most_of_one_chat;
+    pthread_mutex_unlock(&admission->lock);
+    return held;
+}

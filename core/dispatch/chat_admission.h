@@ -1,0 +1,39 @@
+/* How much of one chat's backlog the pipeline holds in memory: updates being
+ * handled and reply parts waiting for the sender, per chat, up to a cap.
+ * What a flooding chat sends beyond it waits in the inbox table and is
+ * admitted, in arrival order, as room frees up. Thread-safe. */
+#ifndef JARVIS_CHAT_ADMISSION_H
+#define JARVIS_CHAT_ADMISSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct chat_admission;
+
+struct chat_admission *chat_admission_create(long cap);
+void chat_admission_destroy(struct chat_admission *admission);
+
+/* An update of chat_id that arrived as arrival: 1 to dispatch it now, 0 to
+ * leave it in the inbox (the chat is at its cap, or older rows of it wait,
+ * or a load already took it). */
+int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int64_t arrival);
+/* The load chat_admission_room asked for is done: rows read from the inbox
+ * (arrival order, the last at last_arrival), dispatched of them. */
+void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t rows,
+                           size_t dispatched, int64_t last_arrival);
+/* The handling of an update of chat_id ended; its reply parts (outbox ids)
+ * are held until chat_admission_part_sent. */
+void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,
+                            const int64_t *outbox_ids, size_t part_count);
+/* A part is out: 1 and its chat when the part was held, else 0. */
+int chat_admission_part_sent(struct chat_admission *admission, int64_t outbox_id,
+                             int64_t *chat_id);
+/* How many of chat_id's waiting rows to load now (0: none wait or no room
+ * yet), and after which arrival; the caller loads them and says so with
+ * chat_admission_loaded. A chat being loaded is not offered twice. */
+size_t chat_admission_room(struct chat_admission *admission, int64_t chat_id,
+                           int64_t *after_arrival);
+/* Updates and parts held in memory now, over all chats; the most one chat held. */
+size_t chat_admission_held(struct chat_admission *admission, size_t *most_of_one_chat);
+
+#endif
