@@ -106,6 +106,17 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     return JV_OK;
 }
 
+uint32_t registry_command_flags(struct registry *registry, const char *name)
+{
+    if (!registry || !name)
+        return 0;
+    pthread_mutex_lock(&registry->lock);
+    struct command *found = registry_find_command(registry, name);
+    uint32_t flags = found ? found->flags : 0;
+    pthread_mutex_unlock(&registry->lock);
+    return flags;
+}
+
 int registry_run_callback(struct registry *registry, const jv_message *message, int *ran)
 {
     *ran = 0;

@@ -30,6 +30,8 @@ void plugins_unload_all(struct registry *registry);
  * handler ran, JV_E_NOTFOUND when no plugin registered that command,
  * JV_E_STATE for an admin command from a non-admin. */
 int registry_run_command(struct registry *registry, const jv_message *message);
+/* The JV_COMMAND_* flags of a plugin command, 0 when there is none. */
+uint32_t registry_command_flags(struct registry *registry, const char *name);
 /* Runs the callback handler whose prefix starts message->callback_data;
  * *ran tells whether a handler ran. JV_E_NOTFOUND when no plugin owns such
  * a prefix, JV_E_STATE for an admin button pressed by a non-admin, else
