@@ -35,8 +35,6 @@ struct store {
     sqlite3_stmt *begin_statement;
     sqlite3_stmt *commit_statement;
     sqlite3_stmt *rollback_statement;
-    sqlite3_stmt *sync_full_statement;
-    sqlite3_stmt *sync_normal_statement;
     int in_transaction;
 };
 

@@ -22,6 +22,7 @@
 #include <jarvis/plugin.h>
 
 #include "config.h"
+#include "counting_vfs.h"
 #include "crash_record.h"
 #include "dispatch.h"
 #include "host.h"
@@ -204,6 +205,11 @@ static void test_unit_of_work_reads_its_own_writes_and_commits_them_once(void **
     assert_int_equal(unit_of_work_kv_list(&work, store, "p", "k", collect_keys, listed), 0);
     assert_string_equal(listed, "k1=new;k3=y;");
     assert_int_equal(work.write_count, 3); /* k1, k3 once, k2's delete */
+    /* a buffered write outside the prefix stays out of the listing */
+    assert_int_equal(unit_of_work_kv_set(&work, "p", "z", "out", 3), 0);
+    listed[0] = '\0';
+    assert_int_equal(unit_of_work_kv_list(&work, store, "p", "k", collect_keys, listed), 0);
+    assert_string_equal(listed, "k1=new;k3=y;");
     /* nothing reached the store yet */
     assert_int_equal(value_of(store, "p", "k3"), -1);
     assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
@@ -211,7 +217,7 @@ static void test_unit_of_work_reads_its_own_writes_and_commits_them_once(void **
     assert_int_equal(store_commit(store), 0);
     listed[0] = '\0';
     assert_int_equal(store_list(store, "p", "", collect_keys, listed), 0);
-    assert_string_equal(listed, "k1=new;k3=y;");
+    assert_string_equal(listed, "k1=new;k3=y;z=out;");
     unit_of_work_release(&work);
     store_close(store);
 }
@@ -308,6 +314,24 @@ static struct incoming_message message_for(int64_t update_id, int64_t chat_id, c
                                        .user_id = 3, .message_id = update_id,
                                        .chat_type = "private", .user_name = "t", .text = text};
     return message;
+}
+
+/* A batch taken from Telegram is fsync'd before getUpdates confirms it:
+ * counted under the counting VFS, the batch's commit syncs. */
+static void test_an_accepted_batch_is_synced(void **state)
+{
+    (void)state;
+    struct store *store = open_store();
+    struct incoming_message batch[2] = {message_for(300, 5, "a"), message_for(301, 6, "b")};
+    long syncs, writes, syncs_after, writes_after;
+    counting_vfs_read(&syncs, &writes);
+    assert_int_equal(pipeline_store_batch(store, batch, 2, "test.cursor", 302), 0);
+    counting_vfs_read(&syncs_after, &writes_after);
+    assert_true(writes_after > writes);
+    assert_true(syncs_after > syncs);
+    assert_int_equal(store_inbox_count(store), 2);
+    assert_int_equal(value_of(store, "core", "test.cursor"), 302);
+    store_close(store);
 }
 
 static void test_a_1_0_plugin_answers_and_its_kv_writes_commit_with_the_update(void **state)
@@ -540,7 +564,10 @@ static void test_an_undecodable_update_spoils_only_itself(void **state)
 int main(void)
 {
     log_open(NULL, LOG_WARN);
+    counting_vfs_install(); /* before any store opens */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_an_accepted_batch_is_synced, make_directory,
+                                        remove_directory),
         cmocka_unit_test_setup_teardown(test_rollback_undoes_and_commit_keeps, make_directory,
                                         remove_directory),
         cmocka_unit_test_setup_teardown(test_inbox_keeps_arrival_order_dedups_and_counts_crashes,
