@@ -41,8 +41,8 @@ def set_status(fake, user_id, status, chat_id=GROUP):
                                        "status": status})
 
 
-def say(fake, user_id, text, chat_id=GROUP):
-    chat_type = "private" if chat_id > 0 else "supergroup"
+def say(fake, user_id, text, chat_id=GROUP, chat_type=None):
+    chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")
     fake.message(chat_id, text, user_id=user_id, chat_type=chat_type)
 
 
@@ -87,6 +87,24 @@ def test_group_admins_and_the_creator_are_allowed(workdir, fake, bot):
 def test_other_statuses_are_refused(workdir, fake, bot, status):
     set_status(fake, 504, status)
     say(fake, 504, "/subscribe")
+    assert answers(fake, 1) == [REFUSED], log_text(workdir)
+
+
+def test_a_basic_group_is_a_group_too(workdir, fake, bot):
+    basic_group = -4001
+    set_status(fake, 505, "member", chat_id=basic_group)
+    set_status(fake, 506, "creator", chat_id=basic_group)
+    say(fake, 505, "/subscribe", chat_id=basic_group, chat_type="group")
+    assert answers(fake, 1, chat_id=basic_group) == [REFUSED], log_text(workdir)
+    say(fake, 506, "/subscribe", chat_id=basic_group, chat_type="group")
+    assert answers(fake, 2, chat_id=basic_group)[1].startswith("Subscribed: ")
+
+
+def test_a_lookup_telegram_refuses_means_not_an_admin(workdir, fake, bot):
+    # e.g. 400 "Bad Request: user not found", 403 "bot was kicked from the group chat"
+    set_status(fake, 502, "administrator")
+    fake.fault("getChatMember", "400")
+    say(fake, 502, "/subscribe")
     assert answers(fake, 1) == [REFUSED], log_text(workdir)
 
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -500,6 +501,29 @@ static void test_only_a_fatal_signal_inside_a_callback_leaves_a_record(void **st
     crash_record_close();
 }
 
+/* A record that is not one (a torn write, another file's bytes) counts
+ * for nothing; the good record after it still counts. */
+static void test_a_torn_crash_record_counts_for_nothing(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/crashes", directory);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    unsigned char garbage[56]; /* a record's size: magic, signal, update, name */
+    memset(garbage, 0x41, sizeof garbage);
+    assert_int_equal(write(fd, garbage, sizeof garbage), (ssize_t)sizeof garbage);
+    close(fd);
+    crash_in_child(1, SIGSEGV);
+    assert_int_equal(crash_record_open(directory), 0);
+    struct seen_crash seen = {0};
+    assert_int_equal(crash_record_collect(note_crash, &seen), 1);
+    assert_int_equal(seen.count, 1);
+    assert_true(seen.update_id == 4242);
+    assert_string_equal(seen.plugin, "crasher");
+    crash_record_close();
+}
+
 /* ---- getUpdates decoded update by update ---- */
 
 static char *deeply_nested(int depth)
@@ -585,6 +609,8 @@ int main(void)
             test_recovery_sends_the_outbox_reruns_the_inbox_and_skips_poison, make_directory,
             remove_directory),
         cmocka_unit_test_setup_teardown(test_only_a_fatal_signal_inside_a_callback_leaves_a_record,
+                                        make_directory, remove_directory),
+        cmocka_unit_test_setup_teardown(test_a_torn_crash_record_counts_for_nothing,
                                         make_directory, remove_directory),
         cmocka_unit_test(test_an_undecodable_update_spoils_only_itself),
         cmocka_unit_test(test_payload_round_trips_any_text),
