@@ -185,7 +185,7 @@ static void leave_flight(int64_t chat_id)
 
 /* Telegram's answers; which one is chosen by the test's chat, topic or text. */
 static void answer_send_message(int fd, int64_t chat_id, int64_t thread_id, const char *text,
-                                size_t earlier)
+                                size_t earlier, size_t message_id)
 {
     char body[512];
     if (strncmp(text, "flood4:", 7) == 0 && earlier == 0) {
@@ -222,7 +222,7 @@ static void answer_send_message(int fd, int64_t chat_id, int64_t thread_id, cons
         snprintf(body, sizeof body,
                  "{\"ok\":true,\"result\":{\"message_id\":%zu,\"date\":1700000000,\"chat\":{\"id\":"
                  "%" PRId64 ",\"type\":\"private\"},\"text\":\"ok\"}}",
-                 server.arrival_count, chat_id);
+                 message_id, chat_id);
         respond(fd, 200, "OK", "application/json", body);
     }
 }
@@ -250,6 +250,7 @@ static void handle_request(int fd, const char *request, const char *body)
     int64_t thread_id = json_integer_value(json_object_get(root, "message_thread_id"));
     pthread_mutex_lock(&server.lock);
     record_arrival(chat_id, thread_id, json_string_value(text));
+    size_t message_id = server.arrival_count; /* read under the lock (ThreadSanitizer) */
     size_t earlier = strchr(json_string_value(text), ':') ? earlier_arrivals(json_string_value(text)) : 0;
     struct timespec wake = monotonic_deadline_after(server.delay_ms);
     while (server.delay_ms > 0 && !server.stopping &&
@@ -257,7 +258,7 @@ static void handle_request(int fd, const char *request, const char *body)
     }
     leave_flight(chat_id);
     pthread_mutex_unlock(&server.lock);
-    answer_send_message(fd, chat_id, thread_id, json_string_value(text), earlier);
+    answer_send_message(fd, chat_id, thread_id, json_string_value(text), earlier, message_id);
     json_decref(root);
 }
 
