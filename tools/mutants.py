@@ -12,7 +12,11 @@ GROUP = "tests/integration/test_group_admins.py"
 # - store.c "a transaction is already open" check removed: SQLite refuses the
 #   nested BEGIN itself and store_begin still returns -1 (only the log differs);
 # - unit_of_work.c find_write scanning oldest first: a key is written in
-#   place, so there is never more than one buffered write per key.
+#   place, so there is never more than one buffered write per key;
+# - telegram_send.c apply_result's TELEGRAM_ABORTED case: the worker leaves
+#   on an aborted call before apply_result (that exit is mutated instead);
+# - telegram_update.c forum_topic's "<= 0" as "< 0": a thread id of 0 comes
+#   back as 0 either way (the mutant used now lets a negative one through).
 
 
 def mutant(identifier, file, original, replacement, *tests):
@@ -74,7 +78,8 @@ MUTANTS = [
     mutant("send.bucket_never_capped", "core/telegram_send.c",
            "    if (*tokens > capacity)\n        *tokens = capacity;",
            "    (void)capacity;",
-           "unit/test_telegram_send", "tests/integration/test_mutation_telegram.py"),
+           "unit/test_telegram_send",
+           MUT + "test_default_send_limits_refill_a_paused_chat_to_its_burst_only"),
     mutant("send.bucket_no_refill_rounding", "core/telegram_send.c",
            "    if (tokens >= wanted)", "    if (tokens + 1.0 >= wanted)",
            "unit/test_telegram_send"),
@@ -123,7 +128,7 @@ MUTANTS = [
            "if (message == NULL && edited != NULL && (flags | 1)) {",
            "unit/test_telegram_update"),
     mutant("update.topic_zero_thread", "core/telegram_update.c",
-           "json_integer_value(thread_id) <= 0)", "json_integer_value(thread_id) < 0)",
+           "json_integer_value(thread_id) <= 0)", "json_integer_value(thread_id) < -5)",
            "unit/test_telegram_update", "unit/test_topics"),
 
     # ---- core/store.c and core/store_pipeline.c
@@ -216,7 +221,7 @@ MUTANTS = [
     mutant("crash_record.torn_record_counted", "core/crash_record.c",
            "        if (entry.magic != RECORD_MAGIC)\n            continue;",
            "        if (0)\n            continue;",
-           "unit/test_dispatch", TG + "test_poison_update_is_skipped_after_three_crashes"),
+           "unit/test_pipeline", TG + "test_poison_update_is_skipped_after_three_crashes"),
     mutant("crash_record.not_cleared", "core/crash_record.c",
            "    if (ftruncate(record_fd, 0) != 0) {", "    if (0) {",
            TG + "test_poison_update_is_skipped_after_three_crashes",
@@ -242,13 +247,17 @@ MUTANTS = [
     mutant("telegram.admin_lookup_not_set", "core/telegram.c",
            "dispatch_set_admin_lookup(host->dispatch, telegram_chat_admins_check,",
            "dispatch_set_admin_lookup(host->dispatch, NULL,", GROUP),
-    mutant("telegram.webhook_not_deleted", "core/telegram.c",
-           "    case TELEGRAM_CONFLICT_WEBHOOK:\n        return handle_webhook_conflict(telegram);",
-           "    case TELEGRAM_CONFLICT_WEBHOOK:\n        return 1;",
+    mutant("telegram.webhook_kept_without_leave", "core/telegram.c",
+           "    if (!telegram->host->config->delete_webhook) {",
+           "    if (telegram->host->config->delete_webhook) {",
            TG + "test_webhook_set_exits_78_or_is_deleted"),
-    mutant("send.aborted_counted_delivered", "core/telegram_send.c",
-           "    case TELEGRAM_ABORTED:\n        return 0;",
-           "    case TELEGRAM_ABORTED:\n        *outcome = SEND_DELIVERED;\n        return 1;",
+    mutant("telegram.webhook_delete_failure_not_backed_off", "core/telegram.c",
+           "    if (outcome != TELEGRAM_OK)\n        back_off(telegram, POLL_FAILING, line);",
+           "    (void)line;",
+           TG + "test_webhook_set_exits_78_or_is_deleted"),
+    mutant("send.aborted_at_shutdown_counted_sent", "core/telegram_send.c",
+           "        if (result.outcome == TELEGRAM_ABORTED)\n            break; /* stopping: destroy frees the lane */",
+           "        if (result.outcome == TELEGRAM_ABORTED)\n            result.outcome = TELEGRAM_OK;",
            "unit/test_telegram_send"),
     mutant("send.refused_retried", "core/telegram_send.c",
            "    default:\n        refuse(sender, pending, chat_id, result);\n        *outcome = SEND_REFUSED;\n        return 1;",
@@ -272,7 +281,7 @@ MUTANTS = [
            "unit/test_dispatch"),
     mutant("dispatch.group_check_skipped", "core/dispatch.c",
            "    if (refused_in_group(dispatch, message, text, sizeof text)) {",
-           "    if (0) {", GROUP),
+           "    if (refused_in_group(dispatch, message, text, sizeof text) && 0) {", GROUP),
     mutant("dispatch.unknown_command_silent", "core/dispatch.c",
            "    if (result == JV_E_NOTFOUND) {\n        snprintf(text, sizeof text, \"Unknown command",
            "    if (result == JV_E_INVAL) {\n        snprintf(text, sizeof text, \"Unknown command",
@@ -307,4 +316,24 @@ MUTANTS = [
            GROUP),
     mutant("help.group_marker_missing", "core/help.c",
            "? \" (group admins)\" : \"\"", "? \"\" : \"\"", GROUP + "::test_help_marks_group_admin_commands"),
+    mutant("plugins.newer_minor_accepted", "core/plugins.c",
+           "    if (head->abi_minor > JV_ABI_MINOR) {", "    if (head->abi_minor > JV_ABI_MINOR + 1) {",
+           "unit/test_registry", "tests/integration/test_loader.py"),
+    mutant("plugins.small_descriptor_accepted", "core/plugins.c",
+           "    if (head->struct_size < PLUGIN_INFO_V1_SIZE) {", "    if (head->struct_size < 8) {",
+           "unit/test_registry", "tests/integration/test_loader.py"),
+    mutant("crash_record.outside_a_callback_recorded", "core/crash_record.c",
+           "    if (slot.active && record_fd >= 0) {", "    if (record_fd >= 0) {",
+           "unit/test_pipeline"),
+    mutant("crash_record.leave_keeps_the_slot", "core/crash_record.c",
+           "void crash_record_leave(void)\n{\n    slot.active = 0;",
+           "void crash_record_leave(void)\n{\n    slot.active = 1;",
+           "unit/test_pipeline"),
+    mutant("update.presses_ignored", "core/telegram_update.c",
+           "    if (json_is_object(query)) {\n        parse_callback(",
+           "    if (0) {\n        parse_callback(",
+           "unit/test_wire_quirks", "tests/integration/test_rich.py"),
+    mutant("update.undecodable_taken", "core/telegram_update.c",
+           "    if (json_is_string(undecodable)) {", "    if (0) {",
+           "unit/test_pipeline", "unit/test_telegram_update"),
 ]

@@ -122,3 +122,24 @@ def test_empty_polls_keep_asking_from_the_offset(workdir, fake, processes):
     later = fake.call("/control/polls")["polls"][len(polls):]
     assert [p["offset"] for p in later] == [update_id + 1] * len(later), later
     assert "went backwards" not in log_text(workdir)
+
+
+def test_default_send_limits_refill_a_paused_chat_to_its_burst_only(workdir, fake, processes):
+    """[bot] send_* left at their defaults (1 a second, a burst of 3): after
+    a 4 s flood pause the chat gets three replies at once, then one a second,
+    not the four seconds' worth the pause would have saved up."""
+    settings = telegram_bot_settings(workdir, fake.base, TOKEN)
+    for key in ("send_rate_per_chat", "send_burst_per_chat", "send_rate_total"):
+        del settings[key]
+    config = write_config(workdir, {"bot": settings, "plugins": {
+        "dir": str(hello_and_crasher_plugin_dir(workdir)), "enable": "hello, crasher"}})
+    fake.fault("sendMessage", "429", retry_after=4)
+    bot = JarvisProcess(["-c", str(config)], stdin=subprocess.DEVNULL)
+    processes.append(bot)
+    fake.messages([{"chat_id": 9, "text": "/ping"} for _ in range(5)])
+    assert wait_for(lambda: len(fake.sent(9)) == 5, timeout=30), log_text(workdir)
+    stop(bot)
+    times = [message["time"] for message in fake.sent(9)]
+    assert times[2] - times[0] < times[3] - times[2], times  # three at once
+    assert times[3] - times[0] >= 0.9, times
+    assert times[4] - times[3] >= 0.9, times

@@ -474,6 +474,8 @@ static void crash_in_child(int inside_callback, int signal_number)
             _exit(2);
         if (inside_callback)
             crash_record_enter(4242, "crasher");
+        if (inside_callback == 2)
+            crash_record_leave(); /* the callback returned: its crash is over */
         raise(signal_number);
         _exit(3); /* not reached: the signal ends the child */
     }
@@ -488,6 +490,7 @@ static void test_only_a_fatal_signal_inside_a_callback_leaves_a_record(void **st
     (void)state;
     crash_in_child(1, SIGSEGV);
     crash_in_child(0, SIGSEGV); /* outside any callback: nothing to charge */
+    crash_in_child(2, SIGSEGV); /* after the callback returned: nothing either */
     crash_in_child(1, SIGABRT);
     assert_int_equal(crash_record_open(directory), 0);
     struct seen_crash seen = {0};
