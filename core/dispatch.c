@@ -330,16 +330,15 @@ static void reply_with_help(struct dispatch *dispatch, const jv_message *message
 static const char start_greeting[] =
     "Hello, I am jarvis. Send /help for the list of commands.";
 
-static int refused_in_group(struct dispatch *dispatch, const jv_message *message, char *answer,
-                            size_t answer_size)
+static int refused_in_group(struct dispatch *dispatch, const jv_message *message,
+                            uint32_t flags, const char *what, char *answer, size_t answer_size)
 {
-    uint32_t flags = registry_command_flags(dispatch->host->registry, message->command);
     pthread_mutex_lock(&dispatch->lock);
     group_admin_lookup_fn lookup = dispatch->admin_lookup;
     void *context = dispatch->admin_lookup_context;
     pthread_mutex_unlock(&dispatch->lock);
-    return group_admins_refuse(dispatch->host->config, flags, message, lookup, context, answer,
-                               answer_size);
+    return group_admins_refuse(dispatch->host->config, flags, message, what, lookup, context,
+                               answer, answer_size);
 }
 
 static void run_command(struct dispatch *dispatch, const jv_message *message)
@@ -353,7 +352,11 @@ static void run_command(struct dispatch *dispatch, const jv_message *message)
         return;
     }
     char text[192];
-    if (refused_in_group(dispatch, message, text, sizeof text)) {
+    char what[40];
+    snprintf(what, sizeof what, "/%s", message->command);
+    if (refused_in_group(dispatch, message,
+                         registry_command_flags(dispatch->host->registry, message->command), what,
+                         text, sizeof text)) {
         send_reply(dispatch, message, text);
         return;
     }
@@ -417,6 +420,13 @@ static void answer_press(const jv_message *message, const char *text)
  * nothing), so the user's button never spins. */
 static void route_press(struct dispatch *dispatch, const jv_message *message)
 {
+    char refusal[192];
+    if (refused_in_group(dispatch, message,
+                         registry_callback_flags(dispatch->host->registry, message->callback_data),
+                         "This button", refusal, sizeof refusal)) {
+        answer_press(message, refusal);
+        return;
+    }
     int ran = 0;
     int result = registry_run_callback(dispatch->host->registry, message, &ran);
     if (!ran && result == JV_E_NOTFOUND)

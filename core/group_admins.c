@@ -18,11 +18,12 @@ static int is_group(const char *chat_type)
            (strcmp(chat_type, "group") == 0 || strcmp(chat_type, "supergroup") == 0);
 }
 
-int group_admins_refuse(const struct config *config, uint32_t command_flags,
-                        const struct jv_message *message, group_admin_lookup_fn lookup,
-                        void *lookup_context, char *answer, size_t answer_size)
+int group_admins_refuse(const struct config *config, uint32_t flags,
+                        const struct jv_message *message, const char *what,
+                        group_admin_lookup_fn lookup, void *lookup_context, char *answer,
+                        size_t answer_size)
 {
-    if (!(command_flags & JV_COMMAND_GROUP_ADMIN) || !is_group(message->chat_type))
+    if (!(flags & JV_COMMAND_GROUP_ADMIN) || !is_group(message->chat_type))
         return 0;
     if (config != NULL && config_is_admin(config, message->user_id))
         return 0;
@@ -31,18 +32,17 @@ int group_admins_refuse(const struct config *config, uint32_t command_flags,
     if (verdict == 1)
         return 0;
     if (verdict < 0) {
-        log_warn("update %" PRId64 ": /%s: could not ask Telegram whether user %" PRId64
+        log_warn("update %" PRId64 ": %s: could not ask Telegram whether user %" PRId64
                  " administers chat %" PRId64 "; refused",
-                 message->update_id, message->command, message->user_id, message->chat_id);
+                 message->update_id, what, message->user_id, message->chat_id);
         snprintf(answer, answer_size,
-                 "/%s is for group admins, and I could not check that you are one just now. "
+                 "%s is for group admins, and I could not check that you are one just now. "
                  "Please try again in a minute.",
-                 message->command);
+                 what);
         return 1;
     }
-    log_info("update %" PRId64 ": command /%s refused: user %" PRId64
-             " is not an admin of chat %" PRId64,
-             message->update_id, message->command, message->user_id, message->chat_id);
-    snprintf(answer, answer_size, "/%s is for group admins only.", message->command);
+    log_info("update %" PRId64 ": %s refused: user %" PRId64 " is not an admin of chat %" PRId64,
+             message->update_id, what, message->user_id, message->chat_id);
+    snprintf(answer, answer_size, "%s is for group admins only.", what);
     return 1;
 }

@@ -14,11 +14,13 @@ struct jv_message;
  * (the lookup failed; nothing is cached then). Called on a worker thread. */
 typedef int (*group_admin_lookup_fn)(int64_t chat_id, int64_t user_id, void *context);
 
-/* 0 when message may run a command with these flags; otherwise 1, and
- * answer holds the one line to send back instead. lookup may be NULL (a
- * transport without groups): then a group command is refused. */
-int group_admins_refuse(const struct config *config, uint32_t command_flags,
-                        const struct jv_message *message, group_admin_lookup_fn lookup,
-                        void *lookup_context, char *answer, size_t answer_size);
+/* 0 when message may run a command (or press a button) with these flags;
+ * otherwise 1, and answer holds the one line to send back instead, about
+ * what ("/subscribe", "This button"). lookup may be NULL (a transport
+ * without groups): then a group-wide action is refused. */
+int group_admins_refuse(const struct config *config, uint32_t flags,
+                        const struct jv_message *message, const char *what,
+                        group_admin_lookup_fn lookup, void *lookup_context, char *answer,
+                        size_t answer_size);
 
 #endif

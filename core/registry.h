@@ -37,6 +37,8 @@ uint32_t registry_command_flags(struct registry *registry, const char *name);
  * a prefix, JV_E_STATE for an admin button pressed by a non-admin, else
  * what the handler returned (JV_E_NOTFOUND: data it no longer knows). */
 int registry_run_callback(struct registry *registry, const jv_message *message, int *ran);
+/* The flags of the callback owning data's prefix, 0 when there is none. */
+uint32_t registry_callback_flags(struct registry *registry, const char *data);
 int registry_register_callback(struct jv_plugin *plugin, const jv_callback_spec *spec,
                                size_t spec_size);
 /* Runs free-text handlers in priority order until one returns JV_HANDLED.

@@ -228,7 +228,8 @@ typedef struct jv_callback_spec {
     const char *prefix;  /* [a-z0-9_]{1,32} then ':' is added by no one: data must
                             start with exactly these bytes; unique across plugins,
                             and no prefix may start another */
-    uint32_t flags;      /* JV_COMMAND_ADMIN: only [bot] admins may press */
+    uint32_t flags;      /* JV_COMMAND_ADMIN: only [bot] admins may press;
+                            since 1.3 JV_COMMAND_GROUP_ADMIN: in a group, its admins */
     jv_command_fn handler;
     void *user_data;
     jv_free_fn free_user_data; /* optional */

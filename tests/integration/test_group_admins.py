@@ -1,14 +1,17 @@
 """Group-wide commands (JV_COMMAND_GROUP_ADMIN: sentiment's /subscribe and
-/unsubscribe) through the real ./jarvis and the fake Telegram: in a group
-only the group's admins (getChatMember's "creator" / "administrator") and
-[bot] admins run them; private chats are unaffected; a failed lookup is
-answered clearly and the bot goes on; /help marks such commands."""
+/unsubscribe, and buttons so flagged) through the real ./jarvis and the fake
+Telegram: in a group only the group's admins (getChatMember's "creator" /
+"administrator") and [bot] admins run them; private chats are unaffected; a
+failed lookup is answered clearly and the bot goes on; /help marks them."""
+import os
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import (REPO, JarvisProcess, log_text, start_fake_telegram,
+from conftest import (REPO, JarvisProcess, built_plugin_dir, log_text, start_fake_telegram,
                       telegram_bot_settings, wait_for, write_config)
+from conftest import test_plugin_dir as plugin_build_dir
 from conftest import stop_jarvis as stop
 
 TOKEN = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"  # the fake's own
@@ -146,3 +149,30 @@ def test_help_marks_group_admin_commands(workdir, fake, bot):
     say(fake, 601, "/help subscribe", chat_id=601)
     assert answers(fake, 2, chat_id=601)[1].endswith(
         "\nIn a group, for the group's admins only."), fake.sent_texts(601)
+
+
+def test_a_group_admin_button_is_refused_to_a_member(workdir, fake, processes):
+    directory = workdir / "plugins"
+    directory.mkdir(mode=0o700)
+    shutil.copy(os.path.join(built_plugin_dir(), "hello.so"), directory / "hello.so")
+    shutil.copy(os.path.join(plugin_build_dir(), "rich.so"), directory / "rich.so")
+    for item in directory.iterdir():
+        os.chmod(item, 0o700)
+    settings = telegram_bot_settings(workdir, fake.base, TOKEN, admins=str(BOT_ADMIN))
+    config = write_config(workdir, {"bot": settings, "plugins": {
+        "dir": str(directory), "enable": "hello, rich"}})
+    process = JarvisProcess(["-c", str(config)], stdin=subprocess.DEVNULL)
+    processes.append(process)
+    set_status(fake, 501, "member")
+    set_status(fake, 502, "administrator")
+    presses = [(GROUP, "supergroup", 501), (GROUP, "supergroup", 502), (601, "private", 601)]
+    for chat_id, chat_type, user_id in presses:
+        fake.call("/control/callback", {"chat_id": chat_id, "chat_type": chat_type,
+                                        "message_id": 1, "data": "rgrp:x", "user_id": user_id})
+    assert wait_for(lambda: len(fake.call("/control/answers")["answers"]) == 3, timeout=20), \
+        log_text(workdir)
+    texts = sorted(a["text"] for a in fake.call("/control/answers")["answers"])
+    assert texts == ["This button is for group admins only.", "group ok", "group ok"], texts
+    assert sorted(c["user_id"] for c in fake.call("/control/chat_member_calls")["calls"]) \
+        == [501, 502]
+    stop(process)
