@@ -254,7 +254,7 @@ MUTANTS = [
     mutant("telegram.webhook_delete_failure_not_backed_off", "core/telegram.c",
            "    if (outcome != TELEGRAM_OK)\n        back_off(telegram, POLL_FAILING, line);",
            "    (void)line;",
-           TG + "test_webhook_set_exits_78_or_is_deleted"),
+           MUT + "test_a_failing_delete_webhook_is_retried_with_backoff"),
     mutant("send.aborted_at_shutdown_counted_sent", "core/telegram_send.c",
            "        if (result.outcome == TELEGRAM_ABORTED)\n            break; /* stopping: destroy frees the lane */",
            "        if (result.outcome == TELEGRAM_ABORTED)\n            result.outcome = TELEGRAM_OK;",

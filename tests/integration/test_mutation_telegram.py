@@ -143,3 +143,21 @@ def test_default_send_limits_refill_a_paused_chat_to_its_burst_only(workdir, fak
     assert times[2] - times[0] < times[3] - times[2], times  # three at once
     assert times[3] - times[0] >= 0.9, times
     assert times[4] - times[3] >= 0.9, times
+
+
+def test_a_failing_delete_webhook_is_retried_with_backoff(workdir, fake, processes):
+    fake.call("/control/webhook", {"url": "https://example.invalid/hook"})
+    fake.fault("deleteWebhook", "500", count=100000)
+    bot = start_bot(workdir, fake.base, processes, delete_webhook="true",
+                    backoff_initial_ms=200, backoff_max_ms=400)
+    assert wait_for(lambda: fake.counters()["calls"].get("deleteWebhook", 0) >= 2, timeout=20)
+    time.sleep(2)
+    # backing off 200..400 ms: about six attempts in 2 s; without it, hundreds
+    attempts = fake.counters()["calls"]["deleteWebhook"]
+    assert attempts <= 20, attempts
+    fake.call("/control/clear_faults")
+    fake.message(4, "/ping")
+    assert wait_for(lambda: fake.sent_texts(4) == ["pong"], timeout=20), log_text(workdir)
+    assert fake.call("/control/webhook")["url"] == ""
+    stop(bot)
+    assert "deleteWebhook failed" in log_text(workdir)
