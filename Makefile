@@ -62,7 +62,9 @@ CORE_CFLAGS := $(CFLAGS_COMMON) -iquote core
 PLUGIN_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
 LIBS := -lcurl -ljansson -linih -lsqlite3 -lmicrohttpd -ldl -lm -pthread
 
-CORE_SOURCES := $(wildcard core/*.c)
+# core/ is in folders by layer (ARCHITECTURE.md): core/<layer>/[<part>/]*.c
+CORE_SOURCES := $(wildcard core/*.c core/*/*.c core/*/*/*.c)
+CORE_HEADERS := $(wildcard core/*.h core/*/*.h core/*/*/*.h)
 CORE_OBJECTS := $(patsubst core/%.c,$(OBJ)/core/%.o,$(CORE_SOURCES))
 CORE_LIB := $(OBJ)/libjarvis_core.a
 
@@ -92,12 +94,12 @@ UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 # man-db the man page checks; dpkg-dev, debhelper, fakeroot and lintian build
 # and check the package, adduser is what it depends on.
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
-	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
+	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist \
 	systemd man-db dpkg-dev debhelper fakeroot lintian adduser \
 	libmicrohttpd-dev python3-prometheus-client \
 	libcairo2-dev libfontconfig-dev fonts-dejavu-core
 
-.PHONY: all run test test-build deps clean bench install uninstall config-doc
+.PHONY: all run test test-build deps clean bench install uninstall config-doc layer-check
 
 all: $(OUT)/jarvis $(PLUGIN_SOS) $(GEN)/jarvis.pc $(GEN)/plugins.ini $(GEN)/jarvis.service
 
@@ -235,7 +237,7 @@ uninstall:
 
 test-build: all $(TEST_PLUGIN_SOS) $(UNIT_BINARIES)
 
-# docs/config.md's key tables from the schema in core/config_schema.c
+# docs/config.md's key tables from the schema in core/config/config_schema.c
 # (test_config_schema fails while they differ).
 config-doc: $(OUT)/unit/test_config_schema
 	$(OUT)/unit/test_config_schema --write docs/config.md
@@ -256,9 +258,15 @@ run: deps
 	./jarvis -c plugins.ini
 
 test: deps
+	$(MAKE) layer-check
 	$(MAKE) test-build
 	$(MAKE) SAN=1 test-build
 	tests/run
+
+# ARCHITECTURE.md's rule: core/ files include only their own and lower
+# layers, and no modules form a circle.
+layer-check:
+	python3 tools/include_graph.py --check
 
 bench: deps all
 	bench/run

@@ -1,4 +1,4 @@
-/* Unit tests for core/backoff.c: the doubling ladder, its cap, the jitter
+/* Unit tests for core/base/backoff.c: the doubling ladder, its cap, the jitter
  * range, reset, and no overflow at extreme settings. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "backoff.h"
+#include "base/backoff.h"
 
 static void ladder_doubles_up_to_the_cap_with_jitter(void **state)
 {

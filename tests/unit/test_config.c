@@ -1,4 +1,4 @@
-/* Unit tests for core/config.c: defaults, the shipped plugins.ini, every kind
+/* Unit tests for core/config/config.c: defaults, the shipped plugins.ini, every kind
  * of error naming its line, env: values (resolved and registered as secrets),
  * warnings, line-length limit, inline comments. Run from the repository root. */
 #include <stdarg.h>
@@ -12,8 +12,10 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "config/config_paths.h"
+#include "config/config_schema.h"
 
 struct fixture {
     char directory[64];

@@ -1,4 +1,4 @@
-/* Unit tests for core/config_schema.c: the key table drives defaults,
+/* Unit tests for core/config/config_schema.c: the key table drives defaults,
  * parsing and formatting consistently, and docs/config.md's key tables are
  * exactly what the table renders. `test_config_schema --write docs/config.md`
  * (make config-doc) regenerates them. Run from the repository root. */
@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "config_schema.h"
+#include "config/config.h"
+#include "config/config_schema.h"
 
 #define DOC_PATH "docs/config.md"
-#define BEGIN_MARK "<!-- BEGIN generated from core/config_schema.c by make config-doc -->\n"
+#define BEGIN_MARK "<!-- BEGIN generated from core/config/config_schema.c by make config-doc -->\n"
 #define END_MARK "<!-- END generated -->\n"
 
 static char *read_all(const char *path)
@@ -65,7 +65,7 @@ static void test_docs_match_the_schema(void **state)
         fail_msg("%s lacks the generated block markers", DOC_PATH);
     char *rendered = rendered_tables();
     if (strcmp(documented, rendered) != 0)
-        fail_msg("%s differs from the schema in core/config_schema.c; run make config-doc",
+        fail_msg("%s differs from the schema in core/config/config_schema.c; run make config-doc",
                  DOC_PATH);
     free(rendered);
     free(documented);

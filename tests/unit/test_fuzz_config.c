@@ -1,4 +1,4 @@
-/* Fuzz-style tests of core/config.c: thousands of generated plugins.ini files
+/* Fuzz-style tests of core/config/config.c: thousands of generated plugins.ini files
  * (random bytes, mutated copies of the shipped plugins.ini, line-built files
  * with odd sections, very long lines, NUL bytes, env: values) must each load
  * or fail with one line naming the file, and a loaded config must be in range. */
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_input.h"
-#include "log.h"
+#include "base/log.h"
 
 #define ITERATIONS_PER_KIND 1000
 

@@ -1,4 +1,4 @@
-/* Unit tests for core/http.c against a tiny HTTP server thread on
+/* Unit tests for core/base/http.c against a tiny HTTP server thread on
  * 127.0.0.1:0 with canned answers: statuses, Retry-After, timeouts, refused
  * connections (error text without URL or secrets), POST bodies and headers,
  * redirects not followed, the body cap. */
@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "http.h"
-#include "log.h"
+#include "base/http.h"
+#include "base/log.h"
 
 #define TOKEN "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 #define REQUEST_MAX 65536

@@ -1,4 +1,4 @@
-/* Unit tests for core/id_table.c: lookups stay right through growth, removal
+/* Unit tests for core/base/id_table.c: lookups stay right through growth, removal
  * (the backward shift of a probe cluster) and shrinking, checked against a
  * plain array over ids chosen to collide, including INT64_MIN and INT64_MAX. */
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "id_table.h"
+#include "base/id_table.h"
 
 #define RECORDS 20000
 

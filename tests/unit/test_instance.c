@@ -1,14 +1,14 @@
-/* Unit tests for core/instance.c: the single-instance lock on real files,
+/* Unit tests for core/instance/instance.c: the single-instance lock on real files,
  * with real child processes holding or inheriting it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "instance.h"
-#include "lifecycle.h"
-#include "log.h"
+#include "config/config.h"
+#include "instance/instance.h"
+#include "base/lifecycle.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* Unit tests for core/log.c: line format, level filter, one line per call,
+/* Unit tests for core/base/log.c: line format, level filter, one line per call,
  * secret and token masking, truncation, reopen after rename, threads. */
 #include <errno.h>
 #include <pthread.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define TOKEN_ID "123456789"
 #define TOKEN_SECRET "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"

@@ -1,4 +1,4 @@
-/* Unit tests for core/log.c's JSON lines and recent problems: one object per
+/* Unit tests for core/base/log.c's JSON lines and recent problems: one object per
  * line with time, level, origin, message and the event's fields; secrets
  * masked inside field values too; invalid UTF-8 kept readable; only
  * warnings and errors remembered, newest first, at most three. */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define SECRET "s3cret-VALUE-for-the-test"
 

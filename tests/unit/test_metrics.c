@@ -1,4 +1,4 @@
-/* Unit tests for core/metrics.c and core/listen_address.c: the exposition
+/* Unit tests for core/base/metrics.c and core/base/listen_address.c: the exposition
  * text (HELP/TYPE, label escaping, cumulative buckets), exact counts under
  * concurrent increments, and the [metrics] listen parsing and loopback rule. */
 #include <setjmp.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen_address.h"
-#include "metrics.h"
+#include "base/listen_address.h"
+#include "base/metrics.h"
 
 static char *rendered(void)
 {

@@ -1,11 +1,11 @@
-/* Unit tests for core/notify.c: a real AF_UNIX datagram socket plays the
+/* Unit tests for core/instance/notify.c: a real AF_UNIX datagram socket plays the
  * supervisor and checks every message the notify functions send. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "notify.h"
+#include "instance/notify.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests for core/reload_settings.c: which plugin sections count as
+/* Unit tests for core/config/reload_settings.c: which plugin sections count as
  * changed, restart-only settings carried over from the running
  * configuration with one log line each (the token never shown), and the
  * live settings' description. */
@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "log.h"
-#include "reload_settings.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "config/reload_settings.h"
 
 struct fixture {
     char directory[64];

@@ -1,4 +1,4 @@
-/* Unit tests for core/store.c: set/get/delete, prefix listing in byte order
+/* Unit tests for core/state/store.c: set/get/delete, prefix listing in byte order
  * with early stop and 0xFF prefixes, binary values, persistence, the 0700
  * state directory, concurrent writers, re-entrant visitors, open errors. */
 #include <pthread.h>
@@ -16,8 +16,9 @@
 #include <sqlite3.h>
 
 #include "counting_vfs.h"
-#include "log.h"
-#include "store.h"
+#include "base/log.h"
+#include "state/store.h"
+#include "state/store_pipeline.h"
 
 struct fixture {
     char directory[64];

@@ -1,4 +1,4 @@
-/* Unit tests for core/telegram_send.c's sender, through real libcurl against
+/* Unit tests for core/transport/telegram/telegram_send.c's sender, through real libcurl against
  * a small Bot API server on 127.0.0.1 (a thread per kept-alive connection)
  * that records every sendMessage: when it arrived, how many were in flight,
  * whether one chat ever had two at once, and answers 429 / 5xx / migrate /
@@ -22,9 +22,9 @@
 #include <jansson.h>
 #include <jarvis/plugin.h>
 
-#include "clock.h"
-#include "log.h"
-#include "telegram_send.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "transport/telegram/telegram_send.h"
 
 #define TOKEN "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 #define REQUEST_MAX 65536

@@ -1,4 +1,4 @@
-/* Unit tests for core/telegram_update.c's lenient getUpdates decoder: the
+/* Unit tests for core/transport/telegram/telegram_update.c's lenient getUpdates decoder: the
  * update_id of an element jansson cannot read is recovered exactly up to
  * INT64_MAX and dropped beyond it (found by fuzzing: the digit scan
  * overflowed int64 on 19-digit ids, undefined behaviour); a negative
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "telegram_update.h"
+#include "transport/telegram/telegram_update.h"
 
 /* The one element of a body whose element carries a \u0000 (refused by
  * jansson) and the given update_id text. */
