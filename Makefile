@@ -1,6 +1,7 @@
 # jarvis build. `make` builds ./jarvis and plugins/<name>.so; `make run`
 # and `make test` first install any missing Debian packages (see deps).
-# SAN=1 builds an AddressSanitizer+UBSan flavour under build/san instead.
+# SAN=1 builds an AddressSanitizer+UBSan flavour under build/san instead;
+# SAN=thread a ThreadSanitizer one under build/tsan.
 # `make install` / `make uninstall` follow the GNU directory variables and
 # DESTDIR (see docs/running.md). The build runs one job per CPU unless -j is
 # given; -MMD records each object's headers, so a header change rebuilds
@@ -37,6 +38,13 @@ ifeq ($(SAN),1)
 OUT := build/san
 OBJ := build/san/obj
 SANFLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1
+else ifeq ($(SAN),thread)
+# ThreadSanitizer, for the concurrency unit tests (not part of make test):
+# make SAN=thread build/tsan/unit/test_dispatch build/tsan/test-plugins/slow.so ...
+OUT := build/tsan
+OBJ := build/tsan/obj
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 OPT := -O1
 else
 OUT := .

@@ -89,6 +89,9 @@ struct dispatch {
     pthread_t typing_thread;
     int typing_started, typing_stopping;
     pthread_cond_t typing_wake;
+    /* group admins (dispatch_set_admin_lookup) */
+    group_admin_lookup_fn admin_lookup;
+    void *admin_lookup_context;
 };
 
 /* ---- building the jv_message ---- */
@@ -227,6 +230,17 @@ static void reply_with_help(struct dispatch *dispatch, const jv_message *message
 static const char start_greeting[] =
     "Hello, I am jarvis. Send /help for the list of commands.";
 
+static int refused_in_group(struct dispatch *dispatch, const jv_message *message,
+                            uint32_t flags, const char *what, char *answer, size_t answer_size)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    group_admin_lookup_fn lookup = dispatch->admin_lookup;
+    void *context = dispatch->admin_lookup_context;
+    pthread_mutex_unlock(&dispatch->lock);
+    return group_admins_refuse(dispatch->host->config, flags, message, what, lookup, context,
+                               answer, answer_size);
+}
+
 static void run_command(struct dispatch *dispatch, const jv_message *message)
 {
     if (strcmp(message->command, "help") == 0) {
@@ -237,8 +251,16 @@ static void run_command(struct dispatch *dispatch, const jv_message *message)
         send_reply(dispatch, message, start_greeting);
         return;
     }
+    char text[192];
+    char what[40];
+    snprintf(what, sizeof what, "/%s", message->command);
+    if (refused_in_group(dispatch, message,
+                         registry_command_flags(dispatch->host->registry, message->command), what,
+                         text, sizeof text)) {
+        send_reply(dispatch, message, text);
+        return;
+    }
     int result = registry_run_command(dispatch->host->registry, message);
-    char text[128];
     if (result == JV_E_NOTFOUND) {
         snprintf(text, sizeof text, "Unknown command /%s. Send /help for the list.",
                  message->command);
@@ -298,6 +320,13 @@ static void answer_press(const jv_message *message, const char *text)
  * nothing), so the user's button never spins. */
 static void route_press(struct dispatch *dispatch, const jv_message *message)
 {
+    char refusal[192];
+    if (refused_in_group(dispatch, message,
+                         registry_callback_flags(dispatch->host->registry, message->callback_data),
+                         "This button", refusal, sizeof refusal)) {
+        answer_press(message, refusal);
+        return;
+    }
     int ran = 0;
     int result = registry_run_callback(dispatch->host->registry, message, &ran);
     if (!ran && result == JV_E_NOTFOUND)
@@ -612,6 +641,15 @@ static void *typing_main(void *argument)
     pthread_mutex_unlock(&dispatch->lock);
     free(targets);
     return NULL;
+}
+
+void dispatch_set_admin_lookup(struct dispatch *dispatch, group_admin_lookup_fn lookup,
+                               void *context)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    dispatch->admin_lookup = lookup;
+    dispatch->admin_lookup_context = context;
+    pthread_mutex_unlock(&dispatch->lock);
 }
 
 void dispatch_set_typing(struct dispatch *dispatch, dispatch_typing_fn typing, void *context)

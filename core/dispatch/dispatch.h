@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dispatch/group_admins.h"
 #include "dispatch/incoming_message.h"
 
 struct host;
@@ -34,6 +35,11 @@ int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *me
  * stops the timer (a transport does so before it frees what typing uses). */
 typedef void (*dispatch_typing_fn)(int64_t chat_id, int64_t thread_id, void *context);
 void dispatch_set_typing(struct dispatch *dispatch, dispatch_typing_fn typing, void *context);
+/* Who administers a group, for JV_COMMAND_GROUP_ADMIN commands (NULL:
+ * nobody but [bot] admins); set by the transport, cleared before it frees
+ * what the lookup uses. */
+void dispatch_set_admin_lookup(struct dispatch *dispatch, group_admin_lookup_fn lookup,
+                               void *context);
 /* Waits until everything submitted is handled or timeout_ms passes
  * (-1 = no limit). Returns how many messages are still unfinished. */
 size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms);

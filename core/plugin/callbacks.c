@@ -123,6 +123,30 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     return JV_OK;
 }
 
+/* The flags of what find finds for key (a command, a callback), or 0. */
+static uint32_t flags_of(struct registry *registry,
+                         struct command *(*find)(struct registry *, const char *),
+                         const char *key)
+{
+    if (!registry || !key)
+        return 0;
+    pthread_mutex_lock(&registry->lock);
+    struct command *found = find(registry, key);
+    uint32_t flags = found ? found->flags : 0;
+    pthread_mutex_unlock(&registry->lock);
+    return flags;
+}
+
+uint32_t registry_command_flags(struct registry *registry, const char *name)
+{
+    return flags_of(registry, registry_find_command, name);
+}
+
+uint32_t registry_callback_flags(struct registry *registry, const char *data)
+{
+    return flags_of(registry, registry_find_callback, data);
+}
+
 int registry_run_callback(struct registry *registry, const jv_message *message, int *ran)
 {
     *ran = 0;

@@ -23,11 +23,15 @@ void callbacks_set_observer(callback_observer_fn observer);
  * handler ran, JV_E_NOTFOUND when no plugin registered that command,
  * JV_E_STATE for an admin command from a non-admin. */
 int registry_run_command(struct registry *registry, const jv_message *message);
+/* The JV_COMMAND_* flags of a plugin command, 0 when there is none. */
+uint32_t registry_command_flags(struct registry *registry, const char *name);
 /* Runs the callback handler whose prefix starts message->callback_data;
  * *ran tells whether a handler ran. JV_E_NOTFOUND when no plugin owns such
  * a prefix, JV_E_STATE for an admin button pressed by a non-admin, else
  * what the handler returned (JV_E_NOTFOUND: data it no longer knows). */
 int registry_run_callback(struct registry *registry, const jv_message *message, int *ran);
+/* The flags of the callback owning data's prefix, 0 when there is none. */
+uint32_t registry_callback_flags(struct registry *registry, const char *data);
 /* Runs free-text handlers in priority order until one returns JV_HANDLED.
  * Returns the number of handlers that ran. */
 int registry_run_message_handlers(struct registry *registry, const jv_message *message);

@@ -29,6 +29,7 @@ int registry_is_builtin_command(const char *name)
 struct command_line {
     char *name;
     char *help;
+    uint32_t flags;
 };
 
 static int compare_command_lines(const void *a, const void *b)
@@ -52,6 +53,7 @@ static struct command_line *snapshot_commands(struct registry *registry, size_t 
             struct command *command = registry->commands.items[i - BUILTIN_COUNT];
             name = command->name;
             help = *command->help ? command->help : command->usage;
+            lines[i].flags = command->flags;
         }
         lines[i].name = strdup(name);
         lines[i].help = strdup(help);
@@ -89,10 +91,12 @@ char *registry_help_text(struct registry *registry)
     for (size_t i = 0; i < count; i++) {
         if (!lines[i].name || !lines[i].help)
             continue;
+        /* in /help, not in Telegram's menu: the menu has no room for it */
+        const char *marker = (lines[i].flags & JV_COMMAND_GROUP_ADMIN) ? " (group admins)" : "";
         if (*lines[i].help)
-            fprintf(stream, "/%s - %s\n", lines[i].name, lines[i].help);
+            fprintf(stream, "/%s - %s%s\n", lines[i].name, lines[i].help, marker);
         else
-            fprintf(stream, "/%s\n", lines[i].name);
+            fprintf(stream, "/%s%s\n", lines[i].name, marker);
     }
     fclose(stream);
     free_command_lines(lines, count);
@@ -137,10 +141,12 @@ char *registry_command_help(struct registry *registry, const char *name)
         if (strcasecmp(command->name, name) != 0)
             continue;
         const char *usage = command->usage && *command->usage ? command->usage : "";
-        if (asprintf(&text, "/%s - %s%s%s%s", command->name,
+        if (asprintf(&text, "/%s - %s%s%s%s%s", command->name,
                      command->help && *command->help ? command->help : "(no description)",
                      *usage ? "\nUsage: " : "", usage,
-                     (command->flags & JV_COMMAND_ADMIN) ? "\nFor admins only." : "") < 0)
+                     (command->flags & JV_COMMAND_ADMIN) ? "\nFor admins only." : "",
+                     (command->flags & JV_COMMAND_GROUP_ADMIN)
+                         ? "\nIn a group, for the group's admins only." : "") < 0)
             text = NULL;
         break;
     }

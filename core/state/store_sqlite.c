@@ -77,8 +77,6 @@ static int prepare_all(struct sqlite_store *store, char *error, size_t error_siz
         {"BEGIN IMMEDIATE", &store->begin_statement},
         {"COMMIT", &store->commit_statement},
         {"ROLLBACK", &store->rollback_statement},
-        {"PRAGMA synchronous=FULL", &store->sync_full_statement},
-        {"PRAGMA synchronous=NORMAL", &store->sync_normal_statement},
     };
     return sqlite_store_prepare_all(store, statements, sizeof statements / sizeof statements[0],
                                     error, error_size);
@@ -122,8 +120,6 @@ static void release(struct sqlite_store *store)
     sqlite3_finalize(store->begin_statement);
     sqlite3_finalize(store->commit_statement);
     sqlite3_finalize(store->rollback_statement);
-    sqlite3_finalize(store->sync_full_statement);
-    sqlite3_finalize(store->sync_normal_statement);
     if (store->database != NULL)
         sqlite3_close(store->database);
     free(store->path);
@@ -175,6 +171,13 @@ static void *give_up_unusable(struct sqlite_store *store, int damaged, const cha
 static void *give_up_on_database(struct sqlite_store *store, char *error, size_t error_size,
                                  enum store_open_failure *failure)
 {
+    if (sqlite3_errcode(store->database) == SQLITE_OK && error[0] != '\0') {
+        /* the store's own finding (a newer schema), not SQLite's: its line
+         * already says what to do, "not an error" would hide it */
+        *failure = STORE_OPEN_UNUSABLE;
+        release(store);
+        return NULL;
+    }
     char reason[256];
     snprintf(reason, sizeof reason, "%s", sqlite3_errmsg(store->database));
     int damaged = store_health_code_is_damage(sqlite3_extended_errcode(store->database));
@@ -406,18 +409,27 @@ static int run_cached(sqlite3_stmt *statement)
     return step == SQLITE_DONE ? 0 : -1;
 }
 
+/* Not a cached statement: SQLite applies PRAGMA synchronous when it
+ * prepares the statement, not when it steps it, so a prepared one's first
+ * run changed nothing and the first synced commit after open went unsynced
+ * (found counting syncs under tests/unit/counting_vfs.h). */
+static int set_sync_level(struct sqlite_store *store, const char *pragma)
+{
+    return sqlite3_exec(store->database, pragma, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 /* SQLite refuses to change the synchronous level inside a transaction, so a
  * synced transaction raises it before BEGIN and lowers it after COMMIT. */
 static int sqlite_begin(void *connection, enum store_sync sync)
 {
     struct sqlite_store *store = connection;
-    if (sync == STORE_SYNCED && run_cached(store->sync_full_statement) != 0)
+    if (sync == STORE_SYNCED && set_sync_level(store, "PRAGMA synchronous=FULL") != 0)
         log_warn("store %s: cannot raise the sync level: %s", store->path,
                  sqlite3_errmsg(store->database));
     if (run_cached(store->begin_statement) != 0) {
         sqlite_store_write_failed(store, "cannot begin a transaction");
         if (sync == STORE_SYNCED)
-            run_cached(store->sync_normal_statement);
+            set_sync_level(store, "PRAGMA synchronous=NORMAL");
         return -1;
     }
     store->synced_transaction = sync == STORE_SYNCED;
@@ -428,7 +440,7 @@ static int sqlite_begin(void *connection, enum store_sync sync)
 static void end_transaction(struct sqlite_store *store)
 {
     if (store->synced_transaction)
-        run_cached(store->sync_normal_statement);
+        set_sync_level(store, "PRAGMA synchronous=NORMAL");
     store->synced_transaction = 0;
     store->in_transaction = 0;
 }

@@ -36,8 +36,6 @@ struct sqlite_store {
     sqlite3_stmt *begin_statement;
     sqlite3_stmt *commit_statement;
     sqlite3_stmt *rollback_statement;
-    sqlite3_stmt *sync_full_statement;
-    sqlite3_stmt *sync_normal_statement;
     int synced_transaction; /* the sync level is raised until the transaction ends */
     int in_transaction;
     struct store_write_health write_health; /* one log line per change */

@@ -51,7 +51,7 @@ extern "C" {
 
 #define JV_PLUGIN_MAGIC 0x4C50564Au /* "JVPL" read as a little-endian u32 */
 #define JV_ABI_MAJOR 1
-#define JV_ABI_MINOR 2
+#define JV_ABI_MINOR 3
 
 #define JV_EXPORT __attribute__((visibility("default")))
 
@@ -82,6 +82,10 @@ extern "C" {
 
 /* command flags */
 #define JV_COMMAND_ADMIN 0x1u /* only [bot] admins may run it */
+/* since 1.3: in a group, only the group's admins (Telegram's creator and
+ * administrators) and [bot] admins may run it; private chats are unaffected.
+ * For commands that act for the whole chat, such as a subscription. */
+#define JV_COMMAND_GROUP_ADMIN 0x2u
 
 typedef struct jv_plugin jv_plugin; /* opaque: the host's record of a plugin */
 typedef struct jv_context jv_context; /* opaque: the host's record of one update being handled */
@@ -224,7 +228,8 @@ typedef struct jv_callback_spec {
     const char *prefix;  /* [a-z0-9_]{1,32} then ':' is added by no one: data must
                             start with exactly these bytes; unique across plugins,
                             and no prefix may start another */
-    uint32_t flags;      /* JV_COMMAND_ADMIN: only [bot] admins may press */
+    uint32_t flags;      /* JV_COMMAND_ADMIN: only [bot] admins may press;
+                            since 1.3 JV_COMMAND_GROUP_ADMIN: in a group, its admins */
     jv_command_fn handler;
     void *user_data;
     jv_free_fn free_user_data; /* optional */

@@ -30,21 +30,23 @@ static int register_commands(sentiment_state *state, char *error, size_t error_s
         const char *usage;
         const char *help;
         jv_command_fn handler;
+        uint32_t flags;
     } commands[] = {
         {"sentiment", "/sentiment <text> | /sentiment <SYMBOL>",
          "score text, or show what chats say about a token (e.g. /sentiment SOL)",
-         sentiment_command},
+         sentiment_command, 0},
         {"subscribe", "/subscribe",
          "get a periodic token sentiment report in this chat; its buttons pick the tokens and "
          "how often",
-         sentiment_subscribe_command},
+         sentiment_subscribe_command, JV_COMMAND_GROUP_ADMIN},
         {"unsubscribe", "/unsubscribe", "stop the periodic sentiment report in this chat",
-         sentiment_unsubscribe_command},
+         sentiment_unsubscribe_command, JV_COMMAND_GROUP_ADMIN},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         jv_command_spec spec = {.name = commands[i].name,
                                 .usage = commands[i].usage,
                                 .help = commands[i].help,
+                                .flags = commands[i].flags,
                                 .handler = commands[i].handler,
                                 .user_data = state};
         int result = JV_REGISTER_COMMAND(state->api, state->self, &spec);
@@ -90,7 +92,9 @@ static int register_handlers(sentiment_state *state, char *error, size_t error_s
                             "the chat watcher", error, error_size);
     if (result != JV_OK)
         return result;
+    /* a press changes the chat's subscription: the same rule as /subscribe */
     jv_callback_spec press = {.prefix = SENTIMENT_CALLBACK_PREFIX,
+                              .flags = JV_COMMAND_GROUP_ADMIN,
                               .handler = sentiment_subscribe_press,
                               .user_data = state};
     return registered(state, JV_REGISTER_CALLBACK(state->api, state->self, &press),

@@ -1,7 +1,7 @@
 /* /subscribe, /unsubscribe and the presses on the /subscribe keyboard.
- * user_data is the sentiment_state for all of them. In a group any member
- * may subscribe the chat or change its choice (there is no group-admin
- * rule in the host yet; a press follows the same rule as /subscribe). */
+ * user_data is the sentiment_state for all of them. In a group only its
+ * admins may subscribe the chat or change its choice: the commands and the
+ * keyboard's callback are registered JV_COMMAND_GROUP_ADMIN. */
 #ifndef SENTIMENT_SUBSCRIBE_H
 #define SENTIMENT_SUBSCRIBE_H
 

@@ -46,11 +46,18 @@ Control API (JSON in and out; stable, other tests rely on it):
                            "count": n=1, "retry_after": s=1, "delay": s=1,
                            "migrate_to_chat_id": id}
         K: "429" "500" "502" "malformed" "truncated" "slow" "401" "403" "409"
-           "409_webhook" "400" "400_migrate" "huge"; applies to the next n calls.
+           "409_webhook" "400" "400_migrate" "huge" "drop"; applies to the next n calls.
+           "drop" closes the connection without an answer (a network failure).
            "huge" is a 200 answer of "size" bytes (default 80 MiB), with a
            Content-Length or, with "chunked": true, without one.
            "502" is nginx's HTML page, as Telegram's front end sends it; "403"
            is "Forbidden: bot was blocked by the user".
+  POST /control/chat_member {"chat_id", "user_id", "status"}: what getChatMember says of
+                          that user in that chat: "creator", "administrator", "member",
+                          "restricted", "left", "kicked" (default: "member" in a group or
+                          supergroup chat id (< 0), "creator" for the user of a private
+                          chat); answered as Telegram's ChatMember objects
+  GET  /control/chat_member_calls -> {"calls": [{"chat_id", "user_id", "time"}]}
   POST /control/webhook   {"url": "https://..."} sets a webhook ("" clears)
   POST /control/migrate   {"from": old_chat_id, "to": new_chat_id}: sendMessage
                           to old answers 400 with parameters.migrate_to_chat_id
@@ -249,6 +256,8 @@ class State:
         self.commands = []
         self.migrations = {}
         self.deleted_topics = set()  # (chat_id, message_thread_id)
+        self.chat_members = {}     # (chat_id, user_id) -> status
+        self.chat_member_calls = []
         self.refused = []
         self.handed_out = {}       # update_id -> times getUpdates returned it
         self.redelivered = 0
@@ -323,6 +332,28 @@ def build_message_update(state, spec):
     update = {"update_id": update_id, kind: message}
     state.add_update(update_id, json.dumps(update, ensure_ascii=False).encode("utf-8"))
     return update_id
+
+
+def chat_member(user_id, status):
+    """A ChatMember object as getChatMember returns it: the fields of
+    ChatMemberOwner, ChatMemberAdministrator, ChatMemberMember,
+    ChatMemberRestricted, ChatMemberLeft or ChatMemberBanned."""
+    member = {"user": {"id": user_id, "is_bot": False, "first_name": "Member"},
+              "status": status}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update({"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                       "can_delete_messages": True, "can_manage_video_chats": True,
+                       "can_restrict_members": True, "can_promote_members": False,
+                       "can_change_info": True, "can_invite_users": True,
+                       "can_post_stories": False, "can_edit_stories": False,
+                       "can_delete_stories": False, "can_pin_messages": True})
+    elif status == "restricted":
+        member.update({"is_member": True, "can_send_messages": False, "until_date": 0})
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
 
 
 def stream_messages(state, specs, rate, generation):
@@ -479,6 +510,12 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+        elif kind == "drop":
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         elif kind == "huge":
             self.send_huge(int(fault.get("size", 80 * 1024 * 1024)), bool(fault.get("chunked")))
         elif kind == "401":
@@ -722,6 +759,21 @@ class Handler(BaseHTTPRequestHandler):
                                   "time": time.time()})
         self.respond(*envelope_ok(True))
 
+    def api_getChatMember(self, state, params):
+        try:
+            chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        except (KeyError, TypeError, ValueError):
+            return self.respond(*envelope_error(400, "Bad Request: invalid user_id specified"))
+        with state.lock:
+            state.chat_member_calls.append({"chat_id": chat_id, "user_id": user_id,
+                                            "time": time.time()})
+            default = "creator" if chat_id == user_id else "member"
+            status = state.chat_members.get((chat_id, user_id), default if chat_id < 0
+                                            or chat_id == user_id else None)
+        if status is None:
+            return self.respond(*envelope_error(400, "Bad Request: chat not found"))
+        self.respond(*envelope_ok(chat_member(user_id, status)))
+
     def api_sendChatAction(self, state, params):
         with state.lock:
             state.actions.append({"chat_id": int(params.get("chat_id", 0)),
@@ -884,6 +936,12 @@ class Handler(BaseHTTPRequestHandler):
             fault["count"] = int(fault.get("count", 1))
             state.faults.setdefault(fault["method"], []).append(fault)
             return {"ok": True}
+        if name == "chat_member":
+            key = (int(body["chat_id"]), int(body["user_id"]))
+            state.chat_members[key] = body["status"]
+            return {"ok": True}
+        if name == "chat_member_calls":
+            return {"calls": list(state.chat_member_calls)}
         if name == "webhook":
             if self.command == "POST":
                 state.webhook_url = body.get("url", "")

@@ -10,7 +10,7 @@ import threading
 import conftest
 from conftest import JarvisProcess, config_with_slow, run_jarvis, wait_for, write_config
 
-VERSION_LINE = "jarvis 0.1.0 (plugin ABI 1.2)\n"
+VERSION_LINE = "jarvis 0.1.0 (plugin ABI 1.3)\n"
 GUARD_S = 30
 
 

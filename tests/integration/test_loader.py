@@ -60,7 +60,7 @@ def test_broken_corpus_each_refused_with_its_reason_and_hello_still_answers(work
                   r"0xDEADBEEF; rebuild against include/jarvis/plugin\.h")
     log_line(err, rf"{d}/broken_major\.so: refused: ABI major: expected 1, found 2; rebuild "
                   r"against include/jarvis/plugin\.h")
-    log_line(err, rf"{d}/broken_minor\.so: refused: ABI minor: expected at most 2, found 3")
+    log_line(err, rf"{d}/broken_minor\.so: refused: ABI minor: expected at most 3, found 4")
     log_line(err, rf"{d}/broken_small_struct\.so: refused: descriptor struct_size: expected at "
                   r"least 64, found 16; rebuild")
     log_line(err, rf"{d}/broken_null_init\.so: refused: descriptor init: expected a function, "

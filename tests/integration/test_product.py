@@ -214,6 +214,9 @@ def test_subscriptions_report_stop_and_survive_a_restart(workdir, services, proc
     config = bot_config(workdir, services, sentiment={"report_interval_ms": 300})
     bot = Bot(workdir, config, processes)
     first, second = 601, SUPERGROUP
+    # /subscribe is for a group's admins: the fake's sender (4242) is one
+    telegram.call("/control/chat_member", {"chat_id": SUPERGROUP, "user_id": 4242,
+                                           "status": "administrator"})
     telegram.message(first, "/subscribe")
     telegram.message(second, f"/subscribe@{BOT_NAME}", chat_type="supergroup")
     assert wait_for(lambda: any(t.startswith("<b>Subscribed:</b> ") for t in telegram.texts(first)))

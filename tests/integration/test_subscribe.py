@@ -142,14 +142,22 @@ def test_presses_edit_the_answer_and_save_the_choice(workdir, fake, processes):
     stop(bot)
 
 
-def test_a_group_member_may_change_the_choice(workdir, fake, processes):
-    # no group-admin rule exists for /subscribe yet: any member subscribes a
-    # group, and any member's press changes its choice the same way
+def test_in_a_group_only_admins_change_the_choice(workdir, fake, processes):
+    # /subscribe and its buttons are for a group's admins (JV_COMMAND_GROUP_ADMIN,
+    # getChatMember): a member's press changes nothing, another admin's does
     bot = start(config(workdir, fake), processes)
+    for user_id, status in ((7, "administrator"), (8, "member"), (9, "creator")):
+        fake.call("/control/chat_member", {"chat_id": -100200, "user_id": user_id,
+                                           "status": status})
     fake.message(-100200, "/subscribe", chat_type="supergroup", user_id=7)
     assert wait_for(lambda: len(fake.sent(-100200)) == 1)
     answer = fake.sent(-100200)[0]
     press(fake, -100200, answer["message_id"], "sentiment:t:DOGE", user_id=8,
+          chat_type="supergroup")
+    assert wait_for(lambda: len(answers(fake)) == 1)
+    assert answers(fake)[-1]["text"] == "This button is for group admins only."
+    assert edits(fake) == []
+    press(fake, -100200, answer["message_id"], "sentiment:t:DOGE", user_id=9,
           chat_type="supergroup")
     assert wait_for(lambda: len(edits(fake)) == 1)
     assert edits(fake)[0]["text"] == settings_text("Subscribed", "1h", "SOL, BTC, ETH, DOGE")
@@ -157,14 +165,15 @@ def test_a_group_member_may_change_the_choice(workdir, fake, processes):
     for symbol in ("SOL", "BTC", "ETH", "DOGE"):
         press(fake, -100200, answer["message_id"], f"sentiment:t:{symbol}", user_id=9,
               chat_type="supergroup")
-    assert wait_for(lambda: len(answers(fake)) == 5)
+    assert wait_for(lambda: len(answers(fake)) == 6)
     assert answers(fake)[-1]["text"] == "Keep at least one token on."
     assert edits(fake)[-1]["text"] == settings_text("Subscribed", "1h", "DOGE")
     # unsubscribed, the old keyboard changes nothing
     fake.message(-100200, "/unsubscribe", chat_type="supergroup", user_id=7)
     assert wait_for(lambda: len(fake.sent(-100200)) == 2)
-    press(fake, -100200, answer["message_id"], "sentiment:t:SOL", chat_type="supergroup")
-    assert wait_for(lambda: len(answers(fake)) == 6)
+    press(fake, -100200, answer["message_id"], "sentiment:t:SOL", user_id=7,
+          chat_type="supergroup")
+    assert wait_for(lambda: len(answers(fake)) == 7)
     assert answers(fake)[-1]["text"] == "This chat is not subscribed: send /subscribe."
     assert len(edits(fake)) == 4
     stop(bot)
@@ -225,6 +234,7 @@ def test_a_subscription_from_before_the_buttons_is_still_reported(workdir, fake,
     assert reports(fake, -4343)[0]["text"] == (
         "<b>Sentiment report:</b> nothing to report; no chat messages mentioned SOL, BTC, ETH "
         "in the last 24h.")
+    fake.call("/control/chat_member", {"chat_id": -4343, "user_id": 5, "status": "creator"})
     fake.message(-4343, "/subscribe", chat_type="group", user_id=5)
     assert wait_for(lambda: any(m["reply_markup"] for m in fake.sent(-4343)))
     answer = [m for m in fake.sent(-4343) if m["reply_markup"]][0]

@@ -126,6 +126,12 @@ static int on_admin_press(jv_plugin *self, const jv_message *press, void *user_d
     return api->answer_callback(press, "admin ok", 1);
 }
 
+static int on_group_press(jv_plugin *self, const jv_message *press, void *user_data)
+{
+    (void)self, (void)user_data;
+    return api->answer_callback(press, "group ok", 0);
+}
+
 static int rich_init(jv_plugin *self, const jv_host_api *host, char *err, size_t err_length)
 {
     api = host;
@@ -151,10 +157,13 @@ static int rich_init(jv_plugin *self, const jv_host_api *host, char *err, size_t
                               .handler = on_press};
     jv_callback_spec admin = {.struct_size = sizeof admin, .prefix = "radm:",
                               .flags = JV_COMMAND_ADMIN, .handler = on_admin_press};
+    jv_callback_spec group = {.struct_size = sizeof group, .prefix = "rgrp:",
+                              .flags = JV_COMMAND_GROUP_ADMIN, .handler = on_group_press};
     jv_callback_spec overlapping = {.struct_size = sizeof overlapping, .prefix = "rich",
                                     .handler = on_press};
     if (api->register_callback(self, &press, sizeof press) != JV_OK ||
         api->register_callback(self, &admin, sizeof admin) != JV_OK ||
+        api->register_callback(self, &group, sizeof group) != JV_OK ||
         api->register_callback(self, &overlapping, sizeof overlapping) != JV_E_EXISTS) {
         snprintf(err, err_length, "callback registration did not behave");
         return JV_E_INTERNAL;

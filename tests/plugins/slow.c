@@ -110,6 +110,13 @@ static int on_block(jv_plugin *self, const jv_message *message, void *user_data)
     int64_t guard = message->argc > 1 ? atoll(message->argv[1]) : DEFAULT_GUARD_MS;
     struct timespec deadline = realtime_after(guard);
     pthread_mutex_lock(&gate_lock);
+    /* /block NAME GUARD_MS FILE: FILE appears once the handler waits, so a
+     * test can queue the next message while this one surely runs */
+    if (message->argc > 2) {
+        FILE *marker = fopen(message->argv[2], "w");
+        if (marker != NULL)
+            fclose(marker);
+    }
     int index = gate_index(name);
     int opened = 0;
     while (index >= 0 && !(opened = gates[index].open))

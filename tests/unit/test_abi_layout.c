@@ -296,6 +296,7 @@ _Static_assert(JV_CONTINUE == 0 && JV_HANDLED == 1, "handler results are ABI");
 _Static_assert(JV_LOG_ERROR == 0 && JV_LOG_WARN == 1 && JV_LOG_INFO == 2 && JV_LOG_DEBUG == 3,
                "log levels are ABI");
 _Static_assert(JV_PLUGIN_CONCURRENT == 1u && JV_COMMAND_ADMIN == 1u, "flags are ABI");
+_Static_assert(JV_COMMAND_GROUP_ADMIN == 2u, "flags are ABI"); /* since 1.3 */
 
 static void test_magic_spells_jvpl_in_memory(void **state)
 {

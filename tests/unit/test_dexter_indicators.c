@@ -86,6 +86,26 @@ static void test_change_over_tolerates_a_slightly_late_first_point(void **unused
     assert_int_equal(dexter_change_over(points, 3, DAY_MS, &percent), -1);
 }
 
+/* The tolerance is a twentieth of the span (at least an hour): for 7 days,
+ * 8.4 h. Probed on both sides of the edge, for 24 h (1.2 h) too. */
+static void test_change_over_tolerance_edges(void **unused)
+{
+    (void)unused;
+    const int64_t week = 7 * DAY_MS, newest = BASE_MS + 30 * DAY_MS;
+    dexter_point points[] = {{0, 100.0}, {newest - DAY_MS, 105.0}, {newest, 110.0}};
+    double percent = 0;
+    points[0].time_ms = newest - week + 8 * HOUR_MS; /* 8 h late: inside 8.4 h */
+    assert_int_equal(dexter_change_over(points, 3, week, &percent), 0);
+    assert_float_equal(percent, 10.0, 1e-9);
+    points[0].time_ms = newest - week + 9 * HOUR_MS; /* 9 h late: outside */
+    assert_int_equal(dexter_change_over(points, 3, week, &percent), -1);
+    dexter_point day[] = {{newest - DAY_MS + 66 * 60 * 1000, 100.0}, {newest, 90.0}};
+    assert_int_equal(dexter_change_over(day, 2, DAY_MS, &percent), 0); /* 1.1 h late */
+    assert_float_equal(percent, -10.0, 1e-9);
+    day[0].time_ms = newest - DAY_MS + 78 * 60 * 1000; /* 1.3 h late */
+    assert_int_equal(dexter_change_over(day, 2, DAY_MS, &percent), -1);
+}
+
 /* ---- SMA -------------------------------------------------------------- */
 
 static void test_sma(void **unused)
@@ -839,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_percent_change),
         cmocka_unit_test(test_change_over_24h_and_7d),
         cmocka_unit_test(test_change_over_tolerates_a_slightly_late_first_point),
+        cmocka_unit_test(test_change_over_tolerance_edges),
         cmocka_unit_test(test_sma),
         cmocka_unit_test(test_rsi_small_hand_computed),
         cmocka_unit_test(test_rsi14_wilder_reference_series),

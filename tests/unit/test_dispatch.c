@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "base/clock.h"
 #include "config/config.h"
 #include "dispatch/dispatch.h"
 #include "state/unit_of_work.h"
@@ -295,7 +297,8 @@ static int setup_pool(void **state)
 static int teardown_pool(void **state)
 {
     struct fixture *fixture = *state;
-    assert_int_equal(dispatch_drain(fixture->host.dispatch, WAIT_GUARD_MS), 0);
+    if (fixture->host.dispatch != NULL)
+        assert_int_equal(dispatch_drain(fixture->host.dispatch, WAIT_GUARD_MS), 0);
     dispatch_destroy(fixture->host.dispatch);
     plugins_unload_all(fixture->host.registry);
     registry_destroy(fixture->host.registry);
@@ -373,6 +376,80 @@ static void test_one_chat_runs_one_message_at_a_time(void **state)
     assert_int_equal(dispatch_drain(fixture->host.dispatch, WAIT_GUARD_MS), 0);
     const char *expected[] = {"block gate_b timed out", "unblocking gate_b"};
     expect_chat_replies(30, expected, 2);
+}
+
+/* Creates a fresh path for a handler's marker file; the file itself is not there yet. */
+static void marker_path(char *path, size_t size)
+{
+    snprintf(path, size, "/tmp/test_dispatch_marker_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+}
+
+static void wait_for_marker(const char *path)
+{
+    int64_t deadline = monotonic_ms() + WAIT_GUARD_MS;
+    while (access(path, F_OK) != 0 && monotonic_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
+/* The race a busy machine showed only by chance, made certain: the
+ * second message of a chat is queued exactly while the first one runs
+ * (the barrier: the handler's marker file), when the chat must not be
+ * handed to a second worker. Were it, the /unblock would open the gate
+ * the /block waits on. */
+static void test_a_message_queued_while_its_chat_runs_waits(void **state)
+{
+    struct fixture *fixture = *state;
+    char marker[64], text[96];
+    marker_path(marker, sizeof marker);
+    snprintf(text, sizeof text, "/block gate_r 1500 %s", marker);
+    submit(fixture, 31, text);
+    wait_for_marker(marker);
+    submit(fixture, 31, "/unblock gate_r");
+    assert_int_equal(dispatch_drain(fixture->host.dispatch, WAIT_GUARD_MS), 0);
+    unlink(marker);
+    const char *expected[] = {"block gate_r timed out", "unblocking gate_r"};
+    expect_chat_replies(31, expected, 2);
+}
+
+/* A reload pauses the pool: the pause returns as soon as the running
+ * handler finishes (the idle signal), not when its own limit runs out. */
+static void test_pause_returns_when_the_running_handler_finishes(void **state)
+{
+    struct fixture *fixture = *state;
+    char marker[64], text[96];
+    marker_path(marker, sizeof marker);
+    snprintf(text, sizeof text, "/block gate_p 300 %s", marker);
+    submit(fixture, 32, text);
+    wait_for_marker(marker);
+    unlink(marker);
+    int64_t started = monotonic_ms();
+    assert_int_equal(dispatch_pause(fixture->host.dispatch, WAIT_GUARD_MS), 0);
+    /* the handler's 300 ms; a lost wake-up would sit out all of WAIT_GUARD_MS */
+    assert_true(monotonic_ms() - started < WAIT_GUARD_MS / 2);
+    dispatch_resume(fixture->host.dispatch);
+    assert_int_equal(dispatch_drain(fixture->host.dispatch, WAIT_GUARD_MS), 0);
+}
+
+/* Destroying the pool finishes what is queued: the messages a pause held
+ * back are handled, not dropped. */
+static void test_destroy_finishes_the_queued_messages(void **state)
+{
+    struct fixture *fixture = *state;
+    assert_int_equal(dispatch_pause(fixture->host.dispatch, WAIT_GUARD_MS), 0);
+    submit(fixture, 33, "/say one");
+    submit(fixture, 34, "/say two");
+    submit(fixture, 33, "/say three");
+    dispatch_destroy(fixture->host.dispatch);
+    fixture->host.dispatch = NULL;
+    const char *first_chat[] = {"one", "three"};
+    expect_chat_replies(33, first_chat, 2);
+    const char *second_chat[] = {"two"};
+    expect_chat_replies(34, second_chat, 1);
 }
 
 static void test_drain_reports_unfinished_messages(void **state)
@@ -537,6 +614,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_blocked_chat_does_not_delay_another, setup_pool,
                                         teardown_pool),
         cmocka_unit_test_setup_teardown(test_one_chat_runs_one_message_at_a_time, setup_pool,
+                                        teardown_pool),
+        cmocka_unit_test_setup_teardown(test_a_message_queued_while_its_chat_runs_waits,
+                                        setup_pool, teardown_pool),
+        cmocka_unit_test_setup_teardown(test_pause_returns_when_the_running_handler_finishes,
+                                        setup_pool, teardown_pool),
+        cmocka_unit_test_setup_teardown(test_destroy_finishes_the_queued_messages, setup_pool,
                                         teardown_pool),
         cmocka_unit_test_setup_teardown(test_drain_reports_unfinished_messages, setup_pool,
                                         teardown_pool),

@@ -51,6 +51,22 @@ static void assert_unavailable(const jv_grok_rating *rating, const char *reason_
         fail_msg("reason '%s' lacks '%s'", rating->reason, reason_part);
 }
 
+/* A summary cut to its buffer never ends inside a character, and a
+ * character that fits whole (2 or 4 bytes) is kept. */
+static void test_one_line_keeps_a_whole_last_character(void **unused)
+{
+    (void)unused;
+    char out[16];
+    grok_one_line("ab \xc3\xa9", out, 6); /* "ab é": 5 bytes and the NUL */
+    assert_string_equal(out, "ab \xc3\xa9");
+    grok_one_line("ab \xc3\xa9", out, 5); /* é cut: dropped with its space */
+    assert_string_equal(out, "ab");
+    grok_one_line("a\xf0\x9f\x9a\x80", out, 6); /* "a🚀" fits exactly */
+    assert_string_equal(out, "a\xf0\x9f\x9a\x80");
+    grok_one_line("a\xf0\x9f\x9a\x80", out, 5);
+    assert_string_equal(out, "a");
+}
+
 static void test_good_answer(void **unused)
 {
     (void)unused;
@@ -668,6 +684,7 @@ static void test_client_responses(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_line_keeps_a_whole_last_character),
         cmocka_unit_test(test_good_answer),
         cmocka_unit_test(test_integer_bounds_and_extra_fields),
         cmocka_unit_test(test_fenced_json_is_tolerated),

@@ -256,6 +256,20 @@ static void test_duplicate_name_counts_once(void **unused)
     assert_close(result.confidence, 0.3);
 }
 
+/* The first copy of a name carries no weight (its score is NaN): the
+ * second, present one is the one that counts. */
+static void test_duplicate_after_an_absent_copy_counts(void **unused)
+{
+    (void)unused;
+    jv_weight_component input[] = {component("grok", NAN, 1.0, 0),
+                                   component("grok", 0.8, 1.0, 0)};
+    jv_weight_result result;
+    assert_int_equal(grok_combine(&DEFAULT_WEIGHTS, input, 2, &result), JV_OK);
+    assert_close(result.weight[0], 0.0);
+    assert_close(result.weight[1], 1.0);
+    assert_close(result.composite, 0.8);
+}
+
 static void test_nan_score_is_absent(void **unused)
 {
     (void)unused;
@@ -687,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_unknown_names_take_no_weight),
         cmocka_unit_test(test_market_confidence_zero_means_unstated),
         cmocka_unit_test(test_duplicate_name_counts_once),
+        cmocka_unit_test(test_duplicate_after_an_absent_copy_counts),
         cmocka_unit_test(test_nan_score_is_absent),
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_describe),

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <sqlite3.h>
 #include <jarvis/plugin.h>
 
+#include "counting_vfs.h"
 #include "config/config.h"
 #include "state/crash_record.h"
 #include "dispatch/dispatch.h"
@@ -209,6 +211,11 @@ static void test_unit_of_work_reads_its_own_writes_and_commits_them_once(void **
     assert_int_equal(unit_of_work_kv_list(&work, store, "p", "k", collect_keys, listed), 0);
     assert_string_equal(listed, "k1=new;k3=y;");
     assert_int_equal(work.write_count, 3); /* k1, k3 once, k2's delete */
+    /* a buffered write outside the prefix stays out of the listing */
+    assert_int_equal(unit_of_work_kv_set(&work, "p", "z", "out", 3), 0);
+    listed[0] = '\0';
+    assert_int_equal(unit_of_work_kv_list(&work, store, "p", "k", collect_keys, listed), 0);
+    assert_string_equal(listed, "k1=new;k3=y;");
     /* nothing reached the store yet */
     assert_int_equal(value_of(store, "p", "k3"), -1);
     assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
@@ -216,7 +223,7 @@ static void test_unit_of_work_reads_its_own_writes_and_commits_them_once(void **
     assert_int_equal(store_commit(store), 0);
     listed[0] = '\0';
     assert_int_equal(store_list(store, "p", "", collect_keys, listed), 0);
-    assert_string_equal(listed, "k1=new;k3=y;");
+    assert_string_equal(listed, "k1=new;k3=y;z=out;");
     unit_of_work_release(&work);
     store_close(store);
 }
@@ -313,6 +320,24 @@ static struct incoming_message message_for(int64_t update_id, int64_t chat_id, c
                                        .user_id = 3, .message_id = update_id,
                                        .chat_type = "private", .user_name = "t", .text = text};
     return message;
+}
+
+/* A batch taken from Telegram is fsync'd before getUpdates confirms it:
+ * counted under the counting VFS, the batch's commit syncs. */
+static void test_an_accepted_batch_is_synced(void **state)
+{
+    (void)state;
+    struct store *store = open_store();
+    struct incoming_message batch[2] = {message_for(300, 5, "a"), message_for(301, 6, "b")};
+    long syncs, writes, syncs_after, writes_after;
+    counting_vfs_read(&syncs, &writes);
+    assert_int_equal(pipeline_store_batch(store, batch, 2, "test.cursor", 302), 0);
+    counting_vfs_read(&syncs_after, &writes_after);
+    assert_true(writes_after > writes);
+    assert_true(syncs_after > syncs);
+    assert_int_equal(store_inbox_count(store), 2);
+    assert_int_equal(value_of(store, "core", "test.cursor"), 302);
+    store_close(store);
 }
 
 static void test_a_1_0_plugin_answers_and_its_kv_writes_commit_with_the_update(void **state)
@@ -530,6 +555,8 @@ static void crash_in_child(int inside_callback, int signal_number)
             _exit(2);
         if (inside_callback)
             crash_record_enter(4242, "crasher");
+        if (inside_callback == 2)
+            crash_record_leave(); /* the callback returned: its crash is over */
         raise(signal_number);
         _exit(3); /* not reached: the signal ends the child */
     }
@@ -544,6 +571,7 @@ static void test_only_a_fatal_signal_inside_a_callback_leaves_a_record(void **st
     (void)state;
     crash_in_child(1, SIGSEGV);
     crash_in_child(0, SIGSEGV); /* outside any callback: nothing to charge */
+    crash_in_child(2, SIGSEGV); /* after the callback returned: nothing either */
     crash_in_child(1, SIGABRT);
     assert_int_equal(crash_record_open(directory), 0);
     struct seen_crash seen = {0};
@@ -554,6 +582,29 @@ static void test_only_a_fatal_signal_inside_a_callback_leaves_a_record(void **st
     assert_int_equal(seen.signal_number, SIGABRT);
     memset(&seen, 0, sizeof seen);
     assert_int_equal(crash_record_collect(note_crash, &seen), 0); /* emptied */
+    crash_record_close();
+}
+
+/* A record that is not one (a torn write, another file's bytes) counts
+ * for nothing; the good record after it still counts. */
+static void test_a_torn_crash_record_counts_for_nothing(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/crashes", directory);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    unsigned char garbage[56]; /* a record's size: magic, signal, update, name */
+    memset(garbage, 0x41, sizeof garbage);
+    assert_int_equal(write(fd, garbage, sizeof garbage), (ssize_t)sizeof garbage);
+    close(fd);
+    crash_in_child(1, SIGSEGV);
+    assert_int_equal(crash_record_open(directory), 0);
+    struct seen_crash seen = {0};
+    assert_int_equal(crash_record_collect(note_crash, &seen), 1);
+    assert_int_equal(seen.count, 1);
+    assert_true(seen.update_id == 4242);
+    assert_string_equal(seen.plugin, "crasher");
     crash_record_close();
 }
 
@@ -621,7 +672,10 @@ static void test_an_undecodable_update_spoils_only_itself(void **state)
 int main(void)
 {
     log_open(NULL, LOG_WARN);
+    counting_vfs_install(); /* before any store opens */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_an_accepted_batch_is_synced, make_directory,
+                                        remove_directory),
         cmocka_unit_test_setup_teardown(test_rollback_undoes_and_commit_keeps, make_directory,
                                         remove_directory),
         cmocka_unit_test_setup_teardown(test_inbox_keeps_arrival_order_dedups_and_counts_crashes,
@@ -641,6 +695,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_a_fatal_signal_inside_a_callback_leaves_a_record,
                                         make_directory, remove_directory),
         cmocka_unit_test_setup_teardown(test_a_schema_1_database_is_migrated_and_its_reply_sent,
+                                        make_directory, remove_directory),
+        cmocka_unit_test_setup_teardown(test_a_torn_crash_record_counts_for_nothing,
                                         make_directory, remove_directory),
         cmocka_unit_test(test_an_undecodable_update_spoils_only_itself),
         cmocka_unit_test(test_payload_round_trips_any_text),

@@ -418,7 +418,7 @@ static void test_descriptor_checks_refuse_before_init(void **state)
     expect_refusal(bad, "alpha", sizeof bad, "wrong ABI major", "ABI major: expected 1, found 2");
     bad = good;
     bad.abi_minor = JV_ABI_MINOR + 1;
-    expect_refusal(bad, "alpha", sizeof bad, "ABI minor", "ABI minor: expected at most 2");
+    expect_refusal(bad, "alpha", sizeof bad, "ABI minor", "ABI minor: expected at most 3");
     bad = good;
     bad.struct_size = 16;
     expect_refusal(bad, "alpha", 16, "too small", "struct_size: expected at least 64, found 16");

@@ -15,8 +15,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "counting_vfs.h"
 #include "base/log.h"
 #include "state/store.h"
+#include "state/store_pipeline.h"
 
 struct fixture {
     char directory[64];
@@ -434,6 +436,90 @@ static void test_second_connection_sees_committed_data(void **state)
     store_close(second);
 }
 
+/* What reaches the disk: a STORE_SYNCED commit syncs (synchronous=FULL for
+ * that commit), an unsynced one and a plain set do not (WAL, NORMAL), and
+ * the level is back to NORMAL after the synced commit. */
+static void test_only_a_synced_commit_syncs(void **state)
+{
+    struct fixture *fixture = *state;
+    struct store *store = fixture->store;
+    long syncs, writes, syncs_after, writes_after;
+    counting_vfs_read(&syncs, &writes);
+    assert_int_equal(store_set(store, "s", "plain", "1", 1), 0);
+    assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
+    assert_int_equal(store_set(store, "s", "unsynced", "1", 1), 0);
+    assert_int_equal(store_commit(store), 0);
+    counting_vfs_read(&syncs_after, &writes_after);
+    assert_true(writes_after > writes); /* the counter sees this store's files */
+    assert_int_equal(syncs_after, syncs);
+    assert_int_equal(store_begin(store, STORE_SYNCED), 0);
+    assert_int_equal(store_set(store, "s", "synced", "1", 1), 0);
+    assert_int_equal(store_commit(store), 0);
+    counting_vfs_read(&syncs, &writes);
+    assert_true(syncs > syncs_after);
+    assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
+    assert_int_equal(store_set(store, "s", "unsynced", "2", 1), 0);
+    assert_int_equal(store_commit(store), 0);
+    assert_int_equal(store_set(store, "s", "plain", "2", 1), 0);
+    counting_vfs_read(&syncs_after, &writes_after);
+    assert_int_equal(syncs_after, syncs);
+    /* a rolled-back synced transaction lowers the level too */
+    assert_int_equal(store_begin(store, STORE_SYNCED), 0);
+    store_rollback(store);
+    assert_int_equal(store_set(store, "s", "plain", "3", 1), 0);
+    counting_vfs_read(&syncs, &writes);
+    assert_int_equal(syncs, syncs_after);
+}
+
+/* Sent-message ids are kept a week: a prune (on the first record and every
+ * 256th after) takes the older ones and nothing younger. */
+static void test_sent_ids_older_than_a_week_are_pruned_and_younger_kept(void **state)
+{
+    struct fixture *fixture = *state;
+    struct store *store = fixture->store;
+    const int64_t day_ms = 24LL * 3600 * 1000, now = 1800000000000LL;
+    assert_int_equal(store_sent_record(store, 1, 5, 101, now - 8 * day_ms), 0); /* prunes */
+    assert_int_equal(store_sent_record(store, 2, 5, 102, now - 1 * day_ms), 0);
+    for (int64_t reference = 3; reference <= 256; reference++)
+        assert_int_equal(store_sent_record(store, reference, 5, 100 + reference, now), 0);
+    int64_t message_id = 0;
+    assert_int_equal(store_sent_lookup(store, 1, &message_id), 0); /* not pruned yet */
+    assert_int_equal(store_sent_record(store, 257, 5, 357, now), 0); /* the 257th prunes */
+    assert_int_equal(store_sent_lookup(store, 1, &message_id), 1);
+    assert_int_equal(store_sent_lookup(store, 2, &message_id), 0);
+    assert_int_equal(message_id, 102);
+    assert_int_equal(store_sent_lookup(store, 257, &message_id), 0);
+    assert_int_equal(message_id, 357);
+}
+
+/* A state dir a newer jarvis wrote (a higher user_version) is refused with
+ * one line naming it, and left as it was. */
+static void test_a_newer_schema_is_refused_and_left_alone(void **state)
+{
+    struct fixture *fixture = *state;
+    store_close(fixture->store);
+    fixture->store = NULL;
+    char path[256];
+    snprintf(path, sizeof path, "%s/jarvis.db", fixture->state_dir);
+    sqlite3 *database = NULL;
+    assert_int_equal(sqlite3_open(path, &database), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(database, "PRAGMA user_version=3", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(database);
+    char error[256] = "";
+    assert_null(store_open(fixture->state_dir, error, sizeof error));
+    if (strstr(error, "schema version 3 is newer than this jarvis knows (2)") == NULL)
+        fail_msg("error: %s", error);
+    assert_int_equal(sqlite3_open(path, &database), SQLITE_OK);
+    sqlite3_stmt *statement = NULL;
+    assert_int_equal(sqlite3_prepare_v2(database, "PRAGMA user_version", -1, &statement, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(statement, 0), 3);
+    sqlite3_finalize(statement);
+    sqlite3_close(database);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct fixture *fixture = *state;
@@ -451,6 +537,7 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
     log_set_level(LOG_ERROR);
+    counting_vfs_install(); /* before any store opens */
 #define TEST(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
     const struct CMUnitTest tests[] = {
         TEST(test_set_get_overwrite),
@@ -470,6 +557,9 @@ int main(void)
         TEST(test_open_errors_name_the_path),
         TEST(test_concurrent_writers),
         TEST(test_second_connection_sees_committed_data),
+        TEST(test_only_a_synced_commit_syncs),
+        TEST(test_sent_ids_older_than_a_week_are_pruned_and_younger_kept),
+        TEST(test_a_newer_schema_is_refused_and_left_alone),
         TEST(test_bad_arguments),
     };
 #undef TEST

@@ -186,10 +186,19 @@ static void leave_flight(int64_t chat_id)
 
 /* Telegram's answers; which one is chosen by the test's chat, topic or text. */
 static void answer_send_message(int fd, int64_t chat_id, int64_t thread_id, const char *text,
-                                size_t earlier)
+                                size_t earlier, size_t message_id)
 {
     char body[512];
-    if (strncmp(text, "flood:", 6) == 0 && earlier == 0) {
+    if (strncmp(text, "flood4:", 7) == 0 && earlier == 0) {
+        respond(fd, 429, "Too Many Requests", "application/json",
+                "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry "
+                "after 4\",\"parameters\":{\"retry_after\":4}}");
+    } else if (strncmp(text, "same:", 5) == 0) {
+        respond(fd, 400, "Bad Request", "application/json",
+                "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: message is "
+                "not modified: specified new message content and reply markup are exactly the "
+                "same as a current content and reply markup of the message\"}");
+    } else if (strncmp(text, "flood:", 6) == 0 && earlier == 0) {
         respond(fd, 429, "Too Many Requests", "application/json",
                 "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry "
                 "after 1\",\"parameters\":{\"retry_after\":1}}");
@@ -221,14 +230,16 @@ static void answer_send_message(int fd, int64_t chat_id, int64_t thread_id, cons
         snprintf(body, sizeof body,
                  "{\"ok\":true,\"result\":{\"message_id\":%zu,\"date\":1700000000,\"chat\":{\"id\":"
                  "%" PRId64 ",\"type\":\"private\"},\"text\":\"ok\"}}",
-                 server.arrival_count, chat_id);
+                 message_id, chat_id);
         respond(fd, 200, "OK", "application/json", body);
     }
 }
 
 static void handle_request(int fd, const char *request, const char *body)
 {
-    if (strncmp(request, "POST /bot" TOKEN "/sendMessage ", strlen("POST /bot" TOKEN "/sendMessage ")) != 0) {
+    if (strncmp(request, "POST /bot" TOKEN "/sendMessage ", strlen("POST /bot" TOKEN "/sendMessage ")) != 0 &&
+        strncmp(request, "POST /bot" TOKEN "/editMessageText ",
+                strlen("POST /bot" TOKEN "/editMessageText ")) != 0) {
         respond(fd, 404, "Not Found", "application/json",
                 "{\"ok\":false,\"error_code\":404,\"description\":\"Not Found\"}");
         return;
@@ -247,6 +258,7 @@ static void handle_request(int fd, const char *request, const char *body)
     int64_t thread_id = json_integer_value(json_object_get(root, "message_thread_id"));
     pthread_mutex_lock(&server.lock);
     record_arrival(chat_id, thread_id, json_string_value(text));
+    size_t message_id = server.arrival_count; /* read under the lock (ThreadSanitizer) */
     size_t earlier = strchr(json_string_value(text), ':') ? earlier_arrivals(json_string_value(text)) : 0;
     struct timespec wake = monotonic_deadline_after(server.delay_ms);
     while (server.delay_ms > 0 && !server.stopping &&
@@ -254,7 +266,7 @@ static void handle_request(int fd, const char *request, const char *body)
     }
     leave_flight(chat_id);
     pthread_mutex_unlock(&server.lock);
-    answer_send_message(fd, chat_id, thread_id, json_string_value(text), earlier);
+    answer_send_message(fd, chat_id, thread_id, json_string_value(text), earlier, message_id);
     json_decref(root);
 }
 
@@ -512,6 +524,7 @@ static void test_per_chat_burst_then_rate(void **state)
     const struct arrival *found[6];
     assert_int_equal(arrivals_for(42, found, 6), 6);
     /* three at once, then one a second (50 ms of slack for clock rounding) */
+    assert_true(found[2]->at_ms - found[0]->at_ms < found[3]->at_ms - found[2]->at_ms);
     assert_true(found[3]->at_ms - found[0]->at_ms >= 950);
     assert_true(found[4]->at_ms - found[3]->at_ms >= 950);
     assert_true(found[5]->at_ms - found[4]->at_ms >= 950);
@@ -557,6 +570,57 @@ static void test_retry_after_pauses_only_that_chat(void **state)
     assert_non_null(other);
     /* inside the flooded chat's pause, not after it */
     assert_true(other->at_ms < found[0]->at_ms + 1000);
+    stop_sender();
+}
+
+/* [bot] send_rate_per_chat, send_burst_per_chat and send_rate_total as
+ * config_schema.c defaults them (the integration tests lift them). */
+static struct telegram_send_limits default_limits(void)
+{
+    return (struct telegram_send_limits){.per_chat_per_second = 1,
+                                         .per_chat_burst = 3,
+                                         .total_per_second = 30,
+                                         .backoff_initial_ms = 50,
+                                         .backoff_max_ms = 200,
+                                         .connections = 0};
+}
+
+/* A 4 s flood pause refills the chat's bucket to its burst of 3, not to
+ * 4 + what was left: after the pause three go at once, then one a second. */
+static void test_a_long_pause_refills_the_bucket_to_its_burst_only(void **state)
+{
+    (void)state;
+    struct telegram_send_limits limits = default_limits();
+    start_sender(&limits, 5);
+    enqueue(0, 7, 12, 0, "flood4:first");
+    for (int i = 1; i < 5; i++)
+        enqueue(i, 7, 12, 0, "after the pause");
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(5, SEND_DELIVERED);
+    const struct arrival *found[6];
+    assert_int_equal(arrivals_for(12, found, 6), 6);
+    assert_string_equal(found[1]->text, "flood4:first");
+    assert_true(found[1]->at_ms - found[0]->at_ms >= 3950);
+    /* the resend and two more spend the burst; the fourth waits a token */
+    assert_true(found[4]->at_ms - found[1]->at_ms >= 950);
+    assert_true(found[5]->at_ms - found[4]->at_ms >= 950);
+    stop_sender();
+}
+
+/* An edit Telegram answers "message is not modified" did what was asked:
+ * delivered, once, not refused nor retried. */
+static void test_an_unchanged_edit_is_delivered(void **state)
+{
+    (void)state;
+    struct telegram_send_limits limits = open_limits();
+    start_sender(&limits, 1);
+    struct outgoing_message edit = {.outbox_id = 0, .update_id = 9, .chat_id = 13,
+                                    .text = "same: text", .method = "editMessageText",
+                                    .options = "{\"message_id\":5}"};
+    assert_int_equal(telegram_sender_enqueue(recorder.sender, &edit), JV_OK);
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(1, SEND_DELIVERED);
+    assert_int_equal(count_arrivals_of("same: text"), 1);
     stop_sender();
 }
 
@@ -670,7 +734,9 @@ static void test_destroy_gives_no_callback_for_unfinished(void **state)
     assert_int_equal(telegram_sender_queued(recorder.sender), 6);
     assert_int_equal(telegram_sender_flush(recorder.sender, 50), 6);
     stop_sender();
+    /* nothing counts as sent: the caller keeps the parts for the next start */
     assert_int_equal(recorder.calls, 0);
+    assert_int_equal(recorder.bad_calls, 0);
 }
 
 static void test_extreme_ids(void **state)
@@ -796,6 +862,10 @@ int main(void)
                                         start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_per_chat_burst_then_rate, start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_overall_rate, start_server, stop_server),
+        cmocka_unit_test_setup_teardown(test_a_long_pause_refills_the_bucket_to_its_burst_only,
+                                        start_server, stop_server),
+        cmocka_unit_test_setup_teardown(test_an_unchanged_edit_is_delivered, start_server,
+                                        stop_server),
         cmocka_unit_test_setup_teardown(test_retry_after_pauses_only_that_chat, start_server,
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_outage_is_retried_with_one_line_per_state,

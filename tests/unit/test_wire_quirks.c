@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,53 @@ static void flood_retry_after_with_other_wording_and_extra_fields(void **state)
              &result);
     assert_int_equal(result.outcome, TELEGRAM_RETRY_AFTER);
     assert_int_equal(result.retry_after_s, 12);
+    telegram_result_release(&result);
+}
+
+/* Every 4xx Telegram sends besides the special ones means "this request is
+ * wrong, do not repeat it": a 403 (blocked), 404 (no such method), 413
+ * (too large) or a code Telegram may add later, up to 499. */
+static void every_other_4xx_is_a_rejection_not_a_retry(void **state)
+{
+    (void)state;
+    static const long codes[] = {400, 403, 404, 413, 499};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        char body[128];
+        snprintf(body, sizeof body,
+                 "{\"ok\":false,\"error_code\":%ld,\"description\":\"Refused\"}", codes[i]);
+        struct telegram_result result;
+        classify(codes[i], body, &result);
+        if (result.outcome != TELEGRAM_REJECTED)
+            fail_msg("%ld: outcome %d, expected TELEGRAM_REJECTED", codes[i], result.outcome);
+        telegram_result_release(&result);
+    }
+    struct telegram_result result;
+    classify(500, "{\"ok\":false,\"error_code\":500,\"description\":\"Internal\"}", &result);
+    assert_int_equal(result.outcome, TELEGRAM_TRANSIENT);
+    telegram_result_release(&result);
+}
+
+/* A wild retry_after (integer or real) waits a day at most: the callers'
+ * millisecond arithmetic must not overflow into a negative wait. */
+static void a_wild_retry_after_waits_one_day(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "{\"ok\":false,\"error_code\":429,\"parameters\":{\"retry_after\":9223372036854775807}}",
+        "{\"ok\":false,\"error_code\":429,\"parameters\":{\"retry_after\":86401}}",
+        "{\"ok\":false,\"error_code\":429,\"parameters\":{\"retry_after\":1e300}}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        struct telegram_result result;
+        classify(429, bodies[i], &result);
+        assert_int_equal(result.outcome, TELEGRAM_RETRY_AFTER);
+        assert_int_equal(result.retry_after_s, 86400);
+        telegram_result_release(&result);
+    }
+    struct telegram_result result;
+    classify(429, "{\"ok\":false,\"error_code\":429,\"parameters\":{\"retry_after\":86400}}",
+             &result);
+    assert_int_equal(result.retry_after_s, 86400);
     telegram_result_release(&result);
 }
 
@@ -279,6 +327,8 @@ int main(void)
         cmocka_unit_test(message_without_sender_is_text_from_nobody),
         cmocka_unit_test(other_update_kinds_are_ignored_not_bad),
         cmocka_unit_test(captions_are_text),
+        cmocka_unit_test(every_other_4xx_is_a_rejection_not_a_retry),
+        cmocka_unit_test(a_wild_retry_after_waits_one_day),
         cmocka_unit_test(simple_price_with_integers_nulls_and_extra_fields),
         cmocka_unit_test(market_chart_with_integer_prices_and_few_points),
         cmocka_unit_test(rating_with_integer_numbers_and_extra_fields),

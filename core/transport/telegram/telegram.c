@@ -32,6 +32,7 @@
 #include "state/store.h"
 #include "base/metrics.h"
 #include "transport/telegram/telegram_api.h"
+#include "transport/telegram/telegram_chat_admins.h"
 #include "transport/telegram/telegram_metrics.h"
 #include "transport/telegram/telegram_send.h"
 #include "transport/telegram/telegram_update.h"
@@ -58,6 +59,7 @@ struct telegram {
     struct host *host;
     struct telegram_api *api;
     struct telegram_api *typing_api; /* the typing timer's own connection */
+    struct telegram_chat_admins *chat_admins; /* for JV_COMMAND_GROUP_ADMIN commands */
     struct telegram_sender *sender;
     struct pipeline *pipeline;
     int64_t next_offset;  /* what the next getUpdates confirms up to */
@@ -441,16 +443,20 @@ static int telegram_start(struct transport *transport, struct host *host)
                                          .context = telegram};
     telegram->pipeline = pipeline_create(host, &delivery);
     telegram->typing_api = telegram_api_create(config->api_base, config->token);
+    telegram->chat_admins = telegram_chat_admins_create(config->api_base, config->token);
     if (telegram->api == NULL || telegram->sender == NULL || telegram->pipeline == NULL ||
-        telegram->typing_api == NULL) {
+        telegram->typing_api == NULL || telegram->chat_admins == NULL) {
         log_error("telegram: out of memory starting the transport");
         return 1;
     }
     telegram_sender_set_resolver(telegram->sender, resolve_target, telegram);
     telegram_sender_set_gate(telegram->sender, may_send, telegram);
     telegram_api_set_abort_fd(telegram->typing_api, lifecycle_wake_fd());
-    if (host->dispatch != NULL)
+    if (host->dispatch != NULL) {
         dispatch_set_typing(host->dispatch, send_typing, telegram);
+        dispatch_set_admin_lookup(host->dispatch, telegram_chat_admins_check,
+                                  telegram->chat_admins);
+    }
     host->pipeline = telegram->pipeline;
     telegram_api_set_abort_fd(telegram->api, lifecycle_wake_fd());
     if (telegram->prefetched) {
@@ -827,8 +833,11 @@ static void telegram_destroy(struct transport *transport)
     if (transport == NULL)
         return;
     struct telegram *telegram = transport->state;
-    if (telegram->host != NULL && telegram->host->dispatch != NULL)
+    if (telegram->host != NULL && telegram->host->dispatch != NULL) {
         dispatch_set_typing(telegram->host->dispatch, NULL, NULL);
+        dispatch_set_admin_lookup(telegram->host->dispatch, NULL, NULL);
+    }
+    telegram_chat_admins_destroy(telegram->chat_admins);
     telegram_sender_destroy(telegram->sender);
     telegram_api_destroy(telegram->api);
     telegram_api_destroy(telegram->typing_api);
