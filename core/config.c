@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "config_schema.h"
+#include "config_webhook.h"
 #include "listen_address.h"
 #include "log.h"
 #include "plugin_record.h"
@@ -19,6 +20,7 @@
 #include <strings.h>
 
 #define ERROR_TEXT_MAX 512
+#define KEY_LINES_MAX 128 /* above the number of rows of config_keys */
 
 struct section_seen {
     char *name;
@@ -39,6 +41,7 @@ struct parse_state {
     int transport_line;
     int backoff_line;     /* the last backoff_*_ms key, for the max < initial error */
     int metrics_listen_line;
+    int key_lines[KEY_LINES_MAX]; /* by index in config_keys: the line it was set on */
     struct section_seen *sections; /* plugin sections, for the unused-section warning */
     size_t section_count;
     char **errors;        /* "PATH:LINE: what", the first CONFIG_ERROR_LIMIT */
@@ -162,8 +165,8 @@ static int check_section_header(struct parse_state *state, char *start)
     const char *name = start + 1;
     if (!is_reserved_section(name) && !plugin_name_is_valid(name)) {
         fail(state, state->line,
-             "invalid section name (found '%s', expected bot, lock, metrics, plugins or a plugin "
-             "name of 1-32 characters a-z 0-9 _)",
+             "invalid section name (found '%s', expected bot, lock, metrics, webhook, plugins or "
+             "a plugin name of 1-32 characters a-z 0-9 _)",
              config_quote(name, buffer, sizeof buffer));
         return -1;
     }
@@ -334,6 +337,8 @@ static void set_core_key(struct parse_state *state, const char *section, const c
         state->backoff_line = state->line;
     if (strcmp(section, "metrics") == 0 && strcmp(name, "listen") == 0)
         state->metrics_listen_line = state->line;
+    if (key - config_keys < KEY_LINES_MAX)
+        state->key_lines[key - config_keys] = state->line;
     char problem[ERROR_TEXT_MAX];
     if (config_schema_set(state->config, key, value, problem, sizeof problem) != 0)
         fail(state, state->line, "%s", problem);
@@ -481,6 +486,17 @@ static void check_metrics_listen(struct parse_state *state)
          config->metrics_listen);
 }
 
+static void report_core_problem(void *context, const char *section, const char *name,
+                                const char *problem)
+{
+    struct parse_state *state = context;
+    const struct config_key *key = config_schema_find(section, name);
+    int line = key != NULL && key - config_keys < KEY_LINES_MAX
+                   ? state->key_lines[key - config_keys]
+                   : 0;
+    fail(state, line, "%s", problem);
+}
+
 static void check_after_parse(struct parse_state *state)
 {
     struct config *config = state->config;
@@ -489,6 +505,7 @@ static void check_after_parse(struct parse_state *state)
              "transport = telegram needs a token (found an empty [bot] token, expected "
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
     check_metrics_listen(state);
+    config_webhook_check(config, report_core_problem, state);
     if (config->backoff_max_ms < config->backoff_initial_ms)
         fail(state, state->backoff_line,
              "backoff_max_ms (%lld) must not be below backoff_initial_ms (%lld)",
@@ -640,6 +657,10 @@ void config_free(struct config *config)
     free(config->lock_path);
     free(config->plugin_dir);
     free(config->metrics_listen);
+    free(config->webhook_listen);
+    free(config->webhook_url);
+    free(config->webhook_path);
+    free(config->webhook_secret);
     for (size_t i = 0; i < config->enable_count; i++)
         free(config->enable[i]);
     free(config->enable);
