@@ -745,6 +745,9 @@ static int telegram_run(struct transport *transport, struct host *host)
         return 0; /* start() was interrupted by a stop */
     int outcome;
     if (telegram->host->config->bot_mode == BOT_MODE_WEBHOOK) {
+        /* no first poll to wait for: the cached identity is checked now */
+        if (telegram->identity_cached && refresh_identity(telegram) == EXIT_CONFIG)
+            return EXIT_CONFIG;
         struct webhook_ingress ingress = {.host = telegram->host, .api = telegram->api,
                                           .pipeline = telegram->pipeline,
                                           .bot_user_id = telegram->bot_user_id,

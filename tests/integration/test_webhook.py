@@ -174,6 +174,8 @@ def test_a_duplicate_update_id_is_answered_once(workdir, fake, processes):
     # and across a restart: the record of it is in the store
     bot = start_bot(bot_config(workdir, fake, port), processes)
     wait_serving(workdir, bot, count=2)
+    # the identity known from the first run is checked again at once
+    assert fake.counters()["calls"].get("getMe") == 2
     assert post(port, update)[0] == 200
     time.sleep(1)
     assert texts(fake) == ["once"]
