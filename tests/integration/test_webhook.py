@@ -312,3 +312,19 @@ def test_config_errors_name_the_key(workdir, fake):
     assert result.returncode == 78
     assert "[webhook] secret must be 1-256 characters" in result.stderr
     assert "bad secret with spaces" not in result.stderr
+
+
+def test_webhook_mode_needs_a_url_and_a_loopback_listener(workdir, fake):
+    from conftest import run_jarvis
+    config = bot_config(workdir, fake, free_port())
+    text = config.read_text()
+    config.write_text(text.replace(f"url = {PUBLIC + PATH}\n", "").replace(
+        "listen = 127.0.0.1:", "listen = 0.0.0.0:"))
+    result = run_jarvis(["check", "-c", str(config)], env={"JARVIS_WEBHOOK_SECRET": SECRET})
+    assert result.returncode == 78
+    assert "mode = webhook needs [webhook] url" in result.stderr
+    assert "is not a loopback address" in result.stderr
+    # the same keys are no error while polling
+    config.write_text(config.read_text().replace("mode = webhook", "mode = polling"))
+    result = run_jarvis(["check", "-c", str(config)], env={"JARVIS_WEBHOOK_SECRET": SECRET})
+    assert "[webhook]" not in result.stderr, result.stderr
