@@ -748,6 +748,7 @@ static int telegram_run(struct transport *transport, struct host *host)
         /* no first poll to wait for: the cached identity is checked now */
         if (telegram->identity_cached && refresh_identity(telegram) == EXIT_CONFIG)
             return EXIT_CONFIG;
+        write_status(telegram, STATUS_KEY_POLLING, "0"); /* a stale "1" of a killed poller */
         struct webhook_ingress ingress = {.host = telegram->host, .api = telegram->api,
                                           .pipeline = telegram->pipeline,
                                           .bot_user_id = telegram->bot_user_id,
