@@ -54,7 +54,9 @@ CORE_CFLAGS := $(CFLAGS_COMMON) -iquote core
 PLUGIN_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
 LIBS := -lcurl -ljansson -linih -lsqlite3 -lmicrohttpd -ldl -lm -pthread
 
-CORE_SOURCES := $(wildcard core/*.c)
+# core/ is in folders by layer (ARCHITECTURE.md): core/<layer>/[<part>/]*.c
+CORE_SOURCES := $(wildcard core/*.c core/*/*.c core/*/*/*.c)
+CORE_HEADERS := $(wildcard core/*.h core/*/*.h core/*/*/*.h)
 CORE_OBJECTS := $(patsubst core/%.c,$(OBJ)/core/%.o,$(CORE_SOURCES))
 CORE_LIB := $(OBJ)/libjarvis_core.a
 
@@ -89,7 +91,7 @@ DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-de
 	libmicrohttpd-dev python3-prometheus-client \
 	libcairo2-dev libfontconfig-dev fonts-dejavu-core
 
-.PHONY: all run test test-build deps clean bench install uninstall config-doc
+.PHONY: all run test test-build deps clean bench install uninstall config-doc layer-check
 
 all: $(OUT)/jarvis $(PLUGIN_SOS) $(GEN)/jarvis.pc $(GEN)/plugins.ini $(GEN)/jarvis.service
 
@@ -248,9 +250,15 @@ run: deps
 	./jarvis -c plugins.ini
 
 test: deps
+	$(MAKE) layer-check
 	$(MAKE) test-build
 	$(MAKE) SAN=1 test-build
 	tests/run
+
+# ARCHITECTURE.md's rule: core/ files include only their own and lower
+# layers, and no modules form a circle.
+layer-check:
+	python3 tools/include_graph.py --check
 
 bench: deps all
 	bench/run

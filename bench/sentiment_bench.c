@@ -14,7 +14,7 @@
 #include "sentiment/commands.h"
 #include "sentiment/scorer.h"
 #include "sentiment/state.h"
-#include "store.h"
+#include "state/store.h"
 
 #define CORPUS_LINES 5000
 #define LINE_MAX_BYTES 512

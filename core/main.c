@@ -9,46 +9,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jarvis/plugin.h>
 
-#include "check.h"
-#include "clock.h"
-#include "crash_record.h"
-#include "config.h"
-#include "core_dumps.h"
-#include "dispatch.h"
-#include "host.h"
-#include "http.h"
-#include "instance.h"
-#include "lifecycle.h"
-#include "log.h"
-#include "notify.h"
-#include "operations.h"
-#include "registry.h"
-#include "reload.h"
-#include "scaffold.h"
-#include "sched.h"
-#include "state_dir.h"
-#include "status.h"
-#include "store.h"
-#include "test_hooks.h"
-#include "transport.h"
+#include "supervise/check.h"
+#include "base/clock.h"
+#include "state/crash_record.h"
+#include "config/config.h"
+#include "base/core_dumps.h"
+#include "dispatch/dispatch.h"
+#include "plugin/host.h"
+#include "base/http.h"
+#include "instance/instance.h"
+#include "base/lifecycle.h"
+#include "base/log.h"
+#include "instance/notify.h"
+#include "supervise/operations.h"
+#include "plugin/registry.h"
+#include "supervise/reload.h"
+#include "plugin/scaffold.h"
+#include "dispatch/sched.h"
+#include "state/state_dir.h"
+#include "supervise/status.h"
+#include "state/store.h"
+#include "base/test_hooks.h"
+#include "transport/transport.h"
 
-#include "version.h"
+#include "base/version.h"
+#include "plugin/plugins.h"
+#include "dispatch/host_api.h"
+#include "config/config_paths.h"
+#include "supervise/reload_request.h"
+#include "transport/console.h"
+#include "transport/telegram/telegram.h"
 #ifndef JARVIS_SYSCONFDIR /* set by the Makefile from SYSCONFDIR */
 #define JARVIS_SYSCONFDIR "/usr/local/etc"
 #endif
 #define SYSTEM_CONFIG_PATH JARVIS_SYSCONFDIR "/jarvis/plugins.ini"
-#define EXIT_USAGE 64
-#define EXIT_CONFIG 78
-#define EXIT_TEMPFAIL 75
 /* EX_IOERR: the state database is damaged or its storage refuses I/O. Not
  * 78: the config is fine, and a supervisor (RestartPreventExitStatus) and a
  * human must tell the two apart; a restart fixes neither. */
-#define EXIT_STATE_UNUSABLE 74
+#define EXIT_STATE_UNUSABLE EX_IOERR
 /* set_up's own result for a standby stopped by a signal; never an exit code */
 #define STOPPED_WHILE_WAITING -1
 
@@ -84,7 +88,7 @@ static int usage_error(const char *format, const char *argument)
     fprintf(stderr, format, argument);
     fputc('\n', stderr);
     fputs(usage_text, stderr);
-    return EXIT_USAGE;
+    return EX_USAGE;
 }
 
 static int parse_command_word(const char *word, enum command *command)
@@ -99,10 +103,13 @@ static int parse_command_word(const char *word, enum command *command)
     return -1;
 }
 
+/* Not an exit code (those are >= 0): the arguments are read, run the command. */
+enum { ARGUMENTS_PARSED = -1 };
+
 static int parse_operands(int count, char **operands, struct options *options)
 {
     if (count == 0)
-        return -1;
+        return ARGUMENTS_PARSED;
     if (parse_command_word(operands[0], &options->command) != 0)
         return usage_error("unknown command '%s'", operands[0]);
     int allowed = options->command == COMMAND_NEW_PLUGIN ? 2 : 0;
@@ -116,10 +123,11 @@ static int parse_operands(int count, char **operands, struct options *options)
         return usage_error("%s: -q and -v are options of check", operands[0]);
     if (options->json && options->command != COMMAND_STATUS)
         return usage_error("%s is an option of status only", "--json");
-    return -1;
+    return ARGUMENTS_PARSED;
 }
 
-/* Returns -1 to go on, or the exit code (0 after --help / --version). */
+/* ARGUMENTS_PARSED to run the command, or the exit code to end with (0 after
+ * --help / --version). */
 static int parse_arguments(int argc, char **argv, struct options *options)
 {
     static const struct option long_options[] = {
@@ -159,7 +167,7 @@ static int parse_arguments(int argc, char **argv, struct options *options)
         }
     }
     int result = parse_operands(argc - optind, argv + optind, options);
-    if (result == -1 && optind >= argc && options->json)
+    if (result == ARGUMENTS_PARSED && optind >= argc && options->json)
         return usage_error("%s is an option of status only", "--json");
     return result;
 }
@@ -173,7 +181,7 @@ static int load_config(const char *path, struct config *config)
         return 0;
     for (char *line = strtok(error, "\n"); line != NULL; line = strtok(NULL, "\n"))
         fprintf(stderr, "jarvis: %s\n", line);
-    return EXIT_CONFIG;
+    return EX_CONFIG;
 }
 
 /* ---- run ---- */
@@ -209,7 +217,7 @@ static int set_up(struct runtime *runtime)
     if (log_open(config->log_file, (enum log_level)config->log_level) != 0) {
         fprintf(stderr, "jarvis: %s: cannot open log_file '%s'\n", config->path,
                 config->log_file);
-        return EXIT_CONFIG;
+        return EX_CONFIG;
     }
     log_set_format((enum log_format)config->log_format);
     if (config->token != NULL && config->token[0] != '\0')
@@ -227,7 +235,7 @@ static int set_up(struct runtime *runtime)
     }
     runtime->http_ready = 1;
     int lock_result = instance_acquire(config, &runtime->lock);
-    if (lock_result == EXIT_TEMPFAIL && lifecycle_stop_requested())
+    if (lock_result == EX_TEMPFAIL && lifecycle_stop_requested())
         return STOPPED_WHILE_WAITING;
     if (lock_result != 0)
         return lock_result;
@@ -236,24 +244,24 @@ static int set_up(struct runtime *runtime)
     char error[2048];
     if (state_dir_check(config->state_dir, error, sizeof error) != 0) {
         log_error("%s", error);
-        return EXIT_CONFIG;
+        return EX_CONFIG;
     }
     enum store_open_failure store_failure;
     runtime->host.store =
         store_open_classified(config->state_dir, error, sizeof error, &store_failure);
     if (runtime->host.store == NULL) {
         log_error("%s", error);
-        return store_failure == STORE_OPEN_UNUSABLE ? EXIT_STATE_UNUSABLE : EXIT_CONFIG;
+        return store_failure == STORE_OPEN_UNUSABLE ? EXIT_STATE_UNUSABLE : EX_CONFIG;
     }
     if (crash_record_open(config->state_dir) != 0)
-        return EXIT_CONFIG;
+        return EX_CONFIG;
     runtime->host.transport = choose_transport(config);
     if (runtime->host.transport == NULL)
         return 1;
     /* before the plugins: what waits for a new holder is fetched first */
     if (runtime->host.transport->prefetch != NULL)
         runtime->host.transport->prefetch(runtime->host.transport, &runtime->host);
-    runtime->host.registry = registry_create(&runtime->host);
+    runtime->host.registry = registry_create(&runtime->host, host_api_table());
     if (runtime->host.registry == NULL)
         return 1;
     size_t loaded = 0, refused = 0;
@@ -403,7 +411,7 @@ int main(int argc, char **argv)
     test_hooks_init();
     struct options options;
     int parse_result = parse_arguments(argc, argv, &options);
-    if (parse_result >= 0)
+    if (parse_result != ARGUMENTS_PARSED)
         return parse_result;
     if (options.command == COMMAND_NEW_PLUGIN)
         return scaffold_write(options.operands[0], options.operands[1]);
@@ -419,7 +427,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "jarvis: %s: cannot enter its directory %s: %s\n", config.path,
                 config.directory, strerror(errno));
         config_free(&config);
-        return EXIT_CONFIG;
+        return EX_CONFIG;
     }
     if (config.allow_core_dumps && core_dumps_allow() != 0)
         fprintf(stderr, "jarvis: cannot turn core dumps back on: %s\n", strerror(errno));

@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CORE = ROOT / "core"
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # lowest first: a layer may include its own and lower layers only
-LAYERS = ["base", "config", "state", "plugin", "dispatch", "transport", "supervise", "."]
+LAYERS = ["base", "config", "state", "instance", "plugin", "dispatch", "transport", "supervise", "."]
 
 
 def core_files():

@@ -346,6 +346,16 @@ struct jv_host_api {
     int (*answer_callback)(const jv_message *press, const char *text, int show_alert);
 };
 
+/* Registration that states a spec's size once (as OBS's obs_register_source
+ * does): JV_REGISTER_COMMAND(api, self, &spec). The spec's struct_size, when
+ * set, must be the same size (the host refuses a mismatch with JV_E_ABI). */
+#define JV_REGISTER_COMMAND(api, self, spec) (api)->register_command((self), (spec), sizeof *(spec))
+#define JV_REGISTER_MESSAGE_HANDLER(api, self, spec)                               \
+    (api)->register_message_handler((self), (spec), sizeof *(spec))
+#define JV_REGISTER_JOB(api, self, spec) (api)->register_job((self), (spec), sizeof *(spec))
+#define JV_REGISTER_CALLBACK(api, self, spec)                                      \
+    (api)->register_callback((self), (spec), sizeof *(spec))
+
 #define JV_API_HAS(api, member)                                                    \
     ((api)->struct_size >= offsetof(jv_host_api, member) + sizeof((api)->member))
 

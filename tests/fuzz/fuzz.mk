@@ -29,7 +29,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SOURCES))
 
 fuzz: $(FUZZ_TARGETS)
 
-$(FUZZ_OUT)/obj/core/%.o: core/%.c $(wildcard core/*.h) include/jarvis/plugin.h
+$(FUZZ_OUT)/obj/core/%.o: core/%.c $(CORE_HEADERS) include/jarvis/plugin.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote core -c -o $@ $<
 

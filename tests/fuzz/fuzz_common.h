@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* A broken property: abort() makes libFuzzer save the input as a crash. */
 #define FUZZ_REQUIRE(condition)                                                        \

@@ -2,7 +2,7 @@
  * through a memfd (a real file descriptor, no disk): it loads, or fails with
  * one line naming the file; a failed load leaves the struct empty. */
 #include "fuzz_common.h"
-#include "config.h"
+#include "config/config.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,7 @@
  * database or an older version may hold anything). message_payload_decode
  * accepts or says why; what it accepts encodes and decodes to the same. */
 #include "fuzz_common.h"
-#include "message_payload.h"
+#include "dispatch/message_payload.h"
 
 static int same_text(const char *a, const char *b)
 {

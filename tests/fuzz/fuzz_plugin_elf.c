@@ -2,7 +2,7 @@
  * before dlopen, on any file: never reads outside the file, and what it
  * reports is bounded. The file is a memfd (a real descriptor, no disk). */
 #include "fuzz_common.h"
-#include "plugin_elf.h"
+#include "plugin/plugin_elf.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

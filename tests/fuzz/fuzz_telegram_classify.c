@@ -2,7 +2,7 @@
  * through telegram_classify: an outcome always, a one-line description,
  * a value only on success. First two bytes: the status. */
 #include "fuzz_common.h"
-#include "telegram_api.h"
+#include "transport/telegram/telegram_api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,7 +3,9 @@
  * two bytes: the limit (2..4096: a limit under 2 cannot hold a surrogate
  * pair and is refused). */
 #include "fuzz_common.h"
-#include "telegram_send.h"
+#include "transport/telegram/telegram_send.h"
+#include "transport/telegram/telegram_split.h"
+#include <jarvis/utf8.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t length = strlen(chunks[i]);
         FUZZ_REQUIRE(length > 0);
         FUZZ_REQUIRE(fuzz_valid_utf8(chunks[i], length));
-        FUZZ_REQUIRE(telegram_utf16_length(chunks[i]) <= limit);
+        FUZZ_REQUIRE(jv_utf16_length(chunks[i]) <= limit);
         FUZZ_REQUIRE(strspn(chunks[i], " \t\r\n") < length);
     }
     telegram_chunks_free(chunks, count);

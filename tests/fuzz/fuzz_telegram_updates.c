@@ -2,7 +2,7 @@
  * could send it. The lenient per-update decoder, then telegram_parse_update
  * on every element it returns: no crash, and each verdict is coherent. */
 #include "fuzz_common.h"
-#include "telegram_update.h"
+#include "transport/telegram/telegram_update.h"
 
 static void check_update(json_t *update)
 {

@@ -1,15 +1,16 @@
-/* libFuzzer target: telegram_repair_utf8 and telegram_sanitize_utf8 on any
+/* libFuzzer target: utf8_repair and telegram_sanitize_utf8 on any
  * bytes. The output is always valid UTF-8, NUL-terminated at out_length,
  * and valid input comes back unchanged with nothing replaced. */
 #include "fuzz_common.h"
-#include "telegram_api.h"
+#include "transport/telegram/telegram_api.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
     size_t length = 0;
     size_t replaced = 0;
-    char *repaired = telegram_repair_utf8(text, size, &length, &replaced);
+    char *repaired = utf8_repair(text, size, &length, &replaced);
     FUZZ_REQUIRE(repaired != NULL);
     FUZZ_REQUIRE(repaired[length] == '\0');
     FUZZ_REQUIRE(fuzz_valid_utf8(repaired, length));

@@ -5,8 +5,8 @@
  * coherent (only the right secret on the right path passes; a TAKE is a
  * text update with its id, a refusal names why). */
 #include "fuzz_common.h"
-#include "webhook_request.h"
-#include "webhook_secret.h"
+#include "transport/telegram/webhook_request.h"
+#include "transport/telegram/webhook_secret.h"
 
 #define FUZZ_SECRET "fuzz-Secret_0123456789"
 #define FUZZ_PATH "/hook"

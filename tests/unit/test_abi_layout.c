@@ -11,7 +11,8 @@
 
 #include <jarvis/plugin.h>
 
-#include "registry.h"
+#include "plugin/registry.h"
+#include "dispatch/host_api.h"
 
 #if !defined(__x86_64__)
 #error "the ABI layout below is written down for x86_64"

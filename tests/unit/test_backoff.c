@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "backoff.h"
+#include "base/backoff.h"
 
 static void ladder_doubles_up_to_the_cap_with_jitter(void **state)
 {

@@ -12,8 +12,10 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "config/config_paths.h"
+#include "config/config_schema.h"
 
 struct fixture {
     char directory[64];

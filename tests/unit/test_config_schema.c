@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "config_schema.h"
+#include "config/config.h"
+#include "config/config_schema.h"
 
 #define DOC_PATH "docs/config.md"
 #define BEGIN_MARK "<!-- BEGIN generated from core/config_schema.c by make config-doc -->\n"

@@ -15,13 +15,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "unit_of_work.h"
-#include "host.h"
-#include "log.h"
-#include "registry.h"
-#include "transport.h"
+#include "config/config.h"
+#include "dispatch/dispatch.h"
+#include "state/unit_of_work.h"
+#include "plugin/host.h"
+#include "base/log.h"
+#include "plugin/registry.h"
+#include "transport/transport.h"
+#include "plugin/plugins.h"
+#include "dispatch/host_api.h"
+#include "dispatch/host_send.h"
+#include "dispatch/command_text.h"
 
 #define WAIT_GUARD_MS 20000 /* failure guard only; a passing run never waits this long */
 
@@ -34,7 +38,7 @@ static void expect_command(const char *text, const char *bot, const char *comman
 {
     char name[64];
     const char *rest = NULL;
-    assert_int_equal(dispatch_parse_command(text, bot, name, sizeof name, &rest), 1);
+    assert_int_equal(command_parse(text, bot, name, sizeof name, &rest), 1);
     assert_string_equal(name, command);
     assert_non_null(rest);
     assert_string_equal(rest, args);
@@ -44,7 +48,7 @@ static void expect_free_text(const char *text, const char *bot)
 {
     char name[64];
     const char *rest = "unchanged";
-    assert_int_equal(dispatch_parse_command(text, bot, name, sizeof name, &rest), 0);
+    assert_int_equal(command_parse(text, bot, name, sizeof name, &rest), 0);
     assert_null(rest);
 }
 
@@ -75,16 +79,16 @@ static void test_parse_other_bot_is_refused(void **state)
     (void)state;
     char name[64];
     const char *rest;
-    assert_int_equal(dispatch_parse_command("/ping@OtherBot x", "JarvisBot", name, sizeof name,
+    assert_int_equal(command_parse("/ping@OtherBot x", "JarvisBot", name, sizeof name,
                                             &rest),
                      -1);
     /* without a username of our own, any @bot suffix is for someone else */
-    assert_int_equal(dispatch_parse_command("/ping@JarvisBot", "", name, sizeof name, &rest), -1);
-    assert_int_equal(dispatch_parse_command("/ping@JarvisBot", NULL, name, sizeof name, &rest),
+    assert_int_equal(command_parse("/ping@JarvisBot", "", name, sizeof name, &rest), -1);
+    assert_int_equal(command_parse("/ping@JarvisBot", NULL, name, sizeof name, &rest),
                      -1);
-    assert_int_equal(dispatch_parse_command("/ping@ x", "JarvisBot", name, sizeof name, &rest), -1);
+    assert_int_equal(command_parse("/ping@ x", "JarvisBot", name, sizeof name, &rest), -1);
     /* a prefix of our name is another bot */
-    assert_int_equal(dispatch_parse_command("/ping@JarvisBo", "JarvisBot", name, sizeof name,
+    assert_int_equal(command_parse("/ping@JarvisBo", "JarvisBot", name, sizeof name,
                                             &rest),
                      -1);
 }
@@ -126,7 +130,7 @@ static void test_parse_name_limits(void **state)
     (void)state;
     char small[4];
     const char *rest;
-    assert_int_equal(dispatch_parse_command("/abcdef x", "", small, sizeof small, &rest), 1);
+    assert_int_equal(command_parse("/abcdef x", "", small, sizeof small, &rest), 1);
     assert_string_equal(small, "abc");
     assert_string_equal(rest, "x");
     expect_command("/abcdefghijabcdefghijabcdefghij12", "", "abcdefghijabcdefghijabcdefghij12",
@@ -273,7 +277,7 @@ static int setup_pool(void **state)
     config->admins = fixture->admins;
     config->admin_count = 1;
     fixture->host.config = config;
-    fixture->host.registry = registry_create(&fixture->host);
+    fixture->host.registry = registry_create(&fixture->host, host_api_table());
     assert_non_null(fixture->host.registry);
     size_t loaded = 0, refused = 0;
     plugins_load_all(fixture->host.registry, &loaded, &refused);

@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_input.h"
-#include "log.h"
+#include "base/log.h"
 
 #define ITERATIONS_PER_KIND 1000
 

@@ -1,4 +1,4 @@
-/* Fuzz-style tests of dispatch_parse_command: random and mutated chat text,
+/* Fuzz-style tests of command_parse: random and mutated chat text,
  * bot usernames and output sizes. Each answer is checked against the
  * documented contract and an independent re-statement of the rule
  * ("/name[@bot] args", name [A-Za-z0-9_]{1,32}). */
@@ -13,8 +13,9 @@
 
 #include <cmocka.h>
 
-#include "dispatch.h"
+#include "dispatch/dispatch.h"
 #include "fuzz_input.h"
+#include "dispatch/command_text.h"
 
 #define ITERATIONS 4000
 #define NAME_MAX_LENGTH 32
@@ -73,7 +74,7 @@ static void check_one(const char *text, const char *username, size_t command_siz
     char command[64];
     memset(command, 'Z', sizeof command);
     const char *args = (const char *)0x1;
-    int kind = dispatch_parse_command(text, username, command_size ? command : NULL,
+    int kind = command_parse(text, username, command_size ? command : NULL,
                                       command_size, &args);
     assert_true(kind >= -1 && kind <= 1);
     counts[kind + 1]++;
@@ -132,11 +133,11 @@ static void test_null_text_and_outputs(void **state)
     (void)state;
     char command[8] = "x";
     const char *args = "x";
-    assert_int_equal(dispatch_parse_command(NULL, "jarvis_bot", command, sizeof command, &args),
+    assert_int_equal(command_parse(NULL, "jarvis_bot", command, sizeof command, &args),
                      0);
     assert_string_equal(command, "");
     assert_null(args);
-    assert_int_equal(dispatch_parse_command("/ping a", NULL, NULL, 0, NULL), 1);
+    assert_int_equal(command_parse("/ping a", NULL, NULL, 0, NULL), 1);
 }
 
 int main(void)

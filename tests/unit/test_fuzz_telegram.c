@@ -13,9 +13,9 @@
 #include <cmocka.h>
 
 #include "fuzz_input.h"
-#include "log.h"
-#include "telegram_api.h"
-#include "telegram_update.h"
+#include "base/log.h"
+#include "transport/telegram/telegram_api.h"
+#include "transport/telegram/telegram_update.h"
 
 #define ITERATIONS 3000
 

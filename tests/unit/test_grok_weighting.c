@@ -19,7 +19,7 @@
 
 #include <jarvis/plugin.h>
 
-#include "http.h"
+#include "base/http.h"
 #include "grok_weighting/grok_cache.h"
 #include "grok_weighting/grok_client.h"
 #include "grok_weighting/weighting.h"

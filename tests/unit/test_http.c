@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "http.h"
-#include "log.h"
+#include "base/http.h"
+#include "base/log.h"
 
 #define TOKEN "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 #define REQUEST_MAX 65536

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "id_table.h"
+#include "base/id_table.h"
 
 #define RECORDS 20000
 

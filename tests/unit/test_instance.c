@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "instance.h"
-#include "lifecycle.h"
-#include "log.h"
+#include "config/config.h"
+#include "instance/instance.h"
+#include "base/lifecycle.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

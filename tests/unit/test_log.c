@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define TOKEN_ID "123456789"
 #define TOKEN_SECRET "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"

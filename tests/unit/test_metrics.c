@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen_address.h"
-#include "metrics.h"
+#include "base/listen_address.h"
+#include "base/metrics.h"
 
 static char *rendered(void)
 {

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "notify.h"
+#include "instance/notify.h"
 
 #include <errno.h>
 #include <stdio.h>

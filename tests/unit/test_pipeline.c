@@ -21,18 +21,21 @@
 #include <jansson.h>
 #include <jarvis/plugin.h>
 
-#include "config.h"
-#include "crash_record.h"
-#include "dispatch.h"
-#include "host.h"
-#include "log.h"
-#include "message_payload.h"
-#include "pipeline.h"
-#include "registry.h"
-#include "store.h"
-#include "telegram_api.h"
-#include "telegram_update.h"
-#include "unit_of_work.h"
+#include "config/config.h"
+#include "state/crash_record.h"
+#include "dispatch/dispatch.h"
+#include "plugin/host.h"
+#include "base/log.h"
+#include "dispatch/message_payload.h"
+#include "dispatch/pipeline.h"
+#include "plugin/registry.h"
+#include "state/store.h"
+#include "transport/telegram/telegram_api.h"
+#include "transport/telegram/telegram_update.h"
+#include "state/unit_of_work.h"
+#include "dispatch/host_api.h"
+#include "plugin/plugins.h"
+#include "state/store_pipeline.h"
 
 #define WAIT_GUARD_MS 20000
 
@@ -279,7 +282,7 @@ static void start_host(struct fixture *fixture)
     fixture->config.enable_count = 1;
     fixture->host.config = &fixture->config;
     fixture->host.store = open_store();
-    fixture->host.registry = registry_create(&fixture->host);
+    fixture->host.registry = registry_create(&fixture->host, host_api_table());
     size_t loaded = 0, refused = 0;
     plugins_load_all(fixture->host.registry, &loaded, &refused);
     if (loaded != 1)

@@ -15,15 +15,20 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "host.h"
-#include "log.h"
-#include "plugin_record.h"
-#include "pipeline.h"
-#include "registry.h"
-#include "store.h"
-#include "unit_of_work.h"
-#include "transport.h"
+#include "config/config.h"
+#include "plugin/host.h"
+#include "base/log.h"
+#include "plugin/plugin_record.h"
+#include "dispatch/pipeline.h"
+#include "plugin/registry.h"
+#include "state/store.h"
+#include "state/unit_of_work.h"
+#include "transport/transport.h"
+#include "dispatch/host_api.h"
+#include "plugin/callbacks.h"
+#include "plugin/help.h"
+#include "plugin/plugins.h"
+#include "plugin/registration.h"
 
 /* ---- fixture: a host with a recording transport and a log file ---- */
 
@@ -123,7 +128,7 @@ static int setup(void **state)
     pipeline = pipeline_create(&pipeline_host, &delivery);
     host.pipeline = pipeline;
     unit_of_work_init(&reply_work, 1, 7, 0);
-    host.registry = registry_create(&host);
+    host.registry = registry_create(&host, host_api_table());
     assert_non_null(host.registry);
     api = host_api_table();
     atomic_store(&destructor_calls, 0);
@@ -135,6 +140,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    plugins_unload_all(host.registry);
     registry_destroy(host.registry);
     pipeline_destroy(pipeline);
     store_close(pipeline_host.store);
@@ -214,7 +220,7 @@ static void count_destructor(void *user_data)
 /* ---- plugin "alpha": commands of every kind ---- */
 
 static jv_plugin *alpha_self;
-static int alpha_codes[8];
+static int alpha_codes[10];
 
 static int on_hi(jv_plugin *self, const jv_message *message, void *user_data)
 {
@@ -275,6 +281,11 @@ static int alpha_init(jv_plugin *self, const jv_host_api *host_api, char *err, s
     } bigger = {{sizeof bigger, "bigger", "", "", 0, on_hi, NULL, NULL}, NULL};
     alpha_codes[6] = host_api->register_command(self, &bigger.v1, sizeof bigger);
     alpha_codes[7] = host_api->register_command(NULL, &small, sizeof small);
+    /* struct_size is read: it must match the size passed */
+    jv_command_spec lying = {sizeof lying + 8, "lying", "", "", 0, on_hi, NULL, NULL};
+    alpha_codes[8] = host_api->register_command(self, &lying, sizeof lying);
+    jv_command_spec stated_once = {sizeof stated_once, "stated_once", "", "", 0, on_hi, NULL, NULL};
+    alpha_codes[9] = JV_REGISTER_COMMAND(host_api, self, &stated_once);
     return status;
 }
 
@@ -308,6 +319,9 @@ static void test_registration_refusals_have_their_codes(void **state)
     assert_int_equal(alpha_codes[5], JV_E_ABI);
     assert_int_equal(alpha_codes[6], JV_OK);
     assert_int_equal(alpha_codes[7], JV_E_INVAL);
+    assert_int_equal(alpha_codes[8], JV_E_ABI);
+    assert_int_equal(log_count("spec says struct_size"), 1);
+    assert_int_equal(alpha_codes[9], JV_OK);
     assert_int_equal(log_count("command /help is built into jarvis"), 1);
 }
 
@@ -368,7 +382,6 @@ static void test_unload_runs_command_destructor_once(void **state)
 {
     (void)state;
     attach_ok(&alpha);
-    plugins_unload_all(host.registry);
     plugins_unload_all(host.registry);
     assert_int_equal(atomic_load(&destructor_calls), 1);
     jv_message message = command_message("hi", "", 1);

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "log.h"
-#include "reload_settings.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "config/reload_settings.h"
 
 struct fixture {
     char directory[64];

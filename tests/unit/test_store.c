@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "log.h"
-#include "store.h"
+#include "base/log.h"
+#include "state/store.h"
 
 struct fixture {
     char directory[64];

@@ -22,9 +22,9 @@
 #include <jansson.h>
 #include <jarvis/plugin.h>
 
-#include "clock.h"
-#include "log.h"
-#include "telegram_send.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "transport/telegram/telegram_send.h"
 
 #define TOKEN "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 #define REQUEST_MAX 65536

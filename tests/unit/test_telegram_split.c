@@ -9,9 +9,11 @@
 
 #include <cmocka.h>
 
-#include "telegram_api.h"
-#include "telegram_send.h"
-#include "telegram_update.h"
+#include "transport/telegram/telegram_api.h"
+#include "transport/telegram/telegram_send.h"
+#include "transport/telegram/telegram_update.h"
+#include "transport/telegram/telegram_split.h"
+#include "base/utf8.h"
 
 static char *repeat(const char *piece, size_t times)
 {
@@ -72,13 +74,13 @@ static void surrogate_pairs_count_two_and_are_never_cut(void **state)
 {
     (void)state;
     char *text = repeat("\xF0\x9F\x8E\x89", 3000); /* 6000 UTF-16 units */
-    assert_int_equal(telegram_utf16_length(text), 6000);
+    assert_int_equal(jv_utf16_length(text), 6000);
     char **chunks;
     long count = telegram_split_text(text, 4096, &chunks);
     assert_int_equal(count, 2);
-    assert_int_equal(telegram_utf16_length(chunks[0]), 4096);
+    assert_int_equal(jv_utf16_length(chunks[0]), 4096);
     assert_int_equal(strlen(chunks[0]), 2048 * 4);
-    assert_int_equal(telegram_utf16_length(chunks[1]), 6000 - 4096);
+    assert_int_equal(jv_utf16_length(chunks[1]), 6000 - 4096);
     telegram_chunks_free(chunks, count);
     free(text);
 }
@@ -103,7 +105,7 @@ static void three_byte_characters_count_one(void **state)
     char **chunks;
     long count = telegram_split_text(text, 4096, &chunks);
     assert_int_equal(count, 2);
-    assert_int_equal(telegram_utf16_length(chunks[0]), 4096);
+    assert_int_equal(jv_utf16_length(chunks[0]), 4096);
     assert_int_equal(strlen(chunks[0]), 4096 * 3);
     telegram_chunks_free(chunks, count);
     free(text);
@@ -147,13 +149,13 @@ static void repaired_copy_is_exactly_sized(void **state)
 {
     (void)state;
     size_t length = 0, replaced = 0;
-    char *clean = telegram_repair_utf8("ok\xff\xfe!", 5, &length, &replaced);
+    char *clean = utf8_repair("ok\xff\xfe!", 5, &length, &replaced);
     assert_non_null(clean);
     assert_int_equal(replaced, 2);
     assert_int_equal(length, 3 + 2 * 3);
     assert_string_equal(clean, "ok\xEF\xBF\xBD\xEF\xBF\xBD!");
     free(clean);
-    clean = telegram_repair_utf8("", 0, &length, &replaced);
+    clean = utf8_repair("", 0, &length, &replaced);
     assert_non_null(clean);
     assert_int_equal(length, 0);
     assert_int_equal(replaced, 0);

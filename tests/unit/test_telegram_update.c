@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "telegram_update.h"
+#include "transport/telegram/telegram_update.h"
 
 /* The one element of a body whose element carries a \u0000 (refused by
  * jansson) and the given update_id text. */

@@ -16,14 +16,17 @@
 #include <jansson.h>
 #include <jarvis/plugin.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "host.h"
-#include "log.h"
-#include "pipeline.h"
-#include "registry.h"
-#include "store.h"
-#include "telegram_update.h"
+#include "config/config.h"
+#include "dispatch/dispatch.h"
+#include "plugin/host.h"
+#include "base/log.h"
+#include "dispatch/pipeline.h"
+#include "plugin/registry.h"
+#include "state/store.h"
+#include "transport/telegram/telegram_update.h"
+#include "dispatch/host_api.h"
+#include "dispatch/host_send.h"
+#include "plugin/plugins.h"
 
 #define WAIT_GUARD_MS 20000 /* failure guard only */
 
@@ -134,7 +137,7 @@ static int setup_dispatcher(void **state)
     char error[256];
     fixture->host.store = store_open(fixture->directory, error, sizeof error);
     assert_non_null(fixture->host.store);
-    fixture->host.registry = registry_create(&fixture->host);
+    fixture->host.registry = registry_create(&fixture->host, host_api_table());
     assert_non_null(fixture->host.registry);
     fixture->host.dispatch = dispatch_create(&fixture->host, fixture->config.workers);
     assert_non_null(fixture->host.dispatch);
@@ -150,6 +153,7 @@ static int teardown_dispatcher(void **state)
 {
     struct fixture *fixture = *state;
     dispatch_destroy(fixture->host.dispatch);
+    plugins_unload_all(fixture->host.registry);
     registry_destroy(fixture->host.registry);
     pipeline_destroy(pipeline);
     store_close(fixture->host.store);

@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "config_webhook.h"
-#include "store.h"
-#include "webhook_request.h"
-#include "webhook_secret.h"
+#include "config/config.h"
+#include "config/config_webhook.h"
+#include "state/store.h"
+#include "transport/telegram/webhook_request.h"
+#include "transport/telegram/webhook_secret.h"
 
 static void test_secret_matches_only_the_whole_secret(void **state)
 {

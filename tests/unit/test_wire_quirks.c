@@ -14,8 +14,8 @@
 
 #include "dexter_finance/market.h"
 #include "grok_weighting/grok_response.h"
-#include "telegram_api.h"
-#include "telegram_update.h"
+#include "transport/telegram/telegram_api.h"
+#include "transport/telegram/telegram_update.h"
 
 #define BOT_ID 7123456789LL /* current bot ids need more than 32 bits */
 

@@ -1,0 +1,836 @@
+/* The update pipeline: inbox commits, handled commits (replies + kv writes
+ * + the handled mark in one transaction), outbox delivery, recovery after a
+ * restart and the crash-attributed poison skip. See pipeline.h. */
+#include "dispatch/pipeline.h"
+
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/backoff.h"
+#include "base/clock.h"
+#include "state/crash_record.h"
+#include "plugin/host.h"
+#include "base/lifecycle.h"
+#include "base/log.h"
+#include "dispatch/message_payload.h"
+#include "base/metrics.h"
+#include "dispatch/outgoing_content.h"
+#include "base/test_hooks.h"
+#include "state/unit_of_work.h"
+#include "dispatch/command_text.h"
+#include "base/core_keys.h"
+#include "state/store_pipeline.h"
+
+#define COMMIT_RETRY_INITIAL_MS 100
+#define COMMIT_RETRY_MAX_MS 5000
+#define IDLE_WAIT_STEP_MS 200
+
+struct jv_deferred {
+    struct pipeline *pipeline;
+    struct jv_context work; /* its replies; update, chat and topic */
+    int handler_returned;
+    int finish_requested;
+    struct jv_deferred *next, *previous;
+};
+
+struct pipeline {
+    struct host *host;
+    struct pipeline_delivery delivery;
+    atomic_size_t unhandled;
+    atomic_size_t unsent;
+    pthread_mutex_t deferred_lock;
+    struct jv_deferred *deferred; /* handles not yet finished */
+};
+
+/* ---- delivery ---- */
+
+struct part_list {
+    struct outbox_row *rows; /* text, method, options, file_name owned; file borrowed */
+    size_t count, capacity;
+};
+
+static void outbox_row_release(struct outbox_row *row)
+{
+    free((char *)row->text);
+    free((char *)row->method);
+    free((char *)row->options);
+    free((char *)row->file_name);
+}
+
+static void part_list_free(struct part_list *parts)
+{
+    for (size_t i = 0; i < parts->count; i++)
+        outbox_row_release(&parts->rows[i]);
+    free(parts->rows);
+    parts->rows = NULL;
+    parts->count = parts->capacity = 0;
+}
+
+/* Takes text and options (freed on failure too). */
+static int part_list_add(struct part_list *parts, int64_t update_id,
+                         const struct pending_reply *reply, char *text, char *options)
+{
+    char *method = strdup(reply->method ? reply->method : "");
+    char *file_name = strdup(reply->file_name ? reply->file_name : "");
+    if (parts->count == parts->capacity) {
+        size_t capacity = parts->capacity ? parts->capacity * 2 : 4;
+        struct outbox_row *grown = realloc(parts->rows, capacity * sizeof *grown);
+        if (grown != NULL) {
+            parts->rows = grown;
+            parts->capacity = capacity;
+        }
+    }
+    if (parts->count == parts->capacity || method == NULL || file_name == NULL ||
+        text == NULL || options == NULL) {
+        free(text);
+        free(options);
+        free(method);
+        free(file_name);
+        return -1;
+    }
+    parts->rows[parts->count++] = (struct outbox_row){
+        .id = -1, .update_id = update_id, .chat_id = reply->chat_id,
+        .thread_id = reply->thread_id, .text = text, .method = method, .options = options,
+        .file = reply->file, .file_length = reply->file_length, .file_name = file_name,
+        .reference = reply->reference, .target = reply->target};
+    return 0;
+}
+
+/* Splits one reply as the medium wants it; empty texts give no part. Only
+ * sendMessage is split: a caption or an edit is one part. The quote goes
+ * with the first part, the keyboard with the last. */
+static int split_into(struct pipeline *pipeline, struct part_list *parts, int64_t update_id,
+                      const struct pending_reply *reply)
+{
+    const char *text = reply->text ? reply->text : "";
+    int is_message = reply->method == NULL || strcmp(reply->method, "sendMessage") == 0;
+    if (!is_message || pipeline->delivery.split == NULL)
+        return part_list_add(parts, update_id, reply, strdup(text),
+                             outgoing_options(reply, 1, 1));
+    char **pieces = NULL;
+    long count = pipeline->delivery.split(text, (reply->flags & JV_FORMAT_HTML) != 0, &pieces);
+    if (count < 0)
+        return -1;
+    int result = 0;
+    for (long i = 0; i < count; i++) {
+        if (result == 0)
+            result = part_list_add(parts, update_id, reply, pieces[i],
+                                   outgoing_options(reply, i == 0, i == count - 1));
+        else
+            free(pieces[i]);
+        pieces[i] = NULL;
+    }
+    pipeline->delivery.free_parts(pieces, 0);
+    return result;
+}
+
+static void deliver_row(struct pipeline *pipeline, const struct outbox_row *row)
+{
+    atomic_fetch_add(&pipeline->unsent, 1);
+    if (pipeline->delivery.deliver(pipeline->delivery.context, row) != JV_OK) {
+        atomic_fetch_sub(&pipeline->unsent, 1);
+        log_warn("update %" PRId64 ": reply to chat %" PRId64 " not handed to the transport; "
+                 "it stays in the outbox for the next start",
+                 row->update_id, row->chat_id);
+    }
+}
+
+static void deliver_parts(struct pipeline *pipeline, const struct part_list *parts)
+{
+    for (size_t i = 0; i < parts->count; i++)
+        deliver_row(pipeline, &parts->rows[i]);
+}
+
+void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id)
+{
+    test_hook_reached("sent-before-mark");
+    store_outbox_remove(pipeline->host->store, outbox_id);
+    atomic_fetch_sub(&pipeline->unsent, 1);
+    test_hook_reached("sent-after-mark");
+}
+
+/* Inside an open transaction: every part gets its outbox id. */
+static int add_parts_to_outbox(struct store *store, struct part_list *parts)
+{
+    for (size_t i = 0; i < parts->count; i++) {
+        struct outbox_row *row = &parts->rows[i];
+        row->id = store_outbox_add_row(store, row);
+        if (row->id < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- committing ---- */
+
+/* A commit that fails (disk full, I/O error) is retried with backoff, one
+ * log line per state change: the update stays unhandled meanwhile, which is
+ * what a restart would find too. Gives up only when a stop is requested. */
+typedef int (*commit_fn)(struct pipeline *pipeline, void *context);
+
+static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *context,
+                             const char *what, int64_t update_id)
+{
+    struct backoff backoff;
+    backoff_init(&backoff, COMMIT_RETRY_INITIAL_MS, COMMIT_RETRY_MAX_MS);
+    int failures = 0;
+    for (;;) {
+        if (commit(pipeline, context) == 0) {
+            if (failures > 0)
+                log_info("update %" PRId64 ": %s committed after %d failed attempt%s",
+                         update_id, what, failures, failures == 1 ? "" : "s");
+            return 0;
+        }
+        if (failures++ == 0)
+            log_error("update %" PRId64 ": cannot commit %s to the state store; retrying "
+                      "with backoff (it is handled again after a restart otherwise)",
+                      update_id, what);
+        if (lifecycle_stop_requested())
+            return -1;
+        struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};
+        poll(&wake, 1, (int)backoff_next_delay(&backoff));
+    }
+}
+
+struct handled_commit {
+    struct jv_context *work;
+    struct part_list *parts;
+    int keep_inbox_row; /* deferred: the update stays open */
+};
+
+static int commit_handled(struct pipeline *pipeline, void *context)
+{
+    struct handled_commit *commit = context;
+    struct store *store = pipeline->host->store;
+    test_hook_reached("handled-before-commit");
+    if (store_begin(store, STORE_UNSYNCED) != 0)
+        return -1;
+    if (unit_of_work_apply_writes(commit->work, store) != 0 ||
+        add_parts_to_outbox(store, commit->parts) != 0 ||
+        (!commit->keep_inbox_row && store_inbox_remove(store, commit->work->update_id) != 0)) {
+        store_rollback(store);
+        return -1;
+    }
+    if (store_commit(store) != 0)
+        return -1;
+    test_hook_reached("handled-after-commit");
+    return 0;
+}
+
+static int parts_of_replies(struct pipeline *pipeline, struct jv_context *work,
+                            struct part_list *parts)
+{
+    for (size_t i = 0; i < work->reply_count; i++) {
+        if (split_into(pipeline, parts, work->update_id, &work->replies[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Commits work (its writes, replies and, unless kept, the handled mark),
+ * then hands the replies to the medium. */
+static void commit_and_deliver(struct pipeline *pipeline, struct jv_context *work,
+                               int keep_inbox_row)
+{
+    struct part_list parts = {0};
+    if (parts_of_replies(pipeline, work, &parts) != 0) {
+        log_error("update %" PRId64 ": out of memory preparing its replies; it is handled "
+                  "again after a restart",
+                  work->update_id);
+        part_list_free(&parts);
+        return;
+    }
+    struct handled_commit commit = {.work = work, .parts = &parts,
+                                    .keep_inbox_row = keep_inbox_row};
+    if (commit_with_retry(pipeline, commit_handled, &commit, "its handling", work->update_id) ==
+        0)
+        deliver_parts(pipeline, &parts);
+    part_list_free(&parts);
+}
+
+/* ---- deferred answers ---- */
+
+static void deferred_unlink(struct pipeline *pipeline, struct jv_deferred *deferred)
+{
+    if (deferred->previous != NULL)
+        deferred->previous->next = deferred->next;
+    else if (pipeline->deferred == deferred)
+        pipeline->deferred = deferred->next;
+    if (deferred->next != NULL)
+        deferred->next->previous = deferred->previous;
+    deferred->next = deferred->previous = NULL;
+}
+
+static void deferred_free(struct jv_deferred *deferred)
+{
+    unit_of_work_release(&deferred->work);
+    free(deferred);
+}
+
+static void deferred_complete(struct jv_deferred *deferred)
+{
+    struct pipeline *pipeline = deferred->pipeline;
+    commit_and_deliver(pipeline, &deferred->work, 0);
+    atomic_fetch_sub(&pipeline->unhandled, 1);
+    metrics_count(METRIC_UPDATES, "handled", NULL);
+    deferred_free(deferred);
+}
+
+jv_deferred *pipeline_defer(struct jv_context *work)
+{
+    struct pipeline *pipeline = work->done_context;
+    if (pipeline == NULL || work->deferred)
+        return NULL;
+    struct jv_deferred *deferred = calloc(1, sizeof *deferred);
+    if (deferred == NULL)
+        return NULL;
+    deferred->pipeline = pipeline;
+    unit_of_work_init(&deferred->work, work->update_id, work->chat_id, work->thread_id);
+    deferred->work.quote_message_id = work->quote_message_id;
+    pthread_mutex_lock(&pipeline->deferred_lock);
+    work->deferred = 1;
+    work->deferred_handle = deferred;
+    deferred->next = pipeline->deferred;
+    if (pipeline->deferred != NULL)
+        pipeline->deferred->previous = deferred;
+    pipeline->deferred = deferred;
+    pthread_mutex_unlock(&pipeline->deferred_lock);
+    return deferred;
+}
+
+static int deferred_is_open(struct pipeline *pipeline, struct jv_deferred *deferred)
+{
+    for (struct jv_deferred *open = pipeline->deferred; open != NULL; open = open->next)
+        if (open == deferred)
+            return 1;
+    return 0;
+}
+
+int pipeline_deferred_reply(jv_deferred *deferred, const char *text)
+{
+    if (deferred == NULL || text == NULL)
+        return JV_E_INVAL;
+    return unit_of_work_reply(&deferred->work, deferred->work.chat_id, deferred->work.thread_id,
+                              text);
+}
+
+int pipeline_deferred_finish(jv_deferred *deferred)
+{
+    if (deferred == NULL)
+        return JV_E_INVAL;
+    struct pipeline *pipeline = deferred->pipeline;
+    pthread_mutex_lock(&pipeline->deferred_lock);
+    if (!deferred_is_open(pipeline, deferred)) {
+        pthread_mutex_unlock(&pipeline->deferred_lock);
+        return JV_E_STATE;
+    }
+    int now = deferred->handler_returned;
+    if (now)
+        deferred_unlink(pipeline, deferred);
+    else
+        deferred->finish_requested = 1; /* the handled callback finishes it */
+    pthread_mutex_unlock(&pipeline->deferred_lock);
+    if (now)
+        deferred_complete(deferred);
+    return JV_OK;
+}
+
+/* The handler deferred: its kv writes commit now, on their own; replies it
+ * gave before deferring wait in the handle with the later ones. */
+static void handler_deferred(struct pipeline *pipeline, struct jv_context *work)
+{
+    struct part_list none = {0};
+    struct jv_context writes_only;
+    unit_of_work_init(&writes_only, work->update_id, work->chat_id, work->thread_id);
+    writes_only.writes = work->writes;
+    writes_only.write_count = work->write_count;
+    struct handled_commit commit = {.work = &writes_only, .parts = &none, .keep_inbox_row = 1};
+    if (work->write_count > 0)
+        commit_with_retry(pipeline, commit_handled, &commit, "its kv writes", work->update_id);
+    writes_only.writes = NULL;
+    writes_only.write_count = 0;
+    unit_of_work_release(&writes_only);
+    pthread_mutex_lock(&pipeline->deferred_lock);
+    struct jv_deferred *deferred = work->deferred_handle;
+    int finish = 0;
+    if (deferred != NULL && deferred_is_open(pipeline, deferred)) {
+        /* replies given before deferring go first, then those given
+         * through the handle meanwhile */
+        pthread_mutex_lock(&deferred->work.lock);
+        struct jv_context later = {.replies = deferred->work.replies,
+                                   .reply_count = deferred->work.reply_count};
+        deferred->work.replies = NULL;
+        deferred->work.reply_count = deferred->work.reply_capacity = 0;
+        if (unit_of_work_take_replies(&deferred->work, work) != JV_OK ||
+            unit_of_work_take_replies(&deferred->work, &later) != JV_OK)
+            log_error("update %" PRId64 ": out of memory keeping a deferred answer",
+                      work->update_id);
+        for (size_t i = 0; i < later.reply_count; i++)
+            pending_reply_free(&later.replies[i]);
+        free(later.replies);
+        pthread_mutex_unlock(&deferred->work.lock);
+        deferred->handler_returned = 1;
+        finish = deferred->finish_requested;
+        if (finish)
+            deferred_unlink(pipeline, deferred);
+    }
+    pthread_mutex_unlock(&pipeline->deferred_lock);
+    if (finish)
+        deferred_complete(deferred);
+}
+
+/* ---- the dispatcher's callback ---- */
+
+static void on_handled(struct jv_context *work, void *context)
+{
+    struct pipeline *pipeline = context;
+    if (work->deferred) {
+        handler_deferred(pipeline, work);
+        return; /* still unhandled until deferred_finish */
+    }
+    commit_and_deliver(pipeline, work, 0);
+    atomic_fetch_sub(&pipeline->unhandled, 1);
+    metrics_count(METRIC_UPDATES, "handled", NULL);
+}
+
+static int dispatch_one(struct pipeline *pipeline, const struct incoming_message *message)
+{
+    atomic_fetch_add(&pipeline->unhandled, 1);
+    if (dispatch_submit(pipeline->host->dispatch, message, on_handled, pipeline) == 0)
+        return 0;
+    atomic_fetch_sub(&pipeline->unhandled, 1);
+    log_warn("update %" PRId64 " not dispatched (stopping or out of memory); it waits in the "
+             "inbox for the next start",
+             message->update_id);
+    return -1;
+}
+
+/* ---- accepting ---- */
+
+struct accepted_batch {
+    const struct incoming_message *messages;
+    size_t count;
+    char *new_in_inbox; /* 1 where the message was added, 0 where it already waited */
+    const char *cursor_key;
+    int64_t cursor;
+    int cursor_once; /* a cursor_key at cursor_floor or above: the batch was taken before */
+    int64_t cursor_floor;
+};
+
+#define BATCH_TAKEN_BEFORE 1
+
+static int cursor_write(struct store *store, const char *key, int64_t cursor)
+{
+    char value[32];
+    int length = snprintf(value, sizeof value, "%" PRId64, cursor);
+    return store_set(store, CORE_SPACE, key, value, (size_t)length);
+}
+
+/* Orders inbox rows for recovery: microseconds of the wall clock at the
+ * first batch, then one more per row, so a restart continues above. */
+static atomic_llong next_arrival;
+
+static int64_t take_arrival(void)
+{
+    long long expected = 0;
+    atomic_compare_exchange_strong(&next_arrival, &expected, (long long)wall_ms() * 1000);
+    return atomic_fetch_add(&next_arrival, 1);
+}
+
+static atomic_llong next_reference;
+
+int64_t pipeline_new_reference(void)
+{
+    long long expected = 0;
+    atomic_compare_exchange_strong(&next_reference, &expected, (long long)wall_ms() * 1000);
+    return atomic_fetch_add(&next_reference, 1);
+}
+
+static int commit_batch(struct store *store, struct accepted_batch *batch)
+{
+    if (store_begin(store, STORE_SYNCED) != 0)
+        return -1;
+    if (batch->cursor_once) {
+        char *value = NULL;
+        size_t length = 0;
+        int found = store_get(store, CORE_SPACE, batch->cursor_key, &value, &length);
+        int taken = found == 0 && strtoll(value, NULL, 10) >= batch->cursor_floor;
+        free(value);
+        if (found < 0 || taken) {
+            store_rollback(store);
+            return taken ? BATCH_TAKEN_BEFORE : -1;
+        }
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        const struct incoming_message *message = &batch->messages[i];
+        char *payload = message_payload_encode(message);
+        int added = payload != NULL ? store_inbox_add(store, message->update_id,
+                                                      message->chat_id, payload, take_arrival())
+                                    : -1;
+        free(payload);
+        if (added < 0) {
+            store_rollback(store);
+            return -1;
+        }
+        batch->new_in_inbox[i] = added == 0;
+    }
+    if (batch->cursor_key != NULL && cursor_write(store, batch->cursor_key, batch->cursor) != 0) {
+        store_rollback(store);
+        return -1;
+    }
+    return store_commit(store);
+}
+
+int pipeline_store_batch(struct store *store, const struct incoming_message *messages,
+                         size_t count, const char *cursor_key, int64_t cursor)
+{
+    struct accepted_batch batch = {.messages = messages, .count = count,
+                                   .cursor_key = cursor_key, .cursor = cursor};
+    batch.new_in_inbox = calloc(count ? count : 1, 1);
+    if (batch.new_in_inbox == NULL)
+        return -1;
+    int result = commit_batch(store, &batch);
+    free(batch.new_in_inbox);
+    return result;
+}
+
+int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *messages,
+                    size_t count, const char *cursor_key, int64_t cursor)
+{
+    struct accepted_batch batch = {.messages = messages, .count = count,
+                                   .cursor_key = cursor_key, .cursor = cursor};
+    batch.new_in_inbox = calloc(count ? count : 1, 1);
+    if (batch.new_in_inbox == NULL)
+        return -1;
+    if (commit_batch(pipeline->host->store, &batch) != 0) {
+        free(batch.new_in_inbox);
+        return -1;
+    }
+    test_hook_reached("inbox-after-commit");
+    for (size_t i = 0; i < count; i++) {
+        if (batch.new_in_inbox[i])
+            dispatch_one(pipeline, &messages[i]);
+        else
+            log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
+                     messages[i].update_id);
+    }
+    free(batch.new_in_inbox);
+    return 0;
+}
+
+int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_message *message,
+                         const char *seen_key, int64_t seen_value, int64_t seen_floor)
+{
+    char new_in_inbox = 0;
+    struct accepted_batch batch = {.messages = message, .count = 1, .new_in_inbox = &new_in_inbox,
+                                   .cursor_key = seen_key, .cursor = seen_value,
+                                   .cursor_once = 1, .cursor_floor = seen_floor};
+    int committed = commit_batch(pipeline->host->store, &batch);
+    if (committed != 0)
+        return committed;
+    test_hook_reached("inbox-after-commit");
+    if (new_in_inbox)
+        dispatch_one(pipeline, message);
+    else
+        log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
+                 message->update_id);
+    return 0;
+}
+
+int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *reply)
+{
+    struct part_list parts = {0};
+    if (split_into(pipeline, &parts, -1, reply) != 0) {
+        part_list_free(&parts);
+        return JV_E_NOMEM;
+    }
+    if (parts.count == 0)
+        return JV_E_INVAL; /* nothing to send: Telegram refuses empty texts */
+    struct store *store = pipeline->host->store;
+    int result = JV_E_IO;
+    if (store_begin(store, STORE_UNSYNCED) == 0) {
+        if (add_parts_to_outbox(store, &parts) != 0)
+            store_rollback(store);
+        else if (store_commit(store) == 0)
+            result = JV_OK;
+    }
+    if (result == JV_OK)
+        deliver_parts(pipeline, &parts);
+    part_list_free(&parts);
+    return result;
+}
+
+int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,
+                  const char *text)
+{
+    struct pending_reply reply = {.chat_id = chat_id, .thread_id = thread_id,
+                                  .text = (char *)text};
+    return pipeline_send_reply(pipeline, &reply);
+}
+
+size_t pipeline_unhandled(struct pipeline *pipeline)
+{
+    return atomic_load(&pipeline->unhandled);
+}
+
+size_t pipeline_unsent(struct pipeline *pipeline)
+{
+    return atomic_load(&pipeline->unsent);
+}
+
+/* ---- recovery ---- */
+
+static void count_crash(int64_t update_id, const char *plugin, int signal_number, void *context)
+{
+    struct pipeline *pipeline = context;
+    if (update_id < 0) {
+        log_warn("plugin '%s' crashed (signal %d) outside the handling of an update", plugin,
+                 signal_number);
+        return;
+    }
+    log_warn("update %" PRId64 " crashed the bot (signal %d in plugin '%s')", update_id,
+             signal_number, plugin);
+    store_inbox_count_crash(pipeline->host->store, update_id, plugin);
+}
+
+struct row_copies {
+    struct outbox_row *outbox;
+    struct inbox_row *inbox;
+    size_t count, capacity;
+    int failed;
+};
+
+static int reserve(struct row_copies *copies, size_t item_size, void **items)
+{
+    if (copies->count < copies->capacity)
+        return 0;
+    size_t capacity = copies->capacity ? copies->capacity * 2 : 16;
+    void *grown = realloc(*items, capacity * item_size);
+    if (grown == NULL)
+        return -1;
+    *items = grown;
+    copies->capacity = capacity;
+    return 0;
+}
+
+static int copy_outbox_row(const struct outbox_row *row, void *context)
+{
+    struct row_copies *copies = context;
+    if (reserve(copies, sizeof *copies->outbox, (void **)&copies->outbox) != 0) {
+        copies->failed = 1;
+        return 1;
+    }
+    struct outbox_row copy = *row;
+    copy.text = strdup(row->text);
+    copy.method = strdup(row->method ? row->method : "");
+    copy.options = strdup(row->options ? row->options : "");
+    copy.file_name = strdup(row->file_name ? row->file_name : "");
+    copy.file = NULL;
+    if (row->file != NULL && row->file_length > 0) {
+        void *file = malloc(row->file_length);
+        if (file != NULL)
+            memcpy(file, row->file, row->file_length);
+        copy.file = file;
+    }
+    if (copy.text == NULL || copy.method == NULL || copy.options == NULL ||
+        copy.file_name == NULL || (row->file_length > 0 && copy.file == NULL)) {
+        outbox_row_release(&copy);
+        free((void *)copy.file);
+        copies->failed = 1;
+        return 1;
+    }
+    copies->outbox[copies->count++] = copy;
+    return 0;
+}
+
+static int copy_inbox_row(const struct inbox_row *row, void *context)
+{
+    struct row_copies *copies = context;
+    if (reserve(copies, sizeof *copies->inbox, (void **)&copies->inbox) != 0) {
+        copies->failed = 1;
+        return 1;
+    }
+    struct inbox_row copy = *row;
+    copy.payload = strdup(row->payload);
+    copy.crash_plugin = strdup(row->crash_plugin);
+    if (copy.payload == NULL || copy.crash_plugin == NULL) {
+        free((char *)copy.payload);
+        free((char *)copy.crash_plugin);
+        copies->failed = 1;
+        return 1;
+    }
+    copies->inbox[copies->count++] = copy;
+    return 0;
+}
+
+static int resend_outbox(struct pipeline *pipeline)
+{
+    struct row_copies copies = {0};
+    int result = store_outbox_list(pipeline->host->store, copy_outbox_row, &copies);
+    if (copies.failed)
+        result = -1;
+    if (result == 0 && copies.count > 0)
+        log_info("outbox: %zu message part(s) from before the restart; sending them", copies.count);
+    for (size_t i = 0; i < copies.count; i++) {
+        if (result == 0)
+            deliver_row(pipeline, &copies.outbox[i]);
+        outbox_row_release(&copies.outbox[i]);
+        free((void *)copies.outbox[i].file);
+    }
+    free(copies.outbox);
+    return result;
+}
+
+static void wait_until_idle(struct pipeline *pipeline)
+{
+    while (!lifecycle_stop_requested() &&
+           dispatch_drain(pipeline->host->dispatch, IDLE_WAIT_STEP_MS) > 0) {
+    }
+}
+
+struct poison_commit {
+    int64_t update_id;
+    struct part_list *parts;
+};
+
+static int commit_poison(struct pipeline *pipeline, void *context)
+{
+    struct poison_commit *poison = context;
+    struct store *store = pipeline->host->store;
+    if (store_begin(store, STORE_UNSYNCED) != 0)
+        return -1;
+    if (add_parts_to_outbox(store, poison->parts) != 0 ||
+        store_inbox_remove(store, poison->update_id) != 0) {
+        store_rollback(store);
+        return -1;
+    }
+    return store_commit(store);
+}
+
+static void describe_message(const struct incoming_message *message, char *what, size_t size)
+{
+    char command[40];
+    const char *args = NULL;
+    if (command_parse(message->text, NULL, command, sizeof command, &args) == 1)
+        snprintf(what, size, "command /%s", command);
+    else
+        snprintf(what, size, "a text message");
+}
+
+static void skip_poison(struct pipeline *pipeline, const struct inbox_row *row,
+                        const struct incoming_message *message)
+{
+    char what[64];
+    describe_message(message, what, sizeof what);
+    metrics_count(METRIC_UPDATES, "poison", NULL);
+    log_error("update %" PRId64 " (%s) crashed the bot %d times in plugin '%s'; skipping it",
+              row->update_id, what, row->crashes, row->crash_plugin);
+    char apology[160];
+    snprintf(apology, sizeof apology,
+             "Sorry, that message crashed the plugin '%s' %d times; skipping it.",
+             row->crash_plugin, row->crashes);
+    struct part_list parts = {0};
+    struct poison_commit poison = {.update_id = row->update_id, .parts = &parts};
+    struct pending_reply reply = {.chat_id = message->chat_id,
+                                  .thread_id = message->message_thread_id, .text = apology};
+    if (split_into(pipeline, &parts, row->update_id, &reply) == 0 &&
+        commit_with_retry(pipeline, commit_poison, &poison, "its skip", row->update_id) == 0)
+        deliver_parts(pipeline, &parts);
+    part_list_free(&parts);
+}
+
+/* An update a plugin crashed on runs alone, so another crash is charged to
+ * it and not to whatever ran beside it. */
+static void redispatch(struct pipeline *pipeline, const struct inbox_row *row)
+{
+    struct incoming_message message;
+    memset(&message, 0, sizeof message);
+    void *holder = NULL;
+    char problem[128];
+    if (message_payload_decode(row->payload, &message, &holder, problem, sizeof problem) != 0) {
+        log_error("update %" PRId64 ": %s; dropping it from the inbox", row->update_id, problem);
+        metrics_count(METRIC_UPDATES, "bad", NULL);
+        store_inbox_remove(pipeline->host->store, row->update_id);
+        return;
+    }
+    message.update_id = row->update_id;
+    if (row->crashes >= PIPELINE_MAX_CRASHES) {
+        skip_poison(pipeline, row, &message);
+    } else if (row->crashes > 0) {
+        log_info("update %" PRId64 " crashed plugin '%s' before (%d of %d); running it alone",
+                 row->update_id, row->crash_plugin, row->crashes, PIPELINE_MAX_CRASHES);
+        wait_until_idle(pipeline);
+        if (dispatch_one(pipeline, &message) == 0)
+            wait_until_idle(pipeline);
+    } else {
+        dispatch_one(pipeline, &message);
+    }
+    message_payload_free(holder);
+}
+
+static int rerun_inbox(struct pipeline *pipeline)
+{
+    struct row_copies copies = {0};
+    int result = store_inbox_list(pipeline->host->store, copy_inbox_row, &copies);
+    if (copies.failed)
+        result = -1;
+    if (result == 0 && copies.count > 0)
+        log_info("inbox: %zu update(s) from before the restart were not handled yet; handling "
+                 "them",
+                 copies.count);
+    for (size_t i = 0; i < copies.count; i++) {
+        if (result == 0 && !lifecycle_stop_requested())
+            redispatch(pipeline, &copies.inbox[i]);
+        free((char *)copies.inbox[i].payload);
+        free((char *)copies.inbox[i].crash_plugin);
+    }
+    free(copies.inbox);
+    return result;
+}
+
+int pipeline_recover(struct pipeline *pipeline)
+{
+    crash_record_collect(count_crash, pipeline);
+    if (resend_outbox(pipeline) != 0)
+        return -1;
+    return rerun_inbox(pipeline);
+}
+
+/* ---- life ---- */
+
+struct pipeline *pipeline_create(struct host *host, const struct pipeline_delivery *delivery)
+{
+    struct pipeline *pipeline = calloc(1, sizeof *pipeline);
+    if (pipeline == NULL)
+        return NULL;
+    pipeline->host = host;
+    pipeline->delivery = *delivery;
+    atomic_init(&pipeline->unhandled, 0);
+    atomic_init(&pipeline->unsent, 0);
+    pthread_mutex_init(&pipeline->deferred_lock, NULL);
+    return pipeline;
+}
+
+void pipeline_destroy(struct pipeline *pipeline)
+{
+    if (pipeline == NULL)
+        return;
+    size_t abandoned = 0;
+    while (pipeline->deferred != NULL) {
+        struct jv_deferred *deferred = pipeline->deferred;
+        deferred_unlink(pipeline, deferred);
+        deferred_free(deferred);
+        abandoned++;
+    }
+    if (abandoned > 0)
+        log_warn("%zu deferred answer(s) never finished; their updates are handled again "
+                 "after a restart",
+                 abandoned);
+    pthread_mutex_destroy(&pipeline->deferred_lock);
+    free(pipeline);
+}

@@ -1,0 +1,68 @@
+/* Durable state under [bot] state_dir: one SQLite database in WAL mode.
+ * Holds the plugins' namespaced key-value data, the core's own keys
+ * (namespace "core": the Telegram offset, poll status) and the update
+ * pipeline's inbox and outbox. Thread-safe.
+ *
+ * What survives what: every commit survives any death of the process
+ * (kill -9, a segfault, the OOM killer). A power loss may take back the
+ * last commits made with STORE_UNSYNCED (plugin writes, handled marks,
+ * sent marks): the update is then handled again or the reply sent again,
+ * a repeat and never a loss. The inbox batch and the offset are committed
+ * STORE_SYNCED, because Telegram forgets what the next poll confirms. */
+#ifndef JARVIS_STORE_H
+#define JARVIS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_sync {
+    STORE_UNSYNCED, /* survives a process death; a power loss may undo it */
+    STORE_SYNCED    /* fsync'd before the commit returns */
+};
+
+/* Creates state_dir (0700) if missing. NULL with a one-line reason in error. */
+struct store *store_open(const char *state_dir, char *error, size_t error_size);
+enum store_open_failure {
+    STORE_OPEN_SETUP,   /* state_dir missing, not a directory, out of memory */
+    STORE_OPEN_UNUSABLE /* the database file: damaged, unreadable or unwritable;
+                         * left as it was, error holds a recovery hint */
+};
+/* store_open, and on failure which kind (the exit code of `jarvis run`). */
+struct store *store_open_classified(const char *state_dir, char *error, size_t error_size,
+                                    enum store_open_failure *failure);
+void store_close(struct store *store);
+/* 1 when state_dir already holds the database; readers such as `jarvis
+ * status` check first so that looking never creates anything. */
+int store_exists(const char *state_dir);
+
+/* A transaction: what runs between begin and commit on this thread is one
+ * commit (other threads wait for it). 0, or -1 (logged). A failed commit is
+ * rolled back. Not nested. */
+int store_begin(struct store *store, enum store_sync sync);
+int store_commit(struct store *store);
+void store_rollback(struct store *store);
+
+/* Committed (STORE_UNSYNCED) when they return 0, or part of the caller's
+ * transaction. -1 on failure, logged. */
+int store_set(struct store *store, const char *space, const char *key, const void *value,
+              size_t value_length);
+/* 0 and a malloc'd NUL-terminated copy in *value; 1 when absent; -1 on error. */
+int store_get(struct store *store, const char *space, const char *key, char **value,
+              size_t *value_length);
+/* 0 deleted, 1 absent, -1 error. */
+int store_delete(struct store *store, const char *space, const char *key);
+/* Deletes every key k of space with from_key <= k < to_key (byte order) in
+ * one statement, so one commit and one fsync however many keys go. Returns
+ * how many were deleted, or -1 on error (logged). */
+long store_delete_range(struct store *store, const char *space, const char *from_key,
+                        const char *to_key);
+/* Visits keys starting with prefix in byte order until visit returns non-zero.
+ * Returns 0, or -1 on error. */
+int store_list(struct store *store, const char *space, const char *prefix,
+               int (*visit)(const char *key, const void *value, size_t value_length,
+                            void *user_data),
+               void *user_data);
+
+#endif

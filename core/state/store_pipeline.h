@@ -1,0 +1,77 @@
+/* The update pipeline's tables in the store: the inbox (updates accepted
+ * and not yet handled), the outbox (reply parts not yet sent) and the
+ * record of what was sent. Same transaction rules as store.h. */
+#ifndef JARVIS_STORE_PIPELINE_H
+#define JARVIS_STORE_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* An update accepted from the transport and not yet handled. payload is the
+ * transport-neutral message (JSON); crashes counts the fatal signals raised
+ * while a plugin handled it, crash_plugin names the last such plugin. */
+struct inbox_row {
+    int64_t update_id;
+    int64_t chat_id;
+    const char *payload;
+    int crashes;
+    const char *crash_plugin;
+};
+
+/* One part of a reply waiting to be sent (or whose send was in flight). */
+struct outbox_row {
+    int64_t id;
+    int64_t update_id; /* -1: answers no update (jobs, send_message) */
+    int64_t chat_id;
+    int64_t thread_id;
+    const char *text;
+    /* since schema 2: the Bot API method (NULL or "" = sendMessage), its
+     * other parameters as a JSON object (NULL or "" = none), a file's bytes
+     * for sendPhoto / sendDocument, the host reference of what is sent (0:
+     * none) and, for edits, the reference or message id edited (0: none) */
+    const char *method;
+    const char *options;
+    const void *file;
+    size_t file_length;
+    const char *file_name;
+    int64_t reference;
+    int64_t target;
+};
+
+/* 0 added, 1 an update with that id is already waiting (nothing changed), -1 error.
+ * arrival orders the rows for store_inbox_list (the caller's counter). */
+int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id,
+                    const char *payload, int64_t arrival);
+/* 0, or -1 on error; a missing row is not an error. */
+int store_inbox_remove(struct store *store, int64_t update_id);
+int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin);
+/* In arrival order; visit's row is borrowed; non-zero from visit stops. 0 or -1. */
+int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
+                     void *context);
+/* The new row's id (> 0), or -1 on error. */
+int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
+                         int64_t thread_id, const char *text);
+/* The whole row (its id ignored); the new id or -1. */
+int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row);
+int store_outbox_remove(struct store *store, int64_t id);
+/* What a host reference became once sent: Telegram's chat and message id.
+ * Records older than a week are pruned as new ones come. 0 or -1. */
+int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
+                      int64_t message_id, int64_t now_ms);
+/* 0 and *message_id, 1 unknown (never sent, or pruned), -1 error. */
+int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_id);
+int store_outbox_list(struct store *store,
+                      int (*visit)(const struct outbox_row *row, void *context), void *context);
+/* Rows waiting, or -1 on error. */
+long store_inbox_count(struct store *store);
+long store_outbox_count(struct store *store);
+
+/* store.c, while it opens and closes the database: the tables (created
+ * or migrated) and their statements. 0, or -1 with a line in error. */
+int store_pipeline_create_tables(struct store *store, char *error, size_t error_size);
+int store_pipeline_prepare(struct store *store, char *error, size_t error_size);
+void store_pipeline_finalize(struct store *store);
+
+#endif

@@ -1,0 +1,141 @@
+/* Building, writing and reading <state_dir>/status.json. Everything in it
+ * is already safe to show: plugin names and versions, counters by fixed
+ * labels, and log lines after the log's own secret masking. */
+#include "supervise/status_snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "plugin/host.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "plugin/plugin_record.h"
+#include "plugin/registry.h"
+#include "base/version.h"
+
+
+static json_t *plugin_list(struct host *host)
+{
+    json_t *plugins = json_array();
+    size_t count = host->registry != NULL ? registry_plugin_count(host->registry) : 0;
+    for (size_t i = 0; i < count; i++) {
+        struct jv_plugin *plugin = registry_plugin_at(host->registry, i);
+        if (plugin == NULL)
+            continue;
+        json_t *entry = json_object();
+        json_object_set_new(entry, "name", json_string(plugin->name));
+        const char *version = plugin->info.version != NULL ? plugin->info.version : "";
+        json_t *version_value = json_string(version);
+        json_object_set_new(entry, "version", version_value != NULL ? version_value
+                                                                    : json_string("?"));
+        json_array_append_new(plugins, entry);
+    }
+    return plugins;
+}
+
+static void add_counter(const char *name, const char *label_a_name, const char *label_a,
+                        const char *label_b_name, const char *label_b, double value,
+                        void *context)
+{
+    json_t *counters = context;
+    json_t *entry = json_object();
+    json_object_set_new(entry, "name", json_string(name));
+    json_t *labels = json_object();
+    if (label_a_name != NULL)
+        json_object_set_new(labels, label_a_name, json_string(label_a));
+    if (label_b_name != NULL)
+        json_object_set_new(labels, label_b_name, json_string(label_b));
+    json_object_set_new(entry, "labels", labels);
+    json_object_set_new(entry, "value", json_integer((json_int_t)value));
+    json_array_append_new(counters, entry);
+}
+
+static json_t *problem_list(void)
+{
+    struct log_problem problems[LOG_RECENT_PROBLEMS];
+    size_t count = log_recent_problems(problems, LOG_RECENT_PROBLEMS);
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++) {
+        json_t *entry = json_object();
+        json_object_set_new(entry, "time", json_string(problems[i].time));
+        json_object_set_new(entry, "level", json_string(problems[i].level));
+        json_object_set_new(entry, "origin", json_string(problems[i].origin));
+        json_t *message = json_string(problems[i].message);
+        json_object_set_new(entry, "message", message != NULL ? message
+                                                              : json_string("(not UTF-8)"));
+        json_array_append_new(list, entry);
+    }
+    return list;
+}
+
+static json_t *build_snapshot(struct host *host, int64_t started_ms)
+{
+    json_t *snapshot = json_object();
+    json_object_set_new(snapshot, "pid", json_integer(getpid()));
+    json_object_set_new(snapshot, "version", json_string(JARVIS_VERSION));
+    json_object_set_new(snapshot, "started_ms", json_integer(started_ms));
+    json_object_set_new(snapshot, "written_ms", json_integer(wall_ms()));
+    json_object_set_new(snapshot, "plugins", plugin_list(host));
+    json_t *counters = json_array();
+    metrics_for_each_counter(add_counter, counters);
+    json_object_set_new(snapshot, "counters", counters);
+    json_object_set_new(snapshot, "recent_errors", problem_list());
+    return snapshot;
+}
+
+int status_snapshot_write(struct host *host, int64_t started_ms)
+{
+    json_t *snapshot = build_snapshot(host, started_ms);
+    char *text = json_dumps(snapshot, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(snapshot);
+    if (text == NULL)
+        return -1;
+    const char *state_dir = host->config->state_dir;
+    size_t path_size = strlen(state_dir) + sizeof "/" STATUS_SNAPSHOT_FILE ".tmp";
+    char path[path_size], temporary[path_size];
+    snprintf(path, path_size, "%s/%s", state_dir, STATUS_SNAPSHOT_FILE);
+    snprintf(temporary, path_size, "%s.tmp", path);
+    int result = -1;
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *file = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (file == NULL && fd >= 0)
+        close(fd);
+    if (file != NULL) {
+        int written = fputs(text, file) >= 0;
+        if (fclose(file) == 0 && written && rename(temporary, path) == 0)
+            result = 0;
+        else
+            unlink(temporary);
+    }
+    free(text);
+    return result;
+}
+
+json_t *status_snapshot_read(const char *state_dir, char *problem, size_t problem_size)
+{
+    size_t path_size = strlen(state_dir) + sizeof "/" STATUS_SNAPSHOT_FILE;
+    char path[path_size];
+    snprintf(path, path_size, "%s/%s", state_dir, STATUS_SNAPSHOT_FILE);
+    problem[0] = '\0';
+    FILE *file = fopen(path, "re");
+    if (file == NULL) {
+        if (errno != ENOENT)
+            snprintf(problem, problem_size, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    json_error_t error;
+    json_t *snapshot = json_loadf(file, 0, &error);
+    fclose(file);
+    if (!json_is_object(snapshot)) {
+        snprintf(problem, problem_size, "%s: not a status snapshot (%s)", path, error.text);
+        json_decref(snapshot);
+        return NULL;
+    }
+    return snapshot;
+}

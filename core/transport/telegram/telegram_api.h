@@ -1,0 +1,71 @@
+/* One Telegram Bot API call: JSON body over a kept-alive libcurl handle, the
+ * {"ok":...} envelope decoded, and the failure sorted into what the caller
+ * must do (wait retry_after, back off, exit 78...). Never logs the URL. */
+#ifndef JARVIS_TELEGRAM_API_H
+#define JARVIS_TELEGRAM_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct telegram_api;
+
+enum telegram_outcome {
+    TELEGRAM_OK,
+    TELEGRAM_RETRY_AFTER,      /* 429: wait result.retry_after seconds */
+    TELEGRAM_UNAUTHORIZED,     /* 401: the token is wrong, exit 78 */
+    TELEGRAM_CONFLICT_WEBHOOK, /* 409 while a webhook is set */
+    TELEGRAM_CONFLICT_POLLER,  /* 409: another getUpdates poller */
+    TELEGRAM_MIGRATED,         /* 400 with parameters.migrate_to_chat_id */
+    TELEGRAM_REJECTED,         /* any other 4xx: the request itself is wrong */
+    TELEGRAM_TRANSIENT,        /* 5xx, network, timeout, malformed answer: back off */
+    TELEGRAM_ABORTED           /* a stop was requested during the call */
+};
+
+struct telegram_result {
+    enum telegram_outcome outcome;
+    json_t *value;              /* "result" on TELEGRAM_OK (owned), else NULL */
+    long error_code;            /* Telegram's error_code, or the HTTP status, or 0 */
+    int64_t retry_after_s;      /* TELEGRAM_RETRY_AFTER */
+    int64_t migrate_to_chat_id; /* TELEGRAM_MIGRATED */
+    char description[256];      /* one line, redacted, for logs */
+    int timed_out;              /* TELEGRAM_TRANSIENT: libcurl's whole-request limit hit */
+};
+
+/* base: api_base such as "https://api.telegram.org" (no trailing slash
+ * needed). NULL on allocation failure. */
+struct telegram_api *telegram_api_create(const char *api_base, const char *token);
+void telegram_api_destroy(struct telegram_api *api);
+
+/* When abort_fd >= 0, the call returns TELEGRAM_ABORTED as soon as that fd
+ * becomes readable (the lifecycle wake fd). */
+void telegram_api_set_abort_fd(struct telegram_api *api, int abort_fd);
+
+/* POSTs parameters (borrowed, may be NULL) as JSON to METHOD. timeout_s is
+ * the whole request's limit. Always fills *result; release it after. */
+void telegram_api_call(struct telegram_api *api, const char *method, json_t *parameters,
+                       long timeout_s, struct telegram_result *result);
+/* Like telegram_api_call for a caller that only needs the outcome: a plain
+ * success is not parsed and result->value stays NULL. */
+void telegram_api_call_without_result(struct telegram_api *api, const char *method,
+                                      json_t *parameters, long timeout_s,
+                                      struct telegram_result *result);
+/* Like telegram_api_call, as multipart/form-data with the file's bytes in
+ * file_field ("photo", "document"); parameters become form fields. */
+void telegram_api_call_with_file(struct telegram_api *api, const char *method,
+                                 json_t *parameters, const char *file_field, const void *bytes,
+                                 size_t length, const char *file_name, long timeout_s,
+                                 struct telegram_result *result);
+void telegram_result_release(struct telegram_result *result);
+
+/* Sorts a decoded answer (pure, for tests): http_status and body as received. */
+void telegram_classify(long http_status, const char *body, size_t body_length,
+                       struct telegram_result *result);
+
+/* utf8_repair (base/utf8.h), then also rewrites unpaired \uD800-\uDFFF escapes to
+ * \ufffd. Only for JSON documents: in plain text "\ud800" is just text. */
+char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,
+                             size_t *replaced);
+
+#endif

@@ -1,0 +1,416 @@
+/* Decoding Telegram updates: one update into a dispatcher message, and a
+ * getUpdates body update by update when jansson refuses the whole. */
+#include "transport/telegram/telegram_update.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+
+/* ---- parsing ---- */
+
+static void mark_bad(struct parsed_update *out, const char *problem)
+{
+    out->kind = UPDATE_BAD;
+    snprintf(out->problem, sizeof out->problem, "%s", problem);
+}
+
+static const char *first_known_member(json_t *object, const char *const *names)
+{
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (json_object_get(object, names[i]) != NULL)
+            return names[i];
+    return NULL;
+}
+
+/* Which kind of non-text message it is, for the debug line. */
+static const char *message_content_kind(json_t *message)
+{
+    static const char *const kinds[] = {"photo", "sticker", "document", "video", "voice",
+                                        "audio", "animation", "location", "contact",
+                                        "new_chat_members", "left_chat_member", "poll",
+                                        "migrate_to_chat_id", NULL};
+    const char *kind = first_known_member(message, kinds);
+    return kind ? kind : "non-text message";
+}
+
+static const char *update_kind_name(json_t *update)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(update, key, value) {
+        if (strcmp(key, "update_id") != 0)
+            return key;
+    }
+    return "empty update";
+}
+
+static void parse_sender(json_t *from, struct parsed_update *out)
+{
+    out->message.user_name = "";
+    if (!json_is_object(from))
+        return; /* channel posts and anonymous admins have no sender */
+    json_t *id = json_object_get(from, "id");
+    if (json_is_integer(id))
+        out->message.user_id = json_integer_value(id);
+    json_t *username = json_object_get(from, "username");
+    json_t *first_name = json_object_get(from, "first_name");
+    if (json_is_string(username))
+        out->message.user_name = json_string_value(username);
+    else if (json_is_string(first_name))
+        out->message.user_name = json_string_value(first_name);
+    json_t *language = json_object_get(from, "language_code");
+    if (json_is_string(language))
+        out->message.language_code = json_string_value(language);
+}
+
+/* A message's words: its text, else the caption of a photo or document
+ * (so "/sentiment great chart" under a picture is a command). */
+static json_t *message_words(json_t *message)
+{
+    json_t *text = json_object_get(message, "text");
+    return text != NULL ? text : json_object_get(message, "caption");
+}
+
+static const char *replied_text(json_t *message)
+{
+    json_t *reply = json_object_get(message, "reply_to_message");
+    json_t *words = json_is_object(reply) ? message_words(reply) : NULL;
+    return json_is_string(words) ? json_string_value(words) : "";
+}
+
+static int is_reply_to(json_t *message, int64_t bot_user_id)
+{
+    json_t *reply = json_object_get(message, "reply_to_message");
+    json_t *from = json_is_object(reply) ? json_object_get(reply, "from") : NULL;
+    json_t *id = json_is_object(from) ? json_object_get(from, "id") : NULL;
+    return bot_user_id != 0 && json_is_integer(id) && json_integer_value(id) == bot_user_id;
+}
+
+/* The Bot API sets message_thread_id on replies in any supergroup, but
+ * sendMessage takes it "for forum supergroups only": only a message marked
+ * is_topic_message names a topic to answer in. A malformed id is no reason
+ * to drop the message; the answer then goes to the General topic. */
+static int64_t forum_topic(json_t *message)
+{
+    if (!json_is_true(json_object_get(message, "is_topic_message")))
+        return 0;
+    json_t *thread_id = json_object_get(message, "message_thread_id");
+    if (!json_is_integer(thread_id) || json_integer_value(thread_id) <= 0)
+        return 0;
+    return json_integer_value(thread_id);
+}
+
+static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_update *out)
+{
+    json_t *chat = json_object_get(message, "chat");
+    if (!json_is_object(chat)) {
+        mark_bad(out, "message.chat is missing or not an object");
+        return;
+    }
+    json_t *chat_id = json_object_get(chat, "id");
+    if (!json_is_integer(chat_id)) {
+        mark_bad(out, "message.chat.id is missing or not an integer");
+        return;
+    }
+    json_t *chat_type = json_object_get(chat, "type");
+    if (!json_is_string(chat_type)) {
+        mark_bad(out, "message.chat.type is missing or not a string");
+        return;
+    }
+    json_t *message_id = json_object_get(message, "message_id");
+    if (!json_is_integer(message_id)) {
+        mark_bad(out, "message.message_id is missing or not an integer");
+        return;
+    }
+    json_t *text = message_words(message);
+    if (text == NULL) {
+        out->kind = UPDATE_IGNORED;
+        out->ignored_kind = message_content_kind(message);
+        return;
+    }
+    if (!json_is_string(text)) {
+        mark_bad(out, "message.text is not a string");
+        return;
+    }
+    out->kind = UPDATE_TEXT;
+    out->message.chat_id = json_integer_value(chat_id);
+    out->message.chat_type = json_string_value(chat_type);
+    out->message.message_id = json_integer_value(message_id);
+    out->message.text = json_string_value(text);
+    parse_sender(json_object_get(message, "from"), out);
+    out->message.is_reply_to_bot = is_reply_to(message, bot_user_id);
+    out->message.message_thread_id = forum_topic(message);
+    out->message.reply_to_text = replied_text(message);
+}
+
+/* A button press: routed like a message of the presser in the chat of the
+ * message the button is on. Presses on inline-mode messages (no message)
+ * and game buttons (no data) are not ours to answer. */
+static void parse_callback(json_t *query, int64_t bot_user_id, struct parsed_update *out)
+{
+    json_t *id = json_object_get(query, "id");
+    json_t *data = json_object_get(query, "data");
+    json_t *message = json_object_get(query, "message");
+    if (!json_is_string(id)) {
+        mark_bad(out, "callback_query.id is missing or not a string");
+        return;
+    }
+    if (!json_is_string(data) || !json_is_object(message)) {
+        out->kind = UPDATE_IGNORED;
+        out->ignored_kind = "callback_query without data or message";
+        return;
+    }
+    json_t *chat = json_object_get(message, "chat");
+    json_t *chat_id = json_is_object(chat) ? json_object_get(chat, "id") : NULL;
+    json_t *chat_type = json_is_object(chat) ? json_object_get(chat, "type") : NULL;
+    json_t *message_id = json_object_get(message, "message_id");
+    if (!json_is_integer(chat_id) || !json_is_string(chat_type) || !json_is_integer(message_id)) {
+        mark_bad(out, "callback_query.message without chat.id, chat.type or message_id");
+        return;
+    }
+    json_t *words = message_words(message);
+    out->kind = UPDATE_TEXT;
+    out->message.chat_id = json_integer_value(chat_id);
+    out->message.chat_type = json_string_value(chat_type);
+    out->message.message_id = json_integer_value(message_id);
+    out->message.text = json_is_string(words) ? json_string_value(words) : "";
+    out->message.callback_id = json_string_value(id);
+    out->message.callback_data = json_string_value(data);
+    parse_sender(json_object_get(query, "from"), out);
+    out->message.message_thread_id = forum_topic(message);
+    (void)bot_user_id;
+}
+
+void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_update *out)
+{
+    telegram_parse_update_with(update, bot_user_id, 0, out);
+}
+
+void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned flags,
+                                struct parsed_update *out)
+{
+    memset(out, 0, sizeof *out);
+    out->update_id = -1;
+    if (!json_is_object(update)) {
+        mark_bad(out, "update is not a JSON object");
+        return;
+    }
+    json_t *id = json_object_get(update, "update_id");
+    if (!json_is_integer(id) || json_integer_value(id) < 0) {
+        mark_bad(out, "update_id is missing or not a non-negative integer");
+        return;
+    }
+    out->update_id = json_integer_value(id);
+    out->message.update_id = out->update_id;
+    json_t *undecodable = json_object_get(update, "undecodable");
+    if (json_is_string(undecodable)) {
+        char problem[128];
+        snprintf(problem, sizeof problem, "undecodable JSON (%s)", json_string_value(undecodable));
+        mark_bad(out, problem);
+        return;
+    }
+    json_t *query = json_object_get(update, "callback_query");
+    if (json_is_object(query)) {
+        parse_callback(query, bot_user_id, out);
+        return;
+    }
+    json_t *message = json_object_get(update, "message");
+    json_t *edited = json_object_get(update, "edited_message");
+    if (message == NULL && edited != NULL && (flags & TELEGRAM_PARSE_EDITS)) {
+        message = edited;
+        out->message.is_edited = 1;
+    }
+    if (message == NULL) {
+        out->kind = UPDATE_IGNORED;
+        out->ignored_kind = update_kind_name(update);
+        return;
+    }
+    if (!json_is_object(message)) {
+        mark_bad(out, "message is not an object");
+        return;
+    }
+    parse_message(message, bot_user_id, out);
+}
+
+/* ---- lenient decoding ---- */
+
+/* Index just past the JSON value starting at text[start] (strings and
+ * nesting followed; nothing else checked), or 0 when it does not end. */
+static size_t skip_value(const char *text, size_t length, size_t start)
+{
+    size_t depth = 0, i = start;
+    int in_string = 0;
+    for (; i < length; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '"')
+            in_string = 1;
+        else if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return i; /* the end of the enclosing array: a scalar ended */
+            if (--depth == 0)
+                return i + 1;
+        } else if (c == ',' && depth == 0)
+            return i;
+    }
+    return 0;
+}
+
+/* The update_id of an element jansson could not read: the first
+ * "update_id": <digits> at its top level. -1 when there is none. */
+static int64_t scan_update_id(const char *text, size_t length)
+{
+    static const char key[] = "\"update_id\"";
+    size_t depth = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']')
+            depth--;
+        else if (c == '"') {
+            if (depth == 1 && length - i >= sizeof key - 1 &&
+                memcmp(text + i, key, sizeof key - 1) == 0) {
+                size_t j = i + sizeof key - 1;
+                while (j < length && (text[j] == ' ' || text[j] == ':' || text[j] == '\t'))
+                    j++;
+                int64_t id = 0;
+                size_t digits = 0;
+                int overflow = 0;
+                for (; j < length && text[j] >= '0' && text[j] <= '9'; j++, digits++) {
+                    int digit = text[j] - '0';
+                    if (id > (INT64_MAX - digit) / 10) {
+                        overflow = 1;
+                        break;
+                    }
+                    id = id * 10 + digit;
+                }
+                return digits > 0 && !overflow ? id : -1;
+            }
+            in_string = 1;
+        }
+    }
+    return -1;
+}
+
+static json_t *undecodable_element(const char *text, size_t length, const char *why)
+{
+    json_t *element = json_object();
+    int64_t id = scan_update_id(text, length);
+    if (id >= 0)
+        json_object_set_new(element, "update_id", json_integer(id));
+    json_object_set_new(element, "undecodable", json_string(why));
+    return element;
+}
+
+/* Where the "result" array's '[' is, after checking "ok": true is there. */
+static const char *find_result_array(const char *body, size_t length)
+{
+    const char *ok = memmem(body, length, "\"ok\"", 4);
+    const char *result = memmem(body, length, "\"result\"", 8);
+    if (ok == NULL || result == NULL)
+        return NULL;
+    const char *cursor = ok + 4;
+    while (cursor < body + length && (*cursor == ' ' || *cursor == ':'))
+        cursor++;
+    if (body + length - cursor < 4 || memcmp(cursor, "true", 4) != 0)
+        return NULL;
+    cursor = result + 8;
+    while (cursor < body + length && (*cursor == ' ' || *cursor == ':' || *cursor == '\n'))
+        cursor++;
+    return cursor < body + length && *cursor == '[' ? cursor : NULL;
+}
+
+json_t *telegram_decode_updates_leniently(const char *body, size_t length)
+{
+    if (body == NULL)
+        return NULL;
+    const char *array = find_result_array(body, length);
+    if (array == NULL)
+        return NULL;
+    json_t *updates = json_array();
+    size_t offset = (size_t)(array - body) + 1;
+    for (;;) {
+        while (offset < length && (body[offset] == ' ' || body[offset] == ',' ||
+                                   body[offset] == '\n' || body[offset] == '\r' ||
+                                   body[offset] == '\t'))
+            offset++;
+        if (offset >= length)
+            break;
+        if (body[offset] == ']')
+            return updates;
+        size_t end = skip_value(body, length, offset);
+        if (end <= offset)
+            break;
+        json_error_t error;
+        json_t *element = json_loadb(body + offset, end - offset, JSON_DISABLE_EOF_CHECK, &error);
+        if (element == NULL)
+            element = undecodable_element(body + offset, end - offset, error.text);
+        json_array_append_new(updates, element);
+        offset = end;
+    }
+    /* a body cut short is a transfer that failed, not updates to skip */
+    json_decref(updates);
+    return NULL;
+}
+
+static int is_json_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+json_t *telegram_decode_update_leniently(const char *body, size_t length)
+{
+    if (body == NULL)
+        return NULL;
+    size_t start = 0;
+    while (start < length && is_json_space(body[start]))
+        start++;
+    if (start >= length || body[start] != '{')
+        return NULL;
+    size_t end = skip_value(body, length, start);
+    if (end <= start || body[end - 1] != '}')
+        return NULL;
+    for (size_t rest = end; rest < length; rest++) {
+        if (!is_json_space(body[rest]))
+            return NULL;
+    }
+    json_error_t error;
+    json_t *update = json_loadb(body + start, end - start, 0, &error);
+    if (update == NULL)
+        return undecodable_element(body + start, end - start, error.text);
+    if (!json_is_object(update)) { /* cannot happen after the '{' check; be safe */
+        json_decref(update);
+        return NULL;
+    }
+    return update;
+}
+
+json_t *telegram_allowed_updates(void)
+{
+    json_t *allowed = json_array();
+    json_array_append_new(allowed, json_string("message"));
+    json_array_append_new(allowed, json_string("edited_message"));
+    json_array_append_new(allowed, json_string("callback_query"));
+    return allowed;
+}
