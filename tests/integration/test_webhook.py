@@ -202,6 +202,30 @@ def test_kill9_right_after_the_200_loses_nothing(workdir, fake, processes):
     stop_jarvis(bot)
 
 
+def test_kill9_after_the_commit_before_the_200_handles_once(workdir, fake, processes):
+    """Committed, then killed before answering: Telegram saw no 200 and sends
+    the update again to the restarted bot, which answers 200 without taking
+    it twice; the inbox row from before the kill is handled once."""
+    port = free_port()
+    route(fake, port)
+    config = bot_config(workdir, fake, port)
+    bot = start_bot(config, processes, env={"JARVIS_TEST_KILL_AT": "inbox-after-commit"})
+    wait_serving(workdir, bot)
+    update_id = fake.message(CHAT, "/echo exactly once")
+    assert bot.process.wait(timeout=30) == -signal.SIGKILL
+    assert fake.counters()["pending_updates"] == 1  # no 2XX: Telegram keeps it
+    bot = start_bot(config, processes)
+    assert wait_for(lambda: texts(fake) == ["exactly once"], timeout=30), log_text(workdir)
+    assert wait_for(lambda: fake.counters()["pending_updates"] == 0, timeout=15)
+    time.sleep(1)
+    assert texts(fake) == ["exactly once"]
+    statuses = [d["status"] for d in fake.call("/control/deliveries")["deliveries"]
+                if d["update_id"] == update_id]
+    assert statuses[0] == 0 and statuses[-1] == 200, statuses
+    assert f"update {update_id} was taken before" in log_text(workdir)
+    stop_jarvis(bot)
+
+
 MALFORMED = [
     (b"", "empty body"),
     (b"not json at all", "not one JSON object"),
