@@ -49,10 +49,10 @@ GEN := build/gen
 # CPPFLAGS, CFLAGS and LDFLAGS from the environment come last (the Debian
 # build passes its hardening flags through them).
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) \
-	-Iinclude -pthread -I/usr/include/x86_64-linux-gnu -MMD -MP $(CPPFLAGS) $(CFLAGS)
+	-Iinclude -pthread -I/usr/include/x86_64-linux-gnu -I/usr/include/postgresql -MMD -MP $(CPPFLAGS) $(CFLAGS)
 CORE_CFLAGS := $(CFLAGS_COMMON) -iquote core
 PLUGIN_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
-LIBS := -lcurl -ljansson -linih -lsqlite3 -lmicrohttpd -ldl -lm -pthread
+LIBS := -lcurl -ljansson -linih -lsqlite3 -lpq -lmicrohttpd -ldl -lm -pthread
 
 # core/ is in folders by layer (ARCHITECTURE.md): core/<layer>/[<part>/]*.c
 CORE_SOURCES := $(wildcard core/*.c core/*/*.c core/*/*/*.c)
@@ -84,12 +84,14 @@ UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 
 # systemd provides systemd-analyze (unit checks in the tests, no boot needed),
 # man-db the man page checks; dpkg-dev, debhelper, fakeroot and lintian build
-# and check the package, adduser is what it depends on.
+# and check the package, adduser is what it depends on; postgresql is the
+# server the tests start privately (tests/integration/pg_cluster.py).
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
 	systemd man-db dpkg-dev debhelper fakeroot lintian adduser \
 	libmicrohttpd-dev python3-prometheus-client \
-	libcairo2-dev libfontconfig-dev fonts-dejavu-core
+	libcairo2-dev libfontconfig-dev fonts-dejavu-core \
+	libpq-dev postgresql
 
 .PHONY: all run test test-build deps clean bench install uninstall config-doc layer-check
 

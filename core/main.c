@@ -247,8 +247,13 @@ static int set_up(struct runtime *runtime)
         return EX_CONFIG;
     }
     enum store_open_failure store_failure;
+    struct store_settings store_settings = {
+        .backend = config->state_backend == STATE_BACKEND_POSTGRES ? STORE_BACKEND_POSTGRES
+                                                                   : STORE_BACKEND_SQLITE,
+        .state_dir = config->state_dir,
+        .dsn = config->state_dsn};
     runtime->host.store =
-        store_open_classified(config->state_dir, error, sizeof error, &store_failure);
+        store_open_settings(&store_settings, error, sizeof error, &store_failure);
     if (runtime->host.store == NULL) {
         log_error("%s", error);
         return store_failure == STORE_OPEN_UNUSABLE ? EXIT_STATE_UNUSABLE : EX_CONFIG;

@@ -43,6 +43,7 @@ struct parse_state {
     int backoff_line;     /* the last backoff_*_ms key, for the max < initial error */
     int metrics_listen_line;
     int key_lines[KEY_LINES_MAX]; /* by index in config_keys: the line it was set on */
+    int backend_line;
     struct section_seen *sections; /* plugin sections, for the unused-section warning */
     size_t section_count;
     char **errors;        /* "PATH:LINE: what", the first CONFIG_ERROR_LIMIT */
@@ -317,6 +318,8 @@ static void set_core_key(struct parse_state *state, const char *section, const c
         state->metrics_listen_line = state->line;
     if (key - config_keys < KEY_LINES_MAX)
         state->key_lines[key - config_keys] = state->line;
+    if (strcmp(section, "state") == 0 && strcmp(name, "backend") == 0)
+        state->backend_line = state->line;
     char problem[ERROR_TEXT_MAX];
     if (config_schema_set(state->config, key, value, problem, sizeof problem) != 0)
         fail(state, state->line, "%s", problem);
@@ -484,6 +487,10 @@ static void check_after_parse(struct parse_state *state)
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
     check_metrics_listen(state);
     config_webhook_check(config, report_core_problem, state);
+    if (config->state_backend == STATE_BACKEND_POSTGRES && config->state_dsn[0] == '\0')
+        fail(state, state->backend_line,
+             "backend = postgres needs a dsn (found an empty [state] dsn, expected "
+             "dsn = env:JARVIS_PG_DSN with the variable set)");
     if (config->backoff_max_ms < config->backoff_initial_ms)
         fail(state, state->backoff_line,
              "backoff_max_ms (%lld) must not be below backoff_initial_ms (%lld)",
@@ -642,6 +649,7 @@ void config_free(struct config *config)
     free(config->webhook_url);
     free(config->webhook_path);
     free(config->webhook_secret);
+    free(config->state_dsn);
     for (size_t i = 0; i < config->enable_count; i++)
         free(config->enable[i]);
     free(config->enable);

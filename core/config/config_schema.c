@@ -22,6 +22,7 @@ static const char *const transport_names[] = {"auto", "telegram", "console", NUL
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_names[] = {"text", "json", NULL}; /* enum log_format */
 static const char *const bot_mode_names[] = {"polling", "webhook", NULL}; /* enum bot_mode */
+static const char *const state_backend_names[] = {"sqlite", "postgres", NULL};
 
 const struct config_key config_keys[] = {
     {"bot", "token", CONFIG_TEXT, CONFIG_SECRET, .default_value = "", FIELD(token),
@@ -108,6 +109,13 @@ const struct config_key config_keys[] = {
      FIELD(lock_max_wait),
      .meaning = "Seconds a second instance waits for the lock before exiting 75. `0` waits "
                 "forever."},
+    {"state", "backend", CONFIG_CHOICE, 0, .choices = state_backend_names,
+     .default_value = "sqlite", FIELD(state_backend),
+     .meaning = "Where the durable state lives: `sqlite` (`jarvis.db` in `state_dir`) or "
+                "`postgres` (the database `dsn` names; see docs/postgres.md)."},
+    {"state", "dsn", CONFIG_TEXT, CONFIG_SECRET, .default_value = "", FIELD(state_dsn),
+     .meaning = "With `backend = postgres`: a libpq connection string or URI, normally "
+                "`env:JARVIS_PG_DSN`. Its password is never logged or shown."},
     {"plugins", "dir", CONFIG_PATH_LIST, CONFIG_NONEMPTY, .default_value = "plugins",
      FIELD(plugin_dir),
      .meaning = "Directories holding the plugins' `.so` files, separated by `:` "

@@ -9,6 +9,8 @@
 
 enum transport_kind { TRANSPORT_AUTO, TRANSPORT_TELEGRAM, TRANSPORT_CONSOLE };
 enum bot_mode { BOT_MODE_POLLING, BOT_MODE_WEBHOOK };
+/* [state] backend, in the order of its choices */
+enum state_backend { STATE_BACKEND_SQLITE, STATE_BACKEND_POSTGRES };
 
 struct config_entry {
     char *section;
@@ -57,6 +59,9 @@ struct config {
     char *webhook_path;     /* "" = the path of webhook_url */
     char *webhook_secret;   /* "" = generated, kept in the store */
     int webhook_max_connections; /* default 40 */
+    /* [state] */
+    int state_backend;      /* enum state_backend, default sqlite */
+    char *state_dsn;        /* resolved; "" when none (a secret: may hold a password) */
     /* [plugins] */
     char *plugin_dir;       /* absolute directories joined by ':'; default <directory>/plugins */
     char **enable;          /* names in load order */

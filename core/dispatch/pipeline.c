@@ -186,7 +186,8 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
                          update_id, what, failures, failures == 1 ? "" : "s");
             return 0;
         }
-        if (failures++ == 0)
+        /* a store that is down said so itself, once for all updates */
+        if (failures++ == 0 && store_available(pipeline->host->store))
             log_error("update %" PRId64 ": cannot commit %s to the state store; retrying "
                       "with backoff (it is handled again after a restart otherwise)",
                       update_id, what);

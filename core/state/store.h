@@ -1,4 +1,6 @@
-/* Durable state under [bot] state_dir: one SQLite database in WAL mode.
+/* Durable state: by default one SQLite database in WAL mode under [bot]
+ * state_dir; with [state] backend = postgres, a PostgreSQL database (see
+ * docs/postgres.md for what the durability levels mean there).
  * Holds the plugins' namespaced key-value data, the core's own keys
  * (namespace "core": the Telegram offset, poll status) and the update
  * pipeline's inbox and outbox. Thread-safe.
@@ -15,24 +17,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "state/store_types.h"
+
 struct store;
 
-enum store_sync {
-    STORE_UNSYNCED, /* survives a process death; a power loss may undo it */
-    STORE_SYNCED    /* fsync'd before the commit returns */
-};
 
-/* Creates state_dir (0700) if missing. NULL with a one-line reason in error. */
+/* The backend settings say: SQLite under state_dir, or PostgreSQL at dsn
+ * (the schema created or migrated). NULL with a one-line reason in error
+ * (never the DSN's password) and which kind of failure in *failure. */
+struct store *store_open_settings(const struct store_settings *settings, char *error,
+                                  size_t error_size, enum store_open_failure *failure);
+/* SQLite: creates state_dir (0700) if missing. NULL with a one-line reason in error. */
 struct store *store_open(const char *state_dir, char *error, size_t error_size);
-enum store_open_failure {
-    STORE_OPEN_SETUP,   /* state_dir missing, not a directory, out of memory */
-    STORE_OPEN_UNUSABLE /* the database file: damaged, unreadable or unwritable;
-                         * left as it was, error holds a recovery hint */
-};
 /* store_open, and on failure which kind (the exit code of `jarvis run`). */
 struct store *store_open_classified(const char *state_dir, char *error, size_t error_size,
                                     enum store_open_failure *failure);
 void store_close(struct store *store);
+/* 0 while the database is unreachable (PostgreSQL down): callers wait
+ * instead of polling or sending. SQLite is always available. */
+int store_available(struct store *store);
 /* 1 when state_dir already holds the database; readers such as `jarvis
  * status` check first so that looking never creates anything. */
 int store_exists(const char *state_dir);

@@ -1,195 +1,13 @@
-/* The update pipeline's two tables in the SQLite store: the inbox (updates
- * accepted from the transport and not yet handled) and the outbox (reply
- * parts not yet sent). A row leaves its table when its work is done. */
+/* The front of the store's pipeline calls (inbox, outbox, sent records):
+ * the same argument checks and mutex as store.c, the work done by the
+ * configured backend. */
 #include "state/store_pipeline.h"
 
+#include "state/store_backend.h"
+#include "state/store_handle.h"
+
+#include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-
-#include "base/log.h"
-#include "state/store_sql.h"
-
-/* Every commit appends each page it touched to the WAL, so the tables have
- * no secondary index and no AUTOINCREMENT (whose sqlite_sequence row is one
- * more page per insert): update_id is the inbox's key, arrival order a plain
- * column sorted only at recovery; an outbox id may be reused once its row
- * is gone, which no one can tell. */
-static const char CREATE_INBOX_SQL[] =
-    "CREATE TABLE IF NOT EXISTS inbox ("
-    " update_id INTEGER PRIMARY KEY,"
-    " arrival INTEGER NOT NULL,"
-    " chat_id INTEGER NOT NULL,"
-    " payload TEXT NOT NULL,"
-    " crashes INTEGER NOT NULL DEFAULT 0,"
-    " crash_plugin TEXT NOT NULL DEFAULT '')";
-static const char CREATE_OUTBOX_SQL[] =
-    "CREATE TABLE IF NOT EXISTS outbox ("
-    " id INTEGER PRIMARY KEY,"
-    " update_id INTEGER NOT NULL,"
-    " chat_id INTEGER NOT NULL,"
-    " thread_id INTEGER NOT NULL,"
-    " text TEXT NOT NULL,"
-    " method TEXT NOT NULL DEFAULT '',"
-    " options TEXT NOT NULL DEFAULT '',"
-    " file BLOB,"
-    " file_name TEXT NOT NULL DEFAULT '',"
-    " reference INTEGER NOT NULL DEFAULT 0,"
-    " target INTEGER NOT NULL DEFAULT 0)";
-/* Schema 1 -> 2: the outbox learns methods other than sendMessage. */
-static const char *const OUTBOX_V2_COLUMNS[] = {
-    "ALTER TABLE outbox ADD COLUMN method TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE outbox ADD COLUMN options TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE outbox ADD COLUMN file BLOB",
-    "ALTER TABLE outbox ADD COLUMN file_name TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE outbox ADD COLUMN reference INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE outbox ADD COLUMN target INTEGER NOT NULL DEFAULT 0",
-};
-/* A host reference -> what Telegram called the message once it was sent. */
-static const char CREATE_SENT_SQL[] =
-    "CREATE TABLE IF NOT EXISTS sent_message ("
-    " reference INTEGER PRIMARY KEY,"
-    " chat_id INTEGER NOT NULL,"
-    " message_id INTEGER NOT NULL,"
-    " sent_at INTEGER NOT NULL)";
-
-static const char INBOX_ADD_SQL[] =
-    "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, arrival) VALUES (?1, ?2, ?3, ?4)";
-static const char INBOX_REMOVE_SQL[] = "DELETE FROM inbox WHERE update_id = ?1";
-static const char INBOX_CRASH_SQL[] =
-    "UPDATE inbox SET crashes = crashes + 1, crash_plugin = ?2 WHERE update_id = ?1";
-static const char INBOX_LIST_SQL[] =
-    "SELECT update_id, chat_id, payload, crashes, crash_plugin FROM inbox ORDER BY arrival";
-static const char INBOX_COUNT_SQL[] = "SELECT count(*) FROM inbox";
-static const char OUTBOX_ADD_SQL[] =
-    "INSERT INTO outbox (update_id, chat_id, thread_id, text, method, options, file, file_name,"
-    " reference, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-static const char OUTBOX_REMOVE_SQL[] = "DELETE FROM outbox WHERE id = ?1";
-static const char OUTBOX_LIST_SQL[] =
-    "SELECT id, update_id, chat_id, thread_id, text, method, options, file, file_name,"
-    " reference, target FROM outbox ORDER BY id";
-static const char OUTBOX_COUNT_SQL[] = "SELECT count(*) FROM outbox";
-static const char SENT_RECORD_SQL[] =
-    "INSERT OR REPLACE INTO sent_message (reference, chat_id, message_id, sent_at)"
-    " VALUES (?1, ?2, ?3, ?4)";
-static const char SENT_LOOKUP_SQL[] = "SELECT message_id FROM sent_message WHERE reference = ?1";
-static const char SENT_PRUNE_SQL[] = "DELETE FROM sent_message WHERE sent_at < ?1";
-#define SENT_KEEP_MS (7LL * 24 * 3600 * 1000)
-#define SENT_PRUNE_EVERY 256
-
-/* The schema's version lives in SQLite's user_version, so a later jarvis
- * knows which migrations a database has had (1: the inbox and outbox; 2:
- * outbox methods, options, files, references, and the sent_message table). */
-#define SCHEMA_VERSION 2
-
-static int schema_version(struct store *store)
-{
-    sqlite3_stmt *statement = NULL;
-    int version = -1;
-    if (sqlite3_prepare_v2(store->database, "PRAGMA user_version", -1, &statement, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_ROW)
-        version = sqlite3_column_int(statement, 0);
-    sqlite3_finalize(statement);
-    return version;
-}
-
-static int has_outbox_table(struct store *store)
-{
-    sqlite3_stmt *statement = NULL;
-    int found = 0;
-    if (sqlite3_prepare_v2(store->database,
-                           "SELECT 1 FROM sqlite_master WHERE type='table' AND name='outbox'", -1,
-                           &statement, NULL) == SQLITE_OK)
-        found = sqlite3_step(statement) == SQLITE_ROW;
-    sqlite3_finalize(statement);
-    return found;
-}
-
-int store_pipeline_create_tables(struct store *store, char *error, size_t error_size)
-{
-    int version = schema_version(store);
-    if (version < 0) {
-        snprintf(error, error_size, "%s: cannot read the schema version: %s", store->path,
-                 sqlite3_errmsg(store->database));
-        return -1;
-    }
-    if (version > SCHEMA_VERSION) {
-        snprintf(error, error_size,
-                 "%s: schema version %d is newer than this jarvis knows (%d); run the newer "
-                 "jarvis or move the state dir away",
-                 store->path, version, SCHEMA_VERSION);
-        return -1;
-    }
-    int migrate = version < 2 && has_outbox_table(store);
-    if (store_execute(store, CREATE_INBOX_SQL, error, error_size) != 0)
-        return -1;
-    if (store_execute(store, CREATE_OUTBOX_SQL, error, error_size) != 0)
-        return -1;
-    for (size_t i = 0; migrate && i < sizeof OUTBOX_V2_COLUMNS / sizeof OUTBOX_V2_COLUMNS[0]; i++)
-        if (store_execute(store, OUTBOX_V2_COLUMNS[i], error, error_size) != 0)
-            return -1;
-    if (migrate)
-        log_info("store %s: schema migrated from version %d to %d", store->path, version,
-                 SCHEMA_VERSION);
-    if (store_execute(store, CREATE_SENT_SQL, error, error_size) != 0)
-        return -1;
-    char sql[48];
-    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
-    return store_execute(store, sql, error, error_size);
-}
-
-int store_pipeline_prepare(struct store *store, char *error, size_t error_size)
-{
-    struct {
-        const char *sql;
-        sqlite3_stmt **statement;
-    } statements[] = {
-        {INBOX_ADD_SQL, &store->inbox_add_statement},
-        {INBOX_REMOVE_SQL, &store->inbox_remove_statement},
-        {INBOX_CRASH_SQL, &store->inbox_crash_statement},
-        {INBOX_LIST_SQL, &store->inbox_list_statement},
-        {INBOX_COUNT_SQL, &store->inbox_count_statement},
-        {OUTBOX_ADD_SQL, &store->outbox_add_statement},
-        {OUTBOX_REMOVE_SQL, &store->outbox_remove_statement},
-        {OUTBOX_LIST_SQL, &store->outbox_list_statement},
-        {OUTBOX_COUNT_SQL, &store->outbox_count_statement},
-        {SENT_RECORD_SQL, &store->sent_record_statement},
-        {SENT_LOOKUP_SQL, &store->sent_lookup_statement},
-        {SENT_PRUNE_SQL, &store->sent_prune_statement},
-    };
-    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
-        if (store_prepare(store, statements[i].sql, statements[i].statement, error,
-                          error_size) != 0)
-            return -1;
-    return 0;
-}
-
-void store_pipeline_finalize(struct store *store)
-{
-    sqlite3_stmt *statements[] = {
-        store->inbox_add_statement,    store->inbox_remove_statement,
-        store->inbox_crash_statement,  store->inbox_list_statement,
-        store->inbox_count_statement,  store->outbox_add_statement,
-        store->outbox_remove_statement, store->outbox_list_statement,
-        store->outbox_count_statement, store->sent_record_statement,
-        store->sent_lookup_statement,  store->sent_prune_statement,
-    };
-    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
-        sqlite3_finalize(statements[i]);
-}
-
-static void reset(sqlite3_stmt *statement)
-{
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-}
-
-static void log_failure(struct store *store, const char *what, int64_t id)
-{
-    log_error("store %s: %s %lld: %s", store->path, what, (long long)id,
-              sqlite3_errmsg(store->database));
-}
 
 int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
                     int64_t arrival)
@@ -197,87 +15,40 @@ int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, con
     if (store == NULL || payload == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    sqlite3_stmt *statement = store->inbox_add_statement;
-    int result = -1;
-    if (sqlite3_bind_int64(statement, 1, update_id) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 2, chat_id) == SQLITE_OK &&
-        sqlite3_bind_text(statement, 3, payload, -1, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 4, arrival) == SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_DONE)
-        result = sqlite3_changes(store->database) > 0 ? 0 : 1;
-    if (result < 0)
-        log_failure(store, "adding to the inbox update", update_id);
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
-    return result;
-}
-
-/* Runs a one-integer statement (and an optional text as ?2). */
-static int run_with_id(struct store *store, sqlite3_stmt *statement, int64_t id,
-                       const char *text, const char *what)
-{
-    if (store == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
-    int result = -1;
-    if (sqlite3_bind_int64(statement, 1, id) == SQLITE_OK &&
-        (text == NULL || sqlite3_bind_text(statement, 2, text, -1, SQLITE_STATIC) == SQLITE_OK) &&
-        sqlite3_step(statement) == SQLITE_DONE)
-        result = 0;
-    if (result < 0)
-        log_failure(store, what, id);
-    reset(statement);
+    int result = store->backend->inbox_add(store->connection, update_id, chat_id, payload, arrival);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
 
 int store_inbox_remove(struct store *store, int64_t update_id)
 {
-    return run_with_id(store, store->inbox_remove_statement, update_id, NULL,
-                       "removing from the inbox update");
-}
-
-int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin)
-{
-    return run_with_id(store, store->inbox_crash_statement, update_id, plugin ? plugin : "",
-                       "counting a crash of update");
-}
-
-static const char *column_text(sqlite3_stmt *statement, int column)
-{
-    const char *text = (const char *)sqlite3_column_text(statement, column);
-    return text != NULL ? text : "";
-}
-
-int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
-                     void *context)
-{
-    if (store == NULL || visit == NULL)
+    if (store == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    sqlite3_stmt *statement = store->inbox_list_statement;
-    int result = 0, step;
-    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
-        struct inbox_row row = {.update_id = sqlite3_column_int64(statement, 0),
-                                .chat_id = sqlite3_column_int64(statement, 1),
-                                .payload = column_text(statement, 2),
-                                .crashes = sqlite3_column_int(statement, 3),
-                                .crash_plugin = column_text(statement, 4)};
-        if (visit(&row, context) != 0)
-            break;
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        log_failure(store, "listing the inbox at row", 0);
-        result = -1;
-    }
-    reset(statement);
+    int result = store->backend->inbox_remove(store->connection, update_id);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
 
-static int bind_optional_text(sqlite3_stmt *statement, int index, const char *text)
+int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin)
 {
-    return sqlite3_bind_text(statement, index, text ? text : "", -1, SQLITE_STATIC);
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->inbox_count_crash(store->connection, update_id,
+                                                   plugin != NULL ? plugin : "");
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_inbox_list(struct store *store, store_inbox_visit visit, void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->inbox_list(store->connection, visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
 }
 
 int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
@@ -285,26 +56,7 @@ int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
     if (store == NULL || row == NULL || row->text == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    sqlite3_stmt *statement = store->outbox_add_statement;
-    int64_t id = -1;
-    int file_bound = row->file != NULL
-                         ? sqlite3_bind_blob64(statement, 7, row->file, row->file_length,
-                                               SQLITE_STATIC)
-                         : sqlite3_bind_null(statement, 7);
-    if (file_bound == SQLITE_OK && sqlite3_bind_int64(statement, 1, row->update_id) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 2, row->chat_id) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 3, row->thread_id) == SQLITE_OK &&
-        sqlite3_bind_text(statement, 4, row->text, -1, SQLITE_STATIC) == SQLITE_OK &&
-        bind_optional_text(statement, 5, row->method) == SQLITE_OK &&
-        bind_optional_text(statement, 6, row->options) == SQLITE_OK &&
-        bind_optional_text(statement, 8, row->file_name) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 9, row->reference) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 10, row->target) == SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_DONE)
-        id = sqlite3_last_insert_rowid(store->database);
-    if (id < 0)
-        log_failure(store, "adding to the outbox a reply to update", row->update_id);
-    reset(statement);
+    int64_t id = store->backend->outbox_add(store->connection, row);
     pthread_mutex_unlock(&store->mutex);
     return id;
 }
@@ -317,30 +69,34 @@ int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id
     return store_outbox_add_row(store, &row);
 }
 
+int store_outbox_remove(struct store *store, int64_t id)
+{
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->outbox_remove(store->connection, id);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_outbox_list(struct store *store, store_outbox_visit visit, void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->outbox_list(store->connection, visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
 int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
                       int64_t message_id, int64_t now_ms)
 {
     if (store == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    sqlite3_stmt *statement = store->sent_record_statement;
-    int result = -1;
-    if (sqlite3_bind_int64(statement, 1, reference) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 2, chat_id) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 3, message_id) == SQLITE_OK &&
-        sqlite3_bind_int64(statement, 4, now_ms) == SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_DONE)
-        result = 0;
-    if (result < 0)
-        log_failure(store, "recording the message id of reference", reference);
-    reset(statement);
-    if (result == 0 && store->sent_records++ % SENT_PRUNE_EVERY == 0) {
-        sqlite3_stmt *prune = store->sent_prune_statement;
-        if (sqlite3_bind_int64(prune, 1, now_ms - SENT_KEEP_MS) != SQLITE_OK ||
-            sqlite3_step(prune) != SQLITE_DONE)
-            log_failure(store, "pruning sent message ids before", now_ms - SENT_KEEP_MS);
-        reset(prune);
-    }
+    int result = store->backend->sent_record(store->connection, reference, chat_id, message_id,
+                                             now_ms);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
@@ -350,80 +106,27 @@ int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_i
     if (store == NULL || message_id == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    sqlite3_stmt *statement = store->sent_lookup_statement;
-    int result = -1;
-    if (sqlite3_bind_int64(statement, 1, reference) == SQLITE_OK) {
-        int step = sqlite3_step(statement);
-        if (step == SQLITE_ROW) {
-            *message_id = sqlite3_column_int64(statement, 0);
-            result = 0;
-        } else if (step == SQLITE_DONE) {
-            result = 1;
-        }
-    }
-    reset(statement);
+    int result = store->backend->sent_lookup(store->connection, reference, message_id);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
 
-int store_outbox_remove(struct store *store, int64_t id)
-{
-    return run_with_id(store, store->outbox_remove_statement, id, NULL,
-                       "removing from the outbox message");
-}
-
-int store_outbox_list(struct store *store,
-                      int (*visit)(const struct outbox_row *row, void *context), void *context)
-{
-    if (store == NULL || visit == NULL)
-        return -1;
-    pthread_mutex_lock(&store->mutex);
-    sqlite3_stmt *statement = store->outbox_list_statement;
-    int result = 0, step;
-    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
-        struct outbox_row row = {.id = sqlite3_column_int64(statement, 0),
-                                 .update_id = sqlite3_column_int64(statement, 1),
-                                 .chat_id = sqlite3_column_int64(statement, 2),
-                                 .thread_id = sqlite3_column_int64(statement, 3),
-                                 .text = column_text(statement, 4),
-                                 .method = column_text(statement, 5),
-                                 .options = column_text(statement, 6),
-                                 .file = sqlite3_column_blob(statement, 7),
-                                 .file_length = (size_t)sqlite3_column_bytes(statement, 7),
-                                 .file_name = column_text(statement, 8),
-                                 .reference = sqlite3_column_int64(statement, 9),
-                                 .target = sqlite3_column_int64(statement, 10)};
-        if (visit(&row, context) != 0)
-            break;
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        log_failure(store, "listing the outbox at row", 0);
-        result = -1;
-    }
-    reset(statement);
-    pthread_mutex_unlock(&store->mutex);
-    return result;
-}
-
-static long count_rows(struct store *store, sqlite3_stmt *statement)
+static long count(struct store *store, long (*counter)(void *connection))
 {
     if (store == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    long count = -1;
-    if (sqlite3_step(statement) == SQLITE_ROW)
-        count = (long)sqlite3_column_int64(statement, 0);
-    reset(statement);
+    long rows = counter(store->connection);
     pthread_mutex_unlock(&store->mutex);
-    return count;
+    return rows;
 }
 
 long store_inbox_count(struct store *store)
 {
-    return count_rows(store, store->inbox_count_statement);
+    return store == NULL ? -1 : count(store, store->backend->inbox_count);
 }
 
 long store_outbox_count(struct store *store)
 {
-    return count_rows(store, store->outbox_count_statement);
+    return store == NULL ? -1 : count(store, store->backend->outbox_count);
 }

@@ -7,38 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "state/store_types.h"
+
 struct store;
-
-/* An update accepted from the transport and not yet handled. payload is the
- * transport-neutral message (JSON); crashes counts the fatal signals raised
- * while a plugin handled it, crash_plugin names the last such plugin. */
-struct inbox_row {
-    int64_t update_id;
-    int64_t chat_id;
-    const char *payload;
-    int crashes;
-    const char *crash_plugin;
-};
-
-/* One part of a reply waiting to be sent (or whose send was in flight). */
-struct outbox_row {
-    int64_t id;
-    int64_t update_id; /* -1: answers no update (jobs, send_message) */
-    int64_t chat_id;
-    int64_t thread_id;
-    const char *text;
-    /* since schema 2: the Bot API method (NULL or "" = sendMessage), its
-     * other parameters as a JSON object (NULL or "" = none), a file's bytes
-     * for sendPhoto / sendDocument, the host reference of what is sent (0:
-     * none) and, for edits, the reference or message id edited (0: none) */
-    const char *method;
-    const char *options;
-    const void *file;
-    size_t file_length;
-    const char *file_name;
-    int64_t reference;
-    int64_t target;
-};
 
 /* 0 added, 1 an update with that id is already waiting (nothing changed), -1 error.
  * arrival orders the rows for store_inbox_list (the caller's counter). */
@@ -67,11 +38,5 @@ int store_outbox_list(struct store *store,
 /* Rows waiting, or -1 on error. */
 long store_inbox_count(struct store *store);
 long store_outbox_count(struct store *store);
-
-/* store.c, while it opens and closes the database: the tables (created
- * or migrated) and their statements. 0, or -1 with a line in error. */
-int store_pipeline_create_tables(struct store *store, char *error, size_t error_size);
-int store_pipeline_prepare(struct store *store, char *error, size_t error_size);
-void store_pipeline_finalize(struct store *store);
 
 #endif

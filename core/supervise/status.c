@@ -165,15 +165,21 @@ static void add_store_facts(const struct config *config, int holder_running, jso
     json_object_set_new(report, "state", state);
     json_object_set_new(state, "dir", one_line(state_dir));
     struct stat info;
-    int missing_dir = stat(state_dir, &info) != 0 && errno == ENOENT;
-    if (missing_dir || !store_exists(state_dir)) {
+    int postgres = config->state_backend == STATE_BACKEND_POSTGRES;
+    json_object_set_new(state, "backend", json_string(postgres ? "postgres" : "sqlite"));
+    int missing_dir = !postgres && stat(state_dir, &info) != 0 && errno == ENOENT;
+    if (!postgres && (missing_dir || !store_exists(state_dir))) {
         json_object_set_new(state, "problem", json_string(missing_dir ? "does not exist"
                                                                       : "holds no database"));
         json_object_set_new(report, "polling", json_string(polling_answer(NULL, holder_running)));
         return;
     }
     char error[256] = "";
-    struct store *store = store_open(state_dir, error, sizeof error);
+    /* postgres: the error names host, port and database, never the password */
+    struct store_settings settings = {
+        .backend = postgres ? STORE_BACKEND_POSTGRES : STORE_BACKEND_SQLITE,
+        .state_dir = state_dir, .dsn = config->state_dsn};
+    struct store *store = store_open_settings(&settings, error, sizeof error, NULL);
     if (store == NULL) {
         json_object_set_new(state, "unreadable", one_line(error));
         return;

@@ -13,7 +13,7 @@ FUZZ_OUT := build/fuzz
 FUZZ_SANITIZERS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers -g -O1 $(FUZZ_SANITIZERS) \
-	-fsanitize=fuzzer-no-link -Iinclude -pthread -I/usr/include/x86_64-linux-gnu
+	-fsanitize=fuzzer-no-link -Iinclude -pthread -I/usr/include/x86_64-linux-gnu -I/usr/include/postgresql
 FUZZ_SECONDS ?= 2
 FUZZ_LONG_SECONDS ?= 600
 

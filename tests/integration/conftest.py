@@ -21,6 +21,32 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+# JARVIS_TEST_STATE_BACKEND=postgres: every config written by write_config
+# keeps its state in a private PostgreSQL cluster (one database per test
+# directory), so the same scenarios run against the postgres backend.
+STATE_BACKEND = os.environ.get("JARVIS_TEST_STATE_BACKEND", "sqlite")
+_cluster = None
+_databases = {}
+
+
+def postgres_cluster():
+    """The session's private PostgreSQL cluster, started on first use
+    (stopped by its pid when the session ends)."""
+    global _cluster
+    if _cluster is None:
+        import pg_cluster
+        _cluster = pg_cluster.start_cluster()
+    return _cluster
+
+
+def postgres_dsn_for(directory):
+    """A URI (with the password) of a database of its own for directory."""
+    key = str(pathlib.Path(directory).resolve())
+    if key not in _databases:
+        _databases[key] = postgres_cluster().create_database()
+    return postgres_cluster().dsn(_databases[key])
+
+
 def jarvis_binary():
     return str(OUT / "jarvis")
 
@@ -52,6 +78,8 @@ def write_config(directory, sections, extra_text=""):
     plugins = sections.setdefault("plugins", {})
     plugins.setdefault("dir", built_plugin_dir())
     plugins.setdefault("enable", "hello")
+    if STATE_BACKEND == "postgres" and "state" not in sections:
+        sections["state"] = {"backend": "postgres", "dsn": postgres_dsn_for(directory)}
     lines = []
     for name, values in sections.items():
         lines.append(f"[{name}]")

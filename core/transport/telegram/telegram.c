@@ -47,6 +47,7 @@
 #define POLL_LIMIT 100
 #define POLL_SLACK_S 15         /* libcurl's limit above the long-poll timeout */
 #define NO_PROGRESS_WAIT_MS 1000 /* a poll that brought nothing new: wait before the next */
+#define STORE_DOWN_WAIT_MS 200 /* how often a poll loop waiting for the store asks again */
 #define OFFSET_KEY "telegram.offset"   /* space "core": the next offset to ask for */
 #define IDENTITY_KEY "telegram.identity" /* "<token's bot id> <getMe id> <username>" */
 #define COMMANDS_KEY "telegram.commands" /* the menu last published, as sent */
@@ -355,6 +356,12 @@ static void on_part_sent(const struct outgoing_message *message, enum send_outco
     pipeline_sent(telegram->pipeline, message->outbox_id);
 }
 
+static int store_is_up(void *context)
+{
+    struct telegram *telegram = context;
+    return store_available(telegram->host->store);
+}
+
 /* Below 2^32 a target is Telegram's own message id (a button press carries
  * one); above, it is a host reference. */
 static int64_t resolve_target(int64_t target, void *context)
@@ -424,6 +431,7 @@ static int telegram_start(struct transport *transport, struct host *host)
         return 1;
     }
     telegram_sender_set_resolver(telegram->sender, resolve_target, telegram);
+    telegram_sender_set_gate(telegram->sender, store_is_up, telegram);
     telegram_api_set_abort_fd(telegram->typing_api, lifecycle_wake_fd());
     if (host->dispatch != NULL)
         dispatch_set_typing(host->dispatch, send_typing, telegram);
@@ -562,10 +570,12 @@ static void accept_batch(struct telegram *telegram, json_t *updates)
     }
     int64_t next = offset_after(telegram, &batch);
     if (pipeline_accept(telegram->pipeline, batch.messages, batch.count, OFFSET_KEY, next) != 0) {
+        free(batch.messages);
+        if (!store_available(telegram->host->store))
+            return; /* the store logged that it is down; the loop waits for it */
         back_off(telegram, POLL_STORE_FAILING,
                  "cannot write updates to the state store (disk full or I/O error?); they "
                  "stay with Telegram, retrying with backoff");
-        free(batch.messages);
         return;
     }
     if (telegram->state == POLL_STORE_FAILING) {
@@ -719,6 +729,12 @@ static int poll_loop(struct telegram *telegram)
         if (telegram->host->lock != NULL && !instance_still_held(telegram->host->lock)) {
             outcome = INSTANCE_EXIT_LOCK_LOST;
             break;
+        }
+        /* a store that is down (PostgreSQL restarting) could not take the
+         * updates: they stay with Telegram until it is back */
+        if (!store_available(telegram->host->store)) {
+            wait_quietly(STORE_DOWN_WAIT_MS);
+            continue;
         }
         /* the first poll does not wait: the inbox of the last run is
          * recovered right after it */

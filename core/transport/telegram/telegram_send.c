@@ -32,6 +32,7 @@
 #define DEFAULT_TOTAL_PER_SECOND 30.0
 #define SEND_TIMEOUT_S 30
 #define IDLE_WAIT_MS 1000
+#define GATE_WAIT_MS 200 /* how often a closed gate (store down) is asked again */
 #define LONGEST_WAIT_MS (24 * 3600 * 1000)
 /* a chat that migrates more often than this per message is answering nonsense */
 #define MIGRATION_HOPS_MAX 3
@@ -99,6 +100,8 @@ struct telegram_sender {
     int worker_count;
     telegram_resolve_fn resolve;
     void *resolve_context;
+    telegram_gate_fn gate;
+    void *gate_context;
 };
 
 /* ---- token buckets ---- */
@@ -379,6 +382,28 @@ static struct pending *copy_message(const struct outgoing_message *message)
         return NULL;
     }
     return pending;
+}
+
+void telegram_sender_set_gate(struct telegram_sender *sender, telegram_gate_fn open,
+                              void *context)
+{
+    pthread_mutex_lock(&sender->lock);
+    sender->gate = open;
+    sender->gate_context = context;
+    pthread_mutex_unlock(&sender->lock);
+}
+
+/* Called and returns with sender->lock held; asks the gate without it. */
+static int gate_open(struct telegram_sender *sender)
+{
+    if (sender->gate == NULL)
+        return 1;
+    telegram_gate_fn gate = sender->gate;
+    void *context = sender->gate_context;
+    pthread_mutex_unlock(&sender->lock);
+    int open = gate(context);
+    pthread_mutex_lock(&sender->lock);
+    return open;
 }
 
 void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resolve_fn resolve,
@@ -724,6 +749,11 @@ static void *worker_main(void *argument)
     while (!sender->stopping) {
         int64_t now = monotonic_ms();
         int64_t wait_ms = IDLE_WAIT_MS;
+        if (sender->queued > 0 && !gate_open(sender)) {
+            struct timespec wake = monotonic_deadline_after(GATE_WAIT_MS);
+            pthread_cond_timedwait(&sender->work, &sender->lock, &wake);
+            continue;
+        }
         struct chat_lane *lane = take_lane(sender, now, &wait_ms);
         if (lane == NULL) {
             struct timespec wake = monotonic_deadline_after(wait_ms > 0 ? wait_ms : 1);

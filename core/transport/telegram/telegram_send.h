@@ -58,6 +58,12 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
 typedef int64_t (*telegram_resolve_fn)(int64_t target, void *context);
 void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resolve_fn resolve,
                                   void *context);
+/* While open() answers 0 (the state store is down) nothing is sent: a part
+ * sent then could not leave the outbox and would go again. Asked on a
+ * sender thread, with no lock of the sender's held. */
+typedef int (*telegram_gate_fn)(void *context);
+void telegram_sender_set_gate(struct telegram_sender *sender, telegram_gate_fn open,
+                              void *context);
 /* Thread-safe; copies the message. JV_OK or a negative JV_E_*
  * (<jarvis/plugin.h>): JV_E_INVAL for an empty or oversized text,
  * JV_E_NOMEM, JV_E_STATE once destroy has begun. */

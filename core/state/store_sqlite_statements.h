@@ -1,25 +1,22 @@
-/* What the store's implementation files share: the SQLite connection and
- * its cached statements, and the two helpers every file runs SQL with.
- * Only store*.c include this. */
-#ifndef JARVIS_STORE_SQL_H
-#define JARVIS_STORE_SQL_H
+/* What the SQLite backend's files share: the connection, its cached
+ * statements, and running or preparing a statement with the error text.
+ * Only store_sqlite*.c include this. */
+#ifndef JARVIS_STORE_SQLITE_STATEMENTS_H
+#define JARVIS_STORE_SQLITE_STATEMENTS_H
 
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
 
-struct store {
+struct sqlite_store {
     sqlite3 *database;
     char *path;
-    /* Recursive: a kv_list visitor may call back into the store. */
-    pthread_mutex_t mutex;
     sqlite3_stmt *set_statement;
     sqlite3_stmt *get_statement;
     sqlite3_stmt *delete_statement;
     sqlite3_stmt *delete_range_statement;
     sqlite3_stmt *list_range_statement; /* prefix with an upper bound */
     sqlite3_stmt *list_from_statement;  /* prefix "" or all 0xFF: no upper bound */
-    /* the update pipeline's tables (store_pipeline.c) */
+    /* the update pipeline's tables (store_sqlite_pipeline.c) */
     sqlite3_stmt *inbox_add_statement;
     sqlite3_stmt *inbox_remove_statement;
     sqlite3_stmt *inbox_crash_statement;
@@ -38,11 +35,20 @@ struct store {
     sqlite3_stmt *rollback_statement;
     sqlite3_stmt *sync_full_statement;
     sqlite3_stmt *sync_normal_statement;
-    int in_transaction;
+    int synced_transaction; /* the sync level is raised until the transaction ends */
 };
 
-int store_execute(struct store *store, const char *sql, char *error, size_t error_size);
-int store_prepare(struct store *store, const char *sql, sqlite3_stmt **statement, char *error,
-                  size_t error_size);
+struct sqlite_statement_slot {
+    const char *sql;
+    sqlite3_stmt **statement;
+};
+
+int sqlite_store_execute(struct sqlite_store *store, const char *sql, char *error,
+                         size_t error_size);
+/* Prepares each slot's statement (persistent); 0, or -1 with the reason. */
+int sqlite_store_prepare_all(struct sqlite_store *store, const struct sqlite_statement_slot *slots,
+                             size_t count, char *error, size_t error_size);
+/* Resets a cached statement and clears its bindings for the next call. */
+void sqlite_store_finish(sqlite3_stmt *statement);
 
 #endif

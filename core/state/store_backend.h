@@ -1,0 +1,46 @@
+/* What a state backend provides to the store's front (store.c): one table
+ * of functions per backend. The front validates arguments, holds the mutex
+ * and the transaction flag; a backend only talks to its database. */
+#ifndef JARVIS_STORE_BACKEND_H
+#define JARVIS_STORE_BACKEND_H
+
+#include "state/store_types.h"
+
+struct store_backend {
+    const char *name;
+    /* The backend's connection state, or NULL with a one-line reason. */
+    void *(*open)(const struct store_settings *settings, char *error, size_t error_size,
+                  enum store_open_failure *failure);
+    void (*close)(void *connection);
+    int (*begin)(void *connection, enum store_sync sync);
+    int (*commit)(void *connection); /* rolls back when it fails */
+    void (*rollback)(void *connection);
+    int (*set)(void *connection, const char *space, const char *key, const void *value,
+               size_t value_length);
+    int (*get)(void *connection, const char *space, const char *key, char **value,
+               size_t *value_length);
+    int (*remove)(void *connection, const char *space, const char *key);
+    long (*remove_range)(void *connection, const char *space, const char *from_key,
+                         const char *to_key);
+    /* keys from prefix up to upper (excluded; NULL: no upper bound) */
+    int (*list)(void *connection, const char *space, const char *prefix, const char *upper,
+                store_kv_visit visit, void *user_data);
+    int (*inbox_add)(void *connection, int64_t update_id, int64_t chat_id, const char *payload,
+                     int64_t arrival);
+    int (*inbox_remove)(void *connection, int64_t update_id);
+    int (*inbox_count_crash)(void *connection, int64_t update_id, const char *plugin);
+    int (*inbox_list)(void *connection, store_inbox_visit visit, void *context);
+    int64_t (*outbox_add)(void *connection, const struct outbox_row *row);
+    int (*outbox_remove)(void *connection, int64_t id);
+    int (*outbox_list)(void *connection, store_outbox_visit visit, void *context);
+    int (*sent_record)(void *connection, int64_t reference, int64_t chat_id, int64_t message_id,
+                       int64_t now_ms);
+    int (*sent_lookup)(void *connection, int64_t reference, int64_t *message_id);
+    long (*inbox_count)(void *connection);
+    long (*outbox_count)(void *connection);
+    /* 1 while the database answers; a backend that cannot lose its
+     * connection (SQLite) leaves this NULL. */
+    int (*available)(void *connection);
+};
+
+#endif

@@ -1,0 +1,20 @@
+/* The store's handle, shared by its two front files (store.c,
+ * store_pipeline.c): the backend and its connection, the mutex every call
+ * holds, the transaction flag. */
+#ifndef JARVIS_STORE_HANDLE_H
+#define JARVIS_STORE_HANDLE_H
+
+#include <pthread.h>
+
+#include "state/store_backend.h"
+
+struct store {
+    const struct store_backend *backend;
+    void *connection;
+    /* Recursive: a store_list visitor may call back into the store. */
+    pthread_mutex_t mutex;
+    int in_transaction;
+    int available; /* the last answer of the backend's available(), atomic */
+};
+
+#endif

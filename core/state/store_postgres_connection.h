@@ -1,0 +1,53 @@
+/* The postgres backend's one connection: connecting with keepalives and a
+ * statement timeout, preparing the statements once per session, running
+ * them with binary parameters and results, and noticing when the server
+ * goes away (one log line) and comes back (one more), reconnecting with
+ * backoff in between. Only store_postgres*.c include this. */
+#ifndef JARVIS_STORE_POSTGRES_CONNECTION_H
+#define JARVIS_STORE_POSTGRES_CONNECTION_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/backoff.h"
+#include "state/store_postgres_sql.h"
+
+struct pg_store {
+    PGconn *connection;
+    char *password;         /* the DSN's, masked in every message (NULL: none) */
+    char place[192];        /* host:port/database, safe to log */
+    int down;               /* the connection is lost; calls fail until it is back */
+    int transaction_broken; /* lost inside a transaction: only commit/rollback end it */
+    int in_transaction;
+    int transaction_failed; /* a statement failed: the commit must not claim success */
+    int64_t down_since_ms;
+    int64_t next_attempt_ms;
+    struct backoff backoff;
+    char synced_level[24];  /* synchronous_commit of a STORE_SYNCED commit */
+    unsigned long sent_records;
+};
+
+/* Connects to dsn (the schema migrated). NULL with a one-line, redacted
+ * reason. */
+struct pg_store *pg_store_connect(const char *dsn, char *error, size_t error_size);
+void pg_store_close(struct pg_store *store);
+/* 1 when statements can run now; while down, tries to reconnect once the
+ * backoff delay has passed (never inside a broken transaction). */
+int pg_store_ready(struct pg_store *store);
+/* Runs a prepared statement (values in binary format, lengths in bytes);
+ * the result (its rows in binary format) or NULL on failure, logged as
+ * "what" unless the failure is the connection's (logged once, as down). */
+PGresult *pg_store_run(struct pg_store *store, enum pg_statement statement,
+                       const char *const *values, const int *lengths, const char *what);
+/* Runs plain SQL (BEGIN, COMMIT, ROLLBACK). 0 or -1 (logged like pg_store_run). */
+int pg_store_exec(struct pg_store *store, const char *sql, const char *what);
+
+/* Binary format of int8 parameters and results. */
+void pg_int8(int64_t value, char out[8]);
+int64_t pg_result_int8(const PGresult *result, int row, int column);
+int pg_result_int4(const PGresult *result, int row, int column);
+/* How many rows an INSERT/UPDATE/DELETE touched. */
+long pg_result_changed(PGresult *result);
+
+#endif

@@ -1,0 +1,202 @@
+/* The update pipeline's tables in the postgres backend, with the semantics
+ * of store_sqlite_pipeline.c: an update_id enters the inbox once, outbox
+ * ids grow (an identity column), sent records older than a week are pruned
+ * as new ones come. */
+#include "state/store_postgres_pipeline.h"
+
+#include "state/store_postgres_connection.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SENT_KEEP_MS (7LL * 24 * 3600 * 1000)
+#define SENT_PRUNE_EVERY 256
+
+/* One-row, one-change statements whose parameters are int8s (and texts). */
+static PGresult *run_with_ids(struct pg_store *store, enum pg_statement statement,
+                              const int64_t *ids, size_t id_count, const char *text,
+                              const char *what)
+{
+    char numbers[4][8];
+    const char *values[5];
+    int lengths[5];
+    size_t count = 0;
+    for (; count < id_count && count < 4; count++) {
+        pg_int8(ids[count], numbers[count]);
+        values[count] = numbers[count];
+        lengths[count] = 8;
+    }
+    if (text != NULL) {
+        values[count] = text;
+        lengths[count] = (int)strlen(text);
+    }
+    return pg_store_run(store, statement, values, lengths, what);
+}
+
+static int run_and_clear(PGresult *result)
+{
+    PQclear(result);
+    return result != NULL ? 0 : -1;
+}
+
+int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const char *payload,
+                 int64_t arrival)
+{
+    char id[8], chat[8], order[8];
+    pg_int8(update_id, id);
+    pg_int8(chat_id, chat);
+    pg_int8(arrival, order);
+    const char *values[] = {id, chat, payload, order};
+    const int lengths[] = {8, 8, (int)strlen(payload), 8};
+    PGresult *result =
+        pg_store_run(connection, PG_INBOX_ADD, values, lengths, "adding to the inbox");
+    if (result == NULL)
+        return -1;
+    long added = pg_result_changed(result);
+    PQclear(result);
+    return added > 0 ? 0 : 1;
+}
+
+int pg_inbox_remove(void *connection, int64_t update_id)
+{
+    return run_and_clear(run_with_ids(connection, PG_INBOX_REMOVE, &update_id, 1, NULL,
+                                      "removing from the inbox"));
+}
+
+int pg_inbox_count_crash(void *connection, int64_t update_id, const char *plugin)
+{
+    return run_and_clear(run_with_ids(connection, PG_INBOX_CRASH, &update_id, 1, plugin,
+                                      "counting a crash"));
+}
+
+int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
+{
+    PGresult *result = pg_store_run(connection, PG_INBOX_LIST, NULL, NULL, "listing the inbox");
+    if (result == NULL)
+        return -1;
+    int rows = PQntuples(result);
+    for (int i = 0; i < rows; i++) {
+        struct inbox_row row = {.update_id = pg_result_int8(result, i, 0),
+                                .chat_id = pg_result_int8(result, i, 1),
+                                .payload = PQgetvalue(result, i, 2),
+                                .crashes = pg_result_int4(result, i, 3),
+                                .crash_plugin = PQgetvalue(result, i, 4)};
+        if (visit(&row, context) != 0)
+            break;
+    }
+    PQclear(result);
+    return 0;
+}
+
+static const char *text_or_empty(const char *text)
+{
+    return text != NULL ? text : "";
+}
+
+int64_t pg_outbox_add(void *connection, const struct outbox_row *row)
+{
+    char numbers[5][8];
+    pg_int8(row->update_id, numbers[0]);
+    pg_int8(row->chat_id, numbers[1]);
+    pg_int8(row->thread_id, numbers[2]);
+    pg_int8(row->reference, numbers[3]);
+    pg_int8(row->target, numbers[4]);
+    const char *method = text_or_empty(row->method), *options = text_or_empty(row->options);
+    const char *file_name = text_or_empty(row->file_name);
+    /* a NULL value is SQL NULL: no file */
+    const char *values[] = {numbers[0], numbers[1], numbers[2], row->text, method, options,
+                            row->file != NULL ? row->file : NULL, file_name, numbers[3],
+                            numbers[4]};
+    const int lengths[] = {8, 8, 8, (int)strlen(row->text), (int)strlen(method),
+                           (int)strlen(options), (int)row->file_length, (int)strlen(file_name),
+                           8, 8};
+    PGresult *result =
+        pg_store_run(connection, PG_OUTBOX_ADD, values, lengths, "adding to the outbox");
+    if (result == NULL)
+        return -1;
+    int64_t id = PQntuples(result) == 1 ? pg_result_int8(result, 0, 0) : -1;
+    PQclear(result);
+    return id;
+}
+
+int pg_outbox_remove(void *connection, int64_t id)
+{
+    return run_and_clear(
+        run_with_ids(connection, PG_OUTBOX_REMOVE, &id, 1, NULL, "removing from the outbox"));
+}
+
+int pg_outbox_list(void *connection, store_outbox_visit visit, void *context)
+{
+    PGresult *result =
+        pg_store_run(connection, PG_OUTBOX_LIST, NULL, NULL, "listing the outbox");
+    if (result == NULL)
+        return -1;
+    int rows = PQntuples(result);
+    for (int i = 0; i < rows; i++) {
+        int no_file = PQgetisnull(result, i, 7);
+        struct outbox_row row = {.id = pg_result_int8(result, i, 0),
+                                 .update_id = pg_result_int8(result, i, 1),
+                                 .chat_id = pg_result_int8(result, i, 2),
+                                 .thread_id = pg_result_int8(result, i, 3),
+                                 .text = PQgetvalue(result, i, 4),
+                                 .method = PQgetvalue(result, i, 5),
+                                 .options = PQgetvalue(result, i, 6),
+                                 .file = no_file ? NULL : PQgetvalue(result, i, 7),
+                                 .file_length = no_file ? 0 : (size_t)PQgetlength(result, i, 7),
+                                 .file_name = PQgetvalue(result, i, 8),
+                                 .reference = pg_result_int8(result, i, 9),
+                                 .target = pg_result_int8(result, i, 10)};
+        if (visit(&row, context) != 0)
+            break;
+    }
+    PQclear(result);
+    return 0;
+}
+
+int pg_sent_record(void *connection, int64_t reference, int64_t chat_id, int64_t message_id,
+                   int64_t now_ms)
+{
+    struct pg_store *store = connection;
+    const int64_t ids[] = {reference, chat_id, message_id, now_ms};
+    if (run_and_clear(run_with_ids(store, PG_SENT_RECORD, ids, 4, NULL,
+                                   "recording a sent message id")) != 0)
+        return -1;
+    if (store->sent_records++ % SENT_PRUNE_EVERY == 0) {
+        int64_t before = now_ms - SENT_KEEP_MS;
+        PQclear(run_with_ids(store, PG_SENT_PRUNE, &before, 1, NULL, "pruning sent message ids"));
+    }
+    return 0;
+}
+
+int pg_sent_lookup(void *connection, int64_t reference, int64_t *message_id)
+{
+    PGresult *result = run_with_ids(connection, PG_SENT_LOOKUP, &reference, 1, NULL,
+                                    "looking up a sent message id");
+    if (result == NULL)
+        return -1;
+    int found = PQntuples(result) == 1;
+    if (found)
+        *message_id = pg_result_int8(result, 0, 0);
+    PQclear(result);
+    return found ? 0 : 1;
+}
+
+static long count_rows(struct pg_store *store, enum pg_statement statement)
+{
+    PGresult *result = pg_store_run(store, statement, NULL, NULL, "counting rows");
+    if (result == NULL)
+        return -1;
+    long count = PQntuples(result) == 1 ? (long)pg_result_int8(result, 0, 0) : -1;
+    PQclear(result);
+    return count;
+}
+
+long pg_inbox_count(void *connection)
+{
+    return count_rows(connection, PG_INBOX_COUNT);
+}
+
+long pg_outbox_count(void *connection)
+{
+    return count_rows(connection, PG_OUTBOX_COUNT);
+}

@@ -1,0 +1,470 @@
+/* The SQLite backend: one database <state_dir>/jarvis.db in WAL mode, one
+ * connection (the front serialises the calls), prepared statements cached.
+ * Keys are TEXT compared bytewise (BINARY collation). Transactions group
+ * writes into one commit; see store.h for what each durability level costs. */
+#include "state/store_sqlite.h"
+
+#include "base/directories.h"
+#include "base/log.h"
+#include "state/store_health.h"
+#include "state/store_sqlite_pipeline.h"
+#include "state/store_sqlite_statements.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define DATABASE_NAME "jarvis.db"
+
+
+
+static const char CREATE_TABLE_SQL[] =
+    "CREATE TABLE IF NOT EXISTS kv ("
+    " space TEXT NOT NULL COLLATE BINARY,"
+    " key TEXT NOT NULL COLLATE BINARY,"
+    " value BLOB NOT NULL,"
+    " PRIMARY KEY (space, key)) WITHOUT ROWID";
+static const char SET_SQL[] = "INSERT INTO kv (space, key, value) VALUES (?1, ?2, ?3)"
+                              " ON CONFLICT (space, key) DO UPDATE SET value = excluded.value";
+static const char GET_SQL[] = "SELECT value FROM kv WHERE space = ?1 AND key = ?2";
+static const char DELETE_SQL[] = "DELETE FROM kv WHERE space = ?1 AND key = ?2";
+static const char DELETE_RANGE_SQL[] =
+    "DELETE FROM kv WHERE space = ?1 AND key >= ?2 AND key < ?3";
+static const char LIST_RANGE_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
+                                     " AND key >= ?2 AND key < ?3 ORDER BY key";
+static const char LIST_FROM_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
+                                    " AND key >= ?2 ORDER BY key";
+
+static int enable_wal(struct sqlite_store *store, char *error, size_t error_size)
+{
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(store->database, "PRAGMA journal_mode=WAL", -1, &statement, NULL) !=
+        SQLITE_OK) {
+        snprintf(error, error_size, "%s: %s", store->path, sqlite3_errmsg(store->database));
+        return -1;
+    }
+    int result = -1;
+    if (sqlite3_step(statement) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(statement, 0);
+        if (mode != NULL && strcmp(mode, "wal") == 0)
+            result = 0;
+        else
+            snprintf(error, error_size, "%s: cannot switch to WAL mode (got '%s')", store->path,
+                     mode != NULL ? mode : "");
+    } else {
+        snprintf(error, error_size, "%s: %s", store->path, sqlite3_errmsg(store->database));
+    }
+    sqlite3_finalize(statement);
+    return result;
+}
+
+static int prepare_all(struct sqlite_store *store, char *error, size_t error_size)
+{
+    const struct sqlite_statement_slot statements[] = {
+        {SET_SQL, &store->set_statement},
+        {GET_SQL, &store->get_statement},
+        {DELETE_SQL, &store->delete_statement},
+        {DELETE_RANGE_SQL, &store->delete_range_statement},
+        {LIST_RANGE_SQL, &store->list_range_statement},
+        {LIST_FROM_SQL, &store->list_from_statement},
+        {"BEGIN IMMEDIATE", &store->begin_statement},
+        {"COMMIT", &store->commit_statement},
+        {"ROLLBACK", &store->rollback_statement},
+        {"PRAGMA synchronous=FULL", &store->sync_full_statement},
+        {"PRAGMA synchronous=NORMAL", &store->sync_normal_statement},
+    };
+    return sqlite_store_prepare_all(store, statements, sizeof statements / sizeof statements[0],
+                                    error, error_size);
+}
+
+static int configure(struct sqlite_store *store, char *error, size_t error_size)
+{
+    sqlite3_busy_timeout(store->database, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(store->database, 1);
+    if (enable_wal(store, error, error_size) != 0)
+        return -1;
+    /* NORMAL in WAL mode: a commit survives any death of the process (the WAL
+     * is in the kernel's page cache); only a power loss can take the last
+     * commits back. Commits that must survive that too ask for
+     * STORE_SYNCED, which syncs the WAL for that commit alone. */
+    if (sqlite_store_execute(store, "PRAGMA synchronous=NORMAL", error, error_size) != 0)
+        return -1;
+    if (sqlite_store_execute(store, CREATE_TABLE_SQL, error, error_size) != 0)
+        return -1;
+    if (sqlite_pipeline_create_tables(store, error, error_size) != 0)
+        return -1;
+    if (prepare_all(store, error, error_size) != 0)
+        return -1;
+    return sqlite_pipeline_prepare(store, error, error_size);
+}
+
+static void release(struct sqlite_store *store)
+{
+    sqlite_pipeline_finalize(store);
+    sqlite3_finalize(store->set_statement);
+    sqlite3_finalize(store->get_statement);
+    sqlite3_finalize(store->delete_statement);
+    sqlite3_finalize(store->delete_range_statement);
+    sqlite3_finalize(store->list_range_statement);
+    sqlite3_finalize(store->list_from_statement);
+    sqlite3_finalize(store->begin_statement);
+    sqlite3_finalize(store->commit_statement);
+    sqlite3_finalize(store->rollback_statement);
+    sqlite3_finalize(store->sync_full_statement);
+    sqlite3_finalize(store->sync_normal_statement);
+    if (store->database != NULL)
+        sqlite3_close(store->database);
+    free(store->path);
+    free(store);
+}
+
+static char *database_path(const char *state_dir)
+{
+    size_t length = strlen(state_dir) + sizeof DATABASE_NAME + 1;
+    char *path = malloc(length);
+    if (path != NULL)
+        snprintf(path, length, "%s/%s", state_dir, DATABASE_NAME);
+    return path;
+}
+
+int store_sqlite_exists(const char *state_dir)
+{
+    char *path = database_path(state_dir);
+    if (path == NULL)
+        return 0;
+    struct stat info;
+    int exists = stat(path, &info) == 0 && S_ISREG(info.st_mode);
+    free(path);
+    return exists;
+}
+
+/* SQLite gives the -wal and -shm files the database file's mode, so the file
+ * is created 0600 here rather than by SQLite under the process umask. */
+static int create_private_file(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* A database that cannot be used: the open is given up before anything
+ * is written, and the line says how to recover. */
+static void *give_up_unusable(struct sqlite_store *store, int damaged, const char *reason,
+                              char *error, size_t error_size, enum store_open_failure *failure)
+{
+    store_health_describe(store->path, damaged, reason, error, error_size);
+    *failure = STORE_OPEN_UNUSABLE;
+    release(store);
+    return NULL;
+}
+
+static void *give_up_on_database(struct sqlite_store *store, char *error, size_t error_size,
+                                 enum store_open_failure *failure)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", sqlite3_errmsg(store->database));
+    int damaged = store_health_code_is_damage(sqlite3_extended_errcode(store->database));
+    return give_up_unusable(store, damaged, reason, error, error_size, failure);
+}
+
+static void *sqlite_open(const struct store_settings *settings, char *error, size_t error_size,
+                         enum store_open_failure *failure)
+{
+    const char *state_dir = settings->state_dir;
+    if (state_dir == NULL || state_dir[0] == '\0') {
+        snprintf(error, error_size, "store: no state_dir given");
+        return NULL;
+    }
+    if (directories_make(state_dir, 0700) != 0) {
+        snprintf(error, error_size, "%s: cannot create state directory: %s", state_dir,
+                 strerror(errno));
+        return NULL;
+    }
+    struct sqlite_store *store = calloc(1, sizeof *store);
+    if (store == NULL || (store->path = database_path(state_dir)) == NULL) {
+        snprintf(error, error_size, "%s: out of memory", state_dir);
+        free(store);
+        return NULL;
+    }
+    if (create_private_file(store->path) != 0)
+        return give_up_unusable(store, 0, strerror(errno), error, error_size, failure);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(store->path, &store->database, flags, NULL) != SQLITE_OK) {
+        if (store->database == NULL) {
+            snprintf(error, error_size, "%s: cannot open database: out of memory", store->path);
+            release(store);
+            return NULL;
+        }
+        return give_up_on_database(store, error, error_size, failure);
+    }
+    /* read-only, before the WAL switch and CREATE TABLE write to the file */
+    if (store_health_check(store->database, store->path, error, error_size) != 0) {
+        *failure = STORE_OPEN_UNUSABLE;
+        release(store);
+        return NULL;
+    }
+    if (configure(store, error, error_size) != 0) {
+        /* SQLite itself saw no error (a schema newer than this jarvis): the
+         * line configure wrote says so; SQLite's "not an error" would not */
+        if (sqlite3_errcode(store->database) == SQLITE_OK) {
+            *failure = STORE_OPEN_UNUSABLE;
+            release(store);
+            return NULL;
+        }
+        return give_up_on_database(store, error, error_size, failure);
+    }
+    return store;
+}
+
+static void sqlite_close(void *connection)
+{
+    if (connection != NULL)
+        release(connection);
+}
+
+static void log_failure(struct sqlite_store *store, const char *operation, const char *space,
+                        const char *key)
+{
+    log_error("store %s: %s '%s' key '%s': %s", store->path, operation, space, key,
+              sqlite3_errmsg(store->database));
+}
+
+static int bind_space_key(sqlite3_stmt *statement, const char *space, const char *key)
+{
+    if (sqlite3_bind_text(statement, 1, space, -1, SQLITE_STATIC) != SQLITE_OK)
+        return -1;
+    return sqlite3_bind_text(statement, 2, key, -1, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+static int sqlite_set(void *connection, const char *space, const char *key, const void *value,
+                      size_t value_length)
+{
+    struct sqlite_store *store = connection;
+    sqlite3_stmt *statement = store->set_statement;
+    int result = -1;
+    if (bind_space_key(statement, space, key) == 0 &&
+        sqlite3_bind_blob(statement, 3, value, (int)value_length, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        result = 0;
+    if (result != 0)
+        log_failure(store, "set", space, key);
+    sqlite_store_finish(statement);
+    return result;
+}
+
+static int copy_value(sqlite3_stmt *statement, char **value, size_t *value_length)
+{
+    const void *data = sqlite3_column_blob(statement, 0);
+    size_t length = (size_t)sqlite3_column_bytes(statement, 0);
+    char *copy = malloc(length + 1);
+    if (copy == NULL)
+        return -1;
+    if (length > 0)
+        memcpy(copy, data, length);
+    copy[length] = '\0';
+    *value = copy;
+    if (value_length != NULL)
+        *value_length = length;
+    return 0;
+}
+
+static int sqlite_get(void *connection, const char *space, const char *key, char **value,
+                      size_t *value_length)
+{
+    struct sqlite_store *store = connection;
+    sqlite3_stmt *statement = store->get_statement;
+    int result = -1;
+    if (bind_space_key(statement, space, key) == 0) {
+        int step = sqlite3_step(statement);
+        if (step == SQLITE_ROW)
+            result = copy_value(statement, value, value_length);
+        else if (step == SQLITE_DONE)
+            result = 1;
+    }
+    if (result < 0)
+        log_failure(store, "get", space, key);
+    sqlite_store_finish(statement);
+    return result;
+}
+
+static int sqlite_remove(void *connection, const char *space, const char *key)
+{
+    struct sqlite_store *store = connection;
+    sqlite3_stmt *statement = store->delete_statement;
+    int result = -1;
+    if (bind_space_key(statement, space, key) == 0 && sqlite3_step(statement) == SQLITE_DONE)
+        result = sqlite3_changes(store->database) > 0 ? 0 : 1;
+    if (result < 0)
+        log_failure(store, "delete", space, key);
+    sqlite_store_finish(statement);
+    return result;
+}
+
+static long sqlite_remove_range(void *connection, const char *space, const char *from_key,
+                                const char *to_key)
+{
+    struct sqlite_store *store = connection;
+    sqlite3_stmt *statement = store->delete_range_statement;
+    long result = -1;
+    if (bind_space_key(statement, space, from_key) == 0 &&
+        sqlite3_bind_text(statement, 3, to_key, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        result = sqlite3_changes(store->database);
+    if (result < 0)
+        log_failure(store, "delete range from", space, from_key);
+    sqlite_store_finish(statement);
+    return result;
+}
+
+/* The cached statement, or a fresh one when a visitor re-enters store_list
+ * while the cached one is still stepping. */
+static sqlite3_stmt *list_statement(struct sqlite_store *store, int bounded, int *owned)
+{
+    sqlite3_stmt *cached = bounded ? store->list_range_statement : store->list_from_statement;
+    *owned = 0;
+    if (!sqlite3_stmt_busy(cached))
+        return cached;
+    sqlite3_stmt *fresh = NULL;
+    if (sqlite3_prepare_v2(store->database, bounded ? LIST_RANGE_SQL : LIST_FROM_SQL, -1, &fresh,
+                           NULL) != SQLITE_OK)
+        return NULL;
+    *owned = 1;
+    return fresh;
+}
+
+static int visit_rows(sqlite3_stmt *statement, const char *prefix, store_kv_visit visit,
+                      void *user_data)
+{
+    size_t prefix_length = strlen(prefix);
+    for (;;) {
+        int step = sqlite3_step(statement);
+        if (step == SQLITE_DONE)
+            return 0;
+        if (step != SQLITE_ROW)
+            return -1;
+        const char *key = (const char *)sqlite3_column_text(statement, 0);
+        if (key == NULL || strncmp(key, prefix, prefix_length) != 0)
+            return 0; /* past the prefix range (keys come in order) */
+        const void *value = sqlite3_column_blob(statement, 1);
+        size_t value_length = (size_t)sqlite3_column_bytes(statement, 1);
+        if (visit(key, value != NULL ? value : "", value_length, user_data) != 0)
+            return 0;
+    }
+}
+
+static int sqlite_list(void *connection, const char *space, const char *prefix,
+                       const char *upper, store_kv_visit visit, void *user_data)
+{
+    struct sqlite_store *store = connection;
+    int bounded = upper != NULL;
+    int owned = 0;
+    sqlite3_stmt *statement = list_statement(store, bounded, &owned);
+    int result = -1;
+    if (statement != NULL &&
+        sqlite3_bind_text(statement, 1, space, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_text(statement, 2, prefix, -1, SQLITE_STATIC) == SQLITE_OK &&
+        (!bounded || sqlite3_bind_text(statement, 3, upper, -1, SQLITE_STATIC) == SQLITE_OK))
+        result = visit_rows(statement, prefix, visit, user_data);
+    if (result != 0)
+        log_failure(store, "list", space, prefix);
+    if (statement != NULL) {
+        if (owned)
+            sqlite3_finalize(statement);
+        else
+            sqlite_store_finish(statement);
+    }
+    return result;
+}
+
+/* ---- transactions ---- */
+
+/* Steps one of the cached statements: they are prepared once, since
+ * parsing BEGIN and COMMIT again for every update was a tenth of the CPU. */
+static int run_cached(sqlite3_stmt *statement)
+{
+    int step = sqlite3_step(statement);
+    while (step == SQLITE_ROW) /* a PRAGMA may answer with a row */
+        step = sqlite3_step(statement);
+    sqlite3_reset(statement);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+/* SQLite refuses to change the synchronous level inside a transaction, so a
+ * synced transaction raises it before BEGIN and lowers it after COMMIT. */
+static int sqlite_begin(void *connection, enum store_sync sync)
+{
+    struct sqlite_store *store = connection;
+    if (sync == STORE_SYNCED && run_cached(store->sync_full_statement) != 0)
+        log_warn("store %s: cannot raise the sync level: %s", store->path,
+                 sqlite3_errmsg(store->database));
+    if (run_cached(store->begin_statement) != 0) {
+        log_error("store %s: cannot begin a transaction: %s", store->path,
+                  sqlite3_errmsg(store->database));
+        if (sync == STORE_SYNCED)
+            run_cached(store->sync_normal_statement);
+        return -1;
+    }
+    store->synced_transaction = sync == STORE_SYNCED;
+    return 0;
+}
+
+static void end_transaction(struct sqlite_store *store)
+{
+    if (store->synced_transaction)
+        run_cached(store->sync_normal_statement);
+    store->synced_transaction = 0;
+}
+
+static int sqlite_commit(void *connection)
+{
+    struct sqlite_store *store = connection;
+    int result = 0;
+    if (run_cached(store->commit_statement) != 0) {
+        log_error("store %s: commit failed: %s", store->path, sqlite3_errmsg(store->database));
+        run_cached(store->rollback_statement);
+        result = -1;
+    }
+    end_transaction(store);
+    return result;
+}
+
+static void sqlite_rollback(void *connection)
+{
+    struct sqlite_store *store = connection;
+    run_cached(store->rollback_statement);
+    end_transaction(store);
+}
+
+const struct store_backend store_sqlite_backend = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .set = sqlite_set,
+    .get = sqlite_get,
+    .remove = sqlite_remove,
+    .remove_range = sqlite_remove_range,
+    .list = sqlite_list,
+    .inbox_add = sqlite_inbox_add,
+    .inbox_remove = sqlite_inbox_remove,
+    .inbox_count_crash = sqlite_inbox_count_crash,
+    .inbox_list = sqlite_inbox_list,
+    .outbox_add = sqlite_outbox_add,
+    .outbox_remove = sqlite_outbox_remove,
+    .outbox_list = sqlite_outbox_list,
+    .sent_record = sqlite_sent_record,
+    .sent_lookup = sqlite_sent_lookup,
+    .inbox_count = sqlite_inbox_count,
+    .outbox_count = sqlite_outbox_count,
+};
