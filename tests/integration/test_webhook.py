@@ -352,3 +352,55 @@ def test_webhook_mode_needs_a_url_and_a_loopback_listener(workdir, fake):
     config.write_text(config.read_text().replace("mode = webhook", "mode = polling"))
     result = run_jarvis(["check", "-c", str(config)], env={"JARVIS_WEBHOOK_SECRET": SECRET})
     assert "[webhook]" not in result.stderr, result.stderr
+
+
+def test_two_hosts_behind_a_round_robin_answer_each_update_once(workdir, fake, processes):
+    """Two jarvis "hosts" (own state dirs, lock files, listeners; nothing
+    shared but the PostgreSQL database) behind a round-robin proxy: each
+    receives every other POST, and every update is answered exactly once."""
+    import pg_cluster
+    from conftest import postgres_cluster
+    if not pg_cluster.available():
+        pytest.skip("PostgreSQL server binaries not installed")
+    cluster = postgres_cluster()
+    dsn = cluster.dsn(cluster.create_database())
+    ports = [free_port(), free_port()]
+    fake.call("/control/webhook_route",
+              {"public": PUBLIC, "to": [f"http://127.0.0.1:{port}" for port in ports]})
+    hosts = []
+    for index, port in enumerate(ports):
+        host_dir = workdir / f"host{index}"
+        host_dir.mkdir()
+        config = bot_config(host_dir, fake, port)
+        text = config.read_text()
+        if "[state]" in text:  # JARVIS_TEST_STATE_BACKEND=postgres gave each its own database
+            text = text[:text.index("[state]")] + text[text.index("[plugins]"):]
+        config.write_text(text + f"\n[state]\nbackend = postgres\ndsn = {dsn}\n")
+        bot = start_bot(config, processes)
+        wait_serving(host_dir, bot)
+        hosts.append((host_dir, bot))
+    count = 40
+    fake.messages([{"chat_id": CHAT + i % 4, "text": f"/echo rr-{i}"} for i in range(count)])
+    def answered():
+        return sorted(m["text"] for m in fake.sent())
+    expected = sorted(f"rr-{i}" for i in range(count))
+    assert wait_for(lambda: answered() == expected, timeout=60), answered()
+    time.sleep(1)
+    assert answered() == expected  # no update answered twice
+    deliveries = fake.call("/control/deliveries")["deliveries"]
+    assert {d["status"] for d in deliveries} == {200}
+    per_host = [sum(1 for d in deliveries if f":{port}/" in d["target"]) for port in ports]
+    assert per_host == [count // 2, count // 2], per_host
+    # Telegram retrying to the other host an update the first one took:
+    # the shared store knows it, so it is answered 200 and not handled again
+    taken = next(d for d in deliveries if f":{ports[0]}/" in d["target"])
+    retry = message_update(taken["update_id"], "/echo retried elsewhere")
+    assert post(ports[1], retry)[0] == 200
+    assert wait_for(lambda: f"update {taken['update_id']} was taken before"
+                    in log_text(hosts[1][0]), timeout=10), log_text(hosts[1][0])
+    time.sleep(0.5)
+    assert answered() == expected
+    assert "postgres" in log_text(hosts[0][0]).lower()
+    for host_dir, bot in hosts:
+        stop_jarvis(bot)
+        assert pg_cluster.PASSWORD not in log_text(host_dir)
