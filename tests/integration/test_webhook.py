@@ -13,8 +13,9 @@ import time
 
 import pytest
 
-from conftest import (JarvisProcess, hello_and_slow_plugin_dir, log_text, start_fake_telegram,
-                      stop_jarvis, telegram_bot_settings, wait_for, write_config)
+from conftest import (STATE_BACKEND, JarvisProcess, hello_and_slow_plugin_dir, log_text,
+                      start_fake_telegram, stop_jarvis, telegram_bot_settings, wait_for,
+                      write_config)
 
 TOKEN = "123456789:AAcanaryCANARYcanaryCANARYcanary12345"
 SECRET = "wh-Secret_0123456789abcdefGHIJKLmnop"
@@ -298,6 +299,7 @@ def test_switching_back_to_polling_deletes_the_webhook_then_polls(workdir, fake,
     assert fake.counters()["calls"].get("deleteWebhook") == 1
 
 
+@pytest.mark.skipif(STATE_BACKEND != "sqlite", reason="locks the SQLite database file")
 def test_a_store_failure_answers_500_and_telegram_retries(workdir, fake, processes):
     """The inbox commit fails (the database made read-only under the bot):
     500, so Telegram keeps the update; once the store works it is taken."""
