@@ -5,6 +5,7 @@
 #include "config/config.h"
 
 #include "config/config_schema.h"
+#include "config/config_webhook.h"
 #include "base/listen_address.h"
 #include "base/log.h"
 #include "base/plugin_name.h"
@@ -20,6 +21,7 @@
 #include <strings.h>
 
 #define ERROR_TEXT_MAX 512
+#define KEY_LINES_MAX 128 /* above the number of rows of config_keys */
 
 struct section_seen {
     char *name;
@@ -40,6 +42,7 @@ struct parse_state {
     int transport_line;
     int backoff_line;     /* the last backoff_*_ms key, for the max < initial error */
     int metrics_listen_line;
+    int key_lines[KEY_LINES_MAX]; /* by index in config_keys: the line it was set on */
     int backend_line;
     struct section_seen *sections; /* plugin sections, for the unused-section warning */
     size_t section_count;
@@ -158,8 +161,8 @@ static int check_section_header(struct parse_state *state, char *start)
     const char *name = start + 1;
     if (!is_reserved_section(name) && !plugin_name_is_valid(name)) {
         fail(state, state->line,
-             "invalid section name (found '%s', expected bot, lock, metrics, plugins or a plugin "
-             "name of 1-32 characters a-z 0-9 _)",
+             "invalid section name (found '%s', expected bot, lock, metrics, webhook, plugins or "
+             "a plugin name of 1-32 characters a-z 0-9 _)",
              config_quote(name, buffer, sizeof buffer));
         return -1;
     }
@@ -313,6 +316,8 @@ static void set_core_key(struct parse_state *state, const char *section, const c
         state->backoff_line = state->line;
     if (strcmp(section, "metrics") == 0 && strcmp(name, "listen") == 0)
         state->metrics_listen_line = state->line;
+    if (key - config_keys < KEY_LINES_MAX)
+        state->key_lines[key - config_keys] = state->line;
     if (strcmp(section, "state") == 0 && strcmp(name, "backend") == 0)
         state->backend_line = state->line;
     char problem[ERROR_TEXT_MAX];
@@ -462,6 +467,17 @@ static void check_metrics_listen(struct parse_state *state)
          config->metrics_listen);
 }
 
+static void report_core_problem(void *context, const char *section, const char *name,
+                                const char *problem)
+{
+    struct parse_state *state = context;
+    const struct config_key *key = config_schema_find(section, name);
+    int line = key != NULL && key - config_keys < KEY_LINES_MAX
+                   ? state->key_lines[key - config_keys]
+                   : 0;
+    fail(state, line, "%s", problem);
+}
+
 static void check_after_parse(struct parse_state *state)
 {
     struct config *config = state->config;
@@ -470,6 +486,7 @@ static void check_after_parse(struct parse_state *state)
              "transport = telegram needs a token (found an empty [bot] token, expected "
              "token = env:TELEGRAM_BOT_TOKEN with the variable set)");
     check_metrics_listen(state);
+    config_webhook_check(config, report_core_problem, state);
     if (config->state_backend == STATE_BACKEND_POSTGRES && config->state_dsn[0] == '\0')
         fail(state, state->backend_line,
              "backend = postgres needs a dsn (found an empty [state] dsn, expected "
@@ -628,6 +645,10 @@ void config_free(struct config *config)
     free(config->lock_path);
     free(config->plugin_dir);
     free(config->metrics_listen);
+    free(config->webhook_listen);
+    free(config->webhook_url);
+    free(config->webhook_path);
+    free(config->webhook_secret);
     free(config->state_dsn);
     for (size_t i = 0; i < config->enable_count; i++)
         free(config->enable[i]);

@@ -21,6 +21,7 @@
 static const char *const transport_names[] = {"auto", "telegram", "console", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_names[] = {"text", "json", NULL}; /* enum log_format */
+static const char *const bot_mode_names[] = {"polling", "webhook", NULL}; /* enum bot_mode */
 static const char *const state_backend_names[] = {"sqlite", "postgres", NULL};
 
 const struct config_key config_keys[] = {
@@ -35,6 +36,12 @@ const struct config_key config_keys[] = {
      FIELD(transport),
      .meaning = "`auto` (Telegram when a token is set, else console), `telegram` (a token is "
                 "then required; the error names this line), or `console`."},
+    {"bot", "mode", CONFIG_CHOICE, 0, .choices = bot_mode_names, .default_value = "polling",
+     FIELD(bot_mode),
+     .meaning = "How updates arrive: `polling` (getUpdates) or `webhook` (Telegram POSTs "
+                "them to `[webhook] url`, served on `[webhook] listen` behind a TLS reverse "
+                "proxy; see docs/webhook.md). Switching back to `polling` deletes the "
+                "webhook before the first getUpdates."},
     {"bot", "poll_timeout", CONFIG_INTEGER, 0, 0, 600, .default_value = "50",
      FIELD(poll_timeout),
      .meaning = "Long-poll timeout of `getUpdates` in seconds (`0` is short polling, for "
@@ -135,6 +142,29 @@ const struct config_key config_keys[] = {
     {"metrics", "allow_remote", CONFIG_BOOLEAN, 0, .default_value = "false",
      FIELD(metrics_allow_remote),
      .meaning = "Allow `listen` on an address other machines can reach."},
+    {"webhook", "listen", CONFIG_TEXT, 0, .default_value = "127.0.0.1:8443",
+     FIELD(webhook_listen),
+     .meaning = "`HOST:PORT` the webhook listener binds (plain HTTP: the reverse proxy in "
+                "front terminates TLS). Only a loopback address unless allow_remote is set."},
+    {"webhook", "allow_remote", CONFIG_BOOLEAN, 0, .default_value = "false",
+     FIELD(webhook_allow_remote),
+     .meaning = "Allow `listen` on an address other machines can reach (a proxy on another "
+                "host; the secret then crosses that network in clear)."},
+    {"webhook", "url", CONFIG_TEXT, 0, .default_value = "", FIELD(webhook_url),
+     .meaning = "The public `https://` URL Telegram POSTs to (the proxy's; Telegram takes "
+                "ports 443, 80, 88 and 8443). Required with `mode = webhook`."},
+    {"webhook", "path", CONFIG_TEXT, 0, .default_value = "", FIELD(webhook_path),
+     .meaning = "The only path the listener answers (POST). Empty: the path of `url`, as a "
+                "proxy that passes the path through sends it."},
+    {"webhook", "secret", CONFIG_TEXT, CONFIG_SECRET, .default_value = "",
+     FIELD(webhook_secret),
+     .meaning = "The secret_token Telegram sends in `X-Telegram-Bot-Api-Secret-Token`, "
+                "normally `env:JARVIS_WEBHOOK_SECRET`: 1-256 characters `A-Z a-z 0-9 _ -`. "
+                "Empty: one is generated and kept in the state store."},
+    {"webhook", "max_connections", CONFIG_INTEGER, 0, 1, 100, .default_value = "40",
+     FIELD(webhook_max_connections),
+     .meaning = "setWebhook's max_connections: how many HTTPS connections Telegram opens at "
+                "once to deliver updates."},
     {NULL, NULL, CONFIG_TEXT, 0, .default_value = NULL, .offset = 0},
 };
 

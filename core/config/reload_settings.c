@@ -37,6 +37,13 @@ static const struct restart_setting restart_settings[] = {
     SETTING("[bot] send_burst_per_chat", SETTING_DOUBLE, send_burst_per_chat),
     SETTING("[bot] send_rate_total", SETTING_DOUBLE, send_rate_total),
     SETTING("[bot] chat_backlog_in_memory", SETTING_INT, chat_backlog_in_memory),
+    SETTING("[bot] mode", SETTING_INT, bot_mode),
+    SETTING("[webhook] listen", SETTING_TEXT, webhook_listen),
+    SETTING("[webhook] allow_remote", SETTING_INT, webhook_allow_remote),
+    SETTING("[webhook] url", SETTING_TEXT, webhook_url),
+    SETTING("[webhook] path", SETTING_TEXT, webhook_path),
+    SETTING("[webhook] secret", SETTING_SECRET, webhook_secret),
+    SETTING("[webhook] max_connections", SETTING_INT, webhook_max_connections),
     SETTING("[lock] path", SETTING_TEXT, lock_path),
     SETTING("[lock] max_wait", SETTING_INT, lock_max_wait),
 };

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 enum transport_kind { TRANSPORT_AUTO, TRANSPORT_TELEGRAM, TRANSPORT_CONSOLE };
+enum bot_mode { BOT_MODE_POLLING, BOT_MODE_WEBHOOK };
 /* [state] backend, in the order of its choices */
 enum state_backend { STATE_BACKEND_SQLITE, STATE_BACKEND_POSTGRES };
 
@@ -25,6 +26,7 @@ struct config {
     char *token;            /* resolved; "" when none */
     char *api_base;         /* default https://api.telegram.org */
     enum transport_kind transport;
+    int bot_mode;           /* enum bot_mode, default polling */
     int poll_timeout;       /* seconds, default 50 */
     int workers;            /* default 4 */
     char *state_dir;        /* absolute after loading; default <directory>/state */
@@ -51,6 +53,13 @@ struct config {
     /* [metrics] */
     char *metrics_listen;   /* "" = no metrics server */
     int metrics_allow_remote; /* serve on a non-loopback address, default 0 */
+    /* [webhook] (config_webhook.c checks them) */
+    char *webhook_listen;   /* default 127.0.0.1:8443 */
+    int webhook_allow_remote;
+    char *webhook_url;      /* the public https:// URL; required in webhook mode */
+    char *webhook_path;     /* "" = the path of webhook_url */
+    char *webhook_secret;   /* "" = generated, kept in the store */
+    int webhook_max_connections; /* default 40 */
     /* [state] */
     int state_backend;      /* enum state_backend, default sqlite */
     char *state_dsn;        /* resolved; "" when none (a secret: may hold a password) */

@@ -460,7 +460,11 @@ struct accepted_batch {
     int64_t *arrivals;  /* each message's place in the inbox's order */
     const char *cursor_key;
     int64_t cursor;
+    int cursor_once; /* a cursor_key at cursor_floor or above: the batch was taken before */
+    int64_t cursor_floor;
 };
+
+#define BATCH_TAKEN_BEFORE 1
 
 static int cursor_write(struct store *store, const char *key, int64_t cursor)
 {
@@ -493,6 +497,17 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
 {
     if (store_begin(store, STORE_SYNCED) != 0)
         return -1;
+    if (batch->cursor_once) {
+        char *value = NULL;
+        size_t length = 0;
+        int found = store_get(store, CORE_SPACE, batch->cursor_key, &value, &length);
+        int taken = found == 0 && strtoll(value, NULL, 10) >= batch->cursor_floor;
+        free(value);
+        if (found < 0 || taken) {
+            store_rollback(store);
+            return taken ? BATCH_TAKEN_BEFORE : -1;
+        }
+    }
     for (size_t i = 0; i < batch->count; i++) {
         const struct incoming_message *message = &batch->messages[i];
         char *payload = message_payload_encode(message);
@@ -568,6 +583,25 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
         /* else: the chat is at its cap; the row waits in the inbox */
     }
     batch_release(&batch);
+    return 0;
+}
+
+int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_message *message,
+                         const char *seen_key, int64_t seen_value, int64_t seen_floor)
+{
+    char new_in_inbox = 0;
+    struct accepted_batch batch = {.messages = message, .count = 1, .new_in_inbox = &new_in_inbox,
+                                   .cursor_key = seen_key, .cursor = seen_value,
+                                   .cursor_once = 1, .cursor_floor = seen_floor};
+    int committed = commit_batch(pipeline->host->store, &batch);
+    if (committed != 0)
+        return committed;
+    test_hook_reached("inbox-after-commit");
+    if (new_in_inbox)
+        dispatch_one(pipeline, message);
+    else
+        log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
+                 message->update_id);
     return 0;
 }
 

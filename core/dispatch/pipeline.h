@@ -55,6 +55,16 @@ int pipeline_recover(struct pipeline *pipeline);
 int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *messages,
                     size_t count, const char *cursor_key, int64_t cursor);
 
+/* For a transport that may hear an update more than once (a webhook: the
+ * sender retries until it gets a 200, also after the update was handled
+ * and left the inbox): pipeline_accept of one message, taken only when
+ * seen_key (space "core") is absent or holds a number below seen_floor (a
+ * record too old to be a retry), and seen_key = seen_value written in the
+ * same synced commit. 0 taken, 1 seen before (nothing changed, not
+ * dispatched), -1 the store failed (nothing committed). */
+int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_message *message,
+                         const char *seen_key, int64_t seen_value, int64_t seen_floor);
+
 /* The first half of pipeline_accept, for a transport that fetches before
  * the pipeline runs (a new holder polls before its plugins load): commits
  * the messages to the inbox and the cursor; pipeline_recover dispatches

@@ -15,7 +15,8 @@ body. Wrong token -> 401 "Unauthorized"; unknown method -> 404 "Not Found".
   parsing, else 400; parse_mode HTML / MarkdownV2 / Markdown checked like
   Telegram: a bare "<" or "&" in HTML or an unescaped reserved character in
   MarkdownV2 is 400 "Bad Request: can't parse entities: ..."), setMyCommands
-  (at most 100), deleteWebhook, getWebhookInfo. allowed_updates is accepted
+  (at most 100), setWebhook / deleteWebhook / getWebhookInfo (below),
+  allowed_updates is accepted
   but not applied: every queued update is delivered, so the bot must cope
   with kinds it did not ask for. While a
   webhook is set, getUpdates answers 409 "Conflict: can't use getUpdates
@@ -59,6 +60,21 @@ Control API (JSON in and out; stable, other tests rely on it):
                           chat); answered as Telegram's ChatMember objects
   GET  /control/chat_member_calls -> {"calls": [{"chat_id", "user_id", "time"}]}
   POST /control/webhook   {"url": "https://..."} sets a webhook ("" clears)
+  POST /control/webhook_route {"public": "https://bot.example", "to": ["http://127.0.0.1:P", ...]}
+                          plays the TLS reverse proxy in front of the bot: a webhook URL
+                          starting with "public" is delivered to the same path under each
+                          "to" in turn (round robin); without a route nothing is delivered
+  GET  /control/deliveries -> {"deliveries": [{"update_id", "status", "target", "time"}]}:
+                          every webhook POST the fake made ("status" 0: no answer)
+
+Webhook (as Telegram): setWebhook(url, secret_token, max_connections, allowed_updates,
+  drop_pending_updates) wants an https:// URL on port 443, 80, 88 or 8443 and a
+  secret_token of 1-256 A-Z a-z 0-9 _ -, else 400 "Bad Request: bad webhook: ...";
+  "" removes it. While set, queued updates are POSTed (JSON, one Update per request,
+  X-Telegram-Bot-Api-Secret-Token when a secret is set) with up to max_connections
+  (default 40) in flight; an update leaves the queue only on a 2XX answer, any other
+  answer (or none) is retried after --webhook-retry-s and kept in getWebhookInfo's
+  last_error_date / last_error_message.
   POST /control/migrate   {"from": old_chat_id, "to": new_chat_id}: sendMessage
                           to old answers 400 with parameters.migrate_to_chat_id
   POST /control/delete_topic {"chat_id", "message_thread_id"}: sendMessage into that
@@ -78,7 +94,7 @@ Control API (JSON in and out; stable, other tests rely on it):
                               "timeout","result"}]}  (result: "ok <n>", "409", "fault <k>",
                               "client closed", "webhook")
   GET  /control/commands  -> {"commands": [...]} from the last setMyCommands
-  GET  /control/webhook   -> {"url": ...}
+  GET  /control/webhook   -> {"url", "secret_token", "max_connections", "allowed_updates"}
   POST /control/reset     forget everything (updates, sent, faults, counters)
 """
 import argparse
@@ -94,7 +110,9 @@ import socket
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CONFLICT_POLLER = ("Conflict: terminated by other getUpdates request; "
@@ -253,6 +271,15 @@ class State:
         self.overlaps = 0
         self.conflicts_sent = 0
         self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_max_connections = 40
+        self.webhook_allowed_updates = None
+        self.webhook_last_error = None   # (unix time, message)
+        self.webhook_in_flight = set()
+        self.webhook_next_attempt = {}   # update_id -> monotonic time of the next try
+        self.deliveries = []
+        self.webhook_routes = getattr(self, "webhook_routes", {})  # public prefix -> targets
+        self.route_turn = 0
         self.commands = []
         self.migrations = {}
         self.deleted_topics = set()  # (chat_id, message_thread_id)
@@ -371,8 +398,106 @@ def stream_messages(state, specs, rate, generation):
             state.stream_left -= 1
 
 
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+
+
+def webhook_problem(url, secret):
+    """-> None, or the 400 description Telegram gives for setWebhook."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme != "https" or not parsed.hostname:
+        return "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+    try:
+        port = parsed.port or 443
+    except ValueError:
+        return "Bad Request: bad webhook: Failed to resolve host: Name or service not known"
+    if port not in WEBHOOK_PORTS:
+        return "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+    if secret and not WEBHOOK_SECRET.fullmatch(secret):
+        return "Bad Request: secret token contains unallowed characters"
+    return None
+
+
+def route_for(state, url):
+    """The plain http target the "proxy" sends url to, or None (state locked)."""
+    for public, targets in state.webhook_routes.items():
+        if url.startswith(public) and targets:
+            target = targets[state.route_turn % len(targets)]
+            state.route_turn += 1
+            return target.rstrip("/") + url[len(public):]
+    return None
+
+
+def deliver_update(state, update_id, payload, url, secret, retry_s):
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    with state.lock:
+        target = route_for(state, url)
+    status, error = 0, "Connection refused"
+    if target is not None:
+        request = urllib.request.Request(target, data=payload, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status = response.status
+                response.read()
+        except urllib.error.HTTPError as failure:
+            status, error = failure.code, f"Wrong response from the webhook: {failure.code} {failure.reason}"
+        except (OSError, ValueError) as failure:
+            error = f"Connection failed: {failure}"
+    with state.lock:
+        state.webhook_in_flight.discard(update_id)
+        state.deliveries.append({"update_id": update_id, "status": status, "target": target,
+                                 "time": time.time()})
+        if 200 <= status < 300:
+            state.updates = [item for item in state.updates if item[0] != update_id]
+            state.webhook_next_attempt.pop(update_id, None)
+            times = state.handed_out.get(update_id, 0)
+            state.handed_out[update_id] = times + 1
+            if times > 0:
+                state.redelivered += 1
+        else:
+            state.webhook_last_error = (int(time.time()), error)
+            state.webhook_next_attempt[update_id] = time.monotonic() + retry_s
+        state.lock.notify_all()
+
+
+def next_for_webhook(state):
+    """The first queued update free to be POSTed now, or None (state locked)."""
+    now = time.monotonic()
+    for update_id, payload in state.updates:
+        if update_id in state.webhook_in_flight:
+            continue
+        if state.webhook_next_attempt.get(update_id, 0) > now:
+            continue
+        return update_id, payload
+    return None
+
+
+def webhook_deliverer(state, retry_s):
+    """Telegram's side of a webhook: POSTs queued updates while one is set."""
+    while True:
+        with state.lock:
+            while True:
+                ready = None
+                if state.webhook_url and len(state.webhook_in_flight) < state.webhook_max_connections:
+                    ready = next_for_webhook(state)
+                if ready is not None:
+                    break
+                state.lock.wait(0.05)
+            update_id, payload = ready
+            state.webhook_in_flight.add(update_id)
+            arguments = (state, update_id, payload, state.webhook_url, state.webhook_secret,
+                         retry_s)
+        threading.Thread(target=deliver_update, args=arguments, daemon=True).start()
+
+
 def envelope_ok(result):
     return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def envelope_ok_described(result, description):
+    return 200, json.dumps({"ok": True, "result": result, "description": description}).encode()
 
 
 def envelope_error(code, description, parameters=None):
@@ -573,15 +698,54 @@ class Handler(BaseHTTPRequestHandler):
         self.respond(*envelope_ok(self.bot_user(state)))
 
     def api_getWebhookInfo(self, state, params):
-        self.respond(*envelope_ok({"url": state.webhook_url, "has_custom_certificate": False,
-                                   "pending_update_count": len(state.updates)}))
+        with state.lock:
+            info = {"url": state.webhook_url, "has_custom_certificate": False,
+                    "pending_update_count": len(state.updates)}
+            if state.webhook_url:
+                info["max_connections"] = state.webhook_max_connections
+                if state.webhook_allowed_updates is not None:
+                    info["allowed_updates"] = state.webhook_allowed_updates
+                if state.webhook_last_error is not None:
+                    info["last_error_date"], info["last_error_message"] = state.webhook_last_error
+        self.respond(*envelope_ok(info))
 
     def api_deleteWebhook(self, state, params):
         with state.lock:
+            was_set = bool(state.webhook_url)
             state.webhook_url = ""
-            if str(params.get("drop_pending_updates", "")).lower() in ("true", "1"):
+            state.webhook_secret = ""
+            state.webhook_last_error = None
+            if as_json(params.get("drop_pending_updates", False)) in (True, "true", "True", 1):
                 state.updates = []
-        self.respond(*envelope_ok(True))
+        self.respond(*envelope_ok_described(
+            True, "Webhook was deleted" if was_set else "Webhook is already deleted"))
+
+    def api_setWebhook(self, state, params):
+        url = params.get("url")
+        if not isinstance(url, str):
+            return self.respond(*envelope_error(400, "Bad Request: parameter \"url\" is required"))
+        if url == "":
+            return self.api_deleteWebhook(state, params)
+        secret = params.get("secret_token") or ""
+        problem = webhook_problem(url, secret)
+        if problem is not None:
+            return self.respond(*envelope_error(400, problem))
+        try:
+            connections = int(params.get("max_connections", 40))
+        except (TypeError, ValueError):
+            return self.respond(*envelope_error(400, "Bad Request: wrong parameter"))
+        allowed = as_json(params.get("allowed_updates"))
+        with state.lock:
+            same = (state.webhook_url, state.webhook_secret) == (url, secret)
+            state.webhook_url, state.webhook_secret = url, secret
+            state.webhook_max_connections = max(1, min(100, connections))
+            if allowed is not None:
+                state.webhook_allowed_updates = allowed
+            if as_json(params.get("drop_pending_updates", False)) in (True, "true", "True", 1):
+                state.updates = []
+            state.lock.notify_all()
+        self.respond(*envelope_ok_described(
+            True, "Webhook is already set" if same else "Webhook was set"))
 
     def api_setMyCommands(self, state, params):
         commands = params.get("commands")
@@ -945,7 +1109,16 @@ class Handler(BaseHTTPRequestHandler):
         if name == "webhook":
             if self.command == "POST":
                 state.webhook_url = body.get("url", "")
-            return {"url": state.webhook_url}
+                state.lock.notify_all()
+            return {"url": state.webhook_url, "secret_token": state.webhook_secret,
+                    "max_connections": state.webhook_max_connections,
+                    "allowed_updates": state.webhook_allowed_updates}
+        if name == "webhook_route":
+            targets = body.get("to", [])
+            state.webhook_routes[body["public"]] = [targets] if isinstance(targets, str) else list(targets)
+            return {"routes": state.webhook_routes}
+        if name == "deliveries":
+            return {"deliveries": list(state.deliveries)}
         if name == "migrate":
             state.migrations[int(body["from"])] = int(body["to"])
             return {"ok": True}
@@ -992,9 +1165,13 @@ def main():
     parser.add_argument("--token", default="123456789:AAcanaryCANARYcanaryCANARYcanary12345")
     parser.add_argument("--username", default="JarvisTestBot")
     parser.add_argument("--bot-id", type=int, default=777000111)
+    parser.add_argument("--webhook-retry-s", type=float, default=0.3,
+                        help="wait before POSTing an update again after a non-2XX answer")
     args = parser.parse_args()
     server = Server(("127.0.0.1", args.port), Handler)
     server.state = State(args.token, args.username, args.bot_id)
+    threading.Thread(target=webhook_deliverer, args=(server.state, args.webhook_retry_s),
+                     daemon=True).start()
     print(f"PORT {server.server_address[1]}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

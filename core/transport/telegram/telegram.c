@@ -43,6 +43,8 @@
 #include "transport/telegram/telegram_split.h"
 #include "base/core_keys.h"
 #include "state/store_pipeline.h"
+#include "transport/telegram/webhook_ingress.h"
+#include "transport/telegram/webhook_setup.h"
 
 #define POLL_LIMIT 100
 #define POLL_SLACK_S 15         /* libcurl's limit above the long-poll timeout */
@@ -621,11 +623,7 @@ static json_t *poll_parameters(int64_t offset, int timeout_s, int limit)
         json_object_set_new(parameters, "offset", json_integer(offset));
     json_object_set_new(parameters, "limit", json_integer(limit));
     json_object_set_new(parameters, "timeout", json_integer(timeout_s));
-    json_t *allowed = json_array();
-    json_array_append_new(allowed, json_string("message"));
-    json_array_append_new(allowed, json_string("edited_message"));
-    json_array_append_new(allowed, json_string("callback_query"));
-    json_object_set_new(parameters, "allowed_updates", allowed);
+    json_object_set_new(parameters, "allowed_updates", telegram_allowed_updates());
     return parameters;
 }
 
@@ -711,15 +709,38 @@ static void finish_cleanly(struct telegram *telegram)
                  unfinished, unsent);
 }
 
-static int telegram_run(struct transport *transport, struct host *host)
+/* mode = polling after a run in webhook mode: getUpdates answers 409 until
+ * the webhook is gone. 1 go on, 0 stopped, EX_CONFIG for a bad token. */
+static int remove_our_webhook(struct telegram *telegram)
 {
-    struct telegram *telegram = transport->state;
-    (void)host;
-    if (telegram->bot_username == NULL)
-        return 0; /* start() was interrupted by a stop */
-    write_status(telegram, STATUS_KEY_POLLING, "1");
+    while (webhook_setup_marked(telegram->host->store) && !lifecycle_stop_requested()) {
+        struct telegram_result result;
+        webhook_setup_delete(telegram->api, telegram->host->store, &result);
+        enum telegram_outcome outcome = result.outcome;
+        char line[512];
+        snprintf(line, sizeof line, "deleteWebhook failed (%s); retrying with backoff",
+                 result.description);
+        telegram_result_release(&result);
+        if (outcome == TELEGRAM_OK) {
+            log_info("telegram: mode = polling; deleted the webhook of the last run "
+                     "(pending updates kept)");
+            return 1;
+        }
+        if (outcome == TELEGRAM_UNAUTHORIZED) {
+            log_error("Telegram rejected the bot token (401 Unauthorized)");
+            return EX_CONFIG;
+        }
+        if (outcome == TELEGRAM_ABORTED)
+            return 0;
+        back_off(telegram, POLL_FAILING, line);
+    }
+    return lifecycle_stop_requested() ? 0 : 1;
+}
+
+static int poll_loop(struct telegram *telegram)
+{
     int poll_timeout = telegram->host->config->poll_timeout;
-    int outcome = 1;
+    int outcome = remove_our_webhook(telegram);
     int recovered = 0;
     if (telegram->prefetched) {
         /* the first round trip is done: what waits is in the inbox */
@@ -771,7 +792,31 @@ static int telegram_run(struct transport *transport, struct host *host)
         outcome = handle_poll_result(telegram, &result);
         telegram_result_release(&result);
     }
-    write_status(telegram, STATUS_KEY_POLLING, "0");
+    return outcome;
+}
+
+static int telegram_run(struct transport *transport, struct host *host)
+{
+    struct telegram *telegram = transport->state;
+    (void)host;
+    if (telegram->bot_username == NULL)
+        return 0; /* start() was interrupted by a stop */
+    int outcome;
+    if (telegram->host->config->bot_mode == BOT_MODE_WEBHOOK) {
+        /* no first poll to wait for: the cached identity is checked now */
+        if (telegram->identity_cached && refresh_identity(telegram) == EX_CONFIG)
+            return EX_CONFIG;
+        write_status(telegram, STATUS_KEY_POLLING, "0"); /* a stale "1" of a killed poller */
+        struct webhook_ingress ingress = {.host = telegram->host, .api = telegram->api,
+                                          .pipeline = telegram->pipeline,
+                                          .bot_user_id = telegram->bot_user_id,
+                                          .backoff = &telegram->backoff};
+        outcome = webhook_ingress_run(&ingress);
+    } else {
+        write_status(telegram, STATUS_KEY_POLLING, "1");
+        outcome = poll_loop(telegram);
+        write_status(telegram, STATUS_KEY_POLLING, "0");
+    }
     if (outcome > 1)
         return outcome;
     finish_cleanly(telegram);
@@ -801,6 +846,8 @@ static void telegram_prefetch(struct transport *transport, struct host *host)
 {
     struct telegram *telegram = transport->state;
     telegram->host = host;
+    if (host->config->bot_mode == BOT_MODE_WEBHOOK) /* updates come by POST */
+        return;
     if (host->store == NULL || load_cached_identity(telegram) != 0)
         return;
     telegram->identity_cached = 1;
@@ -809,6 +856,10 @@ static void telegram_prefetch(struct transport *transport, struct host *host)
     if (telegram->api == NULL)
         return;
     telegram_api_set_abort_fd(telegram->api, lifecycle_wake_fd());
+    telegram->prefetched = 1;
+    /* after webhook mode the poll would only meet a 409: run() deletes it */
+    if (webhook_setup_marked(host->store))
+        return;
     json_t *parameters = poll_parameters(telegram->next_offset, 0, POLL_LIMIT);
     struct telegram_result result;
     test_hook_reached("poll-before-request");
@@ -817,7 +868,6 @@ static void telegram_prefetch(struct transport *transport, struct host *host)
     if (result.outcome == TELEGRAM_OK)
         prefetch_batch(telegram, result.value);
     telegram_result_release(&result);
-    telegram->prefetched = 1;
 }
 
 /* ---- the rest of the interface ---- */

@@ -373,3 +373,44 @@ json_t *telegram_decode_updates_leniently(const char *body, size_t length)
     json_decref(updates);
     return NULL;
 }
+
+static int is_json_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+json_t *telegram_decode_update_leniently(const char *body, size_t length)
+{
+    if (body == NULL)
+        return NULL;
+    size_t start = 0;
+    while (start < length && is_json_space(body[start]))
+        start++;
+    if (start >= length || body[start] != '{')
+        return NULL;
+    size_t end = skip_value(body, length, start);
+    if (end <= start || body[end - 1] != '}')
+        return NULL;
+    for (size_t rest = end; rest < length; rest++) {
+        if (!is_json_space(body[rest]))
+            return NULL;
+    }
+    json_error_t error;
+    json_t *update = json_loadb(body + start, end - start, 0, &error);
+    if (update == NULL)
+        return undecodable_element(body + start, end - start, error.text);
+    if (!json_is_object(update)) { /* cannot happen after the '{' check; be safe */
+        json_decref(update);
+        return NULL;
+    }
+    return update;
+}
+
+json_t *telegram_allowed_updates(void)
+{
+    json_t *allowed = json_array();
+    json_array_append_new(allowed, json_string("message"));
+    json_array_append_new(allowed, json_string("edited_message"));
+    json_array_append_new(allowed, json_string("callback_query"));
+    return allowed;
+}

@@ -42,4 +42,14 @@ void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned fl
  * be read either). NULL when the body is no {"ok":true,"result":[...]}. */
 json_t *telegram_decode_updates_leniently(const char *body, size_t length);
 
+/* One update on its own (a webhook POST's body), decoded the same way: the
+ * object, or {"update_id": N, "undecodable": "why"} when it is one whole
+ * JSON object jansson refuses, or NULL when the body is not one complete
+ * JSON object (nothing but whitespace around it). */
+json_t *telegram_decode_update_leniently(const char *body, size_t length);
+
+/* The update kinds jarvis asks for (getUpdates and setWebhook's
+ * allowed_updates): message, edited_message, callback_query. New reference. */
+json_t *telegram_allowed_updates(void);
+
 #endif
