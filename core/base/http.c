@@ -4,6 +4,7 @@
 #include "base/http.h"
 
 #include "base/byte_buffer.h"
+#include "base/curl_setup.h"
 #include "base/log.h"
 
 #include <curl/curl.h>
@@ -247,18 +248,10 @@ static void configure_handle(CURL *handle, const jv_http_request *request,
                              char *error_buffer)
 {
     int64_t timeout_ms = request->timeout_ms > 0 ? request->timeout_ms : DEFAULT_TIMEOUT_MS;
+    curl_setup_transfer(handle, &transfer->body, error_buffer);
     curl_easy_setopt(handle, CURLOPT_URL, request->url);
-    curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(handle, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)BODY_LIMIT);
-    curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(handle, CURLOPT_USERAGENT, "jarvis/1");
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, byte_buffer_curl_write);
-    curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer->body);
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, receive_header);
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, transfer);
     if (strcmp(request->method, "POST") == 0) {

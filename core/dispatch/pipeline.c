@@ -590,18 +590,22 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
                          const char *seen_key, int64_t seen_value, int64_t seen_floor)
 {
     char new_in_inbox = 0;
+    int64_t arrival = 0;
     struct accepted_batch batch = {.messages = message, .count = 1, .new_in_inbox = &new_in_inbox,
-                                   .cursor_key = seen_key, .cursor = seen_value,
-                                   .cursor_once = 1, .cursor_floor = seen_floor};
+                                   .arrivals = &arrival, .cursor_key = seen_key,
+                                   .cursor = seen_value, .cursor_once = 1,
+                                   .cursor_floor = seen_floor};
     int committed = commit_batch(pipeline->host->store, &batch);
     if (committed != 0)
         return committed;
     test_hook_reached("inbox-after-commit");
-    if (new_in_inbox)
-        dispatch_one(pipeline, message);
-    else
+    /* the same admission as a polled batch: a flooding chat waits in the inbox */
+    if (!new_in_inbox)
         log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
                  message->update_id);
+    else if (chat_admission_offer(pipeline->admission, message->chat_id, arrival) &&
+             dispatch_one(pipeline, message) != 0)
+        release_update(pipeline, message->chat_id, NULL);
     return 0;
 }
 

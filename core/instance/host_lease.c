@@ -531,6 +531,10 @@ int host_lease_acquire(const struct config *config, struct host_lease **out)
     *out = NULL;
     if (config->state_backend != STATE_BACKEND_POSTGRES)
         return 0;
+    /* Webhook hosts all receive (behind a load balancer): the shared inbox
+     * takes each update once by its id, so no host stands by. */
+    if (config->bot_mode == BOT_MODE_WEBHOOK)
+        return 0;
     if (config->state_dsn == NULL || config->state_dsn[0] == '\0') {
         log_error("%s: [state] backend = postgres needs [state] dsn (a libpq connection string "
                   "or URI, normally env:JARVIS_PG_DSN)",

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "base/byte_buffer.h"
+#include "base/curl_setup.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "transport/telegram/telegram_update.h"
@@ -402,6 +403,8 @@ static void call_with_body(struct telegram_api *api, const char *method, char *b
     struct byte_buffer response = {.limit = RESPONSE_LIMIT};
     CURL *easy = api->easy;
     curl_easy_reset(easy);
+    /* refused at the headers when the server announces a longer body */
+    curl_setup_transfer(easy, &response, api->curl_error);
     curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_mime *form = NULL;
     if (file != NULL) {
@@ -418,15 +421,8 @@ static void call_with_body(struct telegram_api *api, const char *method, char *b
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, api->headers);
     }
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, byte_buffer_curl_write);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response);
-    /* refused at the headers when the server announces the length */
-    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RESPONSE_LIMIT);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, api->curl_error);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     api->curl_error[0] = '\0';
 
