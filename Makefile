@@ -95,13 +95,13 @@ UNIT_BINARIES := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SOURCES))
 # and check the package, adduser is what it depends on; postgresql is the
 # server the tests start privately (tests/integration/pg_cluster.py).
 DEBIAN_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
-	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest \
+	libinih-dev libsqlite3-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist \
 	systemd man-db dpkg-dev debhelper fakeroot lintian adduser \
 	libmicrohttpd-dev python3-prometheus-client \
 	libcairo2-dev libfontconfig-dev fonts-dejavu-core \
-	libpq-dev postgresql
+	libpq-dev postgresql clang-format
 
-.PHONY: all run test test-build deps clean bench install uninstall config-doc layer-check
+.PHONY: all run test test-build deps clean bench install uninstall config-doc layer-check format-check format
 
 all: $(OUT)/jarvis $(PLUGIN_SOS) $(GEN)/jarvis.pc $(GEN)/plugins.ini $(GEN)/jarvis.service
 
@@ -266,6 +266,7 @@ run: deps
 
 test: deps
 	$(MAKE) layer-check
+	$(MAKE) format-check
 	$(MAKE) test-build
 	$(MAKE) SAN=1 test-build
 	tests/run
@@ -274,6 +275,16 @@ test: deps
 # layers, and no modules form a circle.
 layer-check:
 	python3 tools/include_graph.py --check
+
+# .clang-format is the one layout of the C sources (core, plugins, ABI
+# headers); `make format` applies it, make test fails when a file differs.
+FORMATTED_SOURCES = $(CORE_SOURCES) $(CORE_HEADERS) $(wildcard plugins/*/*.[ch] include/jarvis/*.h \
+	include/jarvis/svc/*.h)
+format-check:
+	@clang-format --style=file --dry-run --Werror $(FORMATTED_SOURCES) && \
+		echo "format-check: $(words $(FORMATTED_SOURCES)) files as .clang-format says"
+format:
+	clang-format --style=file -i $(FORMATTED_SOURCES)
 
 bench: deps all
 	bench/run

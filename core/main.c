@@ -132,9 +132,12 @@ static int parse_operands(int count, char **operands, struct options *options)
 static int parse_arguments(int argc, char **argv, struct options *options)
 {
     static const struct option long_options[] = {
-        {"config", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
     memset(options, 0, sizeof *options);
@@ -143,28 +146,17 @@ static int parse_arguments(int argc, char **argv, struct options *options)
     int option;
     while ((option = getopt_long(argc, argv, ":c:qvVh", long_options, NULL)) != -1) {
         switch (option) {
-        case 'c':
-            options->config_path = optarg;
-            break;
-        case 'q':
-            options->detail = CHECK_QUIET;
-            break;
-        case 'v':
-            options->detail = CHECK_VERBOSE;
-            break;
-        case 'V':
-            printf("jarvis %s (plugin ABI %d.%d)\n", JARVIS_VERSION, JV_ABI_MAJOR, JV_ABI_MINOR);
-            return 0;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        case 'j':
-            options->json = 1;
-            break;
-        case ':':
-            return usage_error("%s needs a file name", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+            case 'c': options->config_path = optarg; break;
+            case 'q': options->detail = CHECK_QUIET; break;
+            case 'v': options->detail = CHECK_VERBOSE; break;
+            case 'V':
+                printf("jarvis %s (plugin ABI %d.%d)\n", JARVIS_VERSION, JV_ABI_MAJOR,
+                       JV_ABI_MINOR);
+                return 0;
+            case 'h': fputs(usage_text, stdout); return 0;
+            case 'j': options->json = 1; break;
+            case ':': return usage_error("%s needs a file name", argv[optind - 1]);
+            default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     int result = parse_operands(argc - optind, argv + optind, options);
@@ -216,8 +208,7 @@ static int set_up(struct runtime *runtime)
 {
     struct config *config = runtime->config;
     if (log_open(config->log_file, (enum log_level)config->log_level) != 0) {
-        fprintf(stderr, "jarvis: %s: cannot open log_file '%s'\n", config->path,
-                config->log_file);
+        fprintf(stderr, "jarvis: %s: cannot open log_file '%s'\n", config->path, config->log_file);
         return EX_CONFIG;
     }
     log_set_format((enum log_format)config->log_format);
@@ -253,8 +244,7 @@ static int set_up(struct runtime *runtime)
                                                                    : STORE_BACKEND_SQLITE,
         .state_dir = config->state_dir,
         .dsn = config->state_dsn};
-    runtime->host.store =
-        store_open_settings(&store_settings, error, sizeof error, &store_failure);
+    runtime->host.store = store_open_settings(&store_settings, error, sizeof error, &store_failure);
     if (runtime->host.store == NULL) {
         log_error("%s", error);
         return store_failure == STORE_OPEN_UNUSABLE ? EXIT_STATE_UNUSABLE : EX_CONFIG;
@@ -430,8 +420,7 @@ int main(int argc, char **argv)
         log_set_level(LOG_WARN); /* the config's own INFO lines are not problems */
     struct config config;
     memset(&config, 0, sizeof config);
-    int result =
-        load_config(config_choose_path(options.config_path, SYSTEM_CONFIG_PATH), &config);
+    int result = load_config(config_choose_path(options.config_path, SYSTEM_CONFIG_PATH), &config);
     if (result != 0)
         return result;
     if (options.command != COMMAND_STATUS && config_enter_directory(&config) != 0) {
@@ -443,19 +432,11 @@ int main(int argc, char **argv)
     if (config.allow_core_dumps && core_dumps_allow() != 0)
         fprintf(stderr, "jarvis: cannot turn core dumps back on: %s\n", strerror(errno));
     switch (options.command) {
-    case COMMAND_CHECK:
-        result = check_run(&config, options.detail);
-        break;
-    case COMMAND_STATUS:
-        result = status_run(&config, options.json, stdout);
-        break;
-    case COMMAND_RELOAD:
-        result = reload_request(&config, stdout);
-        break;
-    case COMMAND_RUN:
-    default:
-        result = run_bot(&config);
-        break;
+        case COMMAND_CHECK: result = check_run(&config, options.detail); break;
+        case COMMAND_STATUS: result = status_run(&config, options.json, stdout); break;
+        case COMMAND_RELOAD: result = reload_request(&config, stdout); break;
+        case COMMAND_RUN:
+        default: result = run_bot(&config); break;
     }
     config_free(&config);
     return result;

@@ -6,11 +6,11 @@
 #include <stddef.h>
 
 struct byte_buffer {
-    char *data;      /* NULL until the first byte; then NUL-terminated; caller frees */
-    size_t length;   /* bytes held, not counting the NUL */
+    char *data;    /* NULL until the first byte; then NUL-terminated; caller frees */
+    size_t length; /* bytes held, not counting the NUL */
     size_t capacity;
-    size_t limit;    /* most bytes it will hold; set before the first append */
-    int over_limit;  /* set once an append was refused for the limit */
+    size_t limit;   /* most bytes it will hold; set before the first append */
+    int over_limit; /* set once an append was refused for the limit */
 };
 
 /* A CURLOPT_WRITEFUNCTION taking a struct byte_buffer as CURLOPT_WRITEDATA:

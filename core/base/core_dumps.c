@@ -4,6 +4,12 @@
 
 #include <sys/prctl.h>
 
-int core_dumps_forbid(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+int core_dumps_forbid(void)
+{
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
-int core_dumps_allow(void) { return prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); }
+int core_dumps_allow(void)
+{
+    return prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}

@@ -8,8 +8,8 @@
 #define CORE_SPACE "core"
 
 /* the holder's poll status */
-#define STATUS_KEY_POLLING "status.polling"             /* "1" while polling, "0" stopped */
+#define STATUS_KEY_POLLING "status.polling"              /* "1" while polling, "0" stopped */
 #define STATUS_KEY_LAST_POLL_OK "status.last_poll_ok_ms" /* decimal unix ms */
-#define STATUS_KEY_LAST_ERROR "status.last_error"       /* "<unix ms> <one line>" */
+#define STATUS_KEY_LAST_ERROR "status.last_error"        /* "<unix ms> <one line>" */
 
 #endif

@@ -77,13 +77,22 @@ int lifecycle_install_signals(void)
     return 0;
 }
 
-int lifecycle_stop_requested(void) { return atomic_load(&stop_requested); }
+int lifecycle_stop_requested(void)
+{
+    return atomic_load(&stop_requested);
+}
 
-int lifecycle_wake_fd(void) { return wake_pipe[0]; }
+int lifecycle_wake_fd(void)
+{
+    return wake_pipe[0];
+}
 
 /* Several SIGHUPs before a check collapse into one reopen and reload: the
  * second would find the same files. */
-int lifecycle_take_hangup_request(void) { return atomic_exchange(&hangup_requests, 0) > 0; }
+int lifecycle_take_hangup_request(void)
+{
+    return atomic_exchange(&hangup_requests, 0) > 0;
+}
 
 void lifecycle_block_signals(sigset_t *previous)
 {

@@ -152,8 +152,7 @@ static int is_digit(char c)
 
 static int is_token_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' ||
-           c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-';
 }
 
 /* ':' or its URL-encoded form (a token pasted into a query string). */
@@ -268,10 +267,10 @@ static void format_timestamp(char *buffer, size_t size)
 static const char *level_label(enum log_level level)
 {
     switch (level) {
-    case LOG_ERROR: return "ERROR";
-    case LOG_WARN: return "WARN ";
-    case LOG_INFO: return "INFO ";
-    case LOG_DEBUG: return "DEBUG";
+        case LOG_ERROR: return "ERROR";
+        case LOG_WARN: return "WARN ";
+        case LOG_INFO: return "INFO ";
+        case LOG_DEBUG: return "DEBUG";
     }
     return "?????";
 }
@@ -334,8 +333,8 @@ int log_format_parse(const char *name)
 
 /* ---- the recent problems, for `jarvis status` ---- */
 
-static void remember_problem_locked(enum log_level level, const char *timestamp,
-                                    const char *origin, const char *message)
+static void remember_problem_locked(enum log_level level, const char *timestamp, const char *origin,
+                                    const char *message)
 {
     memmove(&recent_problems[1], &recent_problems[0],
             (LOG_RECENT_PROBLEMS - 1) * sizeof recent_problems[0]);
@@ -429,8 +428,8 @@ static void write_text_locked(enum log_level level, const char *timestamp, const
                               char *message)
 {
     char prefix[128];
-    int prefix_length = snprintf(prefix, sizeof prefix, "%s %s [%.40s] ", timestamp,
-                                 level_label(level), origin);
+    int prefix_length =
+        snprintf(prefix, sizeof prefix, "%s %s [%.40s] ", timestamp, level_label(level), origin);
     if (prefix_length < 0 || (size_t)prefix_length >= sizeof prefix)
         prefix_length = (int)strlen(prefix);
     char line[LOG_LINE_MAX + 1];

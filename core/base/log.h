@@ -56,8 +56,8 @@ void log_write_fields(enum log_level level, const char *origin, const struct log
 /* The most recent warnings and errors, newest first, already redacted. */
 #define LOG_RECENT_PROBLEMS 3
 struct log_problem {
-    char time[40];    /* UTC, ISO 8601 */
-    char level[8];    /* "error" | "warn" */
+    char time[40]; /* UTC, ISO 8601 */
+    char level[8]; /* "error" | "warn" */
     char origin[48];
     char message[256];
 };

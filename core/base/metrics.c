@@ -21,14 +21,14 @@
 enum metric_kind { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM };
 
 /* Handler latencies: from a cached answer (ms) to a slow upstream call (s). */
-static const double duration_buckets[BUCKET_COUNT] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                      0.25,  0.5,   1,    2.5,   5,    10, 30};
+static const double duration_buckets[BUCKET_COUNT] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                      0.5,   1,     2.5,  5,     10,   30};
 
 struct series {
     char labels[LABELS_MAX][LABEL_VALUE_MAX];
     uint64_t hash;
-    atomic_uint_fast64_t count;      /* counter value, or histogram observations */
-    atomic_uint_fast64_t value_bits; /* gauge value, or histogram sum, as double bits */
+    atomic_uint_fast64_t count;                 /* counter value, or histogram observations */
+    atomic_uint_fast64_t value_bits;            /* gauge value, or histogram sum, as double bits */
     atomic_uint_fast64_t buckets[BUCKET_COUNT]; /* histogram, not cumulative */
 };
 
@@ -46,34 +46,69 @@ struct metric {
 static struct metric catalog[METRIC_COUNT] = {
     [METRIC_UPDATES] = {"jarvis_updates_total",
                         "Updates from the transport by outcome (handled, skipped, poison, bad).",
-                        KIND_COUNTER, 1, {"outcome"}, PTHREAD_MUTEX_INITIALIZER},
+                        KIND_COUNTER,
+                        1,
+                        {"outcome"},
+                        PTHREAD_MUTEX_INITIALIZER},
     [METRIC_MESSAGES_SENT] = {"jarvis_messages_sent_total",
-                              "Message parts the transport delivered.", KIND_COUNTER, 0, {0},
+                              "Message parts the transport delivered.",
+                              KIND_COUNTER,
+                              0,
+                              {0},
                               PTHREAD_MUTEX_INITIALIZER},
     [METRIC_SEND_ERRORS] = {"jarvis_send_errors_total",
                             "Failed sends by kind (429, 5xx, timeout, network, refused, ...).",
-                            KIND_COUNTER, 1, {"kind"}, PTHREAD_MUTEX_INITIALIZER},
+                            KIND_COUNTER,
+                            1,
+                            {"kind"},
+                            PTHREAD_MUTEX_INITIALIZER},
     [METRIC_POLL_ERRORS] = {"jarvis_telegram_poll_errors_total",
                             "Failed getUpdates polls by kind (429, 5xx, timeout, conflict, ...).",
-                            KIND_COUNTER, 1, {"kind"}, PTHREAD_MUTEX_INITIALIZER},
+                            KIND_COUNTER,
+                            1,
+                            {"kind"},
+                            PTHREAD_MUTEX_INITIALIZER},
     [METRIC_HANDLER_DURATION] = {"jarvis_handler_duration_seconds",
                                  "Time plugin handlers ran per update, by plugin and command.",
-                                 KIND_HISTOGRAM, 2, {"plugin", "command"},
+                                 KIND_HISTOGRAM,
+                                 2,
+                                 {"plugin", "command"},
                                  PTHREAD_MUTEX_INITIALIZER},
-    [METRIC_INBOX_DEPTH] = {"jarvis_inbox_depth", "Updates accepted and not yet handled.",
-                            KIND_GAUGE, 0, {0}, PTHREAD_MUTEX_INITIALIZER},
-    [METRIC_OUTBOX_DEPTH] = {"jarvis_outbox_depth", "Reply parts waiting to be sent.",
-                             KIND_GAUGE, 0, {0}, PTHREAD_MUTEX_INITIALIZER},
-    [METRIC_PLUGINS_LOADED] = {"jarvis_plugins_loaded", "Plugins loaded and running.",
-                               KIND_GAUGE, 0, {0}, PTHREAD_MUTEX_INITIALIZER},
-    [METRIC_BUILD_INFO] = {"jarvis_build_info", "Always 1; the version is in the label.",
-                           KIND_GAUGE, 1, {"version"}, PTHREAD_MUTEX_INITIALIZER},
+    [METRIC_INBOX_DEPTH] = {"jarvis_inbox_depth",
+                            "Updates accepted and not yet handled.",
+                            KIND_GAUGE,
+                            0,
+                            {0},
+                            PTHREAD_MUTEX_INITIALIZER},
+    [METRIC_OUTBOX_DEPTH] = {"jarvis_outbox_depth",
+                             "Reply parts waiting to be sent.",
+                             KIND_GAUGE,
+                             0,
+                             {0},
+                             PTHREAD_MUTEX_INITIALIZER},
+    [METRIC_PLUGINS_LOADED] = {"jarvis_plugins_loaded",
+                               "Plugins loaded and running.",
+                               KIND_GAUGE,
+                               0,
+                               {0},
+                               PTHREAD_MUTEX_INITIALIZER},
+    [METRIC_BUILD_INFO] = {"jarvis_build_info",
+                           "Always 1; the version is in the label.",
+                           KIND_GAUGE,
+                           1,
+                           {"version"},
+                           PTHREAD_MUTEX_INITIALIZER},
     [METRIC_PROCESS_START] = {"process_start_time_seconds",
                               "Start time of the process since the Unix epoch in seconds.",
-                              KIND_GAUGE, 0, {0}, PTHREAD_MUTEX_INITIALIZER},
+                              KIND_GAUGE,
+                              0,
+                              {0},
+                              PTHREAD_MUTEX_INITIALIZER},
     [METRIC_PLUGIN_HTTP] = {"jarvis_plugin_http_requests_total",
                             "HTTP requests plugins made through the host, by status class.",
-                            KIND_COUNTER, 2, {"plugin", "status_class"},
+                            KIND_COUNTER,
+                            2,
+                            {"plugin", "status_class"},
                             PTHREAD_MUTEX_INITIALIZER},
 };
 

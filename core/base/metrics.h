@@ -38,9 +38,9 @@ double metrics_value(enum metric_id id, const char *label_a, const char *label_b
 
 /* Visits every counter series: its metric name, label name and value pairs
  * ("outcome", "handled"; NULL when absent) and value. For status. */
-typedef void (*metrics_visit_fn)(const char *name, const char *label_a_name,
-                                 const char *label_a, const char *label_b_name,
-                                 const char *label_b, double value, void *context);
+typedef void (*metrics_visit_fn)(const char *name, const char *label_a_name, const char *label_a,
+                                 const char *label_b_name, const char *label_b, double value,
+                                 void *context);
 void metrics_for_each_counter(metrics_visit_fn visit, void *context);
 
 /* Text exposition format 0.0.4. 0, or -1 when out of memory / a write failed. */

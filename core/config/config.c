@@ -32,23 +32,23 @@ struct parse_state {
     struct config *config;
     const char *path;
     FILE *file;
-    int line;             /* the reader's count = the line the handler sees */
+    int line; /* the reader's count = the line the handler sees */
     int line_indented;
-    int skip_section;     /* the current header was refused: its keys are not checked */
+    int skip_section; /* the current header was refused: its keys are not checked */
     int read_failed;
-    char **lines;         /* raw text, to quote a line inih rejected */
+    char **lines; /* raw text, to quote a line inih rejected */
     size_t line_count;
-    char *previous_key;   /* last key of the current section, to spot continuations */
+    char *previous_key; /* last key of the current section, to spot continuations */
     int transport_line;
-    int backoff_line;     /* the last backoff_*_ms key, for the max < initial error */
+    int backoff_line; /* the last backoff_*_ms key, for the max < initial error */
     int metrics_listen_line;
     int key_lines[KEY_LINES_MAX]; /* by index in config_keys: the line it was set on */
     int backend_line;
     struct section_seen *sections; /* plugin sections, for the unused-section warning */
     size_t section_count;
-    char **errors;        /* "PATH:LINE: what", the first CONFIG_ERROR_LIMIT */
+    char **errors; /* "PATH:LINE: what", the first CONFIG_ERROR_LIMIT */
     int *error_lines;
-    size_t error_count;   /* all of them, also those past the limit */
+    size_t error_count; /* all of them, also those past the limit */
 };
 
 static void *grow(void *items, size_t count, size_t item_size)
@@ -222,8 +222,7 @@ static int inspect_line(struct parse_state *state, const char *raw)
 static void fail_too_long(struct parse_state *state, int size)
 {
     fail(state, state->line,
-         "line is too long (the limit is %d characters; longer lines would be cut off)",
-         size - 3);
+         "line is too long (the limit is %d characters; longer lines would be cut off)", size - 3);
 }
 
 /* fgets, but counting what it read, so a NUL byte cannot hide the rest of a
@@ -302,9 +301,8 @@ static void set_core_key(struct parse_state *state, const char *section, const c
         const char *suggestion = config_schema_suggest(section, name);
         char buffer[CONFIG_QUOTE_MAX];
         if (suggestion != NULL)
-            log_warn("%s:%d: unknown key '%s' in [%s], ignored (did you mean '%s'?)",
-                     state->path, state->line, config_quote(name, buffer, sizeof buffer),
-                     section, suggestion);
+            log_warn("%s:%d: unknown key '%s' in [%s], ignored (did you mean '%s'?)", state->path,
+                     state->line, config_quote(name, buffer, sizeof buffer), section, suggestion);
         else
             log_warn("%s:%d: unknown key '%s' in [%s], ignored", state->path, state->line,
                      config_quote(name, buffer, sizeof buffer), section);
@@ -363,8 +361,8 @@ static int is_valid_env_name(const char *name)
     if (name[0] == '\0' || (name[0] >= '0' && name[0] <= '9'))
         return 0;
     for (const char *p = name; *p != '\0'; p++) {
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-              (*p >= '0' && *p <= '9') || *p == '_'))
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_'))
             return 0;
     }
     return 1;
@@ -372,8 +370,8 @@ static int is_valid_env_name(const char *name)
 
 /* env:VAR -> the variable's value (registered as a secret), or "" when unset.
  * NULL after recording an error. Never logs the value. */
-static const char *resolve_value(struct parse_state *state, const char *section,
-                                 const char *key, const char *value)
+static const char *resolve_value(struct parse_state *state, const char *section, const char *key,
+                                 const char *value)
 {
     if (strncmp(value, "env:", 4) != 0)
         return value;
@@ -472,9 +470,8 @@ static void report_core_problem(void *context, const char *section, const char *
 {
     struct parse_state *state = context;
     const struct config_key *key = config_schema_find(section, name);
-    int line = key != NULL && key - config_keys < KEY_LINES_MAX
-                   ? state->key_lines[key - config_keys]
-                   : 0;
+    int line =
+        key != NULL && key - config_keys < KEY_LINES_MAX ? state->key_lines[key - config_keys] : 0;
     fail(state, line, "%s", problem);
 }
 

@@ -15,12 +15,12 @@
 #include <string.h>
 #include <strings.h>
 
-#define FIELD(member) .offset = offsetof(struct config, member), \
-                      .size = sizeof(((struct config *)0)->member)
+#define FIELD(member)                                                                              \
+    .offset = offsetof(struct config, member), .size = sizeof(((struct config *)0)->member)
 
 static const char *const transport_names[] = {"auto", "telegram", "console", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
-static const char *const log_format_names[] = {"text", "json", NULL}; /* enum log_format */
+static const char *const log_format_names[] = {"text", "json", NULL};     /* enum log_format */
 static const char *const bot_mode_names[] = {"polling", "webhook", NULL}; /* enum bot_mode */
 static const char *const state_backend_names[] = {"sqlite", "postgres", NULL};
 
@@ -28,8 +28,7 @@ const struct config_key config_keys[] = {
     {"bot", "token", CONFIG_TEXT, CONFIG_SECRET, .default_value = "", FIELD(token),
      .meaning = "Telegram bot token, normally `env:TELEGRAM_BOT_TOKEN`. Never put the token "
                 "itself into a file under version control. Empty: no Telegram."},
-    {"bot", "api_base", CONFIG_URL, 0, .default_value = "https://api.telegram.org",
-     FIELD(api_base),
+    {"bot", "api_base", CONFIG_URL, 0, .default_value = "https://api.telegram.org", FIELD(api_base),
      .meaning = "Base URL of the Bot API; tests point it at a local fake. A trailing `/` is "
                 "removed."},
     {"bot", "transport", CONFIG_CHOICE, 0, .choices = transport_names, .default_value = "auto",
@@ -42,14 +41,12 @@ const struct config_key config_keys[] = {
                 "them to `[webhook] url`, served on `[webhook] listen` behind a TLS reverse "
                 "proxy; see docs/webhook.md). Switching back to `polling` deletes the "
                 "webhook before the first getUpdates."},
-    {"bot", "poll_timeout", CONFIG_INTEGER, 0, 0, 600, .default_value = "50",
-     FIELD(poll_timeout),
+    {"bot", "poll_timeout", CONFIG_INTEGER, 0, 0, 600, .default_value = "50", FIELD(poll_timeout),
      .meaning = "Long-poll timeout of `getUpdates` in seconds (`0` is short polling, for "
                 "tests only)."},
     {"bot", "workers", CONFIG_INTEGER, 0, 1, 64, .default_value = "4", FIELD(workers),
      .meaning = "Handler threads."},
-    {"bot", "state_dir", CONFIG_PATH, CONFIG_NONEMPTY, .default_value = "state",
-     FIELD(state_dir),
+    {"bot", "state_dir", CONFIG_PATH, CONFIG_NONEMPTY, .default_value = "state", FIELD(state_dir),
      .meaning = "Directory of the durable state (`jarvis.db`). Created with mode 0700 if "
                 "missing."},
     {"bot", "log_file", CONFIG_PATH, 0, .default_value = "", FIELD(log_file),
@@ -57,8 +54,8 @@ const struct config_key config_keys[] = {
                 "stderr."},
     {"bot", "log_level", CONFIG_CHOICE, 0, .choices = log_level_names, .default_value = "info",
      FIELD(log_level), .meaning = "How much the log says."},
-    {"bot", "log_format", CONFIG_CHOICE, 0, .choices = log_format_names,
-     .default_value = "text", FIELD(log_format),
+    {"bot", "log_format", CONFIG_CHOICE, 0, .choices = log_format_names, .default_value = "text",
+     FIELD(log_format),
      .meaning = "`text`: one line per event; `json`: one JSON object per line, for log "
                 "shippers."},
     {"bot", "admins", CONFIG_ID_LIST, 0, .default_value = "", FIELD(admins),
@@ -83,8 +80,7 @@ const struct config_key config_keys[] = {
      FIELD(handle_edited_messages),
      .meaning = "An edited message is handled again (the plugin sees it marked as edited); "
                 "off: edits are ignored."},
-    {"bot", "delete_webhook", CONFIG_BOOLEAN, 0, .default_value = "false",
-     FIELD(delete_webhook),
+    {"bot", "delete_webhook", CONFIG_BOOLEAN, 0, .default_value = "false", FIELD(delete_webhook),
      .meaning = "When Telegram answers 409 because a webhook is set, delete it (otherwise "
                 "jarvis reports it and exits 78)."},
     {"bot", "backoff_initial_ms", CONFIG_INTEGER, 0, 1, 3600000, .default_value = "1000",
@@ -110,8 +106,7 @@ const struct config_key config_keys[] = {
     {"lock", "path", CONFIG_PATH, 0, .default_value = "", FIELD(lock_path),
      .meaning = "The single-instance lock file; a missing directory is created with mode "
                 "0700. Empty: `$XDG_RUNTIME_DIR/jarvis.lock`, else inside `state_dir`."},
-    {"lock", "max_wait", CONFIG_INTEGER, 0, 0, INT_MAX, .default_value = "30",
-     FIELD(lock_max_wait),
+    {"lock", "max_wait", CONFIG_INTEGER, 0, 0, INT_MAX, .default_value = "30", FIELD(lock_max_wait),
      .meaning = "Seconds a second instance waits for the lock before exiting 75. `0` waits "
                 "forever."},
     {"state", "backend", CONFIG_CHOICE, 0, .choices = state_backend_names,
@@ -142,8 +137,7 @@ const struct config_key config_keys[] = {
     {"metrics", "allow_remote", CONFIG_BOOLEAN, 0, .default_value = "false",
      FIELD(metrics_allow_remote),
      .meaning = "Allow `listen` on an address other machines can reach."},
-    {"webhook", "listen", CONFIG_TEXT, 0, .default_value = "127.0.0.1:8443",
-     FIELD(webhook_listen),
+    {"webhook", "listen", CONFIG_TEXT, 0, .default_value = "127.0.0.1:8443", FIELD(webhook_listen),
      .meaning = "`HOST:PORT` the webhook listener binds (plain HTTP: the reverse proxy in "
                 "front terminates TLS). Only a loopback address unless allow_remote is set."},
     {"webhook", "allow_remote", CONFIG_BOOLEAN, 0, .default_value = "false",
@@ -156,8 +150,7 @@ const struct config_key config_keys[] = {
     {"webhook", "path", CONFIG_TEXT, 0, .default_value = "", FIELD(webhook_path),
      .meaning = "The only path the listener answers (POST). Empty: the path of `url`, as a "
                 "proxy that passes the path through sends it."},
-    {"webhook", "secret", CONFIG_TEXT, CONFIG_SECRET, .default_value = "",
-     FIELD(webhook_secret),
+    {"webhook", "secret", CONFIG_TEXT, CONFIG_SECRET, .default_value = "", FIELD(webhook_secret),
      .meaning = "The secret_token Telegram sends in `X-Telegram-Bot-Api-Secret-Token`, "
                 "normally `env:JARVIS_WEBHOOK_SECRET`: 1-256 characters `A-Z a-z 0-9 _ -`. "
                 "Empty: one is generated and kept in the state store."},
@@ -280,8 +273,7 @@ static void store_text(struct config *config, const struct config_key *key, cons
     *field = copy;
 }
 
-static int parse_integer(const char *text, long long minimum, long long maximum,
-                         long long *result)
+static int parse_integer(const char *text, long long minimum, long long maximum, long long *result)
 {
     if (text[0] == '\0')
         return -1;
@@ -300,9 +292,8 @@ static int set_integer(struct config *config, const struct config_key *key, cons
     char buffer[CONFIG_QUOTE_MAX];
     long long value = 0;
     if (parse_integer(text, key->minimum, key->maximum, &value) != 0) {
-        snprintf(problem, problem_size, "%s must be an integer %lld..%lld (found '%s')",
-                 key->name, key->minimum, key->maximum,
-                 config_quote(text, buffer, sizeof buffer));
+        snprintf(problem, problem_size, "%s must be an integer %lld..%lld (found '%s')", key->name,
+                 key->minimum, key->maximum, config_quote(text, buffer, sizeof buffer));
         return -1;
     }
     if (key->size == sizeof(int))
@@ -462,8 +453,7 @@ static int check_names(char **names, size_t count, char *problem, size_t problem
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(names[i], names[j]) == 0) {
-                snprintf(problem, problem_size, "plugin '%s' is listed twice in enable",
-                         names[i]);
+                snprintf(problem, problem_size, "plugin '%s' is listed twice in enable", names[i]);
                 return -1;
             }
         }
@@ -498,25 +488,16 @@ int config_schema_set(struct config *config, const struct config_key *key, const
     if (key->flags & CONFIG_SECRET)
         log_add_secret(text);
     switch (key->type) {
-    case CONFIG_TEXT:
-    case CONFIG_PATH:
-    case CONFIG_PATH_LIST:
-        store_text(config, key, text);
-        return 0;
-    case CONFIG_URL:
-        return set_url(config, key, text, problem, problem_size);
-    case CONFIG_INTEGER:
-        return set_integer(config, key, text, problem, problem_size);
-    case CONFIG_NUMBER:
-        return set_number(config, key, text, problem, problem_size);
-    case CONFIG_BOOLEAN:
-        return set_boolean(config, key, text, problem, problem_size);
-    case CONFIG_CHOICE:
-        return set_choice(config, key, text, problem, problem_size);
-    case CONFIG_ID_LIST:
-        return set_id_list(config, key, text, problem, problem_size);
-    case CONFIG_NAME_LIST:
-        return set_name_list(config, key, text, problem, problem_size);
+        case CONFIG_TEXT:
+        case CONFIG_PATH:
+        case CONFIG_PATH_LIST: store_text(config, key, text); return 0;
+        case CONFIG_URL: return set_url(config, key, text, problem, problem_size);
+        case CONFIG_INTEGER: return set_integer(config, key, text, problem, problem_size);
+        case CONFIG_NUMBER: return set_number(config, key, text, problem, problem_size);
+        case CONFIG_BOOLEAN: return set_boolean(config, key, text, problem, problem_size);
+        case CONFIG_CHOICE: return set_choice(config, key, text, problem, problem_size);
+        case CONFIG_ID_LIST: return set_id_list(config, key, text, problem, problem_size);
+        case CONFIG_NAME_LIST: return set_name_list(config, key, text, problem, problem_size);
     }
     snprintf(problem, problem_size, "%s: unknown type", key->name);
     return -1;
@@ -554,40 +535,34 @@ static void format_list(const struct config *config, const struct config_key *ke
     }
 }
 
-void config_schema_format(const struct config *config, const struct config_key *key,
-                          char *out, size_t size)
+void config_schema_format(const struct config *config, const struct config_key *key, char *out,
+                          size_t size)
 {
     const void *field = const_field_of(config, key);
     switch (key->type) {
-    case CONFIG_TEXT:
-    case CONFIG_PATH:
-    case CONFIG_PATH_LIST:
-    case CONFIG_URL: {
-        const char *text = *(char *const *)field;
-        if ((key->flags & CONFIG_SECRET) && text != NULL && text[0] != '\0')
-            text = "***";
-        snprintf(out, size, "%s", text != NULL ? text : "");
-        return;
-    }
-    case CONFIG_INTEGER:
-        if (key->size == sizeof(int))
-            snprintf(out, size, "%d", *(const int *)field);
-        else
-            snprintf(out, size, "%lld", (long long)*(const int64_t *)field);
-        return;
-    case CONFIG_NUMBER:
-        snprintf(out, size, "%g", *(const double *)field);
-        return;
-    case CONFIG_BOOLEAN:
-        snprintf(out, size, "%s", *(const int *)field ? "true" : "false");
-        return;
-    case CONFIG_CHOICE:
-        snprintf(out, size, "%s", key->choices[*(const int *)field]);
-        return;
-    case CONFIG_ID_LIST:
-    case CONFIG_NAME_LIST:
-        format_list(config, key, out, size);
-        return;
+        case CONFIG_TEXT:
+        case CONFIG_PATH:
+        case CONFIG_PATH_LIST:
+        case CONFIG_URL: {
+            const char *text = *(char *const *)field;
+            if ((key->flags & CONFIG_SECRET) && text != NULL && text[0] != '\0')
+                text = "***";
+            snprintf(out, size, "%s", text != NULL ? text : "");
+            return;
+        }
+        case CONFIG_INTEGER:
+            if (key->size == sizeof(int))
+                snprintf(out, size, "%d", *(const int *)field);
+            else
+                snprintf(out, size, "%lld", (long long)*(const int64_t *)field);
+            return;
+        case CONFIG_NUMBER: snprintf(out, size, "%g", *(const double *)field); return;
+        case CONFIG_BOOLEAN:
+            snprintf(out, size, "%s", *(const int *)field ? "true" : "false");
+            return;
+        case CONFIG_CHOICE: snprintf(out, size, "%s", key->choices[*(const int *)field]); return;
+        case CONFIG_ID_LIST:
+        case CONFIG_NAME_LIST: format_list(config, key, out, size); return;
     }
     snprintf(out, size, "?");
 }
@@ -596,40 +571,30 @@ void config_schema_describe(const struct config_key *key, char *out, size_t size
 {
     char choices[128];
     switch (key->type) {
-    case CONFIG_TEXT:
-        snprintf(out, size, "%s", key->flags & CONFIG_SECRET ? "text, secret" : "text");
-        return;
-    case CONFIG_PATH:
-        snprintf(out, size, "%s", key->flags & CONFIG_NONEMPTY ? "path, not empty" : "path");
-        return;
-    case CONFIG_PATH_LIST:
-        snprintf(out, size, "directories separated by `:`");
-        return;
-    case CONFIG_URL:
-        snprintf(out, size, "`http://` or `https://` URL");
-        return;
-    case CONFIG_INTEGER:
-        if (key->maximum == INT_MAX)
-            snprintf(out, size, "integer `>= %lld`", key->minimum);
-        else
-            snprintf(out, size, "integer `%lld..%lld`", key->minimum, key->maximum);
-        return;
-    case CONFIG_NUMBER:
-        snprintf(out, size, "number above `0`, at most `%lld`", key->maximum);
-        return;
-    case CONFIG_BOOLEAN:
-        snprintf(out, size, "boolean");
-        return;
-    case CONFIG_CHOICE:
-        join_choices(key->choices, choices, sizeof choices);
-        snprintf(out, size, "one of %s", choices);
-        return;
-    case CONFIG_ID_LIST:
-        snprintf(out, size, "list of positive integers");
-        return;
-    case CONFIG_NAME_LIST:
-        snprintf(out, size, "list of plugin names");
-        return;
+        case CONFIG_TEXT:
+            snprintf(out, size, "%s", key->flags & CONFIG_SECRET ? "text, secret" : "text");
+            return;
+        case CONFIG_PATH:
+            snprintf(out, size, "%s", key->flags & CONFIG_NONEMPTY ? "path, not empty" : "path");
+            return;
+        case CONFIG_PATH_LIST: snprintf(out, size, "directories separated by `:`"); return;
+        case CONFIG_URL: snprintf(out, size, "`http://` or `https://` URL"); return;
+        case CONFIG_INTEGER:
+            if (key->maximum == INT_MAX)
+                snprintf(out, size, "integer `>= %lld`", key->minimum);
+            else
+                snprintf(out, size, "integer `%lld..%lld`", key->minimum, key->maximum);
+            return;
+        case CONFIG_NUMBER:
+            snprintf(out, size, "number above `0`, at most `%lld`", key->maximum);
+            return;
+        case CONFIG_BOOLEAN: snprintf(out, size, "boolean"); return;
+        case CONFIG_CHOICE:
+            join_choices(key->choices, choices, sizeof choices);
+            snprintf(out, size, "one of %s", choices);
+            return;
+        case CONFIG_ID_LIST: snprintf(out, size, "list of positive integers"); return;
+        case CONFIG_NAME_LIST: snprintf(out, size, "list of plugin names"); return;
     }
     snprintf(out, size, "?");
 }
@@ -641,7 +606,7 @@ void config_schema_write_markdown(FILE *out)
         if (section == NULL || strcmp(section, key->section) != 0) {
             section = key->section;
             fprintf(out, "%s## [%s]\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
-                     key == config_keys ? "" : "\n", section);
+                    key == config_keys ? "" : "\n", section);
         }
         char type[160];
         config_schema_describe(key, type, sizeof type);

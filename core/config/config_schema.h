@@ -32,8 +32,8 @@ struct config_key {
     const char *name;
     enum config_type type;
     unsigned flags;
-    long long minimum; /* CONFIG_INTEGER */
-    long long maximum; /* CONFIG_INTEGER, CONFIG_NUMBER */
+    long long minimum;          /* CONFIG_INTEGER */
+    long long maximum;          /* CONFIG_INTEGER, CONFIG_NUMBER */
     const char *const *choices; /* CONFIG_CHOICE, NULL-terminated */
     const char *default_value;  /* parsed like a value from the file */
     size_t offset;              /* of the field in struct config */
@@ -58,8 +58,8 @@ int config_schema_set(struct config *config, const struct config_key *key, const
 /* Every field at its default. */
 void config_schema_set_defaults(struct config *config);
 /* The field's current value as text (secrets as "***" when set). */
-void config_schema_format(const struct config *config, const struct config_key *key,
-                          char *out, size_t size);
+void config_schema_format(const struct config *config, const struct config_key *key, char *out,
+                          size_t size);
 /* "integer 1..64", "boolean", ...: the type and range for docs and check. */
 void config_schema_describe(const struct config_key *key, char *out, size_t size);
 /* The docs/config.md tables of the three sections, Markdown. */

@@ -15,8 +15,8 @@ int webhook_secret_is_valid(const char *secret)
     if (length == 0 || length > WEBHOOK_SECRET_MAX)
         return 0;
     for (const char *p = secret; *p != '\0'; p++) {
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-              (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
             return 0;
     }
     return 1;

@@ -20,7 +20,10 @@ struct restart_setting {
     size_t offset;
 };
 
-#define SETTING(section_key, type, field) {section_key, type, offsetof(struct config, field)}
+#define SETTING(section_key, type, field)                                                          \
+    {                                                                                              \
+        section_key, type, offsetof(struct config, field)                                          \
+    }
 
 static const struct restart_setting restart_settings[] = {
     SETTING("[bot] token", SETTING_SECRET, token),
@@ -63,15 +66,14 @@ static int setting_differs(const struct config *a, const struct config *b,
                            const struct restart_setting *setting)
 {
     switch (setting->type) {
-    case SETTING_TEXT:
-    case SETTING_SECRET:
-        return strcmp(text_of(a, setting), text_of(b, setting)) != 0;
-    case SETTING_INT:
-        return *(const int *)field_of(a, setting) != *(const int *)field_of(b, setting);
-    case SETTING_INT64:
-        return *(const int64_t *)field_of(a, setting) != *(const int64_t *)field_of(b, setting);
-    case SETTING_DOUBLE:
-        return *(const double *)field_of(a, setting) != *(const double *)field_of(b, setting);
+        case SETTING_TEXT:
+        case SETTING_SECRET: return strcmp(text_of(a, setting), text_of(b, setting)) != 0;
+        case SETTING_INT:
+            return *(const int *)field_of(a, setting) != *(const int *)field_of(b, setting);
+        case SETTING_INT64:
+            return *(const int64_t *)field_of(a, setting) != *(const int64_t *)field_of(b, setting);
+        case SETTING_DOUBLE:
+            return *(const double *)field_of(a, setting) != *(const double *)field_of(b, setting);
     }
     return 0;
 }
@@ -82,23 +84,22 @@ static void report_restart(const struct config *running, const struct config *ad
                            const struct restart_setting *setting)
 {
     switch (setting->type) {
-    case SETTING_INT:
-        log_warn("reload: %s changed (%d -> %d): needs a restart", setting->name,
-                 *(const int *)field_of(running, setting), *(const int *)field_of(adopted, setting));
-        break;
-    case SETTING_INT64:
-        log_warn("reload: %s changed (%" PRId64 " -> %" PRId64 "): needs a restart", setting->name,
-                 *(const int64_t *)field_of(running, setting),
-                 *(const int64_t *)field_of(adopted, setting));
-        break;
-    case SETTING_DOUBLE:
-        log_warn("reload: %s changed (%g -> %g): needs a restart", setting->name,
-                 *(const double *)field_of(running, setting),
-                 *(const double *)field_of(adopted, setting));
-        break;
-    default:
-        log_warn("reload: %s changed: needs a restart", setting->name);
-        break;
+        case SETTING_INT:
+            log_warn("reload: %s changed (%d -> %d): needs a restart", setting->name,
+                     *(const int *)field_of(running, setting),
+                     *(const int *)field_of(adopted, setting));
+            break;
+        case SETTING_INT64:
+            log_warn("reload: %s changed (%" PRId64 " -> %" PRId64 "): needs a restart",
+                     setting->name, *(const int64_t *)field_of(running, setting),
+                     *(const int64_t *)field_of(adopted, setting));
+            break;
+        case SETTING_DOUBLE:
+            log_warn("reload: %s changed (%g -> %g): needs a restart", setting->name,
+                     *(const double *)field_of(running, setting),
+                     *(const double *)field_of(adopted, setting));
+            break;
+        default: log_warn("reload: %s changed: needs a restart", setting->name); break;
     }
 }
 
@@ -108,24 +109,18 @@ static int carry_over_one(const struct config *running, struct config *adopted,
     void *target = (char *)adopted + setting->offset;
     const void *source = field_of(running, setting);
     switch (setting->type) {
-    case SETTING_TEXT:
-    case SETTING_SECRET: {
-        char *copy = strdup(text_of(running, setting));
-        if (copy == NULL)
-            return -1;
-        free(*(char **)target);
-        *(char **)target = copy;
-        return 0;
-    }
-    case SETTING_INT:
-        memcpy(target, source, sizeof(int));
-        return 0;
-    case SETTING_INT64:
-        memcpy(target, source, sizeof(int64_t));
-        return 0;
-    case SETTING_DOUBLE:
-        memcpy(target, source, sizeof(double));
-        return 0;
+        case SETTING_TEXT:
+        case SETTING_SECRET: {
+            char *copy = strdup(text_of(running, setting));
+            if (copy == NULL)
+                return -1;
+            free(*(char **)target);
+            *(char **)target = copy;
+            return 0;
+        }
+        case SETTING_INT: memcpy(target, source, sizeof(int)); return 0;
+        case SETTING_INT64: memcpy(target, source, sizeof(int64_t)); return 0;
+        case SETTING_DOUBLE: memcpy(target, source, sizeof(double)); return 0;
     }
     return 0;
 }

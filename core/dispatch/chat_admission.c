@@ -10,11 +10,11 @@
 #include "base/id_table.h"
 
 struct chat_slot {
-    int64_t chat_id; /* first: the id_table key */
-    long held;       /* updates in dispatch + parts not yet sent */
-    long waiting;    /* rows left in the inbox */
+    int64_t chat_id;      /* first: the id_table key */
+    long held;            /* updates in dispatch + parts not yet sent */
+    long waiting;         /* rows left in the inbox */
     int64_t last_arrival; /* of the last row admitted */
-    int loading;     /* a caller is loading its rows */
+    int loading;          /* a caller is loading its rows */
 };
 
 struct held_part {
@@ -121,8 +121,7 @@ size_t chat_admission_room(struct chat_admission *admission, int64_t chat_id,
     struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
     size_t room = 0;
     /* at half the cap, so loads come in batches rather than row by row */
-    if (slot != NULL && slot->waiting > 0 && !slot->loading &&
-        slot->held <= admission->cap / 2) {
+    if (slot != NULL && slot->waiting > 0 && !slot->loading && slot->held <= admission->cap / 2) {
         long free_room = admission->cap - slot->held;
         room = (size_t)(free_room < slot->waiting ? free_room : slot->waiting);
         slot->loading = 1;
@@ -177,8 +176,7 @@ void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,
     pthread_mutex_unlock(&admission->lock);
 }
 
-int chat_admission_part_sent(struct chat_admission *admission, int64_t outbox_id,
-                             int64_t *chat_id)
+int chat_admission_part_sent(struct chat_admission *admission, int64_t outbox_id, int64_t *chat_id)
 {
     pthread_mutex_lock(&admission->lock);
     struct held_part *part = id_table_find(&admission->parts, outbox_id);

@@ -26,8 +26,7 @@ void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, si
 void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,
                             const int64_t *outbox_ids, size_t part_count);
 /* A part is out: 1 and its chat when the part was held, else 0. */
-int chat_admission_part_sent(struct chat_admission *admission, int64_t outbox_id,
-                             int64_t *chat_id);
+int chat_admission_part_sent(struct chat_admission *admission, int64_t outbox_id, int64_t *chat_id);
 /* How many of chat_id's waiting rows to load now (0: none wait or no room
  * yet), and after which arrival; the caller loads them and says so with
  * chat_admission_loaded. A chat being loaded is not offered twice. */

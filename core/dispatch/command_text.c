@@ -10,8 +10,7 @@
 
 static int is_command_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 /* The name after '/' ends at whitespace, '@' or the end; it must be Telegram's
@@ -34,8 +33,8 @@ static int addressed_to_us(const char *mention, size_t length, const char *bot_u
     return strlen(bot_username) == length && strncasecmp(mention, bot_username, length) == 0;
 }
 
-int command_parse(const char *text, const char *bot_username, char *command,
-                           size_t command_size, const char **args)
+int command_parse(const char *text, const char *bot_username, char *command, size_t command_size,
+                  const char **args)
 {
     if (command != NULL && command_size > 0)
         command[0] = '\0';

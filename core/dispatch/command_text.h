@@ -12,8 +12,8 @@
  * command addressed to us (no @, or @username case-insensitively), 0 for
  * free text, -1 for a command addressed to another bot. command gets at
  * most command_size-1 bytes, lower-cased; *args points into text. */
-int command_parse(const char *text, const char *bot_username, char *command,
-                  size_t command_size, const char **args);
+int command_parse(const char *text, const char *bot_username, char *command, size_t command_size,
+                  const char **args);
 /* 1 when text contains @username (case-insensitive, not followed by a
  * name character), 0 otherwise or for an empty username. */
 int command_mentions(const char *text, const char *username);

@@ -73,9 +73,9 @@ struct dispatch {
     struct chat_queue *chats;
     struct chat_queue *ready_head;
     struct chat_queue *ready_tail;
-    size_t unfinished; /* submitted and not yet done */
-    size_t active;     /* messages a worker is handling right now */
-    int paused;        /* workers take no new message (a reload is swapping plugins) */
+    size_t unfinished;   /* submitted and not yet done */
+    size_t active;       /* messages a worker is handling right now */
+    int paused;          /* workers take no new message (a reload is swapping plugins) */
     pthread_cond_t idle; /* active reached 0 */
     int stopping;
     char bot_username[BOT_USERNAME_MAX];
@@ -155,8 +155,8 @@ static int prepare_command_fields(struct prepared_message *prepared, const char 
 }
 
 static void prepare_common_fields(struct prepared_message *prepared,
-                                  const struct incoming_message *incoming,
-                                  const char *bot_username, struct jv_context *work)
+                                  const struct incoming_message *incoming, const char *bot_username,
+                                  struct jv_context *work)
 {
     jv_message *message = &prepared->message;
     message->struct_size = sizeof *message;
@@ -227,11 +227,10 @@ static void reply_with_help(struct dispatch *dispatch, const jv_message *message
     free(help);
 }
 
-static const char start_greeting[] =
-    "Hello, I am jarvis. Send /help for the list of commands.";
+static const char start_greeting[] = "Hello, I am jarvis. Send /help for the list of commands.";
 
-static int refused_in_group(struct dispatch *dispatch, const jv_message *message,
-                            uint32_t flags, const char *what, char *answer, size_t answer_size)
+static int refused_in_group(struct dispatch *dispatch, const jv_message *message, uint32_t flags,
+                            const char *what, char *answer, size_t answer_size)
 {
     pthread_mutex_lock(&dispatch->lock);
     group_admin_lookup_fn lookup = dispatch->admin_lookup;
@@ -269,8 +268,8 @@ static void run_command(struct dispatch *dispatch, const jv_message *message)
         snprintf(text, sizeof text, "/%s is for admins only.", message->command);
         send_reply(dispatch, message, text);
     } else if (result != JV_OK) {
-        log_warn("update %lld: /%s failed (%d)", (long long)message->update_id,
-                 message->command, result);
+        log_warn("update %lld: /%s failed (%d)", (long long)message->update_id, message->command,
+                 result);
     }
 }
 
@@ -279,7 +278,7 @@ static void route_prepared(struct dispatch *dispatch, struct prepared_message *p
 {
     const char *args = NULL;
     int kind = command_parse(prepared->message.text, bot_username, prepared->command,
-                                      sizeof prepared->command, &args);
+                             sizeof prepared->command, &args);
     if (kind < 0) {
         log_debug("update %lld: command for another bot, ignored",
                   (long long)prepared->message.update_id);

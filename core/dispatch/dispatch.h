@@ -15,7 +15,6 @@ struct dispatch;
 struct jv_message;
 struct jv_context;
 
-
 /* Called on a worker thread once every handler for the message finished,
  * with the unit of work holding its replies and kv writes (which the
  * callback commits); before the chat's next message starts. */
@@ -50,6 +49,5 @@ int dispatch_pause(struct dispatch *dispatch, int64_t timeout_ms);
 void dispatch_resume(struct dispatch *dispatch);
 /* Stops the workers (after dispatch_drain) and frees. */
 void dispatch_destroy(struct dispatch *dispatch);
-
 
 #endif

@@ -27,8 +27,7 @@ int group_admins_refuse(const struct config *config, uint32_t flags,
         return 0;
     if (config != NULL && config_is_admin(config, message->user_id))
         return 0;
-    int verdict = lookup != NULL ? lookup(message->chat_id, message->user_id, lookup_context)
-                                 : 0;
+    int verdict = lookup != NULL ? lookup(message->chat_id, message->user_id, lookup_context) : 0;
     if (verdict == 1)
         return 0;
     if (verdict < 0) {

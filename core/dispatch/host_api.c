@@ -234,8 +234,7 @@ static void log_refused_content(const char *plugin, const char *what, const char
     log_warn("plugin '%s': %s refused: %s", plugin, what, problem);
 }
 
-static int api_reply_with(const jv_message *message, const jv_outgoing *content,
-                          int64_t *reference)
+static int api_reply_with(const jv_message *message, const jv_outgoing *content, int64_t *reference)
 {
     if (!message || !content)
         return JV_E_INVAL;
@@ -244,8 +243,8 @@ static int api_reply_with(const jv_message *message, const jv_outgoing *content,
         return JV_E_STATE;
     struct pending_reply reply;
     char problem[160];
-    int status = outgoing_build(&reply, content, work->chat_id, work->thread_id, 0, problem,
-                                sizeof problem);
+    int status =
+        outgoing_build(&reply, content, work->chat_id, work->thread_id, 0, problem, sizeof problem);
     if (status != JV_OK) {
         log_refused_content("(reply)", "reply_with", problem);
         return status;
@@ -398,9 +397,9 @@ static int api_kv_list(jv_plugin *self, const char *prefix, jv_kv_visit_fn visit
     if (!store)
         return JV_E_STATE;
     struct jv_context *work = unit_of_work_current();
-    int status = work ? unit_of_work_kv_list(work, store, self->name, prefix ? prefix : "", visit,
-                                             user_data)
-                      : store_list(store, self->name, prefix ? prefix : "", visit, user_data);
+    int status =
+        work ? unit_of_work_kv_list(work, store, self->name, prefix ? prefix : "", visit, user_data)
+             : store_list(store, self->name, prefix ? prefix : "", visit, user_data);
     return status == 0 ? JV_OK : JV_E_IO;
 }
 

@@ -24,14 +24,17 @@ static json_t *button_json(const jv_button *button, size_t index, char *problem,
     }
     int has_data = !text_is_empty(button->callback_data), has_url = !text_is_empty(button->url);
     if (has_data == has_url) {
-        snprintf(problem, problem_size, "button %zu ('%.32s') needs exactly one of callback_data "
-                 "and url", index + 1, button->text);
+        snprintf(problem, problem_size,
+                 "button %zu ('%.32s') needs exactly one of callback_data "
+                 "and url",
+                 index + 1, button->text);
         return NULL;
     }
     if (has_data && strlen(button->callback_data) > JV_CALLBACK_DATA_MAX) {
-        snprintf(problem, problem_size, "button %zu ('%.32s'): callback_data of %zu bytes, "
-                 "Telegram takes at most %d", index + 1, button->text,
-                 strlen(button->callback_data), JV_CALLBACK_DATA_MAX);
+        snprintf(problem, problem_size,
+                 "button %zu ('%.32s'): callback_data of %zu bytes, "
+                 "Telegram takes at most %d",
+                 index + 1, button->text, strlen(button->callback_data), JV_CALLBACK_DATA_MAX);
         return NULL;
     }
     json_t *object = json_object();
@@ -46,8 +49,7 @@ static json_t *button_json(const jv_button *button, size_t index, char *problem,
     return object;
 }
 
-char *outgoing_keyboard(const jv_button *buttons, size_t count, char *problem,
-                        size_t problem_size)
+char *outgoing_keyboard(const jv_button *buttons, size_t count, char *problem, size_t problem_size)
 {
     json_t *rows = json_array(), *row = NULL;
     for (size_t i = 0; i < count; i++) {
@@ -85,9 +87,9 @@ static int copy_file(struct pending_reply *reply, const jv_outgoing *content, ch
     }
     reply->method = strdup(content->file_kind == JV_FILE_PHOTO ? "sendPhoto" : "sendDocument");
     reply->file = malloc(content->file_length);
-    const char *name = !text_is_empty(content->file_name)
-                           ? content->file_name
-                           : content->file_kind == JV_FILE_PHOTO ? "photo.png" : "file.bin";
+    const char *name = !text_is_empty(content->file_name)    ? content->file_name
+                       : content->file_kind == JV_FILE_PHOTO ? "photo.png"
+                                                             : "file.bin";
     reply->file_name = strdup(name);
     if (reply->method == NULL || reply->file == NULL || reply->file_name == NULL)
         return JV_E_NOMEM;
@@ -122,15 +124,15 @@ static int fill(struct pending_reply *reply, const jv_outgoing *content, int64_t
     if (reply->text == NULL)
         return JV_E_NOMEM;
     if (content->button_count > 0 || edit_target != 0) {
-        reply->reply_markup =
-            outgoing_keyboard(content->buttons, content->buttons ? content->button_count : 0,
-                              problem, problem_size);
+        reply->reply_markup = outgoing_keyboard(
+            content->buttons, content->buttons ? content->button_count : 0, problem, problem_size);
         if (reply->reply_markup == NULL)
             return JV_E_INVAL;
     }
     if (edit_target != 0) {
         reply->target = edit_target;
-        reply->method = strdup(content->text != NULL ? "editMessageText" : "editMessageReplyMarkup");
+        reply->method =
+            strdup(content->text != NULL ? "editMessageText" : "editMessageReplyMarkup");
         return reply->method != NULL ? JV_OK : JV_E_NOMEM;
     }
     if (content->file_kind != JV_FILE_NONE)
@@ -144,7 +146,8 @@ int outgoing_build(struct pending_reply *reply, const jv_outgoing *content, int6
     memset(reply, 0, sizeof *reply);
     problem[0] = '\0';
     if (content == NULL || content->struct_size < sizeof(jv_outgoing)) {
-        snprintf(problem, problem_size, "jv_outgoing of %zu bytes, expected %zu; rebuild "
+        snprintf(problem, problem_size,
+                 "jv_outgoing of %zu bytes, expected %zu; rebuild "
                  "against include/jarvis/plugin.h",
                  content ? content->struct_size : 0, sizeof(jv_outgoing));
         return JV_E_INVAL;
@@ -160,12 +163,12 @@ int outgoing_build(struct pending_reply *reply, const jv_outgoing *content, int6
     return result;
 }
 
-int outgoing_callback_answer(struct pending_reply *reply, int64_t chat_id,
-                             const char *query_id, const char *text, int show_alert)
+int outgoing_callback_answer(struct pending_reply *reply, int64_t chat_id, const char *query_id,
+                             const char *text, int show_alert)
 {
     memset(reply, 0, sizeof *reply);
-    json_t *members = json_pack("{ss ss sb}", "callback_query_id", query_id ? query_id : "",
-                                "text", text ? text : "", "show_alert", show_alert != 0);
+    json_t *members = json_pack("{ss ss sb}", "callback_query_id", query_id ? query_id : "", "text",
+                                text ? text : "", "show_alert", show_alert != 0);
     char *object = members != NULL ? json_dumps(members, JSON_COMPACT) : NULL;
     json_decref(members);
     reply->chat_id = chat_id;

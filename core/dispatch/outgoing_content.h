@@ -23,8 +23,7 @@ int outgoing_build(struct pending_reply *reply, const jv_outgoing *content, int6
 
 /* The reply_markup JSON of an inline keyboard, malloc'd; NULL and problem
  * for a bad button (no text, not exactly one of data/url, data over 64 bytes). */
-char *outgoing_keyboard(const jv_button *buttons, size_t count, char *problem,
-                        size_t problem_size);
+char *outgoing_keyboard(const jv_button *buttons, size_t count, char *problem, size_t problem_size);
 
 /* The JSON object of the part's other parameters (parse_mode,
  * link_preview_options, reply_parameters on the first part, reply_markup on
@@ -33,7 +32,7 @@ char *outgoing_options(const struct pending_reply *reply, int first, int last);
 
 /* The answerCallbackQuery a press gets: chat_id only orders it in its
  * chat's lane. JV_OK or JV_E_NOMEM. */
-int outgoing_callback_answer(struct pending_reply *reply, int64_t chat_id,
-                             const char *query_id, const char *text, int show_alert);
+int outgoing_callback_answer(struct pending_reply *reply, int64_t chat_id, const char *query_id,
+                             const char *text, int show_alert);
 
 #endif

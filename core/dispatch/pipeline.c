@@ -47,7 +47,7 @@ struct pipeline {
     atomic_size_t unhandled;
     atomic_size_t unsent;
     pthread_mutex_t deferred_lock;
-    struct jv_deferred *deferred; /* handles not yet finished */
+    struct jv_deferred *deferred;     /* handles not yet finished */
     struct chat_admission *admission; /* one chat's share of memory */
 };
 
@@ -91,19 +91,26 @@ static int part_list_add(struct part_list *parts, int64_t update_id,
             parts->capacity = capacity;
         }
     }
-    if (parts->count == parts->capacity || method == NULL || file_name == NULL ||
-        text == NULL || options == NULL) {
+    if (parts->count == parts->capacity || method == NULL || file_name == NULL || text == NULL ||
+        options == NULL) {
         free(text);
         free(options);
         free(method);
         free(file_name);
         return -1;
     }
-    parts->rows[parts->count++] = (struct outbox_row){
-        .id = -1, .update_id = update_id, .chat_id = reply->chat_id,
-        .thread_id = reply->thread_id, .text = text, .method = method, .options = options,
-        .file = reply->file, .file_length = reply->file_length, .file_name = file_name,
-        .reference = reply->reference, .target = reply->target};
+    parts->rows[parts->count++] = (struct outbox_row){.id = -1,
+                                                      .update_id = update_id,
+                                                      .chat_id = reply->chat_id,
+                                                      .thread_id = reply->thread_id,
+                                                      .text = text,
+                                                      .method = method,
+                                                      .options = options,
+                                                      .file = reply->file,
+                                                      .file_length = reply->file_length,
+                                                      .file_name = file_name,
+                                                      .reference = reply->reference,
+                                                      .target = reply->target};
     return 0;
 }
 
@@ -116,8 +123,7 @@ static int split_into(struct pipeline *pipeline, struct part_list *parts, int64_
     const char *text = reply->text ? reply->text : "";
     int is_message = reply->method == NULL || strcmp(reply->method, "sendMessage") == 0;
     if (!is_message || pipeline->delivery.split == NULL)
-        return part_list_add(parts, update_id, reply, strdup(text),
-                             outgoing_options(reply, 1, 1));
+        return part_list_add(parts, update_id, reply, strdup(text), outgoing_options(reply, 1, 1));
     char **pieces = NULL;
     long count = pipeline->delivery.split(text, (reply->flags & JV_FORMAT_HTML) != 0, &pieces);
     if (count < 0)
@@ -214,8 +220,8 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
     for (;;) {
         if (commit(pipeline, context) == 0) {
             if (failures > 0)
-                log_info("update %" PRId64 ": %s committed after %d failed attempt%s",
-                         update_id, what, failures, failures == 1 ? "" : "s");
+                log_info("update %" PRId64 ": %s committed after %d failed attempt%s", update_id,
+                         what, failures, failures == 1 ? "" : "s");
             return 0;
         }
         /* a warning: the store's own ERROR line says once that writes fail,
@@ -281,10 +287,10 @@ static void commit_and_deliver(struct pipeline *pipeline, struct jv_context *wor
             release_update(pipeline, work->chat_id, NULL);
         return;
     }
-    struct handled_commit commit = {.work = work, .parts = &parts,
-                                    .keep_inbox_row = keep_inbox_row};
-    int committed = commit_with_retry(pipeline, commit_handled, &commit, "its handling",
-                                      work->update_id) == 0;
+    struct handled_commit commit = {
+        .work = work, .parts = &parts, .keep_inbox_row = keep_inbox_row};
+    int committed =
+        commit_with_retry(pipeline, commit_handled, &commit, "its handling", work->update_id) == 0;
     if (!keep_inbox_row)
         hold_parts(pipeline, work->chat_id, committed ? &parts : NULL);
     if (committed)
@@ -512,9 +518,8 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
         const struct incoming_message *message = &batch->messages[i];
         char *payload = message_payload_encode(message);
         batch->arrivals[i] = take_arrival();
-        int added = payload != NULL ? store_inbox_add(store, message->update_id,
-                                                      message->chat_id, payload,
-                                                      batch->arrivals[i])
+        int added = payload != NULL ? store_inbox_add(store, message->update_id, message->chat_id,
+                                                      payload, batch->arrivals[i])
                                     : -1;
         free(payload);
         if (added < 0) {
@@ -533,8 +538,8 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
 static int batch_init(struct accepted_batch *batch, const struct incoming_message *messages,
                       size_t count, const char *cursor_key, int64_t cursor)
 {
-    *batch = (struct accepted_batch){.messages = messages, .count = count,
-                                     .cursor_key = cursor_key, .cursor = cursor};
+    *batch = (struct accepted_batch){
+        .messages = messages, .count = count, .cursor_key = cursor_key, .cursor = cursor};
     batch->new_in_inbox = calloc(count ? count : 1, 1);
     batch->arrivals = calloc(count ? count : 1, sizeof *batch->arrivals);
     if (batch->new_in_inbox != NULL && batch->arrivals != NULL)
@@ -550,8 +555,8 @@ static void batch_release(struct accepted_batch *batch)
     free(batch->arrivals);
 }
 
-int pipeline_store_batch(struct store *store, const struct incoming_message *messages,
-                         size_t count, const char *cursor_key, int64_t cursor)
+int pipeline_store_batch(struct store *store, const struct incoming_message *messages, size_t count,
+                         const char *cursor_key, int64_t cursor)
 {
     struct accepted_batch batch;
     if (batch_init(&batch, messages, count, cursor_key, cursor) != 0)
@@ -591,9 +596,13 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
 {
     char new_in_inbox = 0;
     int64_t arrival = 0;
-    struct accepted_batch batch = {.messages = message, .count = 1, .new_in_inbox = &new_in_inbox,
-                                   .arrivals = &arrival, .cursor_key = seen_key,
-                                   .cursor = seen_value, .cursor_once = 1,
+    struct accepted_batch batch = {.messages = message,
+                                   .count = 1,
+                                   .new_in_inbox = &new_in_inbox,
+                                   .arrivals = &arrival,
+                                   .cursor_key = seen_key,
+                                   .cursor = seen_value,
+                                   .cursor_once = 1,
                                    .cursor_floor = seen_floor};
     int committed = commit_batch(pipeline->host->store, &batch);
     if (committed != 0)
@@ -632,11 +641,9 @@ int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *r
     return result;
 }
 
-int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,
-                  const char *text)
+int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id, const char *text)
 {
-    struct pending_reply reply = {.chat_id = chat_id, .thread_id = thread_id,
-                                  .text = (char *)text};
+    struct pending_reply reply = {.chat_id = chat_id, .thread_id = thread_id, .text = (char *)text};
     return pipeline_send_reply(pipeline, &reply);
 }
 
@@ -803,8 +810,8 @@ static void skip_poison(struct pipeline *pipeline, const struct inbox_row *row,
              row->crash_plugin, row->crashes);
     struct part_list parts = {0};
     struct poison_commit poison = {.update_id = row->update_id, .parts = &parts};
-    struct pending_reply reply = {.chat_id = message->chat_id,
-                                  .thread_id = message->message_thread_id, .text = apology};
+    struct pending_reply reply = {
+        .chat_id = message->chat_id, .thread_id = message->message_thread_id, .text = apology};
     if (split_into(pipeline, &parts, row->update_id, &reply) == 0 &&
         commit_with_retry(pipeline, commit_poison, &poison, "its skip", row->update_id) == 0)
         deliver_parts(pipeline, &parts);
@@ -936,9 +943,9 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     atomic_init(&pipeline->unsent, 0);
     pthread_mutex_init(&pipeline->deferred_lock, NULL);
     const struct config *config = host->config;
-    pipeline->admission = chat_admission_create(
-        config != NULL && config->chat_backlog_in_memory > 0 ? config->chat_backlog_in_memory
-                                                             : DEFAULT_CHAT_BACKLOG);
+    pipeline->admission = chat_admission_create(config != NULL && config->chat_backlog_in_memory > 0
+                                                    ? config->chat_backlog_in_memory
+                                                    : DEFAULT_CHAT_BACKLOG);
     if (pipeline->admission == NULL) {
         pthread_mutex_destroy(&pipeline->deferred_lock);
         free(pipeline);

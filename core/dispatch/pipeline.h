@@ -69,13 +69,12 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
  * the pipeline runs (a new holder polls before its plugins load): commits
  * the messages to the inbox and the cursor; pipeline_recover dispatches
  * them. 0, or -1 when the store failed (nothing was committed). */
-int pipeline_store_batch(struct store *store, const struct incoming_message *messages,
-                         size_t count, const char *cursor_key, int64_t cursor);
+int pipeline_store_batch(struct store *store, const struct incoming_message *messages, size_t count,
+                         const char *cursor_key, int64_t cursor);
 
 /* A message that answers no update (send_message, jobs): committed to the
  * outbox on its own, then delivered. JV_OK or a negative JV_E_*. */
-int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id,
-                  const char *text);
+int pipeline_send(struct pipeline *pipeline, int64_t chat_id, int64_t thread_id, const char *text);
 /* Any message (rich, an edit) that answers no update; reply is borrowed. */
 struct pending_reply;
 int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *reply);

@@ -25,14 +25,13 @@ void update_trace_begin(struct update_trace *trace, const struct incoming_messag
     trace->update_id = message->update_id;
     trace->chat_id = message->chat_id;
     trace->text = message->text != NULL ? message->text : "";
-    trace->kind = command_parse(trace->text, bot_username, trace->command,
-                                         sizeof trace->command, NULL);
+    trace->kind =
+        command_parse(trace->text, bot_username, trace->command, sizeof trace->command, NULL);
     trace->started_ns = monotonic_ns();
     current_trace = trace;
 }
 
-void update_trace_callback(const char *plugin, const char *command, int64_t elapsed_ns,
-                           int result)
+void update_trace_callback(const char *plugin, const char *command, int64_t elapsed_ns, int result)
 {
     double seconds = (double)elapsed_ns / 1e9;
     metrics_observe(METRIC_HANDLER_DURATION, plugin,

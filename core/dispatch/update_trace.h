@@ -33,7 +33,6 @@ void update_trace_end(struct update_trace *trace, const struct jv_context *work)
 /* The plugin layer's callback observer (callbacks_set_observer; the
  * dispatcher installs it): the handler histogram, and the plugin and
  * outcome of the update this thread is tracing. */
-void update_trace_callback(const char *plugin, const char *command, int64_t elapsed_ns,
-                           int result);
+void update_trace_callback(const char *plugin, const char *command, int64_t elapsed_ns, int result);
 
 #endif

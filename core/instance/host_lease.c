@@ -59,12 +59,16 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
  * child's copy of the socket is closed. */
 static void close_session_in_child(void)
 {
-    if (held_lease != NULL && held_lease->connection != NULL && PQsocket(held_lease->connection) >= 0)
+    if (held_lease != NULL && held_lease->connection != NULL &&
+        PQsocket(held_lease->connection) >= 0)
         close(PQsocket(held_lease->connection));
     held_lease = NULL;
 }
 
-static void register_atfork_handler(void) { pthread_atfork(NULL, NULL, close_session_in_child); }
+static void register_atfork_handler(void)
+{
+    pthread_atfork(NULL, NULL, close_session_in_child);
+}
 
 enum step { STEP_TAKEN, STEP_AGAIN, STEP_DATABASE_FAILED };
 
@@ -170,8 +174,8 @@ static void renew_once(struct host_lease *lease)
 static void retake(struct host_lease *lease)
 {
     char problem[640];
-    lease->connection = lease_db_connect(lease->dsn, (int)(lease->lease_ms / 1000),
-                                         lease->check_ms, problem, sizeof problem);
+    lease->connection = lease_db_connect(lease->dsn, (int)(lease->lease_ms / 1000), lease->check_ms,
+                                         problem, sizeof problem);
     if (lease->connection == NULL) {
         if (!lease->warned)
             log_info("database lock: %s; retrying with backoff", problem);
@@ -188,12 +192,12 @@ static void retake(struct host_lease *lease)
     snprintf(old_session, sizeof old_session, "%d", lease->session);
     const char *const parameters[] = {key, lease->hostname, pid, old_session, NULL};
     int64_t started = monotonic_ms();
-    PGresult *result = lease_db_exec(
-        lease->connection,
-        "UPDATE jarvis_lease SET backend_pid = pg_backend_pid(), renewed_at = now()"
-        " WHERE bot_id = $1::bigint AND hostname = $2 AND pid = $3::integer"
-        " AND backend_pid = $4::integer",
-        parameters);
+    PGresult *result =
+        lease_db_exec(lease->connection,
+                      "UPDATE jarvis_lease SET backend_pid = pg_backend_pid(), renewed_at = now()"
+                      " WHERE bot_id = $1::bigint AND hostname = $2 AND pid = $3::integer"
+                      " AND backend_pid = $4::integer",
+                      parameters);
     int ours = PQresultStatus(result) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(result), "1") == 0;
     int failed = PQresultStatus(result) != PGRES_COMMAND_OK;
     PQclear(result);
@@ -319,8 +323,8 @@ static enum step wait_for_release(struct host_lease *lease)
     snprintf(key, sizeof key, "%" PRId64, lease->key);
     const char *const parameters[] = {key};
     PGconn *connection = lease->connection;
-    if (!PQsendQueryParams(connection, "SELECT pg_advisory_lock($1::bigint)", 1, NULL,
-                           parameters, NULL, NULL, 0))
+    if (!PQsendQueryParams(connection, "SELECT pg_advisory_lock($1::bigint)", 1, NULL, parameters,
+                           NULL, NULL, 0))
         return STEP_DATABASE_FAILED;
     int cancelled = 0;
     while (PQisBusy(connection)) {
@@ -348,8 +352,8 @@ static enum step wait_for_release(struct host_lease *lease)
 
 struct standby {
     const struct config *config;
-    int announced_backend; /* the holder last announced, 0 none */
-    int unnamed_backend;   /* a holder its lease row does not name... */
+    int announced_backend;    /* the holder last announced, 0 none */
+    int unnamed_backend;      /* a holder its lease row does not name... */
     int64_t unnamed_since_ms; /* ...since then */
     int database_failing;
     int connected; /* once: later failures are retried */
@@ -441,11 +445,11 @@ static enum step standby_round(struct host_lease *lease, struct standby *standby
 static int connect_for_lock(struct host_lease *lease, struct standby *standby)
 {
     char problem[640];
-    lease->connection = lease_db_connect(lease->dsn, (int)(lease->lease_ms / 1000),
-                                         lease->check_ms, problem, sizeof problem);
+    lease->connection = lease_db_connect(lease->dsn, (int)(lease->lease_ms / 1000), lease->check_ms,
+                                         problem, sizeof problem);
     /* the standby reads the table while the holder may be about to create it */
-    if (lease->connection != NULL && lease_db_ensure_table(lease->connection, problem,
-                                                           sizeof problem) != 0) {
+    if (lease->connection != NULL &&
+        lease_db_ensure_table(lease->connection, problem, sizeof problem) != 0) {
         PQfinish(lease->connection);
         lease->connection = NULL;
     }
@@ -555,7 +559,8 @@ int host_lease_acquire(const struct config *config, struct host_lease **out)
     monotonic_cond_init(&lease->wake);
     lease->key = lease_db_key(config->token);
     lease->lease_ms = (int64_t)config->lease_s * 1000;
-    lease->check_ms = lease->lease_ms / 3 > MINIMUM_CHECK_MS ? lease->lease_ms / 3 : MINIMUM_CHECK_MS;
+    lease->check_ms =
+        lease->lease_ms / 3 > MINIMUM_CHECK_MS ? lease->lease_ms / 3 : MINIMUM_CHECK_MS;
     lease->dsn = strdup(config->state_dsn);
     if (lease->dsn == NULL) {
         log_error("database lock: out of memory");

@@ -14,20 +14,19 @@
 
 #define CONNECT_TIMEOUT_MIN_S 2
 
-static const char create_table_sql[] =
-    "CREATE TABLE IF NOT EXISTS jarvis_lease ("
-    " bot_id bigint PRIMARY KEY,"
-    " hostname text NOT NULL,"
-    " pid integer NOT NULL,"
-    " backend_pid integer NOT NULL,"
-    " since timestamptz NOT NULL,"
-    " renewed_at timestamptz NOT NULL)";
+static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS jarvis_lease ("
+                                       " bot_id bigint PRIMARY KEY,"
+                                       " hostname text NOT NULL,"
+                                       " pid integer NOT NULL,"
+                                       " backend_pid integer NOT NULL,"
+                                       " since timestamptz NOT NULL,"
+                                       " renewed_at timestamptz NOT NULL)";
 
 /* The advisory lock of pg_advisory_lock(bigint) as pg_locks shows it:
  * the key's high half in classid, its low half in objid, objsubid 1. */
-#define LOCK_ROW_FILTER                                                                    \
-    "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"                             \
-    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())" \
+#define LOCK_ROW_FILTER                                                                            \
+    "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"                                     \
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"           \
     " AND l.classid = $2::oid AND l.objid = $3::oid"
 
 static const char holder_with_table_sql[] =
@@ -74,8 +73,8 @@ static void safe_first_line(const char *text, char *out, size_t size)
     dsn_redact_message(line, NULL, out, size);
 }
 
-void lease_db_problem(PGconn *connection, const PGresult *result, const char *doing,
-                      char *problem, size_t problem_size)
+void lease_db_problem(PGconn *connection, const PGresult *result, const char *doing, char *problem,
+                      size_t problem_size)
 {
     const char *message = result != NULL ? PQresultErrorMessage(result) : NULL;
     if ((message == NULL || message[0] == '\0') && connection != NULL)
@@ -170,11 +169,11 @@ PGconn *lease_db_connect(const char *dsn, int lease_s, int64_t lock_wait_ms, cha
     snprintf(idle, sizeof idle, "%d", lease_s / 3 > 1 ? lease_s / 3 : 1);
     snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)lease_s * 1000 / 2);
     /* dbname first: expanded from the dsn, the keys after it override it */
-    const char *const keywords[] = {"dbname",          "connect_timeout",  "keepalives",
-                                    "keepalives_idle", "keepalives_interval", "keepalives_count",
-                                    "tcp_user_timeout", "application_name", NULL};
-    const char *const values[] = {dsn, connect_timeout, "1", idle, "1", "3", user_timeout,
-                                  "jarvis-lock", NULL};
+    const char *const keywords[] = {"dbname",           "connect_timeout",     "keepalives",
+                                    "keepalives_idle",  "keepalives_interval", "keepalives_count",
+                                    "tcp_user_timeout", "application_name",    NULL};
+    const char *const values[] = {dsn, connect_timeout, "1",           idle, "1",
+                                  "3", user_timeout,    "jarvis-lock", NULL};
     PGconn *connection = PQconnectdbParams(keywords, values, 1);
     if (connection == NULL) {
         snprintf(problem, problem_size, "database: out of memory");

@@ -24,8 +24,8 @@ PGconn *lease_db_connect(const char *dsn, int lease_s, int64_t lock_wait_ms, cha
  * its secret part); 0 without a token (console mode). */
 int64_t lease_db_key(const char *token);
 /* "doing: <first line of the server's or libpq's message>". */
-void lease_db_problem(PGconn *connection, const PGresult *result, const char *doing,
-                      char *problem, size_t problem_size);
+void lease_db_problem(PGconn *connection, const PGresult *result, const char *doing, char *problem,
+                      size_t problem_size);
 /* 1 when the result failed with this SQLSTATE. */
 int lease_db_failed_with(const PGresult *result, const char *sqlstate);
 /* CREATE TABLE IF NOT EXISTS jarvis_lease; 0 or -1 with problem. */

@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 struct host_lease_holder {
-    int backend_pid;      /* the database session holding the lock; 0: nobody */
-    int named;            /* the lease row names that session (else the fields below are 0) */
+    int backend_pid; /* the database session holding the lock; 0: nobody */
+    int named;       /* the lease row names that session (else the fields below are 0) */
     char hostname[256];
     long pid;
     int64_t since_s;        /* unix time it took the lock */

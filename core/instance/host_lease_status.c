@@ -23,8 +23,8 @@ static int lease_table_exists(PGconn *connection, char *problem, size_t problem_
     return answer;
 }
 
-int host_lease_query(const struct config *config, struct host_lease_holder *holder,
-                     char *problem, size_t problem_size)
+int host_lease_query(const struct config *config, struct host_lease_holder *holder, char *problem,
+                     size_t problem_size)
 {
     memset(holder, 0, sizeof *holder);
     if (config->state_dsn == NULL || config->state_dsn[0] == '\0') {
@@ -37,8 +37,8 @@ int host_lease_query(const struct config *config, struct host_lease_holder *hold
         return -1;
     int with_table = lease_table_exists(connection, problem, problem_size);
     int held = with_table < 0 ? -1
-                              : lease_db_holder(connection, lease_db_key(config->token),
-                                                with_table, holder, problem, problem_size);
+                              : lease_db_holder(connection, lease_db_key(config->token), with_table,
+                                                holder, problem, problem_size);
     PQfinish(connection);
     return held;
 }

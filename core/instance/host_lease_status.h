@@ -11,7 +11,7 @@ struct config;
 
 /* For `jarvis status`: 1 held (*holder filled), 0 nobody holds it, -1 the
  * database cannot be asked (why in problem, without the password). */
-int host_lease_query(const struct config *config, struct host_lease_holder *holder,
-                     char *problem, size_t problem_size);
+int host_lease_query(const struct config *config, struct host_lease_holder *holder, char *problem,
+                     size_t problem_size);
 
 #endif

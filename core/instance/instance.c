@@ -56,7 +56,10 @@ static void close_lock_in_child(void)
     held_lock = NULL;
 }
 
-static void register_atfork_handler(void) { pthread_atfork(NULL, NULL, close_lock_in_child); }
+static void register_atfork_handler(void)
+{
+    pthread_atfork(NULL, NULL, close_lock_in_child);
+}
 
 static void format_utc(int64_t unix_s, char *buffer, size_t size)
 {
@@ -79,8 +82,8 @@ static int usable_runtime_dir(const char **directory)
     if (stat(value, &info) != 0 || !S_ISDIR(info.st_mode))
         return 0;
     if (info.st_uid != geteuid() || (info.st_mode & 07777) != 0700) {
-        log_warn("XDG_RUNTIME_DIR %s ignored for the lock: not owned by uid %u with mode 0700", value,
-                 (unsigned)geteuid());
+        log_warn("XDG_RUNTIME_DIR %s ignored for the lock: not owned by uid %u with mode 0700",
+                 value, (unsigned)geteuid());
         return 0;
     }
     *directory = value;
@@ -251,7 +254,8 @@ static int open_lock_file(const char *path, enum open_purpose purpose)
         return -1;
     }
     int flags = purpose == OPEN_TO_LOCK ? O_RDWR | O_CREAT : O_RDONLY;
-    int fd = openat(directory_fd, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
+    int fd =
+        openat(directory_fd, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
     int saved_errno = errno;
     close(directory_fd);
     if (fd < 0) {
@@ -296,7 +300,10 @@ static void write_holder(int fd, const char *path)
 
 /* --- waiting as a standby ---------------------------------------------- */
 
-static void on_deadline_signal(int signal_number) { (void)signal_number; }
+static void on_deadline_signal(int signal_number)
+{
+    (void)signal_number;
+}
 
 struct deadline_timer {
     timer_t timer;
@@ -383,8 +390,8 @@ static void announce_standby(int fd, const char *path, int max_wait)
         snprintf(status, sizeof status, "waiting for lock held by another jarvis");
     }
     notify_status(status);
-    uint64_t extend = max_wait > 0 ? (uint64_t)max_wait * 1000000ULL + 5000000ULL
-                                   : FOREVER_EXTEND_USEC;
+    uint64_t extend =
+        max_wait > 0 ? (uint64_t)max_wait * 1000000ULL + 5000000ULL : FOREVER_EXTEND_USEC;
     notify_extend_timeout(extend);
 }
 

@@ -12,7 +12,7 @@ struct host_lease;
 
 struct instance_lock {
     int fd;
-    int guard_fd; /* instance_guard.h: held with the lock */
+    int guard_fd;             /* instance_guard.h: held with the lock */
     struct host_lease *lease; /* host_lease.h: backend = postgres only, else NULL */
     char path[4096];
 };

@@ -43,7 +43,10 @@ static socklen_t guard_address(const char *lock_path, struct sockaddr_un *addres
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)length);
 }
 
-int instance_guard_create(void) { return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); }
+int instance_guard_create(void)
+{
+    return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
 
 /* 0 bound, 1 taken by someone, -1 no guard possible. A failed bind leaves
  * the socket unbound, so the same one is tried again. */

@@ -103,8 +103,7 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     if (!found)
         return JV_E_NOTFOUND;
     if ((command.flags & JV_COMMAND_ADMIN) && !user_is_admin(registry, message->user_id)) {
-        log_info("update %" PRId64 ": command /%s refused: user %" PRId64
-                 " is not in [bot] admins",
+        log_info("update %" PRId64 ": command /%s refused: user %" PRId64 " is not in [bot] admins",
                  message->update_id, command.name, message->user_id);
         return JV_E_STATE;
     }
@@ -117,16 +116,14 @@ int registry_run_command(struct registry *registry, const jv_message *message)
     callback_leave(registry, command.plugin, &running);
     observe(command.plugin->name, command.name, started_ns, result);
     if (result < 0)
-        log_warn("update %" PRId64 ": plugin '%s' command /%s failed: %s (%d)",
-                 message->update_id, command.plugin->name, command.name,
-                 error_text(result), result);
+        log_warn("update %" PRId64 ": plugin '%s' command /%s failed: %s (%d)", message->update_id,
+                 command.plugin->name, command.name, error_text(result), result);
     return JV_OK;
 }
 
 /* The flags of what find finds for key (a command, a callback), or 0. */
 static uint32_t flags_of(struct registry *registry,
-                         struct command *(*find)(struct registry *, const char *),
-                         const char *key)
+                         struct command *(*find)(struct registry *, const char *), const char *key)
 {
     if (!registry || !key)
         return 0;
@@ -161,8 +158,7 @@ int registry_run_callback(struct registry *registry, const jv_message *message, 
     if (!found)
         return JV_E_NOTFOUND;
     if ((callback.flags & JV_COMMAND_ADMIN) && !user_is_admin(registry, message->user_id)) {
-        log_info("update %" PRId64 ": button '%s' refused: user %" PRId64
-                 " is not in [bot] admins",
+        log_info("update %" PRId64 ": button '%s' refused: user %" PRId64 " is not in [bot] admins",
                  message->update_id, callback.name, message->user_id);
         return JV_E_STATE;
     }
@@ -174,9 +170,8 @@ int registry_run_callback(struct registry *registry, const jv_message *message, 
     int result = callback.handler(callback.plugin, message, callback.user_data);
     callback_leave(registry, callback.plugin, &running);
     if (result < 0 && result != JV_E_NOTFOUND)
-        log_warn("update %" PRId64 ": plugin '%s' button '%s' failed: %s (%d)",
-                 message->update_id, callback.plugin->name, callback.name,
-                 error_text(result), result);
+        log_warn("update %" PRId64 ": plugin '%s' button '%s' failed: %s (%d)", message->update_id,
+                 callback.plugin->name, callback.name, error_text(result), result);
     return result < 0 ? result : JV_OK;
 }
 
@@ -214,8 +209,7 @@ int registry_run_message_handlers(struct registry *registry, const jv_message *m
         ran++;
         if (result < 0)
             log_warn("update %" PRId64 ": plugin '%s' message handler failed: %s (%d)",
-                     message->update_id, handler->plugin->name,
-                     error_text(result), result);
+                     message->update_id, handler->plugin->name, error_text(result), result);
         if (result == JV_HANDLED)
             break;
     }
@@ -235,8 +229,8 @@ int registry_run_job(struct registry *registry, struct registry_job *job)
     int result = job->run(plugin, job->user_data);
     callback_leave(registry, plugin, &running);
     if (result < 0)
-        log_warn("plugin '%s' job %s failed: %s (%d)", plugin->name, job->name,
-                 error_text(result), result);
+        log_warn("plugin '%s' job %s failed: %s (%d)", plugin->name, job->name, error_text(result),
+                 result);
     return result < 0 ? result : JV_OK;
 }
 

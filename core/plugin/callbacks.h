@@ -15,8 +15,8 @@ struct registry_job;
  * command (NULL for a message handler), how long it ran and what it
  * returned. One observer for the process (the dispatcher's update trace),
  * set before workers start; NULL for none. */
-typedef void (*callback_observer_fn)(const char *plugin, const char *command,
-                                     int64_t elapsed_ns, int result);
+typedef void (*callback_observer_fn)(const char *plugin, const char *command, int64_t elapsed_ns,
+                                     int result);
 void callbacks_set_observer(callback_observer_fn observer);
 
 /* Runs the command's handler on the calling thread. Returns 0 when a

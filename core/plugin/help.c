@@ -146,7 +146,8 @@ char *registry_command_help(struct registry *registry, const char *name)
                      *usage ? "\nUsage: " : "", usage,
                      (command->flags & JV_COMMAND_ADMIN) ? "\nFor admins only." : "",
                      (command->flags & JV_COMMAND_GROUP_ADMIN)
-                         ? "\nIn a group, for the group's admins only." : "") < 0)
+                         ? "\nIn a group, for the group's admins only."
+                         : "") < 0)
             text = NULL;
         break;
     }

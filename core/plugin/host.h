@@ -16,7 +16,7 @@ struct instance_lock;
 
 struct host {
     struct config *config;
-    struct store *store;       /* NULL in `jarvis check` */
+    struct store *store; /* NULL in `jarvis check` */
     struct registry *registry;
     struct dispatch *dispatch;
     struct transport *transport; /* set once the transport is chosen */

@@ -46,7 +46,7 @@ struct elf_file {
     int fd;
     uint64_t size;
     ElfW(Ehdr) header;
-    ElfW(Shdr) *sections;
+    ElfW(Shdr) * sections;
     size_t section_count;
 };
 
@@ -82,14 +82,14 @@ static int read_headers(struct elf_file *file)
     ElfW(Ehdr) *header = &file->header;
     if (read_at(file, 0, header, sizeof *header) != 0)
         return -1;
-    if (memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 || header->e_ident[EI_CLASS] != NATIVE_CLASS ||
-        header->e_ident[EI_DATA] != NATIVE_DATA || header->e_type != ET_DYN ||
-        header->e_machine != NATIVE_MACHINE || header->e_shentsize != sizeof(ElfW(Shdr)) ||
-        header->e_shnum == 0)
+    if (memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 ||
+        header->e_ident[EI_CLASS] != NATIVE_CLASS || header->e_ident[EI_DATA] != NATIVE_DATA ||
+        header->e_type != ET_DYN || header->e_machine != NATIVE_MACHINE ||
+        header->e_shentsize != sizeof(ElfW(Shdr)) || header->e_shnum == 0)
         return -1;
     file->section_count = header->e_shnum;
-    file->sections = read_table(file, header->e_shoff,
-                                (uint64_t)file->section_count * sizeof(ElfW(Shdr)));
+    file->sections =
+        read_table(file, header->e_shoff, (uint64_t)file->section_count * sizeof(ElfW(Shdr)));
     return file->sections != NULL ? 0 : -1;
 }
 
@@ -114,7 +114,7 @@ static int64_t file_offset_of(const struct elf_file *file, uint64_t address, uin
 }
 
 /* The defined dynamic symbol named name, or -1 absent, -2 unreadable. */
-static int find_symbol(const struct elf_file *file, const char *name, ElfW(Sym) *found)
+static int find_symbol(const struct elf_file *file, const char *name, ElfW(Sym) * found)
 {
     for (size_t i = 0; i < file->section_count; i++) {
         const ElfW(Shdr) *symbols = &file->sections[i];

@@ -11,10 +11,10 @@
 
 struct plugin_elf_descriptor {
     unsigned char head[PLUGIN_ELF_HEAD_SIZE]; /* the frozen head, as stored */
-    size_t head_length;  /* bytes of head read: less when the symbol is smaller */
-    size_t symbol_size;  /* st_size of jv_plugin_descriptor */
-    char name[40];       /* the descriptor's name, when name_known */
-    int name_known;      /* 0: its relocation could not be followed */
+    size_t head_length; /* bytes of head read: less when the symbol is smaller */
+    size_t symbol_size; /* st_size of jv_plugin_descriptor */
+    char name[40];      /* the descriptor's name, when name_known */
+    int name_known;     /* 0: its relocation could not be followed */
 };
 
 enum plugin_elf_result {

@@ -26,10 +26,10 @@ struct jv_plugin {
     uint32_t magic; /* PLUGIN_RECORD_MAGIC while the record is alive */
     struct registry *registry;
     char name[PLUGIN_NAME_MAX + 1];
-    char *path;           /* the file it came from, for log lines */
-    void *handle;         /* dlopen handle; NULL for in-process descriptors */
-    int fd;               /* kept open so /proc/self/fd/N names stay unique */
-    jv_plugin_info info;  /* the descriptor, zero-padded past its struct_size */
+    char *path;          /* the file it came from, for log lines */
+    void *handle;        /* dlopen handle; NULL for in-process descriptors */
+    int fd;              /* kept open so /proc/self/fd/N names stay unique */
+    jv_plugin_info info; /* the descriptor, zero-padded past its struct_size */
     size_t load_index;
     /* The loaded file: a reload swaps the plugin when the bytes on disk
      * hash differently; the inode is what dlopen recognises an image by. */
@@ -37,12 +37,11 @@ struct jv_plugin {
     dev_t file_device;
     ino_t file_inode;
     /* The rest is guarded by the registry lock. */
-    int registering;      /* inside init / post_init */
-    int stopping;         /* no new callbacks start */
-    int unloaded;         /* shutdown and destructors done */
-    int running;          /* callbacks in progress */
+    int registering;        /* inside init / post_init */
+    int stopping;           /* no new callbacks start */
+    int unloaded;           /* shutdown and destructors done */
+    int running;            /* callbacks in progress */
     pthread_mutex_t serial; /* held around callbacks unless JV_PLUGIN_CONCURRENT */
 };
-
 
 #endif

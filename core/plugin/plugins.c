@@ -71,9 +71,10 @@ static int check_descriptor_head(const char *path, const struct descriptor_head 
         return refuse(reason, reason_size, "ABI minor newer than host");
     }
     if (head->struct_size < PLUGIN_INFO_V1_SIZE) {
-        log_error("plugin %s: refused: descriptor struct_size: expected at least %zu, found %" PRIu32
-                  "; " REBUILD_HINT,
-                  path, PLUGIN_INFO_V1_SIZE, head->struct_size);
+        log_error(
+            "plugin %s: refused: descriptor struct_size: expected at least %zu, found %" PRIu32
+            "; " REBUILD_HINT,
+            path, PLUGIN_INFO_V1_SIZE, head->struct_size);
         return refuse(reason, reason_size, "descriptor too small");
     }
     if (head->struct_size > descriptor_size) {
@@ -101,18 +102,19 @@ static int check_symbol_size(const char *path, size_t descriptor_size, char *rea
 {
     if (descriptor_size >= sizeof(struct descriptor_head))
         return 0;
-    log_error("plugin %s: refused: jv_plugin_descriptor is %zu bytes, expected at least %zu; "
-              REBUILD_HINT,
+    log_error("plugin %s: refused: jv_plugin_descriptor is %zu bytes, expected at least "
+              "%zu; " REBUILD_HINT,
               path, descriptor_size, PLUGIN_INFO_V1_SIZE);
     return refuse(reason, reason_size, "descriptor too small");
 }
 
 static int refuse_not_a_plugin(const char *path, char *reason, size_t reason_size)
 {
-    log_error("plugin %s: refused: not a jarvis plugin: expected the symbol "
-              JV_PLUGIN_DESCRIPTOR_SYMBOL ", found none; declare it with "
-              "JV_PLUGIN_DEFINE and " REBUILD_HINT,
-              path);
+    log_error(
+        "plugin %s: refused: not a jarvis plugin: expected the symbol " JV_PLUGIN_DESCRIPTOR_SYMBOL
+        ", found none; declare it with "
+        "JV_PLUGIN_DEFINE and " REBUILD_HINT,
+        path);
     return refuse(reason, reason_size, "not a jarvis plugin");
 }
 
@@ -141,9 +143,10 @@ static int check_descriptor_body(struct registry *registry, const char *expected
         return refuse(reason, reason_size, "already loaded");
     }
     if (!info->init) {
-        log_error("plugin %s: refused: descriptor init: expected a function, found NULL; "
-                  REBUILD_HINT " with JV_PLUGIN_DEFINE and an init",
-                  path);
+        log_error(
+            "plugin %s: refused: descriptor init: expected a function, found NULL; " REBUILD_HINT
+            " with JV_PLUGIN_DEFINE and an init",
+            path);
         return refuse(reason, reason_size, "no init function");
     }
     return 0;
@@ -171,14 +174,14 @@ static int run_init(struct jv_plugin *plugin, char *reason, size_t reason_size)
 {
     char error[256] = "";
     registry_set_registering(plugin, 1);
-    int status = plugin->info.init(plugin, registry_host_api(plugin->registry), error, sizeof error);
+    int status =
+        plugin->info.init(plugin, registry_host_api(plugin->registry), error, sizeof error);
     registry_set_registering(plugin, 0);
     if (status >= 0)
         return 0;
     error[sizeof error - 1] = '\0';
     log_error("plugin %s: refused: init failed: %s (%d): %s; its registrations were undone",
-              plugin->path, error_text(status), status,
-              *error ? error : "(no reason given)");
+              plugin->path, error_text(status), status, *error ? error : "(no reason given)");
     snprintf(reason, reason_size, "init failed: %.60s", *error ? error : "no reason given");
     return -1;
 }
@@ -364,8 +367,8 @@ static size_t symbol_size(const void *address)
  * the loaded descriptor will be: a mismatch is refused before dlopen runs
  * any of the library's code (its constructors). A file this reader cannot
  * follow is left to dlopen and the checks after it. */
-static int check_file_descriptor(const char *expected_name, const char *path, int fd,
-                                 char *reason, size_t reason_size)
+static int check_file_descriptor(const char *expected_name, const char *path, int fd, char *reason,
+                                 size_t reason_size)
 {
     _Static_assert(sizeof(struct descriptor_head) == PLUGIN_ELF_HEAD_SIZE,
                    "PLUGIN_ELF_HEAD_SIZE must match the frozen descriptor head");
@@ -400,8 +403,8 @@ static void *open_library(int fd, const char *path, char *reason, size_t reason_
         if (error && strncmp(error, proc_path, alias_length) == 0 && error[alias_length] == ':' &&
             error[alias_length + 1] == ' ')
             error += alias_length + 2;
-        log_error("plugin %s: refused: dlopen failed: %s; check its dependencies with ldd %s",
-                  path, error ? error : "unknown error", path);
+        log_error("plugin %s: refused: dlopen failed: %s; check its dependencies with ldd %s", path,
+                  error ? error : "unknown error", path);
         refuse(reason, reason_size, "dlopen failed");
     }
     return handle;
@@ -465,8 +468,8 @@ static int find_descriptor(struct plugin_build *build, char *reason, size_t reas
     dlerror();
     build->descriptor = dlsym(build->handle, JV_PLUGIN_DESCRIPTOR_SYMBOL);
     if (!build->descriptor) {
-        log_error("plugin %s: refused: not a jarvis plugin: expected the symbol "
-                  JV_PLUGIN_DESCRIPTOR_SYMBOL ", found none; declare it with "
+        log_error("plugin %s: refused: not a jarvis plugin: expected the "
+                  "symbol " JV_PLUGIN_DESCRIPTOR_SYMBOL ", found none; declare it with "
                   "JV_PLUGIN_DEFINE and " REBUILD_HINT,
                   build->path);
         return refuse(reason, reason_size, "not a jarvis plugin");
@@ -474,8 +477,8 @@ static int find_descriptor(struct plugin_build *build, char *reason, size_t reas
     build->descriptor_size = symbol_size(build->descriptor);
     struct descriptor_head head;
     if (build->descriptor_size < sizeof head) {
-        log_error("plugin %s: refused: jv_plugin_descriptor is %zu bytes, expected at least %zu; "
-                  REBUILD_HINT,
+        log_error("plugin %s: refused: jv_plugin_descriptor is %zu bytes, expected at least "
+                  "%zu; " REBUILD_HINT,
                   build->path, build->descriptor_size, PLUGIN_INFO_V1_SIZE);
         return refuse(reason, reason_size, "descriptor too small");
     }
@@ -512,9 +515,9 @@ struct plugin_build *plugins_prepare_build(struct registry *registry, int dir_fd
 struct jv_plugin *plugins_start_build(struct registry *registry, struct plugin_build *build,
                                       char *reason, size_t reason_size)
 {
-    struct jv_plugin *plugin = plugins_attach_descriptor(
-        registry, build->name, build->path, build->descriptor, build->descriptor_size, reason,
-        reason_size);
+    struct jv_plugin *plugin =
+        plugins_attach_descriptor(registry, build->name, build->path, build->descriptor,
+                                  build->descriptor_size, reason, reason_size);
     if (!plugin) {
         plugins_discard_build(build);
         return NULL;
@@ -627,8 +630,9 @@ void plugins_choose_dir(const char *dirs, const char *name, char *dir, size_t di
     for (const char *entry = dirs; *entry != '\0';) {
         size_t length = strcspn(entry, ":");
         char path[PATH_MAX];
-        if (length > 0 && snprintf(path, sizeof path, "%.*s/%s", (int)length, entry, file_name) <
-                              (int)sizeof path &&
+        if (length > 0 &&
+            snprintf(path, sizeof path, "%.*s/%s", (int)length, entry, file_name) <
+                (int)sizeof path &&
             faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
             chosen = entry;
             chosen_length = length;
@@ -678,7 +682,8 @@ void plugins_load_all(struct registry *registry, size_t *loaded, size_t *refused
     const struct config *config = host ? host->config : NULL;
     struct load_summary summary = {0};
     if (config && config->enable_count > 0) {
-        const char *dirs = config->plugin_dir && *config->plugin_dir ? config->plugin_dir : "plugins";
+        const char *dirs =
+            config->plugin_dir && *config->plugin_dir ? config->plugin_dir : "plugins";
         for (size_t i = 0; i < config->enable_count; i++)
             load_from_first_dir(registry, dirs, config->enable[i], &summary);
     }

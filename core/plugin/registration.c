@@ -39,8 +39,8 @@ static int begin_registration(struct jv_plugin *plugin, const void *spec, size_t
     pthread_mutex_lock(&plugin->registry->lock);
     if (!plugin->registering) {
         pthread_mutex_unlock(&plugin->registry->lock);
-        log_error("plugin '%s': %s registered outside init/post_init; register in init", plugin->name,
-                  what);
+        log_error("plugin '%s': %s registered outside init/post_init; register in init",
+                  plugin->name, what);
         return JV_E_STATE;
     }
     return JV_OK;
@@ -78,8 +78,8 @@ static int check_command_spec(struct registry *registry, struct jv_plugin *plugi
         return JV_E_INVAL;
     }
     if (registry_is_builtin_command(name)) {
-        log_error("plugin '%s': command /%s is built into jarvis; pick another name",
-                  plugin->name, name);
+        log_error("plugin '%s': command /%s is built into jarvis; pick another name", plugin->name,
+                  name);
         return JV_E_EXISTS;
     }
     struct command *owner = registry_find_command(registry, name);
@@ -207,8 +207,7 @@ static int check_callback_spec(struct registry *registry, struct jv_plugin *plug
 int registry_register_callback(struct jv_plugin *plugin, const jv_callback_spec *given,
                                size_t spec_size)
 {
-    int status =
-        begin_registration(plugin, given, spec_size, sizeof(jv_callback_spec), "callback");
+    int status = begin_registration(plugin, given, spec_size, sizeof(jv_callback_spec), "callback");
     if (status != JV_OK)
         return status;
     struct registry *registry = plugin->registry;
@@ -216,8 +215,10 @@ int registry_register_callback(struct jv_plugin *plugin, const jv_callback_spec 
     copy_spec(&spec, sizeof spec, given, spec_size);
     status = check_callback_spec(registry, plugin, &spec);
     if (status == JV_OK) {
-        jv_command_spec as_command = {.struct_size = sizeof as_command, .name = spec.prefix,
-                                      .flags = spec.flags, .handler = spec.handler,
+        jv_command_spec as_command = {.struct_size = sizeof as_command,
+                                      .name = spec.prefix,
+                                      .flags = spec.flags,
+                                      .handler = spec.handler,
                                       .user_data = spec.user_data,
                                       .free_user_data = spec.free_user_data};
         struct command *callback = command_create(plugin, &as_command);
@@ -472,8 +473,8 @@ void registry_drop_registrations(struct jv_plugin *plugin)
 {
     struct registry *registry = plugin->registry;
     pthread_mutex_lock(&registry->lock);
-    size_t most = registry->commands.count + registry->callbacks.count +
-                  registry->handlers.count + registry->jobs.count;
+    size_t most = registry->commands.count + registry->callbacks.count + registry->handlers.count +
+                  registry->jobs.count;
     struct destructor_list destructors = {calloc(most ? most : 1, sizeof(struct destructor)), 0};
     if (!destructors.items) {
         pthread_mutex_unlock(&registry->lock);

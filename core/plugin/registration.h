@@ -32,8 +32,8 @@ void registry_drop_registrations(struct jv_plugin *plugin);
  * JV_OK or JV_E_*. */
 int registry_register_command(struct jv_plugin *plugin, const jv_command_spec *spec,
                               size_t spec_size);
-int registry_register_message_handler(struct jv_plugin *plugin,
-                                      const jv_message_handler_spec *spec, size_t spec_size);
+int registry_register_message_handler(struct jv_plugin *plugin, const jv_message_handler_spec *spec,
+                                      size_t spec_size);
 int registry_register_job(struct jv_plugin *plugin, const jv_job_spec *spec, size_t spec_size);
 
 #endif

@@ -185,8 +185,8 @@ int registry_quiesce_plugin(struct jv_plugin *plugin, int64_t timeout_ms)
     plugin->stopping = 1;
     int timed_out = 0;
     while (plugin->running > 0 && !timed_out)
-        timed_out = pthread_cond_timedwait(&registry->callback_finished, &registry->lock,
-                                           &deadline) != 0;
+        timed_out =
+            pthread_cond_timedwait(&registry->callback_finished, &registry->lock, &deadline) != 0;
     int still_running = plugin->running > 0;
     pthread_mutex_unlock(&registry->lock);
     return still_running ? -1 : 0;

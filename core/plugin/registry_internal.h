@@ -71,14 +71,14 @@ struct registry {
     const jv_host_api *api; /* what each plugin's init is given */
     pthread_mutex_t lock;
     pthread_cond_t callback_finished; /* CLOCK_MONOTONIC */
-    struct pointer_list plugins;  /* struct jv_plugin *, load order */
-    struct pointer_list retired;  /* struct jv_plugin *, unloaded by a reload */
-    struct pointer_list commands; /* struct command * */
-    struct pointer_list callbacks; /* struct command *: name is the data prefix */
-    struct pointer_list handlers; /* struct message_handler *, run order */
-    struct pointer_list jobs;     /* struct registry_job * */
-    struct pointer_list services; /* struct service * */
-    struct pointer_list edges;    /* struct service_edge * */
+    struct pointer_list plugins;      /* struct jv_plugin *, load order */
+    struct pointer_list retired;      /* struct jv_plugin *, unloaded by a reload */
+    struct pointer_list commands;     /* struct command * */
+    struct pointer_list callbacks;    /* struct command *: name is the data prefix */
+    struct pointer_list handlers;     /* struct message_handler *, run order */
+    struct pointer_list jobs;         /* struct registry_job * */
+    struct pointer_list services;     /* struct service * */
+    struct pointer_list edges;        /* struct service_edge * */
     struct running_callback *running;
     size_t next_load_index;
 };

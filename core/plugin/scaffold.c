@@ -13,7 +13,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-
 /* "@" stands for the plugin's name. */
 static const char template_text[] =
     "/* @: a jarvis plugin. /@ <text> answers with the text; [@] greeting\n"
@@ -44,7 +43,8 @@ static const char template_text[] =
     "    return api->reply(message, text);\n"
     "}\n"
     "\n"
-    "static int plugin_init(jv_plugin *self, const jv_host_api *host, char *err, size_t err_length)\n"
+    "static int plugin_init(jv_plugin *self, const jv_host_api *host, char *err, size_t "
+    "err_length)\n"
     "{\n"
     "    api = host;\n"
     "    /* The host copies the spec, strings included: the stack is fine.\n"
@@ -98,8 +98,10 @@ static int write_template(int fd, const char *name)
 int scaffold_write(const char *name, const char *directory)
 {
     if (!plugin_name_is_valid(name) || config_is_reserved_name(name)) {
-        fprintf(stderr, "jarvis: new-plugin: invalid name '%.40s' (expected 1-32 characters "
-                "a-z 0-9 _, not bot, lock, metrics, plugins or core)\n", name);
+        fprintf(stderr,
+                "jarvis: new-plugin: invalid name '%.40s' (expected 1-32 characters "
+                "a-z 0-9 _, not bot, lock, metrics, plugins or core)\n",
+                name);
         return EX_USAGE;
     }
     char path[4096];

@@ -19,8 +19,8 @@ static int service_name_is_valid(const char *name)
     if (!name || !*name || strlen(name) > SERVICE_NAME_MAX)
         return 0;
     for (const char *c = name; *c; c++) {
-        int ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' ||
-                 *c == '.' || *c == '-';
+        int ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' ||
+                 *c == '-';
         if (!ok)
             return 0;
     }
@@ -156,8 +156,7 @@ static int has_loaded_consumer(struct registry *registry, const struct jv_plugin
 {
     for (size_t i = 0; i < registry->edges.count; i++) {
         struct service_edge *edge = registry->edges.items[i];
-        if (edge->provider == provider && edge->consumer != provider &&
-            !edge->consumer->unloaded)
+        if (edge->provider == provider && edge->consumer != provider && !edge->consumer->unloaded)
             return 1;
     }
     return 0;

@@ -163,8 +163,8 @@ int store_set(struct store *store, const char *space, const char *key, const voi
         return -1;
     static const char empty = 0;
     pthread_mutex_lock(&store->mutex);
-    int result = store->backend->set(store->connection, space, key,
-                                     value != NULL ? value : &empty, value_length);
+    int result = store->backend->set(store->connection, space, key, value != NULL ? value : &empty,
+                                     value_length);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
@@ -223,8 +223,8 @@ static char *prefix_upper_bound(const char *prefix)
     return bound;
 }
 
-int store_list(struct store *store, const char *space, const char *prefix,
-               store_kv_visit visit, void *user_data)
+int store_list(struct store *store, const char *space, const char *prefix, store_kv_visit visit,
+               void *user_data)
 {
     if (store == NULL || space == NULL || visit == NULL)
         return -1;
@@ -244,8 +244,8 @@ int store_write_failing(struct store *store, int64_t *since_ms, long *failures, 
     if (store == NULL || store->backend->write_failing == NULL)
         return 0;
     pthread_mutex_lock(&store->mutex);
-    int failing = store->backend->write_failing(store->connection, since_ms, failures, reason,
-                                                reason_size);
+    int failing =
+        store->backend->write_failing(store->connection, since_ms, failures, reason, reason_size);
     pthread_mutex_unlock(&store->mutex);
     return failing;
 }

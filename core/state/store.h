@@ -21,7 +21,6 @@
 
 struct store;
 
-
 /* The backend settings say: SQLite under state_dir, or PostgreSQL at dsn
  * (the schema created or migrated). NULL with a one-line reason in error
  * (never the DSN's password) and which kind of failure in *failure. */

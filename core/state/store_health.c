@@ -57,8 +57,8 @@ int store_health_check(sqlite3 *database, const char *path, char *error, size_t 
         }
     } else {
         int extended = sqlite3_extended_errcode(database);
-        store_health_describe(path, store_health_code_is_damage(extended),
-                              sqlite3_errmsg(database), error, error_size);
+        store_health_describe(path, store_health_code_is_damage(extended), sqlite3_errmsg(database),
+                              error, error_size);
         result = -1;
     }
     sqlite3_finalize(statement);

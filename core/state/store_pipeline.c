@@ -51,8 +51,8 @@ int store_inbox_list(struct store *store, store_inbox_visit visit, void *context
     return result;
 }
 
-int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival,
-                          size_t limit, store_inbox_visit visit, void *context)
+int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival, size_t limit,
+                          store_inbox_visit visit, void *context)
 {
     if (store == NULL || visit == NULL)
         return -1;
@@ -73,11 +73,11 @@ int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
     return id;
 }
 
-int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
-                         int64_t thread_id, const char *text)
+int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id, int64_t thread_id,
+                         const char *text)
 {
-    struct outbox_row row = {.update_id = update_id, .chat_id = chat_id,
-                             .thread_id = thread_id, .text = text};
+    struct outbox_row row = {
+        .update_id = update_id, .chat_id = chat_id, .thread_id = thread_id, .text = text};
     return store_outbox_add_row(store, &row);
 }
 
@@ -101,14 +101,14 @@ int store_outbox_list(struct store *store, store_outbox_visit visit, void *conte
     return result;
 }
 
-int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
-                      int64_t message_id, int64_t now_ms)
+int store_sent_record(struct store *store, int64_t reference, int64_t chat_id, int64_t message_id,
+                      int64_t now_ms)
 {
     if (store == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    int result = store->backend->sent_record(store->connection, reference, chat_id, message_id,
-                                             now_ms);
+    int result =
+        store->backend->sent_record(store->connection, reference, chat_id, message_id, now_ms);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }

@@ -13,8 +13,8 @@ struct store;
 
 /* 0 added, 1 an update with that id is already waiting (nothing changed), -1 error.
  * arrival orders the rows for store_inbox_list (the caller's counter). */
-int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id,
-                    const char *payload, int64_t arrival);
+int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
+                    int64_t arrival);
 /* 0, or -1 on error; a missing row is not an error. */
 int store_inbox_remove(struct store *store, int64_t update_id);
 int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin);
@@ -23,18 +23,18 @@ int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *r
                      void *context);
 /* At most limit rows of chat_id that arrived after after_arrival, in
  * arrival order (a flooding chat's rows left in the inbox). 0 or -1. */
-int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival,
-                          size_t limit, store_inbox_visit visit, void *context);
+int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival, size_t limit,
+                          store_inbox_visit visit, void *context);
 /* The new row's id (> 0), or -1 on error. */
-int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id,
-                         int64_t thread_id, const char *text);
+int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id, int64_t thread_id,
+                         const char *text);
 /* The whole row (its id ignored); the new id or -1. */
 int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row);
 int store_outbox_remove(struct store *store, int64_t id);
 /* What a host reference became once sent: Telegram's chat and message id.
  * Records older than a week are pruned as new ones come. 0 or -1. */
-int store_sent_record(struct store *store, int64_t reference, int64_t chat_id,
-                      int64_t message_id, int64_t now_ms);
+int store_sent_record(struct store *store, int64_t reference, int64_t chat_id, int64_t message_id,
+                      int64_t now_ms);
 /* 0 and *message_id, 1 unknown (never sent, or pruned), -1 error. */
 int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_id);
 int store_outbox_list(struct store *store,

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *postgres_open(const struct store_settings *settings, char *error,
-                           size_t error_size, enum store_open_failure *failure)
+static void *postgres_open(const struct store_settings *settings, char *error, size_t error_size,
+                           enum store_open_failure *failure)
 {
     if (settings->dsn == NULL || settings->dsn[0] == '\0') {
         snprintf(error, error_size, "store: backend = postgres needs [state] dsn");
@@ -110,15 +110,14 @@ static long postgres_remove_range(void *connection, const char *space, const cha
 
 /* The whole result is read before the first visit, so a visitor may call
  * back into the store. */
-static int postgres_list(void *connection, const char *space, const char *prefix,
-                         const char *upper, store_kv_visit visit, void *user_data)
+static int postgres_list(void *connection, const char *space, const char *prefix, const char *upper,
+                         store_kv_visit visit, void *user_data)
 {
     const char *values[] = {space, prefix, upper};
     const int lengths[] = {(int)strlen(space), (int)strlen(prefix),
                            upper != NULL ? (int)strlen(upper) : 0};
-    PGresult *result =
-        pg_store_run(connection, upper != NULL ? PG_KV_LIST_RANGE : PG_KV_LIST_FROM, values,
-                     lengths, "list");
+    PGresult *result = pg_store_run(connection, upper != NULL ? PG_KV_LIST_RANGE : PG_KV_LIST_FROM,
+                                    values, lengths, "list");
     if (result == NULL)
         return -1;
     size_t prefix_length = strlen(prefix);
@@ -142,8 +141,7 @@ static int postgres_begin(void *connection, enum store_sync sync)
     struct pg_store *store = connection;
     char sql[96] = "BEGIN";
     if (sync == STORE_SYNCED)
-        snprintf(sql, sizeof sql, "BEGIN; SET LOCAL synchronous_commit = %s",
-                 store->synced_level);
+        snprintf(sql, sizeof sql, "BEGIN; SET LOCAL synchronous_commit = %s", store->synced_level);
     if (pg_store_exec(store, sql, "begin") != 0)
         return -1;
     store->in_transaction = 1;

@@ -22,10 +22,11 @@
  * Dead peers are noticed within keepalives_idle + interval * count (16 s)
  * and unacknowledged writes within tcp_user_timeout. */
 static const char *const DEFAULT_KEYWORDS[] = {
-    "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-    "keepalives_count", "tcp_user_timeout", "application_name", "dbname", NULL};
-static const char *const DEFAULT_VALUES[] = {"5", "1", "10", "2", "3", "15000", "jarvis",
-                                             NULL /* the DSN */, NULL};
+    "connect_timeout",     "keepalives",       "keepalives_idle",
+    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "application_name",    "dbname",           NULL};
+static const char *const DEFAULT_VALUES[] = {
+    "5", "1", "10", "2", "3", "15000", "jarvis", NULL /* the DSN */, NULL};
 
 static char *dsn_password(const char *dsn, char *error, size_t error_size, int *parsed)
 {
@@ -35,8 +36,8 @@ static char *dsn_password(const char *dsn, char *error, size_t error_size, int *
     if (options == NULL) {
         char safe[256];
         dsn_redact_parse_error(message != NULL ? message : "out of memory", safe, sizeof safe);
-        snprintf(error, error_size,
-                 "[state] dsn is not a libpq connection string or URI: %s", safe);
+        snprintf(error, error_size, "[state] dsn is not a libpq connection string or URI: %s",
+                 safe);
         PQfreemem(message);
         return NULL;
     }
@@ -108,7 +109,7 @@ static int set_up_session(struct pg_store *store, char *error, size_t error_size
             goto failed;
     }
     return 0;
-failed: {
+failed : {
     char reason[512];
     last_error(store, reason, sizeof reason);
     snprintf(error, error_size, "PostgreSQL at %s: cannot set up the session: %s", store->place,
@@ -153,8 +154,7 @@ struct pg_store *pg_store_connect(const char *dsn, char *error, size_t error_siz
     char reason[512];
     if (PQstatus(store->connection) != CONNECTION_OK) {
         last_error(store, reason, sizeof reason);
-        snprintf(error, error_size, "cannot connect to PostgreSQL at %s: %s", store->place,
-                 reason);
+        snprintf(error, error_size, "cannot connect to PostgreSQL at %s: %s", store->place, reason);
         pg_store_close(store);
         return NULL;
     }

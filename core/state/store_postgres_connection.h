@@ -24,7 +24,7 @@ struct pg_store {
     int64_t down_since_ms;
     int64_t next_attempt_ms;
     struct backoff backoff;
-    char synced_level[24];  /* synchronous_commit of a STORE_SYNCED commit */
+    char synced_level[24]; /* synchronous_commit of a STORE_SYNCED commit */
     unsigned long sent_records;
 };
 

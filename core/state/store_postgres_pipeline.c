@@ -59,14 +59,14 @@ int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const cha
 
 int pg_inbox_remove(void *connection, int64_t update_id)
 {
-    return run_and_clear(run_with_ids(connection, PG_INBOX_REMOVE, &update_id, 1, NULL,
-                                      "removing from the inbox"));
+    return run_and_clear(
+        run_with_ids(connection, PG_INBOX_REMOVE, &update_id, 1, NULL, "removing from the inbox"));
 }
 
 int pg_inbox_count_crash(void *connection, int64_t update_id, const char *plugin)
 {
-    return run_and_clear(run_with_ids(connection, PG_INBOX_CRASH, &update_id, 1, plugin,
-                                      "counting a crash"));
+    return run_and_clear(
+        run_with_ids(connection, PG_INBOX_CRASH, &update_id, 1, plugin, "counting a crash"));
 }
 
 /* Visits an inbox query's rows and frees the result. */
@@ -92,8 +92,7 @@ static int visit_inbox_rows(PGresult *result, store_inbox_visit visit, void *con
 int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
 {
     return visit_inbox_rows(
-        pg_store_run(connection, PG_INBOX_LIST, NULL, NULL, "listing the inbox"), visit,
-        context);
+        pg_store_run(connection, PG_INBOX_LIST, NULL, NULL, "listing the inbox"), visit, context);
 }
 
 int pg_inbox_list_chat(void *connection, int64_t chat_id, int64_t after_arrival, size_t limit,
@@ -126,12 +125,26 @@ int64_t pg_outbox_add(void *connection, const struct outbox_row *row)
     const char *method = text_or_empty(row->method), *options = text_or_empty(row->options);
     const char *file_name = text_or_empty(row->file_name);
     /* a NULL value is SQL NULL: no file */
-    const char *values[] = {numbers[0], numbers[1], numbers[2], row->text, method, options,
-                            row->file != NULL ? row->file : NULL, file_name, numbers[3],
+    const char *values[] = {numbers[0],
+                            numbers[1],
+                            numbers[2],
+                            row->text,
+                            method,
+                            options,
+                            row->file != NULL ? row->file : NULL,
+                            file_name,
+                            numbers[3],
                             numbers[4]};
-    const int lengths[] = {8, 8, 8, (int)strlen(row->text), (int)strlen(method),
-                           (int)strlen(options), (int)row->file_length, (int)strlen(file_name),
-                           8, 8};
+    const int lengths[] = {8,
+                           8,
+                           8,
+                           (int)strlen(row->text),
+                           (int)strlen(method),
+                           (int)strlen(options),
+                           (int)row->file_length,
+                           (int)strlen(file_name),
+                           8,
+                           8};
     PGresult *result =
         pg_store_run(connection, PG_OUTBOX_ADD, values, lengths, "adding to the outbox");
     if (result == NULL)
@@ -149,8 +162,7 @@ int pg_outbox_remove(void *connection, int64_t id)
 
 int pg_outbox_list(void *connection, store_outbox_visit visit, void *context)
 {
-    PGresult *result =
-        pg_store_run(connection, PG_OUTBOX_LIST, NULL, NULL, "listing the outbox");
+    PGresult *result = pg_store_run(connection, PG_OUTBOX_LIST, NULL, NULL, "listing the outbox");
     if (result == NULL)
         return -1;
     int rows = PQntuples(result);
@@ -180,8 +192,8 @@ int pg_sent_record(void *connection, int64_t reference, int64_t chat_id, int64_t
 {
     struct pg_store *store = connection;
     const int64_t ids[] = {reference, chat_id, message_id, now_ms};
-    if (run_and_clear(run_with_ids(store, PG_SENT_RECORD, ids, 4, NULL,
-                                   "recording a sent message id")) != 0)
+    if (run_and_clear(
+            run_with_ids(store, PG_SENT_RECORD, ids, 4, NULL, "recording a sent message id")) != 0)
         return -1;
     if (store->sent_records++ % SENT_PRUNE_EVERY == 0) {
         int64_t before = now_ms - SENT_KEEP_MS;

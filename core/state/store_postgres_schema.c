@@ -68,8 +68,8 @@ static int run(PGconn *connection, const char *sql, char *error, size_t error_si
 
 static int current_version(PGconn *connection, char *error, size_t error_size)
 {
-    PGresult *result = PQexec(connection,
-                              "SELECT coalesce(max(version), 0) FROM jarvis_schema_version");
+    PGresult *result =
+        PQexec(connection, "SELECT coalesce(max(version), 0) FROM jarvis_schema_version");
     int version = -1;
     if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1)
         version = atoi(PQgetvalue(result, 0, 0));
@@ -103,8 +103,9 @@ int pg_schema_migrate(PGconn *connection, int *from, char *error, size_t error_s
         return -1;
     int version = -1;
     if (run(connection, MIGRATION_LOCK_SQL, error, error_size) == 0 &&
-        run(connection, "CREATE TABLE IF NOT EXISTS jarvis_schema_version (version integer NOT NULL)",
-            error, error_size) == 0)
+        run(connection,
+            "CREATE TABLE IF NOT EXISTS jarvis_schema_version (version integer NOT NULL)", error,
+            error_size) == 0)
         version = current_version(connection, error, error_size);
     *from = version;
     if (version > PG_SCHEMA_VERSION)

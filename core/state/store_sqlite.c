@@ -23,20 +23,16 @@
 #define BUSY_TIMEOUT_MS 5000
 #define DATABASE_NAME "jarvis.db"
 
-
-
-static const char CREATE_TABLE_SQL[] =
-    "CREATE TABLE IF NOT EXISTS kv ("
-    " space TEXT NOT NULL COLLATE BINARY,"
-    " key TEXT NOT NULL COLLATE BINARY,"
-    " value BLOB NOT NULL,"
-    " PRIMARY KEY (space, key)) WITHOUT ROWID";
+static const char CREATE_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS kv ("
+                                       " space TEXT NOT NULL COLLATE BINARY,"
+                                       " key TEXT NOT NULL COLLATE BINARY,"
+                                       " value BLOB NOT NULL,"
+                                       " PRIMARY KEY (space, key)) WITHOUT ROWID";
 static const char SET_SQL[] = "INSERT INTO kv (space, key, value) VALUES (?1, ?2, ?3)"
                               " ON CONFLICT (space, key) DO UPDATE SET value = excluded.value";
 static const char GET_SQL[] = "SELECT value FROM kv WHERE space = ?1 AND key = ?2";
 static const char DELETE_SQL[] = "DELETE FROM kv WHERE space = ?1 AND key = ?2";
-static const char DELETE_RANGE_SQL[] =
-    "DELETE FROM kv WHERE space = ?1 AND key >= ?2 AND key < ?3";
+static const char DELETE_RANGE_SQL[] = "DELETE FROM kv WHERE space = ?1 AND key >= ?2 AND key < ?3";
 static const char LIST_RANGE_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
                                      " AND key >= ?2 AND key < ?3 ORDER BY key";
 static const char LIST_FROM_SQL[] = "SELECT key, value FROM kv WHERE space = ?1"
@@ -372,8 +368,8 @@ static int visit_rows(sqlite3_stmt *statement, const char *prefix, store_kv_visi
     }
 }
 
-static int sqlite_list(void *connection, const char *space, const char *prefix,
-                       const char *upper, store_kv_visit visit, void *user_data)
+static int sqlite_list(void *connection, const char *space, const char *prefix, const char *upper,
+                       store_kv_visit visit, void *user_data)
 {
     struct sqlite_store *store = connection;
     int bounded = upper != NULL;
@@ -467,8 +463,8 @@ static void sqlite_rollback(void *connection)
     end_transaction(store);
 }
 
-static int sqlite_write_failing(void *connection, int64_t *since_ms, long *failures,
-                                char *reason, size_t reason_size)
+static int sqlite_write_failing(void *connection, int64_t *since_ms, long *failures, char *reason,
+                                size_t reason_size)
 {
     const struct store_write_health *health = &((struct sqlite_store *)connection)->write_health;
     if (!health->failing)

@@ -15,27 +15,25 @@
  * more page per insert): update_id is the inbox's key, arrival order a plain
  * column sorted only at recovery; an outbox id may be reused once its row
  * is gone, which no one can tell. */
-static const char CREATE_INBOX_SQL[] =
-    "CREATE TABLE IF NOT EXISTS inbox ("
-    " update_id INTEGER PRIMARY KEY,"
-    " arrival INTEGER NOT NULL,"
-    " chat_id INTEGER NOT NULL,"
-    " payload TEXT NOT NULL,"
-    " crashes INTEGER NOT NULL DEFAULT 0,"
-    " crash_plugin TEXT NOT NULL DEFAULT '')";
-static const char CREATE_OUTBOX_SQL[] =
-    "CREATE TABLE IF NOT EXISTS outbox ("
-    " id INTEGER PRIMARY KEY,"
-    " update_id INTEGER NOT NULL,"
-    " chat_id INTEGER NOT NULL,"
-    " thread_id INTEGER NOT NULL,"
-    " text TEXT NOT NULL,"
-    " method TEXT NOT NULL DEFAULT '',"
-    " options TEXT NOT NULL DEFAULT '',"
-    " file BLOB,"
-    " file_name TEXT NOT NULL DEFAULT '',"
-    " reference INTEGER NOT NULL DEFAULT 0,"
-    " target INTEGER NOT NULL DEFAULT 0)";
+static const char CREATE_INBOX_SQL[] = "CREATE TABLE IF NOT EXISTS inbox ("
+                                       " update_id INTEGER PRIMARY KEY,"
+                                       " arrival INTEGER NOT NULL,"
+                                       " chat_id INTEGER NOT NULL,"
+                                       " payload TEXT NOT NULL,"
+                                       " crashes INTEGER NOT NULL DEFAULT 0,"
+                                       " crash_plugin TEXT NOT NULL DEFAULT '')";
+static const char CREATE_OUTBOX_SQL[] = "CREATE TABLE IF NOT EXISTS outbox ("
+                                        " id INTEGER PRIMARY KEY,"
+                                        " update_id INTEGER NOT NULL,"
+                                        " chat_id INTEGER NOT NULL,"
+                                        " thread_id INTEGER NOT NULL,"
+                                        " text TEXT NOT NULL,"
+                                        " method TEXT NOT NULL DEFAULT '',"
+                                        " options TEXT NOT NULL DEFAULT '',"
+                                        " file BLOB,"
+                                        " file_name TEXT NOT NULL DEFAULT '',"
+                                        " reference INTEGER NOT NULL DEFAULT 0,"
+                                        " target INTEGER NOT NULL DEFAULT 0)";
 /* Schema 1 -> 2: the outbox learns methods other than sendMessage. */
 static const char *const OUTBOX_V2_COLUMNS[] = {
     "ALTER TABLE outbox ADD COLUMN method TEXT NOT NULL DEFAULT ''",
@@ -46,12 +44,11 @@ static const char *const OUTBOX_V2_COLUMNS[] = {
     "ALTER TABLE outbox ADD COLUMN target INTEGER NOT NULL DEFAULT 0",
 };
 /* A host reference -> what Telegram called the message once it was sent. */
-static const char CREATE_SENT_SQL[] =
-    "CREATE TABLE IF NOT EXISTS sent_message ("
-    " reference INTEGER PRIMARY KEY,"
-    " chat_id INTEGER NOT NULL,"
-    " message_id INTEGER NOT NULL,"
-    " sent_at INTEGER NOT NULL)";
+static const char CREATE_SENT_SQL[] = "CREATE TABLE IF NOT EXISTS sent_message ("
+                                      " reference INTEGER PRIMARY KEY,"
+                                      " chat_id INTEGER NOT NULL,"
+                                      " message_id INTEGER NOT NULL,"
+                                      " sent_at INTEGER NOT NULL)";
 
 static const char INBOX_ADD_SQL[] =
     "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, arrival) VALUES (?1, ?2, ?3, ?4)";
@@ -170,13 +167,11 @@ int sqlite_pipeline_prepare(struct sqlite_store *store, char *error, size_t erro
 void sqlite_pipeline_finalize(struct sqlite_store *store)
 {
     sqlite3_stmt *statements[] = {
-        store->inbox_add_statement,    store->inbox_remove_statement,
-        store->inbox_crash_statement,  store->inbox_list_statement,
-        store->inbox_chat_statement,
-        store->inbox_count_statement,  store->outbox_add_statement,
-        store->outbox_remove_statement, store->outbox_list_statement,
-        store->outbox_count_statement, store->sent_record_statement,
-        store->sent_lookup_statement,  store->sent_prune_statement,
+        store->inbox_add_statement,    store->inbox_remove_statement,  store->inbox_crash_statement,
+        store->inbox_list_statement,   store->inbox_chat_statement,    store->inbox_count_statement,
+        store->outbox_add_statement,   store->outbox_remove_statement, store->outbox_list_statement,
+        store->outbox_count_statement, store->sent_record_statement,   store->sent_lookup_statement,
+        store->sent_prune_statement,
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
         sqlite3_finalize(statements[i]);
@@ -273,8 +268,8 @@ int sqlite_inbox_list(void *connection, store_inbox_visit visit, void *context)
     return visit_inbox_rows(store, store->inbox_list_statement, visit, context);
 }
 
-int sqlite_inbox_list_chat(void *connection, int64_t chat_id, int64_t after_arrival,
-                           size_t limit, store_inbox_visit visit, void *context)
+int sqlite_inbox_list_chat(void *connection, int64_t chat_id, int64_t after_arrival, size_t limit,
+                           store_inbox_visit visit, void *context)
 {
     struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->inbox_chat_statement;
@@ -297,10 +292,9 @@ int64_t sqlite_outbox_add(void *connection, const struct outbox_row *row)
     struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->outbox_add_statement;
     int64_t id = -1;
-    int file_bound = row->file != NULL
-                         ? sqlite3_bind_blob64(statement, 7, row->file, row->file_length,
-                                               SQLITE_STATIC)
-                         : sqlite3_bind_null(statement, 7);
+    int file_bound = row->file != NULL ? sqlite3_bind_blob64(statement, 7, row->file,
+                                                             row->file_length, SQLITE_STATIC)
+                                       : sqlite3_bind_null(statement, 7);
     if (file_bound == SQLITE_OK && sqlite3_bind_int64(statement, 1, row->update_id) == SQLITE_OK &&
         sqlite3_bind_int64(statement, 2, row->chat_id) == SQLITE_OK &&
         sqlite3_bind_int64(statement, 3, row->thread_id) == SQLITE_OK &&

@@ -122,7 +122,8 @@ int unit_of_work_add(struct jv_context *work, struct pending_reply *reply)
 int unit_of_work_reply(struct jv_context *work, int64_t chat_id, int64_t thread_id,
                        const char *text)
 {
-    struct pending_reply reply = {.chat_id = chat_id, .thread_id = thread_id,
+    struct pending_reply reply = {.chat_id = chat_id,
+                                  .thread_id = thread_id,
                                   .quote_message_id = work->quote_message_id,
                                   .text = strdup(text)};
     if (reply.text == NULL) {
@@ -148,8 +149,7 @@ int unit_of_work_take_replies(struct jv_context *to, struct jv_context *from)
 }
 
 /* The latest buffered write of (space, key), or NULL. */
-static struct pending_write *find_write(struct jv_context *work, const char *space,
-                                        const char *key)
+static struct pending_write *find_write(struct jv_context *work, const char *space, const char *key)
 {
     for (size_t i = work->write_count; i > 0; i--) {
         struct pending_write *write = &work->writes[i - 1];
@@ -256,8 +256,7 @@ struct listing {
     int failed;
 };
 
-static int add_listed(struct listing *listing, const char *key, const void *value,
-                      size_t length)
+static int add_listed(struct listing *listing, const char *key, const void *value, size_t length)
 {
     if (grow((void **)&listing->items, &listing->capacity, listing->count,
              sizeof *listing->items) != 0)

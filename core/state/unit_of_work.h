@@ -16,7 +16,7 @@ struct store;
 struct pending_write {
     char *space;
     char *key;
-    char *value;   /* NULL: a delete */
+    char *value; /* NULL: a delete */
     size_t length;
 };
 
@@ -34,8 +34,8 @@ struct pending_reply {
     void *file;
     size_t file_length;
     char *file_name;
-    int64_t reference;        /* the host reference given to the plugin, 0: none */
-    int64_t target;           /* edits: the reference or message id edited */
+    int64_t reference; /* the host reference given to the plugin, 0: none */
+    int64_t target;    /* edits: the reference or message id edited */
 };
 
 void pending_reply_free(struct pending_reply *reply);
@@ -46,7 +46,7 @@ struct jv_context {
     uint32_t magic;
     int64_t update_id;
     int64_t chat_id;
-    int64_t thread_id;   /* forum topic replies go to, 0 for none */
+    int64_t thread_id;        /* forum topic replies go to, 0 for none */
     int64_t quote_message_id; /* groups: the question replies quote; 0 for none */
     char *callback_query_id;  /* a button press: the query the host must answer */
     int callback_answered;
@@ -55,10 +55,10 @@ struct jv_context {
     size_t write_count, write_capacity;
     struct pending_reply *replies;
     size_t reply_count, reply_capacity;
-    int deferred;        /* defer_reply was called */
+    int deferred;                        /* defer_reply was called */
     struct jv_deferred *deferred_handle; /* the handle it returned */
-    int failed;          /* out of memory recording something: logged */
-    unit_of_work_done_fn done; /* how the pipeline commits it (also at deferred_finish) */
+    int failed;                          /* out of memory recording something: logged */
+    unit_of_work_done_fn done;           /* how the pipeline commits it (also at deferred_finish) */
     void *done_context;
 };
 

@@ -62,14 +62,15 @@ int check_run(struct config *config, enum check_detail detail)
     plugins_load_all(host.registry, &loaded, &refused);
     int ok = refused == 0 && loaded == config->enable_count;
     if (detail != CHECK_QUIET) {
-        printf("%s: %zu of %zu enabled plugin(s) loaded, %zu refused: %s\n", config->path,
-               loaded, config->enable_count, refused, ok ? "ok" : "FAILED");
+        printf("%s: %zu of %zu enabled plugin(s) loaded, %zu refused: %s\n", config->path, loaded,
+               config->enable_count, refused, ok ? "ok" : "FAILED");
     } else if (ok) {
         printf("jarvis: the configuration file %s syntax is ok\n", config->path);
         printf("jarvis: configuration file %s test is successful (%zu plugin(s) loaded)\n",
                config->path, loaded);
     } else {
-        fprintf(stderr, "jarvis: configuration file %s test failed: %zu of %zu enabled "
+        fprintf(stderr,
+                "jarvis: configuration file %s test failed: %zu of %zu enabled "
                 "plugin(s) loaded, %zu refused\n",
                 config->path, loaded, config->enable_count, refused);
     }

@@ -119,10 +119,10 @@ struct metrics_server *metrics_server_start(const struct listen_address *address
     lifecycle_block_signals(&previous);
     /* the logger first: the library's complaints about later options reach our log */
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle_request, server, MHD_OPTION_EXTERNAL_LOGGER,
-        log_from_library, NULL, MHD_OPTION_SOCK_ADDR, &address->address,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+        flags, 0, NULL, NULL, handle_request, server, MHD_OPTION_EXTERNAL_LOGGER, log_from_library,
+        NULL, MHD_OPTION_SOCK_ADDR, &address->address, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     lifecycle_restore_signals(&previous);
     if (server->daemon == NULL) {
         log_error("metrics: cannot serve on %s (address in use or not available); running "

@@ -92,8 +92,9 @@ static double process_start_seconds(void)
     unsigned long long start_ticks = 0;
     /* after ")": state is field 3, starttime field 22 */
     if (after_name == NULL ||
-        sscanf(after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                               "%*d %*d %*d %llu",
+        sscanf(after_name + 2,
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+               "%*d %*d %*d %llu",
                &start_ticks) != 1)
         return now;
     struct timespec since_boot;

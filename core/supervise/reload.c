@@ -64,8 +64,8 @@ enum reload_action {
 struct reload_item {
     char name[PLUGIN_NAME_MAX + 1];
     enum reload_action action;
-    struct jv_plugin *running;   /* NULL for ACTION_LOAD */
-    struct plugin_build *build;  /* what starts for SWAP, RESTART and LOAD */
+    struct jv_plugin *running;  /* NULL for ACTION_LOAD */
+    struct plugin_build *build; /* what starts for SWAP, RESTART and LOAD */
     char why[PLUGIN_NAME_MAX + 32];
     char dir[PATH_MAX]; /* the search path's entry its file is read from */
 };
@@ -75,7 +75,7 @@ struct reload_plan {
     struct reload_item *items;
     size_t count;
     const struct config *adopted;
-    const char *dirs; /* [plugins] dir: a search path */
+    const char *dirs;               /* [plugins] dir: a search path */
     char refused[SUMMARY_SIZE / 2]; /* "name: reason, ..." */
 };
 
@@ -138,8 +138,8 @@ static void prepare_item(struct reload_plan *plan, struct reload_item *item,
         note_refused(plan, item->name, "unsafe or missing plugin directory");
         return;
     }
-    item->build = plugins_prepare_build(plan->registry, dir_fd, item->dir, item->name, reason,
-                                        sizeof reason);
+    item->build =
+        plugins_prepare_build(plan->registry, dir_fd, item->dir, item->name, reason, sizeof reason);
     close(dir_fd);
     if (item->build == NULL) {
         note_refused(plan, item->name, reason);
@@ -190,8 +190,8 @@ static void restart_consumer(struct reload_item *consumer, const struct reload_i
     if (consumer->build != NULL)
         return;
     /* it cannot run on without its provider's image: it stops with it */
-    log_error("reload: plugin %s: cannot restart it (%s); it is unloaded with %s",
-              consumer->name, reason, provider->name);
+    log_error("reload: plugin %s: cannot restart it (%s); it is unloaded with %s", consumer->name,
+              reason, provider->name);
     consumer->action = ACTION_UNLOAD;
 }
 
@@ -333,13 +333,13 @@ static void unload_going(struct registry *registry, struct reload_plan *plan)
 }
 
 /* A swap whose new build fails its init falls back to the previous image. */
-static void start_previous(struct registry *registry, struct reload_item *item,
-                           const char *reason, struct reload_plan *plan)
+static void start_previous(struct registry *registry, struct reload_item *item, const char *reason,
+                           struct reload_plan *plan)
 {
     char again[REASON_SIZE] = "";
     struct plugin_build *build = plugins_rebuild_from(item->running, again, sizeof again);
-    struct jv_plugin *plugin = build ? plugins_start_build(registry, build, again, sizeof again)
-                                     : NULL;
+    struct jv_plugin *plugin =
+        build ? plugins_start_build(registry, build, again, sizeof again) : NULL;
     if (plugin != NULL) {
         log_warn("reload: plugin %s: new build refused (%s); the previous build runs again, "
                  "its in-memory state lost",
@@ -403,24 +403,25 @@ static void summarise(struct registry *registry, const struct reload_plan *plan,
         const struct reload_item *item = &plan->items[i];
         struct jv_plugin *now = registry_find_plugin(registry, item->name);
         switch (item->action) {
-        case ACTION_LOAD:
-            append_text(loaded, sizeof loaded, ", ", "%s %s", item->name, now ? version_of(now) : "");
-            break;
-        case ACTION_UNLOAD:
-            append_text(unloaded, sizeof unloaded, ", ", "%s%s%s%s", item->name,
-                        item->why[0] ? " (" : "", item->why, item->why[0] ? ")" : "");
-            break;
-        case ACTION_SWAP:
-            append_text(swapped, sizeof swapped, ", ", "%s %s -> %s", item->name,
-                        version_of(item->running), now ? version_of(now) : "?");
-            break;
-        case ACTION_RESTART:
-            append_text(restarted, sizeof restarted, ", ", "%s (%s)", item->name, item->why);
-            break;
-        case ACTION_KEEP:
-            if (item->running != NULL)
-                append_text(unchanged, sizeof unchanged, ", ", "%s", item->name);
-            break;
+            case ACTION_LOAD:
+                append_text(loaded, sizeof loaded, ", ", "%s %s", item->name,
+                            now ? version_of(now) : "");
+                break;
+            case ACTION_UNLOAD:
+                append_text(unloaded, sizeof unloaded, ", ", "%s%s%s%s", item->name,
+                            item->why[0] ? " (" : "", item->why, item->why[0] ? ")" : "");
+                break;
+            case ACTION_SWAP:
+                append_text(swapped, sizeof swapped, ", ", "%s %s -> %s", item->name,
+                            version_of(item->running), now ? version_of(now) : "?");
+                break;
+            case ACTION_RESTART:
+                append_text(restarted, sizeof restarted, ", ", "%s (%s)", item->name, item->why);
+                break;
+            case ACTION_KEEP:
+                if (item->running != NULL)
+                    append_text(unchanged, sizeof unchanged, ", ", "%s", item->name);
+                break;
         }
     }
     char line[SUMMARY_SIZE] = "";

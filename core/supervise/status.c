@@ -195,16 +195,17 @@ static void add_store_facts(const struct config *config, int holder_running, jso
     json_object_set_new(state, "backend", json_string(postgres ? "postgres" : "sqlite"));
     int missing_dir = !postgres && stat(state_dir, &info) != 0 && errno == ENOENT;
     if (!postgres && (missing_dir || !store_exists(state_dir))) {
-        json_object_set_new(state, "problem", json_string(missing_dir ? "does not exist"
-                                                                      : "holds no database"));
+        json_object_set_new(state, "problem",
+                            json_string(missing_dir ? "does not exist" : "holds no database"));
         json_object_set_new(report, "polling", json_string(polling_answer(NULL, holder_running)));
         return;
     }
     char error[256] = "";
     /* postgres: the error names host, port and database, never the password */
-    struct store_settings settings = {
-        .backend = postgres ? STORE_BACKEND_POSTGRES : STORE_BACKEND_SQLITE,
-        .state_dir = state_dir, .dsn = config->state_dsn};
+    struct store_settings settings = {.backend =
+                                          postgres ? STORE_BACKEND_POSTGRES : STORE_BACKEND_SQLITE,
+                                      .state_dir = state_dir,
+                                      .dsn = config->state_dsn};
     struct store *store = store_open_settings(&settings, error, sizeof error, NULL);
     if (store == NULL) {
         json_object_set_new(state, "unreadable", one_line(error));
@@ -291,7 +292,8 @@ static void print_database_lock(json_t *report, FILE *out)
                 "database lock: held by host %s pid %" JSON_INTEGER_FORMAT
                 " since %s (renewed %" JSON_INTEGER_FORMAT " ms ago)\n",
                 text_of(lock, "hostname"), json_integer_value(json_object_get(lock, "pid")),
-                text_of(lock, "since"), json_integer_value(json_object_get(lock, "renewed_ms_ago")));
+                text_of(lock, "since"),
+                json_integer_value(json_object_get(lock, "renewed_ms_ago")));
 }
 
 static void print_uptime(json_t *report, FILE *out)
@@ -316,8 +318,8 @@ static void print_poll_lines(json_t *report, FILE *out)
     else if (json_object_get(last_poll, "unreadable") != NULL)
         fputs("last poll: unknown (unreadable record)\n", out);
     else
-        fprintf(out, "last poll: %s (%" JSON_INTEGER_FORMAT " s ago)\n",
-                text_of(last_poll, "time"), json_integer_value(json_object_get(last_poll, "age_s")));
+        fprintf(out, "last poll: %s (%" JSON_INTEGER_FORMAT " s ago)\n", text_of(last_poll, "time"),
+                json_integer_value(json_object_get(last_poll, "age_s")));
     json_t *last_error = json_object_get(report, "last_error");
     if (last_error == NULL)
         fputs("last error: none\n", out);
@@ -359,9 +361,8 @@ static void print_plugins(json_t *report, FILE *out)
     fputs("plugins:", out);
     size_t index;
     json_t *plugin;
-    json_array_foreach(plugins, index, plugin)
-        fprintf(out, "%s %s %s", index > 0 ? "," : "", text_of(plugin, "name"),
-                text_of(plugin, "version"));
+    json_array_foreach(plugins, index, plugin) fprintf(
+        out, "%s %s %s", index > 0 ? "," : "", text_of(plugin, "name"), text_of(plugin, "version"));
     fputs(json_array_size(plugins) == 0 ? " none\n" : "\n", out);
 }
 
@@ -373,7 +374,8 @@ static void print_counter(json_t *counter, FILE *out)
     const char *key;
     json_t *value;
     int first = 1;
-    json_object_foreach(labels, key, value) {
+    json_object_foreach(labels, key, value)
+    {
         fprintf(out, "%s%s=\"%s\"", first ? "{" : ",", key, json_string_value(value));
         first = 0;
     }
@@ -388,8 +390,7 @@ static void print_activity(json_t *report, FILE *out)
     json_t *item;
     if (counters != NULL) {
         fputs("counters since start:\n", out);
-        json_array_foreach(counters, index, item)
-            print_counter(item, out);
+        json_array_foreach(counters, index, item) print_counter(item, out);
     }
     json_t *errors = json_object_get(report, "recent_errors");
     if (errors == NULL)

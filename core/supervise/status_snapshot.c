@@ -21,7 +21,6 @@
 #include "state/store.h"
 #include "base/version.h"
 
-
 static json_t *plugin_list(struct host *host)
 {
     json_t *plugins = json_array();
@@ -34,16 +33,15 @@ static json_t *plugin_list(struct host *host)
         json_object_set_new(entry, "name", json_string(plugin->name));
         const char *version = plugin->info.version != NULL ? plugin->info.version : "";
         json_t *version_value = json_string(version);
-        json_object_set_new(entry, "version", version_value != NULL ? version_value
-                                                                    : json_string("?"));
+        json_object_set_new(entry, "version",
+                            version_value != NULL ? version_value : json_string("?"));
         json_array_append_new(plugins, entry);
     }
     return plugins;
 }
 
 static void add_counter(const char *name, const char *label_a_name, const char *label_a,
-                        const char *label_b_name, const char *label_b, double value,
-                        void *context)
+                        const char *label_b_name, const char *label_b, double value, void *context)
 {
     json_t *counters = context;
     json_t *entry = json_object();
@@ -69,8 +67,8 @@ static json_t *problem_list(void)
         json_object_set_new(entry, "level", json_string(problems[i].level));
         json_object_set_new(entry, "origin", json_string(problems[i].origin));
         json_t *message = json_string(problems[i].message);
-        json_object_set_new(entry, "message", message != NULL ? message
-                                                              : json_string("(not UTF-8)"));
+        json_object_set_new(entry, "message",
+                            message != NULL ? message : json_string("(not UTF-8)"));
         json_array_append_new(list, entry);
     }
     return list;
@@ -159,8 +157,8 @@ static int write_renamed(const char *path, const char *temporary, const char *te
 /* The full-disk way: over the old file's own blocks, its size unchanged;
  * the brief form (no counters, no recent errors) when the whole one would
  * not fit. */
-static int write_in_place(struct host *host, int64_t started_ms, const char *path,
-                          const char *text, size_t length)
+static int write_in_place(struct host *host, int64_t started_ms, const char *path, const char *text,
+                          size_t length)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     struct stat info;

@@ -53,7 +53,7 @@ struct console {
     struct console_button buttons[BUTTONS_MAX];
     size_t button_count;
     int64_t printed; /* the console's message id of what it printed last */
-    char *pending;          /* bytes read but not yet ended by '\n' */
+    char *pending;   /* bytes read but not yet ended by '\n' */
     size_t pending_length;
     size_t pending_capacity;
 };
@@ -243,10 +243,12 @@ static void print_keyboard(struct console *console, json_t *markup, int64_t mess
     forget_buttons(console);
     size_t index;
     json_t *row;
-    json_array_foreach(rows, index, row) {
+    json_array_foreach(rows, index, row)
+    {
         size_t column;
         json_t *button;
-        json_array_foreach(row, column, button) {
+        json_array_foreach(row, column, button)
+        {
             if (console->button_count == BUTTONS_MAX)
                 break;
             const char *data = json_string_value(json_object_get(button, "callback_data"));
@@ -278,9 +280,8 @@ static void save_file(struct console *console, const struct outbox_row *row)
     if (file != NULL && fclose(file) != 0)
         written = 0;
     if (written)
-        fprintf(stdout, "[%s saved: %s]\n", strcmp(row->method, "sendPhoto") == 0 ? "photo"
-                                                                               : "document",
-                path);
+        fprintf(stdout, "[%s saved: %s]\n",
+                strcmp(row->method, "sendPhoto") == 0 ? "photo" : "document", path);
     else
         fprintf(stdout, "[file not saved: cannot write %s]\n", path);
 }
@@ -289,8 +290,8 @@ static void save_file(struct console *console, const struct outbox_row *row)
 static void print_row(struct console *console, const struct outbox_row *row)
 {
     const char *method = row->method != NULL && row->method[0] ? row->method : "sendMessage";
-    json_t *options = row->options != NULL && row->options[0] ? json_loads(row->options, 0, NULL)
-                                                              : NULL;
+    json_t *options =
+        row->options != NULL && row->options[0] ? json_loads(row->options, 0, NULL) : NULL;
     int html = json_is_string(json_object_get(options, "parse_mode"));
     if (strcmp(method, "answerCallbackQuery") == 0) {
         const char *toast = json_string_value(json_object_get(options, "text"));

@@ -18,8 +18,11 @@ static inline size_t jv_html_escape(const char *text, char *out, size_t out_size
     int full = out_size == 0;
     for (const char *c = text ? text : ""; *c; c++) {
         char plain[2] = {*c, '\0'};
-        const char *entity = *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : *c == '&' ? "&amp;"
-                           : *c == '"' ? "&quot;" : plain;
+        const char *entity = *c == '<'   ? "&lt;"
+                             : *c == '>' ? "&gt;"
+                             : *c == '&' ? "&amp;"
+                             : *c == '"' ? "&quot;"
+                                         : plain;
         size_t length = strlen(entity);
         if (!full && written + length < out_size) {
             memcpy(out + written, entity, length);

@@ -87,15 +87,15 @@ extern "C" {
  * For commands that act for the whole chat, such as a subscription. */
 #define JV_COMMAND_GROUP_ADMIN 0x2u
 
-typedef struct jv_plugin jv_plugin; /* opaque: the host's record of a plugin */
-typedef struct jv_context jv_context; /* opaque: the host's record of one update being handled */
+typedef struct jv_plugin jv_plugin;     /* opaque: the host's record of a plugin */
+typedef struct jv_context jv_context;   /* opaque: the host's record of one update being handled */
 typedef struct jv_deferred jv_deferred; /* opaque: an update held open by defer_reply */
 typedef struct jv_host_api jv_host_api;
 
 /* One incoming chat message, borrowed for the duration of the callback. */
 typedef struct jv_message {
     size_t struct_size;
-    int64_t update_id;  /* transport's id of the update (console: line number) */
+    int64_t update_id; /* transport's id of the update (console: line number) */
     int64_t chat_id;
     int64_t user_id;
     int64_t message_id;
@@ -103,10 +103,10 @@ typedef struct jv_message {
     const char *user_name; /* username or first name; "" when unknown */
     const char *text;      /* the whole text, UTF-8 */
     /* Set for commands only (NULL / 0 for free text): */
-    const char *command;      /* lower-case, without '/' and '@botname' */
-    const char *args;         /* text after the command, trimmed; "" if none */
-    int argc;                 /* args split on whitespace */
-    const char *const *argv;  /* argv[argc] == NULL */
+    const char *command;     /* lower-case, without '/' and '@botname' */
+    const char *args;        /* text after the command, trimmed; "" if none */
+    int argc;                /* args split on whitespace */
+    const char *const *argv; /* argv[argc] == NULL */
     /* Addressing, for plugins that answer plain questions: */
     int is_private;      /* a one-to-one chat with the bot */
     int mentions_bot;    /* the text mentions @botname */
@@ -116,9 +116,9 @@ typedef struct jv_message {
      * pass the jv_message you were given, never a copy of it. */
     jv_context *context;
     /* since 1.2 (check struct_size before reading): */
-    const char *language_code;  /* the sender's IETF language tag; "" when unknown */
-    const char *reply_to_text;  /* text or caption of the message this one replies to; "" */
-    int is_edited;              /* an edited message, handled again ([bot] edited_messages) */
+    const char *language_code; /* the sender's IETF language tag; "" when unknown */
+    const char *reply_to_text; /* text or caption of the message this one replies to; "" */
+    int is_edited;             /* an edited message, handled again ([bot] edited_messages) */
     /* A button press (callback handlers only, NULL otherwise): the data of the
      * pressed button. message_id and text are those of the message the
      * button is on; user_id and user_name are the presser's. */
@@ -163,29 +163,29 @@ typedef struct jv_job_spec {
 /* HTTP through the host's libcurl. Headers are "Name: value" strings. */
 typedef struct jv_http_request {
     size_t struct_size;
-    const char *method;              /* "GET" or "POST" */
+    const char *method; /* "GET" or "POST" */
     const char *url;
-    const char *const *headers;      /* NULL-terminated, or NULL */
-    const char *body;                /* POST body or NULL */
+    const char *const *headers; /* NULL-terminated, or NULL */
+    const char *body;           /* POST body or NULL */
     size_t body_length;
-    int64_t timeout_ms;              /* whole request; 0: host default (15 s) */
+    int64_t timeout_ms; /* whole request; 0: host default (15 s) */
 } jv_http_request;
 
 typedef struct jv_http_response {
     size_t struct_size;
-    long status;            /* HTTP status; 0 when no response arrived */
-    char *body;             /* NUL-terminated; free with http_response_free */
+    long status; /* HTTP status; 0 when no response arrived */
+    char *body;  /* NUL-terminated; free with http_response_free */
     size_t body_length;
-    int64_t retry_after_s;  /* Retry-After header in seconds, -1 if absent */
-    char error[256];        /* transport error, secrets and query strings removed */
+    int64_t retry_after_s; /* Retry-After header in seconds, -1 if absent */
+    char error[256];       /* transport error, secrets and query strings removed */
 } jv_http_response;
 
 /* since 1.2: rich messages (include <jarvis/format.h> for jv_html_escape). */
 
 /* jv_outgoing flags */
-#define JV_FORMAT_HTML 0x1u    /* text/caption is Telegram HTML (escape user text!) */
-#define JV_LINK_PREVIEW 0x2u   /* show a link preview (off by default for bot answers) */
-#define JV_NO_QUOTE 0x4u       /* in groups, do not quote the question */
+#define JV_FORMAT_HTML 0x1u  /* text/caption is Telegram HTML (escape user text!) */
+#define JV_LINK_PREVIEW 0x2u /* show a link preview (off by default for bot answers) */
+#define JV_NO_QUOTE 0x4u     /* in groups, do not quote the question */
 
 /* file kinds */
 #define JV_FILE_NONE 0
@@ -208,14 +208,14 @@ typedef struct jv_button {
 /* What to send or edit; everything borrowed and copied before the call returns. */
 typedef struct jv_outgoing {
     size_t struct_size;
-    const char *text;           /* message text, or a file's caption (may be NULL then) */
-    uint32_t flags;             /* JV_FORMAT_HTML, JV_LINK_PREVIEW, JV_NO_QUOTE */
-    const jv_button *buttons;   /* an inline keyboard under the message, or NULL */
+    const char *text;         /* message text, or a file's caption (may be NULL then) */
+    uint32_t flags;           /* JV_FORMAT_HTML, JV_LINK_PREVIEW, JV_NO_QUOTE */
+    const jv_button *buttons; /* an inline keyboard under the message, or NULL */
     size_t button_count;
-    int file_kind;              /* JV_FILE_* */
-    const void *file;           /* the file's bytes */
+    int file_kind;    /* JV_FILE_* */
+    const void *file; /* the file's bytes */
     size_t file_length;
-    const char *file_name;      /* e.g. "chart.png" */
+    const char *file_name; /* e.g. "chart.png" */
 } jv_outgoing;
 
 /* A press on a button whose callback_data starts with prefix. The handler
@@ -225,10 +225,10 @@ typedef struct jv_outgoing {
  * "this button has expired"). */
 typedef struct jv_callback_spec {
     size_t struct_size;
-    const char *prefix;  /* [a-z0-9_]{1,32} then ':' is added by no one: data must
+    const char *prefix; /* [a-z0-9_]{1,32} then ':' is added by no one: data must
                             start with exactly these bytes; unique across plugins,
                             and no prefix may start another */
-    uint32_t flags;      /* JV_COMMAND_ADMIN: only [bot] admins may press;
+    uint32_t flags;     /* JV_COMMAND_ADMIN: only [bot] admins may press;
                             since 1.3 JV_COMMAND_GROUP_ADMIN: in a group, its admins */
     jv_command_fn handler;
     void *user_data;
@@ -274,8 +274,7 @@ struct jv_host_api {
      * service's header, starting with its own size_t struct_size. One provider
      * per name. acquire returns NULL when absent or older than min_version:
      * consumers must cope. Acquire in post_init or lazily, never rely on order. */
-    int (*provide_service)(jv_plugin *self, const char *name, uint32_t version,
-                           const void *vtable);
+    int (*provide_service)(jv_plugin *self, const char *name, uint32_t version, const void *vtable);
     const void *(*acquire_service)(jv_plugin *self, const char *name, uint32_t min_version);
     void (*release_service)(jv_plugin *self, const char *name);
 
@@ -336,8 +335,7 @@ struct jv_host_api {
      * it quotes the question unless JV_NO_QUOTE or [bot] reply_quotes =
      * false. Returns JV_OK, JV_E_INVAL (bad buttons: callback_data longer
      * than 64 bytes, no text; a file too big), JV_E_STATE as reply. */
-    int (*reply_with)(const jv_message *message, const jv_outgoing *content,
-                      int64_t *reference);
+    int (*reply_with)(const jv_message *message, const jv_outgoing *content, int64_t *reference);
     int (*send_with)(jv_plugin *self, int64_t chat_id, const jv_outgoing *content,
                      int64_t *reference);
     /* content->text NULL: only the keyboard changes (editMessageReplyMarkup).
@@ -355,17 +353,17 @@ struct jv_host_api {
  * does): JV_REGISTER_COMMAND(api, self, &spec). The spec's struct_size, when
  * set, must be the same size (the host refuses a mismatch with JV_E_ABI). */
 #define JV_REGISTER_COMMAND(api, self, spec) (api)->register_command((self), (spec), sizeof *(spec))
-#define JV_REGISTER_MESSAGE_HANDLER(api, self, spec)                               \
+#define JV_REGISTER_MESSAGE_HANDLER(api, self, spec)                                               \
     (api)->register_message_handler((self), (spec), sizeof *(spec))
 #define JV_REGISTER_JOB(api, self, spec) (api)->register_job((self), (spec), sizeof *(spec))
-#define JV_REGISTER_CALLBACK(api, self, spec)                                      \
+#define JV_REGISTER_CALLBACK(api, self, spec)                                                      \
     (api)->register_callback((self), (spec), sizeof *(spec))
 
-#define JV_API_HAS(api, member)                                                    \
+#define JV_API_HAS(api, member)                                                                    \
     ((api)->struct_size >= offsetof(jv_host_api, member) + sizeof((api)->member))
 /* The same test for any struct that starts with struct_size, e.g. a service
  * vtable: JV_STRUCT_HAS(weight, jv_sentiment_weight_api, combine2). */
-#define JV_STRUCT_HAS(pointer, type, member)                                       \
+#define JV_STRUCT_HAS(pointer, type, member)                                                       \
     ((pointer)->struct_size >= offsetof(type, member) + sizeof((pointer)->member))
 
 /* The descriptor. The first four members are frozen for every major. */
@@ -391,12 +389,12 @@ typedef struct jv_plugin_info {
 #define JV_PLUGIN_DESCRIPTOR_SYMBOL "jv_plugin_descriptor"
 
 /* Declares the exported descriptor so its boilerplate cannot drift. */
-#define JV_PLUGIN_DEFINE(name_, version_, description_, flags_, init_, post_init_,   \
-                         shutdown_)                                                  \
-    JV_EXPORT const jv_plugin_info jv_plugin_descriptor = {                          \
-        JV_PLUGIN_MAGIC, JV_ABI_MAJOR, JV_ABI_MINOR, sizeof(jv_plugin_info),         \
-        (flags_),        (name_),      (version_),   (description_),                 \
-        (init_),         (post_init_), (shutdown_)}
+#define JV_PLUGIN_DEFINE(name_, version_, description_, flags_, init_, post_init_, shutdown_)      \
+    JV_EXPORT const jv_plugin_info                                                                 \
+        jv_plugin_descriptor = {                                                                   \
+            JV_PLUGIN_MAGIC, JV_ABI_MAJOR, JV_ABI_MINOR, sizeof(jv_plugin_info),                   \
+            (flags_),        (name_),      (version_),   (description_),                           \
+            (init_),         (post_init_), (shutdown_)}
 
 #ifdef __cplusplus
 }

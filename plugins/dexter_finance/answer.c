@@ -61,8 +61,7 @@ static char *unavailable(const dexter_answer_context *context, const char *symbo
                          const char *reason)
 {
     dexter_text text = {0};
-    dexter_text_append(&text, "%s: market data unavailable (%s).\n", symbol,
-                       reason);
+    dexter_text_append(&text, "%s: market data unavailable (%s).\n", symbol, reason);
     if (dexter_market_is_offline(context->market))
         dexter_text_append(&text, "Source: %s\n", dexter_market_source(context->market));
     return finish(&text);
@@ -96,8 +95,7 @@ static void chat_component(const dexter_answer_context *context, const char *sym
 {
     memset(component, 0, sizeof *component);
     if (!context->score || !context->score->token_snapshot2) {
-        snprintf(component->reason, sizeof component->reason,
-                 "chat sentiment is not available");
+        snprintf(component->reason, sizeof component->reason, "chat sentiment is not available");
         return;
     }
     jv_token_sentiment2 snapshot = {.struct_size = sizeof snapshot};
@@ -133,8 +131,7 @@ static void grok_component(const dexter_answer_context *context, const char *sym
 {
     memset(component, 0, sizeof *component);
     if (!context->weight || !context->weight->grok_rate2) {
-        snprintf(component->reason, sizeof component->reason,
-                 "Grok is not available");
+        snprintf(component->reason, sizeof component->reason, "Grok is not available");
         return;
     }
     jv_grok_rating2 rating = {.struct_size = sizeof rating};
@@ -183,7 +180,8 @@ static void add_narrative(const dexter_answer_context *context, dexter_text *tex
     char narrative[NARRATIVE_MAX];
     narrative[0] = '\0';
     int rc = prompt_text ? context->weight->narrate2(context->weight->context, prompt_text,
-                                                         narrative, sizeof narrative) : -1;
+                                                     narrative, sizeof narrative)
+                         : -1;
     free(prompt_text);
     narrative[sizeof narrative - 1] = '\0';
     if (rc == 0 && narrative[0] != '\0') {
@@ -253,8 +251,8 @@ static void *run_quote(void *argument)
 /* The price and the chart are fetched at the same time: two round trips
  * cost one. Without a thread the quote is fetched after the chart. */
 static int fetch_quote_and_chart(const dexter_answer_context *context, const dexter_token *token,
-                                 int days, dexter_quote *quote, dexter_series *series,
-                                 char *reason, size_t reason_length)
+                                 int days, dexter_quote *quote, dexter_series *series, char *reason,
+                                 size_t reason_length)
 {
     quote_job job = {.market = context->market, .id = token->provider_id};
     pthread_t thread;
@@ -286,8 +284,7 @@ static char *answer_outlook(const dexter_answer_context *context, const dexter_i
     char reason[REASON_MAX] = "";
     dexter_quote quote;
     dexter_series series;
-    if (fetch_quote_and_chart(context, token, OUTLOOK_DAYS, &quote, &series, reason,
-                              sizeof reason))
+    if (fetch_quote_and_chart(context, token, OUTLOOK_DAYS, &quote, &series, reason, sizeof reason))
         return unavailable(context, token->symbol, reason);
 
     dexter_indicators indicators;
@@ -301,8 +298,7 @@ static char *answer_outlook(const dexter_answer_context *context, const dexter_i
         /* days of prices behind the score: the evidence minimum reads it */
         int64_t span_ms = indicators.price_time_ms - indicators.first_time_ms;
         market->samples = span_ms > 0 ? (span_ms + DEXTER_MS_PER_DAY / 2) / DEXTER_MS_PER_DAY : 1;
-    }
-    else
+    } else
         snprintf(market->reason, sizeof market->reason, "too little history for indicators");
     chat_component(context, token->symbol, &components[DEXTER_COMPONENT_CHAT]);
     grok_component(context, token->symbol, &components[DEXTER_COMPONENT_GROK]);
@@ -378,12 +374,13 @@ typedef struct period_change {
 static void not_enough_history(const dexter_series *series, const char *window, char *reason,
                                size_t reason_length)
 {
-    double covered = series->count ? (double)(series->points[series->count - 1].time_ms -
-                                              series->points[0].time_ms) /
-                                         (double)DEXTER_MS_PER_DAY
-                                   : 0.0;
-    snprintf(reason, reason_length, "not enough history for %s (the data covers %.1f days)",
-             window, covered);
+    double covered =
+        series->count
+            ? (double)(series->points[series->count - 1].time_ms - series->points[0].time_ms) /
+                  (double)DEXTER_MS_PER_DAY
+            : 0.0;
+    snprintf(reason, reason_length, "not enough history for %s (the data covers %.1f days)", window,
+             covered);
 }
 
 static int fetch_change(const dexter_answer_context *context, const dexter_token *token,
@@ -520,7 +517,7 @@ static char *answer_extreme(const dexter_answer_context *context, const dexter_t
     char reason[REASON_MAX] = "";
     dexter_series series;
     int days = intent->kind == DEXTER_INTENT_ATH ? DEXTER_MAX_PERIOD_DAYS
-                                                  : chart_days(intent->period_days);
+                                                 : chart_days(intent->period_days);
     if (dexter_market_chart(context->market, token->provider_id, days, &series, reason,
                             sizeof reason))
         return unavailable(context, token->symbol, reason);
@@ -544,11 +541,13 @@ static char *answer_extreme(const dexter_answer_context *context, const dexter_t
     dexter_format_usd(series.points[series.count - 1].price, now, sizeof now);
     double covered = (double)(newest - series.points[0].time_ms) / (double)DEXTER_MS_PER_DAY;
     if (intent->kind == DEXTER_INTENT_ATH) {
-        dexter_text_append(&text, "%s: highest price in the %.0f days of data I have: %s on %s "
-                                  "(now %s).\n",
+        dexter_text_append(&text,
+                           "%s: highest price in the %.0f days of data I have: %s on %s "
+                           "(now %s).\n",
                            token->symbol, covered, price, when, now);
-        dexter_text_append(&text, "The all-time high may be older and higher: my data goes back "
-                                  "%d days at most.\n",
+        dexter_text_append(&text,
+                           "The all-time high may be older and higher: my data goes back "
+                           "%d days at most.\n",
                            DEXTER_MAX_PERIOD_DAYS);
     } else {
         dexter_window_label(intent, window, sizeof window);
@@ -556,8 +555,9 @@ static char *answer_extreme(const dexter_answer_context *context, const dexter_t
                            want_high ? "high" : "low", window, price, when, now);
         if (start < series.points[0].time_ms - 3600000LL)
             dexter_text_append(&text, "The data covers only %.1f days of that window.\n", covered);
-        dexter_text_append(&text, "From %s price points, not every trade: the true %s may be a "
-                                  "little %s.\n",
+        dexter_text_append(&text,
+                           "From %s price points, not every trade: the true %s may be a "
+                           "little %s.\n",
                            days <= 90 ? "hourly" : "daily", want_high ? "high" : "low",
                            want_high ? "higher" : "lower");
     }
@@ -572,21 +572,15 @@ static char *answer_one(const dexter_answer_context *context, const dexter_inten
                         const dexter_token *token)
 {
     switch (intent->kind) {
-    case DEXTER_INTENT_PRICE:
-        return answer_price(context, token);
-    case DEXTER_INTENT_CHANGE:
-        return answer_change(context, token, intent);
-    case DEXTER_INTENT_MARKET_CAP:
-        return answer_quote_figure(context, token, 0);
-    case DEXTER_INTENT_VOLUME:
-        return answer_quote_figure(context, token, 1);
-    case DEXTER_INTENT_HIGH:
-    case DEXTER_INTENT_LOW:
-    case DEXTER_INTENT_ATH:
-        return answer_extreme(context, token, intent);
-    case DEXTER_INTENT_OUTLOOK:
-    default:
-        return answer_outlook(context, intent, token);
+        case DEXTER_INTENT_PRICE: return answer_price(context, token);
+        case DEXTER_INTENT_CHANGE: return answer_change(context, token, intent);
+        case DEXTER_INTENT_MARKET_CAP: return answer_quote_figure(context, token, 0);
+        case DEXTER_INTENT_VOLUME: return answer_quote_figure(context, token, 1);
+        case DEXTER_INTENT_HIGH:
+        case DEXTER_INTENT_LOW:
+        case DEXTER_INTENT_ATH: return answer_extreme(context, token, intent);
+        case DEXTER_INTENT_OUTLOOK:
+        default: return answer_outlook(context, intent, token);
     }
 }
 

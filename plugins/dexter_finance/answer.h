@@ -15,9 +15,9 @@ typedef struct dexter_answer_context {
     dexter_market *market;
     const dexter_token_map *tokens;
     dexter_analysis_params params;
-    int narrative;                            /* config allows the Grok summary */
-    const jv_sentiment_weight_api *weight;   /* NULL: grok_weighting not loaded */
-    const jv_sentiment_score_api *score;     /* NULL: sentiment not loaded */
+    int narrative;                         /* config allows the Grok summary */
+    const jv_sentiment_weight_api *weight; /* NULL: grok_weighting not loaded */
+    const jv_sentiment_score_api *score;   /* NULL: sentiment not loaded */
     /* a log line for what the user is not shown (a dropped summary); may be NULL */
     void (*log)(void *user, const char *format, ...) __attribute__((format(printf, 2, 3)));
     void *log_user;

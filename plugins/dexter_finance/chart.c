@@ -36,7 +36,7 @@ typedef struct chart_frame {
     double left, top, right, bottom; /* the plot area in pixels */
     double time_min, time_max;       /* ms */
     double price_min, price_max;
-    double price_step;               /* between price ticks */
+    double price_step; /* between price ticks */
 } chart_frame;
 
 typedef struct png_buffer {
@@ -82,8 +82,8 @@ static int series_build(const dexter_chart_input *input, chart_series *series)
     }
     for (size_t i = 0; input->points && i < input->count; i++) {
         const dexter_point *point = &input->points[i];
-        int in_order = series->count == 0 ||
-                       (double)point->time_ms > series->times[series->count - 1];
+        int in_order =
+            series->count == 0 || (double)point->time_ms > series->times[series->count - 1];
         if (!usable_price(point->price) || point->time_ms <= 0 || !in_order) {
             series->skipped++;
             continue;
@@ -176,8 +176,8 @@ static void format_price_tick(double value, double step, char *out, size_t out_l
     } units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}};
     if (value >= 1e15 || value < 1e-6) { /* no run of zeros to count */
         /* as many significant digits as tell neighbouring ticks apart */
-        int digits = (int)(floor(log10(value)) - floor(log10(step))) + (decimals_for(step /
-                     pow(10.0, floor(log10(step)))) > 0);
+        int digits = (int)(floor(log10(value)) - floor(log10(step))) +
+                     (decimals_for(step / pow(10.0, floor(log10(step)))) > 0);
         digits = digits < 1 ? 1 : digits > 8 ? 8 : digits;
         snprintf(out, out_length, "$%.*e", digits, value);
         return;
@@ -223,7 +223,7 @@ static void format_time_tick(double time_ms, double step_ms, char *out, size_t o
         return;
     }
     int midnight = parts.tm_hour == 0 && parts.tm_min == 0;
-    const char *format = step_ms >= 720 * MS_PER_HOUR ? "%Y-%m-%d"
+    const char *format = step_ms >= 720 * MS_PER_HOUR              ? "%Y-%m-%d"
                          : step_ms >= 24 * MS_PER_HOUR || midnight ? "%b %d"
                                                                    : "%H:%M";
     strftime(out, out_length, format, &parts);
@@ -262,23 +262,24 @@ static void draw_header(cairo_t *cr, const dexter_chart_input *input, const char
                         double width)
 {
     char title[160], when[40], subtitle[320], spacing[32];
-    int64_t data_time = input->data_time_ms > 0 ? input->data_time_ms
-                                                : (int64_t)series->times[series->count - 1];
+    int64_t data_time =
+        input->data_time_ms > 0 ? input->data_time_ms : (int64_t)series->times[series->count - 1];
     dexter_format_utc(data_time, when, sizeof when);
-    snprintf(title, sizeof title, "%s price, %s  (data time %s)", input->symbol ? input->symbol : "?",
-             input->period ? input->period : "", when);
+    snprintf(title, sizeof title, "%s price, %s  (data time %s)",
+             input->symbol ? input->symbol : "?", input->period ? input->period : "", when);
     set_colour(cr, 0x202124);
     set_font(cr, 20, 1);
     show_text(cr, 24, 34, 0, title);
 
     size_t shown = series->count - series->first_shown;
-    double step = shown > 1 ? (series->times[series->count - 1] -
-                               series->times[series->first_shown]) / (double)(shown - 1)
-                            : 0;
+    double step = shown > 1
+                      ? (series->times[series->count - 1] - series->times[series->first_shown]) /
+                            (double)(shown - 1)
+                      : 0;
     jv_format_duration((int64_t)(step / 60000.0 + 0.5) * 60, spacing, sizeof spacing);
-    int length = snprintf(subtitle, sizeof subtitle, "USD, %zu point%s%s%s", shown,
-                          shown == 1 ? "" : "s", shown > 1 ? " about every " : "",
-                          shown > 1 ? spacing : "");
+    int length =
+        snprintf(subtitle, sizeof subtitle, "USD, %zu point%s%s%s", shown, shown == 1 ? "" : "s",
+                 shown > 1 ? " about every " : "", shown > 1 ? spacing : "");
     if (input->sma_fast || input->sma_slow)
         length += snprintf(subtitle + length, sizeof subtitle - (size_t)length,
                            "; averages over the chart's points");

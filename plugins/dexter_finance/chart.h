@@ -23,15 +23,16 @@
 #define DEXTER_CHART_LOW_RGB 0xC62828u
 
 typedef struct dexter_chart_input {
-    const dexter_point *points; /* oldest first; NaN, inf, <= 0 and out-of-order points are skipped */
+    const dexter_point
+        *points; /* oldest first; NaN, inf, <= 0 and out-of-order points are skipped */
     size_t count;
-    int64_t display_from_ms;    /* points before it only warm up the averages; 0: show all */
-    const char *symbol;         /* "SOL" */
-    const char *period;         /* "7d", shown in the title */
-    int64_t data_time_ms;       /* shown in the title (UTC); 0: the newest point's time */
-    const char *source;         /* "CoinGecko"; NULL or "": not shown */
-    size_t sma_fast, sma_slow;  /* windows in points; 0: that line is not drawn */
-    int width, height;          /* 0: the default size; raised to the minimum */
+    int64_t display_from_ms;   /* points before it only warm up the averages; 0: show all */
+    const char *symbol;        /* "SOL" */
+    const char *period;        /* "7d", shown in the title */
+    int64_t data_time_ms;      /* shown in the title (UTC); 0: the newest point's time */
+    const char *source;        /* "CoinGecko"; NULL or "": not shown */
+    size_t sma_fast, sma_slow; /* windows in points; 0: that line is not drawn */
+    int width, height;         /* 0: the default size; raised to the minimum */
 } dexter_chart_input;
 
 typedef struct dexter_chart_png {

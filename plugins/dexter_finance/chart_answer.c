@@ -51,8 +51,7 @@ static char *usage(const char *lead)
 }
 
 int dexter_chart_read_request(const dexter_answer_context *context, int argc,
-                              const char *const *argv, dexter_chart_request *request,
-                              char **reply)
+                              const char *const *argv, dexter_chart_request *request, char **reply)
 {
     memset(request, 0, sizeof *request);
     *reply = NULL;
@@ -118,8 +117,7 @@ static void write_figures(dexter_text *text, const dexter_chart_request *request
         if (series->points[i].price < series->points[low].price)
             low = i;
     }
-    char now[48], from[48], percent[24], high_price[48], low_price[48], high_when[40],
-        low_when[40];
+    char now[48], from[48], percent[24], high_price[48], low_price[48], high_when[40], low_when[40];
     dexter_format_usd(newest->price, now, sizeof now);
     dexter_format_usd(series->points[first].price, from, sizeof from);
     dexter_format_usd(series->points[high].price, high_price, sizeof high_price);
@@ -134,8 +132,8 @@ static void write_figures(dexter_text *text, const dexter_chart_request *request
         dexter_format_percent(change, percent, sizeof percent);
         dexter_text_append(text, ", %s from %s", percent, from);
     }
-    dexter_text_append(text, ".\nHigh %s on %s, low %s on %s.\n", high_price, high_when,
-                       low_price, low_when);
+    dexter_text_append(text, ".\nHigh %s on %s, low %s on %s.\n", high_price, high_when, low_price,
+                       low_when);
 }
 
 static void write_coverage(dexter_text *text, const dexter_chart_request *request,
@@ -143,9 +141,9 @@ static void write_coverage(dexter_text *text, const dexter_chart_request *reques
 {
     if (series->points[0].time_ms <= start_ms + HOUR_MS)
         return;
-    double covered = (double)(series->points[series->count - 1].time_ms -
-                              series->points[0].time_ms) /
-                     (double)DEXTER_MS_PER_DAY;
+    double covered =
+        (double)(series->points[series->count - 1].time_ms - series->points[0].time_ms) /
+        (double)DEXTER_MS_PER_DAY;
     char asked[32];
     dexter_period_label(request->period_days, asked, sizeof asked);
     dexter_text_append(text, "The data covers only %.1f days of the %s asked for.\n", covered,
@@ -192,8 +190,8 @@ int dexter_chart_answer_build(const dexter_answer_context *context,
     }
     int64_t newest_ms = series.points[series.count - 1].time_ms;
     int64_t start_ms = newest_ms - (int64_t)request->period_days * DEXTER_MS_PER_DAY;
-    if (draw && draw_chart(context, request, &series, start_ms, &answer->png, reason,
-                           sizeof reason) != 0) {
+    if (draw &&
+        draw_chart(context, request, &series, start_ms, &answer->png, reason, sizeof reason) != 0) {
         answer->caption = unavailable(request->token->symbol, reason);
         dexter_series_free(&series);
         return -1;

@@ -19,12 +19,11 @@ typedef struct dexter_chart_request {
  * with *reply a malloc'd answer saying what is wrong (usage, an unknown
  * period, an unknown token with a suggestion; NULL when out of memory). */
 int dexter_chart_read_request(const dexter_answer_context *context, int argc,
-                              const char *const *argv, dexter_chart_request *request,
-                              char **reply);
+                              const char *const *argv, dexter_chart_request *request, char **reply);
 
 typedef struct dexter_chart_answer {
-    char *caption;         /* malloc'd; NULL when out of memory */
-    dexter_chart_png png;  /* drawn only when asked; empty otherwise */
+    char *caption;        /* malloc'd; NULL when out of memory */
+    dexter_chart_png png; /* drawn only when asked; empty otherwise */
 } dexter_chart_answer;
 
 /* 0: the caption holds the period's figures (and png the picture when

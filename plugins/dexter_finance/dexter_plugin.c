@@ -100,8 +100,8 @@ static int read_analysis(dexter_state *state, char *err, size_t err_length)
     }
     const char *basis = api->config_get(state->self, "indicator_basis", "daily");
     if (strcasecmp(basis, "daily") != 0 && strcasecmp(basis, "points") != 0) {
-        snprintf(err, err_length, "[dexter_finance] indicator_basis: \"%.20s\" is not daily or points",
-                 basis);
+        snprintf(err, err_length,
+                 "[dexter_finance] indicator_basis: \"%.20s\" is not daily or points", basis);
         return JV_E_INVAL;
     }
     state->params.sma_fast = (size_t)fast;
@@ -175,7 +175,8 @@ static int create_market(dexter_state *state, char *err, size_t err_length)
     api->log(state->self, JV_LOG_INFO, "market data: %s%s%s",
              config.provider == DEXTER_PROVIDER_FILE ? "file " : "coingecko at ",
              config.provider != DEXTER_PROVIDER_FILE ? config.base_url
-             : config.data_file[0] ? config.data_file : "(built-in sample)",
+             : config.data_file[0]                   ? config.data_file
+                                                     : "(built-in sample)",
              config.api_key[0] ? " (with API key)" : "");
     const char *problem = dexter_market_problem(state->market);
     if (problem)
@@ -253,7 +254,8 @@ static void make_context(dexter_state *state, dexter_answer_context *context)
 static int send_reply(dexter_state *state, const jv_message *message, char *text)
 {
     if (!text) {
-        state->api->log(state->self, JV_LOG_ERROR, "out of memory composing an answer (update %lld)",
+        state->api->log(state->self, JV_LOG_ERROR,
+                        "out of memory composing an answer (update %lld)",
                         (long long)message->update_id);
         return JV_E_NOMEM;
     }
@@ -291,14 +293,15 @@ static const char *chart_period_of(const dexter_intent *intent)
 }
 
 #if JV_ABI_MINOR >= 2
-static int send_outlook(dexter_state *state, const jv_message *message,
-                        const dexter_intent *intent, char *text)
+static int send_outlook(dexter_state *state, const jv_message *message, const dexter_intent *intent,
+                        char *text)
 {
     if (!text)
         return send_reply(state, message, text);
     dexter_outlook_buttons keyboard;
     dexter_outlook_buttons_build(intent->tokens[0], chart_period_of(intent), &keyboard);
-    jv_outgoing content = {.struct_size = sizeof content, .text = text,
+    jv_outgoing content = {.struct_size = sizeof content,
+                           .text = text,
                            .buttons = keyboard.buttons,
                            .button_count = DEXTER_OUTLOOK_BUTTON_COUNT};
     int rc = state->api->reply_with(message, &content, NULL);
@@ -309,8 +312,8 @@ static int send_outlook(dexter_state *state, const jv_message *message,
     return rc < 0 ? rc : JV_HANDLED;
 }
 #else
-static int send_outlook(dexter_state *state, const jv_message *message,
-                        const dexter_intent *intent, char *text)
+static int send_outlook(dexter_state *state, const jv_message *message, const dexter_intent *intent,
+                        char *text)
 {
     (void)intent;
     return send_reply(state, message, text);
@@ -337,11 +340,10 @@ static int answer(dexter_state *state, const jv_message *message, dexter_parse_s
     dexter_answer_context context;
     make_context(state, &context);
     if (status == DEXTER_PARSE_UNKNOWN_TOKEN)
-        return send_reply(state, message,
-                          dexter_answer_unknown_token(&context, intent->unknown,
-                                                      intent->suggestion));
-    dexter_follow_ups_remember(state->follow_ups, message->chat_id, intent,
-                               state->api->now_ms());
+        return send_reply(
+            state, message,
+            dexter_answer_unknown_token(&context, intent->unknown, intent->suggestion));
+    dexter_follow_ups_remember(state->follow_ups, message->chat_id, intent, state->api->now_ms());
     char *text = dexter_answer_intent(&context, intent);
     if (!dexter_outlook_has_buttons(intent) || !host_sends_rich(state->api))
         return send_reply(state, message, text);
@@ -408,8 +410,9 @@ static int chart_answer(dexter_state *state, const jv_message *message,
         rc = send_chart(state, message, &chart, from_press);
     } else if (built == 0 && chart.caption) {
         dexter_text text = {0};
-        dexter_text_append(&text, "Charts need a newer jarvis host (plugin ABI 1.2, which "
-                                  "sends pictures). The figures:\n%s",
+        dexter_text_append(&text,
+                           "Charts need a newer jarvis host (plugin ABI 1.2, which "
+                           "sends pictures). The figures:\n%s",
                            chart.caption);
         rc = send_reply(state, message, dexter_text_take(&text));
     } else if (from_press && chart.caption) {
@@ -438,8 +441,7 @@ static int on_chart(jv_plugin *self, const jv_message *message, void *user_data)
 #if JV_ABI_MINOR >= 2
 /* [24h] [7d] [30d]: the answer the button is on becomes that window's
  * outlook, keeping its keyboard (whose [Chart] now charts that window). */
-static int edit_to_window(dexter_state *state, const jv_message *press,
-                          const dexter_press *pressed)
+static int edit_to_window(dexter_state *state, const jv_message *press, const dexter_press *pressed)
 {
     dexter_intent intent;
     dexter_press_intent(pressed, &intent);
@@ -450,7 +452,8 @@ static int edit_to_window(dexter_state *state, const jv_message *press,
         return JV_E_NOMEM;
     dexter_outlook_buttons keyboard;
     dexter_outlook_buttons_build(pressed->token, pressed->period, &keyboard);
-    jv_outgoing content = {.struct_size = sizeof content, .text = text,
+    jv_outgoing content = {.struct_size = sizeof content,
+                           .text = text,
                            .buttons = keyboard.buttons,
                            .button_count = DEXTER_OUTLOOK_BUTTON_COUNT};
     int rc = state->api->edit_message(state->self, press->chat_id, press->message_id, &content);
@@ -481,8 +484,8 @@ static int register_press(dexter_state *state, char *err, size_t err_length)
 {
     if (!host_sends_rich(state->api))
         return JV_OK;
-    jv_callback_spec press = {.prefix = DEXTER_CALLBACK_PREFIX,
-                              .handler = on_press, .user_data = state};
+    jv_callback_spec press = {
+        .prefix = DEXTER_CALLBACK_PREFIX, .handler = on_press, .user_data = state};
     int rc = JV_REGISTER_CALLBACK(state->api, state->self, &press);
     if (rc != JV_OK)
         snprintf(err, err_length, "cannot register the outlook buttons: %s",
@@ -541,7 +544,8 @@ static int register_handlers(dexter_state *state, char *err, size_t err_length)
     jv_command_spec ask = {
         .name = "ask",
         .usage = "/ask <question>",
-        .help = "finance questions: \"Is SOL bullish right now?\", \"price of BTC\", \"SOL vs ETH 30d\"",
+        .help = "finance questions: \"Is SOL bullish right now?\", \"price of BTC\", \"SOL vs ETH "
+                "30d\"",
         .handler = on_ask,
         .user_data = state,
     };
@@ -553,7 +557,8 @@ static int register_handlers(dexter_state *state, char *err, size_t err_length)
     jv_command_spec chart = {
         .name = "chart",
         .usage = DEXTER_CHART_USAGE,
-        .help = "a price chart with the fast and slow SMA and the period's high and low: \"/chart SOL 30d\"",
+        .help = "a price chart with the fast and slow SMA and the period's high and low: \"/chart "
+                "SOL 30d\"",
         .handler = on_chart,
         .user_data = state,
     };

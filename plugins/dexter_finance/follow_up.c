@@ -71,8 +71,8 @@ int dexter_follow_ups_complete(dexter_follow_ups *memory, int64_t chat_id, dexte
     int changed = 0;
     pthread_mutex_lock(&memory->lock);
     remembered *slot = slot_for(memory, chat_id);
-    int fresh = slot->at_ms != 0 && slot->chat_id == chat_id &&
-                now_ms - slot->at_ms <= memory->expiry_ms;
+    int fresh =
+        slot->at_ms != 0 && slot->chat_id == chat_id && now_ms - slot->at_ms <= memory->expiry_ms;
     if (fresh) {
         const dexter_intent *last = &slot->intent;
         if (intent->token_count == 0) {

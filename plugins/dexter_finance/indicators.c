@@ -22,8 +22,7 @@ int dexter_percent_change(double from, double to, double *percent)
     return 0;
 }
 
-int dexter_change_over(const dexter_point *points, size_t count, int64_t span_ms,
-                       double *percent)
+int dexter_change_over(const dexter_point *points, size_t count, int64_t span_ms, double *percent)
 {
     if (!points || count < 2 || span_ms <= 0)
         return -1;
@@ -144,7 +143,8 @@ size_t dexter_daily_closes(const dexter_point *points, size_t count, double *clo
 {
     size_t written = 0;
     for (size_t i = 0; i < count && capacity > 0; i++) {
-        int last_of_day = i + 1 == count || utc_day(points[i + 1].time_ms) != utc_day(points[i].time_ms);
+        int last_of_day =
+            i + 1 == count || utc_day(points[i + 1].time_ms) != utc_day(points[i].time_ms);
         if (!last_of_day)
             continue;
         if (written == capacity) { /* keep the newest days */
@@ -185,8 +185,7 @@ static void analyse_closes(const double *closes, size_t count, double periods_pe
     out->closes_used = count;
     out->periods_per_year = periods_per_year;
     if (dexter_sma(closes, count, params->sma_fast, &out->sma_fast) == 0 &&
-        dexter_sma(closes, count, params->sma_slow, &out->sma_slow) == 0 &&
-        out->sma_slow > 0) {
+        dexter_sma(closes, count, params->sma_slow, &out->sma_slow) == 0 && out->sma_slow > 0) {
         out->has_sma = 1;
         out->sma_spread = (out->sma_fast - out->sma_slow) / out->sma_slow * 100.0;
         double previous_fast, previous_slow;
@@ -198,8 +197,7 @@ static void analyse_closes(const double *closes, size_t count, double periods_pe
         }
     }
     out->has_rsi = dexter_rsi(closes, count, params->rsi_period, &out->rsi) == 0;
-    out->has_volatility =
-        dexter_volatility(closes, count, periods_per_year, &out->volatility) == 0;
+    out->has_volatility = dexter_volatility(closes, count, periods_per_year, &out->volatility) == 0;
 }
 
 int dexter_analyse(const dexter_point *points, size_t count, const double *change_24h_from_quote,

@@ -22,8 +22,7 @@ int dexter_percent_change(double from, double to, double *percent);
 /* Change from the point span_ms before the newest one to the newest one. The
  * start is the last point at or before that moment, or the first point if it
  * is at most span_ms/20 (or one hour) later; otherwise -1 (not enough history). */
-int dexter_change_over(const dexter_point *points, size_t count, int64_t span_ms,
-                       double *percent);
+int dexter_change_over(const dexter_point *points, size_t count, int64_t span_ms, double *percent);
 
 /* Mean of the last `window` values. */
 int dexter_sma(const double *values, size_t count, size_t window, double *mean);
@@ -52,31 +51,31 @@ size_t dexter_daily_closes(const dexter_point *points, size_t count, double *clo
                            size_t capacity);
 
 typedef struct dexter_analysis_params {
-    size_t sma_fast;          /* default 7 */
-    size_t sma_slow;          /* default 25 */
-    size_t rsi_period;        /* default 14 */
-    int daily_basis;          /* 1: indicators on daily closes; 0: on every point */
+    size_t sma_fast;   /* default 7 */
+    size_t sma_slow;   /* default 25 */
+    size_t rsi_period; /* default 14 */
+    int daily_basis;   /* 1: indicators on daily closes; 0: on every point */
 } dexter_analysis_params;
 
 typedef struct dexter_indicators {
-    double price;             /* newest price of the series */
+    double price; /* newest price of the series */
     int64_t price_time_ms;
-    int64_t first_time_ms;    /* oldest point: the span high/low cover */
+    int64_t first_time_ms; /* oldest point: the span high/low cover */
     int has_change_24h;
-    double change_24h;        /* percent */
+    double change_24h; /* percent */
     int has_change_7d;
     double change_7d;
     int has_sma;
     double sma_fast, sma_slow;
-    double sma_spread;        /* (fast - slow) / slow * 100 */
-    int sma_cross;            /* +1 fast crossed above slow at the newest close, -1 below, 0 */
+    double sma_spread; /* (fast - slow) / slow * 100 */
+    int sma_cross;     /* +1 fast crossed above slow at the newest close, -1 below, 0 */
     int has_rsi;
     double rsi;
     int has_volatility;
-    double volatility;        /* annualised, fraction */
+    double volatility; /* annualised, fraction */
     int has_high_low;
     double high, low, below_high, above_low;
-    size_t closes_used;       /* how many closes the SMA/RSI/volatility saw */
+    size_t closes_used; /* how many closes the SMA/RSI/volatility saw */
     double periods_per_year;
 } dexter_indicators;
 

@@ -238,7 +238,8 @@ static void add_word(word_list *words, const char *start, size_t length, int cas
         return;
     copy_lower(item->lower, sizeof item->lower, item->original, n);
     item->stem[0] = '\0';
-    if (length > 2 && start[length - 2] == '\'' && (start[length - 1] == 's' || start[length - 1] == 'S'))
+    if (length > 2 && start[length - 2] == '\'' &&
+        (start[length - 1] == 's' || start[length - 1] == 'S'))
         copy_lower(item->stem, sizeof item->stem, item->original, n - 1);
     item->cashtag = cashtag;
     words->count++;
@@ -294,86 +295,89 @@ static void split_words(const char *original, word_list *words)
 /* ---- cue words -------------------------------------------------------- */
 
 static const char *const outlook_cues[] = {
-    "bullish", "bearish", "bull", "bear", "outlook", "buy", "sell", "worried", "worry",
-    "worrying", "concerned", "scared", "safe", "risky", "pump", "pumping", "dump", "dumping",
-    "moon", "mooning", "hold", "hodl", "sentiment", "trend", "trending", "momentum", "rally",
-    "crash", "crashing", "signal", "verdict", "look", "looking", "heading", "going", "think",
-    "opinion", "thoughts", "views", "view", "overview", "analysis", "analyse", "analyze", NULL};
+    "bullish",  "bearish",  "bull",      "bear",    "outlook",  "buy",      "sell",      "worried",
+    "worry",    "worrying", "concerned", "scared",  "safe",     "risky",    "pump",      "pumping",
+    "dump",     "dumping",  "moon",      "mooning", "hold",     "hodl",     "sentiment", "trend",
+    "trending", "momentum", "rally",     "crash",   "crashing", "signal",   "verdict",   "look",
+    "looking",  "heading",  "going",     "think",   "opinion",  "thoughts", "views",     "view",
+    "overview", "analysis", "analyse",   "analyze", NULL};
 
 /* Outlook words that ask for one ("SOL outlook", "predict doge"), where
  * "bullish" or "pump" alone state an opinion. */
-static const char *const outlook_requests[] = {"outlook", "opinion", "thoughts", "take", "views",
-                                               "overview", "analysis", "analyse", "analyze",
-                                               "verdict", "predict", "forecast", "prediction",
-                                               "target", "sentiment", NULL};
+static const char *const outlook_requests[] = {
+    "outlook", "opinion", "thoughts", "take",     "views",      "overview", "analysis",  "analyse",
+    "analyze", "verdict", "predict",  "forecast", "prediction", "target",   "sentiment", NULL};
 
 /* Outlook words only next to a token: "is doge ok", not "good morning". */
-static const char *const weak_outlook_cues[] = {"ok", "okay", "fine", "good", "bad", "healthy",
-                                                "alright", "tell", "take", NULL};
+static const char *const weak_outlook_cues[] = {"ok",      "okay",    "fine", "good", "bad",
+                                                "healthy", "alright", "tell", "take", NULL};
 
 /* The future: refused, with what the data does show. */
-static const char *const forecast_cues[] = {"forecast", "forecasts", "predict", "prediction",
-                                            "predictions", "target", "will", "gonna", "tomorrow",
-                                            "next", "future", "reach", NULL};
+static const char *const forecast_cues[] = {
+    "forecast", "forecasts", "predict", "prediction", "predictions", "target", "will",
+    "gonna",    "tomorrow",  "next",    "future",     "reach",       NULL};
 
-static const char *const price_cues[] = {"price", "prices", "cost", "costs", "worth", "quote",
-                                         "value", "much", "trading", "priced", NULL};
+static const char *const price_cues[] = {"price", "prices", "cost",    "costs",  "worth", "quote",
+                                         "value", "much",   "trading", "priced", NULL};
 
 static const char *const change_cues[] = {
-    "perform", "performed", "performing", "performance", "change", "changed", "gain",
-    "gained", "gains", "lost", "moved", "move", "return", "returns", "up", "down", "dropped",
-    "drop", "rose", "fell", "been", NULL};
+    "perform", "performed", "performing", "performance", "change", "changed", "gain", "gained",
+    "gains",   "lost",      "moved",      "move",        "return", "returns", "up",   "down",
+    "dropped", "drop",      "rose",       "fell",        "been",   NULL};
 
 static const char *const volume_cues[] = {"volume", "volumes", "turnover", "traded", NULL};
-static const char *const cap_cues[] = {"mcap", "marketcap", "capitalisation", "capitalization",
-                                       "valuation", NULL};
+static const char *const cap_cues[] = {"mcap",           "marketcap", "capitalisation",
+                                       "capitalization", "valuation", NULL};
 static const char *const high_cues[] = {"high", "highest", "peak", "top", "max", "maximum", NULL};
 static const char *const low_cues[] = {"low", "lowest", "bottom", "min", "minimum", NULL};
 static const char *const ath_cues[] = {"ath", "record", NULL};
 
 /* A first word that makes a question even without a '?'. */
 static const char *const interrogatives[] = {
-    "what", "whats", "how", "hows", "why", "when", "where", "which", "who", "is", "isnt", "are",
-    "arent", "was", "were", "do", "does", "did", "should", "shall", "can", "could", "will",
-    "would", "has", "have", "wen", "tell", "show", "give", "any", "thoughts", "compare", NULL};
+    "what",   "whats", "how",  "hows",  "why",      "when",    "where", "which", "who",
+    "is",     "isnt",  "are",  "arent", "was",      "were",    "do",    "does",  "did",
+    "should", "shall", "can",  "could", "will",     "would",   "has",   "have",  "wen",
+    "tell",   "show",  "give", "any",   "thoughts", "compare", NULL};
 
 /* Opening words that carry no meaning for the question: greetings, fillers. */
 static const char *const openers[] = {
-    "hi", "hey", "hello", "yo", "gm", "morning", "evening", "ok", "okay", "so", "um", "uh",
-    "well", "jarvis", "bot", "please", "pls", "plz", "quick", "question", "btw", "also",
-    "hmm", "sup", "oh", "dexter", "mate", "guys", "and", "but", NULL};
+    "hi",   "hey",    "hello", "yo",       "gm",   "morning", "evening", "ok",
+    "okay", "so",     "um",    "uh",       "well", "jarvis",  "bot",     "please",
+    "pls",  "plz",    "quick", "question", "btw",  "also",    "hmm",     "sup",
+    "oh",   "dexter", "mate",  "guys",     "and",  "but",     NULL};
 
 /* Only count as a change cue after "how": "how did ETH do". */
 static const char *const how_verbs[] = {"did", "do", "does", "doing", "done", NULL};
 
-static const char *const compare_cues[] = {"vs", "versus", "against", "compare", "compared",
-                                           "comparison", "better", "outperform", "outperformed",
-                                           NULL};
+static const char *const compare_cues[] = {"vs",           "versus",     "against", "compare",
+                                           "compared",     "comparison", "better",  "outperform",
+                                           "outperformed", NULL};
 
 /* Words that refer back to the token asked about last. */
 static const char *const pronouns[] = {"it", "its", "that", "this", "them", "same", NULL};
 
 /* Currencies people ask for; prices here are in USD. */
-static const char *const currencies[] = {"eur", "euro", "euros", "gbp", "pound", "pounds",
-                                         "jpy", "yen", "chf", "cad", "aud", "inr", "rupees",
-                                         "cny", "yuan", "krw", "won", "brl", "try", "rub", NULL};
+static const char *const currencies[] = {"eur",  "euro", "euros", "gbp", "pound", "pounds", "jpy",
+                                         "yen",  "chf",  "cad",   "aud", "inr",   "rupees", "cny",
+                                         "yuan", "krw",  "won",   "brl", "try",   "rub",    NULL};
 static const char *const currency_codes[] = {"eur", "eur", "eur", "gbp", "gbp", "gbp", "jpy",
                                              "jpy", "chf", "cad", "aud", "inr", "inr", "cny",
                                              "cny", "krw", "krw", "brl", "try", "rub", NULL};
 
 /* Capitalised words that are not token symbols. */
 static const char *const not_symbols[] = {
-    "i", "a", "usd", "usdt", "utc", "ath", "atl", "fud", "hodl", "rsi", "sma", "ema", "ok",
-    "dca", "etf", "ai", "nft", "dex", "cex", "ta", "imo", "lol", "fomo", "gm", "us", "uk",
-    "eu", "pls", "is", "the", "what", "how", "should", "will", "can", "it", "my", "vs", "or",
-    "and", "now", "right", "today", "price", "of", "do", "did", "be", "me", "to", "in", "on",
-    "at", "tldr", "asap", "btw", "wen", "ngmi", "wagmi", "dyor", "nfa", "eur", "gbp", "jpy",
-    "ytd", "mtd", "api", "ceo", "sec", "fed", "cpi", "gdp", NULL};
+    "i",    "a",   "usd",  "usdt",  "utc",  "ath", "atl", "fud", "hodl",  "rsi",   "sma",
+    "ema",  "ok",  "dca",  "etf",   "ai",   "nft", "dex", "cex", "ta",    "imo",   "lol",
+    "fomo", "gm",  "us",   "uk",    "eu",   "pls", "is",  "the", "what",  "how",   "should",
+    "will", "can", "it",   "my",    "vs",   "or",  "and", "now", "right", "today", "price",
+    "of",   "do",  "did",  "be",    "me",   "to",  "in",  "on",  "at",    "tldr",  "asap",
+    "btw",  "wen", "ngmi", "wagmi", "dyor", "nfa", "eur", "gbp", "jpy",   "ytd",   "mtd",
+    "api",  "ceo", "sec",  "fed",   "cpi",  "gdp", NULL};
 
 /* Lower-case symbols that are also everyday words: a token only when
  * written in capitals, as a cashtag, or when nothing else is named. */
-static const char *const word_like_symbols[] = {"link", "dot", "ada", "sol", "wif", "jup",
-                                                "bonk", "sui", "trx", NULL};
+static const char *const word_like_symbols[] = {"link", "dot",  "ada", "sol", "wif",
+                                                "jup",  "bonk", "sui", "trx", NULL};
 
 /* ---- periods ---------------------------------------------------------- */
 
@@ -429,8 +433,8 @@ static int calendar_period(const char *text, const char *previous, period *out)
     }
     if (strcmp(text, "week") == 0 || strcmp(text, "weekly") == 0) {
         out->hours = 24 * 7;
-        out->note = previous && strcmp(previous, "this") == 0 ? "this week read as the last 7 days"
-                                                                : NULL;
+        out->note =
+            previous && strcmp(previous, "this") == 0 ? "this week read as the last 7 days" : NULL;
         return 1;
     }
     if (strcmp(text, "month") == 0 || strcmp(text, "monthly") == 0) {
@@ -536,9 +540,9 @@ static int looks_like_symbol(const word *item)
 
 static int is_cue(const char *text)
 {
-    return in_list(text, outlook_cues) || in_list(text, price_cues) ||
-           in_list(text, change_cues) || in_list(text, compare_cues) ||
-           in_list(text, volume_cues) || in_list(text, high_cues) || in_list(text, low_cues);
+    return in_list(text, outlook_cues) || in_list(text, price_cues) || in_list(text, change_cues) ||
+           in_list(text, compare_cues) || in_list(text, volume_cues) || in_list(text, high_cues) ||
+           in_list(text, low_cues);
 }
 
 static int next_is(const word_list *words, int i, const char *text)
@@ -555,9 +559,9 @@ static int previous_is(const word_list *words, int i, const char *text)
 static void phrase_cues(const word_list *words, int i, findings *found)
 {
     const char *text = words->items[i].lower;
-    if (strcmp(text, "market") == 0 && (next_is(words, i, "cap") || next_is(words, i, "caps") ||
-                                         next_is(words, i, "capitalisation") ||
-                                         next_is(words, i, "capitalization")))
+    if (strcmp(text, "market") == 0 &&
+        (next_is(words, i, "cap") || next_is(words, i, "caps") ||
+         next_is(words, i, "capitalisation") || next_is(words, i, "capitalization")))
         found->cap = 1;
     if (strcmp(text, "all") == 0 && next_is(words, i, "time"))
         found->ath = 1;
@@ -568,7 +572,8 @@ static void phrase_cues(const word_list *words, int i, findings *found)
          previous_is(words, i, "opinion") || previous_is(words, i, "take") ||
          previous_is(words, i, "views") || previous_is(words, i, "think")))
         found->outlook = 1;
-    if (strcmp(text, "about") == 0 && (previous_is(words, i, "what") || previous_is(words, i, "how")))
+    if (strcmp(text, "about") == 0 &&
+        (previous_is(words, i, "what") || previous_is(words, i, "how")))
         found->about = 1;
 }
 
@@ -707,16 +712,12 @@ static dexter_intent_kind choose_kind(const findings *found, int *explicit_kind)
 static int default_hours(dexter_intent_kind kind)
 {
     switch (kind) {
-    case DEXTER_INTENT_COMPARE:
-        return 24 * 7;
-    case DEXTER_INTENT_OUTLOOK:
-    case DEXTER_INTENT_HIGH:
-    case DEXTER_INTENT_LOW:
-        return 24 * 30;
-    case DEXTER_INTENT_ATH:
-        return 24 * DEXTER_MAX_PERIOD_DAYS;
-    default:
-        return 24;
+        case DEXTER_INTENT_COMPARE: return 24 * 7;
+        case DEXTER_INTENT_OUTLOOK:
+        case DEXTER_INTENT_HIGH:
+        case DEXTER_INTENT_LOW: return 24 * 30;
+        case DEXTER_INTENT_ATH: return 24 * DEXTER_MAX_PERIOD_DAYS;
+        default: return 24;
     }
 }
 
@@ -790,15 +791,16 @@ dexter_parse_status dexter_parse_question(const char *text, const dexter_token_m
     intent->refers_back = found.refers_back;
     intent->forecast = found.forecast;
     snprintf(intent->currency, sizeof intent->currency, "%s", found.currency);
-    intent->is_question = words.question_mark ||
-                          (words.count > first && in_list(words.items[first].lower, interrogatives) &&
-                           !exclamation(&words, first)) ||
-                          intent->follow_up;
+    intent->is_question =
+        words.question_mark ||
+        (words.count > first && in_list(words.items[first].lower, interrogatives) &&
+         !exclamation(&words, first)) ||
+        intent->follow_up;
     /* data words ask for data; "up", "down" or a period next to an outlook
      * word ("SOL is going up today") are an opinion */
     intent->is_request = found.only_tokens_and_periods || found.price || found.compare ||
-                         found.outlook_request ||
-                         found.volume || found.cap || found.high || found.low || found.ath ||
+                         found.outlook_request || found.volume || found.cap || found.high ||
+                         found.low || found.ath ||
                          ((found.change || found.period_explicit) && !found.outlook);
     intent->kind = choose_kind(&found, &intent->kind_explicit);
     fill_period(&found, intent);

@@ -13,8 +13,8 @@
 #define DEXTER_ALIASES_PER_TOKEN 4
 
 typedef struct dexter_token {
-    char symbol[DEXTER_SYMBOL_MAX];           /* upper case: "SOL" */
-    char provider_id[DEXTER_PROVIDER_ID_MAX]; /* CoinGecko id: "solana" */
+    char symbol[DEXTER_SYMBOL_MAX];                           /* upper case: "SOL" */
+    char provider_id[DEXTER_PROVIDER_ID_MAX];                 /* CoinGecko id: "solana" */
     char aliases[DEXTER_ALIASES_PER_TOKEN][DEXTER_ALIAS_MAX]; /* lower case names */
     int alias_count;
     char name[DEXTER_ALIAS_MAX]; /* display name: the first alias capitalised, or the symbol */
@@ -52,9 +52,9 @@ typedef enum dexter_intent_kind {
 
 typedef enum dexter_parse_status {
     DEXTER_PARSE_OK,
-    DEXTER_PARSE_NOT_FINANCE,   /* no finance words and no token: not for us */
-    DEXTER_PARSE_NO_TOKEN,      /* sounds like finance, but names no token */
-    DEXTER_PARSE_UNKNOWN_TOKEN  /* a $cashtag or near miss not in the map */
+    DEXTER_PARSE_NOT_FINANCE,  /* no finance words and no token: not for us */
+    DEXTER_PARSE_NO_TOKEN,     /* sounds like finance, but names no token */
+    DEXTER_PARSE_UNKNOWN_TOKEN /* a $cashtag or near miss not in the map */
 } dexter_parse_status;
 
 #define DEXTER_MAX_PERIOD_DAYS 365
@@ -62,8 +62,8 @@ typedef enum dexter_parse_status {
 
 typedef struct dexter_intent {
     dexter_intent_kind kind;
-    int kind_explicit;              /* a cue named the kind (a follow-up keeps the last one else) */
-    int token_count;                /* 1, or 2.. for a comparison */
+    int kind_explicit; /* a cue named the kind (a follow-up keeps the last one else) */
+    int token_count;   /* 1, or 2.. for a comparison */
     const dexter_token *tokens[DEXTER_MAX_TOKENS]; /* borrowed from the map */
     int period_days;                /* 1 .. DEXTER_MAX_PERIOD_DAYS: the days of data needed */
     int period_hours;               /* the window: 6 for "6h", 24 * days otherwise */

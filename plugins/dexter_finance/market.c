@@ -43,7 +43,7 @@ struct dexter_market {
     cache_entry cache[CACHE_ENTRIES_MAX];
     int64_t retry_not_before_ms; /* after a 429 */
 
-    json_t *file_root;           /* file provider; read under lock */
+    json_t *file_root; /* file provider; read under lock */
     char file_error[256];
     char source[96];
 };
@@ -123,12 +123,12 @@ static int price_from_json(json_t *root, const char *id, dexter_quote *quote, ch
         return -1;
     }
     quote->price = price;
-    if (optional_number(entry, "usd_market_cap", 0, &quote->has_market_cap,
-                        &quote->market_cap, err, err_length) ||
+    if (optional_number(entry, "usd_market_cap", 0, &quote->has_market_cap, &quote->market_cap, err,
+                        err_length) ||
         optional_number(entry, "usd_24h_vol", 0, &quote->has_volume, &quote->volume_24h, err,
                         err_length) ||
-        optional_number(entry, "usd_24h_change", 1, &quote->has_change_24h,
-                        &quote->change_24h, err, err_length))
+        optional_number(entry, "usd_24h_change", 1, &quote->has_change_24h, &quote->change_24h, err,
+                        err_length))
         return -1;
     if (quote->has_change_24h && quote->change_24h <= -100.0) {
         snprintf(err, err_length, "usd_24h_change is not a valid number");
@@ -241,8 +241,8 @@ static json_t *load_text(const char *body, size_t length, const char *what, char
     return root;
 }
 
-int dexter_parse_simple_price(const char *body, size_t length, const char *id,
-                              dexter_quote *quote, char *err, size_t err_length)
+int dexter_parse_simple_price(const char *body, size_t length, const char *id, dexter_quote *quote,
+                              char *err, size_t err_length)
 {
     memset(quote, 0, sizeof *quote);
     json_t *root = load_text(body, length, "simple/price", err, err_length);
@@ -253,8 +253,8 @@ int dexter_parse_simple_price(const char *body, size_t length, const char *id,
     return result;
 }
 
-int dexter_parse_market_chart(const char *body, size_t length, dexter_series *series,
-                              char *err, size_t err_length)
+int dexter_parse_market_chart(const char *body, size_t length, dexter_series *series, char *err,
+                              size_t err_length)
 {
     memset(series, 0, sizeof *series);
     json_t *root = load_text(body, length, "market_chart", err, err_length);
@@ -347,8 +347,8 @@ static void describe_http_failure(const jv_http_response *response, char *reason
 {
     char detail[160] = "";
     json_error_t error;
-    json_t *root = response->body ? json_loadb(response->body, response->body_length, 0, &error)
-                                  : NULL;
+    json_t *root =
+        response->body ? json_loadb(response->body, response->body_length, 0, &error) : NULL;
     if (root && json_is_object(root))
         describe_error_body(root, detail, sizeof detail);
     json_decref(root);
@@ -404,8 +404,8 @@ static char *fetch(dexter_market *market, const char *path, size_t *length, int 
         snprintf(reason, reason_length, "network error: %s",
                  response.error[0] ? response.error : "no response");
     } else if (response.status == 429) {
-        int64_t wait_s = response.retry_after_s >= 0 ? response.retry_after_s
-                                                     : market->default_retry_after_s;
+        int64_t wait_s =
+            response.retry_after_s >= 0 ? response.retry_after_s : market->default_retry_after_s;
         pthread_mutex_lock(&market->lock);
         market->retry_not_before_ms = market->api->now_ms() + wait_s * 1000;
         pthread_mutex_unlock(&market->lock);
@@ -491,8 +491,8 @@ static void load_file(dexter_market *market)
     json_error_t error;
     json_t *root = market->data_file[0] != '\0'
                        ? json_load_file(market->data_file, 0, &error)
-                       : json_loadb(dexter_builtin_sample_market,
-                                    dexter_builtin_sample_market_size, 0, &error);
+                       : json_loadb(dexter_builtin_sample_market, dexter_builtin_sample_market_size,
+                                    0, &error);
     if (!root) {
         snprintf(market->file_error, sizeof market->file_error, "offline data file %s:%d: %s",
                  market->data_file, error.line, error.text);
@@ -640,8 +640,8 @@ static int scrub_key(const dexter_market *market, int result, char *reason)
     return result;
 }
 
-int dexter_market_quote(dexter_market *market, const char *id, dexter_quote *quote,
-                        char *reason, size_t reason_length)
+int dexter_market_quote(dexter_market *market, const char *id, dexter_quote *quote, char *reason,
+                        size_t reason_length)
 {
     memset(quote, 0, sizeof *quote);
     int result = market->provider == DEXTER_PROVIDER_FILE

@@ -19,8 +19,8 @@ typedef struct dexter_quote {
     double market_cap;
     int has_volume;
     double volume_24h;
-    int has_change_24h; /* CoinGecko sends null when the price is stale */
-    double change_24h;  /* percent */
+    int has_change_24h;     /* CoinGecko sends null when the price is stale */
+    double change_24h;      /* percent */
     int64_t last_updated_s; /* 0 when the provider did not say */
 } dexter_quote;
 
@@ -31,10 +31,10 @@ typedef struct dexter_series {
 } dexter_series;
 
 /* Validators; on failure return -1 with a short reason in err. */
-int dexter_parse_simple_price(const char *body, size_t length, const char *id,
-                              dexter_quote *quote, char *err, size_t err_length);
-int dexter_parse_market_chart(const char *body, size_t length, dexter_series *series,
+int dexter_parse_simple_price(const char *body, size_t length, const char *id, dexter_quote *quote,
                               char *err, size_t err_length);
+int dexter_parse_market_chart(const char *body, size_t length, dexter_series *series, char *err,
+                              size_t err_length);
 void dexter_series_free(dexter_series *series);
 
 typedef enum dexter_provider { DEXTER_PROVIDER_FILE, DEXTER_PROVIDER_COINGECKO } dexter_provider;
@@ -66,8 +66,8 @@ int dexter_market_is_offline(const dexter_market *market);
 const char *dexter_market_problem(const dexter_market *market);
 
 /* 0, or -1 with a reason ("HTTP 429, retry in 30 s", "timeout", ...). */
-int dexter_market_quote(dexter_market *market, const char *id, dexter_quote *quote,
-                        char *reason, size_t reason_length);
+int dexter_market_quote(dexter_market *market, const char *id, dexter_quote *quote, char *reason,
+                        size_t reason_length);
 /* Up to `days` days of prices ending at the newest point. */
 int dexter_market_chart(dexter_market *market, const char *id, int days, dexter_series *series,
                         char *reason, size_t reason_length);

@@ -92,12 +92,12 @@ static int has_word(const char *text, const char *const *words)
     return 0;
 }
 
-static const char *const bullish_words[] = {"bullish", "uptrend", "upward", "rally",
-                                            "rallying", "surge", "surging", "soaring",
-                                            "skyrocket", "moon", NULL};
-static const char *const bearish_words[] = {"bearish", "downtrend", "downward", "selloff",
-                                            "sell-off", "plunge", "plunging", "crash",
-                                            "crashing", "collapse", "tanking", NULL};
+static const char *const bullish_words[] = {"bullish",   "uptrend", "upward",  "rally",
+                                            "rallying",  "surge",   "surging", "soaring",
+                                            "skyrocket", "moon",    NULL};
+static const char *const bearish_words[] = {"bearish",  "downtrend", "downward", "selloff",
+                                            "sell-off", "plunge",    "plunging", "crash",
+                                            "crashing", "collapse",  "tanking",  NULL};
 
 int dexter_narrative_check(const char *narrative, const char *facts, const char *verdict_label,
                            char *why, size_t why_length)
@@ -119,10 +119,13 @@ int dexter_narrative_check(const char *narrative, const char *facts, const char 
     int down = has_word(narrative, bearish_words);
     int bullish = strcmp(verdict_label, "bullish") == 0;
     int bearish = strcmp(verdict_label, "bearish") == 0;
-    if ((bullish && down && !up) || (bearish && up && !down) || (!bullish && !bearish && (up || down)) ||
-        (up && down)) {
+    if ((bullish && down && !up) || (bearish && up && !down) ||
+        (!bullish && !bearish && (up || down)) || (up && down)) {
         snprintf(why, why_length, "its direction (%s) disagrees with the verdict %s",
-                 up && down ? "both ways" : up ? "bullish" : "bearish", verdict_label);
+                 up && down ? "both ways"
+                 : up       ? "bullish"
+                            : "bearish",
+                 verdict_label);
         return -1;
     }
     return 0;

@@ -16,8 +16,7 @@ static const button_period button_periods[] = {{"24h", 1}, {"7d", 7}, {"30d", 30
 
 int dexter_outlook_has_buttons(const dexter_intent *intent)
 {
-    return intent->kind == DEXTER_INTENT_OUTLOOK && intent->token_count == 1 &&
-           !intent->forecast;
+    return intent->kind == DEXTER_INTENT_OUTLOOK && intent->token_count == 1 && !intent->forecast;
 }
 
 void dexter_outlook_buttons_build(const dexter_token *token, const char *chart_period,

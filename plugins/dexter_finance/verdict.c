@@ -77,8 +77,7 @@ static void add_social(const jv_weight_component inputs[DEXTER_COMPONENT_COUNT],
     if (!social[0].present && !social[1].present)
         return;
     jv_weight_result2 result = {.struct_size = sizeof result};
-    if (weights->combine2(weights->context, social, 2, &result) != 0 ||
-        !isfinite(result.composite))
+    if (weights->combine2(weights->context, social, 2, &result) != 0 || !isfinite(result.composite))
         return;
     verdict->has_social = 1;
     verdict->social_composite = result.composite;
@@ -127,15 +126,14 @@ static void write_indicators(dexter_text *text, const dexter_outlook_facts *fact
         dexter_format_usd(in->sma_slow, b, sizeof b);
         dexter_format_percent(in->sma_spread, c, sizeof c);
         dexter_text_append(text, "- SMA%zu %s is %s SMA%zu %s (%s)%s, on %s\n", facts->sma_fast, a,
-                           in->sma_fast >= in->sma_slow ? "above" : "below", facts->sma_slow, b,
-                           c,
+                           in->sma_fast >= in->sma_slow ? "above" : "below", facts->sma_slow, b, c,
                            in->sma_cross > 0   ? ", just crossed above"
                            : in->sma_cross < 0 ? ", just crossed below"
                                                : "",
                            basis);
     } else {
-        dexter_text_append(text, "- SMA crossover: not enough history (%zu %s)\n",
-                           in->closes_used, basis);
+        dexter_text_append(text, "- SMA crossover: not enough history (%zu %s)\n", in->closes_used,
+                           basis);
     }
     if (in->has_rsi)
         dexter_text_append(text, "- RSI-14 %.1f%s\n", in->rsi,
@@ -148,8 +146,8 @@ static void write_indicators(dexter_text *text, const dexter_outlook_facts *fact
         dexter_text_append(text, "- volatility %.1f%% annualised\n", in->volatility * 100.0);
     if (in->has_high_low) {
         /* name the span the data covers: a short history is not "30-day" */
-        long long days = llround((double)(in->price_time_ms - in->first_time_ms) /
-                                 (double)DEXTER_MS_PER_DAY);
+        long long days =
+            llround((double)(in->price_time_ms - in->first_time_ms) / (double)DEXTER_MS_PER_DAY);
         dexter_format_usd(in->high, a, sizeof a);
         dexter_format_usd(in->low, b, sizeof b);
         dexter_text_append(text, "- %.2f%% below the %lld-day high %s, %.2f%% above the low %s\n",
@@ -172,8 +170,8 @@ static void write_chat_count(dexter_text *text, const dexter_component *chat)
 static void write_component(dexter_text *text, int index, const dexter_component *component,
                             const dexter_verdict *verdict)
 {
-    static const char *const titles[DEXTER_COMPONENT_COUNT] = {
-        "market momentum", "chat sentiment", "Grok"};
+    static const char *const titles[DEXTER_COMPONENT_COUNT] = {"market momentum", "chat sentiment",
+                                                               "Grok"};
     dexter_text_append(text, "- %s: ", titles[index]);
     if (!component->present) {
         dexter_text_append(text, "not used: %s\n", component->reason);
@@ -216,9 +214,8 @@ void dexter_write_outlook(dexter_text *text, const dexter_outlook_facts *facts,
     char price[48], change[24], time_text[40];
     dexter_format_usd(facts->price, price, sizeof price);
     if (verdict->enough_evidence)
-        dexter_text_append(text, "%s outlook: %s, score %+.2f, confidence %.0f%%\n",
-                           facts->symbol, verdict->label, verdict->composite,
-                           verdict->confidence * 100.0);
+        dexter_text_append(text, "%s outlook: %s, score %+.2f, confidence %.0f%%\n", facts->symbol,
+                           verdict->label, verdict->composite, verdict->confidence * 100.0);
     else
         dexter_text_append(text, "%s outlook: undecided, too little evidence (%s); score %+.2f\n",
                            facts->symbol, verdict->evidence_note, verdict->composite);

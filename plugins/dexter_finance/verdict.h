@@ -16,26 +16,30 @@
 /* Without the weighting service dexter applies the service's default rule. */
 #define DEXTER_VERDICT_THRESHOLD JV_WEIGHT_LABEL_THRESHOLD
 
-enum { DEXTER_COMPONENT_MARKET, DEXTER_COMPONENT_CHAT, DEXTER_COMPONENT_GROK,
-       DEXTER_COMPONENT_COUNT };
+enum {
+    DEXTER_COMPONENT_MARKET,
+    DEXTER_COMPONENT_CHAT,
+    DEXTER_COMPONENT_GROK,
+    DEXTER_COMPONENT_COUNT
+};
 
 typedef struct dexter_component {
-    int present;          /* we have a value */
-    double score;         /* -1 .. 1 */
-    double confidence;    /* 0 .. 1 */
-    int64_t samples;      /* chat: messages in the window; market: days of prices */
-    int64_t window_s;     /* chat only: the window's length, 0 if unknown */
-    char reason[160];     /* when absent: why */
+    int present;       /* we have a value */
+    double score;      /* -1 .. 1 */
+    double confidence; /* 0 .. 1 */
+    int64_t samples;   /* chat: messages in the window; market: days of prices */
+    int64_t window_s;  /* chat only: the window's length, 0 if unknown */
+    char reason[160];  /* when absent: why */
 } dexter_component;
 
 typedef struct dexter_verdict {
-    char label[16];          /* "bullish", "bearish", "neutral", "undecided" */
-    double composite;        /* -1 .. 1 */
-    double coverage;         /* share of the configured weight that was present */
-    double confidence;       /* coverage * clarity, 0 .. 1; 0 when undecided */
+    char label[16];    /* "bullish", "bearish", "neutral", "undecided" */
+    double composite;  /* -1 .. 1 */
+    double coverage;   /* share of the configured weight that was present */
+    double confidence; /* coverage * clarity, 0 .. 1; 0 when undecided */
     int enough_evidence;
-    char evidence_note[96];  /* when not enough: what was missing */
-    int weighted;            /* 1: the weighting service combined the components */
+    char evidence_note[96]; /* when not enough: what was missing */
+    int weighted;           /* 1: the weighting service combined the components */
     int used[DEXTER_COMPONENT_COUNT];
     double weight[DEXTER_COMPONENT_COUNT];
     /* chat and Grok alone, combined the way /sentiment shows them */

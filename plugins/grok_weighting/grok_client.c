@@ -41,12 +41,12 @@ static json_t *number_property(const char *description)
  * range-checked on arrival anyway. */
 static json_t *rating_schema(void)
 {
-    return json_pack(
-        "{s:s, s:{s:o, s:o, s:{s:s, s:s}}, s:[s,s,s], s:b}", "type", "object", "properties",
-        "score", number_property("sentiment from -1 (very bearish) to 1 (very bullish)"),
-        "confidence", number_property("confidence from 0 to 1"), "summary", "type", "string",
-        "description", "one line", "required", "score", "confidence", "summary",
-        "additionalProperties", 0);
+    return json_pack("{s:s, s:{s:o, s:o, s:{s:s, s:s}}, s:[s,s,s], s:b}", "type", "object",
+                     "properties", "score",
+                     number_property("sentiment from -1 (very bearish) to 1 (very bullish)"),
+                     "confidence", number_property("confidence from 0 to 1"), "summary", "type",
+                     "string", "description", "one line", "required", "score", "confidence",
+                     "summary", "additionalProperties", 0);
 }
 
 static json_t *rating_response_format(void)
@@ -110,15 +110,14 @@ static void utc_time(int64_t ms, char *out, size_t out_length)
     strftime(out, out_length, "%Y-%m-%dT%H:%MZ", &parts);
 }
 
-char *grok_build_responses_request(const char *model, const char *symbol,
-                                   int64_t window_start_ms)
+char *grok_build_responses_request(const char *model, const char *symbol, int64_t window_start_ms)
 {
     char from_date[16], since[24], user_prompt[320];
     utc_date(window_start_ms, from_date, sizeof from_date);
     utc_time(window_start_ms, since, sizeof since);
     snprintf(user_prompt, sizeof user_prompt,
-             "Token: $%s. What is the sentiment on X about $%s in posts since %s?", symbol,
-             symbol, since);
+             "Token: $%s. What is the sentiment on X about $%s in posts since %s?", symbol, symbol,
+             since);
     json_t *schema = rating_schema();
     if (schema == NULL)
         return NULL;
@@ -126,9 +125,9 @@ char *grok_build_responses_request(const char *model, const char *symbol,
         "{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s, s:s}], s:{s:{s:s, s:s, s:b, s:o}}, s:i, "
         "s:b}",
         "model", model, "input", "role", "system", "content", X_RATING_SYSTEM_PROMPT, "role",
-        "user", "content", user_prompt, "tools", "type", "x_search", "from_date", from_date,
-        "text", "format", "type", "json_schema", "name", "token_sentiment", "strict", 1,
-        "schema", schema, "temperature", 0, "store", 0);
+        "user", "content", user_prompt, "tools", "type", "x_search", "from_date", from_date, "text",
+        "format", "type", "json_schema", "name", "token_sentiment", "strict", 1, "schema", schema,
+        "temperature", 0, "store", 0);
     if (request == NULL)
         return NULL;
     char *text = json_dumps(request, JSON_COMPACT);
@@ -152,9 +151,8 @@ static char *endpoint_url(const char *base_url, const char *path)
 
 /* Posts body; on JV_OK the response is the caller's to free. Transport
  * failures become a failure kind and a reason here. */
-static enum grok_failure post(const struct grok_client *client, const char *path,
-                              const char *body, jv_http_response *response, char *reason,
-                              size_t reason_length)
+static enum grok_failure post(const struct grok_client *client, const char *path, const char *body,
+                              jv_http_response *response, char *reason, size_t reason_length)
 {
     char *url = endpoint_url(client->base_url, path);
     size_t auth_length = strlen(client->api_key) + sizeof "Authorization: Bearer ";
@@ -208,8 +206,8 @@ static enum grok_failure rate_by_chat(const struct grok_client *client, const ch
         return GROK_FAIL_TRANSPORT;
     }
     jv_http_response response;
-    enum grok_failure failure = post(client, "/chat/completions", body, &response,
-                                     rating->reason, sizeof rating->reason);
+    enum grok_failure failure =
+        post(client, "/chat/completions", body, &response, rating->reason, sizeof rating->reason);
     free(body);
     if (failure != GROK_OK)
         return failure;
@@ -232,14 +230,14 @@ static enum grok_failure rate_by_responses(const struct grok_client *client, con
         return GROK_FAIL_TRANSPORT;
     }
     jv_http_response response;
-    enum grok_failure failure = post(client, "/responses", body, &response,
-                                     answer->rating.reason, sizeof answer->rating.reason);
+    enum grok_failure failure = post(client, "/responses", body, &response, answer->rating.reason,
+                                     sizeof answer->rating.reason);
     free(body);
     if (failure != GROK_OK)
         return failure;
     *retry_after_s = response.retry_after_s;
-    failure = grok_parse_responses_rating(response.status, response.body,
-                                          response.retry_after_s, answer);
+    failure =
+        grok_parse_responses_rating(response.status, response.body, response.retry_after_s, answer);
     client->api->http_response_free(&response);
     return failure;
 }

@@ -23,7 +23,7 @@ struct grok_client {
     jv_plugin *self;
     const char *base_url; /* borrowed config values, valid until unload */
     const char *model;
-    const char *api_key;  /* "" when none */
+    const char *api_key; /* "" when none */
     int64_t timeout_ms;
     enum grok_api_mode api_mode;
     int64_t window_s; /* x_search looks back this far; 0: 24 h */
@@ -34,8 +34,7 @@ char *grok_build_rating_request(const char *model, const char *symbol);
 char *grok_build_text_request(const char *model, const char *prompt);
 /* The Responses API rating request: x_search from the UTC date of
  * window_start_ms, structured output through text.format. */
-char *grok_build_responses_request(const char *model, const char *symbol,
-                                   int64_t window_start_ms);
+char *grok_build_responses_request(const char *model, const char *symbol, int64_t window_start_ms);
 
 /* Rates symbol through the configured API. Fills *answer: the rating
  * (fetched_at_ms included), the usage, and for the Responses API the

@@ -21,8 +21,8 @@ static void wait_until(const jv_host_api *api, int64_t until_ms)
     nanosleep(&pause, NULL);
 }
 
-int grok_follow_send(const jv_host_api *api, jv_plugin *self,
-                     const struct grok_follower *follower, const char *text, int wait_for_commit)
+int grok_follow_send(const jv_host_api *api, jv_plugin *self, const struct grok_follower *follower,
+                     const char *text, int wait_for_commit)
 {
     if (follower->reference != 0 && grok_follow_can_edit(api)) {
         if (wait_for_commit)

@@ -19,7 +19,7 @@ int grok_follow_can_edit(const jv_host_api *api);
  * else (or when the edit fails) a new message. wait_for_commit: off a
  * handler's thread, first let the answer's commit happen (see above).
  * Returns 1 when edited, 0 when sent as a new message, -1 when both failed. */
-int grok_follow_send(const jv_host_api *api, jv_plugin *self,
-                     const struct grok_follower *follower, const char *text, int wait_for_commit);
+int grok_follow_send(const jv_host_api *api, jv_plugin *self, const struct grok_follower *follower,
+                     const char *text, int wait_for_commit);
 
 #endif

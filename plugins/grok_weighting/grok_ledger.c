@@ -26,8 +26,7 @@ static void day_key(const char *day, char *key, size_t key_length)
 static int64_t read_count(const json_t *object, const char *field)
 {
     const json_t *value = json_object_get(object, field);
-    return json_is_integer(value) && json_integer_value(value) > 0 ? json_integer_value(value)
-                                                                  : 0;
+    return json_is_integer(value) && json_integer_value(value) > 0 ? json_integer_value(value) : 0;
 }
 
 static void parse_totals(const json_t *object, struct grok_ledger_totals *totals)
@@ -212,8 +211,7 @@ struct month_sum {
     struct grok_ledger_totals *sum;
 };
 
-static int add_stored_day(const char *key, const void *value, size_t value_length,
-                          void *user_data)
+static int add_stored_day(const char *key, const void *value, size_t value_length, void *user_data)
 {
     (void)key;
     struct month_sum *month = user_data;

@@ -12,7 +12,7 @@
 #define GROK_NARRATIVE_SIZE 1600
 
 struct grok_narrative_entry {
-    uint64_t hash;       /* FNV-1a of the prompt; 0: empty slot */
+    uint64_t hash; /* FNV-1a of the prompt; 0: empty slot */
     size_t prompt_length;
     int64_t stored_at_ms;
     char text[GROK_NARRATIVE_SIZE];

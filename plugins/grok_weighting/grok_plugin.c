@@ -35,9 +35,9 @@ struct grok_state {
     jv_plugin *self;
     struct grok_client client;
     struct grok_weights weights;
-    int refuse_ungrounded;     /* ungrounded = refuse (else mark "not from X") */
+    int refuse_ungrounded; /* ungrounded = refuse (else mark "not from X") */
     int64_t refresh_interval_s;
-    int64_t recent_s;          /* tokens asked this recently are refreshed */
+    int64_t recent_s; /* tokens asked this recently are refreshed */
     int64_t failure_ttl_s;
     size_t max_concurrent;
     char track[TRACK_MAX][GROK_SYMBOL_SIZE];
@@ -74,8 +74,8 @@ static int backoff_active(struct grok_state *state, char *reason, size_t reason_
     return active;
 }
 
-static void note_failure(struct grok_state *state, enum grok_failure failure,
-                         int64_t retry_after_s, const char *reason)
+static void note_failure(struct grok_state *state, enum grok_failure failure, int64_t retry_after_s,
+                         const char *reason)
 {
     if (failure != GROK_FAIL_RATE_LIMIT && failure != GROK_FAIL_CREDITS &&
         failure != GROK_FAIL_GONE && failure != GROK_FAIL_AUTH)
@@ -104,8 +104,7 @@ static void store_record(struct grok_state *state, const struct grok_record *rec
     snprintf(key, sizeof key, "rating/%s", record->symbol);
     char *text = grok_record_encode(record);
     if (text == NULL || state->api->kv_set(state->self, key, text, strlen(text)) != JV_OK)
-        state->api->log(state->self, JV_LOG_WARN, "cannot store the rating of %s",
-                        record->symbol);
+        state->api->log(state->self, JV_LOG_WARN, "cannot store the rating of %s", record->symbol);
     free(text);
 }
 
@@ -119,8 +118,7 @@ static void record_failure(struct grok_record *record, const char *reason, int64
 static int ungrounded_refused(struct grok_state *state, const struct grok_answer *answer,
                               struct grok_record *record)
 {
-    if (state->client.api_mode == GROK_API_CHAT || answer->grounded ||
-        !state->refuse_ungrounded)
+    if (state->client.api_mode == GROK_API_CHAT || answer->grounded || !state->refuse_ungrounded)
         return 0;
     char reason[160];
     snprintf(reason, sizeof reason,
@@ -156,8 +154,8 @@ static void fetch_rating(struct grok_record *record, void *context)
                     record->symbol, answer.rating.score, answer.rating.confidence,
                     (long long)answer.x_searches, (long long)answer.cited_posts);
     if (ungrounded_refused(state, &answer, record)) {
-        state->api->log(state->self, JV_LOG_WARN, "Grok rating for %s refused: %s",
-                        record->symbol, record->failure);
+        state->api->log(state->self, JV_LOG_WARN, "Grok rating for %s refused: %s", record->symbol,
+                        record->failure);
         return;
     }
     record->has_rating = 1;
@@ -307,8 +305,7 @@ static int narrate_prompt(struct grok_state *state, const char *prompt, char *ou
 {
     if (state->client.api_key[0] == '\0')
         return JV_E_NOTFOUND;
-    if (grok_narratives_find(&state->narratives, prompt, state->api->now_ms(), out,
-                             out_length)) {
+    if (grok_narratives_find(&state->narratives, prompt, state->api->now_ms(), out, out_length)) {
         pthread_mutex_lock(&state->counter_lock);
         state->narratives_from_cache++;
         pthread_mutex_unlock(&state->counter_lock);
@@ -321,8 +318,8 @@ static int narrate_prompt(struct grok_state *state, const char *prompt, char *ou
     }
     int64_t retry_after_s = -1;
     struct grok_usage usage;
-    enum grok_failure failure = grok_client_narrate(&state->client, prompt, out, out_length,
-                                                    reason, sizeof reason, &retry_after_s, &usage);
+    enum grok_failure failure = grok_client_narrate(&state->client, prompt, out, out_length, reason,
+                                                    sizeof reason, &retry_after_s, &usage);
     grok_ledger_record(&state->ledger, GROK_CALL_NARRATIVE, &usage);
     if (failure == GROK_OK) {
         grok_narratives_store(&state->narratives, prompt, out, state->api->now_ms());
@@ -347,8 +344,7 @@ static int combine_with(struct grok_service *service, const jv_weight_component 
     return code;
 }
 
-static int grok_rate_with(struct grok_service *service, const char *symbol,
-                          jv_grok_rating *rating)
+static int grok_rate_with(struct grok_service *service, const char *symbol, jv_grok_rating *rating)
 {
     if (rating == NULL)
         return JV_E_INVAL;
@@ -460,9 +456,8 @@ static void format_rating(const struct grok_record *record, int64_t now_ms, char
 {
     char source[96];
     describe_source(record, now_ms, source, sizeof source);
-    snprintf(text, text_length, "Grok on %s: score %+.2f, confidence %.2f (%s)\n%s",
-             record->symbol, record->rating.score, record->rating.confidence, source,
-             record->rating.summary);
+    snprintf(text, text_length, "Grok on %s: score %+.2f, confidence %.2f (%s)\n%s", record->symbol,
+             record->rating.score, record->rating.confidence, source, record->rating.summary);
 }
 
 static void describe_outcome(const struct grok_record *record, int64_t now_ms, char *text,
@@ -476,9 +471,8 @@ static void describe_outcome(const struct grok_record *record, int64_t now_ms, c
 }
 
 /* The rating for the chats that were told "rating in progress". */
-static void deliver_rating(const struct grok_record *record,
-                           const struct grok_follower *followers, size_t follower_count,
-                           void *context)
+static void deliver_rating(const struct grok_record *record, const struct grok_follower *followers,
+                           size_t follower_count, void *context)
 {
     struct grok_state *state = context;
     store_record(state, record);
@@ -558,8 +552,7 @@ static int answer_grok(struct grok_state *state, const jv_message *message, cons
 static void answer_in_progress(struct grok_state *state, const jv_message *message,
                                const char *symbol, const char *text)
 {
-    struct grok_follower follower = {.chat_id = message->chat_id,
-                                     .since_ms = state->api->now_ms()};
+    struct grok_follower follower = {.chat_id = message->chat_id, .since_ms = state->api->now_ms()};
     jv_outgoing content = {.struct_size = sizeof content, .text = text};
     if (!grok_follow_can_edit(state->api) ||
         state->api->reply_with(message, &content, &follower.reference) != JV_OK) {
@@ -573,8 +566,8 @@ static void answer_in_progress(struct grok_state *state, const jv_message *messa
     if (!grok_refresh_lookup(state->refresh, symbol, &record, NULL))
         return;
     describe_outcome(&record, state->api->now_ms(), outcome, sizeof outcome);
-    if (follower.reference == 0 || grok_follow_send(state->api, state->self, &follower, outcome,
-                                                    0) < 0)
+    if (follower.reference == 0 ||
+        grok_follow_send(state->api, state->self, &follower, outcome, 0) < 0)
         state->api->reply(message, outcome);
 }
 
@@ -597,8 +590,7 @@ static int command_grok(jv_plugin *self, const jv_message *message, void *user_d
         char shown[40];
         grok_one_line(message->argv[0], shown, sizeof shown);
         snprintf(text, sizeof text,
-                 "Grok: \"%s\" is not a token I know; try a symbol such as SOL, BTC or ETH",
-                 shown);
+                 "Grok: \"%s\" is not a token I know; try a symbol such as SOL, BTC or ETH", shown);
     } else if (state->client.api_key[0] == '\0') {
         snprintf(text, sizeof text, "Grok unavailable: set XAI_API_KEY (no API key configured)");
     } else if (answer_grok(state, message, symbol, text, sizeof text)) {
@@ -630,16 +622,14 @@ static void describe_usage(struct grok_state *state, char *text, size_t text_len
              "from the cache since start\n"
              "Budgets: %lld calls and %lld searches a day, %lld calls an hour (0: none)",
              (long long)today.calls, (long long)today.searches,
-             (long long)(today.input_tokens + today.output_tokens),
-             (long long)today.input_tokens, (long long)today.output_tokens,
-             (long long)month.calls, (long long)month.searches,
-             (long long)(month.input_tokens + month.output_tokens),
-             (long long)month.input_tokens, (long long)month.output_tokens,
-             (long long)rating.calls, (long long)rating.searches,
+             (long long)(today.input_tokens + today.output_tokens), (long long)today.input_tokens,
+             (long long)today.output_tokens, (long long)month.calls, (long long)month.searches,
+             (long long)(month.input_tokens + month.output_tokens), (long long)month.input_tokens,
+             (long long)month.output_tokens, (long long)rating.calls, (long long)rating.searches,
              (long long)(rating.input_tokens + rating.output_tokens), (long long)narrative.calls,
-             (long long)(narrative.input_tokens + narrative.output_tokens),
-             (long long)from_cache, (long long)budgets->daily_calls,
-             (long long)budgets->daily_searches, (long long)budgets->hourly_calls);
+             (long long)(narrative.input_tokens + narrative.output_tokens), (long long)from_cache,
+             (long long)budgets->daily_calls, (long long)budgets->daily_searches,
+             (long long)budgets->hourly_calls);
 }
 
 static int command_usage(jv_plugin *self, const jv_message *message, void *user_data)
@@ -722,9 +712,8 @@ static int64_t read_positive(struct grok_state *state, const char *key, int64_t 
     int64_t value = state->api->config_get_int(state->self, key, fallback);
     if (value > 0)
         return value;
-    state->api->log(state->self, JV_LOG_WARN,
-                    "[grok_weighting] %s = %lld must be > 0; using %lld", key, (long long)value,
-                    (long long)fallback);
+    state->api->log(state->self, JV_LOG_WARN, "[grok_weighting] %s = %lld must be > 0; using %lld",
+                    key, (long long)value, (long long)fallback);
     return fallback;
 }
 
@@ -848,8 +837,7 @@ static int load_stored_rating(const char *key, const void *value, size_t value_l
     if (grok_record_decode(value, value_length, &record) == 0)
         grok_refresh_load(state->refresh, &record);
     else
-        state->api->log(state->self, JV_LOG_WARN, "stored rating %s is unreadable; dropped",
-                        key);
+        state->api->log(state->self, JV_LOG_WARN, "stored rating %s is unreadable; dropped", key);
     return 0;
 }
 
@@ -927,8 +915,7 @@ static int grok_init(jv_plugin *self, const jv_host_api *api, char *err, size_t 
     struct grok_budgets budgets;
     read_limits(state, &budgets);
     grok_ledger_init(&state->ledger, api, self, &budgets);
-    state->refresh =
-        grok_refresh_start(state->max_concurrent, fetch_rating, deliver_rating, state);
+    state->refresh = grok_refresh_start(state->max_concurrent, fetch_rating, deliver_rating, state);
     if (state->refresh == NULL) {
         free_state(state);
         snprintf(err, err_length, "cannot start the rating threads");
@@ -959,8 +946,8 @@ static int grok_post_init(jv_plugin *self)
     struct grok_state *state = plugin_state;
     if (state == NULL)
         return JV_OK;
-    state->registry = state->api->acquire_service(self, JV_SVC_TOKEN_REGISTRY,
-                                                  JV_SVC_TOKEN_REGISTRY_VERSION);
+    state->registry =
+        state->api->acquire_service(self, JV_SVC_TOKEN_REGISTRY, JV_SVC_TOKEN_REGISTRY_VERSION);
     return JV_OK;
 }
 

@@ -49,10 +49,10 @@ int grok_record_decode(const char *text, size_t length, struct grok_record *reco
     int bad = root == NULL ||
               json_unpack(root, "{s:s, s:b, s:F, s:F, s:s, s:I, s:b, s:b, s:I, s:I, s:s, s:I, s:I}",
                           "symbol", &symbol, "has_rating", &has_rating, "score", &score,
-                          "confidence", &confidence, "summary", &summary, "fetched_at_ms",
-                          &fetched, "grounded", &grounded, "chat_api", &chat_api, "x_searches",
-                          &searches, "cited_posts", &posts, "failure", &failure,
-                          "failure_at_ms", &failed_at, "last_asked_ms", &asked) != 0;
+                          "confidence", &confidence, "summary", &summary, "fetched_at_ms", &fetched,
+                          "grounded", &grounded, "chat_api", &chat_api, "x_searches", &searches,
+                          "cited_posts", &posts, "failure", &failure, "failure_at_ms", &failed_at,
+                          "last_asked_ms", &asked) != 0;
     if (!bad)
         bad = !valid_symbol(symbol) || !isfinite(score) || fabs(score) > 1.0 ||
               !(confidence >= 0.0 && confidence <= 1.0) || searches < 0 || posts < 0;

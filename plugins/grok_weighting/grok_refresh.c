@@ -144,8 +144,8 @@ struct grok_refresh *grok_refresh_start(size_t workers, grok_refresh_fetch_fn fe
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &previous);
     for (size_t i = 0; i < workers; i++) {
-        if (pthread_create(&refresh->threads[refresh->thread_count], NULL, worker_main,
-                           refresh) == 0)
+        if (pthread_create(&refresh->threads[refresh->thread_count], NULL, worker_main, refresh) ==
+            0)
             refresh->thread_count++;
     }
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
@@ -181,8 +181,8 @@ void grok_refresh_load(struct grok_refresh *refresh, const struct grok_record *r
     pthread_mutex_unlock(&refresh->lock);
 }
 
-int grok_refresh_lookup(struct grok_refresh *refresh, const char *symbol,
-                        struct grok_record *out, int *pending)
+int grok_refresh_lookup(struct grok_refresh *refresh, const char *symbol, struct grok_record *out,
+                        int *pending)
 {
     pthread_mutex_lock(&refresh->lock);
     struct slot *slot = find(refresh, symbol);

@@ -17,15 +17,15 @@
 
 struct grok_record {
     char symbol[GROK_SYMBOL_SIZE];
-    int has_rating;         /* rating holds an accepted answer */
-    jv_grok_rating rating;  /* the summary as Grok wrote it; fetched_at_ms wall clock */
-    int grounded;           /* X searches made and X posts cited */
-    int chat_api;           /* answered by api = chat (never from X) */
+    int has_rating;        /* rating holds an accepted answer */
+    jv_grok_rating rating; /* the summary as Grok wrote it; fetched_at_ms wall clock */
+    int grounded;          /* X searches made and X posts cited */
+    int chat_api;          /* answered by api = chat (never from X) */
     int64_t x_searches;
     int64_t cited_posts;
-    char failure[160];      /* the last attempt's failure; "" after a success */
+    char failure[160]; /* the last attempt's failure; "" after a success */
     int64_t failure_at_ms;
-    int64_t last_asked_ms;  /* a user or plugin asked (tracks "recently asked") */
+    int64_t last_asked_ms; /* a user or plugin asked (tracks "recently asked") */
 };
 
 /* A chat told "rating in progress": reference is the host's reference of
@@ -42,8 +42,8 @@ struct grok_follower {
 typedef void (*grok_refresh_fetch_fn)(struct grok_record *record, void *context);
 /* After a fetch: the record and the chats that asked for it meanwhile. */
 typedef void (*grok_refresh_done_fn)(const struct grok_record *record,
-                                     const struct grok_follower *followers,
-                                     size_t follower_count, void *context);
+                                     const struct grok_follower *followers, size_t follower_count,
+                                     void *context);
 
 struct grok_refresh;
 
@@ -57,8 +57,8 @@ void grok_refresh_load(struct grok_refresh *refresh, const struct grok_record *r
 
 /* Copies symbol's record; returns 1 when there is one. *pending (may be
  * NULL) tells whether a fetch is queued or running. */
-int grok_refresh_lookup(struct grok_refresh *refresh, const char *symbol,
-                        struct grok_record *out, int *pending);
+int grok_refresh_lookup(struct grok_refresh *refresh, const char *symbol, struct grok_record *out,
+                        int *pending);
 
 /* Marks symbol asked at now_ms (creating its record). */
 void grok_refresh_touch(struct grok_refresh *refresh, const char *symbol, int64_t now_ms);

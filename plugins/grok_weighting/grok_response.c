@@ -101,9 +101,8 @@ static void with_detail(char *reason, size_t reason_length, const char *what, co
 
 /* An answer with a non-2xx status. body_error is the error text found in
  * the body, or NULL. The key is never quoted: 401 texts echo part of it. */
-static enum grok_failure classify_status(long status, const char *body_error,
-                                         int64_t retry_after_s, char *reason,
-                                         size_t reason_length)
+static enum grok_failure classify_status(long status, const char *body_error, int64_t retry_after_s,
+                                         char *reason, size_t reason_length)
 {
     char what[64];
     if (status == 401 || status == 403 ||
@@ -111,8 +110,8 @@ static enum grok_failure classify_status(long status, const char *body_error,
         snprintf(reason, reason_length, "API key rejected (HTTP %ld)", status);
         return GROK_FAIL_AUTH;
     }
-    if (status == 429 && (contains_folded(body_error, "credits") ||
-                          contains_folded(body_error, "spending limit"))) {
+    if (status == 429 &&
+        (contains_folded(body_error, "credits") || contains_folded(body_error, "spending limit"))) {
         snprintf(reason, reason_length, "out of credits or spending limit reached (HTTP 429)");
         return GROK_FAIL_CREDITS;
     }
@@ -172,8 +171,8 @@ fail:
 /* Checks the status and envelope; on success returns the parsed root and
  * points *content at choices[0].message.content (borrowed from root). */
 static enum grok_failure open_envelope(long status, const char *body, int64_t retry_after_s,
-                                       json_t **root_out, const char **content,
-                                       char *reason, size_t reason_length)
+                                       json_t **root_out, const char **content, char *reason,
+                                       size_t reason_length)
 {
     json_t *root = NULL;
     enum grok_failure failure =
@@ -302,17 +301,16 @@ enum grok_failure grok_parse_rating(long status, const char *body, int64_t retry
     return failure;
 }
 
-enum grok_failure grok_parse_text(long status, const char *body, int64_t retry_after_s,
-                                  char *out, size_t out_length, char *reason,
-                                  size_t reason_length)
+enum grok_failure grok_parse_text(long status, const char *body, int64_t retry_after_s, char *out,
+                                  size_t out_length, char *reason, size_t reason_length)
 {
     if (out_length > 0)
         out[0] = '\0';
     reason[0] = '\0';
     json_t *root = NULL;
     const char *content = NULL;
-    enum grok_failure failure = open_envelope(status, body, retry_after_s, &root, &content,
-                                              reason, reason_length);
+    enum grok_failure failure =
+        open_envelope(status, body, retry_after_s, &root, &content, reason, reason_length);
     if (failure != GROK_OK)
         return failure;
     grok_one_line(content, out, out_length);
@@ -394,9 +392,8 @@ static int starts_with(const char *text, const char *prefix)
 
 int grok_x_post_id(const char *url, char *id, size_t id_length)
 {
-    static const char *const hosts[] = {"x.com/", "www.x.com/", "mobile.x.com/",
-                                        "twitter.com/", "www.twitter.com/",
-                                        "mobile.twitter.com/"};
+    static const char *const hosts[] = {"x.com/",       "www.x.com/",       "mobile.x.com/",
+                                        "twitter.com/", "www.twitter.com/", "mobile.twitter.com/"};
     if (url == NULL || id_length == 0)
         return 0;
     if (starts_with(url, "https://"))
@@ -514,8 +511,8 @@ static int64_t count_x_searches(const json_t *root, int64_t x_tool_calls)
     return count > 0 ? count : x_tool_calls;
 }
 
-enum grok_failure grok_parse_responses_rating(long status, const char *body,
-                                              int64_t retry_after_s, struct grok_answer *answer)
+enum grok_failure grok_parse_responses_rating(long status, const char *body, int64_t retry_after_s,
+                                              struct grok_answer *answer)
 {
     memset(answer, 0, sizeof *answer);
     jv_grok_rating *rating = &answer->rating;

@@ -11,17 +11,17 @@
 
 enum grok_failure {
     GROK_OK = 0,
-    GROK_FAIL_NO_KEY,      /* no API key configured */
-    GROK_FAIL_AUTH,        /* 401/403, or 400 naming the key */
-    GROK_FAIL_RATE_LIMIT,  /* 429, tokens or requests per minute */
-    GROK_FAIL_CREDITS,     /* 429, credits used up / spending limit */
-    GROK_FAIL_SERVER,      /* 5xx */
-    GROK_FAIL_REQUEST,     /* other 4xx, or an error body with 2xx */
-    GROK_FAIL_ANSWER,      /* 2xx but the answer is malformed or out of range */
-    GROK_FAIL_TIMEOUT,     /* no answer within timeout_ms */
-    GROK_FAIL_TRANSPORT,   /* connection refused, DNS, TLS ... */
-    GROK_FAIL_INPUT,       /* bad symbol or prompt from the caller */
-    GROK_FAIL_GONE,        /* 410: a removed API feature (Live Search) */
+    GROK_FAIL_NO_KEY,     /* no API key configured */
+    GROK_FAIL_AUTH,       /* 401/403, or 400 naming the key */
+    GROK_FAIL_RATE_LIMIT, /* 429, tokens or requests per minute */
+    GROK_FAIL_CREDITS,    /* 429, credits used up / spending limit */
+    GROK_FAIL_SERVER,     /* 5xx */
+    GROK_FAIL_REQUEST,    /* other 4xx, or an error body with 2xx */
+    GROK_FAIL_ANSWER,     /* 2xx but the answer is malformed or out of range */
+    GROK_FAIL_TIMEOUT,    /* no answer within timeout_ms */
+    GROK_FAIL_TRANSPORT,  /* connection refused, DNS, TLS ... */
+    GROK_FAIL_INPUT,      /* bad symbol or prompt from the caller */
+    GROK_FAIL_GONE,       /* 410: a removed API feature (Live Search) */
 };
 
 /* What a call cost, from its usage block (chat or Responses names). */
@@ -53,8 +53,8 @@ enum grok_failure grok_parse_rating(long status, const char *body, int64_t retry
  * output_text (the strict JSON), citations (top-level and url_citation
  * annotations) and usage with its server-side tool counts. Fills *answer
  * (usage even when the rating itself is invalid). */
-enum grok_failure grok_parse_responses_rating(long status, const char *body,
-                                              int64_t retry_after_s, struct grok_answer *answer);
+enum grok_failure grok_parse_responses_rating(long status, const char *body, int64_t retry_after_s,
+                                              struct grok_answer *answer);
 
 /* Reads the usage block of a chat or Responses answer body into *usage
  * (zeros when absent). Returns 1 when body is a 2xx-shaped JSON object. */
@@ -66,9 +66,8 @@ int grok_x_post_id(const char *url, char *id, size_t id_length);
 
 /* Validates a plain-text answer (narrate): its content flattened to one
  * paragraph into out, or a reason. */
-enum grok_failure grok_parse_text(long status, const char *body, int64_t retry_after_s,
-                                  char *out, size_t out_length, char *reason,
-                                  size_t reason_length);
+enum grok_failure grok_parse_text(long status, const char *body, int64_t retry_after_s, char *out,
+                                  size_t out_length, char *reason, size_t reason_length);
 
 /* How long (seconds) a failure of this kind should keep the API unasked. */
 int64_t grok_failure_hold_s(enum grok_failure failure, int64_t retry_after_s,

@@ -15,20 +15,16 @@ struct known_token {
 };
 
 static const struct known_token BUILT_IN[] = {
-    {"BTC", {"bitcoin", NULL}},        {"ETH", {"ethereum", "ether"}},
-    {"SOL", {"solana", NULL}},         {"BNB", {"binance coin", NULL}},
-    {"XRP", {"ripple", NULL}},         {"ADA", {"cardano", NULL}},
-    {"DOGE", {"dogecoin", NULL}},      {"AVAX", {"avalanche", NULL}},
-    {"DOT", {"polkadot", NULL}},       {"LINK", {"chainlink", NULL}},
-    {"POL", {"polygon", "matic"}},     {"TRX", {"tron", NULL}},
-    {"LTC", {"litecoin", NULL}},       {"SHIB", {"shiba inu", "shiba"}},
-    {"PEPE", {"pepe", NULL}},          {"BONK", {"bonk", NULL}},
-    {"WIF", {"dogwifhat", NULL}},      {"TON", {"toncoin", NULL}},
-    {"SUI", {"sui", NULL}},            {"APT", {"aptos", NULL}},
-    {"ARB", {"arbitrum", NULL}},       {"OP", {"optimism", NULL}},
-    {"NEAR", {"near protocol", NULL}}, {"ATOM", {"cosmos", NULL}},
-    {"UNI", {"uniswap", NULL}},        {"JUP", {"jupiter", NULL}},
-    {"USDT", {"tether", NULL}},        {"USDC", {"usd coin", NULL}},
+    {"BTC", {"bitcoin", NULL}},      {"ETH", {"ethereum", "ether"}},    {"SOL", {"solana", NULL}},
+    {"BNB", {"binance coin", NULL}}, {"XRP", {"ripple", NULL}},         {"ADA", {"cardano", NULL}},
+    {"DOGE", {"dogecoin", NULL}},    {"AVAX", {"avalanche", NULL}},     {"DOT", {"polkadot", NULL}},
+    {"LINK", {"chainlink", NULL}},   {"POL", {"polygon", "matic"}},     {"TRX", {"tron", NULL}},
+    {"LTC", {"litecoin", NULL}},     {"SHIB", {"shiba inu", "shiba"}},  {"PEPE", {"pepe", NULL}},
+    {"BONK", {"bonk", NULL}},        {"WIF", {"dogwifhat", NULL}},      {"TON", {"toncoin", NULL}},
+    {"SUI", {"sui", NULL}},          {"APT", {"aptos", NULL}},          {"ARB", {"arbitrum", NULL}},
+    {"OP", {"optimism", NULL}},      {"NEAR", {"near protocol", NULL}}, {"ATOM", {"cosmos", NULL}},
+    {"UNI", {"uniswap", NULL}},      {"JUP", {"jupiter", NULL}},        {"USDT", {"tether", NULL}},
+    {"USDC", {"usd coin", NULL}},
 };
 
 static int from_registry(const jv_token_registry_api *registry, const char *text, char *out,

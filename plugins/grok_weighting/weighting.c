@@ -56,14 +56,10 @@ static enum component_kind kind_of(const char *name)
 static double configured_weight(const struct grok_weights *weights, enum component_kind kind)
 {
     switch (kind) {
-    case COMPONENT_CHAT:
-        return weights->chat;
-    case COMPONENT_GROK:
-        return weights->grok;
-    case COMPONENT_MARKET:
-        return weights->market;
-    default:
-        return 0.0;
+        case COMPONENT_CHAT: return weights->chat;
+        case COMPONENT_GROK: return weights->grok;
+        case COMPONENT_MARKET: return weights->market;
+        default: return 0.0;
     }
 }
 
@@ -92,21 +88,17 @@ double grok_component_factor(const struct grok_weights *weights,
                              const jv_weight_component *component)
 {
     switch (kind_of(component->name)) {
-    case COMPONENT_CHAT:
-        return chat_factor(weights, component->samples);
-    case COMPONENT_GROK:
-        return isfinite(component->confidence) ? clamp(component->confidence, 0.0, 1.0) : 0.0;
-    case COMPONENT_MARKET:
-        return market_factor(component->confidence);
-    default:
-        return 0.0;
+        case COMPONENT_CHAT: return chat_factor(weights, component->samples);
+        case COMPONENT_GROK:
+            return isfinite(component->confidence) ? clamp(component->confidence, 0.0, 1.0) : 0.0;
+        case COMPONENT_MARKET: return market_factor(component->confidence);
+        default: return 0.0;
     }
 }
 
 /* A name given twice counts once (the first present one), so that the
  * result's confidence stays a share of the configured weight. */
-static int seen_before(const jv_weight_component *components, size_t index,
-                       const double *effective)
+static int seen_before(const jv_weight_component *components, size_t index, const double *effective)
 {
     for (size_t earlier = 0; earlier < index; earlier++) {
         if (effective[earlier] > 0.0 && components[earlier].name != NULL &&
@@ -149,22 +141,21 @@ static int meets_minimum(const struct grok_weights *weights, const jv_weight_com
                          char *note, size_t note_length)
 {
     switch (kind_of(component->name)) {
-    case COMPONENT_CHAT:
-        if (component->samples >= weights->min_chat_samples)
-            return 1;
-        snprintf(note, note_length, "%lld chat message%s (%lld needed)",
-                 (long long)component->samples, component->samples == 1 ? "" : "s",
-                 (long long)weights->min_chat_samples);
-        return 0;
-    case COMPONENT_MARKET:
-        if (component->samples == 0 || component->samples >= weights->min_market_days)
-            return 1;
-        snprintf(note, note_length, "%lld day%s of prices (%lld needed)",
-                 (long long)component->samples, component->samples == 1 ? "" : "s",
-                 (long long)weights->min_market_days);
-        return 0;
-    default:
-        return 1; /* a Grok rating already sums many posts */
+        case COMPONENT_CHAT:
+            if (component->samples >= weights->min_chat_samples)
+                return 1;
+            snprintf(note, note_length, "%lld chat message%s (%lld needed)",
+                     (long long)component->samples, component->samples == 1 ? "" : "s",
+                     (long long)weights->min_chat_samples);
+            return 0;
+        case COMPONENT_MARKET:
+            if (component->samples == 0 || component->samples >= weights->min_market_days)
+                return 1;
+            snprintf(note, note_length, "%lld day%s of prices (%lld needed)",
+                     (long long)component->samples, component->samples == 1 ? "" : "s",
+                     (long long)weights->min_market_days);
+            return 0;
+        default: return 1; /* a Grok rating already sums many posts */
     }
 }
 
@@ -247,6 +238,6 @@ void grok_weights_describe(const struct grok_weights *configured, char *out, siz
              "undecided unless half the weight has evidence (%lld chat messages, %lld days "
              "of prices, or a Grok rating).",
              weights.chat, weights.grok, weights.market, (long long)weights.chat_full_samples,
-             weights.label_threshold, weights.label_threshold,
-             (long long)weights.min_chat_samples, (long long)weights.min_market_days);
+             weights.label_threshold, weights.label_threshold, (long long)weights.min_chat_samples,
+             (long long)weights.min_market_days);
 }

@@ -15,9 +15,9 @@ struct grok_weights {
     double market;             /* w_market, >= 0 */
     int64_t chat_full_samples; /* samples at which chat confidence reaches 1, >= 1 */
     /* the label rule; 0 (unset) takes the JV_WEIGHT_* default */
-    double label_threshold;     /* 0 < t < 1 */
-    int64_t min_chat_samples;   /* >= 1 */
-    int64_t min_market_days;    /* >= 1 */
+    double label_threshold;   /* 0 < t < 1 */
+    int64_t min_chat_samples; /* >= 1 */
+    int64_t min_market_days;  /* >= 1 */
 };
 
 /* Clamps negative / non-finite weights to 0 and chat_full_samples to >= 1. */

@@ -39,8 +39,7 @@ static int on_echo(jv_plugin *self, const jv_message *message, void *user_data)
     char *escaped = jv_html_escape_dup(api, message->args);
     if (escaped == NULL)
         return JV_E_NOMEM;
-    jv_outgoing content = {.struct_size = sizeof content, .text = escaped,
-                           .flags = JV_FORMAT_HTML};
+    jv_outgoing content = {.struct_size = sizeof content, .text = escaped, .flags = JV_FORMAT_HTML};
     int status = api->reply_with(message, &content, NULL);
     api->free(escaped);
     return status;

@@ -18,8 +18,7 @@
  * of the user's escaped. */
 static int reply_html(sentiment_state *state, const jv_message *message, const char *html)
 {
-    jv_outgoing content = {.struct_size = sizeof content, .text = html,
-                           .flags = JV_FORMAT_HTML};
+    jv_outgoing content = {.struct_size = sizeof content, .text = html, .flags = JV_FORMAT_HTML};
     return state->api->reply_with(message, &content, NULL);
 }
 
@@ -37,7 +36,7 @@ static int reply_text_score(sentiment_state *state, const jv_message *message,
     }
     sentiment_text_add(&reply, "<b>Driven by:</b>");
     size_t shown = score->contributor_count < SHOWN_CONTRIBUTORS ? score->contributor_count
-                                                                  : SHOWN_CONTRIBUTORS;
+                                                                 : SHOWN_CONTRIBUTORS;
     for (size_t i = 0; i < shown; i++) {
         char word[512];
         sentiment_text_add(&reply, "%s \"%s\" <code>%+.2f</code>", i ? "," : "",
@@ -69,8 +68,7 @@ static int looks_like_symbol(const char *word)
     return letters > 0;
 }
 
-static int reply_unknown_symbol(sentiment_state *state, const jv_message *message,
-                                const char *word)
+static int reply_unknown_symbol(sentiment_state *state, const jv_message *message, const char *word)
 {
     char buffer[REPLY_SIZE];
     sentiment_text reply;
@@ -114,7 +112,8 @@ int sentiment_command(jv_plugin *self, const jv_message *message, void *user_dat
     }
     sentiment_score score;
     if (sentiment_score_text(state->lexicon, message->args, &score) != 0) {
-        state->api->log(self, JV_LOG_ERROR, "/sentiment (update %" PRId64 "): out of memory scoring",
+        state->api->log(self, JV_LOG_ERROR,
+                        "/sentiment (update %" PRId64 "): out of memory scoring",
                         message->update_id);
         state->api->reply(message, "Sorry, scoring failed (out of memory).");
         return JV_HANDLED;
@@ -139,7 +138,8 @@ int sentiment_watch_message(jv_plugin *self, const jv_message *message, void *us
         return JV_CONTINUE;
     sentiment_score score;
     if (sentiment_score_text(state->lexicon, message->text, &score) != 0) {
-        state->api->log(self, JV_LOG_WARN, "not recording update %" PRId64 ": out of memory scoring it",
+        state->api->log(self, JV_LOG_WARN,
+                        "not recording update %" PRId64 ": out of memory scoring it",
                         message->update_id);
         return JV_CONTINUE;
     }
@@ -151,9 +151,9 @@ int sentiment_watch_message(jv_plugin *self, const jv_message *message, void *us
                                               now_ms, message->chat_id,
                                               sentiment_state_next_sequence(state), score.compound);
         if (result != JV_OK)
-            state->api->log(self, JV_LOG_WARN, "recording %s sentiment (update %" PRId64 ") failed: %s",
-                            state->tokens.tokens[i].symbol, message->update_id,
-                            state->api->strerror(result));
+            state->api->log(
+                self, JV_LOG_WARN, "recording %s sentiment (update %" PRId64 ") failed: %s",
+                state->tokens.tokens[i].symbol, message->update_id, state->api->strerror(result));
     }
     return JV_CONTINUE;
 }

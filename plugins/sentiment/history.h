@@ -19,8 +19,7 @@ int sentiment_history_key(char *key, size_t key_size, const char *symbol, int64_
 
 /* Stores one observation. JV_OK or the host's error code. */
 int sentiment_history_record(const jv_host_api *api, jv_plugin *self, const char *symbol,
-                             int64_t time_ms, int64_t chat_id, uint64_t sequence,
-                             double score);
+                             int64_t time_ms, int64_t chat_id, uint64_t sequence, double score);
 
 /* Means over (now - window, now] and the window before it. JV_OK, or the
  * host's error code; samples are 0 when nothing was observed. */

@@ -269,8 +269,8 @@ void sentiment_lexicon_free(sentiment_lexicon *lexicon)
     free(lexicon);
 }
 
-int sentiment_lexicon_find(const sentiment_lexicon *lexicon, const char *key,
-                           size_t key_length, double *valence)
+int sentiment_lexicon_find(const sentiment_lexicon *lexicon, const char *key, size_t key_length,
+                           double *valence)
 {
     if (key_length >= SENTIMENT_LEXICON_KEY_MAX)
         return 0;

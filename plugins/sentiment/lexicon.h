@@ -21,8 +21,8 @@ void sentiment_lexicon_free(sentiment_lexicon *lexicon);
 
 /* key: normalised words joined by single spaces, as the splitter makes them.
  * Returns 1 and sets *valence when the key is an entry, else 0. */
-int sentiment_lexicon_find(const sentiment_lexicon *lexicon, const char *key,
-                           size_t key_length, double *valence);
+int sentiment_lexicon_find(const sentiment_lexicon *lexicon, const char *key, size_t key_length,
+                           double *valence);
 size_t sentiment_lexicon_size(const sentiment_lexicon *lexicon);
 /* Words in the longest entry: how far the scorer looks ahead for phrases. */
 size_t sentiment_lexicon_longest(const sentiment_lexicon *lexicon);

@@ -7,11 +7,10 @@
 #define FIRST_WORD_MAX 16
 
 static const char *const interrogatives[] = {
-    "what",   "whats",  "how",    "hows",   "why",    "when",   "where",  "which",
-    "who",    "whom",   "whose",  "is",     "isnt",   "are",    "arent",  "am",
-    "was",    "were",   "do",     "does",   "doesnt", "did",    "didnt",  "should",
-    "shall",  "can",    "could",  "will",   "would",  "may",    "might",  "has",
-    "have",   "had",    "wen",    NULL};
+    "what", "whats", "how",    "hows",  "why",   "when",   "where", "which", "who",
+    "whom", "whose", "is",     "isnt",  "are",   "arent",  "am",    "was",   "were",
+    "do",   "does",  "doesnt", "did",   "didnt", "should", "shall", "can",   "could",
+    "will", "would", "may",    "might", "has",   "have",   "had",   "wen",   NULL};
 
 static int is_ascii_letter(unsigned char c)
 {

@@ -32,7 +32,8 @@ int sentiment_report_build(sentiment_state *state, int64_t now_ms, const size_t 
             sentiment_text_add(&body, "\n");
     }
     if (!any_data && result == JV_OK) {
-        sentiment_text_add(out, "<b>Sentiment report:</b> nothing to report; no chat messages mentioned ");
+        sentiment_text_add(
+            out, "<b>Sentiment report:</b> nothing to report; no chat messages mentioned ");
         sentiment_add_symbols(state, tokens, token_count, out);
         sentiment_text_add(out, " in the last %s.", window);
         return JV_OK;
@@ -62,8 +63,8 @@ static void send_report(sentiment_state *state, const sentiment_subscription *su
     sentiment_text report;
     sentiment_text_init(&report, buffer, sizeof buffer);
     sentiment_report_build(state, now_ms, tokens, token_count, &report);
-    jv_outgoing content = {.struct_size = sizeof content, .text = report.data,
-                           .flags = JV_FORMAT_HTML};
+    jv_outgoing content = {
+        .struct_size = sizeof content, .text = report.data, .flags = JV_FORMAT_HTML};
     int result = state->api->send_with(state->self, subscription->chat_id, &content, NULL);
     if (result == JV_OK)
         result = sentiment_last_report_save(state, subscription->chat_id, now_ms);
@@ -103,7 +104,7 @@ int sentiment_prune_job(jv_plugin *self, void *user_data)
         return result;
     }
     if (deleted > 0)
-        state->api->log(self, JV_LOG_DEBUG, "pruned %zu observations older than the retention window",
-                        deleted);
+        state->api->log(self, JV_LOG_DEBUG,
+                        "pruned %zu observations older than the retention window", deleted);
     return JV_OK;
 }

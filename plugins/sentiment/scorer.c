@@ -12,27 +12,26 @@
 #include <string.h>
 
 static const char *const negation_words[] = {
-    "not",     "no",       "never",    "none",    "nobody",   "nothing", "neither",
-    "nor",     "nowhere",  "cannot",   "cant",    "dont",     "doesnt",  "didnt",
-    "isnt",    "arent",    "wasnt",    "werent",  "wont",     "wouldnt", "shouldnt",
-    "couldnt", "hasnt",    "havent",   "hadnt",   "aint",     "mustnt",  "mightnt",
-    "neednt",  "shant",    "nope",     "without", "rarely",   "seldom",  "despite",
-    "uhuh",    "noone",    "zero",     NULL};
+    "not",     "no",     "never",   "none",    "nobody",   "nothing", "neither", "nor",
+    "nowhere", "cannot", "cant",    "dont",    "doesnt",   "didnt",   "isnt",    "arent",
+    "wasnt",   "werent", "wont",    "wouldnt", "shouldnt", "couldnt", "hasnt",   "havent",
+    "hadnt",   "aint",   "mustnt",  "mightnt", "neednt",   "shant",   "nope",    "without",
+    "rarely",  "seldom", "despite", "uhuh",    "noone",    "zero",    NULL};
 
 static const char *const booster_words[] = {
-    "absolutely", "amazingly",   "awfully",      "completely",  "considerably", "decidedly",
-    "deeply",     "enormously",  "entirely",     "especially",  "exceptionally", "extremely",
-    "fabulously", "fully",       "greatly",      "highly",      "hugely",       "incredibly",
-    "intensely",  "majorly",     "more",         "most",        "particularly", "purely",
-    "quite",      "really",      "remarkably",   "so",          "substantially", "thoroughly",
-    "totally",    "tremendously", "uber",        "unbelievably", "unusually",   "utterly",
-    "very",       "super",       "mega",         "hella",       "insanely",     "ultra",
-    "truly",      "seriously",   "wildly",       "massively",   "too",          NULL};
+    "absolutely", "amazingly",    "awfully",    "completely",   "considerably",  "decidedly",
+    "deeply",     "enormously",   "entirely",   "especially",   "exceptionally", "extremely",
+    "fabulously", "fully",        "greatly",    "highly",       "hugely",        "incredibly",
+    "intensely",  "majorly",      "more",       "most",         "particularly",  "purely",
+    "quite",      "really",       "remarkably", "so",           "substantially", "thoroughly",
+    "totally",    "tremendously", "uber",       "unbelievably", "unusually",     "utterly",
+    "very",       "super",        "mega",       "hella",        "insanely",      "ultra",
+    "truly",      "seriously",    "wildly",     "massively",    "too",           NULL};
 
 static const char *const dampener_words[] = {
-    "almost",     "barely",   "hardly",   "kinda",    "kindof",   "less",   "little",
-    "marginally", "occasionally", "partly", "scarcely", "slightly", "somewhat", "sorta",
-    "sortof",     "mildly",   "modestly", "lightly",  NULL};
+    "almost",     "barely",       "hardly",   "kinda",    "kindof",   "less",     "little",
+    "marginally", "occasionally", "partly",   "scarcely", "slightly", "somewhat", "sorta",
+    "sortof",     "mildly",       "modestly", "lightly",  NULL};
 
 /* two-word dampeners, matched on their last word: "kind of", "sort of", "a bit" */
 static const char *const dampener_pairs[][2] = {
@@ -64,7 +63,8 @@ static int is_negation(const sentiment_words *words, size_t index)
         return 1;
     /* "least" negates, except in "at least" and "very least" */
     if (word_is(words, index, "least"))
-        return index == 0 || !(word_is(words, index - 1, "at") || word_is(words, index - 1, "very"));
+        return index == 0 ||
+               !(word_is(words, index - 1, "at") || word_is(words, index - 1, "very"));
     return 0;
 }
 
@@ -116,8 +116,8 @@ static double toward(double valence, double amount)
  * 1.0 for any other word. */
 /* Comparatives after "never" intensify: "never been more bullish", "never
  * felt better". */
-static const char *const never_comparatives[] = {"so", "this", "more", "better", "happier",
-                                                 "prouder", "stronger", "bullisher", NULL};
+static const char *const never_comparatives[] = {
+    "so", "this", "more", "better", "happier", "prouder", "stronger", "bullisher", NULL};
 
 static int never_intensifies(const sentiment_words *words, size_t index, size_t first)
 {
@@ -218,9 +218,9 @@ static size_t first_but(const sentiment_words *words)
 
 /* Sarcasm cues: "oh great" / "oh perfect" next to something bad, and the
  * upside-down face or eye-roll emoji, which turn praise around. */
-static const char *const sarcastic_praise[] = {"great", "perfect", "fantastic", "wonderful",
-                                               "nice", "lovely", "brilliant", "awesome",
-                                               "amazing", "cool", "yay", "splendid", NULL};
+static const char *const sarcastic_praise[] = {
+    "great",   "perfect", "fantastic", "wonderful", "nice",     "lovely", "brilliant",
+    "awesome", "amazing", "cool",      "yay",       "splendid", NULL};
 static const char *const sarcasm_emoji[] = {"\xf0\x9f\x99\x83", "\xf0\x9f\x99\x84", NULL};
 
 static int is_sarcastic_praise(const sentiment_words *words, size_t index)
@@ -350,8 +350,7 @@ static void score_words(const sentiment_lexicon *lexicon, const char *text,
         score->sum = score->sum > 0 ? -0.5 * score->sum : score->sum;
 }
 
-int sentiment_score_text(const sentiment_lexicon *lexicon, const char *text,
-                         sentiment_score *score)
+int sentiment_score_text(const sentiment_lexicon *lexicon, const char *text, sentiment_score *score)
 {
     memset(score, 0, sizeof *score);
     sentiment_words words;

@@ -85,9 +85,8 @@ static int registered(sentiment_state *state, int result, const char *what, char
 
 static int register_handlers(sentiment_state *state, char *error, size_t error_size)
 {
-    jv_message_handler_spec watcher = {.priority = WATCH_PRIORITY,
-                                       .handler = sentiment_watch_message,
-                                       .user_data = state};
+    jv_message_handler_spec watcher = {
+        .priority = WATCH_PRIORITY, .handler = sentiment_watch_message, .user_data = state};
     int result = registered(state, JV_REGISTER_MESSAGE_HANDLER(state->api, state->self, &watcher),
                             "the chat watcher", error, error_size);
     if (result != JV_OK)
@@ -108,15 +107,16 @@ static int register_everything(sentiment_state *state, char *error, size_t error
         result = register_handlers(state, error, error_size);
     if (result != JV_OK)
         return result;
-    result = register_job(state, "report", state->report_check_ms, 0, sentiment_report_job,
-                          error, error_size);
+    result = register_job(state, "report", state->report_check_ms, 0, sentiment_report_job, error,
+                          error_size);
     if (result == JV_OK)
         result = register_job(state, "prune", state->prune_interval_ms, PRUNE_FIRST_DELAY_MS,
                               sentiment_prune_job, error, error_size);
     if (result != JV_OK)
         return result;
-    result = state->api->provide_service(state->self, JV_SVC_SENTIMENT_SCORE,
-                                         JV_SVC_SENTIMENT_SCORE_VERSION, sentiment_service_vtable());
+    result =
+        state->api->provide_service(state->self, JV_SVC_SENTIMENT_SCORE,
+                                    JV_SVC_SENTIMENT_SCORE_VERSION, sentiment_service_vtable());
     if (result != JV_OK)
         snprintf(error, error_size, "cannot provide %s: %s", JV_SVC_SENTIMENT_SCORE,
                  state->api->strerror(result));
@@ -130,8 +130,7 @@ static void release_state(sentiment_state *state)
     pthread_mutex_destroy(&state->lock);
 }
 
-static int sentiment_init(jv_plugin *self, const jv_host_api *api, char *error,
-                          size_t error_size)
+static int sentiment_init(jv_plugin *self, const jv_host_api *api, char *error, size_t error_size)
 {
     sentiment_state *state = &plugin_state;
     memset(state, 0, sizeof *state);

@@ -30,8 +30,8 @@ static int score_with(sentiment_service *service, const char *text, double *comp
     int result = JV_E_STATE;
     if (service->state != NULL) {
         sentiment_score score;
-        result = sentiment_score_text(service->state->lexicon, text, &score) == 0 ? JV_OK
-                                                                                  : JV_E_NOMEM;
+        result =
+            sentiment_score_text(service->state->lexicon, text, &score) == 0 ? JV_OK : JV_E_NOMEM;
         if (result == JV_OK)
             *compound = score.compound;
     }

@@ -24,8 +24,7 @@
 int sentiment_default_lexicon_path(char *path, size_t size)
 {
     Dl_info info;
-    if (dladdr((const void *)&sentiment_default_lexicon_path, &info) == 0 ||
-        info.dli_fname == NULL)
+    if (dladdr((const void *)&sentiment_default_lexicon_path, &info) == 0 || info.dli_fname == NULL)
         return -1;
     /* the host may load us through a /proc/self/fd/N alias: resolve it */
     char *resolved = realpath(info.dli_fname, NULL);
@@ -60,7 +59,8 @@ static int read_report_interval(sentiment_state *state, char *error, size_t erro
     int64_t milliseconds = state->api->config_get_int(state->self, "report_interval_ms", 0);
     if (milliseconds < 0 || milliseconds > MAX_SECONDS * 1000) {
         snprintf(error, error_size,
-                 "[sentiment] report_interval_ms must be 0..%" PRId64 " (0: use report_interval), got %" PRId64,
+                 "[sentiment] report_interval_ms must be 0..%" PRId64
+                 " (0: use report_interval), got %" PRId64,
                  MAX_SECONDS * 1000, milliseconds);
         return JV_E_INVAL;
     }
@@ -86,8 +86,8 @@ static int read_report_tokens(sentiment_state *state, char *error, size_t error_
          item = strtok_r(NULL, ", \t", &saved)) {
         int index = sentiment_tokens_lookup(&state->tokens, item);
         if (index < 0) {
-            snprintf(error, error_size, "[sentiment] report_tokens: '%s' is not in [sentiment] tokens",
-                     item);
+            snprintf(error, error_size,
+                     "[sentiment] report_tokens: '%s' is not in [sentiment] tokens", item);
             return JV_E_INVAL;
         }
         int listed = 0;
@@ -107,8 +107,8 @@ static int load_lexicon(sentiment_state *state, char *error, size_t error_size)
     const char *configured = state->api->config_get(state->self, "lexicon", "");
     if (configured[0] != '\0') {
         snprintf(state->lexicon_path, sizeof state->lexicon_path, "%s", configured);
-    } else if (sentiment_default_lexicon_path(state->lexicon_path,
-                                              sizeof state->lexicon_path) != 0 ||
+    } else if (sentiment_default_lexicon_path(state->lexicon_path, sizeof state->lexicon_path) !=
+                   0 ||
                access(state->lexicon_path, F_OK) != 0) {
         snprintf(state->lexicon_path, sizeof state->lexicon_path, "built-in lexicon");
         state->lexicon = sentiment_lexicon_parse(sentiment_builtin_lexicon, state->lexicon_path,
@@ -127,8 +127,8 @@ int sentiment_settings_load(sentiment_state *state, char *error, size_t error_si
         snprintf(error, error_size, "[sentiment] %s", reason);
         return JV_E_INVAL;
     }
-    int result = read_seconds(state, "window_s", DEFAULT_WINDOW_S, &state->window_ms, error,
-                              error_size);
+    int result =
+        read_seconds(state, "window_s", DEFAULT_WINDOW_S, &state->window_ms, error, error_size);
     if (result == JV_OK)
         result = read_seconds(state, "retention_s", DEFAULT_RETENTION_S, &state->retention_ms,
                               error, error_size);

@@ -13,8 +13,8 @@
 
 #define ANSWER_SIZE 4096
 
-static void log_store_failure(sentiment_state *state, const jv_message *message,
-                              const char *what, int result)
+static void log_store_failure(sentiment_state *state, const jv_message *message, const char *what,
+                              int result)
 {
     state->api->log(state->self, JV_LOG_ERROR, "%s (chat %" PRId64 ", update %" PRId64 "): %s",
                     what, message->chat_id, message->update_id, state->api->strerror(result));
@@ -42,8 +42,10 @@ static void settings_content(sentiment_state *state, const sentiment_subscriptio
 {
     describe(state, subscription, headline, text);
     sentiment_keyboard_build(state, subscription, keyboard);
-    *content = (jv_outgoing){.struct_size = sizeof *content, .text = text->data,
-                             .flags = JV_FORMAT_HTML, .buttons = keyboard->buttons,
+    *content = (jv_outgoing){.struct_size = sizeof *content,
+                             .text = text->data,
+                             .flags = JV_FORMAT_HTML,
+                             .buttons = keyboard->buttons,
                              .button_count = keyboard->count};
 }
 

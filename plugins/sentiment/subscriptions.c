@@ -121,7 +121,8 @@ int sentiment_subscription_parse(const char *value, size_t length,
          field = strtok_r(NULL, " ", &saved))
         fields[count++] = field;
     sentiment_subscription parsed = {.chat_id = chat_id};
-    if (count != 4 || strcmp(fields[0], RECORD_VERSION) != 0 || parse_integer(fields[1], &parsed.since_ms) != 0 ||
+    if (count != 4 || strcmp(fields[0], RECORD_VERSION) != 0 ||
+        parse_integer(fields[1], &parsed.since_ms) != 0 ||
         parse_integer(fields[2], &parsed.interval_ms) != 0)
         return -1;
     parse_token_list(fields[3], table, &parsed);

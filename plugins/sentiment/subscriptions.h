@@ -19,9 +19,9 @@
 typedef struct sentiment_subscription {
     int64_t chat_id;
     int64_t since_ms;
-    int legacy;            /* an old record: its report clock starts with the plugin */
-    int64_t interval_ms;   /* 0: the configured default */
-    int has_tokens;        /* 0: the configured report_tokens */
+    int legacy;          /* an old record: its report clock starts with the plugin */
+    int64_t interval_ms; /* 0: the configured default */
+    int has_tokens;      /* 0: the configured report_tokens */
     unsigned char tokens[SENTIMENT_MAX_TOKENS]; /* tokens[i]: table token i is reported */
 } sentiment_subscription;
 

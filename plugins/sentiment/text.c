@@ -36,8 +36,8 @@ void sentiment_text_add(sentiment_text *text, const char *format, ...)
         return;
     va_list arguments;
     va_start(arguments, format);
-    int written = vsnprintf(text->data + text->length, text->size - text->length, format,
-                            arguments);
+    int written =
+        vsnprintf(text->data + text->length, text->size - text->length, format, arguments);
     va_end(arguments);
     if (written < 0) {
         text->data[text->length] = '\0';

@@ -18,13 +18,14 @@ static void add_chat_line(const jv_token_sentiment *snapshot, const char *raw_sy
     char symbol[128];
     sentiment_escape(raw_symbol, symbol, sizeof symbol);
     if (snapshot->samples == 0) {
-        sentiment_text_add(out, "<b>%s:</b> no chat messages mentioned it in the last %s.\n", symbol,
-                           window);
+        sentiment_text_add(out, "<b>%s:</b> no chat messages mentioned it in the last %s.\n",
+                           symbol, window);
         return;
     }
-    sentiment_text_add(out, "<b>%s:</b> chat sentiment <code>%+.2f</code> from %" PRId64 " message%s in the last %s.\n",
-                       symbol, snapshot->mean, snapshot->samples, snapshot->samples == 1 ? "" : "s",
-                       window);
+    sentiment_text_add(
+        out,
+        "<b>%s:</b> chat sentiment <code>%+.2f</code> from %" PRId64 " message%s in the last %s.\n",
+        symbol, snapshot->mean, snapshot->samples, snapshot->samples == 1 ? "" : "s", window);
 }
 
 static void add_trend_line(const jv_token_sentiment *snapshot, const char *window,
@@ -32,18 +33,22 @@ static void add_trend_line(const jv_token_sentiment *snapshot, const char *windo
 {
     if (snapshot->previous_samples == 0) {
         if (snapshot->samples > 0)
-            sentiment_text_add(out, "<b>Trend:</b> no messages in the %s before to compare with.\n", window);
+            sentiment_text_add(out, "<b>Trend:</b> no messages in the %s before to compare with.\n",
+                               window);
         return;
     }
     if (snapshot->samples == 0) {
-        sentiment_text_add(out, "The %s before had %" PRId64 " message%s averaging <code>%+.2f</code>.\n", window,
-                           snapshot->previous_samples, snapshot->previous_samples == 1 ? "" : "s",
-                           snapshot->previous_mean);
+        sentiment_text_add(
+            out, "The %s before had %" PRId64 " message%s averaging <code>%+.2f</code>.\n", window,
+            snapshot->previous_samples, snapshot->previous_samples == 1 ? "" : "s",
+            snapshot->previous_mean);
         return;
     }
     double change = snapshot->mean - snapshot->previous_mean;
     const char *direction = fabs(change) < TREND_STEADY ? "steady" : change > 0 ? "up" : "down";
-    sentiment_text_add(out, "<b>Trend:</b> %s (<code>%+.2f</code>) versus the %s before: <code>%+.2f</code> from %" PRId64 " message%s.\n",
+    sentiment_text_add(out,
+                       "<b>Trend:</b> %s (<code>%+.2f</code>) versus the %s before: "
+                       "<code>%+.2f</code> from %" PRId64 " message%s.\n",
                        direction, change, window, snapshot->previous_mean,
                        snapshot->previous_samples, snapshot->previous_samples == 1 ? "" : "s");
 }
@@ -52,17 +57,24 @@ static void add_composite(const jv_sentiment_weight_api *weight, const jv_token_
                           const jv_grok_rating2 *rating, sentiment_text *out)
 {
     jv_weight_component components[2] = {
-        {.name = "chat", .present = snapshot->samples > 0, .score = snapshot->mean,
-         .confidence = 0, .samples = snapshot->samples},
-        {.name = "grok", .present = rating->available, .score = rating->score,
-         .confidence = rating->confidence, .samples = 0},
+        {.name = "chat",
+         .present = snapshot->samples > 0,
+         .score = snapshot->mean,
+         .confidence = 0,
+         .samples = snapshot->samples},
+        {.name = "grok",
+         .present = rating->available,
+         .score = rating->score,
+         .confidence = rating->confidence,
+         .samples = 0},
     };
     char reason[sizeof rating->reason * 6], summary[sizeof rating->summary * 6];
     sentiment_escape(rating->reason[0] ? rating->reason : "no reason given", reason, sizeof reason);
     sentiment_escape(rating->summary, summary, sizeof summary);
     if (!components[0].present && !components[1].present) {
-        sentiment_text_add(out, "<b>Chat and Grok together:</b> nothing to combine: no chat messages, "
-                                "and Grok is unavailable (%s).\n",
+        sentiment_text_add(out,
+                           "<b>Chat and Grok together:</b> nothing to combine: no chat messages, "
+                           "and Grok is unavailable (%s).\n",
                            reason);
         return;
     }
@@ -77,25 +89,34 @@ static void add_composite(const jv_sentiment_weight_api *weight, const jv_token_
     sentiment_escape(result.evidence_note, note, sizeof note);
     /* the same call, label and formats as dexter's outlook line */
     if (result.enough_evidence)
-        sentiment_text_add(out, "<b>Chat and Grok together:</b> <code>%+.2f</code> (%s), confidence <code>%.0f%%</code>\n",
+        sentiment_text_add(out,
+                           "<b>Chat and Grok together:</b> <code>%+.2f</code> (%s), confidence "
+                           "<code>%.0f%%</code>\n",
                            result.composite, label, result.certainty * 100.0);
     else
-        sentiment_text_add(out, "<b>Chat and Grok together:</b> <code>%+.2f</code> (undecided, too little evidence: "
-                                "%s)\n",
-                           result.composite, note);
+        sentiment_text_add(
+            out,
+            "<b>Chat and Grok together:</b> <code>%+.2f</code> (undecided, too little evidence: "
+            "%s)\n",
+            result.composite, note);
     sentiment_text_add(out, "Coverage: %s, %zu of 2 sources\n",
                        result.sources_used == 2 ? "chat, Grok"
-                       : components[0].present ? "chat only"
-                                               : "Grok only",
+                       : components[0].present  ? "chat only"
+                                                : "Grok only",
                        result.sources_used);
     if (components[0].present)
-        sentiment_text_add(out, "  chat: <code>%+.2f</code> x weight <code>%.2f</code> = <code>%+.2f</code> (%" PRId64 " message%s)\n",
-                           snapshot->mean, result.weight[0], result.contribution[0],
-                           snapshot->samples, snapshot->samples == 1 ? "" : "s");
+        sentiment_text_add(
+            out,
+            "  chat: <code>%+.2f</code> x weight <code>%.2f</code> = <code>%+.2f</code> (%" PRId64
+            " message%s)\n",
+            snapshot->mean, result.weight[0], result.contribution[0], snapshot->samples,
+            snapshot->samples == 1 ? "" : "s");
     else
         sentiment_text_add(out, "  chat: no messages, no weight\n");
     if (components[1].present)
-        sentiment_text_add(out, "  Grok: <code>%+.2f</code> x weight <code>%.2f</code> = <code>%+.2f</code> (confidence <code>%.0f%%</code>)\n",
+        sentiment_text_add(out,
+                           "  Grok: <code>%+.2f</code> x weight <code>%.2f</code> = "
+                           "<code>%+.2f</code> (confidence <code>%.0f%%</code>)\n",
                            rating->score, result.weight[1], result.contribution[1],
                            rating->confidence * 100.0);
     else
@@ -111,8 +132,8 @@ int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now
     char window[32];
     jv_format_duration(state->window_ms / 1000, window, sizeof window);
     jv_token_sentiment snapshot;
-    int result = sentiment_history_window(state->api, state->self, symbol, now_ms,
-                                          state->window_ms, &snapshot);
+    int result = sentiment_history_window(state->api, state->self, symbol, now_ms, state->window_ms,
+                                          &snapshot);
     *has_data = 0;
     if (result != JV_OK) {
         char shown[128];
@@ -134,8 +155,8 @@ int sentiment_token_view(sentiment_state *state, size_t token_index, int64_t now
     weight->grok_rate2(weight->context, symbol, &rating);
     rating.reason[sizeof rating.reason - 1] = '\0';
     rating.summary[sizeof rating.summary - 1] = '\0';
-    if (rating.available && !(fabs(rating.score) <= 1.0 && rating.confidence >= 0.0 &&
-                              rating.confidence <= 1.0)) {
+    if (rating.available &&
+        !(fabs(rating.score) <= 1.0 && rating.confidence >= 0.0 && rating.confidence <= 1.0)) {
         rating.available = 0; /* never show or combine an out-of-range rating */
         snprintf(rating.reason, sizeof rating.reason, "rating out of range");
     }
@@ -150,8 +171,8 @@ void sentiment_add_symbols(const sentiment_state *state, const size_t *tokens, s
 {
     for (size_t i = 0; i < count; i++) {
         char symbol[128];
-        sentiment_text_add(out, "%s%s", i ? ", " : "",
-                           sentiment_escape(state->tokens.tokens[tokens[i]].symbol, symbol,
-                                            sizeof symbol));
+        sentiment_text_add(
+            out, "%s%s", i ? ", " : "",
+            sentiment_escape(state->tokens.tokens[tokens[i]].symbol, symbol, sizeof symbol));
     }
 }

@@ -89,8 +89,8 @@ static void printable_copy(const char *text, size_t length, char *out, size_t ou
     out[used] = '\0';
 }
 
-static int parse_entry(const char *entry, size_t length, sentiment_token_table *table,
-                       char *error, size_t error_size)
+static int parse_entry(const char *entry, size_t length, sentiment_token_table *table, char *error,
+                       size_t error_size)
 {
     trim(&entry, &length);
     if (length == 0)
@@ -231,7 +231,8 @@ static int match_run(const sentiment_token_table *table, const char *run, size_t
     word[length] = '\0';
     for (size_t i = 0; i < table->count; i++) {
         const sentiment_token *token = &table->tokens[i];
-        if (cashtag ? strcasecmp(token->symbol, word) == 0 : exact_upper(run, length, token->symbol))
+        if (cashtag ? strcasecmp(token->symbol, word) == 0
+                    : exact_upper(run, length, token->symbol))
             return (int)i;
         for (size_t n = 0; n < token->name_count; n++) {
             if (strcasecmp(token->names[n], word) == 0)
@@ -266,7 +267,8 @@ static int glued_after(const unsigned char *text, size_t end)
 {
     if (text[end] == '_')
         return 1;
-    return text[end] >= 0x80 && is_accented_letter(text + end, strnlen((const char *)text + end, 4));
+    return text[end] >= 0x80 &&
+           is_accented_letter(text + end, strnlen((const char *)text + end, 4));
 }
 
 size_t sentiment_tokens_mentioned(const sentiment_token_table *table, const char *text,

@@ -17,13 +17,13 @@
 /* The fallback when no token.registry is loaded: the registry's built-in
  * symbols (a unit test compares them). JUP, WIF and BONK go without names:
  * "jupiter" or "bonk" in chat is as often the planet or the verb. */
-#define SENTIMENT_DEFAULT_TOKENS                                                          \
-    "SOL:solana, BTC:bitcoin, ETH:ethereum:ether, BNB, XRP:ripple, ADA:cardano, "          \
-    "DOGE:dogecoin, AVAX:avalanche, DOT:polkadot, LINK:chainlink, BONK, JUP, WIF, PEPE, "   \
+#define SENTIMENT_DEFAULT_TOKENS                                                                   \
+    "SOL:solana, BTC:bitcoin, ETH:ethereum:ether, BNB, XRP:ripple, ADA:cardano, "                  \
+    "DOGE:dogecoin, AVAX:avalanche, DOT:polkadot, LINK:chainlink, BONK, JUP, WIF, PEPE, "          \
     "LTC:litecoin, SHIB, TRX, USDC, USDT:tether"
 
 typedef struct sentiment_token {
-    char symbol[SENTIMENT_SYMBOL_MAX]; /* upper case: [A-Z0-9]{1,15} */
+    char symbol[SENTIMENT_SYMBOL_MAX];                         /* upper case: [A-Z0-9]{1,15} */
     char names[SENTIMENT_MAX_TOKEN_NAMES][SENTIMENT_NAME_MAX]; /* lower case */
     size_t name_count;
 } sentiment_token;

@@ -141,39 +141,37 @@ static int next_is_ascii_letter(const splitter *s, size_t position)
 static int take(splitter *s, size_t position, size_t length, unsigned int cp)
 {
     switch (classify(cp)) {
-    case CLASS_WORD:
-        if (!s->in_word)
-            open_word(s, position, 0);
-        if (cp < 0x80) {
-            append_ascii_letter(s, (unsigned char)cp);
-        } else {
-            s->current.has_letter = 1;
-            append(s, s->text + position, length);
-        }
-        return 0;
-    case CLASS_APOSTROPHE:
-        if (s->in_word && !s->current.is_emoji && next_is_ascii_letter(s, position + length)) {
-            append(s, (const unsigned char *)"'", 1);
+        case CLASS_WORD:
+            if (!s->in_word)
+                open_word(s, position, 0);
+            if (cp < 0x80) {
+                append_ascii_letter(s, (unsigned char)cp);
+            } else {
+                s->current.has_letter = 1;
+                append(s, s->text + position, length);
+            }
             return 0;
-        }
-        return close_word(s, position);
-    case CLASS_EMOJI:
-        if (close_word(s, position) != 0)
-            return -1;
-        open_word(s, position, 1);
-        append(s, s->text + position, length);
-        return close_word(s, position + length);
-    case CLASS_MODIFIER:
-        return 0;
-    case CLASS_CLAUSE:
-        if (cp == '!')
-            s->words->exclamations++;
-        if (cp == '?')
-            s->words->questions++;
-        s->pending_clause = 1;
-        return close_word(s, position);
-    default:
-        return close_word(s, position);
+        case CLASS_APOSTROPHE:
+            if (s->in_word && !s->current.is_emoji && next_is_ascii_letter(s, position + length)) {
+                append(s, (const unsigned char *)"'", 1);
+                return 0;
+            }
+            return close_word(s, position);
+        case CLASS_EMOJI:
+            if (close_word(s, position) != 0)
+                return -1;
+            open_word(s, position, 1);
+            append(s, s->text + position, length);
+            return close_word(s, position + length);
+        case CLASS_MODIFIER: return 0;
+        case CLASS_CLAUSE:
+            if (cp == '!')
+                s->words->exclamations++;
+            if (cp == '?')
+                s->words->questions++;
+            s->pending_clause = 1;
+            return close_word(s, position);
+        default: return close_word(s, position);
     }
 }
 

@@ -12,10 +12,10 @@ typedef struct sentiment_word {
     size_t normal_offset; /* the normalised form inside sentiment_words.normal */
     size_t normal_length;
     int is_emoji;
-    int has_letter;       /* at least one letter (ASCII or not) */
-    int is_caps;          /* ASCII letters present, none lower-case */
-    int has_lower;        /* a lower-case ASCII letter */
-    int clause_start;     /* a clause break (. , ; : ! ? newline) precedes it */
+    int has_letter;   /* at least one letter (ASCII or not) */
+    int is_caps;      /* ASCII letters present, none lower-case */
+    int has_lower;    /* a lower-case ASCII letter */
+    int clause_start; /* a clause break (. , ; : ! ? newline) precedes it */
 } sentiment_word;
 
 typedef struct sentiment_words {

@@ -47,10 +47,10 @@
 #include "transport/telegram/webhook_setup.h"
 
 #define POLL_LIMIT 100
-#define POLL_SLACK_S 15         /* libcurl's limit above the long-poll timeout */
-#define NO_PROGRESS_WAIT_MS 1000 /* a poll that brought nothing new: wait before the next */
-#define STORE_DOWN_WAIT_MS 200 /* how often a poll loop waiting for the store asks again */
-#define OFFSET_KEY "telegram.offset"   /* space "core": the next offset to ask for */
+#define POLL_SLACK_S 15              /* libcurl's limit above the long-poll timeout */
+#define NO_PROGRESS_WAIT_MS 1000     /* a poll that brought nothing new: wait before the next */
+#define STORE_DOWN_WAIT_MS 200       /* how often a poll loop waiting for the store asks again */
+#define OFFSET_KEY "telegram.offset" /* space "core": the next offset to ask for */
 #define IDENTITY_KEY "telegram.identity" /* "<token's bot id> <getMe id> <username>" */
 #define COMMANDS_KEY "telegram.commands" /* the menu last published, as sent */
 #define STATUS_WRITE_EVERY_MS 1000
@@ -60,13 +60,13 @@ enum poll_state { POLL_HEALTHY, POLL_FAILING, POLL_CONFLICT, POLL_FLOOD, POLL_ST
 struct telegram {
     struct host *host;
     struct telegram_api *api;
-    struct telegram_api *typing_api; /* the typing timer's own connection */
+    struct telegram_api *typing_api;          /* the typing timer's own connection */
     struct telegram_chat_admins *chat_admins; /* for JV_COMMAND_GROUP_ADMIN commands */
     struct telegram_sender *sender;
     struct pipeline *pipeline;
-    int64_t next_offset;  /* what the next getUpdates confirms up to */
-    int identity_cached;  /* identity came from the store: refresh after the first poll */
-    int prefetched;       /* prefetch ran (identity and offset are read) */
+    int64_t next_offset; /* what the next getUpdates confirms up to */
+    int identity_cached; /* identity came from the store: refresh after the first poll */
+    int prefetched;      /* prefetch ran (identity and offset are read) */
     int64_t bot_user_id;
     char *bot_username;
     enum poll_state state;
@@ -147,8 +147,8 @@ static void poll_recovered(struct telegram *telegram)
     if (telegram->state == POLL_STORE_FAILING)
         return;
     if (telegram->state != POLL_HEALTHY && telegram->failures > 0)
-        log_info("telegram: getUpdates works again after %d failed attempt%s",
-                 telegram->failures, telegram->failures == 1 ? "" : "s");
+        log_info("telegram: getUpdates works again after %d failed attempt%s", telegram->failures,
+                 telegram->failures == 1 ? "" : "s");
     else if (telegram->state != POLL_HEALTHY)
         log_info("telegram: getUpdates works again");
     telegram->state = POLL_HEALTHY;
@@ -283,7 +283,8 @@ static void publish_commands(struct telegram *telegram)
             log_warn("telegram: setMyCommands failed (%s); the command menu may be stale",
                      result.description);
         else if (published != NULL)
-            store_set(telegram->host->store, CORE_SPACE, COMMANDS_KEY, published, strlen(published));
+            store_set(telegram->host->store, CORE_SPACE, COMMANDS_KEY, published,
+                      strlen(published));
         telegram_result_release(&result);
     }
     free(published);
@@ -537,13 +538,12 @@ static int collect_batch(struct telegram *telegram, json_t *updates, struct poll
         return -1;
     size_t index;
     json_t *update;
-    json_array_foreach(updates, index, update) {
+    json_array_foreach(updates, index, update)
+    {
         struct parsed_update parsed;
-        telegram_parse_update_with(update, telegram->bot_user_id,
-                                   telegram->host->config->handle_edited_messages
-                                       ? TELEGRAM_PARSE_EDITS
-                                       : 0,
-                                   &parsed);
+        telegram_parse_update_with(
+            update, telegram->bot_user_id,
+            telegram->host->config->handle_edited_messages ? TELEGRAM_PARSE_EDITS : 0, &parsed);
         if (parsed.update_id < 0) {
             log_warn("telegram: an update at position %zu skipped: %s", index, parsed.problem);
             metrics_count(METRIC_UPDATES, "bad", NULL);
@@ -659,37 +659,35 @@ static int handle_poll_result(struct telegram *telegram, struct telegram_result 
     char line[512];
     telegram_metrics_poll(result);
     switch (result->outcome) {
-    case TELEGRAM_OK:
-        poll_recovered(telegram);
-        accept_batch(telegram, result->value);
-        if (telegram->identity_cached)
-            return refresh_identity(telegram) == EX_CONFIG ? EX_CONFIG : 1;
-        return 1;
-    case TELEGRAM_RETRY_AFTER:
-        snprintf(line, sizeof line, "getUpdates hit flood control; waiting %" PRId64 " s",
-                 result->retry_after_s);
-        enter_state(telegram, POLL_FLOOD, line);
-        sleep_unless_stopped(result->retry_after_s * 1000);
-        return 1;
-    case TELEGRAM_UNAUTHORIZED:
-        log_error("Telegram rejected the bot token (401 Unauthorized)");
-        status_error(telegram, "401 Unauthorized");
-        return EX_CONFIG;
-    case TELEGRAM_CONFLICT_WEBHOOK:
-        return handle_webhook_conflict(telegram);
-    case TELEGRAM_CONFLICT_POLLER:
-        back_off(telegram, POLL_CONFLICT,
-                 "another poller is using this bot token (409 Conflict: terminated by other "
-                 "getUpdates request); backing off. Stop the other instance (another host or "
-                 "deployment)");
-        return 1;
-    case TELEGRAM_ABORTED:
-        return 0;
-    default:
-        snprintf(line, sizeof line, "getUpdates failing (%ld %s); retrying with backoff",
-                 result->error_code, result->description);
-        back_off(telegram, POLL_FAILING, line);
-        return 1;
+        case TELEGRAM_OK:
+            poll_recovered(telegram);
+            accept_batch(telegram, result->value);
+            if (telegram->identity_cached)
+                return refresh_identity(telegram) == EX_CONFIG ? EX_CONFIG : 1;
+            return 1;
+        case TELEGRAM_RETRY_AFTER:
+            snprintf(line, sizeof line, "getUpdates hit flood control; waiting %" PRId64 " s",
+                     result->retry_after_s);
+            enter_state(telegram, POLL_FLOOD, line);
+            sleep_unless_stopped(result->retry_after_s * 1000);
+            return 1;
+        case TELEGRAM_UNAUTHORIZED:
+            log_error("Telegram rejected the bot token (401 Unauthorized)");
+            status_error(telegram, "401 Unauthorized");
+            return EX_CONFIG;
+        case TELEGRAM_CONFLICT_WEBHOOK: return handle_webhook_conflict(telegram);
+        case TELEGRAM_CONFLICT_POLLER:
+            back_off(telegram, POLL_CONFLICT,
+                     "another poller is using this bot token (409 Conflict: terminated by other "
+                     "getUpdates request); backing off. Stop the other instance (another host or "
+                     "deployment)");
+            return 1;
+        case TELEGRAM_ABORTED: return 0;
+        default:
+            snprintf(line, sizeof line, "getUpdates failing (%ld %s); retrying with backoff",
+                     result->error_code, result->description);
+            back_off(telegram, POLL_FAILING, line);
+            return 1;
     }
 }
 
@@ -807,7 +805,8 @@ static int telegram_run(struct transport *transport, struct host *host)
         if (telegram->identity_cached && refresh_identity(telegram) == EX_CONFIG)
             return EX_CONFIG;
         write_status(telegram, STATUS_KEY_POLLING, "0"); /* a stale "1" of a killed poller */
-        struct webhook_ingress ingress = {.host = telegram->host, .api = telegram->api,
+        struct webhook_ingress ingress = {.host = telegram->host,
+                                          .api = telegram->api,
                                           .pipeline = telegram->pipeline,
                                           .bot_user_id = telegram->bot_user_id,
                                           .backoff = &telegram->backoff};

@@ -241,8 +241,8 @@ static CURLcode perform(struct telegram_api *api, int *aborted)
             break;
         struct curl_waitfd extra = {.fd = api->abort_fd, .events = CURL_WAIT_POLLIN};
         int count = 0;
-        curl_multi_poll(api->multi, api->abort_fd >= 0 ? &extra : NULL,
-                        api->abort_fd >= 0 ? 1 : 0, 1000, &count);
+        curl_multi_poll(api->multi, api->abort_fd >= 0 ? &extra : NULL, api->abort_fd >= 0 ? 1 : 0,
+                        1000, &count);
         if (api->abort_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN)) {
             *aborted = 1;
             break;
@@ -268,8 +268,8 @@ struct attached_file {
  * the whole decoded result. */
 enum wanted_result { WANT_NOTHING, WANT_MESSAGE_ID, WANT_RESULT };
 
-static void call(struct telegram_api *api, const char *method, json_t *parameters,
-                 long timeout_s, enum wanted_result wanted, const struct attached_file *file,
+static void call(struct telegram_api *api, const char *method, json_t *parameters, long timeout_s,
+                 enum wanted_result wanted, const struct attached_file *file,
                  struct telegram_result *result);
 static void call_with_body(struct telegram_api *api, const char *method, char *body,
                            json_t *parameters, long timeout_s, enum wanted_result wanted,
@@ -320,8 +320,7 @@ static int leading_message_id(long http_status, const char *body, size_t length,
 {
     static const char prefix[] = "{\"ok\":true,\"result\":{\"message_id\":";
     size_t at = sizeof prefix - 1;
-    if (!plain_success(http_status, body, length) || length <= at ||
-        memcmp(body, prefix, at) != 0)
+    if (!plain_success(http_status, body, length) || length <= at || memcmp(body, prefix, at) != 0)
         return 0;
     int64_t value = 0;
     size_t digits = 0;
@@ -333,13 +332,13 @@ static int leading_message_id(long http_status, const char *body, size_t length,
     return 1;
 }
 
-void telegram_api_call_with_file(struct telegram_api *api, const char *method,
-                                 json_t *parameters, const char *file_field, const void *bytes,
-                                 size_t length, const char *file_name, long timeout_s,
+void telegram_api_call_with_file(struct telegram_api *api, const char *method, json_t *parameters,
+                                 const char *file_field, const void *bytes, size_t length,
+                                 const char *file_name, long timeout_s,
                                  struct telegram_result *result)
 {
-    struct attached_file file = {.field = file_field, .bytes = bytes, .length = length,
-                                 .name = file_name};
+    struct attached_file file = {
+        .field = file_field, .bytes = bytes, .length = length, .name = file_name};
     call(api, method, parameters, timeout_s, WANT_RESULT, &file, result);
 }
 
@@ -352,7 +351,8 @@ static curl_mime *build_form(CURL *easy, json_t *parameters, const struct attach
         return NULL;
     const char *key;
     json_t *value;
-    json_object_foreach(parameters, key, value) {
+    json_object_foreach(parameters, key, value)
+    {
         curl_mimepart *part = curl_mime_addpart(form);
         char *text = json_is_string(value) ? strdup(json_string_value(value))
                                            : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -375,8 +375,8 @@ static curl_mime *build_form(CURL *easy, json_t *parameters, const struct attach
     return form;
 }
 
-static void call(struct telegram_api *api, const char *method, json_t *parameters,
-                 long timeout_s, enum wanted_result wanted, const struct attached_file *file,
+static void call(struct telegram_api *api, const char *method, json_t *parameters, long timeout_s,
+                 enum wanted_result wanted, const struct attached_file *file,
                  struct telegram_result *result)
 {
     char *body = parameters ? json_dumps(parameters, JSON_COMPACT) : strdup("{}");
@@ -517,8 +517,7 @@ static size_t lone_surrogate_escapes(char *text, size_t length, int fix)
     return replaced;
 }
 
-char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,
-                             size_t *replaced)
+char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length, size_t *replaced)
 {
     char *clean = utf8_repair(text, length, out_length, replaced);
     if (clean != NULL)

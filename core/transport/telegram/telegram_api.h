@@ -60,9 +60,9 @@ void telegram_api_call_without_result(struct telegram_api *api, const char *meth
 void telegram_api_call_for_message_id(struct telegram_api *api, const char *method,
                                       json_t *parameters, long timeout_s,
                                       struct telegram_result *result);
-void telegram_api_call_with_file(struct telegram_api *api, const char *method,
-                                 json_t *parameters, const char *file_field, const void *bytes,
-                                 size_t length, const char *file_name, long timeout_s,
+void telegram_api_call_with_file(struct telegram_api *api, const char *method, json_t *parameters,
+                                 const char *file_field, const void *bytes, size_t length,
+                                 const char *file_name, long timeout_s,
                                  struct telegram_result *result);
 void telegram_result_release(struct telegram_result *result);
 
@@ -76,7 +76,6 @@ void telegram_api_post(struct telegram_api *api, const char *method, const char 
                        int want_message_id, long timeout_s, struct telegram_result *result);
 /* utf8_repair (base/utf8.h), then also rewrites unpaired \uD800-\uDFFF escapes to
  * \ufffd. Only for JSON documents: in plain text "\ud800" is just text. */
-char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length,
-                             size_t *replaced);
+char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length, size_t *replaced);
 
 #endif

@@ -45,14 +45,14 @@ static char *escape_into(char *out, const char *text)
     for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
         const char *pair = NULL;
         switch (*c) {
-        case '"': pair = "\\\""; break;
-        case '\\': pair = "\\\\"; break;
-        case '\b': pair = "\\b"; break;
-        case '\f': pair = "\\f"; break;
-        case '\n': pair = "\\n"; break;
-        case '\r': pair = "\\r"; break;
-        case '\t': pair = "\\t"; break;
-        default: break;
+            case '"': pair = "\\\""; break;
+            case '\\': pair = "\\\\"; break;
+            case '\b': pair = "\\b"; break;
+            case '\f': pair = "\\f"; break;
+            case '\n': pair = "\\n"; break;
+            case '\r': pair = "\\r"; break;
+            case '\t': pair = "\\t"; break;
+            default: break;
         }
         if (pair != NULL) {
             memcpy(out, pair, 2);
@@ -79,13 +79,12 @@ char *telegram_send_message_body(int64_t chat_id, int64_t thread_id, const char 
         utf8_invalid_bytes(text, text_length) > 0)
         return NULL;
     char head[96];
-    int head_length = thread_id != 0
-                          ? snprintf(head, sizeof head,
-                                     "{\"chat_id\":%" PRId64 ",\"message_thread_id\":%" PRId64
-                                     ",\"text\":\"",
-                                     chat_id, thread_id)
-                          : snprintf(head, sizeof head, "{\"chat_id\":%" PRId64 ",\"text\":\"",
-                                     chat_id);
+    int head_length =
+        thread_id != 0
+            ? snprintf(head, sizeof head,
+                       "{\"chat_id\":%" PRId64 ",\"message_thread_id\":%" PRId64 ",\"text\":\"",
+                       chat_id, thread_id)
+            : snprintf(head, sizeof head, "{\"chat_id\":%" PRId64 ",\"text\":\"", chat_id);
     /* head, text, '"', then options without its '{' (or '}'), NUL */
     size_t size = (size_t)head_length + escaped_length(text) + 1 + options_length + 2;
     char *body = malloc(size);

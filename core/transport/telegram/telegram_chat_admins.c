@@ -106,8 +106,8 @@ int telegram_chat_admins_check(int64_t chat_id, int64_t user_id, void *context)
         pthread_mutex_unlock(&admins->lock);
         return is_admin;
     }
-    json_t *parameters = json_pack("{sI sI}", "chat_id", (json_int_t)chat_id, "user_id",
-                                   (json_int_t)user_id);
+    json_t *parameters =
+        json_pack("{sI sI}", "chat_id", (json_int_t)chat_id, "user_id", (json_int_t)user_id);
     struct telegram_result result;
     memset(&result, 0, sizeof result);
     result.outcome = TELEGRAM_TRANSIENT;

@@ -12,25 +12,20 @@ static const char *error_kind(const struct telegram_result *result, char *buffer
 {
     long code = result->error_code;
     switch (result->outcome) {
-    case TELEGRAM_OK:
-    case TELEGRAM_ABORTED:
-        return NULL;
-    case TELEGRAM_RETRY_AFTER:
-        return "429";
-    case TELEGRAM_UNAUTHORIZED:
-        return "401";
-    case TELEGRAM_CONFLICT_WEBHOOK:
-    case TELEGRAM_CONFLICT_POLLER:
-        return "conflict";
-    case TELEGRAM_TRANSIENT:
-        if (code >= 500 && code <= 599)
-            return "5xx";
-        if (code == 0)
-            return result->timed_out ? "timeout" : "network";
-        return "malformed";
-    case TELEGRAM_MIGRATED:
-    case TELEGRAM_REJECTED:
-        break;
+        case TELEGRAM_OK:
+        case TELEGRAM_ABORTED: return NULL;
+        case TELEGRAM_RETRY_AFTER: return "429";
+        case TELEGRAM_UNAUTHORIZED: return "401";
+        case TELEGRAM_CONFLICT_WEBHOOK:
+        case TELEGRAM_CONFLICT_POLLER: return "conflict";
+        case TELEGRAM_TRANSIENT:
+            if (code >= 500 && code <= 599)
+                return "5xx";
+            if (code == 0)
+                return result->timed_out ? "timeout" : "network";
+            return "malformed";
+        case TELEGRAM_MIGRATED:
+        case TELEGRAM_REJECTED: break;
     }
     if (code < 400 || code > 499)
         return "rejected";

@@ -107,8 +107,7 @@ struct telegram_sender {
 
 /* ---- token buckets ---- */
 
-static void refill(double *tokens, int64_t *refilled_ms, double rate, double capacity,
-                   int64_t now)
+static void refill(double *tokens, int64_t *refilled_ms, double rate, double capacity, int64_t now)
 {
     if (now > *refilled_ms)
         *tokens += (double)(now - *refilled_ms) * rate / 1000.0;
@@ -332,8 +331,7 @@ static struct chat_lane *lane_for(struct telegram_sender *sender, int64_t chat_i
 
 static const char *method_of(const struct outgoing_message *message)
 {
-    return message->method != NULL && message->method[0] != '\0' ? message->method
-                                                                  : "sendMessage";
+    return message->method != NULL && message->method[0] != '\0' ? message->method : "sendMessage";
 }
 
 static int is_plain_message(const struct outgoing_message *message)
@@ -385,8 +383,7 @@ static struct pending *copy_message(const struct outgoing_message *message)
     return pending;
 }
 
-void telegram_sender_set_gate(struct telegram_sender *sender, telegram_gate_fn open,
-                              void *context)
+void telegram_sender_set_gate(struct telegram_sender *sender, telegram_gate_fn open, void *context)
 {
     pthread_mutex_lock(&sender->lock);
     sender->gate = open;
@@ -587,37 +584,36 @@ static int apply_result(struct telegram_sender *sender, struct chat_lane *lane,
     }
     char update[48];
     switch (result->outcome) {
-    case TELEGRAM_OK:
-        note_recovered(sender);
-        *outcome = SEND_DELIVERED;
-        return 1;
-    case TELEGRAM_RETRY_AFTER:
-        /* retry_after is the wait before *this request* may be repeated:
+        case TELEGRAM_OK:
+            note_recovered(sender);
+            *outcome = SEND_DELIVERED;
+            return 1;
+        case TELEGRAM_RETRY_AFTER:
+            /* retry_after is the wait before *this request* may be repeated:
          * only this chat waits, the others keep their own limits */
-        log_warn("telegram: sendMessage to chat %" PRId64 " (%s) hit flood control; waiting %" PRId64
-                 " s as Telegram asks",
-                 chat_id, describe_update(pending->message.update_id, update, sizeof update),
-                 result->retry_after_s);
-        lane->paused_until_ms = now + result->retry_after_s * 1000;
-        return 0;
-    case TELEGRAM_MIGRATED:
-        if (follow_migration(sender, lane, pending, chat_id, result))
+            log_warn("telegram: sendMessage to chat %" PRId64
+                     " (%s) hit flood control; waiting %" PRId64 " s as Telegram asks",
+                     chat_id, describe_update(pending->message.update_id, update, sizeof update),
+                     result->retry_after_s);
+            lane->paused_until_ms = now + result->retry_after_s * 1000;
             return 0;
-        refuse(sender, pending, chat_id, result);
-        *outcome = SEND_REFUSED;
-        return 1;
-    case TELEGRAM_TRANSIENT:
-    case TELEGRAM_UNAUTHORIZED:
-        /* a refused token is the bot's fault, not the message's: it stays
+        case TELEGRAM_MIGRATED:
+            if (follow_migration(sender, lane, pending, chat_id, result))
+                return 0;
+            refuse(sender, pending, chat_id, result);
+            *outcome = SEND_REFUSED;
+            return 1;
+        case TELEGRAM_TRANSIENT:
+        case TELEGRAM_UNAUTHORIZED:
+            /* a refused token is the bot's fault, not the message's: it stays
          * queued (the poll loop stops the process with exit 78) */
-        pause_for_outage(sender, result, started_ms, now);
-        return 0;
-    case TELEGRAM_ABORTED:
-        return 0;
-    default:
-        refuse(sender, pending, chat_id, result);
-        *outcome = SEND_REFUSED;
-        return 1;
+            pause_for_outage(sender, result, started_ms, now);
+            return 0;
+        case TELEGRAM_ABORTED: return 0;
+        default:
+            refuse(sender, pending, chat_id, result);
+            *outcome = SEND_REFUSED;
+            return 1;
     }
 }
 
@@ -640,8 +636,8 @@ static json_t *request_parameters(const char *method, int64_t chat_id,
                                   const struct pending *pending)
 {
     const struct outgoing_message *message = &pending->message;
-    json_t *parameters = message->options[0] != '\0' ? json_loads(message->options, 0, NULL)
-                                                     : json_object();
+    json_t *parameters =
+        message->options[0] != '\0' ? json_loads(message->options, 0, NULL) : json_object();
     if (!json_is_object(parameters)) {
         json_decref(parameters);
         return NULL;
@@ -679,8 +675,8 @@ static int send_plain(struct telegram_api *api, int64_t chat_id, struct pending 
     const struct outgoing_message *message = &pending->message;
     if (!is_plain_message(message) || message->target != 0 || message->file != NULL)
         return 0;
-    char *body = telegram_send_message_body(chat_id, message->thread_id, message->text,
-                                            message->options);
+    char *body =
+        telegram_send_message_body(chat_id, message->thread_id, message->text, message->options);
     if (body == NULL)
         return 0;
     telegram_api_post(api, "sendMessage", body, message->reference != 0, SEND_TIMEOUT_S, result);
@@ -716,10 +712,9 @@ static void send_one(struct telegram_sender *sender, struct telegram_api *api, i
         json_object_set_new(parameters, "message_id", json_integer(message_id));
     }
     if (message->file != NULL)
-        telegram_api_call_with_file(api, method, parameters,
-                                    method_is(method, "sendPhoto") ? "photo" : "document",
-                                    message->file, message->file_length, message->file_name,
-                                    SEND_TIMEOUT_S * 4, result);
+        telegram_api_call_with_file(
+            api, method, parameters, method_is(method, "sendPhoto") ? "photo" : "document",
+            message->file, message->file_length, message->file_name, SEND_TIMEOUT_S * 4, result);
     else if (message->reference != 0)
         telegram_api_call_for_message_id(api, method, parameters, SEND_TIMEOUT_S, result);
     else

@@ -19,13 +19,13 @@ struct outgoing_message {
     int64_t thread_id; /* forum topic, 0 for none */
     const char *text;  /* copied */
     /* All copied; NULL / 0 for a plain sendMessage. */
-    const char *method;    /* "sendPhoto", "editMessageText", "answerCallbackQuery"... */
-    const char *options;   /* the method's other parameters, a JSON object */
-    const void *file;      /* sendPhoto / sendDocument bytes, sent as multipart */
+    const char *method;  /* "sendPhoto", "editMessageText", "answerCallbackQuery"... */
+    const char *options; /* the method's other parameters, a JSON object */
+    const void *file;    /* sendPhoto / sendDocument bytes, sent as multipart */
     size_t file_length;
     const char *file_name;
-    int64_t reference;     /* the caller's reference: its message_id is reported */
-    int64_t target;        /* edits: a reference (resolved) or a message id */
+    int64_t reference;       /* the caller's reference: its message_id is reported */
+    int64_t target;          /* edits: a reference (resolved) or a message id */
     int64_t sent_message_id; /* set for the callback: Telegram's message_id, 0 unknown */
 };
 
@@ -36,8 +36,8 @@ enum send_outcome {
 
 /* Called on a sender thread, without the sender's lock held, once per
  * enqueued message, exactly once, when it is finished. */
-typedef void (*telegram_sent_fn)(const struct outgoing_message *message,
-                                 enum send_outcome outcome, void *context);
+typedef void (*telegram_sent_fn)(const struct outgoing_message *message, enum send_outcome outcome,
+                                 void *context);
 
 struct telegram_send_limits {
     double per_chat_per_second; /* default 1 */
@@ -62,8 +62,7 @@ void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resol
  * sent then could not leave the outbox and would go again. Asked on a
  * sender thread, with no lock of the sender's held. */
 typedef int (*telegram_gate_fn)(void *context);
-void telegram_sender_set_gate(struct telegram_sender *sender, telegram_gate_fn open,
-                              void *context);
+void telegram_sender_set_gate(struct telegram_sender *sender, telegram_gate_fn open, void *context);
 /* Thread-safe; copies the message. JV_OK or a negative JV_E_*
  * (<jarvis/plugin.h>): JV_E_INVAL for an empty or oversized text,
  * JV_E_NOMEM, JV_E_STATE once destroy has begun. */

@@ -9,7 +9,6 @@
 
 #include "base/log.h"
 
-
 /* ---- parsing ---- */
 
 static void mark_bad(struct parsed_update *out, const char *problem)
@@ -29,10 +28,20 @@ static const char *first_known_member(json_t *object, const char *const *names)
 /* Which kind of non-text message it is, for the debug line. */
 static const char *message_content_kind(json_t *message)
 {
-    static const char *const kinds[] = {"photo", "sticker", "document", "video", "voice",
-                                        "audio", "animation", "location", "contact",
-                                        "new_chat_members", "left_chat_member", "poll",
-                                        "migrate_to_chat_id", NULL};
+    static const char *const kinds[] = {"photo",
+                                        "sticker",
+                                        "document",
+                                        "video",
+                                        "voice",
+                                        "audio",
+                                        "animation",
+                                        "location",
+                                        "contact",
+                                        "new_chat_members",
+                                        "left_chat_member",
+                                        "poll",
+                                        "migrate_to_chat_id",
+                                        NULL};
     const char *kind = first_known_member(message, kinds);
     return kind ? kind : "non-text message";
 }
@@ -41,7 +50,8 @@ static const char *update_kind_name(json_t *update)
 {
     const char *key;
     json_t *value;
-    json_object_foreach(update, key, value) {
+    json_object_foreach(update, key, value)
+    {
         if (strcmp(key, "update_id") != 0)
             return key;
     }
@@ -351,9 +361,9 @@ json_t *telegram_decode_updates_leniently(const char *body, size_t length)
     json_t *updates = json_array();
     size_t offset = (size_t)(array - body) + 1;
     for (;;) {
-        while (offset < length && (body[offset] == ' ' || body[offset] == ',' ||
-                                   body[offset] == '\n' || body[offset] == '\r' ||
-                                   body[offset] == '\t'))
+        while (offset < length &&
+               (body[offset] == ' ' || body[offset] == ',' || body[offset] == '\n' ||
+                body[offset] == '\r' || body[offset] == '\t'))
             offset++;
         if (offset >= length)
             break;

@@ -66,8 +66,8 @@ static int accept_update(void *context, const struct incoming_message *message)
     char key[64];
     seen_key(message->update_id, key, sizeof key);
     int64_t now = wall_ms();
-    int result = pipeline_accept_once(state->ingress->pipeline, message, key, now,
-                                      now - SEEN_VALID_MS);
+    int result =
+        pipeline_accept_once(state->ingress->pipeline, message, key, now, now - SEEN_VALID_MS);
     if (result == 0 && atomic_fetch_add(&state->accepted, 1) % PRUNE_EVERY == PRUNE_EVERY - 1)
         prune_seen(state->ingress->host->store, message->update_id);
     return result;
@@ -160,12 +160,15 @@ int webhook_ingress_run(const struct webhook_ingress *ingress)
     struct ingress_state state = {.ingress = ingress};
     atomic_init(&state.accepted, 0);
     struct webhook_server_settings settings = {
-        .address = &address, .listen_text = config->webhook_listen, .path = path,
+        .address = &address,
+        .listen_text = config->webhook_listen,
+        .path = path,
         .secret = secret,
         .connections = (unsigned int)config->webhook_max_connections + CONNECTION_HEADROOM,
         .bot_user_id = ingress->bot_user_id,
         .parse_flags = config->handle_edited_messages ? TELEGRAM_PARSE_EDITS : 0,
-        .accept = accept_update, .context = &state};
+        .accept = accept_update,
+        .context = &state};
     struct webhook_server *server = webhook_server_start(&settings);
     if (server == NULL)
         return 1;

@@ -10,21 +10,14 @@
 unsigned int webhook_verdict_status(enum webhook_verdict verdict)
 {
     switch (verdict) {
-    case WEBHOOK_TAKE:
-    case WEBHOOK_SKIP:
-        return 200;
-    case WEBHOOK_MALFORMED:
-        return 400;
-    case WEBHOOK_NO_SECRET:
-        return 401;
-    case WEBHOOK_WRONG_SECRET:
-        return 403;
-    case WEBHOOK_NOT_FOUND:
-        return 404;
-    case WEBHOOK_WRONG_METHOD:
-        return 405;
-    case WEBHOOK_TOO_LARGE:
-        return 413;
+        case WEBHOOK_TAKE:
+        case WEBHOOK_SKIP: return 200;
+        case WEBHOOK_MALFORMED: return 400;
+        case WEBHOOK_NO_SECRET: return 401;
+        case WEBHOOK_WRONG_SECRET: return 403;
+        case WEBHOOK_NOT_FOUND: return 404;
+        case WEBHOOK_WRONG_METHOD: return 405;
+        case WEBHOOK_TOO_LARGE: return 413;
     }
     return 500;
 }

@@ -74,8 +74,7 @@ static int load_stored(struct store *store, char *out, size_t size)
     return usable ? 0 : 1;
 }
 
-int webhook_secret_resolve(const struct config *config, struct store *store, char *out,
-                           size_t size)
+int webhook_secret_resolve(const struct config *config, struct store *store, char *out, size_t size)
 {
     if (config->webhook_secret[0] != '\0') {
         snprintf(out, size, "%s", config->webhook_secret);

@@ -33,7 +33,7 @@ struct request {
     enum webhook_verdict verdict; /* of the request line and secret */
     char *body;
     size_t length;
-    int answered;    /* a response is queued: later calls only drop data */
+    int answered; /* a response is queued: later calls only drop data */
     int answered_ok;
 };
 
@@ -60,21 +60,21 @@ static enum MHD_Result refuse(struct MHD_Connection *connection, enum webhook_ve
     config_quote(method, quoted_method, sizeof quoted_method);
     unsigned int status = webhook_verdict_status(verdict);
     switch (verdict) {
-    case WEBHOOK_NO_SECRET:
-        log_warn("webhook: %s %s refused (%u): no " WEBHOOK_SECRET_HEADER " header",
-                 quoted_method, quoted_path, status);
-        return answer(connection, verdict, status, "unauthorized\n");
-    case WEBHOOK_WRONG_SECRET:
-        log_warn("webhook: %s %s refused (%u): wrong " WEBHOOK_SECRET_HEADER, quoted_method,
-                 quoted_path, status);
-        return answer(connection, verdict, status, "forbidden\n");
-    case WEBHOOK_WRONG_METHOD:
-        log_debug("webhook: %s %s refused (%u): only POST", quoted_method, quoted_path, status);
-        return answer(connection, verdict, status, "only POST\n");
-    default:
-        log_debug("webhook: %s %s refused (%u): not the webhook path", quoted_method,
-                  quoted_path, status);
-        return answer(connection, verdict, status, "not found\n");
+        case WEBHOOK_NO_SECRET:
+            log_warn("webhook: %s %s refused (%u): no " WEBHOOK_SECRET_HEADER " header",
+                     quoted_method, quoted_path, status);
+            return answer(connection, verdict, status, "unauthorized\n");
+        case WEBHOOK_WRONG_SECRET:
+            log_warn("webhook: %s %s refused (%u): wrong " WEBHOOK_SECRET_HEADER, quoted_method,
+                     quoted_path, status);
+            return answer(connection, verdict, status, "forbidden\n");
+        case WEBHOOK_WRONG_METHOD:
+            log_debug("webhook: %s %s refused (%u): only POST", quoted_method, quoted_path, status);
+            return answer(connection, verdict, status, "only POST\n");
+        default:
+            log_debug("webhook: %s %s refused (%u): not the webhook path", quoted_method,
+                      quoted_path, status);
+            return answer(connection, verdict, status, "not found\n");
     }
 }
 
@@ -84,9 +84,8 @@ static enum MHD_Result finish(struct webhook_server *server, struct MHD_Connecti
 {
     const struct webhook_server_settings *settings = &server->settings;
     struct webhook_update update;
-    enum webhook_verdict verdict =
-        webhook_request_decode(request->body, request->length, settings->bot_user_id,
-                               settings->parse_flags, &update);
+    enum webhook_verdict verdict = webhook_request_decode(
+        request->body, request->length, settings->bot_user_id, settings->parse_flags, &update);
     enum MHD_Result result;
     if (verdict == WEBHOOK_MALFORMED) {
         metrics_count(METRIC_UPDATES, "bad", NULL);
@@ -196,8 +195,7 @@ static enum MHD_Result handle_request(void *context, struct MHD_Connection *conn
         *upload_data_size = 0; /* taken, or dropped once the answer is known */
         if (request->answered || request->verdict == WEBHOOK_TOO_LARGE)
             return MHD_YES;
-        return append_body(request, upload_data, size) == 0 ||
-                       request->verdict == WEBHOOK_TOO_LARGE
+        return append_body(request, upload_data, size) == 0 || request->verdict == WEBHOOK_TOO_LARGE
                    ? MHD_YES
                    : MHD_NO; /* out of memory: drop the connection, Telegram retries */
     }
@@ -253,12 +251,11 @@ struct webhook_server *webhook_server_start(const struct webhook_server_settings
     sigset_t previous;
     lifecycle_block_signals(&previous);
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle_request, server, MHD_OPTION_EXTERNAL_LOGGER,
-        log_from_library, NULL, MHD_OPTION_SOCK_ADDR, &settings->address->address,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL_SIZE,
-        MHD_OPTION_CONNECTION_LIMIT, settings->connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_completed,
-        NULL, MHD_OPTION_END);
+        flags, 0, NULL, NULL, handle_request, server, MHD_OPTION_EXTERNAL_LOGGER, log_from_library,
+        NULL, MHD_OPTION_SOCK_ADDR, &settings->address->address, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)THREAD_POOL_SIZE, MHD_OPTION_CONNECTION_LIMIT, settings->connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_END);
     lifecycle_restore_signals(&previous);
     if (server->daemon == NULL) {
         log_error("webhook: cannot listen on %s (address in use or not available)",

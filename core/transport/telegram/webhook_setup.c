@@ -24,9 +24,8 @@ int webhook_setup_marked(struct store *store)
     return found;
 }
 
-void webhook_setup_set(struct telegram_api *api, struct store *store,
-                       const struct config *config, const char *secret,
-                       struct telegram_result *result)
+void webhook_setup_set(struct telegram_api *api, struct store *store, const struct config *config,
+                       const char *secret, struct telegram_result *result)
 {
     const char *url = config->webhook_url;
     if (store_set(store, MARK_SPACE, MARK_KEY, url, strlen(url)) != 0) {

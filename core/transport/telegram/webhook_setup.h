@@ -15,9 +15,8 @@ int webhook_setup_marked(struct store *store);
 
 /* setWebhook; result as telegram_api_call fills it (release it after).
  * The mark is written first; TELEGRAM_OK means Telegram delivers there. */
-void webhook_setup_set(struct telegram_api *api, struct store *store,
-                       const struct config *config, const char *secret,
-                       struct telegram_result *result);
+void webhook_setup_set(struct telegram_api *api, struct store *store, const struct config *config,
+                       const char *secret, struct telegram_result *result);
 
 /* deleteWebhook, pending updates kept (getUpdates hands them over); the
  * mark is removed once Telegram confirms. */

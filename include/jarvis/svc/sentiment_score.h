@@ -18,12 +18,12 @@
 /* Version 1's reading (no struct_size, so it can never grow): kept for
  * token_snapshot; new code uses jv_token_sentiment2. */
 typedef struct jv_token_sentiment {
-    double mean;              /* mean compound over the current window */
-    int64_t samples;          /* messages in the current window */
-    double previous_mean;     /* the window before it */
+    double mean;          /* mean compound over the current window */
+    int64_t samples;      /* messages in the current window */
+    double previous_mean; /* the window before it */
     int64_t previous_samples;
-    int64_t window_s;         /* window length in seconds */
-    int64_t last_seen_ms;     /* newest sample, 0 if none */
+    int64_t window_s;     /* window length in seconds */
+    int64_t last_seen_ms; /* newest sample, 0 if none */
 } jv_token_sentiment;
 
 /* since version 2: the same reading, sized. The caller sets struct_size =
@@ -31,12 +31,12 @@ typedef struct jv_token_sentiment {
  * writes past struct_size (JV_E_ABI below this first edition's size). */
 typedef struct jv_token_sentiment2 {
     size_t struct_size;
-    double mean;              /* mean compound over the current window */
-    int64_t samples;          /* messages in the current window */
-    double previous_mean;     /* the window before it */
+    double mean;          /* mean compound over the current window */
+    int64_t samples;      /* messages in the current window */
+    double previous_mean; /* the window before it */
     int64_t previous_samples;
-    int64_t window_s;         /* window length in seconds; 0 for a token not tracked */
-    int64_t last_seen_ms;     /* newest sample, 0 if none */
+    int64_t window_s;     /* window length in seconds; 0 for a token not tracked */
+    int64_t last_seen_ms; /* newest sample, 0 if none */
 } jv_token_sentiment2;
 
 typedef struct jv_sentiment_score_api {

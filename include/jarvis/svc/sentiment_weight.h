@@ -48,25 +48,25 @@ typedef struct jv_weight_result {
     double weight[JV_WEIGHT_MAX_COMPONENTS];       /* effective, renormalised; sums to 1 */
     double contribution[JV_WEIGHT_MAX_COMPONENTS]; /* weight * score */
     /* since version 2: the reading every plugin shows for this composite */
-    char label[16];        /* "bullish", "bearish", "neutral", or "undecided"
+    char label[16];            /* "bullish", "bearish", "neutral", or "undecided"
                               when the evidence is below the minimum */
-    double certainty;      /* 0 .. 1: coverage x how clearly the composite sits
+    double certainty;          /* 0 .. 1: coverage x how clearly the composite sits
                               in its band; shown as the confidence */
-    int enough_evidence;   /* the components meeting their minimum (chat
+    int enough_evidence;       /* the components meeting their minimum (chat
                               samples, market days, any Grok rating) carry at
                               least half of the effective weight */
-    char evidence_note[96]; /* when not enough: "2 chat messages (5 needed)" */
+    char evidence_note[96];    /* when not enough: "2 chat messages (5 needed)" */
     size_t sources_used;       /* components that took weight */
     size_t sources_configured; /* known components with a configured weight > 0 */
 } jv_weight_result;
 
 typedef struct jv_grok_rating {
-    int available;       /* 0: see reason */
-    double score;        /* -1 .. 1 */
-    double confidence;   /* 0 .. 1 */
-    char summary[256];   /* one line */
+    int available;     /* 0: see reason */
+    double score;      /* -1 .. 1 */
+    double confidence; /* 0 .. 1 */
+    char summary[256]; /* one line */
     int64_t fetched_at_ms;
-    char reason[160];    /* when unavailable: "Grok unavailable: set XAI_API_KEY", "HTTP 429", ... */
+    char reason[160]; /* when unavailable: "Grok unavailable: set XAI_API_KEY", "HTTP 429", ... */
 } jv_grok_rating;
 
 /* since version 3: the sized outputs. The caller sets struct_size =
@@ -90,20 +90,19 @@ typedef struct jv_weight_result2 {
 
 typedef struct jv_grok_rating2 {
     size_t struct_size;
-    int available;       /* 0: see reason */
-    double score;        /* -1 .. 1 */
-    double confidence;   /* 0 .. 1 */
-    char summary[256];   /* one line */
+    int available;     /* 0: see reason */
+    double score;      /* -1 .. 1 */
+    double confidence; /* 0 .. 1 */
+    char summary[256]; /* one line */
     int64_t fetched_at_ms;
-    char reason[160];    /* when unavailable: "Grok unavailable: set XAI_API_KEY", "HTTP 429", ... */
+    char reason[160]; /* when unavailable: "Grok unavailable: set XAI_API_KEY", "HTTP 429", ... */
 } jv_grok_rating2;
 
 typedef struct jv_sentiment_weight_api {
     size_t struct_size;
     /* versions 1 and 2 (prefer the version 3 members below) */
     /* Returns JV_OK, or JV_E_INVAL for count > JV_WEIGHT_MAX_COMPONENTS. */
-    int (*combine)(const jv_weight_component *components, size_t count,
-                   jv_weight_result *result);
+    int (*combine)(const jv_weight_component *components, size_t count, jv_weight_result *result);
     /* Grok's current rating of a token symbol ("SOL"); cached, may block on
      * the network. Always fills *rating; returns JV_OK when available. */
     int (*grok_rate)(const char *symbol, jv_grok_rating *rating);

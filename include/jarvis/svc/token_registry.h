@@ -22,11 +22,11 @@
  * for instance, takes a bare symbol only written in upper case, while a
  * question addressed to the bot may write "link" or "sol". */
 typedef enum jv_token_match {
-    JV_TOKEN_MATCH_SYMBOL = 1,      /* "SOL", "sol": the symbol in any case */
-    JV_TOKEN_MATCH_CASHTAG = 2,     /* "$SOL", "$sol" */
-    JV_TOKEN_MATCH_NAME = 3,        /* "Solana", "solana": the display name */
-    JV_TOKEN_MATCH_ALIAS = 4,       /* "ether" for ETH */
-    JV_TOKEN_MATCH_PROVIDER_ID = 5  /* "jupiter-exchange-solana" */
+    JV_TOKEN_MATCH_SYMBOL = 1,     /* "SOL", "sol": the symbol in any case */
+    JV_TOKEN_MATCH_CASHTAG = 2,    /* "$SOL", "$sol" */
+    JV_TOKEN_MATCH_NAME = 3,       /* "Solana", "solana": the display name */
+    JV_TOKEN_MATCH_ALIAS = 4,      /* "ether" for ETH */
+    JV_TOKEN_MATCH_PROVIDER_ID = 5 /* "jupiter-exchange-solana" */
 } jv_token_match;
 
 /* One token. The caller sets struct_size = sizeof(jv_token_info) before the
@@ -34,8 +34,8 @@ typedef enum jv_token_match {
  * Strings are NUL-terminated; an unknown field is "". */
 typedef struct jv_token_info {
     size_t struct_size;
-    char symbol[JV_TOKEN_SYMBOL_MAX]; /* upper case: "SOL"; its cashtag is "$SOL" */
-    char name[JV_TOKEN_NAME_MAX];     /* display name: "Solana" */
+    char symbol[JV_TOKEN_SYMBOL_MAX];            /* upper case: "SOL"; its cashtag is "$SOL" */
+    char name[JV_TOKEN_NAME_MAX];                /* display name: "Solana" */
     char coingecko_id[JV_TOKEN_PROVIDER_ID_MAX]; /* CoinGecko API id: "solana" */
     size_t alias_count;
     char aliases[JV_TOKEN_MAX_ALIASES][JV_TOKEN_NAME_MAX]; /* lower case words */
