@@ -48,9 +48,11 @@ def sent_by_text(fake, chat_id, predicate):
 def test_html_escaping_threading_and_previews(workdir, fake, processes):
     bot = start(workdir, fake, processes, admins="4242")
     nasty = "<b>not bold</b> & <i *_[]> a<b"
+    # queued first: the fake numbers incoming and sent messages with one
+    # counter, so only the first message's id is known before any reply
+    fake.message(-30, "/echo in a group", chat_type="group")
     fake.message(5, "/echo " + nasty)
     fake.message(5, "/fmt " + nasty)
-    fake.message(-30, "/echo in a group", chat_type="group")
     assert wait_for(lambda: len(fake.sent(5)) == 2 and len(fake.sent(-30)) == 1)
     assert fake.call("/control/refused")["messages"] == []
     echo, fmt = fake.sent(5)
@@ -59,7 +61,7 @@ def test_html_escaping_threading_and_previews(workdir, fake, processes):
     assert echo["link_preview_options"] == {"is_disabled": True}
     assert echo["reply_parameters"] is None  # private chats quote nothing
     group = fake.sent(-30)[0]
-    question = 3  # the fake numbers messages across chats: the third queued
+    question = 1  # the group's message, queued first
     assert group["reply_parameters"] == {"message_id": question,
                                          "allow_sending_without_reply": True}
     stop(bot)
