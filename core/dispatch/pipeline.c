@@ -27,6 +27,7 @@
 #include "dispatch/command_text.h"
 #include "base/core_keys.h"
 #include "state/store_pipeline.h"
+#include "instance/notify.h"
 
 #define COMMIT_RETRY_INITIAL_MS 100
 #define COMMIT_RETRY_MAX_MS 5000
@@ -232,8 +233,7 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
                      update_id, what);
         if (lifecycle_stop_requested())
             return -1;
-        struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};
-        poll(&wake, 1, (int)backoff_next_delay(&backoff));
+        notify_sleep(backoff_next_delay(&backoff));
     }
 }
 

@@ -477,12 +477,6 @@ static void drop_connection(struct host_lease *lease)
     lease->connection = NULL;
 }
 
-static void pause_unless_stopped(int64_t ms)
-{
-    struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};
-    poll(&wake, 1, (int)ms);
-}
-
 static int take_or_wait(struct host_lease *lease, const struct config *config)
 {
     struct standby standby = {.config = config};
@@ -503,7 +497,7 @@ static int take_or_wait(struct host_lease *lease, const struct config *config)
             if (connected > 0)
                 return connected;
             if (connected < 0) {
-                pause_unless_stopped(backoff_next_delay(&standby.backoff));
+                notify_sleep(backoff_next_delay(&standby.backoff));
                 continue;
             }
         }
@@ -515,7 +509,7 @@ static int take_or_wait(struct host_lease *lease, const struct config *config)
                 log_warn("database lock: the lock session failed; reconnecting with backoff");
             standby.database_failing = 1;
             drop_connection(lease);
-            pause_unless_stopped(backoff_next_delay(&standby.backoff));
+            notify_sleep(backoff_next_delay(&standby.backoff));
         }
     }
 }

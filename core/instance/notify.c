@@ -4,9 +4,11 @@
 #include "instance/notify.h"
 
 #include "base/clock.h"
+#include "base/lifecycle.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -127,4 +129,18 @@ void notify_stopping(void)
     char message[64];
     snprintf(message, sizeof message, "STOPPING=1\nSTATUS=stopping (pid %ld)", (long)getpid());
     send_message(message);
+}
+
+int notify_sleep(int64_t ms)
+{
+    int64_t deadline = monotonic_ms() + ms;
+    while (!lifecycle_stop_requested()) {
+        int64_t left = deadline - monotonic_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};
+        poll(&wake, 1, left > 1000 ? 1000 : (int)left);
+        notify_watchdog();
+    }
+    return 1;
 }

@@ -16,5 +16,9 @@ void notify_extend_timeout(uint64_t microseconds);
 void notify_watchdog(void);
 /* "STOPPING=1" on SIGTERM. */
 void notify_stopping(void);
+/* Sleeps up to ms, sending the watchdog its keepalive each second, so a
+ * long wait (a retry_after of hours) is no hang to systemd. Returns 1 when
+ * a stop request cut it short, 0 when the time was up. */
+int notify_sleep(int64_t ms);
 
 #endif

@@ -90,17 +90,26 @@ static void observe(const char *plugin, const char *command, int64_t started_ns,
         current(plugin, command, monotonic_ns() - started_ns, result);
 }
 
+/* A copy of what find finds for key (a command, a callback), taken under
+ * the lock because the table may change once it is released. 1 found. */
+static int copy_found(struct registry *registry,
+                      struct command *(*find)(struct registry *, const char *), const char *key,
+                      struct command *copy)
+{
+    pthread_mutex_lock(&registry->lock);
+    struct command *found = find(registry, key);
+    if (found)
+        *copy = *found;
+    pthread_mutex_unlock(&registry->lock);
+    return found != NULL;
+}
+
 int registry_run_command(struct registry *registry, const jv_message *message)
 {
     if (!registry || !message || !message->command)
         return JV_E_INVAL;
-    pthread_mutex_lock(&registry->lock);
-    struct command *found = registry_find_command(registry, message->command);
     struct command command;
-    if (found)
-        command = *found; /* the table may change once the lock is released */
-    pthread_mutex_unlock(&registry->lock);
-    if (!found)
+    if (!copy_found(registry, registry_find_command, message->command, &command))
         return JV_E_NOTFOUND;
     if ((command.flags & JV_COMMAND_ADMIN) && !user_is_admin(registry, message->user_id)) {
         log_info("update %" PRId64 ": command /%s refused: user %" PRId64 " is not in [bot] admins",
@@ -125,13 +134,10 @@ int registry_run_command(struct registry *registry, const jv_message *message)
 static uint32_t flags_of(struct registry *registry,
                          struct command *(*find)(struct registry *, const char *), const char *key)
 {
-    if (!registry || !key)
+    struct command found;
+    if (!registry || !key || !copy_found(registry, find, key, &found))
         return 0;
-    pthread_mutex_lock(&registry->lock);
-    struct command *found = find(registry, key);
-    uint32_t flags = found ? found->flags : 0;
-    pthread_mutex_unlock(&registry->lock);
-    return flags;
+    return found.flags;
 }
 
 uint32_t registry_command_flags(struct registry *registry, const char *name)
@@ -149,13 +155,8 @@ int registry_run_callback(struct registry *registry, const jv_message *message, 
     *ran = 0;
     if (!registry || !message || !message->callback_data)
         return JV_E_INVAL;
-    pthread_mutex_lock(&registry->lock);
-    struct command *found = registry_find_callback(registry, message->callback_data);
     struct command callback;
-    if (found)
-        callback = *found;
-    pthread_mutex_unlock(&registry->lock);
-    if (!found)
+    if (!copy_found(registry, registry_find_callback, message->callback_data, &callback))
         return JV_E_NOTFOUND;
     if ((callback.flags & JV_COMMAND_ADMIN) && !user_is_admin(registry, message->user_id)) {
         log_info("update %" PRId64 ": button '%s' refused: user %" PRId64 " is not in [bot] admins",

@@ -331,6 +331,20 @@ static void bad_and_other_updates_are_classified(void **state)
     assert_int_equal(update.kind, UPDATE_BAD);
     assert_string_equal(update.problem, "message.chat.id is missing or not an integer");
     json_decref(root);
+    /* a pressed button's message is checked field by field too */
+    parse("{\"update_id\":9,\"callback_query\":{\"id\":\"q\",\"data\":\"d\",\"message\":"
+          "{\"message_id\":1,\"chat\":{\"id\":5}}}}",
+          &update, &root);
+    assert_int_equal(update.kind, UPDATE_BAD);
+    assert_string_equal(update.problem,
+                        "callback_query.message.chat.type is missing or not a string");
+    json_decref(root);
+    parse("{\"update_id\":10,\"message\":{\"chat\":{\"id\":5,\"type\":\"private\"},"
+          "\"text\":\"hi\"}}",
+          &update, &root);
+    assert_int_equal(update.kind, UPDATE_BAD);
+    assert_string_equal(update.problem, "message.message_id is missing or not an integer");
+    json_decref(root);
     parse("{\"update_id\":7,\"edited_message\":{}}", &update, &root);
     assert_int_equal(update.kind, UPDATE_IGNORED);
     assert_string_equal(update.ignored_kind, "edited_message");

@@ -78,21 +78,6 @@ struct telegram {
 
 /* ---- waiting ---- */
 
-/* Sleeps up to ms, returning early (1) when a stop is requested. */
-static int sleep_unless_stopped(int64_t ms)
-{
-    int64_t deadline = monotonic_ms() + ms;
-    while (!lifecycle_stop_requested()) {
-        int64_t left = deadline - monotonic_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};
-        poll(&wake, 1, left > 1000 ? 1000 : (int)left);
-        notify_watchdog();
-    }
-    return 1;
-}
-
 /* ---- status keys for `jarvis status` ---- */
 
 static void write_status(struct telegram *telegram, const char *key, const char *value)
@@ -136,7 +121,7 @@ static void back_off(struct telegram *telegram, enum poll_state state, const cha
     telegram->failures++;
     int64_t delay = backoff_next_delay(&telegram->backoff);
     log_debug("telegram: retrying in %" PRId64 " ms (failure %d)", delay, telegram->failures);
-    sleep_unless_stopped(delay);
+    notify_sleep(delay);
 }
 
 static void poll_recovered(struct telegram *telegram)
@@ -216,7 +201,7 @@ static int call_get_me(struct telegram *telegram)
         if (outcome == TELEGRAM_ABORTED || lifecycle_stop_requested())
             return -1;
         if (outcome == TELEGRAM_RETRY_AFTER) {
-            sleep_unless_stopped(result.retry_after_s * 1000);
+            notify_sleep(result.retry_after_s * 1000);
             continue;
         }
         back_off(telegram, POLL_FAILING, line);
@@ -572,11 +557,6 @@ static int64_t offset_after(struct telegram *telegram, const struct poll_batch *
     return next;
 }
 
-static void wait_quietly(int64_t ms)
-{
-    sleep_unless_stopped(ms);
-}
-
 /* Commits the batch to the inbox and moves the offset; on a store failure
  * the offset stays, so Telegram hands the batch again. */
 static void accept_batch(struct telegram *telegram, json_t *updates)
@@ -589,7 +569,7 @@ static void accept_batch(struct telegram *telegram, json_t *updates)
     if (batch.highest_id < 0) {
         free(batch.messages);
         if (batch.elements > 0)
-            wait_quietly(NO_PROGRESS_WAIT_MS); /* unreadable ids: no progress possible now */
+            notify_sleep(NO_PROGRESS_WAIT_MS); /* unreadable ids: no progress possible now */
         return;
     }
     int64_t next = offset_after(telegram, &batch);
@@ -613,7 +593,7 @@ static void accept_batch(struct telegram *telegram, json_t *updates)
     telegram->next_offset = next;
     free(batch.messages);
     if (!progressed)
-        wait_quietly(NO_PROGRESS_WAIT_MS);
+        notify_sleep(NO_PROGRESS_WAIT_MS);
 }
 
 static json_t *poll_parameters(int64_t offset, int timeout_s, int limit)
@@ -669,7 +649,7 @@ static int handle_poll_result(struct telegram *telegram, struct telegram_result 
             snprintf(line, sizeof line, "getUpdates hit flood control; waiting %" PRId64 " s",
                      result->retry_after_s);
             enter_state(telegram, POLL_FLOOD, line);
-            sleep_unless_stopped(result->retry_after_s * 1000);
+            notify_sleep(result->retry_after_s * 1000);
             return 1;
         case TELEGRAM_UNAUTHORIZED:
             log_error("Telegram rejected the bot token (401 Unauthorized)");
@@ -756,7 +736,7 @@ static int poll_loop(struct telegram *telegram)
          * updates, and a lease not renewed in time may be another host's:
          * the updates stay with Telegram until both are back */
         if (!store_available(telegram->host->store) || !lease_valid(telegram)) {
-            wait_quietly(STORE_DOWN_WAIT_MS);
+            notify_sleep(STORE_DOWN_WAIT_MS);
             continue;
         }
         /* the first poll does not wait: the inbox of the last run is

@@ -114,28 +114,38 @@ static int64_t forum_topic(json_t *message)
     return json_integer_value(thread_id);
 }
 
+/* Where a message is: chat.id, chat.type and message_id into out->message,
+ * 0; or -1 with the first missing one named ("<where>.chat.id is missing
+ * or not an integer"). Messages and the messages buttons are on alike. */
+static int read_message_place(json_t *message, const char *where, struct parsed_update *out)
+{
+    char problem[96];
+    json_t *chat = json_object_get(message, "chat");
+    json_t *chat_id = json_is_object(chat) ? json_object_get(chat, "id") : NULL;
+    json_t *chat_type = json_is_object(chat) ? json_object_get(chat, "type") : NULL;
+    json_t *message_id = json_object_get(message, "message_id");
+    if (!json_is_object(chat))
+        snprintf(problem, sizeof problem, "%s.chat is missing or not an object", where);
+    else if (!json_is_integer(chat_id))
+        snprintf(problem, sizeof problem, "%s.chat.id is missing or not an integer", where);
+    else if (!json_is_string(chat_type))
+        snprintf(problem, sizeof problem, "%s.chat.type is missing or not a string", where);
+    else if (!json_is_integer(message_id))
+        snprintf(problem, sizeof problem, "%s.message_id is missing or not an integer", where);
+    else {
+        out->message.chat_id = json_integer_value(chat_id);
+        out->message.chat_type = json_string_value(chat_type);
+        out->message.message_id = json_integer_value(message_id);
+        return 0;
+    }
+    mark_bad(out, problem);
+    return -1;
+}
+
 static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_update *out)
 {
-    json_t *chat = json_object_get(message, "chat");
-    if (!json_is_object(chat)) {
-        mark_bad(out, "message.chat is missing or not an object");
+    if (read_message_place(message, "message", out) != 0)
         return;
-    }
-    json_t *chat_id = json_object_get(chat, "id");
-    if (!json_is_integer(chat_id)) {
-        mark_bad(out, "message.chat.id is missing or not an integer");
-        return;
-    }
-    json_t *chat_type = json_object_get(chat, "type");
-    if (!json_is_string(chat_type)) {
-        mark_bad(out, "message.chat.type is missing or not a string");
-        return;
-    }
-    json_t *message_id = json_object_get(message, "message_id");
-    if (!json_is_integer(message_id)) {
-        mark_bad(out, "message.message_id is missing or not an integer");
-        return;
-    }
     json_t *text = message_words(message);
     if (text == NULL) {
         out->kind = UPDATE_IGNORED;
@@ -147,9 +157,6 @@ static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_up
         return;
     }
     out->kind = UPDATE_TEXT;
-    out->message.chat_id = json_integer_value(chat_id);
-    out->message.chat_type = json_string_value(chat_type);
-    out->message.message_id = json_integer_value(message_id);
     out->message.text = json_string_value(text);
     parse_sender(json_object_get(message, "from"), out);
     out->message.is_reply_to_bot = is_reply_to(message, bot_user_id);
@@ -174,19 +181,10 @@ static void parse_callback(json_t *query, int64_t bot_user_id, struct parsed_upd
         out->ignored_kind = "callback_query without data or message";
         return;
     }
-    json_t *chat = json_object_get(message, "chat");
-    json_t *chat_id = json_is_object(chat) ? json_object_get(chat, "id") : NULL;
-    json_t *chat_type = json_is_object(chat) ? json_object_get(chat, "type") : NULL;
-    json_t *message_id = json_object_get(message, "message_id");
-    if (!json_is_integer(chat_id) || !json_is_string(chat_type) || !json_is_integer(message_id)) {
-        mark_bad(out, "callback_query.message without chat.id, chat.type or message_id");
+    if (read_message_place(message, "callback_query.message", out) != 0)
         return;
-    }
     json_t *words = message_words(message);
     out->kind = UPDATE_TEXT;
-    out->message.chat_id = json_integer_value(chat_id);
-    out->message.chat_type = json_string_value(chat_type);
-    out->message.message_id = json_integer_value(message_id);
     out->message.text = json_is_string(words) ? json_string_value(words) : "";
     out->message.callback_id = json_string_value(id);
     out->message.callback_data = json_string_value(data);

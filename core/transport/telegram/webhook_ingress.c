@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "base/core_keys.h"
 #include "base/backoff.h"
 #include "base/clock.h"
 #include "config/config.h"
@@ -53,10 +54,10 @@ static void prune_seen(struct store *store, int64_t update_id)
     char from[64], to[64];
     seen_key(0, from, sizeof from);
     seen_key(update_id > SEEN_WINDOW ? update_id - SEEN_WINDOW : 0, to, sizeof to);
-    store_delete_range(store, "core", from, to);
+    store_delete_range(store, CORE_SPACE, from, to);
     if (update_id < INT64_MAX - SEEN_WINDOW - 1) {
         seen_key(update_id + SEEN_WINDOW + 1, from, sizeof from);
-        store_delete_range(store, "core", from, SEEN_PREFIX "~");
+        store_delete_range(store, CORE_SPACE, from, SEEN_PREFIX "~");
     }
 }
 
@@ -71,21 +72,6 @@ static int accept_update(void *context, const struct incoming_message *message)
     if (result == 0 && atomic_fetch_add(&state->accepted, 1) % PRUNE_EVERY == PRUNE_EVERY - 1)
         prune_seen(state->ingress->host->store, message->update_id);
     return result;
-}
-
-/* Sleeps up to ms, returning early (1) when a stop is requested. */
-static int wait_unless_stopped(int64_t ms)
-{
-    int64_t deadline = monotonic_ms() + ms;
-    while (!lifecycle_stop_requested()) {
-        int64_t left = deadline - monotonic_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd wake = {.fd = lifecycle_wake_fd(), .events = POLLIN};
-        poll(&wake, 1, left > 1000 ? 1000 : (int)left);
-        notify_watchdog();
-    }
-    return 1;
 }
 
 /* 0 set, EX_CONFIG refused for good, -1 stopped. */
@@ -120,13 +106,13 @@ static int register_webhook(const struct webhook_ingress *ingress, const char *s
         if (outcome == TELEGRAM_ABORTED || lifecycle_stop_requested())
             return -1;
         if (outcome == TELEGRAM_RETRY_AFTER) {
-            if (wait_unless_stopped(retry_after_s * 1000))
+            if (notify_sleep(retry_after_s * 1000))
                 return -1;
             continue;
         }
         if (failures++ == 0)
             log_warn("webhook: setWebhook failing (%s); retrying with backoff", description);
-        if (wait_unless_stopped(backoff_next_delay(ingress->backoff)))
+        if (notify_sleep(backoff_next_delay(ingress->backoff)))
             return -1;
     }
 }
@@ -136,7 +122,7 @@ static int serve_until_stopped(const struct webhook_ingress *ingress)
     while (!lifecycle_stop_requested()) {
         if (ingress->host->lock != NULL && !instance_still_held(ingress->host->lock))
             return INSTANCE_EXIT_LOCK_LOST;
-        wait_unless_stopped(1000);
+        notify_sleep(1000);
     }
     return 0;
 }

@@ -11,10 +11,10 @@
 
 #include "config/config.h"
 #include "config/config_webhook.h"
+#include "base/core_keys.h"
 #include "base/log.h"
 #include "state/store.h"
 
-#define SECRET_SPACE "core"
 #define SECRET_KEY "webhook.secret"
 #define GENERATED_LENGTH 48
 
@@ -61,7 +61,7 @@ static int load_stored(struct store *store, char *out, size_t size)
 {
     char *value = NULL;
     size_t length = 0;
-    int found = store_get(store, SECRET_SPACE, SECRET_KEY, &value, &length);
+    int found = store_get(store, CORE_SPACE, SECRET_KEY, &value, &length);
     if (found != 0)
         return found; /* 1 absent, -1 error */
     int usable = length < size && webhook_secret_is_valid(value);
@@ -95,7 +95,7 @@ int webhook_secret_resolve(const struct config *config, struct store *store, cha
         return -1;
     }
     log_add_secret(out);
-    if (store_set(store, SECRET_SPACE, SECRET_KEY, out, strlen(out)) != 0) {
+    if (store_set(store, CORE_SPACE, SECRET_KEY, out, strlen(out)) != 0) {
         log_error("webhook: cannot keep the generated secret in the state store");
         return -1;
     }

@@ -10,8 +10,8 @@
 #include "config/config.h"
 #include "state/store.h"
 #include "transport/telegram/telegram_update.h"
+#include "base/core_keys.h"
 
-#define MARK_SPACE "core"
 #define MARK_KEY "telegram.webhook" /* the URL set, while it is set */
 #define CALL_TIMEOUT_S 30
 
@@ -19,7 +19,7 @@ int webhook_setup_marked(struct store *store)
 {
     char *value = NULL;
     size_t length = 0;
-    int found = store != NULL && store_get(store, MARK_SPACE, MARK_KEY, &value, &length) == 0;
+    int found = store != NULL && store_get(store, CORE_SPACE, MARK_KEY, &value, &length) == 0;
     free(value);
     return found;
 }
@@ -28,7 +28,7 @@ void webhook_setup_set(struct telegram_api *api, struct store *store, const stru
                        const char *secret, struct telegram_result *result)
 {
     const char *url = config->webhook_url;
-    if (store_set(store, MARK_SPACE, MARK_KEY, url, strlen(url)) != 0) {
+    if (store_set(store, CORE_SPACE, MARK_KEY, url, strlen(url)) != 0) {
         memset(result, 0, sizeof *result);
         result->outcome = TELEGRAM_TRANSIENT;
         strcpy(result->description, "cannot write to the state store");
@@ -53,5 +53,5 @@ void webhook_setup_delete(struct telegram_api *api, struct store *store,
     telegram_api_call(api, "deleteWebhook", parameters, CALL_TIMEOUT_S, result);
     json_decref(parameters);
     if (result->outcome == TELEGRAM_OK)
-        store_delete(store, MARK_SPACE, MARK_KEY);
+        store_delete(store, CORE_SPACE, MARK_KEY);
 }
