@@ -130,7 +130,7 @@ static int scan_string(struct reader *reader, size_t *start, size_t *raw_length,
         *escaped = 1;
         int kind = i + 1 < n ? s[i + 1] : -1;
         if (kind != 'u') {
-            if (kind < 0 || strchr("\"\\/bfnrt", kind) == NULL)
+            if (kind <= 0 || strchr("\"\\/bfnrt", kind) == NULL) /* strchr finds a NUL */
                 return fail(reader, "invalid escape");
             i += 2;
             continue;

@@ -157,6 +157,7 @@ static void test_what_jansson_refuses_is_refused(void **state)
     assert_non_null(tiny);
     json_decref(tiny);
     assert_refused("[1,\0 2]", 7, "unexpected");
+    assert_refused("[\"\\\0\"]", 5, "escape"); /* a backslash before a NUL byte (fuzzing) */
 }
 
 /* n levels of '[' (or of {"k": ...}) around 1, closed. */
