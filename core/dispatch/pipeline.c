@@ -161,40 +161,17 @@ static void deliver_parts(struct pipeline *pipeline, const struct part_list *par
         deliver_row(pipeline, &parts->rows[i]);
 }
 
-/* The row goes; a sent message's reference is recorded in the same commit
- * (one commit a sent part, not two: the record without the removal would
- * be a resend, the removal without the record an edit that finds nothing). */
-static void remove_sent_row(struct store *store, int64_t outbox_id, const struct sent_part *sent)
-{
-    int transaction = sent != NULL && store_begin(store, STORE_UNSYNCED) == 0;
-    if (sent != NULL)
-        store_sent_record(store, sent->reference, sent->chat_id, sent->message_id, wall_ms());
-    store_outbox_remove(store, outbox_id);
-    if (transaction)
-        store_commit(store);
-}
-
-static void part_done(struct pipeline *pipeline, int64_t outbox_id, const struct sent_part *sent)
+void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id)
 {
     test_hook_reached("sent-before-mark");
     /* before the row goes: once it is gone its id may be given again */
     int64_t chat_id = 0;
     int held = chat_admission_part_sent(pipeline->admission, outbox_id, &chat_id);
-    remove_sent_row(pipeline->host->store, outbox_id, sent);
+    store_outbox_remove(pipeline->host->store, outbox_id);
     atomic_fetch_sub(&pipeline->unsent, 1);
     test_hook_reached("sent-after-mark");
     if (held)
         admit_waiting(pipeline, chat_id);
-}
-
-void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id)
-{
-    part_done(pipeline, outbox_id, NULL);
-}
-
-void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, const struct sent_part *sent)
-{
-    part_done(pipeline, outbox_id, sent);
 }
 
 /* The update's hold on its chat ends; its parts hold it until sent, so

@@ -82,14 +82,6 @@ int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *r
 int64_t pipeline_new_reference(void);
 /* The medium is done with an outbox part. Thread-safe. */
 void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id);
-/* As pipeline_sent for a part that went out as a message a host reference
- * names: what the medium called it is recorded in the same commit. */
-struct sent_part {
-    int64_t reference;
-    int64_t chat_id;
-    int64_t message_id;
-};
-void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, const struct sent_part *sent);
 
 /* Updates accepted and not yet committed as handled (deferred ones
  * included), and outbox parts handed out and not yet sent. */
