@@ -82,13 +82,16 @@ static void check_strict_reader(const uint8_t *data, size_t size)
     }
     json_decref(fast);
     json_decref(whole);
-    /* the reader alone: accepts exactly what jansson accepts */
+    /* the reader alone: accepts exactly what jansson accepts, which reads a
+     * NUL byte as the end of the text */
+    const uint8_t *nul = memchr(data, '\0', size);
+    size_t text_size = nul != NULL ? (size_t)(nul - data) : size;
     char why[128];
     size_t end = 0;
-    json_t *picked = json_pick((const char *)data, size, NULL, 0, &end, why, sizeof why);
-    while (picked != NULL && end < size && strchr(" \t\r\n", data[end]) != NULL && data[end])
+    json_t *picked = json_pick((const char *)data, text_size, NULL, 0, &end, why, sizeof why);
+    while (picked != NULL && end < text_size && strchr(" \t\r\n", data[end]) != NULL)
         end++;
-    int taken = picked != NULL && end == size;
+    int taken = picked != NULL && end == text_size;
     json_t *loaded = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
     FUZZ_REQUIRE(taken == (loaded != NULL));
     if (picked == NULL)
