@@ -82,18 +82,19 @@ static void check_strict_reader(const uint8_t *data, size_t size)
     }
     json_decref(fast);
     json_decref(whole);
-    /* the reader alone: accepts exactly what jansson accepts, which reads a
-     * NUL byte as the end of the text */
-    const uint8_t *nul = memchr(data, '\0', size);
-    size_t text_size = nul != NULL ? (size_t)(nul - data) : size;
+    /* the reader alone: accepts exactly what jansson accepts. Not with a NUL
+     * byte in the input: jansson takes "true\0" or "1\0" (its lexer ends a
+     * bare word or number at a NUL) but refuses "\"k\"\0"; both refuse a
+     * NUL anywhere inside an update */
     char why[128];
     size_t end = 0;
-    json_t *picked = json_pick((const char *)data, text_size, NULL, 0, &end, why, sizeof why);
-    while (picked != NULL && end < text_size && strchr(" \t\r\n", data[end]) != NULL)
+    json_t *picked = json_pick((const char *)data, size, NULL, 0, &end, why, sizeof why);
+    while (picked != NULL && end < size && data[end] != '\0' && strchr(" \t\r\n", data[end]))
         end++;
-    int taken = picked != NULL && end == text_size;
+    int taken = picked != NULL && end == size;
     json_t *loaded = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
-    FUZZ_REQUIRE(taken == (loaded != NULL));
+    if (memchr(data, '\0', size) == NULL)
+        FUZZ_REQUIRE(taken == (loaded != NULL));
     if (picked == NULL)
         FUZZ_REQUIRE(memchr(why, '\0', sizeof why) != NULL && strchr(why, '\n') == NULL);
     json_decref(picked);
