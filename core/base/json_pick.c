@@ -407,15 +407,29 @@ static int skip_value(struct reader *reader, int depth)
     }
 }
 
-static const struct json_pick_rule *rule_for(const struct json_pick_rule *rule, const char *name,
-                                             size_t length)
+/* The index of name in the NULL-ended list, or -1. */
+static long find_name(const char *const *list, const char *name, size_t length)
 {
-    if (rule == NULL || rule->names == NULL)
-        return NULL;
-    for (size_t i = 0; rule->names[i] != NULL; i++)
-        if (strlen(rule->names[i]) == length && memcmp(rule->names[i], name, length) == 0)
-            return rule->rules[i];
-    return NULL;
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+        if (strlen(list[i]) == length && memcmp(list[i], name, length) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* How a member is read: built by *child (an object the rule names), kept
+ * (1), or left out (0). */
+static int member_kind(const struct json_pick_rule *rule, const char *name, size_t length,
+                       const struct json_pick_rule **child)
+{
+    *child = NULL;
+    if (rule == NULL)
+        return 1;
+    long index = find_name(rule->names, name, length);
+    if (index >= 0) {
+        *child = rule->rules[index];
+        return 1;
+    }
+    return rule->values == NULL || find_name(rule->values, name, length) >= 0;
 }
 
 static int add_member(struct reader *reader, json_t *object, const struct json_pick_rule *rule,
@@ -479,15 +493,16 @@ static int add_member(struct reader *reader, json_t *object, const struct json_p
     skip_space(reader);
     json_t *value = NULL;
     int c = peek(reader);
-    const struct json_pick_rule *child = c == '{' ? rule_for(rule, name, length) : NULL;
+    const struct json_pick_rule *child;
+    int kept = member_kind(rule, name, length, &child);
     int failed;
-    if (child != NULL)
+    if (child != NULL && c == '{')
         failed = (value = build_object(reader, child, depth + 1)) == NULL;
     else if (c == '{' || c == '[')
-        failed = skip_value(reader, depth) != 0 || (value = json_null()) == NULL;
+        failed = skip_value(reader, depth) != 0 || (kept && (value = json_null()) == NULL);
     else
-        failed = scan_scalar(reader, &value) != 0;
-    if (!failed && json_object_setn_new_nocheck(object, name, length, value) != 0)
+        failed = scan_scalar(reader, kept ? &value : NULL) != 0;
+    if (!failed && kept && json_object_setn_new_nocheck(object, name, length, value) != 0)
         failed = fail(reader, "out of memory");
     if (decoded != NULL && decoded != small)
         free(decoded);

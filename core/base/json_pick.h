@@ -16,10 +16,14 @@
 #define JSON_PICK_MAX_DEPTH 2048
 
 /* Which members of an object are built as objects: names[i] (NULL-ended)
- * with rules[i], the rule for that member's object. */
+ * with rules[i], the rule for that member's object. values: NULL keeps
+ * every other member too (a scalar as it is, an object or array as null);
+ * else only the members it names (NULL-ended) are kept besides names, and
+ * the rest are checked and left out. */
 struct json_pick_rule {
     const char *const *names;
     const struct json_pick_rule *const *rules;
+    const char *const *values;
 };
 
 /* Reads the one JSON value starting at text (whitespace before it

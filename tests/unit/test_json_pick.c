@@ -18,10 +18,12 @@
 #include "base/json_pick.h"
 
 static const char *const no_names[] = {NULL};
-static const struct json_pick_rule scalars = {no_names, NULL};
-static const char *const top_names[] = {"kept", NULL};
-static const struct json_pick_rule *const top_rules[] = {&scalars};
-static const struct json_pick_rule top = {top_names, top_rules};
+static const struct json_pick_rule scalars = {no_names, NULL, NULL};
+static const char *const some_values[] = {"s", "deep", NULL};
+static const struct json_pick_rule some = {no_names, NULL, some_values};
+static const char *const top_names[] = {"kept", "some", NULL};
+static const struct json_pick_rule *const top_rules[] = {&scalars, &some};
+static const struct json_pick_rule top = {top_names, top_rules, NULL};
 
 /* Picks a whole text (nothing but whitespace after the value). */
 static json_t *pick(const char *text, size_t length, int depth_above, char *why, size_t why_size)
@@ -50,7 +52,8 @@ static void test_named_objects_are_built_and_the_rest_stands_as_null(void **stat
     (void)state;
     json_t *value = pick_text(" {\"a\":1,\"kept\":{\"s\":\"x\",\"deep\":{\"y\":2},\"n\":null},"
                               "\"other\":{\"z\":3},\"list\":[1,{\"q\":[]}],\"t\":true,"
-                              "\"f\":false,\"r\":-2.5e-3,\"big\":-9223372036854775808} ");
+                              "\"f\":false,\"r\":-2.5e-3,\"big\":-9223372036854775808,"
+                              "\"some\":{\"s\":1,\"x\":\"gone\",\"deep\":[1],\"y\":{\"z\":[true]}}} ");
     assert_non_null(value);
     assert_int_equal(json_integer_value(json_object_get(value, "a")), 1);
     json_t *kept = json_object_get(value, "kept");
@@ -64,6 +67,11 @@ static void test_named_objects_are_built_and_the_rest_stands_as_null(void **stat
     assert_true(json_is_false(json_object_get(value, "f")));
     assert_true(json_real_value(json_object_get(value, "r")) == -2.5e-3);
     assert_true(json_integer_value(json_object_get(value, "big")) == INT64_MIN);
+    /* a rule with values keeps those and leaves the other members out */
+    json_t *some = json_object_get(value, "some");
+    assert_int_equal(json_object_size(some), 2);
+    assert_int_equal(json_integer_value(json_object_get(some, "s")), 1);
+    assert_true(json_is_null(json_object_get(some, "deep")));
     /* members keep their order (the parser names an update's kind by its
      * first member after update_id) */
     const char *first = json_object_iter_key(json_object_iter(value));
@@ -124,6 +132,8 @@ static void test_what_jansson_refuses_is_refused(void **state)
         {"[-9223372036854775809]", "int64"},
         {"[123456789012345678901234567890]", "int64"},
         {"{\"x\":1e400}", "overflow"},
+        {"{\"some\":{\"y\":[1e400]}}", "overflow"}, /* left out, still checked */
+        {"{\"some\":{\"x\":\"\\u0000\"}}", "\\u0000"},
         {"[-1E+400]", "overflow"},
         {"[\"\xc0\x80\"]", "UTF-8"},     /* overlong */
         {"[\"\xed\xa0\x80\"]", "UTF-8"}, /* an encoded surrogate */
@@ -177,7 +187,7 @@ static char *nested(size_t levels, int objects)
 static const struct json_pick_rule self;
 static const char *const self_names[] = {"k", NULL};
 static const struct json_pick_rule *const self_rules[] = {&self};
-static const struct json_pick_rule self = {self_names, self_rules};
+static const struct json_pick_rule self = {self_names, self_rules, NULL};
 
 static void test_nesting_up_to_the_limit_and_not_beyond(void **state)
 {

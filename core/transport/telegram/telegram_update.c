@@ -334,25 +334,34 @@ static json_t *undecodable_element(const char *text, size_t length, const char *
 
 /* What telegram_parse_update_with reads, and only that, is built: the
  * update's message, edited_message or callback_query, in them the chat, the
- * sender, the replied-to message and its sender. Other objects and all
- * arrays (photo, entities, reply_markup...) are checked but stand as null:
- * their presence is all the parser asks of them. */
+ * sender, the replied-to message and its sender, each with the members the
+ * parser reads. A message keeps all its members (the parser names a
+ * non-text message by which one it has; objects and arrays stand as null),
+ * so does the update (its kind is its first member after update_id). */
 static const char *const no_names[] = {NULL};
-static const struct json_pick_rule scalars_only = {no_names, NULL};
+static const char *const sender_values[] = {"id", "username", "first_name", "language_code", NULL};
+static const struct json_pick_rule sender_rule = {no_names, NULL, sender_values};
+static const char *const chat_values[] = {"id", "type", NULL};
+static const struct json_pick_rule chat_rule = {no_names, NULL, chat_values};
+static const char *const replied_sender_values[] = {"id", NULL};
+static const struct json_pick_rule replied_sender_rule = {no_names, NULL, replied_sender_values};
 static const char *const replied_names[] = {"from", NULL};
-static const struct json_pick_rule *const replied_rules[] = {&scalars_only};
-static const struct json_pick_rule replied_rule = {replied_names, replied_rules};
+static const struct json_pick_rule *const replied_rules[] = {&replied_sender_rule};
+static const char *const replied_values[] = {"text", "caption", NULL};
+static const struct json_pick_rule replied_rule = {replied_names, replied_rules, replied_values};
 static const char *const message_names[] = {"chat", "from", "reply_to_message", NULL};
-static const struct json_pick_rule *const message_rules[] = {&scalars_only, &scalars_only,
+static const struct json_pick_rule *const message_rules[] = {&chat_rule, &sender_rule,
                                                              &replied_rule};
-static const struct json_pick_rule message_rule = {message_names, message_rules};
+static const struct json_pick_rule message_rule = {message_names, message_rules, NULL};
 static const char *const callback_names[] = {"message", "from", NULL};
-static const struct json_pick_rule *const callback_rules[] = {&message_rule, &scalars_only};
-static const struct json_pick_rule callback_rule = {callback_names, callback_rules};
+static const struct json_pick_rule *const callback_rules[] = {&message_rule, &sender_rule};
+static const char *const callback_values[] = {"id", "data", NULL};
+static const struct json_pick_rule callback_rule = {callback_names, callback_rules,
+                                                    callback_values};
 static const char *const update_names[] = {"message", "edited_message", "callback_query", NULL};
 static const struct json_pick_rule *const update_rules[] = {&message_rule, &message_rule,
                                                             &callback_rule};
-static const struct json_pick_rule update_rule = {update_names, update_rules};
+static const struct json_pick_rule update_rule = {update_names, update_rules, NULL};
 
 /* The element at body[offset]: its picked tree (*end past it), or an
  * undecodable marker over the bytes a lenient skip gives it (*end past
@@ -399,21 +408,29 @@ static int is_json_space(char c)
 }
 
 /* The elements from the array whose '[' is at body[offset] up to its ']';
- * *close is where that ']' is. NULL when the array does not end. */
-static json_t *read_elements(const char *body, size_t length, size_t offset, size_t *close,
-                             size_t *undecodable)
+ * *close is where that ']' is. NULL when the array does not end, or, when
+ * strict, when its commas are not one between each two elements. */
+static json_t *read_elements(const char *body, size_t length, size_t offset, int strict,
+                             size_t *close, size_t *undecodable)
 {
     json_t *updates = json_array();
     offset++;
-    while (updates != NULL) {
-        while (offset < length && (is_json_space(body[offset]) || body[offset] == ','))
+    for (int first = 1; updates != NULL; first = 0) {
+        size_t commas = 0;
+        while (offset < length && (is_json_space(body[offset]) || body[offset] == ',')) {
+            commas += body[offset] == ',';
             offset++;
+        }
         if (offset >= length)
             break;
         if (body[offset] == ']') {
+            if (strict && commas > 0)
+                break;
             *close = offset;
             return updates;
         }
+        if (strict && commas != (first ? 0u : 1u))
+            break;
         size_t end;
         int bad;
         /* an element sits in the envelope object and its array */
@@ -436,7 +453,7 @@ json_t *telegram_decode_updates_leniently(const char *body, size_t length)
     if (array == NULL)
         return NULL;
     size_t close, undecodable = 0;
-    return read_elements(body, length, (size_t)(array - body), &close, &undecodable);
+    return read_elements(body, length, (size_t)(array - body), 0, &close, &undecodable);
 }
 
 json_t *telegram_read_updates(const char *body, size_t length)
@@ -445,7 +462,7 @@ json_t *telegram_read_updates(const char *body, size_t length)
     if (body == NULL || length < sizeof head - 1 || memcmp(body, head, sizeof head - 1) != 0)
         return NULL;
     size_t close = 0, undecodable = 0;
-    json_t *updates = read_elements(body, length, sizeof head - 2, &close, &undecodable);
+    json_t *updates = read_elements(body, length, sizeof head - 2, 1, &close, &undecodable);
     if (updates == NULL)
         return NULL;
     /* after the array only the envelope's '}': another member (a second
