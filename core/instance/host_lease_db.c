@@ -60,6 +60,15 @@ static const char end_holder_sql[] =
 static const char holder_without_table_sql[] =
     "SELECT l.pid, $1::bigint FROM pg_locks l WHERE " LOCK_ROW_FILTER;
 
+/* How long a statement on the lock connection waits for the server: half
+ * the lease and a second (lease_db_connect sets it; every host of a
+ * process has the same lease_s). The server's statement_timeout ends a
+ * slow statement; this ends the wait on a server that hangs (pg_call.h). */
+static _Atomic int64_t call_timeout_ms = 5000;
+/* the last call on this thread had no answer in time: lease_db_problem
+ * says so rather than what the closed socket makes libpq say */
+static _Thread_local int last_timed_out;
+
 int64_t lease_db_key(const char *token)
 {
     if (token == NULL)
@@ -93,7 +102,10 @@ void lease_db_problem(PGconn *connection, const PGresult *result, const char *do
     if ((message == NULL || message[0] == '\0') && connection != NULL)
         message = PQerrorMessage(connection);
     char safe[512];
-    safe_first_line(message, safe, sizeof safe);
+    if (result == NULL && last_timed_out)
+        snprintf(safe, sizeof safe, "no answer within %lld ms", (long long)call_timeout_ms);
+    else
+        safe_first_line(message, safe, sizeof safe);
     snprintf(problem, problem_size, "%s: %s", doing, safe);
     log_redact(problem, problem_size); /* the password, registered by lease_db_check_dsn */
 }
@@ -125,17 +137,12 @@ int lease_db_check_dsn(const char *dsn, char *problem, size_t problem_size)
     return 0;
 }
 
-/* How long a statement on the lock connection waits for the server: half
- * the lease (lease_db_connect sets it; every host of a process has the
- * same lease_s). The server's statement_timeout ends a slow statement; this
- * ends the wait on a server that hangs (pg_call.h). */
-static _Atomic int64_t call_timeout_ms = 5000;
-
 static PGresult *bounded(PGconn *connection, int sent)
 {
     int timed_out = 0;
     PGresult *result =
         sent ? pg_call_wait(connection, monotonic_ms() + call_timeout_ms, &timed_out) : NULL;
+    last_timed_out = timed_out;
     if (timed_out) {
         /* the session cannot be used any more: broken, so that callers
          * reconnect as after a lost connection */
