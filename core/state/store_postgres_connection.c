@@ -320,6 +320,41 @@ static void report_failure(struct pg_store *store, const PGresult *result, int t
     }
 }
 
+/* Once: every call is refused from now on (pg_store_ready). */
+static void note_fenced(struct pg_store *store)
+{
+    if (atomic_exchange(&store->fenced, 1) == 0)
+        log_error("store: PostgreSQL at %s: a commit was refused: the lease row names a "
+                  "newer holder (generation past %lld), so this host's writes of the "
+                  "pipeline's state end here",
+                  store->place, (long long)store->fence_generation);
+    if (store->in_transaction)
+        store->transaction_failed = 1;
+}
+
+PGresult *pg_store_run_fenced(struct pg_store *store, const char *sql, int count,
+                              const char *const *values, const int *lengths, const char *what)
+{
+    if (!pg_store_ready(store))
+        return NULL;
+    int formats[8];
+    for (int i = 0; i < count && i < 8; i++)
+        formats[i] = 1;
+    int timed_out = 0;
+    PGresult *result = NULL;
+    if (PQsendQueryParams(store->connection, sql, count, NULL, values, lengths, formats, 1))
+        result = pg_call_wait(store->connection, call_deadline(store), &timed_out);
+    ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+        return result;
+    if (fence_refused(result))
+        note_fenced(store);
+    else
+        report_failure(store, result, timed_out, what);
+    PQclear(result);
+    return NULL;
+}
+
 PGresult *pg_store_run(struct pg_store *store, enum pg_statement statement,
                        const char *const *values, const int *lengths, const char *what)
 {
@@ -354,13 +389,7 @@ int pg_store_exec(struct pg_store *store, const char *sql, const char *what)
     ExecStatusType status = PQresultStatus(result);
     int ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
     if (!ok && fence_refused(result)) {
-        if (atomic_exchange(&store->fenced, 1) == 0)
-            log_error("store: PostgreSQL at %s: a commit was refused: the lease row names a "
-                      "newer holder (generation past %lld), so this host's writes of the "
-                      "pipeline's state end here",
-                      store->place, (long long)store->fence_generation);
-        if (store->in_transaction)
-            store->transaction_failed = 1;
+        note_fenced(store);
     } else if (!ok) {
         report_failure(store, result, timed_out, what);
     }

@@ -49,6 +49,11 @@ PGresult *pg_store_run(struct pg_store *store, enum pg_statement statement,
                        const char *const *values, const int *lengths, const char *what);
 /* Runs plain SQL (BEGIN, COMMIT, ROLLBACK). 0 or -1 (logged like pg_store_run). */
 int pg_store_exec(struct pg_store *store, const char *sql, const char *what);
+/* One statement outside a transaction whose SQL checks the fence itself
+ * (unprepared: the lease table exists only where a lock is taken); values
+ * in binary format. Like pg_store_run, and a failed check fences the store. */
+PGresult *pg_store_run_fenced(struct pg_store *store, const char *sql, int count,
+                              const char *const *values, const int *lengths, const char *what);
 /* COMMIT after checking, in the same transaction, that the lease row still
  * has the fence's generation; a failed check rolls back and fences the
  * store for good (one log line). 0 or -1. */

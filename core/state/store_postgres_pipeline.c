@@ -198,9 +198,28 @@ int64_t pg_outbox_add(void *connection, const struct outbox_row *row)
     return fenced_write_end(connection, opened, id >= 0) ? id : -1;
 }
 
+/* The sent mark, once per part: one statement that checks the fence
+ * itself rather than a transaction of three round trips. The check is
+ * evaluated (and its row lock taken) before a row is deleted. */
+static const char outbox_remove_fenced_sql[] =
+    "WITH tenure AS (SELECT 1 / count(*) AS held FROM (SELECT 1 FROM jarvis_lease"
+    " WHERE bot_id = $2 AND generation = $3 FOR SHARE) AS lease)"
+    " DELETE FROM jarvis_outbox WHERE id = $1 AND (SELECT held FROM tenure) = 1";
+
 int pg_outbox_remove(void *connection, int64_t id)
 {
-    return fenced_run(connection, PG_OUTBOX_REMOVE, &id, 1, NULL, "removing from the outbox");
+    struct pg_store *store = connection;
+    if (!store->fencing || store->in_transaction)
+        return run_and_clear(
+            run_with_ids(store, PG_OUTBOX_REMOVE, &id, 1, NULL, "removing from the outbox"));
+    char numbers[3][8];
+    pg_int8(id, numbers[0]);
+    pg_int8(store->fence_key, numbers[1]);
+    pg_int8(store->fence_generation, numbers[2]);
+    const char *values[] = {numbers[0], numbers[1], numbers[2]};
+    const int lengths[] = {8, 8, 8};
+    return run_and_clear(pg_store_run_fenced(store, outbox_remove_fenced_sql, 3, values, lengths,
+                                             "removing from the outbox"));
 }
 
 int pg_outbox_list(void *connection, store_outbox_visit visit, void *context)

@@ -439,17 +439,25 @@ static void test_fenced_commits(void **state)
     int64_t id = store_outbox_add(store, 1, 42, 0, "reply");
     assert_true(id > 0);
     assert_int_equal(store_outbox_remove(store, id), 0);
+    int64_t kept = store_outbox_add(store, 1, 42, 0, "waiting reply");
+    assert_true(kept > 0);
     assert_int_equal(store_inbox_count(store), 2);
+    /* a second process of the same tenure, for the transaction's refusal */
+    struct store *other = open_store(fixture);
+    store_fence(other, 5, 3);
     /* a standby took over: a new generation */
     pg_run("UPDATE jarvis_lease SET generation = 4");
-    assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
-    assert_true(store_outbox_add(store, 2, 42, 0, "late reply") > 0);
-    assert_int_equal(store_inbox_remove(store, 2), 0);
-    assert_int_equal(store_commit(store), -1);
+    assert_int_equal(store_outbox_remove(store, kept), -1); /* the one-statement sent mark */
     assert_int_equal(store_fenced(store), 1);
     assert_int_equal(store_available(store), 0);
     assert_int_equal(store_inbox_add(store, 3, 42, "{}", 3), -1);
-    assert_int_equal(pg_count("SELECT count(*) FROM jarvis_outbox"), 0);
+    assert_int_equal(store_begin(other, STORE_UNSYNCED), 0);
+    assert_true(store_outbox_add(other, 2, 42, 0, "late reply") > 0);
+    assert_int_equal(store_inbox_remove(other, 2), 0);
+    assert_int_equal(store_commit(other), -1);
+    assert_int_equal(store_fenced(other), 1);
+    store_close(other);
+    assert_int_equal(pg_count("SELECT count(*) FROM jarvis_outbox"), 1);
     assert_int_equal(pg_count("SELECT count(*) FROM jarvis_inbox"), 2);
     /* the refused transaction is not left open on the server */
     assert_int_equal(pg_count("SELECT count(*) FROM pg_stat_activity WHERE state LIKE"
