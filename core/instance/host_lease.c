@@ -352,17 +352,11 @@ static enum step try_lock(struct host_lease *lease)
     return step;
 }
 
-static void cancel_query(PGconn *connection)
-{
-    PGcancel *cancel = PQgetCancel(connection);
-    char error[256];
-    if (cancel != NULL)
-        PQcancel(cancel, error, sizeof error);
-    PQfreeCancel(cancel);
-}
-
 /* Blocks in pg_advisory_lock until the holder's session ends (taken),
- * lock_timeout passes or a stop is requested (again: the caller looks). */
+ * lock_timeout passes or a stop is requested (again: the caller looks and
+ * drops the connection, which ends the wait; PQcancel would block on a
+ * server that hangs). A server that does not answer within lock_timeout
+ * and the call deadline is taken as failed: reconnect with backoff. */
 static enum step wait_for_release(struct host_lease *lease)
 {
     char key[24];
@@ -372,15 +366,16 @@ static enum step wait_for_release(struct host_lease *lease)
     if (!PQsendQueryParams(connection, "SELECT pg_advisory_lock($1::bigint)", 1, NULL, parameters,
                            NULL, NULL, 0))
         return STEP_DATABASE_FAILED;
-    int cancelled = 0;
+    int64_t deadline = monotonic_ms() + lease->check_ms + lease->lease_ms / 2 + 1000;
     while (PQisBusy(connection)) {
-        if (!cancelled && lifecycle_stop_requested()) {
-            cancel_query(connection);
-            cancelled = 1;
-        }
+        if (lifecycle_stop_requested())
+            return STEP_AGAIN;
+        int64_t left = deadline - monotonic_ms();
+        if (left <= 0)
+            return STEP_DATABASE_FAILED;
         struct pollfd fds[2] = {{.fd = PQsocket(connection), .events = POLLIN},
-                                {.fd = cancelled ? -1 : lifecycle_wake_fd(), .events = POLLIN}};
-        poll(fds, 2, 1000);
+                                {.fd = lifecycle_wake_fd(), .events = POLLIN}};
+        poll(fds, 2, left < 1000 ? (int)left : 1000);
         if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(connection))
             return STEP_DATABASE_FAILED;
     }
@@ -388,7 +383,7 @@ static enum step wait_for_release(struct host_lease *lease)
     PGresult *result;
     while ((result = PQgetResult(connection)) != NULL) {
         if (PQresultStatus(result) == PGRES_TUPLES_OK)
-            step = cancelled ? STEP_AGAIN : STEP_TAKEN;
+            step = STEP_TAKEN;
         else if (!lease_db_failed_with(result, "55P03") && !lease_db_failed_with(result, "57014"))
             step = STEP_DATABASE_FAILED;
         PQclear(result);
