@@ -107,6 +107,15 @@ def pipeline_rows(state_dir):
                 for table in ("inbox", "outbox")}
 
 
+def outbox_waiting(config):
+    """The message parts `jarvis status` says wait in the outbox (not yet
+    marked sent), None when it does not say."""
+    for line in run_jarvis(["status", "-c", str(config)]).stdout.splitlines():
+        if line.startswith("outbox: ") and line.endswith(" message part(s) waiting"):
+            return int(line.split()[1])
+    return None
+
+
 # ---- kill -9 ----
 
 def test_random_kills_under_load_lose_nothing(workdir, fake, processes):
@@ -207,6 +216,10 @@ def test_deferred_answer_from_the_plugins_thread(workdir, fake, processes):
     fake.message(8, "/echo handled-past-the-deferred")
     # the chat's next message is answered: /later has surely returned, deferred
     assert wait_for(lambda: fake.sent_texts(8) == ["handled-past-the-deferred"], timeout=10)
+    # and marked sent: a send still in flight at a kill may go out twice
+    # (issue 9 allows that one repeat); this scenario is about the deferred one
+    assert wait_for(lambda: outbox_waiting(config) == 0, timeout=10)
+    assert fake.sent_texts(8) == ["handled-past-the-deferred"]  # /later still owes its answer
     kill9(bot)
     assert fake.confirmed(later_id)  # Telegram will not hand it out again: the inbox must
     bot = start_bot(config, processes)
