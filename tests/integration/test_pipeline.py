@@ -526,6 +526,11 @@ def test_hundred_thousand_chats_flat_memory(workdir, fake, processes):
     """One message from each of 100,000 chats (limits lifted): resident
     memory after the last 80,000 is what it was after the first 20,000."""
     total, step = scaled((100000, 20000), (20000, 10000))
+    if STATE_BACKEND == "postgres":
+        # a few round trips an update (114 s for 100,000 on 2 cores): the
+        # lanes this measures are the sender's, whatever the store, and are
+        # measured at full scale on SQLite; here 20,000 chats answered once
+        total, step = 20000, 10000
     bot = start_bot(bot_config(workdir, fake, log_level="warn"), processes)
     samples = []
     started = time.monotonic()
