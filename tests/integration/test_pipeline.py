@@ -98,13 +98,15 @@ def delivery_report(fake, expected):
 
 def pipeline_rows(state_dir):
     """{"inbox": n, "outbox": n}: what a dead bot left in its state store
-    (read from the real database, as the next start will)."""
+    (read from the real database, as the next start will). A table not made
+    yet (a bot killed between creating the file and its schema) is left out."""
     path = pathlib.Path(state_dir) / "jarvis.db"
     if not path.exists():
         return {}
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as database:
+        made = {row[0] for row in database.execute("SELECT name FROM sqlite_master")}
         return {table: database.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("inbox", "outbox")}
+                for table in ("inbox", "outbox") if table in made}
 
 
 def outbox_waiting(config):
