@@ -5,6 +5,7 @@ node id (tests/integration/<file>.py::<test>)."""
 
 TG = "tests/integration/test_telegram.py::"
 PIPE = "tests/integration/test_pipeline.py::"
+PIPE_REVIEW = "tests/integration/test_pipeline_review.py"  # its scenarios without kills
 MUT = "tests/integration/test_mutation_telegram.py::"
 GROUP = "tests/integration/test_group_admins.py"
 
@@ -167,11 +168,11 @@ MUTANTS = [
     mutant("pipeline.duplicate_dispatched_twice", "core/dispatch/pipeline.c",
            "        if (!batch.new_in_inbox[i])\n            log_info(",
            "        if (0)\n            log_info(",
-           "unit/test_pipeline", PIPE[:-2]),
+           "unit/test_pipeline", PIPE[:-2], PIPE_REVIEW),
     mutant("pipeline.inbox_row_kept", "core/dispatch/pipeline.c",
            "(!commit->keep_inbox_row && store_inbox_remove(store, commit->work->update_id) != 0)",
            "(0 && store_inbox_remove(store, commit->work->update_id) != 0)",
-           "unit/test_pipeline", PIPE[:-2]),
+           "unit/test_pipeline", PIPE[:-2], PIPE_REVIEW),
     mutant("pipeline.cursor_not_written", "core/dispatch/pipeline.c",
            "if (batch->cursor_key != NULL && cursor_write(",
            "if (0 && cursor_write(",

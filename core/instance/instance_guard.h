@@ -5,10 +5,11 @@
 #ifndef JARVIS_INSTANCE_GUARD_H
 #define JARVIS_INSTANCE_GUARD_H
 
-/* The guard's socket, still unbound: created before the lock file is
- * opened, so its lower fd number is closed first when the process dies and
- * a standby woken by the freed flock finds the guard already gone. -1 when
- * no socket can be had (the guard is a second line only). */
+/* The guard's socket, still unbound. instance_acquire moves it to a high
+ * fd and the lock to the lowest: a dying process's files are released
+ * highest fd first, so a standby woken by the freed flock finds the guard
+ * already gone (see instance.c). -1 when no socket can be had (the guard
+ * is a second line only). */
 int instance_guard_create(void);
 /* Binds guard_fd to the name for lock_path (held until it is closed). When
  * another process of our uid holds the name, logs one line and waits

@@ -80,7 +80,9 @@ Webhook (as Telegram): setWebhook(url, secret_token, max_connections, allowed_up
   POST /control/delete_topic {"chat_id", "message_thread_id"}: sendMessage into that
                           topic answers 400 "Bad Request: message thread not found"
   GET  /control/sent[?chat_id=N]  -> {"messages": [{"chat_id","text","message_id","time",
-                              "message_thread_id" (null when the call had none)}]}
+                              "message_thread_id" (null when the call had none),
+                              "first_text" (sendMessage: the text as sent; "text" is
+                              the current one, after any edit)}]}
   GET  /control/refused   -> {"messages": [{"chat_id","text","message_thread_id",
                               "description"}]}: sendMessage calls refused by the rules above
   GET  /control/counters  -> {"polls", "overlaps", "conflicts_sent", "calls": {method: n},
@@ -812,7 +814,8 @@ class Handler(BaseHTTPRequestHandler):
                     {"migrate_to_chat_id": migrated}))
             message_id = state.next_message_id
             state.next_message_id += 1
-            state.sent.append({"chat_id": chat_id, "text": text, "message_id": message_id,
+            state.sent.append({"chat_id": chat_id, "text": text, "first_text": text,
+                               "message_id": message_id,
                                "time": time.time(), "message_thread_id": thread_id,
                                "method": "sendMessage", "parse_mode": params.get("parse_mode"),
                                "reply_markup": markup,

@@ -27,6 +27,8 @@ the control endpoints:
                        "input_tokens", "output_tokens", "max_in_flight"}
   GET  /control/requests  the request bodies and auth-header presence received
   POST /control/reset  back to the defaults, counters to zero
+  POST /control/release  answers the calls held by "hold": true (a mode setting:
+                       the answer waits for this, as long as a test needs it)
 
 Modes: good, fenced (good JSON inside ```json fences), prose (JSON inside a
 sentence), non_json, out_of_range, missing_field, wrong_type, empty_choices,
@@ -73,6 +75,9 @@ class State:
             self.requests = []
             self.usage = dict(EMPTY_USAGE)
             self.in_flight = 0
+            if hasattr(self, "released"):
+                self.released.set()  # nothing stays held across a reset
+            self.released = threading.Event()
 
     def mode_for(self, symbol):
         with self.lock:
@@ -389,6 +394,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/control/reset":
             state.reset()
             return self.send_json(200, {"ok": True})
+        if path == "/control/release":
+            state.released.set()
+            return self.send_json(200, {"ok": True})
         if path == "/control/mode":
             settings = dict(query)
             if body:
@@ -469,6 +477,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if delay_ms:
                 time.sleep(delay_ms / 1000.0)
+            if mode.get("hold"):
+                state.released.wait(timeout=300)
             status, body, headers = make_answer()
         finally:
             state.leave()

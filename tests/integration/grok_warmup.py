@@ -1,11 +1,14 @@
 """Grok ratings come from a background refresh (issue 16), so a test that
 needs a rating in its first answer rates the token first: a console jarvis
-with the same plugins.ini asks /grok for each symbol, waits until the fake
-xAI answered them, and exits; the ratings are then in the state dir's store."""
+with the same plugins.ini asks /grok for each symbol, waits until each
+"rating in progress" answer is edited into its outcome (the plugin stores a
+rating before it tells the chat), and exits; the ratings are then in the
+state dir's store."""
 import json
 import urllib.request
 
-from conftest import JarvisProcess, wait_for
+from conftest import wait_for
+from test_lock import LiveJarvis
 
 
 def answered(xai_base):
@@ -16,12 +19,16 @@ def answered(xai_base):
 def warm_grok(config_path, xai_base, env, symbols=("SOL",)):
     """xai_base: the fake's root URL (no /v1)."""
     before = answered(xai_base)
-    bot = JarvisProcess(["-c", str(config_path)], env=env)
+    bot = LiveJarvis(["-c", str(config_path)], env=env)
     try:
         for symbol in symbols:
             bot.send_line("/grok " + symbol)
-        assert wait_for(lambda: answered(xai_base) >= before + len(symbols), timeout=30)
-        code, _, err = bot.wait(timeout=60)  # EOF; the rating in flight is stored first
+        # not the fake's count alone: it counts an answer before jarvis has it
+        assert wait_for(lambda: all(f"(edited) Grok on {symbol}: " in bot.out()
+                                    for symbol in symbols), timeout=30), bot.out() + bot.err()
+        assert answered(xai_base) >= before + len(symbols)
+        bot.close_stdin()
+        code, _, err = bot.wait(timeout=60)  # EOF
         assert code == 0, err
     finally:
         bot.kill()

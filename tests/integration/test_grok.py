@@ -73,7 +73,9 @@ class Bot:
         (the first text, the edited text)."""
         before = len(self.telegram.texts(chat))
         edits_before = len(self.telegram.call("/control/edits")["edits"])
-        (first,) = self.ask(text, chat=chat)
+        self.ask(text, chat=chat)
+        # as sent: a fast rating (a 410 at once) may have edited it already
+        first = self.telegram.sent(chat)[before]["first_text"]
         assert IN_PROGRESS in first and "this message shows the rating" in first
         assert wait_for(lambda: IN_PROGRESS not in self.telegram.texts(chat)[before],
                         timeout=timeout), self.telegram.texts(chat)
@@ -170,7 +172,7 @@ def test_fake_answers_410_to_search_parameters(services):
 
 
 def test_slow_rating_never_delays_other_replies(workdir, services, processes):
-    set_mode(services, symbol="SOL", delay_ms=8000)
+    set_mode(services, symbol="SOL", hold=True)  # answered once released below
     bot = Bot(workdir, services, processes)
     (first,) = bot.ask("/grok SOL")
     assert IN_PROGRESS in first
@@ -180,6 +182,7 @@ def test_slow_rating_never_delays_other_replies(workdir, services, processes):
     (again,) = bot.ask("/grok SOL", chat=OTHER_CHAT)
     assert IN_PROGRESS in again
     assert xai(services, "usage")["answered"] == 0  # the rating was still running
+    fetch_json(services["xai"] + "/control/release", {})
     # both "rating in progress" answers are edited into the rating, no third message
     assert wait_for(lambda: "from 5 posts" in services["telegram"].texts(OTHER_CHAT)[-1],
                     timeout=20), services["telegram"].texts(OTHER_CHAT)

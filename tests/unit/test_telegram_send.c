@@ -189,11 +189,7 @@ static void answer_send_message(int fd, int64_t chat_id, int64_t thread_id, cons
                                 size_t earlier, size_t message_id)
 {
     char body[512];
-    if (strncmp(text, "flood4:", 7) == 0 && earlier == 0) {
-        respond(fd, 429, "Too Many Requests", "application/json",
-                "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry "
-                "after 4\",\"parameters\":{\"retry_after\":4}}");
-    } else if (strncmp(text, "same:", 5) == 0) {
+    if (strncmp(text, "same:", 5) == 0) {
         respond(fd, 400, "Bad Request", "application/json",
                 "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: message is "
                 "not modified: specified new message content and reply markup are exactly the "
@@ -514,7 +510,7 @@ static void test_per_chat_burst_then_rate(void **state)
 {
     (void)state;
     struct telegram_send_limits limits = open_limits();
-    limits.per_chat_per_second = 1;
+    limits.per_chat_per_second = 2; /* the limiter's arithmetic at any rate, 500 ms a token */
     limits.per_chat_burst = 3;
     start_sender(&limits, 6);
     for (int i = 0; i < 6; i++)
@@ -523,11 +519,11 @@ static void test_per_chat_burst_then_rate(void **state)
     assert_each_reported_once(6, SEND_DELIVERED);
     const struct arrival *found[6];
     assert_int_equal(arrivals_for(42, found, 6), 6);
-    /* three at once, then one a second (50 ms of slack for clock rounding) */
+    /* three at once, then one each 500 ms (50 ms of slack for clock rounding) */
     assert_true(found[2]->at_ms - found[0]->at_ms < found[3]->at_ms - found[2]->at_ms);
-    assert_true(found[3]->at_ms - found[0]->at_ms >= 950);
-    assert_true(found[4]->at_ms - found[3]->at_ms >= 950);
-    assert_true(found[5]->at_ms - found[4]->at_ms >= 950);
+    assert_true(found[3]->at_ms - found[0]->at_ms >= 450);
+    assert_true(found[4]->at_ms - found[3]->at_ms >= 450);
+    assert_true(found[5]->at_ms - found[4]->at_ms >= 450);
     stop_sender();
 }
 
@@ -535,15 +531,15 @@ static void test_overall_rate(void **state)
 {
     (void)state;
     struct telegram_send_limits limits = open_limits();
-    limits.total_per_second = 2;
-    start_sender(&limits, 6);
-    for (int i = 0; i < 6; i++)
+    limits.total_per_second = 4;
+    start_sender(&limits, 8);
+    for (int i = 0; i < 8; i++)
         enqueue(i, i, 500 + i, 0, "spread");
     assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
-    assert_each_reported_once(6, SEND_DELIVERED);
-    /* a bucket of 2 at 2/s: two at once, then one every 500 ms */
-    assert_int_equal(server.arrival_count, 6);
-    assert_true(server.arrivals[5].at_ms - server.arrivals[0].at_ms >= 1900);
+    assert_each_reported_once(8, SEND_DELIVERED);
+    /* a bucket of 4 at 4/s: four at once, then one every 250 ms */
+    assert_int_equal(server.arrival_count, 8);
+    assert_true(server.arrivals[7].at_ms - server.arrivals[0].at_ms >= 950);
     stop_sender();
 }
 
@@ -585,25 +581,28 @@ static struct telegram_send_limits default_limits(void)
                                          .connections = 0};
 }
 
-/* A 4 s flood pause refills the chat's bucket to its burst of 3, not to
- * 4 + what was left: after the pause three go at once, then one a second. */
+/* A flood pause longer than the bucket takes to fill refills the chat's
+ * bucket to its burst of 3 only: with a token each 200 ms the 1 s pause
+ * would give 5 + what was left; after the pause three go at once, then one
+ * each 200 ms. (The defaults but the rate: at 1/s it takes a 4 s pause.) */
 static void test_a_long_pause_refills_the_bucket_to_its_burst_only(void **state)
 {
     (void)state;
     struct telegram_send_limits limits = default_limits();
+    limits.per_chat_per_second = 5;
     start_sender(&limits, 5);
-    enqueue(0, 7, 12, 0, "flood4:first");
+    enqueue(0, 7, 12, 0, "flood:first");
     for (int i = 1; i < 5; i++)
         enqueue(i, 7, 12, 0, "after the pause");
     assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
     assert_each_reported_once(5, SEND_DELIVERED);
     const struct arrival *found[6];
     assert_int_equal(arrivals_for(12, found, 6), 6);
-    assert_string_equal(found[1]->text, "flood4:first");
-    assert_true(found[1]->at_ms - found[0]->at_ms >= 3950);
+    assert_string_equal(found[1]->text, "flood:first");
+    assert_true(found[1]->at_ms - found[0]->at_ms >= 950);
     /* the resend and two more spend the burst; the fourth waits a token */
-    assert_true(found[4]->at_ms - found[1]->at_ms >= 950);
-    assert_true(found[5]->at_ms - found[4]->at_ms >= 950);
+    assert_true(found[4]->at_ms - found[1]->at_ms >= 150);
+    assert_true(found[5]->at_ms - found[4]->at_ms >= 150);
     stop_sender();
 }
 
@@ -813,7 +812,7 @@ static void test_lanes_freed_after_many_chats(void **state)
     (void)state;
     enum { CHATS = 100000 };
     struct telegram_send_limits limits = open_limits();
-    limits.per_chat_per_second = 1;
+    limits.per_chat_per_second = 5;
     limits.per_chat_burst = 3;
     start_sender(&limits, CHATS);
     for (int64_t i = 0; i < CHATS; i++)
@@ -822,7 +821,7 @@ static void test_lanes_freed_after_many_chats(void **state)
     assert_each_reported_once(CHATS, SEND_DELIVERED);
     assert_int_equal(server.arrival_count, CHATS);
     assert_int_equal(server.same_chat_overlaps, 0);
-    /* each bucket refills to its burst a second after its send */
+    /* each bucket refills to its burst 200 ms after its send */
     int64_t deadline = monotonic_ms() + 30000;
     while (telegram_sender_lane_count(recorder.sender) > 0 && monotonic_ms() < deadline)
         usleep(10000);
