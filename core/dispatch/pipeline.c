@@ -48,6 +48,11 @@ struct pipeline {
     atomic_size_t unhandled;
     atomic_size_t unsent;
     pthread_mutex_t deferred_lock;
+    /* Accepts commit and are offered to the admission in one order: the
+     * webhook's listener threads accept side by side, and an arrival
+     * offered after a later one of its chat counts as loaded already
+     * (chat_admission_offer), so it would wait in the inbox for a restart. */
+    pthread_mutex_t accept_lock;
     struct jv_deferred *deferred;     /* handles not yet finished */
     struct chat_admission *admission; /* one chat's share of memory */
 };
@@ -572,7 +577,9 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
     struct accepted_batch batch;
     if (batch_init(&batch, messages, count, cursor_key, cursor) != 0)
         return -1;
+    pthread_mutex_lock(&pipeline->accept_lock);
     if (commit_batch(pipeline->host->store, &batch) != 0) {
+        pthread_mutex_unlock(&pipeline->accept_lock);
         batch_release(&batch);
         return -1;
     }
@@ -587,6 +594,7 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
             release_update(pipeline, messages[i].chat_id, NULL);
         /* else: the chat is at its cap; the row waits in the inbox */
     }
+    pthread_mutex_unlock(&pipeline->accept_lock);
     batch_release(&batch);
     return 0;
 }
@@ -604,9 +612,12 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
                                    .cursor = seen_value,
                                    .cursor_once = 1,
                                    .cursor_floor = seen_floor};
+    pthread_mutex_lock(&pipeline->accept_lock);
     int committed = commit_batch(pipeline->host->store, &batch);
-    if (committed != 0)
+    if (committed != 0) {
+        pthread_mutex_unlock(&pipeline->accept_lock);
         return committed;
+    }
     test_hook_reached("inbox-after-commit");
     /* the same admission as a polled batch: a flooding chat waits in the inbox */
     if (!new_in_inbox)
@@ -615,6 +626,7 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
     else if (chat_admission_offer(pipeline->admission, message->chat_id, arrival) &&
              dispatch_one(pipeline, message) != 0)
         release_update(pipeline, message->chat_id, NULL);
+    pthread_mutex_unlock(&pipeline->accept_lock);
     return 0;
 }
 
@@ -942,12 +954,14 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     atomic_init(&pipeline->unhandled, 0);
     atomic_init(&pipeline->unsent, 0);
     pthread_mutex_init(&pipeline->deferred_lock, NULL);
+    pthread_mutex_init(&pipeline->accept_lock, NULL);
     const struct config *config = host->config;
     pipeline->admission = chat_admission_create(config != NULL && config->chat_backlog_in_memory > 0
                                                     ? config->chat_backlog_in_memory
                                                     : DEFAULT_CHAT_BACKLOG);
     if (pipeline->admission == NULL) {
         pthread_mutex_destroy(&pipeline->deferred_lock);
+        pthread_mutex_destroy(&pipeline->accept_lock);
         free(pipeline);
         return NULL;
     }
@@ -970,6 +984,7 @@ void pipeline_destroy(struct pipeline *pipeline)
                  "after a restart",
                  abandoned);
     pthread_mutex_destroy(&pipeline->deferred_lock);
+    pthread_mutex_destroy(&pipeline->accept_lock);
     chat_admission_destroy(pipeline->admission);
     free(pipeline);
 }
