@@ -488,11 +488,16 @@ static int cursor_write(struct store *store, const char *key, int64_t cursor)
  * first batch, then one more per row, so a restart continues above. */
 static atomic_llong next_arrival;
 
-static int64_t take_arrival(void)
+static int64_t take_arrivals(long long count)
 {
     long long expected = 0;
     atomic_compare_exchange_strong(&next_arrival, &expected, (long long)wall_ms() * 1000);
-    return atomic_fetch_add(&next_arrival, 1);
+    return atomic_fetch_add(&next_arrival, count);
+}
+
+static int64_t take_arrival(void)
+{
+    return take_arrivals(1);
 }
 
 static atomic_llong next_reference;
@@ -509,6 +514,12 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
     if (store_begin(store, STORE_SYNCED) != 0)
         return -1;
     if (batch->cursor_once) {
+        /* another host taking the same update waits here for our commit,
+         * then finds our record (a webhook retry sent elsewhere) */
+        if (store_lock_update(store, batch->messages[0].update_id) != 0) {
+            store_rollback(store);
+            return -1;
+        }
         char *value = NULL;
         size_t length = 0;
         int found = store_get(store, CORE_SPACE, batch->cursor_key, &value, &length);
@@ -754,14 +765,14 @@ static int copy_inbox_row(const struct inbox_row *row, void *context)
     return 0;
 }
 
-static int resend_outbox(struct pipeline *pipeline)
+/* Sends the copies (when read whole) and frees them. */
+static int deliver_copies(struct pipeline *pipeline, struct row_copies copies, int result,
+                          const char *whose)
 {
-    struct row_copies copies = {0};
-    int result = store_outbox_list(pipeline->host->store, copy_outbox_row, &copies);
     if (copies.failed)
         result = -1;
     if (result == 0 && copies.count > 0)
-        log_info("outbox: %zu message part(s) from before the restart; sending them", copies.count);
+        log_info("outbox: %zu message part(s) %s; sending them", copies.count, whose);
     for (size_t i = 0; i < copies.count; i++) {
         if (result == 0)
             deliver_row(pipeline, &copies.outbox[i]);
@@ -770,6 +781,13 @@ static int resend_outbox(struct pipeline *pipeline)
     }
     free(copies.outbox);
     return result;
+}
+
+static int resend_outbox(struct pipeline *pipeline)
+{
+    struct row_copies copies = {0};
+    int result = store_outbox_list(pipeline->host->store, copy_outbox_row, &copies);
+    return deliver_copies(pipeline, copies, result, "from before the restart");
 }
 
 static void wait_until_idle(struct pipeline *pipeline)
@@ -891,24 +909,31 @@ static void free_inbox_copies(struct row_copies *copies)
     free(copies->inbox);
 }
 
-static int rerun_inbox(struct pipeline *pipeline)
+/* Dispatches the admitted copies (when read whole) and frees them. */
+static int run_admitted(struct pipeline *pipeline, struct admitted_rows *admitted, int result,
+                        const char *whose, int alone)
 {
-    struct admitted_rows admitted = {.pipeline = pipeline};
-    struct row_copies *copies = &admitted.copies;
-    int result = store_inbox_list(pipeline->host->store, copy_admitted_row, &admitted);
+    struct row_copies *copies = &admitted->copies;
     if (copies->failed)
         result = -1;
-    if (result == 0 && copies->count + admitted.waiting > 0)
-        log_info("inbox: %zu update(s) from before the restart were not handled yet; handling "
-                 "them (%zu wait in the inbox for their chat's turn)",
-                 copies->count + admitted.waiting, admitted.waiting);
+    if (result == 0 && copies->count + admitted->waiting > 0)
+        log_info("inbox: %zu update(s) %s were not handled yet; handling them (%zu wait in the "
+                 "inbox for their chat's turn)",
+                 copies->count + admitted->waiting, whose, admitted->waiting);
     for (size_t i = 0; i < copies->count; i++) {
         const struct inbox_row *row = &copies->inbox[i];
-        if (result != 0 || lifecycle_stop_requested() || !redispatch(pipeline, row, 1))
+        if (result != 0 || lifecycle_stop_requested() || !redispatch(pipeline, row, alone))
             release_update(pipeline, row->chat_id, NULL);
     }
     free_inbox_copies(copies);
     return result;
+}
+
+static int rerun_inbox(struct pipeline *pipeline)
+{
+    struct admitted_rows admitted = {.pipeline = pipeline};
+    int result = store_inbox_list(pipeline->host->store, copy_admitted_row, &admitted);
+    return run_admitted(pipeline, &admitted, result, "from before the restart", 1);
 }
 
 /* Room freed in chat_id's share: its next rows from the inbox, in order. */
@@ -940,6 +965,32 @@ int pipeline_recover(struct pipeline *pipeline)
     if (resend_outbox(pipeline) != 0)
         return -1;
     return rerun_inbox(pipeline);
+}
+
+/* Rows taken over per call: the rest come at the next. */
+#define TAKE_OVER_ROWS 1000
+
+int pipeline_take_over(struct pipeline *pipeline)
+{
+    struct store *store = pipeline->host->store;
+    if (store_claims_renew(store) != 0)
+        return -1;
+    /* replies the stopped host committed go first, as at a restart */
+    struct row_copies copies = {0};
+    int result = store_outbox_claim_stale(store, copy_outbox_row, &copies);
+    if (deliver_copies(pipeline, copies, result, "of a host that stopped renewing its claim") != 0)
+        return -1;
+    /* under the accept lock: the claimed rows' new arrivals are offered
+     * before any accepted after them (see accept_lock) */
+    pthread_mutex_lock(&pipeline->accept_lock);
+    int64_t first = take_arrivals(TAKE_OVER_ROWS + 1);
+    struct admitted_rows admitted = {.pipeline = pipeline};
+    result = store_inbox_claim_stale(store, first, TAKE_OVER_ROWS, copy_admitted_row, &admitted);
+    /* not alone: waiting for the whole dispatcher here would stop the renewals */
+    result =
+        run_admitted(pipeline, &admitted, result, "of a host that stopped renewing its claim", 0);
+    pthread_mutex_unlock(&pipeline->accept_lock);
+    return result;
 }
 
 /* ---- life ---- */

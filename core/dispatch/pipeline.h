@@ -46,6 +46,11 @@ void pipeline_destroy(struct pipeline *pipeline);
  * crashed on runs alone; after PIPELINE_MAX_CRASHES it is skipped with an
  * apology naming the plugin). Returns 0, or -1 when the store fails. */
 int pipeline_recover(struct pipeline *pipeline);
+/* Webhook hosts sharing the store (store_claims_renew): renews this host's
+ * claim, then takes over, sends and dispatches the outbox and inbox rows
+ * of a host that stopped renewing its own. Called at least every third of
+ * the claim's lease. 0, or -1 when the store fails. */
+int pipeline_take_over(struct pipeline *pipeline);
 
 /* Commits messages to the inbox and cursor_key (space "core") = cursor in
  * one synced transaction, then dispatches each. A message whose update_id

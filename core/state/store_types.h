@@ -25,6 +25,12 @@ struct store_settings {
     enum store_backend_kind backend;
     const char *state_dir;
     const char *dsn; /* postgres: a libpq conninfo or URI, may hold a password */
+    /* postgres, webhook hosts sharing the database: this host's name on
+     * the inbox and outbox rows it takes, and how long its claim on them
+     * lasts unrenewed (store_claims_renew). NULL or "": every row is ours
+     * (SQLite; a polling holder, alone by the database lock). */
+    const char *owner;
+    int64_t claim_ms;
 };
 
 /* An update accepted from the transport and not yet handled. payload is the

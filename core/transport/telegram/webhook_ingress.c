@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "instance/notify.h"
 #include "dispatch/pipeline.h"
+#include "state/store_pipeline.h"
 #include "transport/telegram/telegram_api.h"
 #include "transport/telegram/telegram_update.h"
 #include "transport/telegram/webhook_secret.h"
@@ -117,12 +118,37 @@ static int register_webhook(const struct webhook_ingress *ingress, const char *s
     }
 }
 
+/* Hosts sharing a postgres store own the rows they take; each renews its
+ * claim here and takes over those of a host that stopped (docs/webhook.md). */
+static int shares_store(const struct webhook_ingress *ingress)
+{
+    return ingress->host->config->state_backend == STATE_BACKEND_POSTGRES;
+}
+
+static void take_over(const struct webhook_ingress *ingress, int *failing)
+{
+    int failed = pipeline_take_over(ingress->pipeline) != 0;
+    if (failed && !*failing)
+        log_warn("webhook: cannot renew this host's claim or take over a stopped host's rows "
+                 "(the state store failed); retrying");
+    else if (!failed && *failing)
+        log_info("webhook: this host's claim is renewed again");
+    *failing = failed;
+}
+
 static int serve_until_stopped(const struct webhook_ingress *ingress)
 {
+    const struct config *config = ingress->host->config;
+    int64_t step_ms = config->lease_s > 0 ? config->lease_s * 1000LL / 4 : 1000;
+    if (step_ms > 1000)
+        step_ms = 1000;
+    int failing = 0;
     while (!lifecycle_stop_requested()) {
         if (ingress->host->lock != NULL && !instance_still_held(ingress->host->lock))
             return INSTANCE_EXIT_LOCK_LOST;
-        notify_sleep(1000);
+        if (shares_store(ingress))
+            take_over(ingress, &failing);
+        notify_sleep(step_ms);
     }
     return 0;
 }
@@ -140,7 +166,10 @@ int webhook_ingress_run(const struct webhook_ingress *ingress)
         return EX_CONFIG;
     }
     config_webhook_path(config, path, sizeof path);
-    /* what the last run left is handled before anything new is taken */
+    /* our claim first, so that no other host takes over what we left;
+     * what the last run left is handled before anything new is taken */
+    if (shares_store(ingress) && store_claims_renew(ingress->host->store) != 0)
+        log_error("webhook: cannot renew this host's claim on its rows in the state store");
     if (pipeline_recover(ingress->pipeline) != 0)
         log_error("webhook: cannot read the inbox and outbox of the last run");
     struct ingress_state state = {.ingress = ingress};
