@@ -53,6 +53,10 @@ struct pipeline {
      * offered after a later one of its chat counts as loaded already
      * (chat_admission_offer), so it would wait in the inbox for a restart. */
     pthread_mutex_t accept_lock;
+    /* webhook hosts sharing the store: until when (monotonic) our claim
+     * surely holds, so the sender may send; 0 while not shared */
+    atomic_llong claim_valid_until_ms;
+    atomic_int shared;
     struct jv_deferred *deferred;     /* handles not yet finished */
     struct chat_admission *admission; /* one chat's share of memory */
 };
@@ -214,8 +218,20 @@ static int add_parts_to_outbox(struct store *store, struct part_list *parts)
 
 /* A commit that fails (disk full, I/O error) is retried with backoff, one
  * log line per state change: the update stays unhandled meanwhile, which is
- * what a restart would find too. Gives up only when a stop is requested. */
+ * what a restart would find too. Gives up only when a stop is requested,
+ * or when the update is no longer this host's (COMMIT_NOT_OURS). */
 typedef int (*commit_fn)(struct pipeline *pipeline, void *context);
+
+/* A shared store's row that another host took over while this one
+ * stalled: that host handles it; what was done here is dropped. */
+#define COMMIT_NOT_OURS 2
+
+/* Inside the commit's transaction: 0 removed, COMMIT_NOT_OURS, or -1. */
+static int remove_inbox_row(struct store *store, int64_t update_id)
+{
+    int removed = store_inbox_remove(store, update_id);
+    return removed == 1 ? COMMIT_NOT_OURS : removed;
+}
 
 static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *context,
                              const char *what, int64_t update_id)
@@ -224,7 +240,14 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
     backoff_init(&backoff, COMMIT_RETRY_INITIAL_MS, COMMIT_RETRY_MAX_MS);
     int failures = 0;
     for (;;) {
-        if (commit(pipeline, context) == 0) {
+        int result = commit(pipeline, context);
+        if (result == COMMIT_NOT_OURS) {
+            log_warn("update %" PRId64 ": another host took it over (this host's claim lapsed); "
+                     "%s here is dropped",
+                     update_id, what);
+            return result;
+        }
+        if (result == 0) {
             if (failures > 0)
                 log_info("update %" PRId64 ": %s committed after %d failed attempt%s", update_id,
                          what, failures, failures == 1 ? "" : "s");
@@ -255,11 +278,11 @@ static int commit_handled(struct pipeline *pipeline, void *context)
     test_hook_reached("handled-before-commit");
     if (store_begin(store, STORE_UNSYNCED) != 0)
         return -1;
-    if (unit_of_work_apply_writes(commit->work, store) != 0 ||
-        add_parts_to_outbox(store, commit->parts) != 0 ||
-        (!commit->keep_inbox_row && store_inbox_remove(store, commit->work->update_id) != 0)) {
+    int removed = commit->keep_inbox_row ? 0 : remove_inbox_row(store, commit->work->update_id);
+    if (removed != 0 || unit_of_work_apply_writes(commit->work, store) != 0 ||
+        add_parts_to_outbox(store, commit->parts) != 0) {
         store_rollback(store);
-        return -1;
+        return removed == COMMIT_NOT_OURS ? removed : -1;
     }
     if (store_commit(store) != 0)
         return -1;
@@ -808,10 +831,10 @@ static int commit_poison(struct pipeline *pipeline, void *context)
     struct store *store = pipeline->host->store;
     if (store_begin(store, STORE_UNSYNCED) != 0)
         return -1;
-    if (add_parts_to_outbox(store, poison->parts) != 0 ||
-        store_inbox_remove(store, poison->update_id) != 0) {
+    int removed = remove_inbox_row(store, poison->update_id);
+    if (removed != 0 || add_parts_to_outbox(store, poison->parts) != 0) {
         store_rollback(store);
-        return -1;
+        return removed == COMMIT_NOT_OURS ? removed : -1;
     }
     return store_commit(store);
 }
@@ -970,11 +993,40 @@ int pipeline_recover(struct pipeline *pipeline)
 /* Rows taken over per call: the rest come at the next. */
 #define TAKE_OVER_ROWS 1000
 
+int pipeline_renew_claim(struct pipeline *pipeline, int at_start)
+{
+    const struct config *config = pipeline->host->config;
+    int64_t claim_ms = config != NULL && config->lease_s > 0 ? config->lease_s * 1000LL : 10000;
+    int64_t started = monotonic_ms();
+    int renewed = store_claims_renew(pipeline->host->store);
+    if (renewed < 0)
+        return -1;
+    atomic_store(&pipeline->shared, 1);
+    /* lapsed at start: we were down, and the rows that others took are
+     * theirs now (ours are listed by owner); lapsed later: some of what
+     * this run holds may be another host's */
+    if (renewed == 1 && !at_start) {
+        atomic_store(&pipeline->claim_valid_until_ms, 0);
+        return 1;
+    }
+    /* a quarter of the lease kept back: another host's clock reads the
+     * lapse from the database's, a little later than ours may */
+    atomic_store(&pipeline->claim_valid_until_ms, started + claim_ms * 3 / 4);
+    return 0;
+}
+
+int pipeline_may_send(struct pipeline *pipeline)
+{
+    return pipeline == NULL || !atomic_load(&pipeline->shared) ||
+           monotonic_ms() < atomic_load(&pipeline->claim_valid_until_ms);
+}
+
 int pipeline_take_over(struct pipeline *pipeline)
 {
     struct store *store = pipeline->host->store;
-    if (store_claims_renew(store) != 0)
-        return -1;
+    int renewed = pipeline_renew_claim(pipeline, 0);
+    if (renewed != 0)
+        return renewed;
     /* replies the stopped host committed go first, as at a restart */
     struct row_copies copies = {0};
     int result = store_outbox_claim_stale(store, copy_outbox_row, &copies);
@@ -1004,6 +1056,8 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     pipeline->delivery = *delivery;
     atomic_init(&pipeline->unhandled, 0);
     atomic_init(&pipeline->unsent, 0);
+    atomic_init(&pipeline->claim_valid_until_ms, 0);
+    atomic_init(&pipeline->shared, 0);
     pthread_mutex_init(&pipeline->deferred_lock, NULL);
     pthread_mutex_init(&pipeline->accept_lock, NULL);
     const struct config *config = host->config;

@@ -15,7 +15,8 @@ struct store;
  * arrival orders the rows for store_inbox_list (the caller's counter). */
 int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
                     int64_t arrival);
-/* 0, or -1 on error; a missing row is not an error. */
+/* 0, or -1 on error; a missing row is not an error, except on a shared
+ * store (store_claims_renew): 1, the row is not this host's (any more). */
 int store_inbox_remove(struct store *store, int64_t update_id);
 int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin);
 /* In arrival order; visit's row is borrowed; non-zero from visit stops. 0 or -1. */
@@ -49,6 +50,8 @@ long store_outbox_count(struct store *store);
  * rows of one that stopped renewing for claim_ms (killed, cut off) are
  * taken over by the next host to ask, each row by one host. Without an
  * owner, or on SQLite, every row is this host's and these do nothing. */
+/* 0 renewed, 1 renewed but the claim had lapsed before (other hosts may
+ * have taken this host's rows over), -1 error. */
 int store_claims_renew(struct store *store);
 /* Takes over at most limit stale inbox rows, renumbered from first_arrival
  * up in their order; visits them (arrival order). 0 or -1. */

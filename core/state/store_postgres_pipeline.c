@@ -58,10 +58,17 @@ int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const cha
     return added > 0 ? 0 : 1;
 }
 
+/* Shared: 1 when the row is not ours (any more): another host took it over. */
 int pg_inbox_remove(void *connection, int64_t update_id)
 {
-    return run_and_clear(
-        run_with_ids(connection, PG_INBOX_REMOVE, &update_id, 1, NULL, "removing from the inbox"));
+    struct pg_store *store = connection;
+    PGresult *result = run_with_ids(store, PG_INBOX_REMOVE, &update_id, 1, store->owner,
+                                    "removing from the inbox");
+    if (result == NULL)
+        return -1;
+    long removed = pg_result_changed(result);
+    PQclear(result);
+    return store->owner[0] != '\0' && removed == 0 ? 1 : 0;
 }
 
 int pg_inbox_count_crash(void *connection, int64_t update_id, const char *plugin)
@@ -266,8 +273,15 @@ int pg_claims_renew(void *connection)
     pg_int8(store->claim_ms, lease);
     const char *values[] = {store->owner, lease};
     const int lengths[] = {(int)strlen(store->owner), 8};
-    return run_and_clear(
-        pg_store_run(store, PG_OWNER_RENEW, values, lengths, "renewing this host's claims"));
+    PGresult *result =
+        pg_store_run(store, PG_OWNER_RENEW, values, lengths, "renewing this host's claims");
+    if (result == NULL)
+        return -1;
+    /* a boolean in binary format: one byte */
+    int lapsed = PQntuples(result) == 1 && PQgetlength(result, 0, 0) == 1 &&
+                 PQgetvalue(result, 0, 0)[0] != 0;
+    PQclear(result);
+    return lapsed ? 1 : 0;
 }
 
 int pg_inbox_claim_stale(void *connection, int64_t first_arrival, size_t limit,

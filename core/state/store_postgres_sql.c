@@ -25,7 +25,9 @@ const struct pg_statement_text pg_statement_texts[PG_STATEMENT_COUNT] = {
                       "INSERT INTO jarvis_inbox (update_id, chat_id, payload, arrival, owner)"
                       " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (update_id) DO NOTHING",
                       5},
-    [PG_INBOX_REMOVE] = {"jarvis_inbox_remove", "DELETE FROM jarvis_inbox WHERE update_id = $1", 1},
+    [PG_INBOX_REMOVE] =
+        {"jarvis_inbox_remove",
+         "DELETE FROM jarvis_inbox WHERE update_id = $1 AND ($2 = '' OR owner = $2)", 2},
     [PG_INBOX_CRASH] = {"jarvis_inbox_crash",
                         "UPDATE jarvis_inbox SET crashes = crashes + 1, crash_plugin = $2"
                         " WHERE update_id = $1",
@@ -64,9 +66,11 @@ const struct pg_statement_text pg_statement_texts[PG_STATEMENT_COUNT] = {
                        1},
     /* the database's clock for every host: no skew between them counts */
     [PG_OWNER_RENEW] = {"jarvis_owner_renew",
-                        "INSERT INTO jarvis_owner (owner, alive_until)"
+                        "WITH before AS (SELECT alive_until FROM jarvis_owner WHERE owner = $1)"
+                        " INSERT INTO jarvis_owner (owner, alive_until)"
                         " VALUES ($1, now() + ($2::bigint)::float8 * interval '1 millisecond')"
-                        " ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until",
+                        " ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until"
+                        " RETURNING coalesce((SELECT alive_until < now() FROM before), false)",
                         2},
     /* Rows of an owner that stopped renewing (or of none: a polling
      * holder's) become $1's, the inbox's with arrivals from $2 up, in their

@@ -443,7 +443,7 @@ def test_a_killed_host_s_rows_are_taken_over_by_the_other(workdir, fake, process
     most one, and none when it died before sending."""
     import re
     cluster, database, ports, hosts = two_hosts(
-        workdir, fake, processes, lease_s=2, envs=({"JARVIS_TEST_KILL_AT": kill_at}, None))
+        workdir, fake, processes, lease_s=3, envs=({"JARVIS_TEST_KILL_AT": kill_at}, None))
     count = 10
     fake.messages([{"chat_id": CHAT, "text": f"/echo tk-{i}"} for i in range(count)])
     assert hosts[0][1].process.wait(timeout=60) == -signal.SIGKILL
@@ -458,3 +458,27 @@ def test_a_killed_host_s_rows_are_taken_over_by_the_other(workdir, fake, process
     place = "inbox" if kill_at == "webhook-after-answer" else "outbox"
     assert re.search(place + r": \d+ [a-z() ]+ of a host that stopped renewing its claim", log), log
     stop_jarvis(hosts[1][1])
+
+
+def test_a_stalled_host_stands_down_and_its_update_is_answered_once(workdir, fake, processes):
+    """Host 0 stops (SIGSTOP) while it handles an update; after lease_s host
+    1 takes the update over and answers it. Host 0, continued, finds its
+    claim lapsed: it sends nothing, drops its handling (the row is host 1's)
+    and stands down with exit 69 for its supervisor."""
+    cluster, database, ports, hosts = two_hosts(workdir, fake, processes, lease_s=3)
+    (dir0, bot0), (dir1, bot1) = hosts
+    fake.call("/control/webhook_route", {"public": PUBLIC, "to": [f"http://127.0.0.1:{ports[0]}"]})
+    marker = workdir / "handling"
+    fake.message(CHAT, f"/sleep 1500 {marker}")
+    assert wait_for(marker.exists, timeout=30), log_text(dir0)
+    bot0.signal(signal.SIGSTOP)
+    try:
+        assert wait_for(lambda: answered(fake) == ["slept 1500"], timeout=60), log_text(dir1)
+        assert "inbox: 1 update(s) of a host that stopped renewing its claim" in log_text(dir1)
+    finally:
+        bot0.signal(signal.SIGCONT)
+    assert bot0.process.wait(timeout=60) == 69, log_text(dir0)
+    assert "claim on its rows lapsed" in log_text(dir0)
+    assert wait_for(lambda: rows_left(cluster, database) == 0, timeout=30)
+    assert answered(fake) == ["slept 1500"]  # host 0 sent nothing
+    stop_jarvis(bot1)

@@ -22,7 +22,6 @@
 #include "base/log.h"
 #include "instance/notify.h"
 #include "dispatch/pipeline.h"
-#include "state/store_pipeline.h"
 #include "transport/telegram/telegram_api.h"
 #include "transport/telegram/telegram_update.h"
 #include "transport/telegram/webhook_secret.h"
@@ -125,15 +124,27 @@ static int shares_store(const struct webhook_ingress *ingress)
     return ingress->host->config->state_backend == STATE_BACKEND_POSTGRES;
 }
 
-static void take_over(const struct webhook_ingress *ingress, int *failing)
+/* 1 when this run must stand down: its claim lapsed (it stalled, or the
+ * database was out of reach longer than lease_s) and other hosts may have
+ * taken over rows it still holds in memory. */
+static int take_over(const struct webhook_ingress *ingress, int *failing)
 {
-    int failed = pipeline_take_over(ingress->pipeline) != 0;
+    int result = pipeline_take_over(ingress->pipeline);
+    if (result == 1) {
+        log_error("webhook: this host's claim on its rows lapsed (more than [state] lease_s "
+                  "without renewal), so another host may handle them; stopping (exit %d) so "
+                  "that the supervisor restarts it",
+                  INSTANCE_EXIT_LOCK_LOST);
+        return 1;
+    }
+    int failed = result != 0;
     if (failed && !*failing)
         log_warn("webhook: cannot renew this host's claim or take over a stopped host's rows "
                  "(the state store failed); retrying");
     else if (!failed && *failing)
         log_info("webhook: this host's claim is renewed again");
     *failing = failed;
+    return 0;
 }
 
 static int serve_until_stopped(const struct webhook_ingress *ingress)
@@ -146,8 +157,8 @@ static int serve_until_stopped(const struct webhook_ingress *ingress)
     while (!lifecycle_stop_requested()) {
         if (ingress->host->lock != NULL && !instance_still_held(ingress->host->lock))
             return INSTANCE_EXIT_LOCK_LOST;
-        if (shares_store(ingress))
-            take_over(ingress, &failing);
+        if (shares_store(ingress) && take_over(ingress, &failing))
+            return INSTANCE_EXIT_LOCK_LOST;
         notify_sleep(step_ms);
     }
     return 0;
@@ -168,7 +179,7 @@ int webhook_ingress_run(const struct webhook_ingress *ingress)
     config_webhook_path(config, path, sizeof path);
     /* our claim first, so that no other host takes over what we left;
      * what the last run left is handled before anything new is taken */
-    if (shares_store(ingress) && store_claims_renew(ingress->host->store) != 0)
+    if (shares_store(ingress) && pipeline_renew_claim(ingress->pipeline, 1) != 0)
         log_error("webhook: cannot renew this host's claim on its rows in the state store");
     if (pipeline_recover(ingress->pipeline) != 0)
         log_error("webhook: cannot read the inbox and outbox of the last run");
