@@ -453,6 +453,35 @@ static void test_claims_of_a_stopped_host(void **state)
     store_close(second);
 }
 
+/* A version 1 database (before the owners) with rows in it: version 2
+ * adds the columns and jarvis_owner and keeps the rows, a polling
+ * holder's (owner ''), which a webhook host may take over. */
+static void test_migration_from_version_1(void **state)
+{
+    struct fixture *fixture = *state;
+    store_close(fixture->store);
+    fixture->store = NULL;
+    pg_run("DROP TABLE jarvis_owner; ALTER TABLE jarvis_inbox DROP COLUMN owner;"
+           " ALTER TABLE jarvis_outbox DROP COLUMN owner;"
+           " UPDATE jarvis_schema_version SET version = 1;"
+           " INSERT INTO jarvis_inbox (update_id, chat_id, payload, arrival)"
+           " VALUES (21, 42, '{}', 1);"
+           " INSERT INTO jarvis_outbox (update_id, chat_id, thread_id, text)"
+           " VALUES (21, 42, 0, 'old reply')");
+    fixture->store = open_store(fixture);
+    assert_int_equal(store_inbox_count(fixture->store), 1);
+    struct store *webhook = open_owned(fixture, "host-a:/state");
+    struct outbox_seen sent = {0};
+    assert_int_equal(store_outbox_claim_stale(webhook, visit_outbox, &sent), 0);
+    assert_int_equal(sent.count, 1);
+    assert_string_equal(sent.texts[0], "old reply");
+    struct inbox_seen seen = {0};
+    assert_int_equal(store_inbox_claim_stale(webhook, 100, 10, visit_inbox, &seen), 0);
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.ids[0], 21);
+    store_close(webhook);
+}
+
 static void test_bad_dsn_names_no_password(void **state)
 {
     (void)state;
@@ -492,7 +521,7 @@ int main(void)
         POSTGRES(test_transactions),       POSTGRES(test_inbox),
         POSTGRES(test_outbox),             POSTGRES(test_sent_records),
         POSTGRES(test_reopen_keeps_everything), POSTGRES(test_claims_of_a_stopped_host),
-        POSTGRES(test_newer_schema_refused),
+        POSTGRES(test_migration_from_version_1), POSTGRES(test_newer_schema_refused),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
     if (pg_dsn() != NULL)
