@@ -24,6 +24,7 @@
 #include "dispatch/dispatch.h"
 #include "plugin/host.h"
 #include "base/http.h"
+#include "instance/host_lease.h"
 #include "instance/instance.h"
 #include "base/lifecycle.h"
 #include "base/log.h"
@@ -204,6 +205,17 @@ static struct transport *choose_transport(const struct config *config)
 
 /* Everything before the transport runs. Returns 0 or an exit code; whatever
  * was set up is recorded in runtime for release_runtime. */
+/* How long a store call may wait for PostgreSQL: half the lease, so that a
+ * hung server turns into "database gone" (no polling, no sending, one log
+ * line) well before a standby may take over; at least 2 s (or the whole
+ * lease when shorter), so that a loaded server is not taken for gone. */
+static int64_t store_call_timeout_ms(int lease_s)
+{
+    int64_t lease_ms = (int64_t)lease_s * 1000;
+    int64_t floor_ms = lease_ms < 2000 ? lease_ms : 2000;
+    return lease_ms / 2 > floor_ms ? lease_ms / 2 : floor_ms;
+}
+
 static int set_up(struct runtime *runtime)
 {
     struct config *config = runtime->config;
@@ -243,7 +255,8 @@ static int set_up(struct runtime *runtime)
         .backend = config->state_backend == STATE_BACKEND_POSTGRES ? STORE_BACKEND_POSTGRES
                                                                    : STORE_BACKEND_SQLITE,
         .state_dir = config->state_dir,
-        .dsn = config->state_dsn};
+        .dsn = config->state_dsn,
+        .call_timeout_ms = store_call_timeout_ms(config->lease_s)};
     /* Webhook hosts on one database each own the rows they take: named by
      * machine and state dir, one instance each by the file lock, so a
      * restart finds its own rows at once and the others wait for its
@@ -261,6 +274,8 @@ static int set_up(struct runtime *runtime)
         log_error("%s", error);
         return store_failure == STORE_OPEN_UNUSABLE ? EXIT_STATE_UNUSABLE : EX_CONFIG;
     }
+    /* before the first pipeline commit (the prefetch's batch) */
+    host_lease_fence_store(runtime->lock.lease, runtime->host.store);
     if (crash_record_open(config->state_dir) != 0)
         return EX_CONFIG;
     runtime->host.transport = choose_transport(config);

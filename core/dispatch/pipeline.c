@@ -26,6 +26,7 @@
 #include "state/unit_of_work.h"
 #include "dispatch/command_text.h"
 #include "base/core_keys.h"
+#include "state/store.h"
 #include "state/store_pipeline.h"
 #include "instance/notify.h"
 
@@ -33,6 +34,7 @@
 #define COMMIT_RETRY_MAX_MS 5000
 #define IDLE_WAIT_STEP_MS 200
 #define DEFAULT_CHAT_BACKLOG 256
+#define IN_DOUBT_MAX 128 /* above a poll's limit of 100 */
 
 struct jv_deferred {
     struct pipeline *pipeline;
@@ -59,6 +61,14 @@ struct pipeline {
     atomic_int shared;
     struct jv_deferred *deferred;     /* handles not yet finished */
     struct chat_admission *admission; /* one chat's share of memory */
+    /* The updates of the last inbox commit that failed: it may have
+     * happened all the same (PostgreSQL lost or hung while the COMMIT was
+     * in flight), so when they come again and are found already waiting,
+     * that commit put them there and nobody handles them: they are
+     * dispatched then, not skipped. */
+    pthread_mutex_t doubt_lock;
+    int64_t in_doubt[IN_DOUBT_MAX];
+    size_t in_doubt_count;
 };
 
 static void admit_waiting(struct pipeline *pipeline, int64_t chat_id);
@@ -255,11 +265,14 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
         }
         /* a warning: the store's own ERROR line says once that writes fail,
          * and a store that is down said so itself, once for all updates */
-        if (failures++ == 0 && store_available(pipeline->host->store))
+        if (failures++ == 0 && store_available(pipeline->host->store) &&
+            !store_fenced(pipeline->host->store))
             log_warn("update %" PRId64 ": cannot commit %s to the state store; retrying "
                      "with backoff (it is handled again after a restart otherwise)",
                      update_id, what);
-        if (lifecycle_stop_requested())
+        /* refused by the fence: the update is the new holder's now, and
+         * this process stands down (host_lease_still_held) */
+        if (lifecycle_stop_requested() || store_fenced(pipeline->host->store))
             return -1;
         notify_sleep(backoff_next_delay(&backoff));
     }
@@ -605,6 +618,45 @@ int pipeline_store_batch(struct store *store, const struct incoming_message *mes
     return result;
 }
 
+static void remember_in_doubt(struct pipeline *pipeline, const struct incoming_message *messages,
+                              size_t count)
+{
+    pthread_mutex_lock(&pipeline->doubt_lock);
+    pipeline->in_doubt_count = 0;
+    for (size_t i = 0; i < count && i < IN_DOUBT_MAX; i++)
+        pipeline->in_doubt[pipeline->in_doubt_count++] = messages[i].update_id;
+    pthread_mutex_unlock(&pipeline->doubt_lock);
+}
+
+/* 1 when update_id was in the failed commit (and is forgotten now). */
+static int take_in_doubt(struct pipeline *pipeline, int64_t update_id)
+{
+    pthread_mutex_lock(&pipeline->doubt_lock);
+    int found = 0;
+    for (size_t i = 0; i < pipeline->in_doubt_count && !found; i++) {
+        if (pipeline->in_doubt[i] == update_id) {
+            pipeline->in_doubt[i] = pipeline->in_doubt[--pipeline->in_doubt_count];
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&pipeline->doubt_lock);
+    return found;
+}
+
+/* A message of a committed batch that was there before: handled elsewhere
+ * (or by this process already), unless a failed commit of ours put it there. */
+static int already_taken(struct pipeline *pipeline, const struct incoming_message *message)
+{
+    if (take_in_doubt(pipeline, message->update_id)) {
+        log_info("update %" PRId64 " was stored by a commit that seemed to fail; handling it",
+                 message->update_id);
+        return 0;
+    }
+    log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
+             message->update_id);
+    return 1;
+}
+
 int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *messages,
                     size_t count, const char *cursor_key, int64_t cursor)
 {
@@ -613,18 +665,19 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
         return -1;
     pthread_mutex_lock(&pipeline->accept_lock);
     if (commit_batch(pipeline->host->store, &batch) != 0) {
+        remember_in_doubt(pipeline, messages, count);
         pthread_mutex_unlock(&pipeline->accept_lock);
         batch_release(&batch);
         return -1;
     }
     test_hook_reached("inbox-after-commit");
     for (size_t i = 0; i < count; i++) {
-        if (!batch.new_in_inbox[i])
-            log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
-                     messages[i].update_id);
-        else if (chat_admission_offer(pipeline->admission, messages[i].chat_id,
-                                      batch.arrivals[i]) &&
-                 dispatch_one(pipeline, &messages[i]) != 0)
+        if (batch.new_in_inbox[i])
+            take_in_doubt(pipeline, messages[i].update_id); /* surely stored by us now */
+        else if (already_taken(pipeline, &messages[i]))
+            continue;
+        if (chat_admission_offer(pipeline->admission, messages[i].chat_id, batch.arrivals[i]) &&
+            dispatch_one(pipeline, &messages[i]) != 0)
             release_update(pipeline, messages[i].chat_id, NULL);
         /* else: the chat is at its cap; the row waits in the inbox */
     }
@@ -648,17 +701,17 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
                                    .cursor_floor = seen_floor};
     pthread_mutex_lock(&pipeline->accept_lock);
     int committed = commit_batch(pipeline->host->store, &batch);
+    if (committed < 0)
+        remember_in_doubt(pipeline, message, 1);
     if (committed != 0) {
         pthread_mutex_unlock(&pipeline->accept_lock);
         return committed;
     }
     test_hook_reached("inbox-after-commit");
     /* the same admission as a polled batch: a flooding chat waits in the inbox */
-    if (!new_in_inbox)
-        log_info("update %" PRId64 " is already waiting in the inbox; not taken twice",
-                 message->update_id);
-    else if (chat_admission_offer(pipeline->admission, message->chat_id, arrival) &&
-             dispatch_one(pipeline, message) != 0)
+    if ((new_in_inbox || !already_taken(pipeline, message)) &&
+        chat_admission_offer(pipeline->admission, message->chat_id, arrival) &&
+        dispatch_one(pipeline, message) != 0)
         release_update(pipeline, message->chat_id, NULL);
     pthread_mutex_unlock(&pipeline->accept_lock);
     return 0;
@@ -1060,6 +1113,7 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     atomic_init(&pipeline->shared, 0);
     pthread_mutex_init(&pipeline->deferred_lock, NULL);
     pthread_mutex_init(&pipeline->accept_lock, NULL);
+    pthread_mutex_init(&pipeline->doubt_lock, NULL);
     const struct config *config = host->config;
     pipeline->admission = chat_admission_create(config != NULL && config->chat_backlog_in_memory > 0
                                                     ? config->chat_backlog_in_memory
@@ -1067,6 +1121,7 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     if (pipeline->admission == NULL) {
         pthread_mutex_destroy(&pipeline->deferred_lock);
         pthread_mutex_destroy(&pipeline->accept_lock);
+        pthread_mutex_destroy(&pipeline->doubt_lock);
         free(pipeline);
         return NULL;
     }
@@ -1090,6 +1145,7 @@ void pipeline_destroy(struct pipeline *pipeline)
                  abandoned);
     pthread_mutex_destroy(&pipeline->deferred_lock);
     pthread_mutex_destroy(&pipeline->accept_lock);
+    pthread_mutex_destroy(&pipeline->doubt_lock);
     chat_admission_destroy(pipeline->admission);
     free(pipeline);
 }

@@ -12,6 +12,7 @@
 #include "base/lifecycle.h"
 #include "base/log.h"
 #include "instance/notify.h"
+#include "state/store.h"
 
 #include <inttypes.h>
 #include <poll.h>
@@ -34,9 +35,11 @@ struct host_lease {
     int64_t key;
     int64_t lease_ms;
     char hostname[256];
-    char *dsn;        /* a copy: a reload may replace the config */
-    int64_t check_ms; /* a standby's lock_timeout: how often it looks at the row */
-    int session;      /* our database session (backend pid) that the row names */
+    char *dsn;           /* a copy: a reload may replace the config */
+    int64_t check_ms;    /* a standby's lock_timeout: how often it looks at the row */
+    int session;         /* our database session (backend pid) that the row names */
+    int64_t generation;  /* our tenure's, from the row: the store's fence */
+    struct store *store; /* fenced with generation (host_lease_fence_store) */
     /* monotonic ms until which no standby can have ended our session */
     _Atomic int64_t valid_until_ms;
     atomic_int lost;   /* another session took the lock: for good */
@@ -89,7 +92,20 @@ static void mark_lost(struct host_lease *lease, const char *why)
 
 int host_lease_still_held(struct host_lease *lease)
 {
-    return lease == NULL || !atomic_load(&lease->lost);
+    if (lease == NULL)
+        return 1;
+    /* the database refused a commit of ours: another tenure began */
+    if (!atomic_load(&lease->lost) && lease->store != NULL && store_fenced(lease->store))
+        mark_lost(lease, "the database refused a commit: the lease row names a newer holder");
+    return !atomic_load(&lease->lost);
+}
+
+void host_lease_fence_store(struct host_lease *lease, struct store *store)
+{
+    if (lease == NULL || store == NULL)
+        return;
+    store_fence(store, lease->key, lease->generation);
+    lease->store = store;
 }
 
 int host_lease_valid(struct host_lease *lease)
@@ -169,6 +185,21 @@ static void renew_once(struct host_lease *lease)
     }
 }
 
+/* A server that hung while we gave up on it (pg_call.h) still keeps our
+ * old session, and with it the lock, until it notices the closed socket:
+ * that session is ended, not taken for another host's. 1 when the lock is
+ * held by our old session (now ended, or ending). */
+static int end_own_old_session(struct host_lease *lease)
+{
+    struct host_lease_holder holder;
+    char problem[640];
+    if (lease_db_holder(lease->connection, lease->key, 1, &holder, problem, sizeof problem) != 1 ||
+        holder.backend_pid != lease->session)
+        return 0;
+    lease_db_end_holder(lease->connection, lease->key, lease->session, 0, problem, sizeof problem);
+    return 1;
+}
+
 /* After the database came back: the lock is ours again only if nobody
  * took it meanwhile, i.e. the row still names our old session. */
 static void retake(struct host_lease *lease)
@@ -182,21 +213,28 @@ static void retake(struct host_lease *lease)
         lease->warned = 1;
         return;
     }
-    if (try_lock(lease) != STEP_TAKEN) {
+    enum step step = try_lock(lease);
+    if (step == STEP_AGAIN && end_own_old_session(lease)) {
+        PQfinish(lease->connection); /* the next round tries again */
+        lease->connection = NULL;
+        return;
+    }
+    if (step != STEP_TAKEN) {
         mark_lost(lease, "another host holds it now");
         return;
     }
-    char key[24], pid[24], old_session[24];
+    char key[24], pid[24], old_session[24], generation[24];
     snprintf(key, sizeof key, "%" PRId64, lease->key);
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     snprintf(old_session, sizeof old_session, "%d", lease->session);
-    const char *const parameters[] = {key, lease->hostname, pid, old_session, NULL};
+    snprintf(generation, sizeof generation, "%" PRId64, lease->generation);
+    const char *const parameters[] = {key, lease->hostname, pid, old_session, generation, NULL};
     int64_t started = monotonic_ms();
     PGresult *result =
         lease_db_exec(lease->connection,
                       "UPDATE jarvis_lease SET backend_pid = pg_backend_pid(), renewed_at = now()"
                       " WHERE bot_id = $1::bigint AND hostname = $2 AND pid = $3::integer"
-                      " AND backend_pid = $4::integer",
+                      " AND backend_pid = $4::integer AND generation = $5::bigint",
                       parameters);
     int ours = PQresultStatus(result) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(result), "1") == 0;
     int failed = PQresultStatus(result) != PGRES_COMMAND_OK;
@@ -270,15 +308,23 @@ static enum step claim(struct host_lease *lease)
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     const char *const parameters[] = {key, lease->hostname, pid, NULL};
     int64_t started = monotonic_ms();
+    /* A new tenure, a new generation: the store's commits name the one
+     * they belong to (store_fence), so an old holder's are refused. The
+     * row lock this takes waits for a commit of the old holder that is
+     * under way, so that commit is either before the takeover, and seen,
+     * or refused. */
     PGresult *result = lease_db_exec(
         lease->connection,
-        "INSERT INTO jarvis_lease (bot_id, hostname, pid, backend_pid, since, renewed_at)"
-        " VALUES ($1::bigint, $2, $3::integer, pg_backend_pid(), now(), now())"
+        "INSERT INTO jarvis_lease (bot_id, hostname, pid, backend_pid, since, renewed_at,"
+        " generation) VALUES ($1::bigint, $2, $3::integer, pg_backend_pid(), now(), now(), 1)"
         " ON CONFLICT (bot_id) DO UPDATE SET hostname = EXCLUDED.hostname, pid = EXCLUDED.pid,"
         " backend_pid = EXCLUDED.backend_pid, since = EXCLUDED.since,"
-        " renewed_at = EXCLUDED.renewed_at",
+        " renewed_at = EXCLUDED.renewed_at, generation = jarvis_lease.generation + 1"
+        " RETURNING generation",
         parameters);
-    int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    int ok = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1;
+    if (ok)
+        lease->generation = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
     if (!ok) {
         lease_db_problem(lease->connection, result, "cannot write the lease row", problem,
                          sizeof problem);
@@ -306,17 +352,11 @@ static enum step try_lock(struct host_lease *lease)
     return step;
 }
 
-static void cancel_query(PGconn *connection)
-{
-    PGcancel *cancel = PQgetCancel(connection);
-    char error[256];
-    if (cancel != NULL)
-        PQcancel(cancel, error, sizeof error);
-    PQfreeCancel(cancel);
-}
-
 /* Blocks in pg_advisory_lock until the holder's session ends (taken),
- * lock_timeout passes or a stop is requested (again: the caller looks). */
+ * lock_timeout passes or a stop is requested (again: the caller looks and
+ * drops the connection, which ends the wait; PQcancel would block on a
+ * server that hangs). A server that does not answer within lock_timeout
+ * and the call deadline is taken as failed: reconnect with backoff. */
 static enum step wait_for_release(struct host_lease *lease)
 {
     char key[24];
@@ -326,15 +366,16 @@ static enum step wait_for_release(struct host_lease *lease)
     if (!PQsendQueryParams(connection, "SELECT pg_advisory_lock($1::bigint)", 1, NULL, parameters,
                            NULL, NULL, 0))
         return STEP_DATABASE_FAILED;
-    int cancelled = 0;
+    int64_t deadline = monotonic_ms() + lease->check_ms + lease->lease_ms / 2 + 1000;
     while (PQisBusy(connection)) {
-        if (!cancelled && lifecycle_stop_requested()) {
-            cancel_query(connection);
-            cancelled = 1;
-        }
+        if (lifecycle_stop_requested())
+            return STEP_AGAIN;
+        int64_t left = deadline - monotonic_ms();
+        if (left <= 0)
+            return STEP_DATABASE_FAILED;
         struct pollfd fds[2] = {{.fd = PQsocket(connection), .events = POLLIN},
-                                {.fd = cancelled ? -1 : lifecycle_wake_fd(), .events = POLLIN}};
-        poll(fds, 2, 1000);
+                                {.fd = lifecycle_wake_fd(), .events = POLLIN}};
+        poll(fds, 2, left < 1000 ? (int)left : 1000);
         if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(connection))
             return STEP_DATABASE_FAILED;
     }
@@ -342,7 +383,7 @@ static enum step wait_for_release(struct host_lease *lease)
     PGresult *result;
     while ((result = PQgetResult(connection)) != NULL) {
         if (PQresultStatus(result) == PGRES_TUPLES_OK)
-            step = cancelled ? STEP_AGAIN : STEP_TAKEN;
+            step = STEP_TAKEN;
         else if (!lease_db_failed_with(result, "55P03") && !lease_db_failed_with(result, "57014"))
             step = STEP_DATABASE_FAILED;
         PQclear(result);

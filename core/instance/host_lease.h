@@ -7,6 +7,7 @@
 
 struct config;
 struct host_lease;
+struct store;
 
 /* With backend = postgres: connects (retrying while the database is away),
  * takes the lock or waits for it as a standby (ending a holder whose lease
@@ -16,7 +17,8 @@ struct host_lease;
  * after one log line. */
 int host_lease_acquire(const struct config *config, struct host_lease **lease);
 /* 0 once another host took the lock (for good: the caller stands down,
- * exit 69), else 1; a NULL lease: 1. The loss is logged once. */
+ * exit 69), or the database refused a fenced commit, else 1; a NULL
+ * lease: 1. The loss is logged once. */
 int host_lease_still_held(struct host_lease *lease);
 /* 1 while the lease is surely ours: no standby can have ended our session
  * (a NULL lease: always). 0 past its deadline (this process stalled, the
@@ -25,6 +27,11 @@ int host_lease_still_held(struct host_lease *lease);
  * safe on any thread: asked before and after each getUpdates and before
  * each send. One log line per change. */
 int host_lease_valid(struct host_lease *lease);
+/* From now on the store's pipeline commits (inbox batch and offset,
+ * handled commits, outbox marks) check in their own transaction that the
+ * lease row still names this tenure (its generation) and are refused
+ * otherwise; a refusal makes host_lease_still_held 0. NULL lease: nothing. */
+void host_lease_fence_store(struct host_lease *lease, struct store *store);
 /* Ends the session (and so the lock) and frees. NULL is fine. */
 void host_lease_release(struct host_lease *lease);
 

@@ -5,12 +5,16 @@
 
 #include "state/dsn_redact.h"
 #include "instance/host_lease_holder.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "state/pg_call.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define CONNECT_TIMEOUT_MIN_S 2
 
@@ -20,7 +24,16 @@ static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS jarvis_lease 
                                        " pid integer NOT NULL,"
                                        " backend_pid integer NOT NULL,"
                                        " since timestamptz NOT NULL,"
-                                       " renewed_at timestamptz NOT NULL)";
+                                       " renewed_at timestamptz NOT NULL,"
+                                       " generation bigint NOT NULL DEFAULT 0)";
+
+/* A table made before the fence had no generation. Asked first, so that
+ * the ALTER (and its exclusive table lock) runs once, not at each connect. */
+static const char has_generation_sql[] =
+    "SELECT 1 FROM pg_attribute WHERE attrelid = 'jarvis_lease'::regclass"
+    " AND attname = 'generation' AND NOT attisdropped";
+static const char add_generation_sql[] =
+    "ALTER TABLE jarvis_lease ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0";
 
 /* The advisory lock of pg_advisory_lock(bigint) as pg_locks shows it:
  * the key's high half in classid, its low half in objid, objsubid 1. */
@@ -46,6 +59,15 @@ static const char end_holder_sql[] =
 
 static const char holder_without_table_sql[] =
     "SELECT l.pid, $1::bigint FROM pg_locks l WHERE " LOCK_ROW_FILTER;
+
+/* How long a statement on the lock connection waits for the server: half
+ * the lease and a second (lease_db_connect sets it; every host of a
+ * process has the same lease_s). The server's statement_timeout ends a
+ * slow statement; this ends the wait on a server that hangs (pg_call.h). */
+static _Atomic int64_t call_timeout_ms = 5000;
+/* the last call on this thread had no answer in time: lease_db_problem
+ * says so rather than what the closed socket makes libpq say */
+static _Thread_local int last_timed_out;
 
 int64_t lease_db_key(const char *token)
 {
@@ -80,7 +102,10 @@ void lease_db_problem(PGconn *connection, const PGresult *result, const char *do
     if ((message == NULL || message[0] == '\0') && connection != NULL)
         message = PQerrorMessage(connection);
     char safe[512];
-    safe_first_line(message, safe, sizeof safe);
+    if (result == NULL && last_timed_out)
+        snprintf(safe, sizeof safe, "no answer within %lld ms", (long long)call_timeout_ms);
+    else
+        safe_first_line(message, safe, sizeof safe);
     snprintf(problem, problem_size, "%s: %s", doing, safe);
     log_redact(problem, problem_size); /* the password, registered by lease_db_check_dsn */
 }
@@ -112,17 +137,38 @@ int lease_db_check_dsn(const char *dsn, char *problem, size_t problem_size)
     return 0;
 }
 
+static PGresult *bounded(PGconn *connection, int sent)
+{
+    int timed_out = 0;
+    PGresult *result =
+        sent ? pg_call_wait(connection, monotonic_ms() + call_timeout_ms, &timed_out) : NULL;
+    last_timed_out = timed_out;
+    if (timed_out) {
+        /* the session cannot be used any more: broken, so that callers
+         * reconnect as after a lost connection */
+        shutdown(PQsocket(connection), SHUT_RDWR);
+        PQconsumeInput(connection);
+    }
+    return result;
+}
+
 PGresult *lease_db_exec(PGconn *connection, const char *sql, const char *const *parameters)
 {
     int count = 0;
     while (parameters != NULL && parameters[count] != NULL && count < 5)
         count++;
-    return PQexecParams(connection, sql, count, NULL, parameters, NULL, NULL, 0);
+    return bounded(connection,
+                   PQsendQueryParams(connection, sql, count, NULL, parameters, NULL, NULL, 0));
+}
+
+static PGresult *exec_plain(PGconn *connection, const char *sql)
+{
+    return bounded(connection, PQsendQuery(connection, sql));
 }
 
 static int run_command(PGconn *connection, const char *sql, char *problem, size_t problem_size)
 {
-    PGresult *result = PQexec(connection, sql);
+    PGresult *result = exec_plain(connection, sql);
     int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     if (!ok)
         lease_db_problem(connection, result, "database", problem, problem_size);
@@ -168,6 +214,8 @@ PGconn *lease_db_connect(const char *dsn, int lease_s, int64_t lock_wait_ms, cha
     snprintf(connect_timeout, sizeof connect_timeout, "%d", connect_s);
     snprintf(idle, sizeof idle, "%d", lease_s / 3 > 1 ? lease_s / 3 : 1);
     snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)lease_s * 1000 / 2);
+    /* a second past statement_timeout: a slow statement ends on the server */
+    call_timeout_ms = (int64_t)lease_s * 1000 / 2 + 1000;
     /* dbname first: expanded from the dsn, the keys after it override it */
     const char *const keywords[] = {"dbname",           "connect_timeout",     "keepalives",
                                     "keepalives_idle",  "keepalives_interval", "keepalives_count",
@@ -190,6 +238,7 @@ PGconn *lease_db_connect(const char *dsn, int lease_s, int64_t lock_wait_ms, cha
         PQfinish(connection);
         return NULL;
     }
+    PQsetnonblocking(connection, 1); /* the waiting is bounded() */
     if (set_session_timeouts(connection, lease_s, lock_wait_ms, problem, problem_size) != 0) {
         PQfinish(connection);
         return NULL;
@@ -197,12 +246,28 @@ PGconn *lease_db_connect(const char *dsn, int lease_s, int64_t lock_wait_ms, cha
     return connection;
 }
 
+static int add_generation(PGconn *connection, char *problem, size_t problem_size)
+{
+    PGresult *result = exec_plain(connection, has_generation_sql);
+    int known = PQresultStatus(result) == PGRES_TUPLES_OK;
+    int present = known && PQntuples(result) == 1;
+    if (!known)
+        lease_db_problem(connection, result, "cannot read the table jarvis_lease", problem,
+                         problem_size);
+    PQclear(result);
+    if (!known)
+        return -1;
+    if (present)
+        return 0;
+    return run_command(connection, add_generation_sql, problem, problem_size);
+}
+
 /* Two first hosts may create it at the same moment: the loser's CREATE
  * fails on the catalog's unique index and is simply repeated. */
 int lease_db_ensure_table(PGconn *connection, char *problem, size_t problem_size)
 {
     for (int attempt = 0; attempt < 3; attempt++) {
-        PGresult *result = PQexec(connection, create_table_sql);
+        PGresult *result = exec_plain(connection, create_table_sql);
         int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
         int raced = lease_db_failed_with(result, "23505") || lease_db_failed_with(result, "42P07");
         if (!ok)
@@ -210,7 +275,7 @@ int lease_db_ensure_table(PGconn *connection, char *problem, size_t problem_size
                              problem_size);
         PQclear(result);
         if (ok)
-            return 0;
+            return add_generation(connection, problem, problem_size);
         if (!raced)
             return -1;
     }

@@ -105,6 +105,21 @@ int store_available(struct store *store)
     return available;
 }
 
+void store_fence(struct store *store, int64_t key, int64_t generation)
+{
+    if (store == NULL || store->backend->fence == NULL)
+        return;
+    pthread_mutex_lock(&store->mutex);
+    store->backend->fence(store->connection, key, generation);
+    pthread_mutex_unlock(&store->mutex);
+}
+
+int store_fenced(struct store *store)
+{
+    return store != NULL && store->backend->fenced != NULL &&
+           store->backend->fenced(store->connection);
+}
+
 /* ---- transactions ---- */
 
 int store_begin(struct store *store, enum store_sync sync)

@@ -39,6 +39,19 @@ int store_available(struct store *store);
  * status` check first so that looking never creates anything. */
 int store_exists(const char *state_dir);
 
+/* Fencing for a host that polls on a shared database (host_lease.h):
+ * from now on every pipeline commit (the inbox batch with the offset, a
+ * handled commit with its outbox rows, an outbox or sent mark, a crash
+ * count) checks in its own transaction that the row of jarvis_lease for
+ * key still has this generation, and fails otherwise; the store then
+ * refuses every call for good (no reconnect) and store_fenced says 1.
+ * Plugin key-value writes outside a handled commit are not fenced. No
+ * effect on SQLite, whose file one machine's lock guards. */
+void store_fence(struct store *store, int64_t key, int64_t generation);
+/* 1 once a fenced commit was refused: a newer holder took the lease.
+ * Safe on any thread, never waits. */
+int store_fenced(struct store *store);
+
 /* A transaction: what runs between begin and commit on this thread is one
  * commit (other threads wait for it). 0, or -1 (logged). A failed commit is
  * rolled back. Not nested. */

@@ -56,6 +56,10 @@ struct store_backend {
      * through available instead (PostgreSQL). */
     int (*write_failing)(void *connection, int64_t *since_ms, long *failures, char *reason,
                          size_t reason_size);
+    /* Fencing (store_fence): NULL for a backend whose database is not
+     * shared between hosts (SQLite). fenced is an atomic read. */
+    void (*fence)(void *connection, int64_t key, int64_t generation);
+    int (*fenced)(void *connection);
 };
 
 #endif

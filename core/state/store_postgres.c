@@ -10,6 +10,7 @@
 #include "state/store_postgres_pipeline.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@ static void *postgres_open(const struct store_settings *settings, char *error, s
                  strerror(errno));
         return NULL;
     }
-    struct pg_store *store = pg_store_connect(settings->dsn, error, error_size);
+    struct pg_store *store =
+        pg_store_connect(settings->dsn, settings->call_timeout_ms, error, error_size);
     if (store == NULL) {
         *failure = STORE_OPEN_UNUSABLE;
         return NULL;
@@ -178,7 +180,8 @@ static int postgres_commit(void *connection)
     } else if (store->transaction_failed) {
         pg_store_exec(store, "ROLLBACK", "rollback");
     } else {
-        result = pg_store_exec(store, "COMMIT", "commit");
+        result = store->fencing ? pg_store_commit_fenced(store)
+                                : pg_store_exec(store, "COMMIT", "commit");
     }
     end_transaction(store);
     return result;
@@ -190,6 +193,22 @@ static void postgres_rollback(void *connection)
     if (!store->transaction_broken)
         pg_store_exec(store, "ROLLBACK", "rollback");
     end_transaction(store);
+}
+
+/* ---- fencing ---- */
+
+static void postgres_fence(void *connection, int64_t key, int64_t generation)
+{
+    struct pg_store *store = connection;
+    store->fencing = 1;
+    store->fence_key = key;
+    store->fence_generation = generation;
+}
+
+static int postgres_fenced(void *connection)
+{
+    struct pg_store *store = connection;
+    return atomic_load(&store->fenced);
 }
 
 const struct store_backend store_postgres_backend = {
@@ -221,4 +240,6 @@ const struct store_backend store_postgres_backend = {
     .outbox_claim_stale = pg_outbox_claim_stale,
     .lock_update = pg_lock_update,
     .available = postgres_available,
+    .fence = postgres_fence,
+    .fenced = postgres_fenced,
 };

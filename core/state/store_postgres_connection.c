@@ -1,15 +1,19 @@
-/* The postgres backend's connection. libpq blocks, so every wait is
- * bounded: connect_timeout for connecting, TCP keepalives and
- * tcp_user_timeout for a peer that vanished, statement_timeout for a
- * statement the server cannot finish. */
+/* The postgres backend's connection. Every wait is bounded: connect_timeout
+ * for connecting, TCP keepalives and tcp_user_timeout for a peer that
+ * vanished, statement_timeout for a statement the server cannot finish,
+ * and the call deadline (pg_call.h) for a server that hangs while its
+ * kernel still acknowledges: statements are sent with libpq's
+ * asynchronous calls and waited for on the socket. */
 #include "state/store_postgres_connection.h"
 
 #include "base/clock.h"
 #include "state/dsn_redact.h"
 #include "base/log.h"
+#include "state/pg_call.h"
 #include "state/store_postgres_schema.h"
 
 #include <endian.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,9 @@
 #define RECONNECT_INITIAL_MS 500
 #define RECONNECT_MAX_MS 10000
 #define STATEMENT_TIMEOUT_MS 15000
+#define CALL_TIMEOUT_DEFAULT_MS 20000
+#define CONNECT_TIMEOUT_MIN_S 2
+#define CONNECT_TIMEOUT_MAX_S 5
 
 /* Before the DSN, so that what the DSN says wins (a DBA may tune them).
  * Dead peers are noticed within keepalives_idle + interval * count (16 s)
@@ -25,8 +32,15 @@ static const char *const DEFAULT_KEYWORDS[] = {
     "connect_timeout",     "keepalives",       "keepalives_idle",
     "keepalives_interval", "keepalives_count", "tcp_user_timeout",
     "application_name",    "dbname",           NULL};
-static const char *const DEFAULT_VALUES[] = {
-    "5", "1", "10", "2", "3", "15000", "jarvis", NULL /* the DSN */, NULL};
+static const char *const DEFAULT_VALUES[] = {NULL /* from the call deadline */,
+                                             "1",
+                                             "10",
+                                             "2",
+                                             "3",
+                                             "15000",
+                                             "jarvis",
+                                             NULL /* the DSN */,
+                                             NULL};
 
 static char *dsn_password(const char *dsn, char *error, size_t error_size, int *parsed)
 {
@@ -65,9 +79,25 @@ static void last_error(struct pg_store *store, char *out, size_t size)
     dsn_redact_message(PQerrorMessage(store->connection), store->password, out, size);
 }
 
-static int exec_ok(PGconn *connection, const char *sql)
+static int64_t call_deadline(const struct pg_store *store)
 {
-    PGresult *result = PQexec(connection, sql);
+    return monotonic_ms() + store->call_timeout_ms;
+}
+
+/* Plain SQL within the call deadline: its result, or NULL (timed out or
+ * broken; *timed_out says which). */
+static PGresult *exec_bounded(struct pg_store *store, const char *sql, int *timed_out)
+{
+    *timed_out = 0;
+    if (!PQsendQuery(store->connection, sql))
+        return NULL;
+    return pg_call_wait(store->connection, call_deadline(store), timed_out);
+}
+
+static int exec_ok(struct pg_store *store, const char *sql)
+{
+    int timed_out;
+    PGresult *result = exec_bounded(store, sql, &timed_out);
     ExecStatusType status = PQresultStatus(result);
     PQclear(result);
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
@@ -77,7 +107,8 @@ static int exec_ok(PGconn *connection, const char *sql)
  * (a server configured for remote_apply keeps it). */
 static void read_synced_level(struct pg_store *store)
 {
-    PGresult *result = PQexec(store->connection, "SHOW synchronous_commit");
+    int timed_out;
+    PGresult *result = exec_bounded(store, "SHOW synchronous_commit", &timed_out);
     const char *level = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1
                             ? PQgetvalue(result, 0, 0)
                             : "on";
@@ -92,17 +123,25 @@ static void read_synced_level(struct pg_store *store)
 static int set_up_session(struct pg_store *store, char *error, size_t error_size)
 {
     read_synced_level(store);
-    char settings[160];
+    char settings[200];
+    /* the server ends a slow statement before the call deadline gives up
+     * on the server */
+    int64_t statement_ms = store->call_timeout_ms * 3 / 4;
+    if (statement_ms > STATEMENT_TIMEOUT_MS)
+        statement_ms = STATEMENT_TIMEOUT_MS;
     snprintf(settings, sizeof settings,
-             "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = %d;"
+             "SET statement_timeout = %lld; SET idle_in_transaction_session_timeout = %d;"
              " SET synchronous_commit = off",
-             STATEMENT_TIMEOUT_MS, 4 * STATEMENT_TIMEOUT_MS);
-    if (!exec_ok(store->connection, settings))
+             (long long)statement_ms, 4 * STATEMENT_TIMEOUT_MS);
+    if (!exec_ok(store, settings))
         goto failed;
     for (int i = 0; i < PG_STATEMENT_COUNT; i++) {
         const struct pg_statement_text *text = &pg_statement_texts[i];
+        int timed_out = 0;
         PGresult *result =
-            PQprepare(store->connection, text->name, text->sql, text->parameters, NULL);
+            PQsendPrepare(store->connection, text->name, text->sql, text->parameters, NULL)
+                ? pg_call_wait(store->connection, call_deadline(store), &timed_out)
+                : NULL;
         int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
         PQclear(result);
         if (!ok)
@@ -124,7 +163,8 @@ static void ignore_notice(void *context, const char *message)
     (void)message;
 }
 
-struct pg_store *pg_store_connect(const char *dsn, char *error, size_t error_size)
+struct pg_store *pg_store_connect(const char *dsn, int64_t call_timeout_ms, char *error,
+                                  size_t error_size)
 {
     int parsed = 0;
     char *password = dsn_password(dsn, error, error_size, &parsed);
@@ -138,9 +178,20 @@ struct pg_store *pg_store_connect(const char *dsn, char *error, size_t error_siz
         return NULL;
     }
     store->password = password;
+    store->call_timeout_ms = call_timeout_ms > 0 ? call_timeout_ms : CALL_TIMEOUT_DEFAULT_MS;
     backoff_init(&store->backoff, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
     const char *values[sizeof DEFAULT_VALUES / sizeof DEFAULT_VALUES[0]];
     memcpy(values, DEFAULT_VALUES, sizeof values);
+    /* connecting (PQreset too) blocks: connect_timeout bounds it by the
+     * call deadline, 2 to 5 s */
+    char connect_timeout[24];
+    int64_t connect_s = store->call_timeout_ms / 1000;
+    if (connect_s < CONNECT_TIMEOUT_MIN_S)
+        connect_s = CONNECT_TIMEOUT_MIN_S;
+    if (connect_s > CONNECT_TIMEOUT_MAX_S)
+        connect_s = CONNECT_TIMEOUT_MAX_S;
+    snprintf(connect_timeout, sizeof connect_timeout, "%lld", (long long)connect_s);
+    values[0] = connect_timeout;
     values[7] = dsn;
     store->connection = PQconnectdbParams(DEFAULT_KEYWORDS, values, 1);
     if (store->connection == NULL) {
@@ -148,6 +199,8 @@ struct pg_store *pg_store_connect(const char *dsn, char *error, size_t error_siz
         pg_store_close(store);
         return NULL;
     }
+    /* sending never waits for the socket: pg_call_wait does the waiting */
+    PQsetnonblocking(store->connection, 1);
     /* NOTICEs (CREATE TABLE IF NOT EXISTS ... skipping) are not for stderr */
     PQsetNoticeProcessor(store->connection, ignore_notice, NULL);
     describe_place(store);
@@ -216,6 +269,8 @@ static void went_down(struct pg_store *store, const char *reason)
 
 int pg_store_ready(struct pg_store *store)
 {
+    if (atomic_load(&store->fenced))
+        return 0; /* for good: a newer holder's database, not ours to write */
     if (!store->down)
         return 1;
     if (store->transaction_broken || monotonic_ms() < store->next_attempt_ms)
@@ -233,19 +288,71 @@ int pg_store_ready(struct pg_store *store)
     return 1;
 }
 
-static void report_failure(struct pg_store *store, const PGresult *result, const char *what)
+/* The fence check of a pipeline commit failed (the division by the
+ * count of rows naming our generation is by zero): a newer holder's. */
+static int fence_refused(const PGresult *result)
+{
+    const char *state = result != NULL ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+    return state != NULL && strcmp(state, "22012") == 0;
+}
+
+static void report_failure(struct pg_store *store, const PGresult *result, int timed_out,
+                           const char *what)
 {
     char reason[512];
     const char *message = result != NULL ? PQresultErrorMessage(result) : "";
     if (message == NULL || message[0] == '\0')
         message = PQerrorMessage(store->connection);
-    dsn_redact_message(message, store->password, reason, sizeof reason);
+    if (timed_out)
+        snprintf(reason, sizeof reason, "no answer within %lld ms",
+                 (long long)store->call_timeout_ms);
+    else
+        dsn_redact_message(message, store->password, reason, sizeof reason);
     if (store->in_transaction)
         store->transaction_failed = 1;
-    if (connection_failed(store, result))
+    if (timed_out) {
+        /* the answer may still come: the session is of no more use */
         went_down(store, reason);
-    else
+    } else if (connection_failed(store, result)) {
+        went_down(store, reason);
+    } else {
         log_error("store: PostgreSQL at %s: %s: %s", store->place, what, reason);
+    }
+}
+
+/* Once: every call is refused from now on (pg_store_ready). */
+static void note_fenced(struct pg_store *store)
+{
+    if (atomic_exchange(&store->fenced, 1) == 0)
+        log_error("store: PostgreSQL at %s: a commit was refused: the lease row names a "
+                  "newer holder (generation past %lld), so this host's writes of the "
+                  "pipeline's state end here",
+                  store->place, (long long)store->fence_generation);
+    if (store->in_transaction)
+        store->transaction_failed = 1;
+}
+
+PGresult *pg_store_run_fenced(struct pg_store *store, const char *sql, int count,
+                              const char *const *values, const int *lengths, const char *what)
+{
+    if (!pg_store_ready(store))
+        return NULL;
+    int formats[8];
+    for (int i = 0; i < count && i < 8; i++)
+        formats[i] = 1;
+    int timed_out = 0;
+    PGresult *result = NULL;
+    if (PQsendQueryParams(store->connection, sql, count, NULL, values, lengths, formats, 1))
+        result = pg_call_wait(store->connection, call_deadline(store), &timed_out);
+    ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+        return result;
+    if (fence_refused(result))
+        note_fenced(store);
+    else
+        report_failure(store, result, timed_out, what);
+    PQclear(result);
+    return NULL;
 }
 
 PGresult *pg_store_run(struct pg_store *store, enum pg_statement statement,
@@ -260,12 +367,15 @@ PGresult *pg_store_run(struct pg_store *store, enum pg_statement statement,
     int formats[16];
     for (int i = 0; i < text->parameters; i++)
         formats[i] = 1;
-    PGresult *result = PQexecPrepared(store->connection, text->name, text->parameters, values,
-                                      lengths, formats, 1);
+    int timed_out = 0;
+    PGresult *result = NULL;
+    if (PQsendQueryPrepared(store->connection, text->name, text->parameters, values, lengths,
+                            formats, 1))
+        result = pg_call_wait(store->connection, call_deadline(store), &timed_out);
     ExecStatusType status = PQresultStatus(result);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
         return result;
-    report_failure(store, result, what);
+    report_failure(store, result, timed_out, what);
     PQclear(result);
     return NULL;
 }
@@ -274,13 +384,41 @@ int pg_store_exec(struct pg_store *store, const char *sql, const char *what)
 {
     if (!pg_store_ready(store))
         return -1;
-    PGresult *result = PQexec(store->connection, sql);
+    int timed_out;
+    PGresult *result = exec_bounded(store, sql, &timed_out);
     ExecStatusType status = PQresultStatus(result);
     int ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-    if (!ok)
-        report_failure(store, result, what);
+    if (!ok && fence_refused(result)) {
+        note_fenced(store);
+    } else if (!ok) {
+        report_failure(store, result, timed_out, what);
+    }
     PQclear(result);
     return ok ? 0 : -1;
+}
+
+int pg_store_commit_fenced(struct pg_store *store)
+{
+    /* One message, so the server runs the check and the COMMIT back to
+     * back: the row lock the check takes (FOR SHARE) is held only inside
+     * the server, never while this process might be stopped. A new
+     * holder's claim of the row waits for it; a claim that came first
+     * leaves no row with our generation, the division fails and the
+     * transaction with it. */
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "SELECT 1 / count(*) FROM (SELECT 1 FROM jarvis_lease WHERE bot_id = %lld"
+             " AND generation = %lld FOR SHARE) AS tenure; COMMIT",
+             (long long)store->fence_key, (long long)store->fence_generation);
+    if (pg_store_exec(store, sql, "commit") == 0)
+        return 0;
+    /* the check failed before the COMMIT ran: the transaction is still open */
+    PGTransactionStatusType open = PQtransactionStatus(store->connection);
+    if (!store->down && (open == PQTRANS_INERROR || open == PQTRANS_INTRANS)) {
+        int timed_out;
+        PQclear(exec_bounded(store, "ROLLBACK", &timed_out));
+    }
+    return -1;
 }
 
 void pg_int8(int64_t value, char out[8])

@@ -26,13 +26,20 @@ struct pg_store {
     struct backoff backoff;
     char synced_level[24]; /* synchronous_commit of a STORE_SYNCED commit */
     unsigned long sent_records;
-    char owner[320];  /* store_settings.owner; "" when every row is ours */
-    int64_t claim_ms; /* how long a renewal keeps our rows ours */
+    char owner[320];         /* store_settings.owner; "" when every row is ours */
+    int64_t claim_ms;        /* how long a renewal keeps our rows ours */
+    int64_t call_timeout_ms; /* how long a call waits for the server (pg_call.h) */
+    /* store_fence: pipeline commits check the lease row's generation */
+    int fencing;
+    int64_t fence_key, fence_generation;
+    _Atomic int fenced; /* a check failed: every call refused from now on */
 };
 
-/* Connects to dsn (the schema migrated). NULL with a one-line, redacted
- * reason. */
-struct pg_store *pg_store_connect(const char *dsn, char *error, size_t error_size);
+/* Connects to dsn (the schema migrated); every call then waits at most
+ * call_timeout_ms (0: 20 s) for the server before the store counts it as
+ * gone. NULL with a one-line, redacted reason. */
+struct pg_store *pg_store_connect(const char *dsn, int64_t call_timeout_ms, char *error,
+                                  size_t error_size);
 void pg_store_close(struct pg_store *store);
 /* 1 when statements can run now; while down, tries to reconnect once the
  * backoff delay has passed (never inside a broken transaction). */
@@ -44,6 +51,15 @@ PGresult *pg_store_run(struct pg_store *store, enum pg_statement statement,
                        const char *const *values, const int *lengths, const char *what);
 /* Runs plain SQL (BEGIN, COMMIT, ROLLBACK). 0 or -1 (logged like pg_store_run). */
 int pg_store_exec(struct pg_store *store, const char *sql, const char *what);
+/* One statement outside a transaction whose SQL checks the fence itself
+ * (unprepared: the lease table exists only where a lock is taken); values
+ * in binary format. Like pg_store_run, and a failed check fences the store. */
+PGresult *pg_store_run_fenced(struct pg_store *store, const char *sql, int count,
+                              const char *const *values, const int *lengths, const char *what);
+/* COMMIT after checking, in the same transaction, that the lease row still
+ * has the fence's generation; a failed check rolls back and fences the
+ * store for good (one log line). 0 or -1. */
+int pg_store_commit_fenced(struct pg_store *store);
 
 /* Binary format of int8 parameters and results. */
 void pg_int8(int64_t value, char out[8]);

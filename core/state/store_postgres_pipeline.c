@@ -39,6 +39,48 @@ static int run_and_clear(PGresult *result)
     return result != NULL ? 0 : -1;
 }
 
+/* A fenced store's pipeline write outside a transaction is a transaction
+ * of its own, so that its commit checks the lease (store_fence): 1 opened,
+ * 0 none needed (not fenced, or inside the caller's), -1 failed. */
+static int fenced_write_begin(struct pg_store *store)
+{
+    if (!store->fencing || store->in_transaction)
+        return 0;
+    if (pg_store_exec(store, "BEGIN", "begin") != 0)
+        return -1;
+    store->in_transaction = 1;
+    store->transaction_failed = 0;
+    return 1;
+}
+
+/* Ends what fenced_write_begin opened: ok 1 (the write worked) commits
+ * with the check. 1 when the write stands, else 0. */
+static int fenced_write_end(struct pg_store *store, int opened, int ok)
+{
+    if (opened <= 0)
+        return ok;
+    int committed = 0;
+    if (ok && !store->transaction_failed && !store->transaction_broken)
+        committed = pg_store_commit_fenced(store) == 0;
+    else if (!store->transaction_broken)
+        pg_store_exec(store, "ROLLBACK", "rollback");
+    store->in_transaction = 0;
+    store->transaction_failed = 0;
+    store->transaction_broken = 0;
+    return committed;
+}
+
+/* One fenced statement whose result only says whether it worked. */
+static int fenced_run(struct pg_store *store, enum pg_statement statement, const int64_t *ids,
+                      size_t id_count, const char *text, const char *what)
+{
+    int opened = fenced_write_begin(store);
+    if (opened < 0)
+        return -1;
+    int ok = run_and_clear(run_with_ids(store, statement, ids, id_count, text, what)) == 0;
+    return fenced_write_end(store, opened, ok) ? 0 : -1;
+}
+
 int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const char *payload,
                  int64_t arrival)
 {
@@ -49,12 +91,15 @@ int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const cha
     struct pg_store *store = connection;
     const char *values[] = {id, chat, payload, order, store->owner};
     const int lengths[] = {8, 8, (int)strlen(payload), 8, (int)strlen(store->owner)};
+    int opened = fenced_write_begin(connection);
+    if (opened < 0)
+        return -1;
     PGresult *result =
         pg_store_run(connection, PG_INBOX_ADD, values, lengths, "adding to the inbox");
-    if (result == NULL)
-        return -1;
-    long added = pg_result_changed(result);
+    long added = result != NULL ? pg_result_changed(result) : 0;
     PQclear(result);
+    if (!fenced_write_end(connection, opened, result != NULL))
+        return -1;
     return added > 0 ? 0 : 1;
 }
 
@@ -62,19 +107,22 @@ int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const cha
 int pg_inbox_remove(void *connection, int64_t update_id)
 {
     struct pg_store *store = connection;
+    if (store->owner[0] == '\0')
+        return fenced_run(store, PG_INBOX_REMOVE, &update_id, 1, store->owner,
+                          "removing from the inbox");
+    /* a host sharing the tables holds no lease: nothing to fence */
     PGresult *result = run_with_ids(store, PG_INBOX_REMOVE, &update_id, 1, store->owner,
                                     "removing from the inbox");
     if (result == NULL)
         return -1;
     long removed = pg_result_changed(result);
     PQclear(result);
-    return store->owner[0] != '\0' && removed == 0 ? 1 : 0;
+    return removed == 0 ? 1 : 0;
 }
 
 int pg_inbox_count_crash(void *connection, int64_t update_id, const char *plugin)
 {
-    return run_and_clear(
-        run_with_ids(connection, PG_INBOX_CRASH, &update_id, 1, plugin, "counting a crash"));
+    return fenced_run(connection, PG_INBOX_CRASH, &update_id, 1, plugin, "counting a crash");
 }
 
 /* Visits an inbox query's rows and frees the result. */
@@ -162,19 +210,38 @@ int64_t pg_outbox_add(void *connection, const struct outbox_row *row)
                            8,
                            8,
                            (int)strlen(store->owner)};
+    int opened = fenced_write_begin(connection);
+    if (opened < 0)
+        return -1;
     PGresult *result =
         pg_store_run(connection, PG_OUTBOX_ADD, values, lengths, "adding to the outbox");
-    if (result == NULL)
-        return -1;
-    int64_t id = PQntuples(result) == 1 ? pg_result_int8(result, 0, 0) : -1;
+    int64_t id = result != NULL && PQntuples(result) == 1 ? pg_result_int8(result, 0, 0) : -1;
     PQclear(result);
-    return id;
+    return fenced_write_end(connection, opened, id >= 0) ? id : -1;
 }
+
+/* The sent mark, once per part: one statement that checks the fence
+ * itself rather than a transaction of three round trips. The check is
+ * evaluated (and its row lock taken) before a row is deleted. */
+static const char outbox_remove_fenced_sql[] =
+    "WITH tenure AS (SELECT 1 / count(*) AS held FROM (SELECT 1 FROM jarvis_lease"
+    " WHERE bot_id = $2 AND generation = $3 FOR SHARE) AS lease)"
+    " DELETE FROM jarvis_outbox WHERE id = $1 AND (SELECT held FROM tenure) = 1";
 
 int pg_outbox_remove(void *connection, int64_t id)
 {
-    return run_and_clear(
-        run_with_ids(connection, PG_OUTBOX_REMOVE, &id, 1, NULL, "removing from the outbox"));
+    struct pg_store *store = connection;
+    if (!store->fencing || store->in_transaction)
+        return run_and_clear(
+            run_with_ids(store, PG_OUTBOX_REMOVE, &id, 1, NULL, "removing from the outbox"));
+    char numbers[3][8];
+    pg_int8(id, numbers[0]);
+    pg_int8(store->fence_key, numbers[1]);
+    pg_int8(store->fence_generation, numbers[2]);
+    const char *values[] = {numbers[0], numbers[1], numbers[2]};
+    const int lengths[] = {8, 8, 8};
+    return run_and_clear(pg_store_run_fenced(store, outbox_remove_fenced_sql, 3, values, lengths,
+                                             "removing from the outbox"));
 }
 
 /* Visits an outbox query's rows and frees the result. */
@@ -219,8 +286,7 @@ int pg_sent_record(void *connection, int64_t reference, int64_t chat_id, int64_t
 {
     struct pg_store *store = connection;
     const int64_t ids[] = {reference, chat_id, message_id, now_ms};
-    if (run_and_clear(
-            run_with_ids(store, PG_SENT_RECORD, ids, 4, NULL, "recording a sent message id")) != 0)
+    if (fenced_run(store, PG_SENT_RECORD, ids, 4, NULL, "recording a sent message id") != 0)
         return -1;
     if (store->sent_records++ % SENT_PRUNE_EVERY == 0) {
         int64_t before = now_ms - SENT_KEEP_MS;

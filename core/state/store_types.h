@@ -25,6 +25,10 @@ struct store_settings {
     enum store_backend_kind backend;
     const char *state_dir;
     const char *dsn; /* postgres: a libpq conninfo or URI, may hold a password */
+    /* postgres: how long a call may wait for the server before it counts
+     * as gone (0: 20 s); a polling host derives
+     * it from [state] lease_s, so that a hung server cannot hold it longer */
+    int64_t call_timeout_ms;
     /* postgres, webhook hosts sharing the database: this host's name on
      * the inbox and outbox rows it takes, and how long its claim on them
      * lasts unrenewed (store_claims_renew). NULL or "": every row is ours

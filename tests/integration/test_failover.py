@@ -17,8 +17,8 @@ import time
 import pytest
 
 import pg_cluster
-from conftest import (assert_no_sanitizer_report, jarvis_binary, start_fake_telegram,
-                      telegram_bot_settings, wait_for, write_config)
+from conftest import (assert_no_sanitizer_report, hello_and_slow_plugin_dir, jarvis_binary,
+                      start_fake_telegram, telegram_bot_settings, wait_for, write_config)
 
 TOKEN = "424242:AAfailoverSECRETfailoverSECRET1234"
 BOT_ID = 424242
@@ -50,13 +50,16 @@ class Host:
     """One machine: its own directory, config, lock file and log, and a
     supervisor thread that starts jarvis again after each exit."""
 
-    def __init__(self, directory, name, fake, dsn, lease_s, restart_delay=0.3):
+    def __init__(self, directory, name, fake, dsn, lease_s, restart_delay=0.3, plugins=None):
         self.directory = pathlib.Path(directory) / name
         self.directory.mkdir(mode=0o700)
         bot = telegram_bot_settings(self.directory, fake.base, TOKEN)
-        self.config = write_config(self.directory, {
-            "bot": bot, "lock": {"max_wait": 0},
-            "state": {"backend": "postgres", "dsn": "env:JARVIS_PG_DSN", "lease_s": lease_s}})
+        sections = {"bot": bot, "lock": {"max_wait": 0},
+                    "state": {"backend": "postgres", "dsn": "env:JARVIS_PG_DSN",
+                              "lease_s": lease_s}}
+        if plugins is not None:
+            sections["plugins"] = plugins
+        self.config = write_config(self.directory, sections)
         self.env = dict(os.environ, JARVIS_PG_DSN=dsn)
         for variable in ("TELEGRAM_BOT_TOKEN", "XAI_API_KEY"):
             self.env.pop(variable, None)
@@ -131,8 +134,8 @@ class Host:
 def hosts(workdir, fake, cluster, database):
     made = []
 
-    def make(name, lease_s):
-        host = Host(workdir, name, fake, cluster.dsn(database), lease_s)
+    def make(name, lease_s, plugins=None):
+        host = Host(workdir, name, fake, cluster.dsn(database), lease_s, plugins=plugins)
         made.append(host)
         return host
     yield make
@@ -293,6 +296,131 @@ def test_sigstop_the_holder_for_25_seconds(hosts, fake, cluster, database):
           f"{sum(1 for m in fake.sent()[sends_before:] if m['time'] < resumed_at + 1)}")
     assert lost == []
     assert duplicates <= 1
+
+
+def table_counts(cluster, database):
+    inbox, outbox = cluster.psql("SELECT (SELECT count(*) FROM jarvis_inbox) || ' ' ||"
+                                 " (SELECT count(*) FROM jarvis_outbox)", database).split()
+    return int(inbox), int(outbox)
+
+
+def test_sigstop_inside_a_slow_handler_commits_nothing_after_the_takeover(
+        hosts, fake, cluster, database, workdir):
+    """The fence of the store's commits: the holder is stopped while a
+    handler runs; the standby takes over and answers that update from the
+    shared inbox. When the old holder runs again its handler returns at once
+    (its sleep ran out meanwhile): its handled commit (inbox mark and outbox
+    row) is refused by the database, so no reply is left stranded in the
+    outbox for a holder that will never send it, and it stands down."""
+    lease_s = 3
+    plugins = {"dir": str(hello_and_slow_plugin_dir(workdir)), "enable": "hello, slow"}
+    first = hosts("a", lease_s=lease_s, plugins=plugins).start()
+    assert wait_for_holder(cluster, database, first), first.log()
+    second = hosts("b", lease_s=lease_s, plugins=plugins).start()
+    assert wait_for(lambda: "waiting as a standby" in second.log(), timeout=20), second.log()
+    expected = [f"slow-{n}" for n in range(60)]
+    stream(fake, expected[:20], rate=20)
+    assert wait_for(lambda: all(reply_counts(fake)[text] for text in expected[:20]), timeout=30)
+    marker = pathlib.Path(workdir) / "handling"
+    fake.message(7100, f"/sleep 4000 {marker}")
+    assert wait_for(marker.exists, timeout=20), first.log()
+    stopped_pid = first.pid
+    stopped_at = time.time()
+    first.signal(signal.SIGSTOP)
+    marker.unlink()
+    assert wait_for_holder(cluster, database, second, timeout=lease_s + 20), second.log()
+    # the new holder handles the stopped one's update again, from the inbox
+    assert wait_for(lambda: reply_counts(fake)["slept 4000"] >= 1, timeout=30), second.log()
+    assert first_poll_after(fake, stopped_at + 0.2) is not None
+    stream(fake, expected[20:], rate=20)
+    overlaps_before = fake.counters()["overlaps"]
+    first.signal(signal.SIGCONT)
+    assert wait_for(lambda: LOCK_LOST_EXIT in first.exits, timeout=30), (first.exits, first.log())
+    assert first.exits[0] == LOCK_LOST_EXIT
+    assert wait_for(lambda: first.pid != stopped_pid and
+                    "waiting as a standby" in first.log(), timeout=20), first.log()
+    assert fake.counters()["overlaps"] - overlaps_before <= 1
+    assert lease_holder_pid(cluster, database) == second.pid
+    assert wait_for(lambda: fake.counters()["stream_left"] == 0, timeout=60)
+    everything = expected + ["slept 4000"]
+    assert wait_for(lambda: not delivery(fake, everything)[0], timeout=60), \
+        delivery(fake, everything)
+    lost, duplicates = delivery(fake, everything)
+    assert lost == []
+    assert duplicates <= 1, reply_counts(fake)
+    # nothing the old holder did after the takeover stayed behind
+    assert wait_for(lambda: table_counts(cluster, database) == (0, 0), timeout=30), \
+        (table_counts(cluster, database), first.log())
+    assert "a commit was refused: the lease row names a newer holder" in first.log()
+    assert "database lock for bot 424242 lost" in first.log()
+
+
+def cluster_pids(cluster):
+    """The postmaster and every process it started (its backends, the
+    checkpointer, the WAL writer...)."""
+    postmaster = cluster.process.pid
+    children = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            children.append(int(entry.name))
+    return [postmaster] + children
+
+
+def signal_cluster(cluster, signum):
+    for pid in cluster_pids(cluster):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+def test_a_hung_database_stops_the_holder_without_hanging_it(hosts, fake, cluster, database):
+    """SIGSTOP the whole PostgreSQL cluster: its kernel still accepts and
+    acknowledges, so only the client's own deadline notices. The holder
+    says once that the database is unreachable, stops polling, still
+    answers `jarvis status`, and once the cluster runs again (SIGCONT) it
+    is back: nothing lost, and it did not stand down."""
+    lease_s = 3
+    holder = hosts("a", lease_s=lease_s).start()
+    assert wait_for_holder(cluster, database, holder), holder.log()
+    expected = [f"hang-{n}" for n in range(120)]
+    stream(fake, expected[:40], rate=20)
+    assert wait_for(lambda: all(reply_counts(fake)[text] for text in expected[:40]), timeout=30)
+    stream(fake, expected[40:], rate=10)
+    try:
+        signal_cluster(cluster, signal.SIGSTOP)
+        hung_at = time.time()
+        assert wait_for(lambda: "is unreachable (no answer within" in holder.log(),
+                        timeout=30), holder.log()
+        # the poller stops: at most the poll under way when the line came
+        seen_at = time.time()
+        time.sleep(2 * lease_s)
+        assert len(polls_after(fake, seen_at)) <= 1, polls_after(fake, seen_at)
+        status = subprocess.run([jarvis_binary(), "status", "-c", str(holder.config)],
+                                capture_output=True, text=True, env=holder.env, timeout=60,
+                                stdin=subprocess.DEVNULL)
+        assert "database lock:" in status.stdout, status.stdout + status.stderr
+        assert holder.process.poll() is None
+        assert holder.exits == []
+    finally:
+        signal_cluster(cluster, signal.SIGCONT)
+    assert wait_for(lambda: "is back after" in holder.log(), timeout=60), holder.log()
+    assert wait_for(lambda: fake.counters()["stream_left"] == 0, timeout=60)
+    assert wait_for(lambda: not delivery(fake, expected)[0], timeout=60), \
+        (delivery(fake, expected), holder.log())
+    lost, duplicates = delivery(fake, expected)
+    print(f"\nhung cluster: lost={len(lost)} duplicates={duplicates} "
+          f"unreachable after {seen_at - hung_at:.1f}s")
+    assert lost == []
+    assert holder.exits == [], holder.log()
+    assert holder.log().count("is unreachable (no answer within") == 1
+    assert fake.counters()["overlaps"] == 0
 
 
 def test_standby_stops_cleanly_and_bad_dsn_is_a_config_error(hosts, fake, cluster, database,

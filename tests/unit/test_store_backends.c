@@ -500,6 +500,68 @@ static void test_bad_dsn_names_no_password(void **state)
     assert_null(strstr(error, "secondhalf"));
 }
 
+static long pg_count(const char *sql)
+{
+    PGconn *connection = PQconnectdb(pg_dsn());
+    assert_int_equal(PQstatus(connection), CONNECTION_OK);
+    PGresult *result = PQexec(connection, sql);
+    if (PQresultStatus(result) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(connection));
+    long count = atol(PQgetvalue(result, 0, 0));
+    PQclear(result);
+    PQfinish(connection);
+    return count;
+}
+
+/* store_fence: pipeline commits go through while the lease row has our
+ * generation; once another holder's claim bumped it, the next one is
+ * refused (nothing of it lands), and the store refuses everything after. */
+static void test_fenced_commits(void **state)
+{
+    struct fixture *fixture = *state;
+    struct store *store = fixture->store;
+    pg_run("DROP TABLE IF EXISTS jarvis_lease");
+    pg_run("CREATE TABLE jarvis_lease (bot_id bigint PRIMARY KEY, hostname text NOT NULL,"
+           " pid integer NOT NULL, backend_pid integer NOT NULL, since timestamptz NOT NULL,"
+           " renewed_at timestamptz NOT NULL, generation bigint NOT NULL DEFAULT 0)");
+    pg_run("INSERT INTO jarvis_lease VALUES (5, 'h', 1, 1, now(), now(), 3)");
+    store_fence(store, 5, 3);
+    assert_int_equal(store_fenced(store), 0);
+    assert_int_equal(store_inbox_add(store, 1, 42, "{}", 1), 0);
+    assert_int_equal(store_begin(store, STORE_SYNCED), 0);
+    assert_int_equal(store_inbox_add(store, 2, 42, "{}", 2), 0);
+    assert_int_equal(store_set(store, "core", "offset", "3", 1), 0);
+    assert_int_equal(store_commit(store), 0);
+    int64_t id = store_outbox_add(store, 1, 42, 0, "reply");
+    assert_true(id > 0);
+    assert_int_equal(store_outbox_remove(store, id), 0);
+    int64_t kept = store_outbox_add(store, 1, 42, 0, "waiting reply");
+    assert_true(kept > 0);
+    assert_int_equal(store_inbox_count(store), 2);
+    /* a second process of the same tenure, for the transaction's refusal */
+    struct store *other = open_store(fixture);
+    store_fence(other, 5, 3);
+    /* a standby took over: a new generation */
+    pg_run("UPDATE jarvis_lease SET generation = 4");
+    assert_int_equal(store_outbox_remove(store, kept), -1); /* the one-statement sent mark */
+    assert_int_equal(store_fenced(store), 1);
+    assert_int_equal(store_available(store), 0);
+    assert_int_equal(store_inbox_add(store, 3, 42, "{}", 3), -1);
+    assert_int_equal(store_begin(other, STORE_UNSYNCED), 0);
+    assert_true(store_outbox_add(other, 2, 42, 0, "late reply") > 0);
+    assert_int_equal(store_inbox_remove(other, 2), 0);
+    assert_int_equal(store_commit(other), -1);
+    assert_int_equal(store_fenced(other), 1);
+    store_close(other);
+    assert_int_equal(pg_count("SELECT count(*) FROM jarvis_outbox"), 1);
+    assert_int_equal(pg_count("SELECT count(*) FROM jarvis_inbox"), 2);
+    /* the refused transaction is not left open on the server */
+    assert_int_equal(pg_count("SELECT count(*) FROM pg_stat_activity WHERE state LIKE"
+                              " 'idle in transaction%' AND datname = current_database()"),
+                     0);
+    pg_run("DROP TABLE jarvis_lease");
+}
+
 #define BOTH(name)                                                                         \
     cmocka_unit_test_setup_teardown(name, set_up_sqlite, tear_down)
 
@@ -521,7 +583,8 @@ int main(void)
         POSTGRES(test_transactions),       POSTGRES(test_inbox),
         POSTGRES(test_outbox),             POSTGRES(test_sent_records),
         POSTGRES(test_reopen_keeps_everything), POSTGRES(test_claims_of_a_stopped_host),
-        POSTGRES(test_migration_from_version_1), POSTGRES(test_newer_schema_refused),
+        POSTGRES(test_migration_from_version_1), POSTGRES(test_fenced_commits),
+        POSTGRES(test_newer_schema_refused),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
     if (pg_dsn() != NULL)

@@ -139,6 +139,120 @@ static void test_a_topic_needs_a_positive_thread_id(void **state)
     }
 }
 
+static int same_text(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Real update shapes, each read by the strict reader (only what the parser
+ * reads is built) and by jansson in full: the same verdict, field by field. */
+static void test_a_picked_update_parses_as_the_full_one(void **state)
+{
+    (void)state;
+    static const char *const updates[] = {
+        "{\"update_id\":1,\"message\":{\"message_id\":2,\"from\":{\"id\":5,\"is_bot\":false,"
+        "\"first_name\":\"Ann\",\"last_name\":\"B\",\"username\":\"ann\",\"language_code\":\"de\","
+        "\"is_premium\":true},\"chat\":{\"id\":5,\"first_name\":\"Ann\",\"username\":\"ann\","
+        "\"type\":\"private\"},\"date\":1,\"text\":\"\\/echo h\\u00e9\",\"entities\":[{\"offset\":0,"
+        "\"length\":5,\"type\":\"bot_command\"}]}}",
+        "{\"update_id\":2,\"message\":{\"message_id\":3,\"from\":{\"id\":6,\"first_name\":\"C\"},"
+        "\"chat\":{\"id\":-100,\"title\":\"G\",\"type\":\"supergroup\",\"is_forum\":true},\"date\":1,"
+        "\"is_topic_message\":true,\"message_thread_id\":44,\"text\":\"hi\",\"reply_to_message\":"
+        "{\"message_id\":1,\"from\":{\"id\":777,\"is_bot\":true,\"first_name\":\"J\"},\"chat\":"
+        "{\"id\":-100,\"type\":\"supergroup\"},\"date\":1,\"caption\":\"chart\",\"photo\":[]}}}",
+        "{\"update_id\":3,\"callback_query\":{\"id\":\"q1\",\"from\":{\"id\":7,\"username\":\"u\"},"
+        "\"message\":{\"message_id\":9,\"chat\":{\"id\":7,\"type\":\"private\"},\"date\":1,"
+        "\"text\":\"pick\",\"reply_markup\":{\"inline_keyboard\":[[{\"text\":\"a\","
+        "\"callback_data\":\"x\"}]]}},\"chat_instance\":\"c\",\"data\":\"x\"}}",
+        "{\"update_id\":4,\"edited_message\":{\"message_id\":2,\"from\":{\"id\":5},\"chat\":"
+        "{\"id\":5,\"type\":\"private\"},\"date\":1,\"edit_date\":2,\"text\":\"/echo e\"}}",
+        "{\"update_id\":5,\"message\":{\"message_id\":2,\"chat\":{\"id\":5,\"type\":\"private\"},"
+        "\"date\":1,\"location\":{\"latitude\":1.5,\"longitude\":2.5}}}",
+        "{\"update_id\":6,\"my_chat_member\":{\"chat\":{\"id\":1,\"type\":\"group\"}}}",
+        "{\"update_id\":7,\"message\":{\"message_id\":2,\"chat\":{\"id\":\"5\",\"type\":\"private\"},"
+        "\"text\":\"x\"}}",
+        "{\"update_id\":8,\"message\":{\"message_id\":2,\"from\":\"nobody\",\"chat\":{\"id\":5,"
+        "\"type\":\"private\"},\"text\":{\"not\":\"text\"}}}",
+    };
+    for (size_t i = 0; i < sizeof updates / sizeof updates[0]; i++) {
+        json_t *picked = telegram_decode_update_leniently(updates[i], strlen(updates[i]));
+        json_t *full = json_loads(updates[i], 0, NULL);
+        assert_non_null(picked);
+        assert_non_null(full);
+        assert_null(json_object_get(picked, "undecodable"));
+        for (unsigned flags = 0; flags <= TELEGRAM_PARSE_EDITS; flags++) {
+            struct parsed_update a, b;
+            telegram_parse_update_with(picked, 777, flags, &a);
+            telegram_parse_update_with(full, 777, flags, &b);
+            assert_int_equal(a.kind, b.kind);
+            assert_true(a.update_id == b.update_id);
+            assert_string_equal(a.problem, b.problem);
+            assert_true(same_text(a.ignored_kind, b.ignored_kind));
+            const struct incoming_message *x = &a.message, *y = &b.message;
+            assert_true(x->chat_id == y->chat_id && x->user_id == y->user_id &&
+                        x->message_id == y->message_id && x->message_thread_id == y->message_thread_id);
+            assert_int_equal(x->is_reply_to_bot, y->is_reply_to_bot);
+            assert_int_equal(x->is_edited, y->is_edited);
+            assert_true(same_text(x->chat_type, y->chat_type));
+            assert_true(same_text(x->user_name, y->user_name));
+            assert_true(same_text(x->text, y->text));
+            assert_true(same_text(x->language_code, y->language_code));
+            assert_true(same_text(x->reply_to_text, y->reply_to_text));
+            assert_true(same_text(x->callback_id, y->callback_id));
+            assert_true(same_text(x->callback_data, y->callback_data));
+        }
+        /* and what was left out is left out: a private chat's name is not read */
+        if (i == 0) {
+            json_t *chat = json_object_get(json_object_get(picked, "message"), "chat");
+            assert_null(json_object_get(chat, "first_name"));
+            assert_null(json_object_get(json_object_get(json_object_get(picked, "message"), "from"),
+                                        "is_premium"));
+        }
+        json_decref(picked);
+        json_decref(full);
+    }
+}
+
+/* The strict one-pass reader takes Telegram's own layout and nothing else:
+ * whatever it refuses goes to the full decode (telegram_classify). */
+static void test_the_strict_reader_takes_only_valid_telegram_answers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        int updates; /* -1: refused */
+    } cases[] = {
+        {"{\"ok\":true,\"result\":[]}", 0},
+        {"{\"ok\":true,\"result\":[ {\"update_id\":1} , {\"update_id\":2}\n]}\n", 2},
+        {"{\"ok\":true,\"result\":[{\"update_id\":1}{\"update_id\":2}]}", -1},
+        {"{\"ok\":true,\"result\":[2\" ,x\"]}", -1}, /* found by fuzzing */
+        {"{\"ok\":true,\"result\":[{\"update_id\":1},]}", -1},
+        {"{\"ok\":true,\"result\":[,{\"update_id\":1}]}", -1},
+        {"{\"ok\":true,\"result\":[{\"update_id\":1},,{\"update_id\":2}]}", -1},
+        {"{\"ok\":true,\"result\":[,]}", -1},
+        {"{\"ok\":true,\"result\":[{\"update_id\":1,\"x\":1e400}]}", -1}, /* update by update */
+        {"{\"ok\":true,\"result\":[],\"ok\":false}", -1},
+        {"{\"result\":[],\"ok\":true}", -1},
+        {"{\"ok\":true,\"result\":[{\"update_id\":1}]", -1},
+        {"{\"ok\":true,\"result\":[{\"update_id\":1}]}x", -1},
+        {"{\"ok\":false,\"error_code\":409,\"description\":\"Conflict\"}", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *updates = telegram_read_updates(cases[i].body, strlen(cases[i].body));
+        if (cases[i].updates < 0) {
+            if (updates != NULL)
+                fail_msg("taken: %s", cases[i].body);
+            continue;
+        }
+        assert_non_null(updates);
+        assert_int_equal(json_array_size(updates), (size_t)cases[i].updates);
+        json_t *whole = json_loads(cases[i].body, 0, NULL); /* jansson agrees */
+        assert_non_null(whole);
+        json_decref(whole);
+        json_decref(updates);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +261,8 @@ int main(void)
         cmocka_unit_test(test_a_negative_update_id_is_bad_and_zero_is_fine),
         cmocka_unit_test(test_edits_are_messages_only_when_asked_for),
         cmocka_unit_test(test_a_topic_needs_a_positive_thread_id),
+        cmocka_unit_test(test_a_picked_update_parses_as_the_full_one),
+        cmocka_unit_test(test_the_strict_reader_takes_only_valid_telegram_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

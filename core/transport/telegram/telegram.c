@@ -748,8 +748,8 @@ static int poll_loop(struct telegram *telegram)
             poll_parameters(telegram->next_offset, recovered ? poll_timeout : 0, POLL_LIMIT);
         struct telegram_result result;
         test_hook_reached("poll-before-request");
-        telegram_api_call(telegram->api, "getUpdates", parameters, poll_timeout + POLL_SLACK_S,
-                          &result);
+        telegram_api_call_for_updates(telegram->api, parameters, poll_timeout + POLL_SLACK_S,
+                                      &result);
         json_decref(parameters);
         /* a batch answered after the lease ran out (this process was
          * stopped, say) is the new holder's: it is not confirmed, so
@@ -845,7 +845,7 @@ static void telegram_prefetch(struct transport *transport, struct host *host)
     json_t *parameters = poll_parameters(telegram->next_offset, 0, POLL_LIMIT);
     struct telegram_result result;
     test_hook_reached("poll-before-request");
-    telegram_api_call(telegram->api, "getUpdates", parameters, POLL_SLACK_S, &result);
+    telegram_api_call_for_updates(telegram->api, parameters, POLL_SLACK_S, &result);
     json_decref(parameters);
     if (result.outcome == TELEGRAM_OK)
         prefetch_batch(telegram, result.value);

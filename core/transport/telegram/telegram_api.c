@@ -266,7 +266,7 @@ struct attached_file {
 
 /* What the caller reads from a success: nothing, the sent message's id, or
  * the whole decoded result. */
-enum wanted_result { WANT_NOTHING, WANT_MESSAGE_ID, WANT_RESULT };
+enum wanted_result { WANT_NOTHING, WANT_MESSAGE_ID, WANT_RESULT, WANT_UPDATES };
 
 static void call(struct telegram_api *api, const char *method, json_t *parameters, long timeout_s,
                  enum wanted_result wanted, const struct attached_file *file,
@@ -287,6 +287,12 @@ void telegram_api_call(struct telegram_api *api, const char *method, json_t *par
                        long timeout_s, struct telegram_result *result)
 {
     call(api, method, parameters, timeout_s, WANT_RESULT, NULL, result);
+}
+
+void telegram_api_call_for_updates(struct telegram_api *api, json_t *parameters, long timeout_s,
+                                   struct telegram_result *result)
+{
+    call(api, "getUpdates", parameters, timeout_s, WANT_UPDATES, NULL, result);
 }
 
 void telegram_api_call_for_message_id(struct telegram_api *api, const char *method,
@@ -454,6 +460,10 @@ static void call_with_body(struct telegram_api *api, const char *method, char *b
     } else if (wanted == WANT_MESSAGE_ID &&
                leading_message_id(http_status, response.data, response.length,
                                   &result->message_id)) {
+        result->outcome = TELEGRAM_OK;
+    } else if (wanted == WANT_UPDATES && http_status == 200 &&
+               (result->value = telegram_read_updates(response.data, response.length)) != NULL) {
+        /* the strict reader checked every byte as the full decode would */
         result->outcome = TELEGRAM_OK;
     } else {
         telegram_classify(http_status, response.data, response.length, result);

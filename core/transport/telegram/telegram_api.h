@@ -52,14 +52,19 @@ void telegram_api_call(struct telegram_api *api, const char *method, json_t *par
 void telegram_api_call_without_result(struct telegram_api *api, const char *method,
                                       json_t *parameters, long timeout_s,
                                       struct telegram_result *result);
-/* Like telegram_api_call, as multipart/form-data with the file's bytes in
- * file_field ("photo", "document"); parameters become form fields. */
 /* A call whose caller needs only the sent Message's message_id: read from
  * the answer's head when Telegram wrote it first (as it does), else from the
  * fully decoded result (then in result->value as with telegram_api_call). */
 void telegram_api_call_for_message_id(struct telegram_api *api, const char *method,
                                       json_t *parameters, long timeout_s,
                                       struct telegram_result *result);
+/* getUpdates: as telegram_api_call, the updates in result->value read by
+ * telegram_read_updates when the answer is the common one (each update
+ * holds what telegram_parse_update reads), else by telegram_classify. */
+void telegram_api_call_for_updates(struct telegram_api *api, json_t *parameters, long timeout_s,
+                                   struct telegram_result *result);
+/* Like telegram_api_call, as multipart/form-data with the file's bytes in
+ * file_field ("photo", "document"); parameters become form fields. */
 void telegram_api_call_with_file(struct telegram_api *api, const char *method, json_t *parameters,
                                  const char *file_field, const void *bytes, size_t length,
                                  const char *file_name, long timeout_s,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_pick.h"
 #include "base/log.h"
 
 /* ---- parsing ---- */
@@ -331,6 +332,58 @@ static json_t *undecodable_element(const char *text, size_t length, const char *
     return element;
 }
 
+/* What telegram_parse_update_with reads, and only that, is built: the
+ * update's message, edited_message or callback_query, in them the chat, the
+ * sender, the replied-to message and its sender, each with the members the
+ * parser reads. A message keeps all its members (the parser names a
+ * non-text message by which one it has; objects and arrays stand as null),
+ * so does the update (its kind is its first member after update_id). */
+static const char *const no_names[] = {NULL};
+static const char *const sender_values[] = {"id", "username", "first_name", "language_code", NULL};
+static const struct json_pick_rule sender_rule = {no_names, NULL, sender_values};
+static const char *const chat_values[] = {"id", "type", NULL};
+static const struct json_pick_rule chat_rule = {no_names, NULL, chat_values};
+static const char *const replied_sender_values[] = {"id", NULL};
+static const struct json_pick_rule replied_sender_rule = {no_names, NULL, replied_sender_values};
+static const char *const replied_names[] = {"from", NULL};
+static const struct json_pick_rule *const replied_rules[] = {&replied_sender_rule};
+static const char *const replied_values[] = {"text", "caption", NULL};
+static const struct json_pick_rule replied_rule = {replied_names, replied_rules, replied_values};
+static const char *const message_names[] = {"chat", "from", "reply_to_message", NULL};
+static const struct json_pick_rule *const message_rules[] = {&chat_rule, &sender_rule,
+                                                             &replied_rule};
+static const struct json_pick_rule message_rule = {message_names, message_rules, NULL};
+static const char *const callback_names[] = {"message", "from", NULL};
+static const struct json_pick_rule *const callback_rules[] = {&message_rule, &sender_rule};
+static const char *const callback_values[] = {"id", "data", NULL};
+static const struct json_pick_rule callback_rule = {callback_names, callback_rules,
+                                                    callback_values};
+static const char *const update_names[] = {"message", "edited_message", "callback_query", NULL};
+static const struct json_pick_rule *const update_rules[] = {&message_rule, &message_rule,
+                                                            &callback_rule};
+static const struct json_pick_rule update_rule = {update_names, update_rules, NULL};
+
+/* The element at body[offset]: its picked tree (*end past it), or an
+ * undecodable marker over the bytes a lenient skip gives it (*end past
+ * those; 0 when it does not end). depth: the levels around it. */
+static json_t *read_element(const char *body, size_t length, size_t offset, int depth, size_t *end,
+                            int *undecodable)
+{
+    char why[96];
+    size_t used = 0;
+    json_t *element =
+        json_pick(body + offset, length - offset, &update_rule, depth, &used, why, sizeof why);
+    *undecodable = element == NULL;
+    if (element != NULL) {
+        *end = offset + used;
+        return element;
+    }
+    *end = skip_value(body, length, offset);
+    if (*end <= offset)
+        return NULL;
+    return undecodable_element(body + offset, *end - offset, why);
+}
+
 /* Where the "result" array's '[' is, after checking "ok": true is there. */
 static const char *find_result_array(const char *body, size_t length)
 {
@@ -349,32 +402,42 @@ static const char *find_result_array(const char *body, size_t length)
     return cursor < body + length && *cursor == '[' ? cursor : NULL;
 }
 
-json_t *telegram_decode_updates_leniently(const char *body, size_t length)
+static int is_json_space(char c)
 {
-    if (body == NULL)
-        return NULL;
-    const char *array = find_result_array(body, length);
-    if (array == NULL)
-        return NULL;
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The elements from the array whose '[' is at body[offset] up to its ']';
+ * *close is where that ']' is. NULL when the array does not end, or, when
+ * strict, when its commas are not one between each two elements. */
+static json_t *read_elements(const char *body, size_t length, size_t offset, int strict,
+                             size_t *close, size_t *undecodable)
+{
     json_t *updates = json_array();
-    size_t offset = (size_t)(array - body) + 1;
-    for (;;) {
-        while (offset < length &&
-               (body[offset] == ' ' || body[offset] == ',' || body[offset] == '\n' ||
-                body[offset] == '\r' || body[offset] == '\t'))
+    offset++;
+    for (int first = 1; updates != NULL; first = 0) {
+        size_t commas = 0;
+        while (offset < length && (is_json_space(body[offset]) || body[offset] == ',')) {
+            commas += body[offset] == ',';
             offset++;
+        }
         if (offset >= length)
             break;
-        if (body[offset] == ']')
+        if (body[offset] == ']') {
+            if (strict && commas > 0)
+                break;
+            *close = offset;
             return updates;
-        size_t end = skip_value(body, length, offset);
-        if (end <= offset)
+        }
+        if (strict && commas != (first ? 0u : 1u))
             break;
-        json_error_t error;
-        json_t *element = json_loadb(body + offset, end - offset, JSON_DISABLE_EOF_CHECK, &error);
-        if (element == NULL)
-            element = undecodable_element(body + offset, end - offset, error.text);
-        json_array_append_new(updates, element);
+        size_t end;
+        int bad;
+        /* an element sits in the envelope object and its array */
+        json_t *element = read_element(body, length, offset, 2, &end, &bad);
+        if (element == NULL || json_array_append_new(updates, element) != 0)
+            break;
+        *undecodable += (size_t)bad;
         offset = end;
     }
     /* a body cut short is a transfer that failed, not updates to skip */
@@ -382,9 +445,39 @@ json_t *telegram_decode_updates_leniently(const char *body, size_t length)
     return NULL;
 }
 
-static int is_json_space(char c)
+json_t *telegram_decode_updates_leniently(const char *body, size_t length)
 {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    if (body == NULL)
+        return NULL;
+    const char *array = find_result_array(body, length);
+    if (array == NULL)
+        return NULL;
+    size_t close, undecodable = 0;
+    return read_elements(body, length, (size_t)(array - body), 0, &close, &undecodable);
+}
+
+json_t *telegram_read_updates(const char *body, size_t length)
+{
+    static const char head[] = "{\"ok\":true,\"result\":[";
+    if (body == NULL || length < sizeof head - 1 || memcmp(body, head, sizeof head - 1) != 0)
+        return NULL;
+    size_t close = 0, undecodable = 0;
+    json_t *updates = read_elements(body, length, sizeof head - 2, 1, &close, &undecodable);
+    if (updates == NULL)
+        return NULL;
+    /* after the array only the envelope's '}': another member (a second
+     * "ok", say) is for the full decode to weigh */
+    size_t rest = close + 1;
+    while (rest < length && is_json_space(body[rest]))
+        rest++;
+    int closed = rest < length && body[rest] == '}';
+    for (rest++; closed && rest < length; rest++)
+        closed = is_json_space(body[rest]);
+    if (undecodable > 0 || !closed) {
+        json_decref(updates);
+        return NULL;
+    }
+    return updates;
 }
 
 json_t *telegram_decode_update_leniently(const char *body, size_t length)
@@ -403,11 +496,10 @@ json_t *telegram_decode_update_leniently(const char *body, size_t length)
         if (!is_json_space(body[rest]))
             return NULL;
     }
-    json_error_t error;
-    json_t *update = json_loadb(body + start, end - start, 0, &error);
-    if (update == NULL)
-        return undecodable_element(body + start, end - start, error.text);
-    if (!json_is_object(update)) { /* cannot happen after the '{' check; be safe */
+    size_t used;
+    int bad;
+    json_t *update = read_element(body, end, start, 0, &used, &bad);
+    if (update != NULL && !json_is_object(update)) { /* cannot be after the '{' check */
         json_decref(update);
         return NULL;
     }

@@ -36,14 +36,22 @@ void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned fl
 
 /* getUpdates' "result" array decoded one element at a time, for a body
  * jansson refuses as a whole (a \u0000 escape, an integer beyond int64,
- * nesting past its limit, 1e400 in one update): the elements that decode
- * are returned as they are; each that does not becomes
+ * nesting past its limit, 1e400 in one update): each element that decodes
+ * is returned with what telegram_parse_update reads (nested objects it does
+ * not read stand as null, arrays too: base/json_pick.h); each that does not
+ * becomes
  * {"update_id": N, "undecodable": "why"} (update_id absent when it cannot
  * be read either). NULL when the body is no {"ok":true,"result":[...]}. */
 json_t *telegram_decode_updates_leniently(const char *body, size_t length);
 
+/* The common getUpdates answer read in one pass, without sanitising or a
+ * jansson decode of the whole: only for a body that is exactly
+ * {"ok":true,"result":[...]} (Telegram's layout) whose every element
+ * decodes. NULL otherwise: then telegram_classify takes the full path. */
+json_t *telegram_read_updates(const char *body, size_t length);
+
 /* One update on its own (a webhook POST's body), decoded the same way: the
- * object, or {"update_id": N, "undecodable": "why"} when it is one whole
+ * object (what the parser reads), or {"update_id": N, "undecodable": "why"} when it is one whole
  * JSON object jansson refuses, or NULL when the body is not one complete
  * JSON object (nothing but whitespace around it). */
 json_t *telegram_decode_update_leniently(const char *body, size_t length);
