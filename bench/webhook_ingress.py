@@ -6,7 +6,12 @@ comes only after the synced inbox commit, so the acknowledgement latency
 (median, p99) is that commit's. Then the end-to-end figure: replies/s until
 tests/fakes/fake_telegram.py has every answer. Rate limits are lifted.
 
-Usage: bench/webhook_ingress.py [--count 2000] [--clients 8] [--chats 50]
+--postgres keeps the state in a private PostgreSQL cluster
+(tests/integration/pg_cluster.py, fsync on) instead of SQLite: the same
+figures with the commit a round trip, the update_id lock and the claims of
+hosts sharing the database (docs/webhook.md).
+
+Usage: bench/webhook_ingress.py [--count 2000] [--clients 8] [--chats 50] [--postgres]
        (JARVIS_OUT=build/san for the sanitizer build)"""
 import argparse
 import http.client
@@ -77,7 +82,16 @@ def main():
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--postgres", action="store_true", help="the state in PostgreSQL")
     args = parser.parse_args()
+    cluster, state = None, ""
+    if args.postgres:
+        sys.path.insert(0, str(REPO / "tests" / "integration"))
+        import pg_cluster
+        cluster = pg_cluster.Cluster()
+        cluster.fsync = True  # durable like a production server
+        cluster.start()
+        state = f"[state]\nbackend = postgres\ndsn = {cluster.dsn(cluster.create_database())}\n"
     fake, fake_port = start_fake()
     port = free_port()
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="jarvis-webhook-bench-"))
@@ -102,7 +116,7 @@ path = {workdir}/jarvis.lock
 [plugins]
 dir = {OUT}/plugins
 enable = hello
-""")
+{state}""")
         bot = subprocess.Popen([str(OUT / "jarvis"), "-c", str(config)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
@@ -134,6 +148,8 @@ enable = hello
     finally:
         fake.kill()
         fake.wait()
+        if cluster is not None:
+            cluster.close()
 
 
 if __name__ == "__main__":

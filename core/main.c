@@ -257,6 +257,18 @@ static int set_up(struct runtime *runtime)
         .state_dir = config->state_dir,
         .dsn = config->state_dsn,
         .call_timeout_ms = store_call_timeout_ms(config->lease_s)};
+    /* Webhook hosts on one database each own the rows they take: named by
+     * machine and state dir, one instance each by the file lock, so a
+     * restart finds its own rows at once and the others wait for its
+     * claim to lapse (lease_s) before taking them over. */
+    char owner[320];
+    if (config->state_backend == STATE_BACKEND_POSTGRES && config->bot_mode == BOT_MODE_WEBHOOK) {
+        char hostname[256] = "";
+        gethostname(hostname, sizeof hostname - 1);
+        snprintf(owner, sizeof owner, "%s:%s", hostname, config->state_dir);
+        store_settings.owner = owner;
+        store_settings.claim_ms = (int64_t)config->lease_s * 1000;
+    }
     runtime->host.store = store_open_settings(&store_settings, error, sizeof error, &store_failure);
     if (runtime->host.store == NULL) {
         log_error("%s", error);

@@ -50,6 +50,15 @@ struct pipeline {
     atomic_size_t unhandled;
     atomic_size_t unsent;
     pthread_mutex_t deferred_lock;
+    /* Accepts commit and are offered to the admission in one order: the
+     * webhook's listener threads accept side by side, and an arrival
+     * offered after a later one of its chat counts as loaded already
+     * (chat_admission_offer), so it would wait in the inbox for a restart. */
+    pthread_mutex_t accept_lock;
+    /* webhook hosts sharing the store: until when (monotonic) our claim
+     * surely holds, so the sender may send; 0 while not shared */
+    atomic_llong claim_valid_until_ms;
+    atomic_int shared;
     struct jv_deferred *deferred;     /* handles not yet finished */
     struct chat_admission *admission; /* one chat's share of memory */
     /* The updates of the last inbox commit that failed: it may have
@@ -219,8 +228,20 @@ static int add_parts_to_outbox(struct store *store, struct part_list *parts)
 
 /* A commit that fails (disk full, I/O error) is retried with backoff, one
  * log line per state change: the update stays unhandled meanwhile, which is
- * what a restart would find too. Gives up only when a stop is requested. */
+ * what a restart would find too. Gives up only when a stop is requested,
+ * or when the update is no longer this host's (COMMIT_NOT_OURS). */
 typedef int (*commit_fn)(struct pipeline *pipeline, void *context);
+
+/* A shared store's row that another host took over while this one
+ * stalled: that host handles it; what was done here is dropped. */
+#define COMMIT_NOT_OURS 2
+
+/* Inside the commit's transaction: 0 removed, COMMIT_NOT_OURS, or -1. */
+static int remove_inbox_row(struct store *store, int64_t update_id)
+{
+    int removed = store_inbox_remove(store, update_id);
+    return removed == 1 ? COMMIT_NOT_OURS : removed;
+}
 
 static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *context,
                              const char *what, int64_t update_id)
@@ -229,7 +250,14 @@ static int commit_with_retry(struct pipeline *pipeline, commit_fn commit, void *
     backoff_init(&backoff, COMMIT_RETRY_INITIAL_MS, COMMIT_RETRY_MAX_MS);
     int failures = 0;
     for (;;) {
-        if (commit(pipeline, context) == 0) {
+        int result = commit(pipeline, context);
+        if (result == COMMIT_NOT_OURS) {
+            log_warn("update %" PRId64 ": another host took it over (this host's claim lapsed); "
+                     "%s here is dropped",
+                     update_id, what);
+            return result;
+        }
+        if (result == 0) {
             if (failures > 0)
                 log_info("update %" PRId64 ": %s committed after %d failed attempt%s", update_id,
                          what, failures, failures == 1 ? "" : "s");
@@ -263,11 +291,11 @@ static int commit_handled(struct pipeline *pipeline, void *context)
     test_hook_reached("handled-before-commit");
     if (store_begin(store, STORE_UNSYNCED) != 0)
         return -1;
-    if (unit_of_work_apply_writes(commit->work, store) != 0 ||
-        add_parts_to_outbox(store, commit->parts) != 0 ||
-        (!commit->keep_inbox_row && store_inbox_remove(store, commit->work->update_id) != 0)) {
+    int removed = commit->keep_inbox_row ? 0 : remove_inbox_row(store, commit->work->update_id);
+    if (removed != 0 || unit_of_work_apply_writes(commit->work, store) != 0 ||
+        add_parts_to_outbox(store, commit->parts) != 0) {
         store_rollback(store);
-        return -1;
+        return removed == COMMIT_NOT_OURS ? removed : -1;
     }
     if (store_commit(store) != 0)
         return -1;
@@ -496,11 +524,16 @@ static int cursor_write(struct store *store, const char *key, int64_t cursor)
  * first batch, then one more per row, so a restart continues above. */
 static atomic_llong next_arrival;
 
-static int64_t take_arrival(void)
+static int64_t take_arrivals(long long count)
 {
     long long expected = 0;
     atomic_compare_exchange_strong(&next_arrival, &expected, (long long)wall_ms() * 1000);
-    return atomic_fetch_add(&next_arrival, 1);
+    return atomic_fetch_add(&next_arrival, count);
+}
+
+static int64_t take_arrival(void)
+{
+    return take_arrivals(1);
 }
 
 static atomic_llong next_reference;
@@ -517,6 +550,12 @@ static int commit_batch(struct store *store, struct accepted_batch *batch)
     if (store_begin(store, STORE_SYNCED) != 0)
         return -1;
     if (batch->cursor_once) {
+        /* another host taking the same update waits here for our commit,
+         * then finds our record (a webhook retry sent elsewhere) */
+        if (store_lock_update(store, batch->messages[0].update_id) != 0) {
+            store_rollback(store);
+            return -1;
+        }
         char *value = NULL;
         size_t length = 0;
         int found = store_get(store, CORE_SPACE, batch->cursor_key, &value, &length);
@@ -624,8 +663,10 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
     struct accepted_batch batch;
     if (batch_init(&batch, messages, count, cursor_key, cursor) != 0)
         return -1;
+    pthread_mutex_lock(&pipeline->accept_lock);
     if (commit_batch(pipeline->host->store, &batch) != 0) {
         remember_in_doubt(pipeline, messages, count);
+        pthread_mutex_unlock(&pipeline->accept_lock);
         batch_release(&batch);
         return -1;
     }
@@ -640,6 +681,7 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
             release_update(pipeline, messages[i].chat_id, NULL);
         /* else: the chat is at its cap; the row waits in the inbox */
     }
+    pthread_mutex_unlock(&pipeline->accept_lock);
     batch_release(&batch);
     return 0;
 }
@@ -657,18 +699,21 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
                                    .cursor = seen_value,
                                    .cursor_once = 1,
                                    .cursor_floor = seen_floor};
+    pthread_mutex_lock(&pipeline->accept_lock);
     int committed = commit_batch(pipeline->host->store, &batch);
     if (committed < 0)
         remember_in_doubt(pipeline, message, 1);
-    if (committed != 0)
+    if (committed != 0) {
+        pthread_mutex_unlock(&pipeline->accept_lock);
         return committed;
+    }
     test_hook_reached("inbox-after-commit");
     /* the same admission as a polled batch: a flooding chat waits in the inbox */
-    if (!new_in_inbox && already_taken(pipeline, message))
-        return 0;
-    if (chat_admission_offer(pipeline->admission, message->chat_id, arrival) &&
+    if ((new_in_inbox || !already_taken(pipeline, message)) &&
+        chat_admission_offer(pipeline->admission, message->chat_id, arrival) &&
         dispatch_one(pipeline, message) != 0)
         release_update(pipeline, message->chat_id, NULL);
+    pthread_mutex_unlock(&pipeline->accept_lock);
     return 0;
 }
 
@@ -796,14 +841,14 @@ static int copy_inbox_row(const struct inbox_row *row, void *context)
     return 0;
 }
 
-static int resend_outbox(struct pipeline *pipeline)
+/* Sends the copies (when read whole) and frees them. */
+static int deliver_copies(struct pipeline *pipeline, struct row_copies copies, int result,
+                          const char *whose)
 {
-    struct row_copies copies = {0};
-    int result = store_outbox_list(pipeline->host->store, copy_outbox_row, &copies);
     if (copies.failed)
         result = -1;
     if (result == 0 && copies.count > 0)
-        log_info("outbox: %zu message part(s) from before the restart; sending them", copies.count);
+        log_info("outbox: %zu message part(s) %s; sending them", copies.count, whose);
     for (size_t i = 0; i < copies.count; i++) {
         if (result == 0)
             deliver_row(pipeline, &copies.outbox[i]);
@@ -812,6 +857,13 @@ static int resend_outbox(struct pipeline *pipeline)
     }
     free(copies.outbox);
     return result;
+}
+
+static int resend_outbox(struct pipeline *pipeline)
+{
+    struct row_copies copies = {0};
+    int result = store_outbox_list(pipeline->host->store, copy_outbox_row, &copies);
+    return deliver_copies(pipeline, copies, result, "from before the restart");
 }
 
 static void wait_until_idle(struct pipeline *pipeline)
@@ -832,10 +884,10 @@ static int commit_poison(struct pipeline *pipeline, void *context)
     struct store *store = pipeline->host->store;
     if (store_begin(store, STORE_UNSYNCED) != 0)
         return -1;
-    if (add_parts_to_outbox(store, poison->parts) != 0 ||
-        store_inbox_remove(store, poison->update_id) != 0) {
+    int removed = remove_inbox_row(store, poison->update_id);
+    if (removed != 0 || add_parts_to_outbox(store, poison->parts) != 0) {
         store_rollback(store);
-        return -1;
+        return removed == COMMIT_NOT_OURS ? removed : -1;
     }
     return store_commit(store);
 }
@@ -933,24 +985,31 @@ static void free_inbox_copies(struct row_copies *copies)
     free(copies->inbox);
 }
 
-static int rerun_inbox(struct pipeline *pipeline)
+/* Dispatches the admitted copies (when read whole) and frees them. */
+static int run_admitted(struct pipeline *pipeline, struct admitted_rows *admitted, int result,
+                        const char *whose, int alone)
 {
-    struct admitted_rows admitted = {.pipeline = pipeline};
-    struct row_copies *copies = &admitted.copies;
-    int result = store_inbox_list(pipeline->host->store, copy_admitted_row, &admitted);
+    struct row_copies *copies = &admitted->copies;
     if (copies->failed)
         result = -1;
-    if (result == 0 && copies->count + admitted.waiting > 0)
-        log_info("inbox: %zu update(s) from before the restart were not handled yet; handling "
-                 "them (%zu wait in the inbox for their chat's turn)",
-                 copies->count + admitted.waiting, admitted.waiting);
+    if (result == 0 && copies->count + admitted->waiting > 0)
+        log_info("inbox: %zu update(s) %s were not handled yet; handling them (%zu wait in the "
+                 "inbox for their chat's turn)",
+                 copies->count + admitted->waiting, whose, admitted->waiting);
     for (size_t i = 0; i < copies->count; i++) {
         const struct inbox_row *row = &copies->inbox[i];
-        if (result != 0 || lifecycle_stop_requested() || !redispatch(pipeline, row, 1))
+        if (result != 0 || lifecycle_stop_requested() || !redispatch(pipeline, row, alone))
             release_update(pipeline, row->chat_id, NULL);
     }
     free_inbox_copies(copies);
     return result;
+}
+
+static int rerun_inbox(struct pipeline *pipeline)
+{
+    struct admitted_rows admitted = {.pipeline = pipeline};
+    int result = store_inbox_list(pipeline->host->store, copy_admitted_row, &admitted);
+    return run_admitted(pipeline, &admitted, result, "from before the restart", 1);
 }
 
 /* Room freed in chat_id's share: its next rows from the inbox, in order. */
@@ -984,6 +1043,61 @@ int pipeline_recover(struct pipeline *pipeline)
     return rerun_inbox(pipeline);
 }
 
+/* Rows taken over per call: the rest come at the next. */
+#define TAKE_OVER_ROWS 1000
+
+int pipeline_renew_claim(struct pipeline *pipeline, int at_start)
+{
+    const struct config *config = pipeline->host->config;
+    int64_t claim_ms = config != NULL && config->lease_s > 0 ? config->lease_s * 1000LL : 10000;
+    int64_t started = monotonic_ms();
+    int renewed = store_claims_renew(pipeline->host->store);
+    if (renewed < 0)
+        return -1;
+    atomic_store(&pipeline->shared, 1);
+    /* lapsed at start: we were down, and the rows that others took are
+     * theirs now (ours are listed by owner); lapsed later: some of what
+     * this run holds may be another host's */
+    if (renewed == 1 && !at_start) {
+        atomic_store(&pipeline->claim_valid_until_ms, 0);
+        return 1;
+    }
+    /* a quarter of the lease kept back: another host's clock reads the
+     * lapse from the database's, a little later than ours may */
+    atomic_store(&pipeline->claim_valid_until_ms, started + claim_ms * 3 / 4);
+    return 0;
+}
+
+int pipeline_may_send(struct pipeline *pipeline)
+{
+    return pipeline == NULL || !atomic_load(&pipeline->shared) ||
+           monotonic_ms() < atomic_load(&pipeline->claim_valid_until_ms);
+}
+
+int pipeline_take_over(struct pipeline *pipeline)
+{
+    struct store *store = pipeline->host->store;
+    int renewed = pipeline_renew_claim(pipeline, 0);
+    if (renewed != 0)
+        return renewed;
+    /* replies the stopped host committed go first, as at a restart */
+    struct row_copies copies = {0};
+    int result = store_outbox_claim_stale(store, copy_outbox_row, &copies);
+    if (deliver_copies(pipeline, copies, result, "of a host that stopped renewing its claim") != 0)
+        return -1;
+    /* under the accept lock: the claimed rows' new arrivals are offered
+     * before any accepted after them (see accept_lock) */
+    pthread_mutex_lock(&pipeline->accept_lock);
+    int64_t first = take_arrivals(TAKE_OVER_ROWS + 1);
+    struct admitted_rows admitted = {.pipeline = pipeline};
+    result = store_inbox_claim_stale(store, first, TAKE_OVER_ROWS, copy_admitted_row, &admitted);
+    /* not alone: waiting for the whole dispatcher here would stop the renewals */
+    result =
+        run_admitted(pipeline, &admitted, result, "of a host that stopped renewing its claim", 0);
+    pthread_mutex_unlock(&pipeline->accept_lock);
+    return result;
+}
+
 /* ---- life ---- */
 
 struct pipeline *pipeline_create(struct host *host, const struct pipeline_delivery *delivery)
@@ -995,7 +1109,10 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     pipeline->delivery = *delivery;
     atomic_init(&pipeline->unhandled, 0);
     atomic_init(&pipeline->unsent, 0);
+    atomic_init(&pipeline->claim_valid_until_ms, 0);
+    atomic_init(&pipeline->shared, 0);
     pthread_mutex_init(&pipeline->deferred_lock, NULL);
+    pthread_mutex_init(&pipeline->accept_lock, NULL);
     pthread_mutex_init(&pipeline->doubt_lock, NULL);
     const struct config *config = host->config;
     pipeline->admission = chat_admission_create(config != NULL && config->chat_backlog_in_memory > 0
@@ -1003,6 +1120,7 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
                                                     : DEFAULT_CHAT_BACKLOG);
     if (pipeline->admission == NULL) {
         pthread_mutex_destroy(&pipeline->deferred_lock);
+        pthread_mutex_destroy(&pipeline->accept_lock);
         pthread_mutex_destroy(&pipeline->doubt_lock);
         free(pipeline);
         return NULL;
@@ -1026,6 +1144,7 @@ void pipeline_destroy(struct pipeline *pipeline)
                  "after a restart",
                  abandoned);
     pthread_mutex_destroy(&pipeline->deferred_lock);
+    pthread_mutex_destroy(&pipeline->accept_lock);
     pthread_mutex_destroy(&pipeline->doubt_lock);
     chat_admission_destroy(pipeline->admission);
     free(pipeline);

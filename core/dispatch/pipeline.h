@@ -46,6 +46,18 @@ void pipeline_destroy(struct pipeline *pipeline);
  * crashed on runs alone; after PIPELINE_MAX_CRASHES it is skipped with an
  * apology naming the plugin). Returns 0, or -1 when the store fails. */
 int pipeline_recover(struct pipeline *pipeline);
+/* Webhook hosts sharing the store (store_claims_renew): renews this host's
+ * claim ([state] lease_s), so that the sender may send for three quarters
+ * of it. 0; 1 when the claim had lapsed (not at_start: this run must stand
+ * down, others may have taken its rows); -1 when the store fails. */
+int pipeline_renew_claim(struct pipeline *pipeline, int at_start);
+/* 0 while this host shares the store and its claim is not surely valid. */
+int pipeline_may_send(struct pipeline *pipeline);
+/* pipeline_renew_claim, then takes over, sends and dispatches the outbox
+ * and inbox rows of a host that stopped renewing its own. Called at least
+ * every quarter of the lease. 0, 1 (lapsed, as pipeline_renew_claim), or
+ * -1 when the store fails. */
+int pipeline_take_over(struct pipeline *pipeline);
 
 /* Commits messages to the inbox and cursor_key (space "core") = cursor in
  * one synced transaction, then dispatches each. A message whose update_id

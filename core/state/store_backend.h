@@ -41,6 +41,13 @@ struct store_backend {
     int (*sent_lookup)(void *connection, int64_t reference, int64_t *message_id);
     long (*inbox_count)(void *connection);
     long (*outbox_count)(void *connection);
+    /* Hosts sharing the tables (store_pipeline.h); NULL for a backend that
+     * is never shared (SQLite): its rows are all this host's. */
+    int (*claims_renew)(void *connection);
+    int (*inbox_claim_stale)(void *connection, int64_t first_arrival, size_t limit,
+                             store_inbox_visit visit, void *context);
+    int (*outbox_claim_stale)(void *connection, store_outbox_visit visit, void *context);
+    int (*lock_update)(void *connection, int64_t update_id);
     /* 1 while the database answers; a backend that cannot lose its
      * connection (SQLite) leaves this NULL. */
     int (*available)(void *connection);

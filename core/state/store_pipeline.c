@@ -142,3 +142,53 @@ long store_outbox_count(struct store *store)
 {
     return store == NULL ? -1 : count(store, store->backend->outbox_count);
 }
+
+int store_claims_renew(struct store *store)
+{
+    if (store == NULL)
+        return -1;
+    if (store->backend->claims_renew == NULL)
+        return 0;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->claims_renew(store->connection);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_inbox_claim_stale(struct store *store, int64_t first_arrival, size_t limit,
+                            store_inbox_visit visit, void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    if (store->backend->inbox_claim_stale == NULL)
+        return 0;
+    pthread_mutex_lock(&store->mutex);
+    int result =
+        store->backend->inbox_claim_stale(store->connection, first_arrival, limit, visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_outbox_claim_stale(struct store *store, store_outbox_visit visit, void *context)
+{
+    if (store == NULL || visit == NULL)
+        return -1;
+    if (store->backend->outbox_claim_stale == NULL)
+        return 0;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->outbox_claim_stale(store->connection, visit, context);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}
+
+int store_lock_update(struct store *store, int64_t update_id)
+{
+    if (store == NULL)
+        return -1;
+    if (store->backend->lock_update == NULL)
+        return 0;
+    pthread_mutex_lock(&store->mutex);
+    int result = store->backend->lock_update(store->connection, update_id);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
+}

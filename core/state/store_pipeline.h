@@ -15,7 +15,8 @@ struct store;
  * arrival orders the rows for store_inbox_list (the caller's counter). */
 int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
                     int64_t arrival);
-/* 0, or -1 on error; a missing row is not an error. */
+/* 0, or -1 on error; a missing row is not an error, except on a shared
+ * store (store_claims_renew): 1, the row is not this host's (any more). */
 int store_inbox_remove(struct store *store, int64_t update_id);
 int store_inbox_count_crash(struct store *store, int64_t update_id, const char *plugin);
 /* In arrival order; visit's row is borrowed; non-zero from visit stops. 0 or -1. */
@@ -42,5 +43,24 @@ int store_outbox_list(struct store *store,
 /* Rows waiting, or -1 on error. */
 long store_inbox_count(struct store *store);
 long store_outbox_count(struct store *store);
+
+/* Webhook hosts sharing one PostgreSQL database (store_settings.owner):
+ * each handles and sends only the rows it took, and the lists above give
+ * only those. A host renews its claim (at least every claim_ms / 3); the
+ * rows of one that stopped renewing for claim_ms (killed, cut off) are
+ * taken over by the next host to ask, each row by one host. Without an
+ * owner, or on SQLite, every row is this host's and these do nothing. */
+/* 0 renewed, 1 renewed but the claim had lapsed before (other hosts may
+ * have taken this host's rows over), -1 error. */
+int store_claims_renew(struct store *store);
+/* Takes over at most limit stale inbox rows, renumbered from first_arrival
+ * up in their order; visits them (arrival order). 0 or -1. */
+int store_inbox_claim_stale(struct store *store, int64_t first_arrival, size_t limit,
+                            store_inbox_visit visit, void *context);
+/* Takes over the stale outbox rows; visits them in id order. 0 or -1. */
+int store_outbox_claim_stale(struct store *store, store_outbox_visit visit, void *context);
+/* Inside a transaction: until it ends, no other host's transaction that
+ * asks for the same update_id gets past this. 0 or -1. */
+int store_lock_update(struct store *store, int64_t update_id);
 
 #endif

@@ -32,8 +32,19 @@ static void *postgres_open(const struct store_settings *settings, char *error, s
     }
     struct pg_store *store =
         pg_store_connect(settings->dsn, settings->call_timeout_ms, error, error_size);
-    if (store == NULL)
+    if (store == NULL) {
         *failure = STORE_OPEN_UNUSABLE;
+        return NULL;
+    }
+    if (settings->owner != NULL) {
+        if (strlen(settings->owner) >= sizeof store->owner) {
+            snprintf(error, error_size, "store: the host's owner name is too long");
+            pg_store_close(store);
+            return NULL;
+        }
+        snprintf(store->owner, sizeof store->owner, "%s", settings->owner);
+    }
+    store->claim_ms = settings->claim_ms > 0 ? settings->claim_ms : 10000;
     return store;
 }
 
@@ -224,6 +235,10 @@ const struct store_backend store_postgres_backend = {
     .sent_lookup = pg_sent_lookup,
     .inbox_count = pg_inbox_count,
     .outbox_count = pg_outbox_count,
+    .claims_renew = pg_claims_renew,
+    .inbox_claim_stale = pg_inbox_claim_stale,
+    .outbox_claim_stale = pg_outbox_claim_stale,
+    .lock_update = pg_lock_update,
     .available = postgres_available,
     .fence = postgres_fence,
     .fenced = postgres_fenced,

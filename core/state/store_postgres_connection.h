@@ -26,6 +26,8 @@ struct pg_store {
     struct backoff backoff;
     char synced_level[24]; /* synchronous_commit of a STORE_SYNCED commit */
     unsigned long sent_records;
+    char owner[320];         /* store_settings.owner; "" when every row is ours */
+    int64_t claim_ms;        /* how long a renewal keeps our rows ours */
     int64_t call_timeout_ms; /* how long a call waits for the server (pg_call.h) */
     /* store_fence: pipeline commits check the lease row's generation */
     int fencing;

@@ -88,8 +88,9 @@ int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const cha
     pg_int8(update_id, id);
     pg_int8(chat_id, chat);
     pg_int8(arrival, order);
-    const char *values[] = {id, chat, payload, order};
-    const int lengths[] = {8, 8, (int)strlen(payload), 8};
+    struct pg_store *store = connection;
+    const char *values[] = {id, chat, payload, order, store->owner};
+    const int lengths[] = {8, 8, (int)strlen(payload), 8, (int)strlen(store->owner)};
     int opened = fenced_write_begin(connection);
     if (opened < 0)
         return -1;
@@ -102,9 +103,21 @@ int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const cha
     return added > 0 ? 0 : 1;
 }
 
+/* Shared: 1 when the row is not ours (any more): another host took it over. */
 int pg_inbox_remove(void *connection, int64_t update_id)
 {
-    return fenced_run(connection, PG_INBOX_REMOVE, &update_id, 1, NULL, "removing from the inbox");
+    struct pg_store *store = connection;
+    if (store->owner[0] == '\0')
+        return fenced_run(store, PG_INBOX_REMOVE, &update_id, 1, store->owner,
+                          "removing from the inbox");
+    /* a host sharing the tables holds no lease: nothing to fence */
+    PGresult *result = run_with_ids(store, PG_INBOX_REMOVE, &update_id, 1, store->owner,
+                                    "removing from the inbox");
+    if (result == NULL)
+        return -1;
+    long removed = pg_result_changed(result);
+    PQclear(result);
+    return removed == 0 ? 1 : 0;
 }
 
 int pg_inbox_count_crash(void *connection, int64_t update_id, const char *plugin)
@@ -132,21 +145,27 @@ static int visit_inbox_rows(PGresult *result, store_inbox_visit visit, void *con
     return 0;
 }
 
+/* This host's rows only, when it shares the tables (store->owner). */
 int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
 {
+    struct pg_store *store = connection;
+    const char *values[] = {store->owner};
+    const int lengths[] = {(int)strlen(store->owner)};
     return visit_inbox_rows(
-        pg_store_run(connection, PG_INBOX_LIST, NULL, NULL, "listing the inbox"), visit, context);
+        pg_store_run(connection, PG_INBOX_LIST, values, lengths, "listing the inbox"), visit,
+        context);
 }
 
 int pg_inbox_list_chat(void *connection, int64_t chat_id, int64_t after_arrival, size_t limit,
                        store_inbox_visit visit, void *context)
 {
+    struct pg_store *store = connection;
     char chat[8], after[8], most[8];
     pg_int8(chat_id, chat);
     pg_int8(after_arrival, after);
     pg_int8((int64_t)limit, most);
-    const char *values[] = {chat, after, most};
-    const int lengths[] = {8, 8, 8};
+    const char *values[] = {chat, after, most, store->owner};
+    const int lengths[] = {8, 8, 8, (int)strlen(store->owner)};
     return visit_inbox_rows(pg_store_run(connection, PG_INBOX_LIST_CHAT, values, lengths,
                                          "listing a chat's rows of the inbox"),
                             visit, context);
@@ -159,6 +178,7 @@ static const char *text_or_empty(const char *text)
 
 int64_t pg_outbox_add(void *connection, const struct outbox_row *row)
 {
+    struct pg_store *store = connection;
     char numbers[5][8];
     pg_int8(row->update_id, numbers[0]);
     pg_int8(row->chat_id, numbers[1]);
@@ -177,7 +197,8 @@ int64_t pg_outbox_add(void *connection, const struct outbox_row *row)
                             row->file != NULL ? row->file : NULL,
                             file_name,
                             numbers[3],
-                            numbers[4]};
+                            numbers[4],
+                            store->owner};
     const int lengths[] = {8,
                            8,
                            8,
@@ -187,7 +208,8 @@ int64_t pg_outbox_add(void *connection, const struct outbox_row *row)
                            (int)row->file_length,
                            (int)strlen(file_name),
                            8,
-                           8};
+                           8,
+                           (int)strlen(store->owner)};
     int opened = fenced_write_begin(connection);
     if (opened < 0)
         return -1;
@@ -222,9 +244,9 @@ int pg_outbox_remove(void *connection, int64_t id)
                                              "removing from the outbox"));
 }
 
-int pg_outbox_list(void *connection, store_outbox_visit visit, void *context)
+/* Visits an outbox query's rows and frees the result. */
+static int visit_outbox_rows(PGresult *result, store_outbox_visit visit, void *context)
 {
-    PGresult *result = pg_store_run(connection, PG_OUTBOX_LIST, NULL, NULL, "listing the outbox");
     if (result == NULL)
         return -1;
     int rows = PQntuples(result);
@@ -247,6 +269,16 @@ int pg_outbox_list(void *connection, store_outbox_visit visit, void *context)
     }
     PQclear(result);
     return 0;
+}
+
+int pg_outbox_list(void *connection, store_outbox_visit visit, void *context)
+{
+    struct pg_store *store = connection;
+    const char *values[] = {store->owner};
+    const int lengths[] = {(int)strlen(store->owner)};
+    return visit_outbox_rows(
+        pg_store_run(connection, PG_OUTBOX_LIST, values, lengths, "listing the outbox"), visit,
+        context);
 }
 
 int pg_sent_record(void *connection, int64_t reference, int64_t chat_id, int64_t message_id,
@@ -294,4 +326,60 @@ long pg_inbox_count(void *connection)
 long pg_outbox_count(void *connection)
 {
     return count_rows(connection, PG_OUTBOX_COUNT);
+}
+
+/* ---- hosts sharing the tables ---- */
+
+int pg_claims_renew(void *connection)
+{
+    struct pg_store *store = connection;
+    if (store->owner[0] == '\0')
+        return 0;
+    char lease[8];
+    pg_int8(store->claim_ms, lease);
+    const char *values[] = {store->owner, lease};
+    const int lengths[] = {(int)strlen(store->owner), 8};
+    PGresult *result =
+        pg_store_run(store, PG_OWNER_RENEW, values, lengths, "renewing this host's claims");
+    if (result == NULL)
+        return -1;
+    /* a boolean in binary format: one byte */
+    int lapsed = PQntuples(result) == 1 && PQgetlength(result, 0, 0) == 1 &&
+                 PQgetvalue(result, 0, 0)[0] != 0;
+    PQclear(result);
+    return lapsed ? 1 : 0;
+}
+
+int pg_inbox_claim_stale(void *connection, int64_t first_arrival, size_t limit,
+                         store_inbox_visit visit, void *context)
+{
+    struct pg_store *store = connection;
+    if (store->owner[0] == '\0')
+        return 0;
+    char first[8], most[8];
+    pg_int8(first_arrival, first);
+    pg_int8((int64_t)limit, most);
+    const char *values[] = {store->owner, first, most};
+    const int lengths[] = {(int)strlen(store->owner), 8, 8};
+    return visit_inbox_rows(pg_store_run(store, PG_INBOX_CLAIM, values, lengths,
+                                         "taking over the inbox rows of a stopped host"),
+                            visit, context);
+}
+
+int pg_outbox_claim_stale(void *connection, store_outbox_visit visit, void *context)
+{
+    struct pg_store *store = connection;
+    if (store->owner[0] == '\0')
+        return 0;
+    const char *values[] = {store->owner};
+    const int lengths[] = {(int)strlen(store->owner)};
+    return visit_outbox_rows(pg_store_run(store, PG_OUTBOX_CLAIM, values, lengths,
+                                          "taking over the outbox rows of a stopped host"),
+                             visit, context);
+}
+
+int pg_lock_update(void *connection, int64_t update_id)
+{
+    return run_and_clear(run_with_ids(connection, PG_UPDATE_LOCK, &update_id, 1, NULL,
+                                      "locking an update_id for its acceptance"));
 }

@@ -20,5 +20,10 @@ int pg_sent_record(void *connection, int64_t reference, int64_t chat_id, int64_t
 int pg_sent_lookup(void *connection, int64_t reference, int64_t *message_id);
 long pg_inbox_count(void *connection);
 long pg_outbox_count(void *connection);
+int pg_claims_renew(void *connection);
+int pg_inbox_claim_stale(void *connection, int64_t first_arrival, size_t limit,
+                         store_inbox_visit visit, void *context);
+int pg_outbox_claim_stale(void *connection, store_outbox_visit visit, void *context);
+int pg_lock_update(void *connection, int64_t update_id);
 
 #endif

@@ -51,8 +51,22 @@ static const char *const VERSION_1[] = {
     NULL,
 };
 
+/* Version 2: webhook hosts sharing one database each own the inbox and
+ * outbox rows they took (owner, '' for a polling holder's), and say they
+ * are alive in jarvis_owner; rows of an owner whose alive_until passed are
+ * taken over by another (docs/webhook.md). */
+static const char *const VERSION_2[] = {
+    "ALTER TABLE jarvis_inbox ADD COLUMN owner text NOT NULL DEFAULT ''",
+    "ALTER TABLE jarvis_outbox ADD COLUMN owner text NOT NULL DEFAULT ''",
+    "CREATE TABLE jarvis_owner ("
+    " owner text PRIMARY KEY,"
+    " alive_until timestamptz NOT NULL)",
+    NULL,
+};
+
 static const struct migration MIGRATIONS[] = {
     {1, VERSION_1},
+    {2, VERSION_2},
 };
 
 static int run(PGconn *connection, const char *sql, char *error, size_t error_size)

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /* The newest schema this jarvis knows. */
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 
 /* Brings the database to PG_SCHEMA_VERSION in one transaction (hosts that
  * start together take turns on an advisory lock). 0, or -1 with the

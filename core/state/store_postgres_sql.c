@@ -22,34 +22,37 @@ const struct pg_statement_text pg_statement_texts[PG_STATEMENT_COUNT] = {
                          " AND key >= $2 ORDER BY key",
                          2},
     [PG_INBOX_ADD] = {"jarvis_inbox_add",
-                      "INSERT INTO jarvis_inbox (update_id, chat_id, payload, arrival)"
-                      " VALUES ($1, $2, $3, $4) ON CONFLICT (update_id) DO NOTHING",
-                      4},
-    [PG_INBOX_REMOVE] = {"jarvis_inbox_remove", "DELETE FROM jarvis_inbox WHERE update_id = $1", 1},
+                      "INSERT INTO jarvis_inbox (update_id, chat_id, payload, arrival, owner)"
+                      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (update_id) DO NOTHING",
+                      5},
+    [PG_INBOX_REMOVE] =
+        {"jarvis_inbox_remove",
+         "DELETE FROM jarvis_inbox WHERE update_id = $1 AND ($2 = '' OR owner = $2)", 2},
     [PG_INBOX_CRASH] = {"jarvis_inbox_crash",
                         "UPDATE jarvis_inbox SET crashes = crashes + 1, crash_plugin = $2"
                         " WHERE update_id = $1",
                         2},
     [PG_INBOX_LIST] = {"jarvis_inbox_list",
                        "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
-                       " FROM jarvis_inbox ORDER BY arrival, update_id",
-                       0},
+                       " FROM jarvis_inbox WHERE $1 = '' OR owner = $1 ORDER BY arrival, update_id",
+                       1},
     [PG_INBOX_LIST_CHAT] = {"jarvis_inbox_list_chat",
                             "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
                             " FROM jarvis_inbox WHERE chat_id = $1 AND arrival > $2"
-                            " ORDER BY arrival, update_id LIMIT $3",
-                            3},
+                            " AND ($4 = '' OR owner = $4) ORDER BY arrival, update_id LIMIT $3",
+                            4},
     [PG_INBOX_COUNT] = {"jarvis_inbox_count", "SELECT count(*) FROM jarvis_inbox", 0},
     [PG_OUTBOX_ADD] = {"jarvis_outbox_add",
                        "INSERT INTO jarvis_outbox (update_id, chat_id, thread_id, text, method,"
-                       " options, file, file_name, reference, target)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                       10},
+                       " options, file, file_name, reference, target, owner)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                       11},
     [PG_OUTBOX_REMOVE] = {"jarvis_outbox_remove", "DELETE FROM jarvis_outbox WHERE id = $1", 1},
     [PG_OUTBOX_LIST] = {"jarvis_outbox_list",
                         "SELECT id, update_id, chat_id, thread_id, text, method, options, file,"
-                        " file_name, reference, target FROM jarvis_outbox ORDER BY id",
-                        0},
+                        " file_name, reference, target FROM jarvis_outbox"
+                        " WHERE $1 = '' OR owner = $1 ORDER BY id",
+                        1},
     [PG_OUTBOX_COUNT] = {"jarvis_outbox_count", "SELECT count(*) FROM jarvis_outbox", 0},
     [PG_SENT_RECORD] = {"jarvis_sent_record",
                         "INSERT INTO jarvis_sent_message (reference, chat_id, message_id, sent_at)"
@@ -61,4 +64,46 @@ const struct pg_statement_text pg_statement_texts[PG_STATEMENT_COUNT] = {
                         "SELECT message_id FROM jarvis_sent_message WHERE reference = $1", 1},
     [PG_SENT_PRUNE] = {"jarvis_sent_prune", "DELETE FROM jarvis_sent_message WHERE sent_at < $1",
                        1},
+    /* the database's clock for every host: no skew between them counts */
+    [PG_OWNER_RENEW] = {"jarvis_owner_renew",
+                        "WITH before AS (SELECT alive_until FROM jarvis_owner WHERE owner = $1)"
+                        " INSERT INTO jarvis_owner (owner, alive_until)"
+                        " VALUES ($1, now() + ($2::bigint)::float8 * interval '1 millisecond')"
+                        " ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until"
+                        " RETURNING coalesce((SELECT alive_until < now() FROM before), false)",
+                        2},
+    /* Rows of an owner that stopped renewing (or of none: a polling
+     * holder's) become $1's, the inbox's with arrivals from $2 up, in their
+     * order, so this host's admission takes them after what it holds.
+     * SKIP LOCKED: two hosts taking over at once take each row once. */
+    [PG_INBOX_CLAIM] =
+        {"jarvis_inbox_claim",
+         "WITH stale AS (SELECT update_id, arrival FROM jarvis_inbox i"
+         " WHERE i.owner <> $1 AND NOT EXISTS (SELECT 1 FROM jarvis_owner o"
+         " WHERE o.owner = i.owner AND o.alive_until > now())"
+         " ORDER BY arrival, update_id LIMIT $3 FOR UPDATE SKIP LOCKED),"
+         " ranked AS (SELECT update_id, row_number() OVER"
+         " (ORDER BY arrival, update_id) AS place FROM stale),"
+         " claimed AS (UPDATE jarvis_inbox SET owner = $1, arrival = $2 + ranked.place"
+         " FROM ranked WHERE jarvis_inbox.update_id = ranked.update_id"
+         " RETURNING jarvis_inbox.update_id, chat_id, payload, crashes,"
+         " crash_plugin, arrival)"
+         " SELECT * FROM claimed ORDER BY arrival",
+         3},
+    [PG_OUTBOX_CLAIM] = {"jarvis_outbox_claim",
+                         "WITH claimed AS (UPDATE jarvis_outbox SET owner = $1 WHERE id IN"
+                         " (SELECT id FROM jarvis_outbox b WHERE b.owner <> $1 AND NOT EXISTS"
+                         " (SELECT 1 FROM jarvis_owner o WHERE o.owner = b.owner"
+                         " AND o.alive_until > now()) FOR UPDATE SKIP LOCKED)"
+                         " RETURNING id, update_id, chat_id, thread_id, text, method, options,"
+                         " file, file_name, reference, target)"
+                         " SELECT * FROM claimed ORDER BY id",
+                         1},
+    /* One update_id's acceptance at a time across hosts ('jarw', its low
+     * bits: a collision only serialises two acceptances): a retry on
+     * another host then sees the first one's seen record. */
+    [PG_UPDATE_LOCK] = {"jarvis_update_lock",
+                        "SELECT pg_advisory_xact_lock(1784772215,"
+                        " ($1::bigint & 2147483647)::integer)",
+                        1},
 };

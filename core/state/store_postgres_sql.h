@@ -23,6 +23,10 @@ enum pg_statement {
     PG_SENT_RECORD,
     PG_SENT_LOOKUP,
     PG_SENT_PRUNE,
+    PG_OWNER_RENEW,
+    PG_INBOX_CLAIM,
+    PG_OUTBOX_CLAIM,
+    PG_UPDATE_LOCK,
     PG_STATEMENT_COUNT
 };
 

@@ -29,6 +29,12 @@ struct store_settings {
      * as gone (0: 20 s); a polling host derives
      * it from [state] lease_s, so that a hung server cannot hold it longer */
     int64_t call_timeout_ms;
+    /* postgres, webhook hosts sharing the database: this host's name on
+     * the inbox and outbox rows it takes, and how long its claim on them
+     * lasts unrenewed (store_claims_renew). NULL or "": every row is ours
+     * (SQLite; a polling holder, alone by the database lock). */
+    const char *owner;
+    int64_t claim_ms;
 };
 
 /* An update accepted from the transport and not yet handled. payload is the

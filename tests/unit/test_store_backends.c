@@ -67,7 +67,7 @@ static int set_up(void **state, enum store_backend_kind backend)
     fixture->settings.dsn = pg_dsn();
     if (backend == STORE_BACKEND_POSTGRES)
         pg_run("DROP TABLE IF EXISTS jarvis_kv, jarvis_inbox, jarvis_outbox, "
-               "jarvis_sent_message, jarvis_schema_version");
+               "jarvis_sent_message, jarvis_owner, jarvis_schema_version");
     fixture->store = open_store(fixture);
     *state = fixture;
     return 0;
@@ -235,6 +235,7 @@ struct inbox_seen {
     int crashes[8];
     char plugins[8][16];
     char payloads[8][32];
+    int64_t arrivals[8];
     size_t count;
 };
 
@@ -243,6 +244,7 @@ static int visit_inbox(const struct inbox_row *row, void *context)
     struct inbox_seen *seen = context;
     seen->ids[seen->count] = row->update_id;
     seen->crashes[seen->count] = row->crashes;
+    seen->arrivals[seen->count] = row->arrival;
     snprintf(seen->plugins[seen->count], sizeof seen->plugins[0], "%s", row->crash_plugin);
     snprintf(seen->payloads[seen->count], sizeof seen->payloads[0], "%s", row->payload);
     seen->count++;
@@ -386,6 +388,100 @@ static void test_newer_schema_refused(void **state)
         fail_msg("unexpected error: %s", error);
 }
 
+/* Two webhook hosts on one database: each lists only the rows it took; the
+ * rows of one whose claim lapsed go to the other once, in arrival order
+ * and renumbered from the given arrival. SQLite: one host, nothing to take. */
+static struct store *open_owned(struct fixture *fixture, const char *owner)
+{
+    struct store_settings settings = fixture->settings;
+    settings.owner = owner;
+    settings.claim_ms = 60000;
+    char error[512] = "";
+    struct store *store = store_open_settings(&settings, error, sizeof error, NULL);
+    if (store == NULL)
+        fail_msg("store_open_settings: %s", error);
+    return store;
+}
+
+static void test_claims_of_a_stopped_host(void **state)
+{
+    struct fixture *fixture = *state;
+    struct store *first = open_owned(fixture, "host-a:/state");
+    struct store *second = open_owned(fixture, "host-b:/state");
+    assert_int_equal(store_claims_renew(first), 0);
+    assert_int_equal(store_claims_renew(second), 0);
+    assert_int_equal(store_inbox_add(first, 11, 42, "{\"text\":\"a\"}", 5), 0);
+    assert_int_equal(store_inbox_add(first, 12, 42, "{\"text\":\"b\"}", 4), 0);
+    assert_int_equal(store_inbox_add(second, 11, 42, "{\"text\":\"a\"}", 9), 1);
+    assert_true(store_outbox_add(first, 11, 42, 0, "reply of a") > 0);
+    int shared = fixture->backend == STORE_BACKEND_POSTGRES;
+    struct inbox_seen seen = {0};
+    assert_int_equal(store_inbox_list(second, visit_inbox, &seen), 0);
+    assert_int_equal(seen.count, shared ? 0 : 2);
+    struct outbox_seen sent = {0};
+    assert_int_equal(store_outbox_list(second, visit_outbox, &sent), 0);
+    assert_int_equal(sent.count, shared ? 0 : 1);
+    /* host a renews: nothing is stale */
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(store_inbox_claim_stale(second, 1000, 100, visit_inbox, &seen), 0);
+    assert_int_equal(seen.count, 0);
+    if (shared)
+        pg_run("UPDATE jarvis_owner SET alive_until = now() - interval '1 second'"
+               " WHERE owner = 'host-a:/state'");
+    memset(&sent, 0, sizeof sent);
+    assert_int_equal(store_outbox_claim_stale(second, visit_outbox, &sent), 0);
+    assert_int_equal(sent.count, shared ? 1 : 0);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(store_inbox_claim_stale(second, 1000, 100, visit_inbox, &seen), 0);
+    assert_int_equal(seen.count, shared ? 2 : 0);
+    if (shared) {
+        assert_string_equal(sent.texts[0], "reply of a");
+        assert_int_equal(seen.ids[0], 12); /* arrival order */
+        assert_int_equal(seen.arrivals[0], 1001);
+        assert_int_equal(seen.ids[1], 11);
+        assert_int_equal(seen.arrivals[1], 1002);
+        /* taken once: b owns them now, a lists none, a second claim finds none */
+        memset(&seen, 0, sizeof seen);
+        assert_int_equal(store_inbox_claim_stale(second, 2000, 100, visit_inbox, &seen), 0);
+        assert_int_equal(seen.count, 0);
+        assert_int_equal(store_inbox_list(first, visit_inbox, &seen), 0);
+        assert_int_equal(seen.count, 0);
+        assert_int_equal(store_inbox_list(second, visit_inbox, &seen), 0);
+        assert_int_equal(seen.count, 2);
+    }
+    store_close(first);
+    store_close(second);
+}
+
+/* A version 1 database (before the owners) with rows in it: version 2
+ * adds the columns and jarvis_owner and keeps the rows, a polling
+ * holder's (owner ''), which a webhook host may take over. */
+static void test_migration_from_version_1(void **state)
+{
+    struct fixture *fixture = *state;
+    store_close(fixture->store);
+    fixture->store = NULL;
+    pg_run("DROP TABLE jarvis_owner; ALTER TABLE jarvis_inbox DROP COLUMN owner;"
+           " ALTER TABLE jarvis_outbox DROP COLUMN owner;"
+           " UPDATE jarvis_schema_version SET version = 1;"
+           " INSERT INTO jarvis_inbox (update_id, chat_id, payload, arrival)"
+           " VALUES (21, 42, '{}', 1);"
+           " INSERT INTO jarvis_outbox (update_id, chat_id, thread_id, text)"
+           " VALUES (21, 42, 0, 'old reply')");
+    fixture->store = open_store(fixture);
+    assert_int_equal(store_inbox_count(fixture->store), 1);
+    struct store *webhook = open_owned(fixture, "host-a:/state");
+    struct outbox_seen sent = {0};
+    assert_int_equal(store_outbox_claim_stale(webhook, visit_outbox, &sent), 0);
+    assert_int_equal(sent.count, 1);
+    assert_string_equal(sent.texts[0], "old reply");
+    struct inbox_seen seen = {0};
+    assert_int_equal(store_inbox_claim_stale(webhook, 100, 10, visit_inbox, &seen), 0);
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.ids[0], 21);
+    store_close(webhook);
+}
+
 static void test_bad_dsn_names_no_password(void **state)
 {
     (void)state;
@@ -478,15 +574,16 @@ int main(void)
         BOTH(test_kv_list_in_byte_order), BOTH(test_kv_delete_range),
         BOTH(test_transactions),       BOTH(test_inbox),
         BOTH(test_outbox),             BOTH(test_sent_records),
-        BOTH(test_reopen_keeps_everything), BOTH(test_newer_schema_refused),
-        cmocka_unit_test(test_bad_dsn_names_no_password),
+        BOTH(test_reopen_keeps_everything), BOTH(test_claims_of_a_stopped_host),
+        BOTH(test_newer_schema_refused), cmocka_unit_test(test_bad_dsn_names_no_password),
     };
     const struct CMUnitTest postgres_tests[] = {
         POSTGRES(test_kv_set_get_delete),  POSTGRES(test_kv_binary_values),
         POSTGRES(test_kv_list_in_byte_order), POSTGRES(test_kv_delete_range),
         POSTGRES(test_transactions),       POSTGRES(test_inbox),
         POSTGRES(test_outbox),             POSTGRES(test_sent_records),
-        POSTGRES(test_reopen_keeps_everything), POSTGRES(test_fenced_commits),
+        POSTGRES(test_reopen_keeps_everything), POSTGRES(test_claims_of_a_stopped_host),
+        POSTGRES(test_migration_from_version_1), POSTGRES(test_fenced_commits),
         POSTGRES(test_newer_schema_refused),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);

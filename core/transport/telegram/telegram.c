@@ -394,9 +394,12 @@ static int lease_valid(struct telegram *telegram)
     return telegram->host->lock == NULL || host_lease_valid(telegram->host->lock->lease);
 }
 
+/* and, for webhook hosts sharing the store, while our claim on the
+ * outbox rows surely holds (pipeline_may_send) */
 static int may_send(void *context)
 {
-    return lease_valid(context) && store_is_up(context);
+    struct telegram *telegram = context;
+    return lease_valid(telegram) && pipeline_may_send(telegram->pipeline) && store_is_up(telegram);
 }
 
 static int holds_lock(struct telegram *telegram)

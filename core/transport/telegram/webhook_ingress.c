@@ -117,12 +117,49 @@ static int register_webhook(const struct webhook_ingress *ingress, const char *s
     }
 }
 
+/* Hosts sharing a postgres store own the rows they take; each renews its
+ * claim here and takes over those of a host that stopped (docs/webhook.md). */
+static int shares_store(const struct webhook_ingress *ingress)
+{
+    return ingress->host->config->state_backend == STATE_BACKEND_POSTGRES;
+}
+
+/* 1 when this run must stand down: its claim lapsed (it stalled, or the
+ * database was out of reach longer than lease_s) and other hosts may have
+ * taken over rows it still holds in memory. */
+static int take_over(const struct webhook_ingress *ingress, int *failing)
+{
+    int result = pipeline_take_over(ingress->pipeline);
+    if (result == 1) {
+        log_error("webhook: this host's claim on its rows lapsed (more than [state] lease_s "
+                  "without renewal), so another host may handle them; stopping (exit %d) so "
+                  "that the supervisor restarts it",
+                  INSTANCE_EXIT_LOCK_LOST);
+        return 1;
+    }
+    int failed = result != 0;
+    if (failed && !*failing)
+        log_warn("webhook: cannot renew this host's claim or take over a stopped host's rows "
+                 "(the state store failed); retrying");
+    else if (!failed && *failing)
+        log_info("webhook: this host's claim is renewed again");
+    *failing = failed;
+    return 0;
+}
+
 static int serve_until_stopped(const struct webhook_ingress *ingress)
 {
+    const struct config *config = ingress->host->config;
+    int64_t step_ms = config->lease_s > 0 ? config->lease_s * 1000LL / 4 : 1000;
+    if (step_ms > 1000)
+        step_ms = 1000;
+    int failing = 0;
     while (!lifecycle_stop_requested()) {
         if (ingress->host->lock != NULL && !instance_still_held(ingress->host->lock))
             return INSTANCE_EXIT_LOCK_LOST;
-        notify_sleep(1000);
+        if (shares_store(ingress) && take_over(ingress, &failing))
+            return INSTANCE_EXIT_LOCK_LOST;
+        notify_sleep(step_ms);
     }
     return 0;
 }
@@ -140,7 +177,10 @@ int webhook_ingress_run(const struct webhook_ingress *ingress)
         return EX_CONFIG;
     }
     config_webhook_path(config, path, sizeof path);
-    /* what the last run left is handled before anything new is taken */
+    /* our claim first, so that no other host takes over what we left;
+     * what the last run left is handled before anything new is taken */
+    if (shares_store(ingress) && pipeline_renew_claim(ingress->pipeline, 1) != 0)
+        log_error("webhook: cannot renew this host's claim on its rows in the state store");
     if (pipeline_recover(ingress->pipeline) != 0)
         log_error("webhook: cannot read the inbox and outbox of the last run");
     struct ingress_state state = {.ingress = ingress};
