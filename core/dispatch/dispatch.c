@@ -565,6 +565,7 @@ static int64_t question_to_quote(struct dispatch *dispatch, const struct incomin
 
 static void *worker_main(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-worker"); /* roles in top -H, /proc */
     struct worker_slot *slot = argument;
     struct dispatch *dispatch = slot->dispatch;
     char bot_username[BOT_USERNAME_MAX];
@@ -623,6 +624,7 @@ static size_t due_typing(struct dispatch *dispatch, struct typing_target *target
 
 static void *typing_main(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-typing"); /* roles in top -H, /proc */
     struct dispatch *dispatch = argument;
     struct typing_target *targets = calloc((size_t)dispatch->worker_count, sizeof *targets);
     pthread_mutex_lock(&dispatch->lock);

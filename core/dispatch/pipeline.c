@@ -182,11 +182,18 @@ static void deliver_parts(struct pipeline *pipeline, const struct part_list *par
 
 void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id)
 {
+    pipeline_sent_as(pipeline, outbox_id, 0, 0, 0);
+}
+
+void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t reference,
+                      int64_t sent_chat_id, int64_t sent_message_id)
+{
     test_hook_reached("sent-before-mark");
     /* before the row goes: once it is gone its id may be given again */
     int64_t chat_id = 0;
     int held = chat_admission_part_sent(pipeline->admission, outbox_id, &chat_id);
-    store_outbox_remove(pipeline->host->store, outbox_id);
+    store_part_sent(pipeline->host->store, outbox_id, reference, sent_chat_id, sent_message_id,
+                    reference != 0 ? wall_ms() : 0);
     atomic_fetch_sub(&pipeline->unsent, 1);
     test_hook_reached("sent-after-mark");
     if (held)

@@ -94,6 +94,10 @@ int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *r
 int64_t pipeline_new_reference(void);
 /* The medium is done with an outbox part. Thread-safe. */
 void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id);
+/* The same for a part Telegram answered with a message id: a reference
+ * != 0 is recorded as that message in the commit that removes the part. */
+void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t reference,
+                      int64_t sent_chat_id, int64_t sent_message_id);
 
 /* Updates accepted and not yet committed as handled (deferred ones
  * included), and outbox parts handed out and not yet sent. */

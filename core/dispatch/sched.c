@@ -78,6 +78,7 @@ static int64_t next_due(const struct registry_job *job, int64_t due_ms, int64_t 
 
 static void *job_thread_main(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-job"); /* roles in top -H, /proc */
     struct job_runner *runner = argument;
     struct sched *sched = runner->sched;
     struct registry_job *job = runner->job;
@@ -97,6 +98,7 @@ static void *job_thread_main(void *argument)
 
 static void *housekeeping_main(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-housekeep"); /* roles in top -H, /proc */
     struct sched *sched = argument;
     int64_t due = monotonic_ms();
     do {

@@ -257,6 +257,7 @@ static void retake(struct host_lease *lease)
 
 static void *renew_loop(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-lease"); /* roles in top -H, /proc */
     struct host_lease *lease = argument;
     struct backoff backoff;
     backoff_init(&backoff, RETRY_INITIAL_MS, RETRY_MAX_MS);

@@ -8,6 +8,10 @@
 
 struct store_backend {
     const char *name;
+    /* 1 when a commit is a local write (SQLite): two statements then cost
+     * less in one transaction than in two; 0 when each transaction costs
+     * round trips of its own (PostgreSQL), so statements go alone. */
+    int local_commits;
     /* The backend's connection state, or NULL with a one-line reason. */
     void *(*open)(const struct store_settings *settings, char *error, size_t error_size,
                   enum store_open_failure *failure);

@@ -5,6 +5,7 @@
 #define JARVIS_STORE_HANDLE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "state/store_backend.h"
 
@@ -15,6 +16,9 @@ struct store {
     pthread_mutex_t mutex;
     int in_transaction;
     int available; /* the last answer of the backend's available(), atomic */
+    /* Sent marks waiting for the mutex (store_part_sent): whoever holds it
+     * next commits them all, so senders finishing together share a commit. */
+    _Atomic(struct sent_mark *) marks;
 };
 
 #endif

@@ -113,6 +113,74 @@ int store_sent_record(struct store *store, int64_t reference, int64_t chat_id, i
     return result;
 }
 
+/* One sent part waiting for its commit, on its sender's stack: the sender
+ * does not return before it holds the mutex, so whoever takes the mark
+ * (under the mutex) writes it and its result before the sender reads. */
+struct sent_mark {
+    struct sent_mark *next;
+    int64_t outbox_id, reference, chat_id, message_id, now_ms;
+    int result;
+};
+
+static void push_mark(struct store *store, struct sent_mark *mark)
+{
+    mark->next = atomic_load(&store->marks);
+    while (!atomic_compare_exchange_weak(&store->marks, &mark->next, mark))
+        ;
+}
+
+static int write_mark(struct store *store, const struct sent_mark *mark)
+{
+    const struct store_backend *backend = store->backend;
+    int recorded = mark->reference == 0 ||
+                   backend->sent_record(store->connection, mark->reference, mark->chat_id,
+                                        mark->message_id, mark->now_ms) == 0;
+    int removed = backend->outbox_remove(store->connection, mark->outbox_id);
+    return recorded ? removed : -1;
+}
+
+int store_part_sent(struct store *store, int64_t outbox_id, int64_t reference, int64_t chat_id,
+                    int64_t message_id, int64_t now_ms)
+{
+    if (store == NULL)
+        return -1;
+    struct sent_mark mine = {.outbox_id = outbox_id,
+                             .reference = reference,
+                             .chat_id = chat_id,
+                             .message_id = message_id,
+                             .now_ms = now_ms,
+                             .result = -1};
+    const struct store_backend *backend = store->backend;
+    if (!backend->local_commits) {
+        pthread_mutex_lock(&store->mutex);
+        mine.result = write_mark(store, &mine);
+        pthread_mutex_unlock(&store->mutex);
+        return mine.result;
+    }
+    push_mark(store, &mine);
+    pthread_mutex_lock(&store->mutex);
+    struct sent_mark *batch = atomic_exchange(&store->marks, NULL);
+    if (store->in_transaction) {
+        /* this thread's own open transaction may yet roll back: only its
+         * own mark goes into it; the others' owners commit theirs */
+        for (struct sent_mark *mark = batch, *next; mark != NULL; mark = next) {
+            next = mark->next;
+            if (mark != &mine)
+                push_mark(store, mark);
+        }
+        mine.result = write_mark(store, &mine);
+    } else if (batch != NULL) {
+        int together = backend->begin(store->connection, STORE_UNSYNCED) == 0;
+        for (struct sent_mark *mark = batch; mark != NULL; mark = mark->next)
+            mark->result = write_mark(store, mark);
+        if (together && backend->commit(store->connection) != 0)
+            for (struct sent_mark *mark = batch; mark != NULL; mark = mark->next)
+                mark->result = -1; /* rolled back: the rows stay, the parts go again */
+    }
+    pthread_mutex_unlock(&store->mutex);
+    return mine.result;
+}
+
 int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_id)
 {
     if (store == NULL || message_id == NULL)

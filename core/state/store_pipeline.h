@@ -36,6 +36,16 @@ int store_outbox_remove(struct store *store, int64_t id);
  * Records older than a week are pruned as new ones come. 0 or -1. */
 int store_sent_record(struct store *store, int64_t reference, int64_t chat_id, int64_t message_id,
                       int64_t now_ms);
+/* A part is sent: what Telegram called it (when reference != 0, as
+ * store_sent_record) and the outbox row's removal, in one commit where
+ * commits are local (SQLite: the record and the mark are atomic, one WAL
+ * write and one lock round instead of two), in this order otherwise, so
+ * an edit queued behind the part always finds its message id. Marks of
+ * parts sent at the same moment by other threads share that commit (the
+ * first to get the store commits all waiting); none waits for a later
+ * one. 0 or -1. */
+int store_part_sent(struct store *store, int64_t outbox_id, int64_t reference, int64_t chat_id,
+                    int64_t message_id, int64_t now_ms);
 /* 0 and *message_id, 1 unknown (never sent, or pruned), -1 error. */
 int store_sent_lookup(struct store *store, int64_t reference, int64_t *message_id);
 int store_outbox_list(struct store *store,

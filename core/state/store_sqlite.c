@@ -484,6 +484,7 @@ static int sqlite_write_failing(void *connection, int64_t *since_ms, long *failu
 
 const struct store_backend store_sqlite_backend = {
     .name = "sqlite",
+    .local_commits = 1,
     .open = sqlite_open,
     .close = sqlite_close,
     .begin = sqlite_begin,

@@ -63,6 +63,7 @@ static void write_snapshot(struct operations *operations)
 
 static void *snapshot_main(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-snapshot"); /* roles in top -H, /proc */
     struct operations *operations = argument;
     pthread_mutex_lock(&operations->lock);
     while (!operations->stopping) {

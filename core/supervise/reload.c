@@ -559,6 +559,7 @@ static int wait_for_request(struct reloader *reloader)
 
 static void *reload_main(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-reload"); /* roles in top -H, /proc */
     struct reloader *reloader = argument;
     while (wait_for_request(reloader)) {
         /* logrotate's SIGHUP: the log first, so the reload's lines land in the new file */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,62 @@ static void test_sent_records(void **state)
     assert_int_equal(store_sent_lookup(store, 1000, &message_id), 0);
 }
 
+#define MARK_THREADS 6
+#define MARKS_EACH 40
+
+struct marker {
+    struct store *store;
+    int64_t ids[MARKS_EACH];
+    int64_t first_reference;
+    int failures;
+};
+
+static void *mark_parts(void *argument)
+{
+    struct marker *marker = argument;
+    for (int i = 0; i < MARKS_EACH; i++)
+        if (store_part_sent(marker->store, marker->ids[i], marker->first_reference + i, 42,
+                            marker->first_reference + i + 7, 5000) != 0)
+            marker->failures++;
+    return NULL;
+}
+
+/* Senders marking at the same moment share commits (SQLite): every mark
+ * still lands, each with its own message id, and none is lost. */
+static void test_part_sent(void **state)
+{
+    struct fixture *fixture = *state;
+    struct store *store = fixture->store;
+    struct marker markers[MARK_THREADS];
+    pthread_t threads[MARK_THREADS];
+    for (int t = 0; t < MARK_THREADS; t++) {
+        markers[t] = (struct marker){.store = store, .first_reference = 1000 * (t + 1)};
+        for (int i = 0; i < MARKS_EACH; i++)
+            assert_true((markers[t].ids[i] = store_outbox_add(store, t, 42, 0, "part")) > 0);
+    }
+    for (int t = 0; t < MARK_THREADS; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, mark_parts, &markers[t]), 0);
+    for (int t = 0; t < MARK_THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        assert_int_equal(markers[t].failures, 0);
+    }
+    assert_int_equal(store_outbox_count(store), 0);
+    for (int t = 0; t < MARK_THREADS; t++)
+        for (int i = 0; i < MARKS_EACH; i++) {
+            int64_t message_id = 0;
+            assert_int_equal(store_sent_lookup(store, markers[t].first_reference + i, &message_id),
+                             0);
+            assert_int_equal(message_id, markers[t].first_reference + i + 7);
+        }
+    /* inside this thread's own transaction the mark is that transaction's */
+    int64_t kept = store_outbox_add(store, 1, 42, 0, "kept");
+    assert_true(kept > 0);
+    assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
+    assert_int_equal(store_part_sent(store, kept, 0, 42, 0, 5000), 0);
+    store_rollback(store);
+    assert_int_equal(store_outbox_count(store), 1);
+}
+
 static void test_reopen_keeps_everything(void **state)
 {
     struct fixture *fixture = *state;
@@ -573,7 +630,7 @@ int main(void)
         BOTH(test_kv_set_get_delete),  BOTH(test_kv_binary_values),
         BOTH(test_kv_list_in_byte_order), BOTH(test_kv_delete_range),
         BOTH(test_transactions),       BOTH(test_inbox),
-        BOTH(test_outbox),             BOTH(test_sent_records),
+        BOTH(test_outbox),             BOTH(test_sent_records), BOTH(test_part_sent),
         BOTH(test_reopen_keeps_everything), BOTH(test_claims_of_a_stopped_host),
         BOTH(test_newer_schema_refused), cmocka_unit_test(test_bad_dsn_names_no_password),
     };
@@ -581,7 +638,7 @@ int main(void)
         POSTGRES(test_kv_set_get_delete),  POSTGRES(test_kv_binary_values),
         POSTGRES(test_kv_list_in_byte_order), POSTGRES(test_kv_delete_range),
         POSTGRES(test_transactions),       POSTGRES(test_inbox),
-        POSTGRES(test_outbox),             POSTGRES(test_sent_records),
+        POSTGRES(test_outbox),             POSTGRES(test_sent_records), POSTGRES(test_part_sent),
         POSTGRES(test_reopen_keeps_everything), POSTGRES(test_claims_of_a_stopped_host),
         POSTGRES(test_migration_from_version_1), POSTGRES(test_fenced_commits),
         POSTGRES(test_newer_schema_refused),

@@ -339,10 +339,10 @@ static void on_part_sent(const struct outgoing_message *message, enum send_outco
 {
     struct telegram *telegram = context;
     /* a refused part is logged by the sender and done with all the same */
-    if (outcome == SEND_DELIVERED && message->reference != 0 && message->sent_message_id > 0)
-        store_sent_record(telegram->host->store, message->reference, message->chat_id,
-                          message->sent_message_id, wall_ms());
-    pipeline_sent(telegram->pipeline, message->outbox_id);
+    int known =
+        outcome == SEND_DELIVERED && message->reference != 0 && message->sent_message_id > 0;
+    pipeline_sent_as(telegram->pipeline, message->outbox_id, known ? message->reference : 0,
+                     message->chat_id, known ? message->sent_message_id : 0);
 }
 
 static int store_is_up(void *context)

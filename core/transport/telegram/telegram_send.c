@@ -768,6 +768,7 @@ static void finish_message(struct telegram_sender *sender, struct chat_lane *lan
 
 static void *worker_main(void *argument)
 {
+    pthread_setname_np(pthread_self(), "jv-sender"); /* roles in top -H, /proc */
     struct sender_worker *worker = argument;
     struct telegram_sender *sender = worker->sender;
     pthread_mutex_lock(&sender->lock);
