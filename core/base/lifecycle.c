@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -15,6 +16,16 @@
 static atomic_int stop_requested;
 static atomic_int hangup_requests;
 static int wake_pipe[2] = {-1, -1};
+/* Posted by the SIGHUP handler (sem_post is async-signal-safe), so the
+ * thread that reloads sleeps until there is something to do instead of
+ * looking at a flag ten times a second. */
+static sem_t hangup_posted;
+static pthread_once_t hangup_posted_once = PTHREAD_ONCE_INIT;
+
+static void init_hangup_posted(void)
+{
+    sem_init(&hangup_posted, 0, 0);
+}
 
 static void wake_waiters(void)
 {
@@ -39,6 +50,9 @@ static void on_hangup_signal(int signal_number)
 {
     (void)signal_number;
     atomic_fetch_add(&hangup_requests, 1);
+    int saved_errno = errno;
+    sem_post(&hangup_posted);
+    errno = saved_errno;
 }
 
 static int install_handler(int signal_number, void (*handler)(int), int flags)
@@ -60,6 +74,7 @@ static int create_wake_pipe(void)
 
 int lifecycle_install_signals(void)
 {
+    pthread_once(&hangup_posted_once, init_hangup_posted); /* before the handler can post */
     if (create_wake_pipe() != 0)
         return -1;
     /* No SA_RESTART for stop signals: a blocking read or poll in the main
@@ -68,7 +83,7 @@ int lifecycle_install_signals(void)
         return -1;
     if (install_handler(SIGINT, on_stop_signal, 0) != 0)
         return -1;
-    /* SIGHUP only sets a flag that a periodic check picks up; restarting
+    /* SIGHUP only sets a flag and wakes the reload thread; restarting
      * interrupted calls keeps it from disturbing I/O in progress. */
     if (install_handler(SIGHUP, on_hangup_signal, SA_RESTART) != 0)
         return -1;
@@ -92,6 +107,19 @@ int lifecycle_wake_fd(void)
 int lifecycle_take_hangup_request(void)
 {
     return atomic_exchange(&hangup_requests, 0) > 0;
+}
+
+void lifecycle_wait_hangup(void)
+{
+    pthread_once(&hangup_posted_once, init_hangup_posted);
+    while (sem_wait(&hangup_posted) != 0 && errno == EINTR)
+        continue;
+}
+
+void lifecycle_wake_hangup_waiter(void)
+{
+    pthread_once(&hangup_posted_once, init_hangup_posted);
+    sem_post(&hangup_posted);
 }
 
 void lifecycle_block_signals(sigset_t *previous)

@@ -12,6 +12,11 @@ int lifecycle_stop_requested(void);
 int lifecycle_wake_fd(void);
 /* Returns 1 once per SIGHUP received since the last call. */
 int lifecycle_take_hangup_request(void);
+/* Sleeps until a SIGHUP came or lifecycle_wake_hangup_waiter was called
+ * (either may have happened before the call); may also return early, so
+ * callers check lifecycle_take_hangup_request and their own stop flag. */
+void lifecycle_wait_hangup(void);
+void lifecycle_wake_hangup_waiter(void);
 
 /* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, saving the old
  * mask in previous: threads created until the restore inherit the block, so

@@ -88,6 +88,7 @@ struct dispatch {
     void *typing_context;
     pthread_t typing_thread;
     int typing_started, typing_stopping;
+    int typing_sleeps; /* no handler was running: it waits untimed for one */
     pthread_cond_t typing_wake;
     /* group admins (dispatch_set_admin_lookup) */
     group_admin_lookup_fn admin_lookup;
@@ -547,6 +548,10 @@ static void slot_set(struct worker_slot *slot, const struct incoming_message *me
         slot->thread_id = message->message_thread_id;
         slot->started_ms = monotonic_ms();
         slot->typed_ms = 0;
+        if (dispatch->typing_sleeps) {
+            dispatch->typing_sleeps = 0;
+            pthread_cond_signal(&dispatch->typing_wake);
+        }
     }
     pthread_mutex_unlock(&dispatch->lock);
 }
@@ -622,6 +627,28 @@ static size_t due_typing(struct dispatch *dispatch, struct typing_target *target
     return count;
 }
 
+static int any_slot_busy(const struct dispatch *dispatch)
+{
+    for (int i = 0; i < dispatch->worker_count; i++)
+        if (dispatch->slots[i].busy)
+            return 1;
+    return 0;
+}
+
+/* Under the lock. A timer only while a handler runs: an idle bot's typing
+ * thread sleeps until slot_set wakes it. */
+static void wait_for_typing_check(struct dispatch *dispatch)
+{
+    if (!any_slot_busy(dispatch)) {
+        dispatch->typing_sleeps = 1;
+        pthread_cond_wait(&dispatch->typing_wake, &dispatch->lock);
+        dispatch->typing_sleeps = 0;
+        return;
+    }
+    struct timespec wake = monotonic_deadline_after(TYPING_CHECK_MS);
+    pthread_cond_timedwait(&dispatch->typing_wake, &dispatch->lock, &wake);
+}
+
 static void *typing_main(void *argument)
 {
     pthread_setname_np(pthread_self(), "jv-typing"); /* roles in top -H, /proc */
@@ -629,8 +656,7 @@ static void *typing_main(void *argument)
     struct typing_target *targets = calloc((size_t)dispatch->worker_count, sizeof *targets);
     pthread_mutex_lock(&dispatch->lock);
     while (targets != NULL && !dispatch->typing_stopping) {
-        struct timespec wake = monotonic_deadline_after(TYPING_CHECK_MS);
-        pthread_cond_timedwait(&dispatch->typing_wake, &dispatch->lock, &wake);
+        wait_for_typing_check(dispatch);
         size_t count = dispatch->typing_stopping ? 0 : due_typing(dispatch, targets);
         dispatch_typing_fn typing = dispatch->typing;
         void *context = dispatch->typing_context;

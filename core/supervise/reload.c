@@ -36,7 +36,6 @@
 #include "plugin/services.h"
 #include "config/config_schema.h"
 
-#define REQUEST_CHECK_MS 100
 #define REASON_SIZE 96
 #define SUMMARY_SIZE 3072
 
@@ -46,7 +45,6 @@ struct reloader {
     pthread_t thread;
     int started;
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* CLOCK_MONOTONIC */
     int stopping;
     /* struct config *: every configuration a reload adopted. Plugins may
      * keep config values until they unload, so none is freed before exit. */
@@ -544,17 +542,16 @@ static void reload_once(struct reloader *reloader)
 /* 1 when a SIGHUP came, 0 once stopping. */
 static int wait_for_request(struct reloader *reloader)
 {
-    pthread_mutex_lock(&reloader->lock);
-    while (!reloader->stopping) {
-        if (lifecycle_take_hangup_request()) {
-            pthread_mutex_unlock(&reloader->lock);
+    for (;;) {
+        pthread_mutex_lock(&reloader->lock);
+        int stopping = reloader->stopping;
+        pthread_mutex_unlock(&reloader->lock);
+        if (stopping)
+            return 0;
+        if (lifecycle_take_hangup_request())
             return 1;
-        }
-        struct timespec deadline = monotonic_deadline_after(REQUEST_CHECK_MS);
-        pthread_cond_timedwait(&reloader->wake, &reloader->lock, &deadline);
+        lifecycle_wait_hangup();
     }
-    pthread_mutex_unlock(&reloader->lock);
-    return 0;
 }
 
 static void *reload_main(void *argument)
@@ -579,7 +576,6 @@ struct reloader *reload_start(struct host *host, struct sched *sched)
     reloader->host = host;
     reloader->sched = sched;
     pthread_mutex_init(&reloader->lock, NULL);
-    monotonic_cond_init(&reloader->wake);
     sigset_t previous;
     lifecycle_block_signals(&previous);
     reloader->started = pthread_create(&reloader->thread, NULL, reload_main, reloader) == 0;
@@ -597,8 +593,8 @@ void reload_stop(struct reloader *reloader)
         return;
     pthread_mutex_lock(&reloader->lock);
     reloader->stopping = 1;
-    pthread_cond_broadcast(&reloader->wake);
     pthread_mutex_unlock(&reloader->lock);
+    lifecycle_wake_hangup_waiter();
     pthread_join(reloader->thread, NULL);
     reloader->started = 0;
 }
@@ -611,7 +607,6 @@ void reload_destroy(struct reloader *reloader)
     for (size_t i = 0; i < reloader->configs.count; i++)
         discard_config(reloader->configs.items[i]);
     free(reloader->configs.items);
-    pthread_cond_destroy(&reloader->wake);
     pthread_mutex_destroy(&reloader->lock);
     free(reloader);
 }
