@@ -66,12 +66,18 @@ def test_private_state_dir_behind_a_symlink_is_accepted(workdir):
 
 # ---- item 6: a state database that cannot be used --------------------------
 
+def page_size(database):
+    """SQLite's page size from the file header (offset 16, big-endian; 1 = 65536)."""
+    size = int.from_bytes(database.read_bytes()[16:18], "big")
+    return 65536 if size == 1 else size
+
+
 def make_database(workdir):
     """A real database written by a first run, closed cleanly."""
     result = run_console(state_config(workdir), "/ping\n" * 20)
     assert result.returncode == 0, result.stderr
     database = workdir / "state" / "jarvis.db"
-    assert database.stat().st_size >= 4 * 4096
+    assert database.stat().st_size >= 4 * page_size(database)
     return database
 
 
@@ -111,7 +117,8 @@ def test_truncated_database_stops_with_74_and_is_left_as_found(workdir):
 def test_database_with_a_damaged_page_is_not_written_to(workdir):
     database = make_database(workdir)
     data = bytearray(database.read_bytes())
-    data[2 * 4096:3 * 4096] = b"\xa5" * 4096  # a b-tree page turned to noise
+    page = page_size(database)
+    data[2 * page:3 * page] = b"\xa5" * page  # a b-tree page turned to noise
     database.write_bytes(bytes(data))
     expect_unusable(workdir, database, "is damaged")
 
