@@ -203,8 +203,6 @@ static struct transport *choose_transport(const struct config *config)
     return transport;
 }
 
-/* Everything before the transport runs. Returns 0 or an exit code; whatever
- * was set up is recorded in runtime for release_runtime. */
 /* How long a store call may wait for PostgreSQL: half the lease, so that a
  * hung server turns into "database gone" (no polling, no sending, one log
  * line) well before a standby may take over; at least 2 s (or the whole
@@ -216,6 +214,24 @@ static int64_t store_call_timeout_ms(int lease_s)
     return lease_ms / 2 > floor_ms ? lease_ms / 2 : floor_ms;
 }
 
+/* Webhook hosts on one database each own the rows they take: named by
+ * machine and state dir, one instance each by the file lock, so a restart
+ * finds its own rows at once and the others wait for its claim to lapse
+ * (lease_s) before taking them over. Polling hosts and SQLite own every row. */
+static void name_row_owner(const struct config *config, struct store_settings *settings,
+                           char *owner, size_t owner_size)
+{
+    if (config->state_backend != STATE_BACKEND_POSTGRES || config->bot_mode != BOT_MODE_WEBHOOK)
+        return;
+    char hostname[256] = "";
+    gethostname(hostname, sizeof hostname - 1);
+    snprintf(owner, owner_size, "%s:%s", hostname, config->state_dir);
+    settings->owner = owner;
+    settings->claim_ms = (int64_t)config->lease_s * 1000;
+}
+
+/* Everything before the transport runs. Returns 0 or an exit code; whatever
+ * was set up is recorded in runtime for release_runtime. */
 static int set_up(struct runtime *runtime)
 {
     struct config *config = runtime->config;
@@ -257,18 +273,8 @@ static int set_up(struct runtime *runtime)
         .state_dir = config->state_dir,
         .dsn = config->state_dsn,
         .call_timeout_ms = store_call_timeout_ms(config->lease_s)};
-    /* Webhook hosts on one database each own the rows they take: named by
-     * machine and state dir, one instance each by the file lock, so a
-     * restart finds its own rows at once and the others wait for its
-     * claim to lapse (lease_s) before taking them over. */
     char owner[320];
-    if (config->state_backend == STATE_BACKEND_POSTGRES && config->bot_mode == BOT_MODE_WEBHOOK) {
-        char hostname[256] = "";
-        gethostname(hostname, sizeof hostname - 1);
-        snprintf(owner, sizeof owner, "%s:%s", hostname, config->state_dir);
-        store_settings.owner = owner;
-        store_settings.claim_ms = (int64_t)config->lease_s * 1000;
-    }
+    name_row_owner(config, &store_settings, owner, sizeof owner);
     runtime->host.store = store_open_settings(&store_settings, error, sizeof error, &store_failure);
     if (runtime->host.store == NULL) {
         log_error("%s", error);

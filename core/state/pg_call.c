@@ -18,7 +18,7 @@ static int wait_socket(PGconn *connection, short events, int64_t deadline_ms)
         if (left <= 0)
             return 0;
         struct pollfd descriptor = {.fd = socket, .events = events};
-        int ready = poll(&descriptor, 1, left > 1000 ? 1000 : (int)left);
+        int ready = poll(&descriptor, 1, (int)left);
         if (ready > 0)
             return 1;
         if (ready < 0 && errno != EINTR)
