@@ -7,7 +7,7 @@
 
 #include <jarvis/svc/token_registry.h>
 
-#include "intent.h"
+#include "token_map.h"
 
 /* The vtable for map; map must stay valid and unchanged while it is provided. */
 void dexter_registry_init(jv_token_registry_api *vtable, const dexter_token_map *map);
