@@ -3,6 +3,7 @@ a postgres server on 127.0.0.1 at a random free port, stopped by its pid.
 initdb refuses to run as root, so the cluster belongs to a system user
 (jarvis-pg), created once if missing and reused afterwards."""
 import atexit
+import fcntl
 import os
 import pathlib
 import pwd
@@ -35,12 +36,16 @@ def _cluster_owner():
     jarvis-pg system user (created when missing)."""
     if os.geteuid() != 0:
         return os.getuid(), os.getgid()
-    try:
-        entry = pwd.getpwnam(CLUSTER_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        CLUSTER_USER], check=True, capture_output=True)
-        entry = pwd.getpwnam(CLUSTER_USER)
+    # Test workers start clusters side by side: one creates the user while
+    # the others wait (a half-written account fails initdb's lookup).
+    with open("/tmp/jarvis-pg-useradd.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            entry = pwd.getpwnam(CLUSTER_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                            "/usr/sbin/nologin", CLUSTER_USER], check=True, capture_output=True)
+            entry = pwd.getpwnam(CLUSTER_USER)
     return entry.pw_uid, entry.pw_gid
 
 
