@@ -424,8 +424,7 @@ void http_connection_post(struct http_connection *connection, const char *path,
         set_error(exchange, HTTP_EXCHANGE_FAILED, "out of memory building the request");
         return;
     }
-    /* a second attempt only when a kept-alive connection proved closed */
-    for (int attempt = 0; attempt < 2; attempt++) {
+    for (int attempt = 0;; attempt++) {
         if (!connection->connected &&
             open_connection(connection, deadline_ms, timeout_ms, abort_fd, exchange) != STEP_OK)
             return;
@@ -438,11 +437,14 @@ void http_connection_post(struct http_connection *connection, const char *path,
             take_answer(connection, exchange);
             return;
         }
-        if (step == STEP_FINAL)
+        /* sent once more only when a kept-alive connection proved closed
+         * before any byte of the answer (the server may have dropped it
+         * idle as the request left); the failure is in exchange otherwise */
+        int resend = step == STEP_LOST && was_reused && attempt == 0;
+        if (step == STEP_LOST)
+            close_connection(connection);
+        if (!resend)
             return;
-        close_connection(connection);
-        if (!was_reused)
-            return; /* exchange holds the failure */
         memset(exchange, 0, sizeof *exchange);
         exchange->retry_after_s = -1;
     }
