@@ -140,6 +140,19 @@ static void close_connection(struct http_connection *connection)
     connection->socket = CURL_SOCKET_BAD;
 }
 
+/* The request line holds the path, and the path may hold a token: a
+ * block is wiped before it goes back (realloc would not). */
+static void wipe_request(struct byte_buffer *request)
+{
+    if (request->data != NULL) {
+        memset(request->data, 0, request->capacity);
+        free(request->data);
+    }
+    request->data = NULL;
+    request->capacity = 0;
+    request->length = 0;
+}
+
 void http_connection_destroy(struct http_connection *connection)
 {
     if (connection == NULL)
@@ -149,11 +162,7 @@ void http_connection_destroy(struct http_connection *connection)
         curl_easy_cleanup(connection->easy);
     if (connection->multi != NULL)
         curl_multi_cleanup(connection->multi);
-    if (connection->request.data != NULL) {
-        /* the request line holds the path, and the path may hold a token */
-        memset(connection->request.data, 0, connection->request.capacity);
-        free(connection->request.data);
-    }
+    wipe_request(&connection->request);
     http_response_parser_release(&connection->parser);
     free(connection->origin_url);
     free(connection->host);
@@ -368,6 +377,23 @@ static int append_text(struct byte_buffer *buffer, const char *text)
     return byte_buffer_append(buffer, text, strlen(text));
 }
 
+/* Room for needed bytes and the NUL, so the appends never reallocate. */
+static int reserve_request(struct byte_buffer *request, size_t needed)
+{
+    if (needed < request->capacity && request->capacity <= KEPT_BODY_CAPACITY)
+        return 0;
+    size_t capacity = 1024;
+    while (capacity <= needed)
+        capacity *= 2;
+    char *block = malloc(capacity);
+    if (block == NULL)
+        return -1;
+    wipe_request(request);
+    request->data = block;
+    request->capacity = capacity;
+    return 0;
+}
+
 /* Head and body in one buffer, so a small request is one write. */
 static int build_request(struct http_connection *connection, const char *path,
                          const char *content_type, const char *body, size_t length)
@@ -375,6 +401,11 @@ static int build_request(struct http_connection *connection, const char *path,
     struct byte_buffer *request = &connection->request;
     char content_length[32];
     snprintf(content_length, sizeof content_length, "%zu", length);
+    /* the fixed words of the head below are well under 128 bytes */
+    size_t needed = strlen(connection->path_prefix) + strlen(path) + strlen(connection->host) +
+                    strlen(content_type) + strlen(content_length) + 128 + length;
+    if (needed < length || reserve_request(request, needed) != 0)
+        return -1;
     request->length = 0;
     int failed = append_text(request, "POST ") || append_text(request, connection->path_prefix) ||
                  append_text(request, path) || append_text(request, " HTTP/1.1\r\nHost: ") ||
