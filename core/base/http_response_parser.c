@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
 
 /* Status line and headers, and the trailers, each at most this much: a
  * server sending more is not one jarvis talks to (libcurl allows 100 KiB). */
@@ -207,20 +210,38 @@ static int read_content_length(const char *value, size_t length, struct head_fie
     return 0;
 }
 
-/* delta-seconds only; an HTTP-date would need the server's clock. */
+/* An HTTP-date as seconds from now (0 when past), as base/http.c reads it. */
+static long seconds_until(const char *value, size_t length)
+{
+    char text[128];
+    if (length >= sizeof text)
+        return -1;
+    memcpy(text, value, length);
+    text[length] = '\0';
+    time_t when = curl_getdate(text, NULL);
+    if (when < 0)
+        return -1;
+    time_t now = time(NULL);
+    return when > now ? (long)(when - now) : 0;
+}
+
+/* delta-seconds or an HTTP-date (RFC 9110 10.2.3), capped at a day. */
 static void read_retry_after(const char *value, size_t length, struct head_fields *fields)
 {
     static const long day_s = 86400;
     long seconds = 0;
     if (length == 0)
         return;
-    for (size_t at = 0; at < length; at++) {
+    for (size_t at = 0; at < length && seconds >= 0; at++) {
         if (!is_digit(value[at]))
-            return;
-        if (seconds < day_s)
+            seconds = -1;
+        else if (seconds < day_s)
             seconds = seconds * 10 + (value[at] - '0');
     }
-    fields->retry_after_s = seconds > day_s ? day_s : seconds;
+    if (seconds < 0)
+        seconds = seconds_until(value, length);
+    if (seconds >= 0)
+        fields->retry_after_s = seconds > day_s ? day_s : seconds;
 }
 
 static int read_field(const char *line, size_t length, struct head_fields *fields)

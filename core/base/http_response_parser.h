@@ -16,7 +16,7 @@ struct http_response_parser {
     int status;              /* 200, 429...; 0 until the final status line */
     struct byte_buffer body; /* NUL-terminated; released by http_response_parser_release */
     int keep_alive;          /* the connection may carry the next request */
-    long retry_after_s;      /* Retry-After in seconds; -1 when absent or an HTTP-date */
+    long retry_after_s;      /* Retry-After in seconds (a date: from now); -1 when absent */
     /* HTTP_PARSE_ERROR: why, in a few words (static text); too_large when
      * the body would pass the limit */
     const char *error;

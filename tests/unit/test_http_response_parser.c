@@ -296,16 +296,26 @@ static void lenient_where_the_rfc_allows(void **state)
     reading_release(&reading);
 }
 
-static void retry_after_seconds_only(void **state)
+static void retry_after_seconds_or_date(void **state)
 {
     (void)state;
     struct reading reading =
         read_text("HTTP/1.1 429 Too Many\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n", 0);
     assert_int_equal(reading.retry_after_s, 30);
     reading_release(&reading);
+    /* an HTTP-date: long past is "now", far ahead is capped at a day */
     reading = read_text("HTTP/1.1 429 Too Many\r\nRetry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
                         "Content-Length: 0\r\n\r\n",
                         0);
+    assert_int_equal(reading.retry_after_s, 0);
+    reading_release(&reading);
+    reading = read_text("HTTP/1.1 503 Later\r\nRetry-After: Fri, 01 Jan 2100 00:00:00 GMT\r\n"
+                        "Content-Length: 0\r\n\r\n",
+                        0);
+    assert_int_equal(reading.retry_after_s, 86400);
+    reading_release(&reading);
+    reading =
+        read_text("HTTP/1.1 429 Too Many\r\nRetry-After: soon\r\nContent-Length: 0\r\n\r\n", 0);
     assert_int_equal(reading.retry_after_s, -1);
     reading_release(&reading);
     reading = read_text(
@@ -472,7 +482,7 @@ int main(void)
         cmocka_unit_test(interim_answers_skipped),
         cmocka_unit_test(no_body_for_204_and_304),
         cmocka_unit_test(lenient_where_the_rfc_allows),
-        cmocka_unit_test(retry_after_seconds_only),
+        cmocka_unit_test(retry_after_seconds_or_date),
         cmocka_unit_test(malformed_status_lines_refused),
         cmocka_unit_test(malformed_fields_refused),
         cmocka_unit_test(malformed_chunks_refused),
