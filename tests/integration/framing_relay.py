@@ -10,7 +10,7 @@ import socket
 import threading
 import urllib.parse
 
-MODES = ("length", "chunked", "http10", "close", "idle_close", "stale", "interim", "proxy")
+MODES = ("length", "chunked", "http10", "close", "idle_close", "stale", "interim", "proxy", "cut")
 
 
 class FramingRelay:
@@ -26,6 +26,7 @@ class FramingRelay:
         self.origin_form = 0
         self.absolute_form = 0
         self.after_close = 0    # requests sent after the server said "close"
+        self.cut = False        # "cut" mode: the one answer broken off happened
         self.methods = {}
         self.random = random.Random(5)
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -86,6 +87,11 @@ class FramingRelay:
                     self.requests += 1
                     name = target.rsplit("/", 1)[-1]
                     self.methods[name] = self.methods.get(name, 0) + 1
+                if self._cut_here(answered, name):
+                    # delivered upstream, the answer broken off after its
+                    # first bytes: the client must not send it again itself
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Le")
+                    return
                 self._answer(connection, answer.status, answer.reason, data)
                 answered += 1
                 if self.mode == "close":
@@ -102,6 +108,14 @@ class FramingRelay:
             except OSError:
                 pass
             connection.close()
+
+    def _cut_here(self, answered, method):
+        """In "cut" mode, the first sendMessage on a kept-alive connection."""
+        with self.lock:
+            if self.mode != "cut" or self.cut or answered == 0 or method != "sendMessage":
+                return False
+            self.cut = True
+            return True
 
     def _expect_the_close(self, connection):
         """After "Connection: close" the client must close too: a request

@@ -4,8 +4,11 @@ that answers in each framing a real server may use: chunked with extensions
 and trailers, HTTP/1.0 delimited by the close, Connection: close after each
 answer, a kept-alive connection closed after an answer or with a request
 unanswered (the next send must reconnect and send once more). Every reply
-arrives exactly once and no call fails on the way. Also: with an HTTP proxy
-in the environment the calls go through it (libcurl's own transfer)."""
+arrives exactly once and no call fails on the way. An answer broken off
+after its first bytes is a failed call, never sent again by the exchange
+itself. Also: with an HTTP proxy in the environment the calls go through it
+(libcurl's own transfer)."""
+import collections
 import subprocess
 
 import pytest
@@ -89,6 +92,29 @@ def test_every_framing_every_reply_once(workdir, fake, plugin_dir, processes, mo
     assert counters["after_close"] == 0, counters
     if mode == "stale":
         assert counters["dropped"] >= replies // 2, counters
+
+
+def test_no_resend_after_an_answer_byte(workdir, fake, plugin_dir, processes):
+    """The request reached the server and the answer broke off: resending it
+    at once would be a silent duplicate. The exchange reports the failure;
+    the sender's own retry (after its backoff, logged) is the only resend."""
+    relay = FramingRelay(fake.base, "cut")
+    try:
+        bot = start_bot(workdir, plugin_dir, relay.base, processes)
+        fake.messages([{"chat_id": CHATS[0], "text": f"/echo {index}"} for index in range(6)])
+        assert wait_for(lambda: len(fake.sent_texts(CHATS[0])) >= 7, timeout=30, interval=0.1)
+        out, err = stop(bot)
+    finally:
+        relay.close()
+    assert relay.cut
+    log = log_text(workdir)
+    assert TOKEN_SECRET not in out + err + log
+    assert log.count("sendMessage failing") == 1, log
+    assert "before the answer was complete" in log, log
+    counts = collections.Counter(fake.sent_texts(CHATS[0]))
+    # the one cut part went out twice (its answer was lost), every other once
+    assert set(counts) == {str(index) for index in range(6)}, counts
+    assert sorted(counts.values()) == [1, 1, 1, 1, 1, 2], counts
 
 
 def test_http_proxy_from_the_environment_is_used(workdir, fake, plugin_dir, processes):
