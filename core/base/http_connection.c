@@ -183,8 +183,35 @@ static void set_timed_out(struct http_exchange *exchange, long timeout_ms)
     set_error(exchange, HTTP_EXCHANGE_TIMED_OUT, text);
 }
 
-/* libcurl's connect on the multi handle, so the abort fd can end a slow
- * connect or TLS handshake as it ends the rest of the exchange. */
+/* Runs libcurl's connect on the multi handle, so the abort fd can end a
+ * slow connect or TLS handshake as it ends the rest of the exchange. */
+static CURLcode drive_connect(struct http_connection *connection, int abort_fd, int *aborted)
+{
+    *aborted = 0;
+    int running = 1;
+    while (running) {
+        if (curl_multi_perform(connection->multi, &running) != CURLM_OK)
+            return CURLE_FAILED_INIT;
+        if (!running)
+            break;
+        struct curl_waitfd extra = {.fd = abort_fd, .events = CURL_WAIT_POLLIN};
+        int count = 0;
+        curl_multi_poll(connection->multi, abort_fd >= 0 ? &extra : NULL, abort_fd >= 0 ? 1 : 0,
+                        1000, &count);
+        if (abort_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN)) {
+            *aborted = 1;
+            return CURLE_ABORTED_BY_CALLBACK;
+        }
+    }
+    CURLcode code = CURLE_OK;
+    int pending = 0;
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(connection->multi, &pending)) != NULL)
+        if (message->msg == CURLMSG_DONE)
+            code = message->data.result;
+    return code;
+}
+
 static enum step open_connection(struct http_connection *connection, int64_t deadline_ms,
                                  long timeout_ms, int abort_fd, struct http_exchange *exchange)
 {
@@ -196,46 +223,25 @@ static enum step open_connection(struct http_connection *connection, int64_t dea
         return STEP_FINAL;
     }
     connection->connected = 1;
-    int running = 1;
-    CURLcode code = CURLE_OK;
-    while (running) {
-        if (curl_multi_perform(connection->multi, &running) != CURLM_OK) {
-            code = CURLE_FAILED_INIT;
-            break;
-        }
-        if (!running)
-            break;
-        struct curl_waitfd extra = {.fd = abort_fd, .events = CURL_WAIT_POLLIN};
-        int count = 0;
-        curl_multi_poll(connection->multi, abort_fd >= 0 ? &extra : NULL, abort_fd >= 0 ? 1 : 0,
-                        1000, &count);
-        if (abort_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN)) {
-            close_connection(connection);
-            set_error(exchange, HTTP_EXCHANGE_ABORTED, "stopped");
-            return STEP_FINAL;
-        }
-    }
-    int pending = 0;
-    CURLMsg *message;
-    while ((message = curl_multi_info_read(connection->multi, &pending)) != NULL)
-        if (message->msg == CURLMSG_DONE)
-            code = message->data.result;
+    int aborted = 0;
+    CURLcode code = drive_connect(connection, abort_fd, &aborted);
     curl_socket_t socket = CURL_SOCKET_BAD;
     if (code == CURLE_OK)
         curl_easy_getinfo(connection->easy, CURLINFO_ACTIVESOCKET, &socket);
-    if (code != CURLE_OK || socket == CURL_SOCKET_BAD) {
-        close_connection(connection);
-        if (code == CURLE_OPERATION_TIMEDOUT)
-            set_timed_out(exchange, timeout_ms);
-        else
-            set_error(exchange, HTTP_EXCHANGE_FAILED,
-                      connection->curl_error[0] ? connection->curl_error
-                                                : curl_easy_strerror(code));
-        return STEP_FINAL;
+    if (code == CURLE_OK && socket != CURL_SOCKET_BAD) {
+        connection->socket = socket;
+        connection->reused = 0;
+        return STEP_OK;
     }
-    connection->socket = socket;
-    connection->reused = 0;
-    return STEP_OK;
+    close_connection(connection);
+    if (aborted)
+        set_error(exchange, HTTP_EXCHANGE_ABORTED, "stopped");
+    else if (code == CURLE_OPERATION_TIMEDOUT)
+        set_timed_out(exchange, timeout_ms);
+    else
+        set_error(exchange, HTTP_EXCHANGE_FAILED,
+                  connection->curl_error[0] ? connection->curl_error : curl_easy_strerror(code));
+    return STEP_FINAL;
 }
 
 /* Until the socket is ready for events: STEP_OK, or STEP_FINAL when the
@@ -273,9 +279,13 @@ static enum step wait_for(struct http_connection *connection, short events, int6
 static void failure_text(struct http_connection *connection, const char *what, CURLcode code,
                          struct http_exchange *exchange)
 {
+    /* libcurl's own text already names the step ("Recv failure: ...") */
+    if (connection->curl_error[0] != '\0') {
+        set_error(exchange, HTTP_EXCHANGE_FAILED, connection->curl_error);
+        return;
+    }
     char text[CURL_ERROR_SIZE];
-    snprintf(text, sizeof text, "%s: %.200s", what,
-             connection->curl_error[0] ? connection->curl_error : curl_easy_strerror(code));
+    snprintf(text, sizeof text, "%s: %.200s", what, curl_easy_strerror(code));
     set_error(exchange, HTTP_EXCHANGE_FAILED, text);
 }
 
