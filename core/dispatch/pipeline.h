@@ -99,6 +99,17 @@ void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id);
 void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t reference,
                       int64_t sent_chat_id, int64_t sent_message_id);
 
+/* Handled commits and sent marks share SQLite commits (group_commit.h).
+ * The rule for sent marks: a mark is written at once (an edit's lookup
+ * finds the message id) and committed with its group at the latest 1 ms
+ * later, at once when nothing more is queued to send or handle, and
+ * always before the next part of the same chat goes out: after a kill -9
+ * a chat repeats at most one part, the one in flight or the last one sent
+ * within that millisecond. pipeline_before_send is that last point. */
+void pipeline_before_send(struct pipeline *pipeline, int64_t chat_id);
+/* Commits the open group and delivers what it held (before a stop). */
+void pipeline_flush(struct pipeline *pipeline);
+
 /* Updates accepted and not yet committed as handled (deferred ones
  * included), and outbox parts handed out and not yet sent. */
 size_t pipeline_unhandled(struct pipeline *pipeline);

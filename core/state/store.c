@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "state/store_backend.h"
+#include "state/store_group.h"
 #include "state/store_handle.h"
 #include "state/store_postgres.h"
 #include "state/store_sqlite.h"

@@ -100,21 +100,19 @@ int store_group_commit(struct store *store)
     if (store == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    int result = store->in_transaction ? -1 : store_group_end(store);
+    int result = store->in_transaction ? -1 : !store->group_open ? 1 : store_group_end(store);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
 
 int store_part_sent_in_group(struct store *store, int64_t outbox_id, int64_t reference,
-                             int64_t chat_id, int64_t message_id, int64_t now_ms,
-                             uint64_t *group)
+                             int64_t chat_id, int64_t message_id, int64_t now_ms, uint64_t *group)
 {
     if (store_unit_begin(store, group) != 0)
         return -1;
     const struct store_backend *backend = store->backend;
-    int recorded = reference == 0 ||
-                   backend->sent_record(store->connection, reference, chat_id, message_id,
-                                        now_ms) == 0;
+    int recorded = reference == 0 || backend->sent_record(store->connection, reference, chat_id,
+                                                          message_id, now_ms) == 0;
     int removed = recorded && backend->outbox_remove(store->connection, outbox_id) == 0;
     if (store_unit_end(store, removed) != 0)
         return -1;

@@ -33,14 +33,21 @@ int store_unit_begin(struct store *store, uint64_t *group);
  * unit's writes are undone. Releases the store. 0, or -1: the unit could
  * not be ended and its whole group was rolled back (the hook says so). */
 int store_unit_end(struct store *store, int keep);
-/* Commits the open group; 0 (also when none is open) or -1 (rolled back). */
+/* Commits the open group: 0, -1 (rolled back), or 1 when none was open. */
 int store_group_commit(struct store *store);
 
 /* store_part_sent as a unit of the open group: the record and the outbox
  * row's removal are written now (a lookup on this store finds the record)
  * and committed with the group. *group as store_unit_begin. 0 or -1. */
 int store_part_sent_in_group(struct store *store, int64_t outbox_id, int64_t reference,
-                             int64_t chat_id, int64_t message_id, int64_t now_ms,
-                             uint64_t *group);
+                             int64_t chat_id, int64_t message_id, int64_t now_ms, uint64_t *group);
+
+/* For the store's front files (store.c, store_pipeline.c). */
+/* Takes the mutex for a write: outside a transaction the write commits on
+ * its own, so an open group commits first (its units stay in order, and
+ * the write is durable when it returns, as store.h says). */
+void store_lock_for_write(struct store *store);
+/* With the mutex held: commits the open group, if any; 0 or -1. */
+int store_group_end(struct store *store);
 
 #endif

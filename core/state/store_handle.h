@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include "state/store_backend.h"
-#include "state/store_group.h"
 
 struct store {
     const struct store_backend *backend;
@@ -25,15 +24,8 @@ struct store {
      * holds between its units; any other commit ends it first. */
     int group_open;
     uint64_t group_number; /* the open group's, or the next one's */
-    store_group_ended_fn group_ended;
+    void (*group_ended)(uint64_t group, int result, void *context); /* store_group.h */
     void *group_ended_context;
 };
-
-/* Takes the mutex for a write: outside a transaction the write commits on
- * its own, so an open group commits first (its units stay in order, and
- * the write is durable when it returns, as store.h says). */
-void store_lock_for_write(struct store *store);
-/* With the mutex held: commits the open group, if any; 0 or -1. */
-int store_group_end(struct store *store);
 
 #endif

@@ -4,6 +4,7 @@
 #include "state/store_pipeline.h"
 
 #include "state/store_backend.h"
+#include "state/store_group.h"
 #include "state/store_handle.h"
 
 #include <pthread.h>
