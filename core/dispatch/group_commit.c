@@ -51,6 +51,11 @@ static _Thread_local int ending_here;
  * (the console) marks its part from inside one, and the lock is held. */
 static _Thread_local int completing;
 static _Thread_local int marked_while_completing;
+/* A sender thread's last mark, until its group ended: committed before
+ * the thread sends again, so at most one part a sender thread is unmarked
+ * (in flight, or sent and waiting), as many as were in flight before. */
+static _Thread_local uint64_t own_mark_group;
+static _Thread_local int own_mark_waiting;
 
 /* Under status_lock: the timer flushes bound_ms from now (or earlier, when
  * it was armed before). */
@@ -220,6 +225,8 @@ void commit_group_mark(struct commit_group *group, uint64_t number, int64_t chat
             arm(group, group->bound_ms);
     }
     pthread_mutex_unlock(&group->status_lock);
+    own_mark_group = number;
+    own_mark_waiting = open;
     if (completing)
         marked_while_completing = 1; /* the flush running them commits it */
     else if (open && (!may_wait || full))
@@ -230,8 +237,9 @@ void commit_group_before_send(struct commit_group *group, int64_t chat_id)
 {
     if (group == NULL)
         return;
-    int waiting = 0;
     pthread_mutex_lock(&group->status_lock);
+    int waiting = own_mark_waiting && own_mark_group >= group->ended_count;
+    own_mark_waiting = 0;
     for (size_t i = 0; i < group->mark_count && !waiting; i++)
         waiting = group->marks[i].chat_id == chat_id && group->marks[i].group >= group->ended_count;
     pthread_mutex_unlock(&group->status_lock);

@@ -36,8 +36,10 @@ int commit_group_add(struct commit_group *group, struct group_unit *unit,
 /* A sent mark of chat_id went into the group numbered group
  * (store_part_sent_in_group); it has no completion. */
 void commit_group_mark(struct commit_group *group, uint64_t number, int64_t chat_id, int may_wait);
-/* Before a part of chat_id goes out: a mark of that chat still waiting in
- * the open group commits first, so a kill repeats at most one part a chat. */
+/* Before a part of chat_id goes out on this thread: a mark of that chat,
+ * or this thread's own last mark, still waiting in the open group commits
+ * first. A kill then repeats at most one part a chat and one a sender
+ * thread: the part in flight, or the one sent last (within bound_ms). */
 void commit_group_before_send(struct commit_group *group, int64_t chat_id);
 /* Commits the open group now (why: the metric's label) and runs the
  * completions of every group that ended. */

@@ -208,10 +208,9 @@ void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t refe
                                            sent_message_id, now_ms, &group) == 0;
     if (!grouped)
         store_part_sent(store, outbox_id, reference, sent_chat_id, sent_message_id, now_ms);
-    /* the mark waits while more is to be sent or ready to be handled: those
-     * share its commit; the last one commits at once */
-    int more = atomic_fetch_sub(&pipeline->unsent, 1) > 1 ||
-               (pipeline->host->dispatch != NULL && dispatch_work_ready(pipeline->host->dispatch));
+    /* the mark waits while more is to be sent (that send commits it, with
+     * what else is open); the last one commits at once */
+    int more = atomic_fetch_sub(&pipeline->unsent, 1) > 1;
     if (grouped)
         commit_group_mark(pipeline->group, group, sent_chat_id, more);
     test_hook_reached("sent-after-mark");

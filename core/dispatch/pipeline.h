@@ -101,11 +101,12 @@ void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t refe
 
 /* Handled commits and sent marks share SQLite commits (group_commit.h).
  * The rule for sent marks: a mark is written at once (an edit's lookup
- * finds the message id) and committed with its group at the latest 1 ms
- * later, at once when nothing more is queued to send or handle, and
- * always before the next part of the same chat goes out: after a kill -9
- * a chat repeats at most one part, the one in flight or the last one sent
- * within that millisecond. pipeline_before_send is that last point. */
+ * finds the message id) and committed with its group at once when nothing
+ * more is queued to send, else before its sender thread or its chat sends
+ * the next part, and at the latest 1 ms later. After a kill -9, at most
+ * one part a sender thread and one a chat repeats, as before: the one in
+ * flight, or the one sent last whose mark waited. pipeline_before_send is
+ * the point before a send. */
 void pipeline_before_send(struct pipeline *pipeline, int64_t chat_id);
 /* Commits the open group and delivers what it held (before a stop). */
 void pipeline_flush(struct pipeline *pipeline);
