@@ -61,21 +61,35 @@ static int open_group(struct store *store)
     return 0;
 }
 
-int store_unit_begin(struct store *store, uint64_t *group)
+/* Takes the mutex and enters the open group (opened when none is); 0, or
+ * -1 with the mutex released. A group whose transaction the database
+ * rolled back by itself ends as rolled back: its units commit again. */
+static int enter_group(struct store *store, int savepoint, uint64_t *group)
 {
-    if (!store_groups_commits(store) || group == NULL)
-        return -1;
     pthread_mutex_lock(&store->mutex);
     if (store->in_transaction) {
         log_error("store: a unit of a group commit inside a transaction");
         pthread_mutex_unlock(&store->mutex);
         return -1;
     }
-    if (open_group(store) != 0 || store->backend->unit_begin(store->connection) != 0) {
+    if (open_group(store) != 0) {
+        pthread_mutex_unlock(&store->mutex);
+        return -1;
+    }
+    if (store->backend->unit_begin(store->connection, savepoint) != 0) {
+        store->backend->rollback(store->connection);
+        group_ended(store, -1);
         pthread_mutex_unlock(&store->mutex);
         return -1;
     }
     *group = store->group_number;
+    return 0;
+}
+
+int store_unit_begin(struct store *store, uint64_t *group)
+{
+    if (!store_groups_commits(store) || group == NULL || enter_group(store, 1, group) != 0)
+        return -1;
     store->in_transaction = 1;
     return 0; /* the mutex stays held until store_unit_end */
 }
@@ -105,16 +119,18 @@ int store_group_commit(struct store *store)
     return result;
 }
 
+/* No savepoint: the removal is one statement, which SQLite undoes alone
+ * when it fails, and a record kept without it is harmless (the part goes
+ * again and its record is replaced). */
 int store_part_sent_in_group(struct store *store, int64_t outbox_id, int64_t reference,
                              int64_t chat_id, int64_t message_id, int64_t now_ms, uint64_t *group)
 {
-    if (store_unit_begin(store, group) != 0)
+    if (!store_groups_commits(store) || group == NULL || enter_group(store, 0, group) != 0)
         return -1;
     const struct store_backend *backend = store->backend;
     int recorded = reference == 0 || backend->sent_record(store->connection, reference, chat_id,
                                                           message_id, now_ms) == 0;
     int removed = recorded && backend->outbox_remove(store->connection, outbox_id) == 0;
-    if (store_unit_end(store, removed) != 0)
-        return -1;
+    pthread_mutex_unlock(&store->mutex);
     return removed ? 0 : -1;
 }

@@ -478,10 +478,16 @@ static void sqlite_rollback(void *connection)
 
 /* A unit of a group commit: its own savepoint inside the group's
  * transaction, so that a failing unit takes back only its own writes. */
-static int sqlite_unit_begin(void *connection)
+static int sqlite_unit_begin(void *connection, int savepoint)
 {
     struct sqlite_store *store = connection;
-    if (run_cached(store->savepoint_statement) == 0)
+    /* after an I/O error or a full disk SQLite may have rolled the whole
+     * transaction back: a unit run now would commit on its own */
+    if (sqlite3_get_autocommit(store->database)) {
+        sqlite_store_write_failed(store, "the group's transaction was rolled back");
+        return -1;
+    }
+    if (!savepoint || run_cached(store->savepoint_statement) == 0)
         return 0;
     sqlite_store_write_failed(store, "cannot begin a unit of a group commit");
     return -1;

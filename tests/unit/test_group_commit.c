@@ -3,7 +3,8 @@
  * process that dies before the COMMIT loses the whole group (the inbox
  * rows are still there); the open group is read by its own connection
  * only; another kind of commit ends the group first; the bound's timer
- * commits a group that nobody else does. What is durable is read through
+ * commits a group that nobody else does; a sent mark is found at once and
+ * commits before its chat's or its sender thread's next send. What is durable is read through
  * a second connection, as a restart would. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,27 +277,74 @@ static void test_the_bound_commits_a_waiting_group(void **state)
     store_close(store);
 }
 
+struct mark_call {
+    struct store *store;
+    struct commit_group *group;
+    int64_t part, reference, chat_id;
+    int result;
+};
+
+/* A sent mark as a sender thread writes it, waiting for more sends. */
+static void *mark_sent(void *argument)
+{
+    struct mark_call *call = argument;
+    uint64_t number = 0;
+    call->result = store_part_sent_in_group(call->store, call->part, call->reference,
+                                            call->chat_id, 55, 1000, &number);
+    if (call->result == 0)
+        commit_group_mark(call->group, number, call->chat_id, 1);
+    return NULL;
+}
+
+static void mark_on_another_thread(struct mark_call *call)
+{
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, mark_sent, call), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(call->result, 0);
+}
+
 static void test_a_sent_mark_is_found_before_its_commit(void **state)
 {
     (void)state;
     struct store *store = open_store();
     struct store *other = open_store();
-    int64_t part = store_outbox_add(store, 1, 100, 0, "hello");
-    assert_true(part > 0);
-    struct commit_group *group = commit_group_create(store, NEVER_MS);
-    uint64_t number = 0;
-    int64_t reference = (int64_t)1 << 40, message_id = 0;
-    assert_int_equal(store_part_sent_in_group(store, part, reference, 100, 55, 1000, &number), 0);
-    commit_group_mark(group, number, 100, 1);
+    struct mark_call call = {.store = store,
+                             .part = store_outbox_add(store, 1, 100, 0, "hello"),
+                             .reference = (int64_t)1 << 40,
+                             .chat_id = 100};
+    assert_true(call.part > 0);
+    call.group = commit_group_create(store, NEVER_MS);
+    mark_on_another_thread(&call);
     /* an edit queued behind the part finds its message id at once */
-    assert_int_equal(store_sent_lookup(store, reference, &message_id), 0);
+    int64_t message_id = 0;
+    assert_int_equal(store_sent_lookup(store, call.reference, &message_id), 0);
     assert_int_equal(message_id, 55);
     assert_int_equal(store_outbox_count(other), 1);
-    commit_group_before_send(group, 999); /* another chat's send: nothing to commit */
+    commit_group_before_send(call.group, 999); /* another chat, another thread: no commit */
     assert_int_equal(store_outbox_count(other), 1);
-    commit_group_before_send(group, 100); /* this chat's next part: the mark commits first */
+    commit_group_before_send(call.group, 100); /* this chat's next part: the mark commits first */
     assert_int_equal(store_outbox_count(other), 0);
-    commit_group_destroy(group);
+    commit_group_destroy(call.group);
+    store_close(other);
+    store_close(store);
+}
+
+static void test_a_sender_commits_its_mark_before_its_next_send(void **state)
+{
+    (void)state;
+    struct store *store = open_store();
+    struct store *other = open_store();
+    struct mark_call call = {
+        .store = store, .part = store_outbox_add(store, 1, 100, 0, "hello"), .chat_id = 100};
+    assert_true(call.part > 0);
+    call.group = commit_group_create(store, NEVER_MS);
+    mark_sent(&call); /* on this thread, the sender's */
+    assert_int_equal(call.result, 0);
+    assert_int_equal(store_outbox_count(other), 1);
+    commit_group_before_send(call.group, 999); /* any chat: this thread's own mark goes first */
+    assert_int_equal(store_outbox_count(other), 0);
+    commit_group_destroy(call.group);
     store_close(other);
     store_close(store);
 }
@@ -312,6 +361,7 @@ int main(void)
         TEST(test_nothing_waits_when_no_more_work_is_ready),
         TEST(test_the_bound_commits_a_waiting_group),
         TEST(test_a_sent_mark_is_found_before_its_commit),
+        TEST(test_a_sender_commits_its_mark_before_its_next_send),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
