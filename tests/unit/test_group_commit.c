@@ -25,6 +25,8 @@
 #include "dispatch/group_commit.h"
 #include "state/store.h"
 #include "state/store_group.h"
+#include "state/store_handle.h"
+#include "state/store_sqlite_statements.h"
 #include "state/store_pipeline.h"
 
 #define NEVER_MS (3600 * 1000) /* a bound the tests never reach */
@@ -349,6 +351,33 @@ static void test_a_sender_commits_its_mark_before_its_next_send(void **state)
     store_close(store);
 }
 
+/* After a full disk or an I/O error SQLite may roll the transaction back
+ * by itself: the group's units must then commit again, and the next unit
+ * must not run outside any transaction (it would commit alone, unseen). */
+static void test_a_group_rolled_back_by_sqlite_is_redone(void **state)
+{
+    (void)state;
+    struct store *store = open_store();
+    struct store *other = open_store();
+    add_inbox_rows(store, 2);
+    struct commit_group *group = commit_group_create(store, NEVER_MS);
+    struct test_unit units[2];
+    unit_init(&units[0], store, 1, 0);
+    unit_init(&units[1], store, 2, 0);
+    assert_int_equal(commit_group_add(group, &units[0].link, apply_unit, 1), 0);
+    struct sqlite_store *connection = store->connection;
+    assert_int_equal(sqlite3_exec(connection->database, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(commit_group_add(group, &units[1].link, apply_unit, 1), -1);
+    assert_false(has_key(other, "k2")); /* not committed on its own */
+    commit_group_flush(group, "idle");
+    assert_true(atomic_load(&units[0].done));
+    assert_false(atomic_load(&units[0].committed)); /* its owner commits it alone */
+    assert_int_equal(inbox_of(other).count, 2);
+    commit_group_destroy(group);
+    store_close(other);
+    store_close(store);
+}
+
 int main(void)
 {
     metrics_init("test", 0);
@@ -362,6 +391,7 @@ int main(void)
         TEST(test_the_bound_commits_a_waiting_group),
         TEST(test_a_sent_mark_is_found_before_its_commit),
         TEST(test_a_sender_commits_its_mark_before_its_next_send),
+        TEST(test_a_group_rolled_back_by_sqlite_is_redone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
