@@ -4,6 +4,7 @@
 #include "dispatch/group_commit.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -233,18 +234,28 @@ void commit_group_mark(struct commit_group *group, uint64_t number, int64_t chat
         commit_group_flush(group, may_wait ? "full" : "idle");
 }
 
-void commit_group_before_send(struct commit_group *group, int64_t chat_id)
+/* 1 while this thread's last mark or a mark of chat_id waits in the open group. */
+static int mark_waits(struct commit_group *group, int64_t chat_id)
 {
-    if (group == NULL)
-        return;
     pthread_mutex_lock(&group->status_lock);
     int waiting = own_mark_waiting && own_mark_group >= group->ended_count;
-    own_mark_waiting = 0;
     for (size_t i = 0; i < group->mark_count && !waiting; i++)
         waiting = group->marks[i].chat_id == chat_id && group->marks[i].group >= group->ended_count;
     pthread_mutex_unlock(&group->status_lock);
-    if (waiting)
+    return waiting;
+}
+
+void commit_group_before_send(struct commit_group *group, int64_t chat_id, int others_sending)
+{
+    if (group == NULL || !mark_waits(group, chat_id))
+        return;
+    /* other senders whose answers came meanwhile mark first and share the
+     * commit (on one core they would run only after it) */
+    if (others_sending)
+        sched_yield();
+    if (mark_waits(group, chat_id))
         commit_group_flush(group, "send");
+    own_mark_waiting = 0;
 }
 
 static void *timer_main(void *argument)

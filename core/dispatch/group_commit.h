@@ -39,8 +39,10 @@ void commit_group_mark(struct commit_group *group, uint64_t number, int64_t chat
 /* Before a part of chat_id goes out on this thread: a mark of that chat,
  * or this thread's own last mark, still waiting in the open group commits
  * first. A kill then repeats at most one part a chat and one a sender
- * thread: the part in flight, or the one sent last (within bound_ms). */
-void commit_group_before_send(struct commit_group *group, int64_t chat_id);
+ * thread: the part in flight, or the one sent last (within bound_ms).
+ * others_sending: other parts are out, so this thread first lets their
+ * senders run (a yield), and the marks they write share the commit. */
+void commit_group_before_send(struct commit_group *group, int64_t chat_id, int others_sending);
 /* Commits the open group now (why: the metric's label) and runs the
  * completions of every group that ended. */
 void commit_group_flush(struct commit_group *group, const char *why);

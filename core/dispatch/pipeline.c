@@ -221,7 +221,7 @@ void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t refe
 void pipeline_before_send(struct pipeline *pipeline, int64_t chat_id)
 {
     if (pipeline != NULL)
-        commit_group_before_send(pipeline->group, chat_id);
+        commit_group_before_send(pipeline->group, chat_id, atomic_load(&pipeline->unsent) > 1);
 }
 
 void pipeline_flush(struct pipeline *pipeline)

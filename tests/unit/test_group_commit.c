@@ -323,9 +323,10 @@ static void test_a_sent_mark_is_found_before_its_commit(void **state)
     assert_int_equal(store_sent_lookup(store, call.reference, &message_id), 0);
     assert_int_equal(message_id, 55);
     assert_int_equal(store_outbox_count(other), 1);
-    commit_group_before_send(call.group, 999); /* another chat, another thread: no commit */
+    commit_group_before_send(call.group, 999, 0); /* another chat, another thread: no commit */
     assert_int_equal(store_outbox_count(other), 1);
-    commit_group_before_send(call.group, 100); /* this chat's next part: the mark commits first */
+    /* this chat's next part: the mark commits first */
+    commit_group_before_send(call.group, 100, 1);
     assert_int_equal(store_outbox_count(other), 0);
     commit_group_destroy(call.group);
     store_close(other);
@@ -344,7 +345,7 @@ static void test_a_sender_commits_its_mark_before_its_next_send(void **state)
     mark_sent(&call); /* on this thread, the sender's */
     assert_int_equal(call.result, 0);
     assert_int_equal(store_outbox_count(other), 1);
-    commit_group_before_send(call.group, 999); /* any chat: this thread's own mark goes first */
+    commit_group_before_send(call.group, 999, 0); /* any chat: this thread's own mark goes first */
     assert_int_equal(store_outbox_count(other), 0);
     commit_group_destroy(call.group);
     store_close(other);
