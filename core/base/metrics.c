@@ -110,6 +110,19 @@ static struct metric catalog[METRIC_COUNT] = {
                             2,
                             {"plugin", "status_class"},
                             PTHREAD_MUTEX_INITIALIZER},
+    [METRIC_STORE_COMMITS] = {"jarvis_store_commits_total",
+                              "Pipeline commits (a group of handled commits and sent marks, or one "
+                              "alone) by what ended them.",
+                              KIND_COUNTER,
+                              1,
+                              {"why"},
+                              PTHREAD_MUTEX_INITIALIZER},
+    [METRIC_STORE_UNITS] = {"jarvis_store_units_total",
+                            "Handled commits and sent marks written to the store, by kind.",
+                            KIND_COUNTER,
+                            1,
+                            {"kind"},
+                            PTHREAD_MUTEX_INITIALIZER},
 };
 
 /* ---- atomics on doubles ---- */

@@ -21,6 +21,8 @@ enum metric_id {
     METRIC_BUILD_INFO,       /* gauge {version}, always 1 */
     METRIC_PROCESS_START,    /* gauge, unix seconds */
     METRIC_PLUGIN_HTTP,      /* counter {plugin, status_class} */
+    METRIC_STORE_COMMITS,    /* counter {why}: the pipeline's SQLite commits, by what ended them */
+    METRIC_STORE_UNITS,      /* counter {kind}: handled commits and sent marks written */
     METRIC_COUNT
 };
 

@@ -568,6 +568,18 @@ static int64_t question_to_quote(struct dispatch *dispatch, const struct incomin
     return message->message_id;
 }
 
+/* The chat whose message this worker's done callback commits. */
+static _Thread_local struct chat_queue *done_chat;
+
+int dispatch_work_ready(struct dispatch *dispatch)
+{
+    pthread_mutex_lock(&dispatch->lock);
+    int ready = !dispatch->paused && !dispatch->stopping &&
+                (dispatch->ready_head != NULL || (done_chat != NULL && done_chat->head != NULL));
+    pthread_mutex_unlock(&dispatch->lock);
+    return ready;
+}
+
 static void *worker_main(void *argument)
 {
     pthread_setname_np(pthread_self(), "jv-worker"); /* roles in top -H, /proc */
@@ -595,8 +607,10 @@ static void *worker_main(void *argument)
         slot_set(slot, NULL);
         /* committed before the chat is released, so a chat's replies reach
          * the outbox in the order of its messages */
+        done_chat = chat;
         if (item->done != NULL)
             item->done(&work, item->context);
+        done_chat = NULL;
         update_trace_end(&trace, &work);
         unit_of_work_release(&work);
         queued_message_free(item);

@@ -39,6 +39,10 @@ void dispatch_set_typing(struct dispatch *dispatch, dispatch_typing_fn typing, v
  * what the lookup uses. */
 void dispatch_set_admin_lookup(struct dispatch *dispatch, group_admin_lookup_fn lookup,
                                void *context);
+/* 1 when a message waits for a worker and may start now (the calling
+ * worker's own chat's next one counts): a done callback asks, to know
+ * whether its commit may wait for the next ones (group_commit.h). */
+int dispatch_work_ready(struct dispatch *dispatch);
 /* Waits until everything submitted is handled or timeout_ms passes
  * (-1 = no limit). Returns how many messages are still unfinished. */
 size_t dispatch_drain(struct dispatch *dispatch, int64_t timeout_ms);

@@ -15,6 +15,8 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "dispatch/chat_admission.h"
+#include "dispatch/group_commit.h"
+#include "state/store_group.h"
 #include "state/crash_record.h"
 #include "plugin/host.h"
 #include "base/lifecycle.h"
@@ -35,6 +37,9 @@
 #define IDLE_WAIT_STEP_MS 200
 #define DEFAULT_CHAT_BACKLOG 256
 #define IN_DOUBT_MAX 128 /* above a poll's limit of 100 */
+/* How long a handled commit or a sent mark may wait for others to share
+ * its SQLite commit (group_commit.h). */
+#define GROUP_BOUND_MS 1
 
 struct jv_deferred {
     struct pipeline *pipeline;
@@ -61,6 +66,9 @@ struct pipeline {
     atomic_int shared;
     struct jv_deferred *deferred;     /* handles not yet finished */
     struct chat_admission *admission; /* one chat's share of memory */
+    /* SQLite: handled commits and sent marks share commits; NULL otherwise */
+    struct commit_group *group;
+    atomic_int closing; /* the medium and the dispatcher are gone: nothing is delivered */
     /* The updates of the last inbox commit that failed: it may have
      * happened all the same (PostgreSQL lost or hung while the COMMIT was
      * in flight), so when they come again and are found already waiting,
@@ -192,19 +200,41 @@ void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t refe
     /* before the row goes: once it is gone its id may be given again */
     int64_t chat_id = 0;
     int held = chat_admission_part_sent(pipeline->admission, outbox_id, &chat_id);
-    store_part_sent(pipeline->host->store, outbox_id, reference, sent_chat_id, sent_message_id,
-                    reference != 0 ? wall_ms() : 0);
-    atomic_fetch_sub(&pipeline->unsent, 1);
+    struct store *store = pipeline->host->store;
+    int64_t now_ms = reference != 0 ? wall_ms() : 0;
+    uint64_t group = 0;
+    int grouped = pipeline->group != NULL &&
+                  store_part_sent_in_group(store, outbox_id, reference, sent_chat_id,
+                                           sent_message_id, now_ms, &group) == 0;
+    if (!grouped)
+        store_part_sent(store, outbox_id, reference, sent_chat_id, sent_message_id, now_ms);
+    /* the mark waits while more is to be sent (that send commits it, with
+     * what else is open); the last one commits at once */
+    int more = atomic_fetch_sub(&pipeline->unsent, 1) > 1;
+    if (grouped)
+        commit_group_mark(pipeline->group, group, sent_chat_id, more);
     test_hook_reached("sent-after-mark");
     if (held)
         admit_waiting(pipeline, chat_id);
+}
+
+void pipeline_before_send(struct pipeline *pipeline, int64_t chat_id)
+{
+    if (pipeline != NULL)
+        commit_group_before_send(pipeline->group, chat_id, atomic_load(&pipeline->unsent) > 1);
+}
+
+void pipeline_flush(struct pipeline *pipeline)
+{
+    if (pipeline != NULL)
+        commit_group_flush(pipeline->group, "idle");
 }
 
 /* The update's hold on its chat ends; its parts hold it until sent, so
  * they are counted before the medium can send (and report) them. */
 static void hold_parts(struct pipeline *pipeline, int64_t chat_id, const struct part_list *parts)
 {
-    int64_t ids[16];
+    int64_t ids[16] = {0};
     size_t count = 0;
     for (size_t i = 0; parts != NULL && i < parts->count && count < 16; i++)
         ids[count++] = parts->rows[i].id;
@@ -291,18 +321,29 @@ struct handled_commit {
     int keep_inbox_row; /* deferred: the update stays open */
 };
 
+/* Inside the commit's transaction (or its unit): 0, COMMIT_NOT_OURS or -1. */
+static int write_handled(struct store *store, struct handled_commit *commit)
+{
+    test_hook_reached("handled-before-commit");
+    int removed = commit->keep_inbox_row ? 0 : remove_inbox_row(store, commit->work->update_id);
+    if (removed != 0)
+        return removed;
+    if (unit_of_work_apply_writes(commit->work, store) != 0 ||
+        add_parts_to_outbox(store, commit->parts) != 0)
+        return -1;
+    return 0;
+}
+
 static int commit_handled(struct pipeline *pipeline, void *context)
 {
     struct handled_commit *commit = context;
     struct store *store = pipeline->host->store;
-    test_hook_reached("handled-before-commit");
     if (store_begin(store, STORE_UNSYNCED) != 0)
         return -1;
-    int removed = commit->keep_inbox_row ? 0 : remove_inbox_row(store, commit->work->update_id);
-    if (removed != 0 || unit_of_work_apply_writes(commit->work, store) != 0 ||
-        add_parts_to_outbox(store, commit->parts) != 0) {
+    int written = write_handled(store, commit);
+    if (written != 0) {
         store_rollback(store);
-        return removed == COMMIT_NOT_OURS ? removed : -1;
+        return written == COMMIT_NOT_OURS ? written : -1;
     }
     if (store_commit(store) != 0)
         return -1;
@@ -320,10 +361,113 @@ static int parts_of_replies(struct pipeline *pipeline, struct jv_context *work,
     return 0;
 }
 
-/* Commits work (its writes, replies and, unless kept, the handled mark),
- * then hands the replies to the medium. */
-static void commit_and_deliver(struct pipeline *pipeline, struct jv_context *work,
-                               int keep_inbox_row)
+/* The update is done with once its commit ended: its parts hold the chat
+ * and go to the medium, the chat's next rows may load. */
+static void finish_handled(struct pipeline *pipeline, int64_t chat_id, struct part_list *parts,
+                           int committed)
+{
+    int closing = atomic_load(&pipeline->closing);
+    hold_parts(pipeline, chat_id, committed ? parts : NULL);
+    if (committed && !closing)
+        deliver_parts(pipeline, parts);
+    if (!closing)
+        admit_waiting(pipeline, chat_id);
+    part_list_free(parts);
+    atomic_fetch_sub(&pipeline->unhandled, 1);
+    metrics_count(METRIC_UPDATES, "handled", NULL);
+}
+
+/* One update's handled commit in a group: what it writes, kept until its
+ * group ended (a rolled-back group's units commit again, each alone). */
+struct handled_unit {
+    struct group_unit link; /* first: the group's record */
+    struct pipeline *pipeline;
+    struct jv_context writes; /* the handler's kv writes, taken from its unit of work */
+    struct part_list parts;
+};
+
+static int apply_handled(struct group_unit *link)
+{
+    struct handled_unit *unit = (struct handled_unit *)link;
+    struct handled_commit commit = {.work = &unit->writes, .parts = &unit->parts};
+    return write_handled(unit->pipeline->host->store, &commit);
+}
+
+static void handled_unit_free(struct handled_unit *unit)
+{
+    unit_of_work_release(&unit->writes);
+    free(unit);
+}
+
+static void handled_unit_done(struct group_unit *link, int committed)
+{
+    struct handled_unit *unit = (struct handled_unit *)link;
+    struct pipeline *pipeline = unit->pipeline;
+    if (committed) {
+        test_hook_reached("handled-after-commit");
+    } else {
+        struct handled_commit commit = {.work = &unit->writes, .parts = &unit->parts};
+        metrics_count(METRIC_STORE_COMMITS, "alone", NULL);
+        committed = commit_with_retry(pipeline, commit_handled, &commit, "its handling",
+                                      unit->writes.update_id) == 0;
+    }
+    finish_handled(pipeline, unit->writes.chat_id, &unit->parts, committed);
+    handled_unit_free(unit);
+}
+
+/* The unit's record takes work's kv writes and the parts. */
+static struct handled_unit *handled_unit_new(struct pipeline *pipeline, struct jv_context *work,
+                                             struct part_list *parts)
+{
+    struct handled_unit *unit = calloc(1, sizeof *unit);
+    if (unit == NULL)
+        return NULL;
+    unit->link.done = handled_unit_done;
+    unit->pipeline = pipeline;
+    unit_of_work_init(&unit->writes, work->update_id, work->chat_id, work->thread_id);
+    pthread_mutex_lock(&work->lock);
+    unit->writes.writes = work->writes;
+    unit->writes.write_count = work->write_count;
+    unit->writes.write_capacity = work->write_capacity;
+    work->writes = NULL;
+    work->write_count = work->write_capacity = 0;
+    pthread_mutex_unlock(&work->lock);
+    unit->parts = *parts;
+    *parts = (struct part_list){0};
+    return unit;
+}
+
+/* In the open group: 1 when the unit went in (its completion finishes
+ * the update), 0 when it must commit alone. */
+static int commit_in_group(struct pipeline *pipeline, struct jv_context *work,
+                           struct part_list *parts, int may_wait)
+{
+    if (pipeline->group == NULL)
+        return 0;
+    struct handled_unit *unit = handled_unit_new(pipeline, work, parts);
+    if (unit == NULL)
+        return 0;
+    if (commit_group_add(pipeline->group, &unit->link, apply_handled, may_wait) == 0)
+        return 1;
+    /* its writes were undone; the units before it commit (and deliver) first */
+    commit_group_flush(pipeline->group, "idle");
+    *parts = unit->parts;
+    unit->parts = (struct part_list){0};
+    pthread_mutex_lock(&work->lock);
+    work->writes = unit->writes.writes;
+    work->write_count = unit->writes.write_count;
+    work->write_capacity = unit->writes.write_capacity;
+    pthread_mutex_unlock(&work->lock);
+    unit->writes.writes = NULL;
+    unit->writes.write_count = 0;
+    handled_unit_free(unit);
+    return 0;
+}
+
+/* Commits work (its writes, replies and the handled mark), then hands the
+ * replies to the medium and counts the update handled. may_wait: more
+ * work is ready, so the commit may wait (bounded) to share theirs. */
+static void commit_and_deliver(struct pipeline *pipeline, struct jv_context *work, int may_wait)
 {
     struct part_list parts = {0};
     if (parts_of_replies(pipeline, work, &parts) != 0) {
@@ -331,21 +475,17 @@ static void commit_and_deliver(struct pipeline *pipeline, struct jv_context *wor
                   "again after a restart",
                   work->update_id);
         part_list_free(&parts);
-        if (!keep_inbox_row)
-            release_update(pipeline, work->chat_id, NULL);
+        finish_handled(pipeline, work->chat_id, &parts, 0);
         return;
     }
-    struct handled_commit commit = {
-        .work = work, .parts = &parts, .keep_inbox_row = keep_inbox_row};
+    if (commit_in_group(pipeline, work, &parts, may_wait))
+        return;
+    struct handled_commit commit = {.work = work, .parts = &parts};
     int committed =
         commit_with_retry(pipeline, commit_handled, &commit, "its handling", work->update_id) == 0;
-    if (!keep_inbox_row)
-        hold_parts(pipeline, work->chat_id, committed ? &parts : NULL);
-    if (committed)
-        deliver_parts(pipeline, &parts);
-    if (!keep_inbox_row)
-        admit_waiting(pipeline, work->chat_id);
-    part_list_free(&parts);
+    if (pipeline->group != NULL)
+        metrics_count(METRIC_STORE_COMMITS, "alone", NULL);
+    finish_handled(pipeline, work->chat_id, &parts, committed);
 }
 
 /* ---- deferred answers ---- */
@@ -369,10 +509,7 @@ static void deferred_free(struct jv_deferred *deferred)
 
 static void deferred_complete(struct jv_deferred *deferred)
 {
-    struct pipeline *pipeline = deferred->pipeline;
-    commit_and_deliver(pipeline, &deferred->work, 0);
-    atomic_fetch_sub(&pipeline->unhandled, 1);
-    metrics_count(METRIC_UPDATES, "handled", NULL);
+    commit_and_deliver(deferred->pipeline, &deferred->work, 0);
     deferred_free(deferred);
 }
 
@@ -488,9 +625,7 @@ static void on_handled(struct jv_context *work, void *context)
         handler_deferred(pipeline, work);
         return; /* still unhandled until deferred_finish */
     }
-    commit_and_deliver(pipeline, work, 0);
-    atomic_fetch_sub(&pipeline->unhandled, 1);
-    metrics_count(METRIC_UPDATES, "handled", NULL);
+    commit_and_deliver(pipeline, work, dispatch_work_ready(pipeline->host->dispatch));
 }
 
 static int dispatch_one(struct pipeline *pipeline, const struct incoming_message *message)
@@ -1125,7 +1260,9 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     pipeline->admission = chat_admission_create(config != NULL && config->chat_backlog_in_memory > 0
                                                     ? config->chat_backlog_in_memory
                                                     : DEFAULT_CHAT_BACKLOG);
+    pipeline->group = commit_group_create(host->store, GROUP_BOUND_MS);
     if (pipeline->admission == NULL) {
+        commit_group_destroy(pipeline->group);
         pthread_mutex_destroy(&pipeline->deferred_lock);
         pthread_mutex_destroy(&pipeline->accept_lock);
         pthread_mutex_destroy(&pipeline->doubt_lock);
@@ -1139,6 +1276,9 @@ void pipeline_destroy(struct pipeline *pipeline)
 {
     if (pipeline == NULL)
         return;
+    /* what the group holds commits; the medium that would send it is gone */
+    atomic_store(&pipeline->closing, 1);
+    commit_group_destroy(pipeline->group);
     size_t abandoned = 0;
     while (pipeline->deferred != NULL) {
         struct jv_deferred *deferred = pipeline->deferred;

@@ -99,6 +99,18 @@ void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id);
 void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t reference,
                       int64_t sent_chat_id, int64_t sent_message_id);
 
+/* Handled commits and sent marks share SQLite commits (group_commit.h).
+ * The rule for sent marks: a mark is written at once (an edit's lookup
+ * finds the message id) and committed with its group at once when nothing
+ * more is queued to send, else before its sender thread or its chat sends
+ * the next part, and at the latest 1 ms later. After a kill -9, at most
+ * one part a sender thread and one a chat repeats, as before: the one in
+ * flight, or the one sent last whose mark waited. pipeline_before_send is
+ * the point before a send. */
+void pipeline_before_send(struct pipeline *pipeline, int64_t chat_id);
+/* Commits the open group and delivers what it held (before a stop). */
+void pipeline_flush(struct pipeline *pipeline);
+
 /* Updates accepted and not yet committed as handled (deferred ones
  * included), and outbox parts handed out and not yet sent. */
 size_t pipeline_unhandled(struct pipeline *pipeline);

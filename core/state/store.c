@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "state/store_backend.h"
+#include "state/store_group.h"
 #include "state/store_handle.h"
 #include "state/store_postgres.h"
 #include "state/store_sqlite.h"
@@ -79,6 +80,9 @@ void store_close(struct store *store)
 {
     if (store == NULL)
         return;
+    pthread_mutex_lock(&store->mutex);
+    store_group_end(store); /* what the group holds is done: kept, not rolled back */
+    pthread_mutex_unlock(&store->mutex);
     store->backend->close(store->connection);
     pthread_mutex_destroy(&store->mutex);
     free(store);
@@ -132,6 +136,8 @@ int store_begin(struct store *store, enum store_sync sync)
         pthread_mutex_unlock(&store->mutex);
         return -1;
     }
+    /* a transaction of its own: the open group's units commit before it */
+    store_group_end(store);
     if (store->backend->begin(store->connection, sync) != 0) {
         pthread_mutex_unlock(&store->mutex);
         return -1;
@@ -177,7 +183,7 @@ int store_set(struct store *store, const char *space, const char *key, const voi
         value_length > (size_t)INT32_MAX)
         return -1;
     static const char empty = 0;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->set(store->connection, space, key, value != NULL ? value : &empty,
                                      value_length);
     pthread_mutex_unlock(&store->mutex);
@@ -202,7 +208,7 @@ int store_delete(struct store *store, const char *space, const char *key)
 {
     if (!valid_arguments(store, space, key))
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->remove(store->connection, space, key);
     pthread_mutex_unlock(&store->mutex);
     return result;
@@ -213,7 +219,7 @@ long store_delete_range(struct store *store, const char *space, const char *from
 {
     if (!valid_arguments(store, space, from_key) || to_key == NULL)
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     long result = store->backend->remove_range(store->connection, space, from_key, to_key);
     pthread_mutex_unlock(&store->mutex);
     return result;

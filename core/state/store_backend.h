@@ -19,6 +19,12 @@ struct store_backend {
     int (*begin)(void *connection, enum store_sync sync);
     int (*commit)(void *connection); /* rolls back when it fails */
     void (*rollback)(void *connection);
+    /* Group commits (store_group.h): a unit inside the open transaction,
+     * refused when the database rolled that transaction back by itself (a
+     * full disk may); with savepoint, unit_end keeps its writes or takes
+     * them back. NULL for a backend whose commits are not local. */
+    int (*unit_begin)(void *connection, int savepoint);
+    int (*unit_end)(void *connection, int keep);
     int (*set)(void *connection, const char *space, const char *key, const void *value,
                size_t value_length);
     int (*get)(void *connection, const char *space, const char *key, char **value,

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "state/store_backend.h"
 
@@ -19,6 +20,12 @@ struct store {
     /* Sent marks waiting for the mutex (store_part_sent): whoever holds it
      * next commits them all, so senders finishing together share a commit. */
     _Atomic(struct sent_mark *) marks;
+    /* The open group commit (store_group.h): a transaction that no thread
+     * holds between its units; any other commit ends it first. */
+    int group_open;
+    uint64_t group_number; /* the open group's, or the next one's */
+    void (*group_ended)(uint64_t group, int result, void *context); /* store_group.h */
+    void *group_ended_context;
 };
 
 #endif

@@ -4,6 +4,7 @@
 #include "state/store_pipeline.h"
 
 #include "state/store_backend.h"
+#include "state/store_group.h"
 #include "state/store_handle.h"
 
 #include <pthread.h>
@@ -14,7 +15,7 @@ int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, con
 {
     if (store == NULL || payload == NULL)
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->inbox_add(store->connection, update_id, chat_id, payload, arrival);
     pthread_mutex_unlock(&store->mutex);
     return result;
@@ -24,7 +25,7 @@ int store_inbox_remove(struct store *store, int64_t update_id)
 {
     if (store == NULL)
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->inbox_remove(store->connection, update_id);
     pthread_mutex_unlock(&store->mutex);
     return result;
@@ -34,7 +35,7 @@ int store_inbox_count_crash(struct store *store, int64_t update_id, const char *
 {
     if (store == NULL)
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->inbox_count_crash(store->connection, update_id,
                                                    plugin != NULL ? plugin : "");
     pthread_mutex_unlock(&store->mutex);
@@ -67,7 +68,7 @@ int64_t store_outbox_add_row(struct store *store, const struct outbox_row *row)
 {
     if (store == NULL || row == NULL || row->text == NULL)
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int64_t id = store->backend->outbox_add(store->connection, row);
     pthread_mutex_unlock(&store->mutex);
     return id;
@@ -85,7 +86,7 @@ int store_outbox_remove(struct store *store, int64_t id)
 {
     if (store == NULL)
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->outbox_remove(store->connection, id);
     pthread_mutex_unlock(&store->mutex);
     return result;
@@ -106,7 +107,7 @@ int store_sent_record(struct store *store, int64_t reference, int64_t chat_id, i
 {
     if (store == NULL)
         return -1;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result =
         store->backend->sent_record(store->connection, reference, chat_id, message_id, now_ms);
     pthread_mutex_unlock(&store->mutex);
@@ -152,13 +153,13 @@ int store_part_sent(struct store *store, int64_t outbox_id, int64_t reference, i
                              .result = -1};
     const struct store_backend *backend = store->backend;
     if (!backend->local_commits) {
-        pthread_mutex_lock(&store->mutex);
+        store_lock_for_write(store);
         mine.result = write_mark(store, &mine);
         pthread_mutex_unlock(&store->mutex);
         return mine.result;
     }
     push_mark(store, &mine);
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     struct sent_mark *batch = atomic_exchange(&store->marks, NULL);
     if (store->in_transaction) {
         /* this thread's own open transaction may yet roll back: only its
@@ -217,7 +218,7 @@ int store_claims_renew(struct store *store)
         return -1;
     if (store->backend->claims_renew == NULL)
         return 0;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->claims_renew(store->connection);
     pthread_mutex_unlock(&store->mutex);
     return result;
@@ -230,7 +231,7 @@ int store_inbox_claim_stale(struct store *store, int64_t first_arrival, size_t l
         return -1;
     if (store->backend->inbox_claim_stale == NULL)
         return 0;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result =
         store->backend->inbox_claim_stale(store->connection, first_arrival, limit, visit, context);
     pthread_mutex_unlock(&store->mutex);
@@ -243,7 +244,7 @@ int store_outbox_claim_stale(struct store *store, store_outbox_visit visit, void
         return -1;
     if (store->backend->outbox_claim_stale == NULL)
         return 0;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->outbox_claim_stale(store->connection, visit, context);
     pthread_mutex_unlock(&store->mutex);
     return result;
@@ -255,7 +256,7 @@ int store_lock_update(struct store *store, int64_t update_id)
         return -1;
     if (store->backend->lock_update == NULL)
         return 0;
-    pthread_mutex_lock(&store->mutex);
+    store_lock_for_write(store);
     int result = store->backend->lock_update(store->connection, update_id);
     pthread_mutex_unlock(&store->mutex);
     return result;

@@ -73,6 +73,9 @@ static int prepare_all(struct sqlite_store *store, char *error, size_t error_siz
         {"BEGIN IMMEDIATE", &store->begin_statement},
         {"COMMIT", &store->commit_statement},
         {"ROLLBACK", &store->rollback_statement},
+        {"SAVEPOINT unit", &store->savepoint_statement},
+        {"RELEASE unit", &store->release_statement},
+        {"ROLLBACK TO unit", &store->rollback_to_statement},
     };
     return sqlite_store_prepare_all(store, statements, sizeof statements / sizeof statements[0],
                                     error, error_size);
@@ -123,6 +126,9 @@ static void release(struct sqlite_store *store)
     sqlite3_finalize(store->begin_statement);
     sqlite3_finalize(store->commit_statement);
     sqlite3_finalize(store->rollback_statement);
+    sqlite3_finalize(store->savepoint_statement);
+    sqlite3_finalize(store->release_statement);
+    sqlite3_finalize(store->rollback_to_statement);
     if (store->database != NULL)
         sqlite3_close(store->database);
     free(store->path);
@@ -470,6 +476,35 @@ static void sqlite_rollback(void *connection)
     end_transaction(store);
 }
 
+/* A unit of a group commit: its own savepoint inside the group's
+ * transaction, so that a failing unit takes back only its own writes. */
+static int sqlite_unit_begin(void *connection, int savepoint)
+{
+    struct sqlite_store *store = connection;
+    /* after an I/O error or a full disk SQLite may have rolled the whole
+     * transaction back: a unit run now would commit on its own */
+    if (sqlite3_get_autocommit(store->database)) {
+        sqlite_store_write_failed(store, "the group's transaction was rolled back");
+        return -1;
+    }
+    if (!savepoint || run_cached(store->savepoint_statement) == 0)
+        return 0;
+    sqlite_store_write_failed(store, "cannot begin a unit of a group commit");
+    return -1;
+}
+
+static int sqlite_unit_end(void *connection, int keep)
+{
+    struct sqlite_store *store = connection;
+    /* ROLLBACK TO leaves the savepoint open: RELEASE ends it either way */
+    int undone = keep || run_cached(store->rollback_to_statement) == 0;
+    int released = run_cached(store->release_statement) == 0;
+    if (undone && released)
+        return 0;
+    sqlite_store_write_failed(store, "cannot end a unit of a group commit");
+    return -1;
+}
+
 static int sqlite_write_failing(void *connection, int64_t *since_ms, long *failures, char *reason,
                                 size_t reason_size)
 {
@@ -490,6 +525,8 @@ const struct store_backend store_sqlite_backend = {
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
+    .unit_begin = sqlite_unit_begin,
+    .unit_end = sqlite_unit_end,
     .set = sqlite_set,
     .get = sqlite_get,
     .remove = sqlite_remove,

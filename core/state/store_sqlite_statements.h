@@ -36,6 +36,10 @@ struct sqlite_store {
     sqlite3_stmt *begin_statement;
     sqlite3_stmt *commit_statement;
     sqlite3_stmt *rollback_statement;
+    /* one unit of a group commit (store_group.h) */
+    sqlite3_stmt *savepoint_statement;
+    sqlite3_stmt *release_statement;
+    sqlite3_stmt *rollback_to_statement;
     int synced_transaction; /* the sync level is raised until the transaction ends */
     int in_transaction;
     struct store_write_health write_health; /* one log line per change */

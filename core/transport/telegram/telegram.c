@@ -345,6 +345,13 @@ static void on_part_sent(const struct outgoing_message *message, enum send_outco
                      message->chat_id, known ? message->sent_message_id : 0);
 }
 
+/* The mark of the chat's previous part commits before this one goes out. */
+static void before_part_sent(int64_t chat_id, void *context)
+{
+    struct telegram *telegram = context;
+    pipeline_before_send(telegram->pipeline, chat_id);
+}
+
 static int store_is_up(void *context)
 {
     struct telegram *telegram = context;
@@ -442,6 +449,7 @@ static int telegram_start(struct transport *transport, struct host *host)
     }
     telegram_sender_set_resolver(telegram->sender, resolve_target, telegram);
     telegram_sender_set_gate(telegram->sender, may_send, telegram);
+    telegram_sender_set_before_send(telegram->sender, before_part_sent, telegram);
     telegram_api_set_abort_fd(telegram->typing_api, lifecycle_wake_fd());
     if (host->dispatch != NULL) {
         dispatch_set_typing(host->dispatch, send_typing, telegram);
@@ -683,6 +691,7 @@ static void finish_cleanly(struct telegram *telegram)
     int64_t started = monotonic_ms();
     size_t unfinished = dispatch_drain(telegram->host->dispatch, config->shutdown_grace_ms);
     int64_t left = config->shutdown_grace_ms - (monotonic_ms() - started);
+    pipeline_flush(telegram->pipeline); /* the last handled commits deliver their parts */
     size_t unsent = telegram_sender_flush(telegram->sender, left > 0 ? left : 0);
     if (unfinished > 0 || unsent > 0)
         log_warn("telegram: stopping with %zu update(s) unhandled and %zu message(s) unsent; "
@@ -870,6 +879,7 @@ static void telegram_destroy(struct transport *transport)
         dispatch_set_admin_lookup(telegram->host->dispatch, NULL, NULL);
     }
     telegram_chat_admins_destroy(telegram->chat_admins);
+    pipeline_flush(telegram->pipeline); /* delivers while the sender is there */
     telegram_sender_destroy(telegram->sender);
     telegram_api_destroy(telegram->api);
     telegram_api_destroy(telegram->typing_api);

@@ -103,6 +103,8 @@ struct telegram_sender {
     void *resolve_context;
     telegram_gate_fn gate;
     void *gate_context;
+    telegram_before_send_fn before_send;
+    void *before_send_context;
 };
 
 /* ---- token buckets ---- */
@@ -402,6 +404,15 @@ static int gate_open(struct telegram_sender *sender)
     int open = gate(context);
     pthread_mutex_lock(&sender->lock);
     return open;
+}
+
+void telegram_sender_set_before_send(struct telegram_sender *sender,
+                                     telegram_before_send_fn before_send, void *context)
+{
+    pthread_mutex_lock(&sender->lock);
+    sender->before_send = before_send;
+    sender->before_send_context = context;
+    pthread_mutex_unlock(&sender->lock);
 }
 
 void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resolve_fn resolve,
@@ -789,8 +800,12 @@ static void *worker_main(void *argument)
         /* only this worker touches the head while the lane is LANE_SENDING */
         struct pending *pending = lane->head;
         int64_t chat_id = migrated_chat(sender, lane->chat_id);
+        telegram_before_send_fn before_send = sender->before_send;
+        void *before_send_context = sender->before_send_context;
         pthread_mutex_unlock(&sender->lock);
 
+        if (before_send != NULL)
+            before_send(pending->message.chat_id, before_send_context);
         struct telegram_result result;
         send_one(sender, worker->api, chat_id, pending, &result);
         telegram_result_release(&result);

@@ -63,6 +63,11 @@ void telegram_sender_set_resolver(struct telegram_sender *sender, telegram_resol
  * sender thread, with no lock of the sender's held. */
 typedef int (*telegram_gate_fn)(void *context);
 void telegram_sender_set_gate(struct telegram_sender *sender, telegram_gate_fn open, void *context);
+/* Called on a sender thread, no lock held, just before a message of
+ * chat_id (the caller's chat id, not a migrated one) goes out. */
+typedef void (*telegram_before_send_fn)(int64_t chat_id, void *context);
+void telegram_sender_set_before_send(struct telegram_sender *sender,
+                                     telegram_before_send_fn before_send, void *context);
 /* Thread-safe; copies the message. JV_OK or a negative JV_E_*
  * (<jarvis/plugin.h>): JV_E_INVAL for an empty or oversized text,
  * JV_E_NOMEM, JV_E_STATE once destroy has begun. */
