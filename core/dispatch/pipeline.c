@@ -94,6 +94,7 @@ static void outbox_row_release(struct outbox_row *row)
     free((char *)row->method);
     free((char *)row->options);
     free((char *)row->file_name);
+    free((void *)row->file);
 }
 
 static void part_list_free(struct part_list *parts)
@@ -111,6 +112,14 @@ static int part_list_add(struct part_list *parts, int64_t update_id,
 {
     char *method = strdup(reply->method ? reply->method : "");
     char *file_name = strdup(reply->file_name ? reply->file_name : "");
+    /* the part owns its file's bytes: a grouped commit delivers it after the
+     * worker let go of the reply */
+    void *file = NULL;
+    if (reply->file != NULL && reply->file_length > 0) {
+        file = malloc(reply->file_length);
+        if (file != NULL)
+            memcpy(file, reply->file, reply->file_length);
+    }
     if (parts->count == parts->capacity) {
         size_t capacity = parts->capacity ? parts->capacity * 2 : 4;
         struct outbox_row *grown = realloc(parts->rows, capacity * sizeof *grown);
@@ -120,7 +129,8 @@ static int part_list_add(struct part_list *parts, int64_t update_id,
         }
     }
     if (parts->count == parts->capacity || method == NULL || file_name == NULL || text == NULL ||
-        options == NULL) {
+        options == NULL || (reply->file_length > 0 && reply->file != NULL && file == NULL)) {
+        free(file);
         free(text);
         free(options);
         free(method);
@@ -134,8 +144,8 @@ static int part_list_add(struct part_list *parts, int64_t update_id,
                                                       .text = text,
                                                       .method = method,
                                                       .options = options,
-                                                      .file = reply->file,
-                                                      .file_length = reply->file_length,
+                                                      .file = file,
+                                                      .file_length = file ? reply->file_length : 0,
                                                       .file_name = file_name,
                                                       .reference = reply->reference,
                                                       .target = reply->target};
@@ -955,7 +965,6 @@ static int copy_outbox_row(const struct outbox_row *row, void *context)
     if (copy.text == NULL || copy.method == NULL || copy.options == NULL ||
         copy.file_name == NULL || (row->file_length > 0 && copy.file == NULL)) {
         outbox_row_release(&copy);
-        free((void *)copy.file);
         copies->failed = 1;
         return 1;
     }
@@ -995,7 +1004,6 @@ static int deliver_copies(struct pipeline *pipeline, struct row_copies copies, i
         if (result == 0)
             deliver_row(pipeline, &copies.outbox[i]);
         outbox_row_release(&copies.outbox[i]);
-        free((void *)copies.outbox[i].file);
     }
     free(copies.outbox);
     return result;
