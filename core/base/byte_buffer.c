@@ -1,5 +1,6 @@
 /* The capped, NUL-terminated growable buffer behind the core's libcurl
- * response bodies (http.c for plugins, telegram_api.c for the Bot API). */
+ * response bodies (http.c for plugins, telegram_api.c for the Bot API) and
+ * behind the hand-read answers of http_response_parser.c. */
 #include "base/byte_buffer.h"
 
 #include <stdlib.h>
@@ -23,8 +24,7 @@ static int reserve(struct byte_buffer *buffer, size_t needed)
     return 0;
 }
 
-/* Returns 0, or -1 with the buffer unchanged. */
-static int append(struct byte_buffer *buffer, const char *data, size_t length)
+int byte_buffer_append(struct byte_buffer *buffer, const char *data, size_t length)
 {
     /* Written as a subtraction so a huge length cannot wrap the sum. */
     if (length > buffer->limit - buffer->length) {
@@ -42,5 +42,5 @@ static int append(struct byte_buffer *buffer, const char *data, size_t length)
 size_t byte_buffer_curl_write(char *data, size_t size, size_t count, void *buffer)
 {
     size_t length = size * count;
-    return append(buffer, data, length) == 0 ? length : 0;
+    return byte_buffer_append(buffer, data, length) == 0 ? length : 0;
 }

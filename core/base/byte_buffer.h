@@ -17,5 +17,8 @@ struct byte_buffer {
  * appends the chunk. A chunk past the limit (over_limit is set then) or out
  * of memory makes libcurl abort the transfer with CURLE_WRITE_ERROR. */
 size_t byte_buffer_curl_write(char *data, size_t size, size_t count, void *buffer);
+/* Appends length bytes: 0, or -1 with the buffer unchanged (over_limit set
+ * when the limit refused them, else out of memory). */
+int byte_buffer_append(struct byte_buffer *buffer, const char *data, size_t length);
 
 #endif

@@ -1,6 +1,7 @@
-/* Telegram Bot API calls over libcurl (one kept-alive handle per caller
- * thread) and the decoding of Telegram's envelope into an outcome. The URL
- * carries the token, so it is built here and never leaves this file. */
+/* Telegram Bot API calls (one kept-alive connection per caller thread: JSON
+ * POSTs by hand on it, uploads as libcurl transfers) and the decoding of
+ * Telegram's envelope into an outcome. The URL carries the token, so it is
+ * built here and never leaves this file or the connection. */
 #include "transport/telegram/telegram_api.h"
 
 #include <stdio.h>
@@ -11,12 +12,17 @@
 
 #include "base/byte_buffer.h"
 #include "base/curl_setup.h"
+#include "base/http_connection.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "transport/telegram/telegram_update.h"
 
 struct telegram_api {
-    char *url_prefix; /* "<api_base>/bot<token>/" */
+    char *url_prefix;  /* "<api_base>/bot<token>/" */
+    char *path_prefix; /* "/bot<token>/", after the connection's base path */
+    /* NULL when the base URL or the proxy environment needs libcurl's own
+     * transfer; then every call is one */
+    struct http_connection *connection;
     CURL *easy;
     CURLM *multi;
     struct curl_slist *headers;
@@ -49,6 +55,14 @@ struct telegram_api *telegram_api_create(const char *api_base, const char *token
         return NULL;
     }
     snprintf(api->url_prefix, size, "%.*s/bot%s/", (int)base_length, api_base, token);
+    api->path_prefix = strdup(api->url_prefix + base_length);
+    if (api->path_prefix == NULL) {
+        telegram_api_destroy(api);
+        return NULL;
+    }
+    api->connection = http_connection_create(api_base, RESPONSE_LIMIT);
+    if (api->connection == NULL)
+        log_debug("telegram: calls go through libcurl transfers (proxy or unusual base URL)");
     return api;
 }
 
@@ -61,6 +75,11 @@ void telegram_api_destroy(struct telegram_api *api)
     if (api->easy != NULL)
         curl_easy_cleanup(api->easy);
     curl_slist_free_all(api->headers);
+    http_connection_destroy(api->connection);
+    if (api->path_prefix != NULL) {
+        memset(api->path_prefix, 0, strlen(api->path_prefix));
+        free(api->path_prefix);
+    }
     if (api->url_prefix != NULL) {
         /* the prefix holds the token: do not leave it in freed memory */
         memset(api->url_prefix, 0, strlen(api->url_prefix));
@@ -389,12 +408,76 @@ static void call(struct telegram_api *api, const char *method, json_t *parameter
     call_with_body(api, method, body, parameters, timeout_s, wanted, file, result);
 }
 
+/* The outcome of an answer that arrived, by the cheapest reading that the
+ * caller's want allows. */
+static void read_answer(long http_status, const char *data, size_t length,
+                        enum wanted_result wanted, struct telegram_result *result)
+{
+    if (wanted == WANT_NOTHING && plain_success(http_status, data, length)) {
+        result->outcome = TELEGRAM_OK;
+    } else if (wanted == WANT_MESSAGE_ID &&
+               leading_message_id(http_status, data, length, &result->message_id)) {
+        result->outcome = TELEGRAM_OK;
+    } else if (wanted == WANT_UPDATES && http_status == 200 &&
+               (result->value = telegram_read_updates(data, length)) != NULL) {
+        /* the strict reader checked every byte as the full decode would */
+        result->outcome = TELEGRAM_OK;
+    } else {
+        telegram_classify(http_status, data, length, result);
+    }
+}
+
+/* A JSON POST on the kept-alive connection (http_connection.h). */
+static void post_by_hand(struct telegram_api *api, const char *method, const char *body,
+                         long timeout_s, enum wanted_result wanted, struct telegram_result *result)
+{
+    size_t path_size = strlen(api->path_prefix) + strlen(method) + 1;
+    char *path = malloc(path_size);
+    if (path == NULL) {
+        result->outcome = TELEGRAM_TRANSIENT;
+        set_description(result, "out of memory building the request");
+        return;
+    }
+    snprintf(path, path_size, "%s%s", api->path_prefix, method);
+    struct http_exchange exchange;
+    http_connection_post(api->connection, path, "application/json", body, strlen(body), timeout_s,
+                         api->abort_fd, &exchange);
+    memset(path, 0, path_size);
+    free(path);
+    switch (exchange.outcome) {
+        case HTTP_EXCHANGE_OK: break;
+        case HTTP_EXCHANGE_ABORTED:
+            result->outcome = TELEGRAM_ABORTED;
+            set_description(result, "stopped");
+            return;
+        case HTTP_EXCHANGE_TOO_LARGE:
+            result->outcome = TELEGRAM_TRANSIENT;
+            set_description(result, "answer too large (over the " RESPONSE_LIMIT_TEXT " limit)");
+            return;
+        case HTTP_EXCHANGE_TIMED_OUT:
+        case HTTP_EXCHANGE_FAILED:
+            result->outcome = TELEGRAM_TRANSIENT;
+            result->timed_out = exchange.outcome == HTTP_EXCHANGE_TIMED_OUT;
+            set_description(result, exchange.error);
+            return;
+    }
+    read_answer(exchange.status, exchange.body, exchange.body_length, wanted, result);
+    /* the header and the envelope both say how long: wait the longer */
+    if (result->outcome == TELEGRAM_RETRY_AFTER && exchange.retry_after_s > result->retry_after_s)
+        result->retry_after_s = exchange.retry_after_s;
+}
+
 /* Takes body (malloc'd; NULL: out of memory); parameters only for a form. */
 static void call_with_body(struct telegram_api *api, const char *method, char *body,
                            json_t *parameters, long timeout_s, enum wanted_result wanted,
                            const struct attached_file *file, struct telegram_result *result)
 {
     memset(result, 0, sizeof *result);
+    if (body != NULL && file == NULL && api->connection != NULL) {
+        post_by_hand(api, method, body, timeout_s, wanted, result);
+        free(body);
+        return;
+    }
     size_t url_size = strlen(api->url_prefix) + strlen(method) + 1;
     char *url = malloc(url_size);
     if (body == NULL || url == NULL) {
@@ -454,19 +537,8 @@ static void call_with_body(struct telegram_api *api, const char *method, char *b
         /* libcurl's texts may quote the URL on some errors: redact, and
          * prefer the generic text when the buffer is empty */
         set_description(result, api->curl_error[0] ? api->curl_error : curl_easy_strerror(code));
-    } else if (wanted == WANT_NOTHING &&
-               plain_success(http_status, response.data, response.length)) {
-        result->outcome = TELEGRAM_OK;
-    } else if (wanted == WANT_MESSAGE_ID &&
-               leading_message_id(http_status, response.data, response.length,
-                                  &result->message_id)) {
-        result->outcome = TELEGRAM_OK;
-    } else if (wanted == WANT_UPDATES && http_status == 200 &&
-               (result->value = telegram_read_updates(response.data, response.length)) != NULL) {
-        /* the strict reader checked every byte as the full decode would */
-        result->outcome = TELEGRAM_OK;
     } else {
-        telegram_classify(http_status, response.data, response.length, result);
+        read_answer(http_status, response.data, response.length, wanted, result);
     }
     free(response.data);
 }

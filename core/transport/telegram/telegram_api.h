@@ -1,4 +1,4 @@
-/* One Telegram Bot API call: JSON body over a kept-alive libcurl handle, the
+/* One Telegram Bot API call: JSON body over a kept-alive connection, the
  * {"ok":...} envelope decoded, and the failure sorted into what the caller
  * must do (wait retry_after, back off, exit 78...). Never logs the URL. */
 #ifndef JARVIS_TELEGRAM_API_H
@@ -30,7 +30,7 @@ struct telegram_result {
     int64_t retry_after_s;      /* TELEGRAM_RETRY_AFTER */
     int64_t migrate_to_chat_id; /* TELEGRAM_MIGRATED */
     char description[256];      /* one line, redacted, for logs */
-    int timed_out;              /* TELEGRAM_TRANSIENT: libcurl's whole-request limit hit */
+    int timed_out;              /* TELEGRAM_TRANSIENT: the whole-request limit hit */
     int64_t message_id;         /* TELEGRAM_OK of telegram_api_call_for_message_id, else 0 */
 };
 
