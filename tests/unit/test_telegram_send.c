@@ -670,6 +670,30 @@ static void test_migration_followed_and_remembered(void **state)
     stop_sender();
 }
 
+/* A message queued while the migrated one is being resent waits for it:
+ * the chat's lane moves to the new id instead of the new id getting a lane
+ * of its own (which sent both at once, the second often first). */
+static void test_message_after_a_migration_waits_for_the_resend(void **state)
+{
+    (void)state;
+    struct telegram_send_limits limits = open_limits();
+    start_sender(&limits, 2);
+    server.delay_ms = 150;
+    enqueue(0, 1, MIGRATED_GROUP, 0, "resent there");
+    const struct arrival *new_chat[4];
+    int64_t deadline = monotonic_ms() + FLUSH_MS;
+    while (arrivals_for(SUPERGROUP, new_chat, 4) == 0 && monotonic_ms() < deadline)
+        usleep(1000);
+    enqueue(1, 2, MIGRATED_GROUP, 0, "queued behind");
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(2, SEND_DELIVERED);
+    assert_int_equal(arrivals_for(SUPERGROUP, new_chat, 4), 2);
+    assert_string_equal(new_chat[0]->text, "resent there");
+    assert_string_equal(new_chat[1]->text, "queued behind");
+    assert_int_equal(server.same_chat_overlaps, 0);
+    stop_sender();
+}
+
 static void test_closed_topic_retried_once_without_it(void **state)
 {
     (void)state;
@@ -870,6 +894,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outage_is_retried_with_one_line_per_state,
                                         start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_migration_followed_and_remembered, start_server,
+                                        stop_server),
+        cmocka_unit_test_setup_teardown(test_message_after_a_migration_waits_for_the_resend, start_server,
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_closed_topic_retried_once_without_it, start_server,
                                         stop_server),

@@ -311,8 +311,13 @@ static void remember_migration(struct telegram_sender *sender, int64_t from, int
  * migrated ones), created with a full bucket. */
 static struct chat_lane *lane_for(struct telegram_sender *sender, int64_t chat_id, int64_t now)
 {
+    /* a lane still under the old id (the new one had a lane of its own when
+     * the chat migrated) keeps the chat's order until it drains */
+    struct chat_lane *lane = id_table_find(&sender->lanes, chat_id);
+    if (lane != NULL)
+        return lane;
     int64_t target = migrated_chat(sender, chat_id);
-    struct chat_lane *lane = id_table_find(&sender->lanes, target);
+    lane = id_table_find(&sender->lanes, target);
     if (lane != NULL)
         return lane;
     lane = calloc(1, sizeof *lane);
@@ -556,6 +561,24 @@ static void drop_topic(struct telegram_sender *sender, struct pending *pending, 
     note_recovered(sender);
 }
 
+/* The lane takes the chat's new id, so a message queued after the
+ * migration waits behind the ones resent there instead of overtaking them
+ * from a lane of its own. When the new id has a lane already, both drain
+ * (lane_for finds the old one by its own id). */
+static void rekey_lane(struct telegram_sender *sender, struct chat_lane *lane, int64_t to)
+{
+    if (lane->chat_id == to || id_table_find(&sender->lanes, to) != NULL)
+        return;
+    int64_t from = lane->chat_id;
+    id_table_remove(&sender->lanes, from);
+    lane->chat_id = to;
+    if (id_table_insert(&sender->lanes, &lane->chat_id) == 0)
+        return;
+    /* the slot just freed takes it back: a removal never leaves less room */
+    lane->chat_id = from;
+    (void)id_table_insert(&sender->lanes, &lane->chat_id);
+}
+
 static int follow_migration(struct telegram_sender *sender, struct chat_lane *lane,
                             struct pending *pending, int64_t chat_id,
                             const struct telegram_result *result)
@@ -570,6 +593,7 @@ static int follow_migration(struct telegram_sender *sender, struct chat_lane *la
         remember_migration(sender, lane->chat_id, to);
     if (pending->message.chat_id != lane->chat_id)
         remember_migration(sender, pending->message.chat_id, to);
+    rekey_lane(sender, lane, to);
     return 1;
 }
 
