@@ -97,6 +97,19 @@ static void outbox_row_release(struct outbox_row *row)
     free((void *)row->file);
 }
 
+/* A copy of a file's bytes: 0 (NULL for none), or -1 when out of memory. */
+static int copy_file_bytes(const void *file, size_t length, void **copy)
+{
+    *copy = NULL;
+    if (file == NULL || length == 0)
+        return 0;
+    *copy = malloc(length);
+    if (*copy == NULL)
+        return -1;
+    memcpy(*copy, file, length);
+    return 0;
+}
+
 static void part_list_free(struct part_list *parts)
 {
     for (size_t i = 0; i < parts->count; i++)
@@ -115,11 +128,7 @@ static int part_list_add(struct part_list *parts, int64_t update_id,
     /* the part owns its file's bytes: a grouped commit delivers it after the
      * worker let go of the reply */
     void *file = NULL;
-    if (reply->file != NULL && reply->file_length > 0) {
-        file = malloc(reply->file_length);
-        if (file != NULL)
-            memcpy(file, reply->file, reply->file_length);
-    }
+    int file_failed = copy_file_bytes(reply->file, reply->file_length, &file);
     if (parts->count == parts->capacity) {
         size_t capacity = parts->capacity ? parts->capacity * 2 : 4;
         struct outbox_row *grown = realloc(parts->rows, capacity * sizeof *grown);
@@ -129,7 +138,7 @@ static int part_list_add(struct part_list *parts, int64_t update_id,
         }
     }
     if (parts->count == parts->capacity || method == NULL || file_name == NULL || text == NULL ||
-        options == NULL || (reply->file_length > 0 && reply->file != NULL && file == NULL)) {
+        options == NULL || file_failed) {
         free(file);
         free(text);
         free(options);
@@ -955,15 +964,11 @@ static int copy_outbox_row(const struct outbox_row *row, void *context)
     copy.method = strdup(row->method ? row->method : "");
     copy.options = strdup(row->options ? row->options : "");
     copy.file_name = strdup(row->file_name ? row->file_name : "");
-    copy.file = NULL;
-    if (row->file != NULL && row->file_length > 0) {
-        void *file = malloc(row->file_length);
-        if (file != NULL)
-            memcpy(file, row->file, row->file_length);
-        copy.file = file;
-    }
+    void *file = NULL;
+    int file_failed = copy_file_bytes(row->file, row->file_length, &file);
+    copy.file = file;
     if (copy.text == NULL || copy.method == NULL || copy.options == NULL ||
-        copy.file_name == NULL || (row->file_length > 0 && copy.file == NULL)) {
+        copy.file_name == NULL || file_failed) {
         outbox_row_release(&copy);
         copies->failed = 1;
         return 1;
