@@ -40,6 +40,7 @@
 #include "dispatch/host_api.h"
 #include "plugin/plugins.h"
 #include "state/store_pipeline.h"
+#include "state/store_handle.h"
 
 #define WAIT_GUARD_MS 20000
 
@@ -420,6 +421,52 @@ static void test_recovery_sends_the_outbox_reruns_the_inbox_and_skips_poison(voi
     stop_host(&fixture);
 }
 
+/* A commit whose answer is lost (a PostgreSQL COMMIT that landed before
+ * the connection broke) reports failure although the batch is stored. The
+ * next poll brings the same updates back: they are in the inbox already,
+ * yet nobody handles them unless the pipeline remembers its own commit was
+ * in doubt. The lying backend commits for real and then says it failed. */
+static int (*honest_commit)(void *connection);
+
+static int commit_then_say_it_failed(void *connection)
+{
+    honest_commit(connection);
+    return -1;
+}
+
+static void test_a_batch_whose_commit_seemed_to_fail_is_handled_once_polled_again(void **state)
+{
+    (void)state;
+    struct fixture fixture = {0};
+    start_host(&fixture);
+    struct store *store = fixture.host.store;
+    const struct store_backend *honest = store->backend;
+    struct store_backend lying = *honest;
+    honest_commit = honest->commit;
+    lying.commit = commit_then_say_it_failed;
+    struct incoming_message batch[2] = {message_for(500, 5, "/legacy_ping"),
+                                        message_for(501, 6, "/legacy_ping")};
+    store->backend = &lying;
+    assert_int_equal(pipeline_accept(current_pipeline, batch, 2, "test.cursor", 502), -1);
+    store->backend = honest;
+    assert_int_equal(store_inbox_count(store), 2); /* the "failed" commit landed */
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_int_equal(delivered.count, 0);
+
+    assert_int_equal(pipeline_accept(current_pipeline, batch, 2, "test.cursor", 502), 0);
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_int_equal(delivered.count, 2);
+    assert_string_equal(delivered.texts[0], "legacy pong");
+    assert_string_equal(delivered.texts[1], "legacy pong");
+    assert_int_equal(store_inbox_count(store), 0);
+    /* remembered once: a third delivery of the same updates is a repeat */
+    assert_int_equal(store_inbox_add(store, 500, 5, "{}", 1), 0);
+    assert_int_equal(pipeline_accept(current_pipeline, batch, 1, NULL, 0), 0);
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_int_equal(delivered.count, 2);
+    stop_host(&fixture);
+}
+
 /* ---- a database from before the rich-chat columns ---- */
 
 /* Schema 1 as jarvis created it before outbox schema 2 (git show
@@ -694,6 +741,9 @@ int main(void)
             remove_directory),
         cmocka_unit_test_setup_teardown(test_only_a_fatal_signal_inside_a_callback_leaves_a_record,
                                         make_directory, remove_directory),
+        cmocka_unit_test_setup_teardown(
+            test_a_batch_whose_commit_seemed_to_fail_is_handled_once_polled_again, make_directory,
+            remove_directory),
         cmocka_unit_test_setup_teardown(test_a_schema_1_database_is_migrated_and_its_reply_sent,
                                         make_directory, remove_directory),
         cmocka_unit_test_setup_teardown(test_a_torn_crash_record_counts_for_nothing,
