@@ -40,11 +40,16 @@ def log(text):
 
 # ---- the measured processes ----
 
-def cpu_seconds(pid):
-    """utime + stime of every thread of the process, in seconds."""
+def cpu_split(pid):
+    """(utime, stime) of every thread of the process, in seconds."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+
+
+def cpu_seconds(pid):
+    """utime + stime of every thread of the process, in seconds."""
+    return sum(cpu_split(pid))
 
 
 def run_time_ns(pid):
@@ -194,11 +199,14 @@ def measure(bot, scenario, args, idle_seconds=0):
     try:
         process = start_bot(bot, args, workdir, fake, scenario["raised_limits"])
         time.sleep(0.3)  # start-up work (getMe, setMyCommands, loading) is not counted
-        cpu_before, fake_cpu_before = cpu_seconds(process.pid), cpu_seconds(fake.process.pid)
+        split_before, fake_cpu_before = cpu_split(process.pid), cpu_seconds(fake.process.pid)
+        cpu_before = sum(split_before)
         fake.control("start")
         if not fake.finished.wait(scenario["deadline"] + 10):
             raise RuntimeError("the fake never reported a result")
-        cpu = cpu_seconds(process.pid) - cpu_before
+        split_after = cpu_split(process.pid)
+        cpu = sum(split_after) - cpu_before
+        kernel_cpu = split_after[1] - split_before[1]
         fake_cpu = cpu_seconds(fake.process.pid) - fake_cpu_before
         result = fake.result
         answered = result["answered"]
@@ -207,6 +215,7 @@ def measure(bot, scenario, args, idle_seconds=0):
             "replies_per_s": result["replies_per_s"], "elapsed_s": result["elapsed_s"],
             "cpu_s": round(cpu, 3),
             "cpu_per_reply_ms": round(cpu * 1000 / answered, 4) if answered else None,
+            "kernel_share_pct": round(100 * kernel_cpu / cpu, 1) if cpu else None,
             "peak_rss_mib": round(peak_rss_kib(process.pid) / 1024, 1),
             "memory_after_run": memory_mib(process.pid),
             "latency_ms": result["latency_ms"], "duplicates": result["duplicates"],
@@ -416,7 +425,7 @@ def cell(value, digits=2):
 
 
 def print_table(result, bots):
-    rows = [("replies/s", "replies_per_s", 0), ("CPU/reply ms", "cpu_per_reply_ms", 3),
+    rows = [("replies/s", "replies_per_s", 0), ("CPU/reply ms", "cpu_per_reply_ms", 3), ("of it in the kernel %", "kernel_share_pct", 1),
             ("peak RSS MiB", "peak_rss_mib", 1), ("RSS after run MiB", "rss_mib", 1),
             ("private MiB", "private_mib", 1), ("shared MiB", "shared_mib", 1),
             ("answered", "answered", 0),
@@ -504,6 +513,8 @@ def main():
     parser.add_argument("--bot-core", type=int, default=0)
     parser.add_argument("--fake-core", type=int, default=1)
     parser.add_argument("--startup-timeout", type=float, default=30)
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="skip the latency scenario (for quick A/B runs of one change)")
     parser.add_argument("--jarvis-commit", default=None,
                         help="the commit to report for a --jarvis built outside a git checkout")
     parser.add_argument("--jarvis-bot-line", action="append", default=[], metavar="'KEY = VALUE'",
@@ -523,6 +534,8 @@ def main():
     log("fake ceiling (botapi_load, 8 connections, 3 s)")
     result["fake_ceiling"] = fake_ceiling(args)
     for scenario in scenarios(args):
+        if args.throughput_only and not scenario["name"].startswith("throughput"):
+            continue
         for bot in args.bots:
             log(f"{scenario['name']}: {bot}")
             idle = args.idle_seconds if scenario["idle"] else 0
