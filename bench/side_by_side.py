@@ -425,7 +425,8 @@ def cell(value, digits=2):
 
 
 def print_table(result, bots):
-    rows = [("replies/s", "replies_per_s", 0), ("CPU/reply ms", "cpu_per_reply_ms", 3), ("of it in the kernel %", "kernel_share_pct", 1),
+    rows = [("replies/s", "replies_per_s", 0), ("CPU/reply ms", "cpu_per_reply_ms", 3),
+            ("of it in the kernel %", "kernel_share_pct", 1),
             ("peak RSS MiB", "peak_rss_mib", 1), ("RSS after run MiB", "rss_mib", 1),
             ("private MiB", "private_mib", 1), ("shared MiB", "shared_mib", 1),
             ("answered", "answered", 0),
