@@ -212,7 +212,8 @@ struct pg_store *pg_store_connect(const char *dsn, int64_t call_timeout_ms, char
         return NULL;
     }
     int from = -1;
-    if (pg_schema_migrate(store->connection, &from, reason, sizeof reason) != 0) {
+    if (pg_schema_migrate(store->connection, store->call_timeout_ms, &from, reason,
+                          sizeof reason) != 0) {
         char safe[512];
         dsn_redact_message(reason, store->password, safe, sizeof safe);
         snprintf(error, error_size, "PostgreSQL at %s: %s", store->place, safe);

@@ -3,6 +3,10 @@
  * version, so a crash mid-migration leaves the old version intact. */
 #include "state/store_postgres_schema.h"
 
+#include "base/clock.h"
+#include "state/pg_call.h"
+
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,58 +73,99 @@ static const struct migration MIGRATIONS[] = {
     {2, VERSION_2},
 };
 
-static int run(PGconn *connection, const char *sql, char *error, size_t error_size)
+/* One migration's connection and how long each statement may take: a
+ * server that accepts and never answers (its processes stopped, another
+ * host's migration stuck holding the lock) ends the start-up with a line
+ * instead of hanging it (pg_call.h). */
+struct migration_call {
+    PGconn *connection;
+    int64_t timeout_ms;
+    int timed_out; /* a statement had no answer in time: the connection is unusable */
+};
+
+/* Sends sql and waits for its result within the statement's deadline: the
+ * result, or NULL with the reason in error. */
+static PGresult *exec_bounded(struct migration_call *call, const char *sql, char *error,
+                              size_t error_size)
 {
-    PGresult *result = PQexec(connection, sql);
+    if (call->timed_out) {
+        snprintf(error, error_size, "schema: the connection is unusable after a timeout");
+        return NULL;
+    }
+    PGresult *result = NULL;
+    int timed_out = 0;
+    if (PQsendQuery(call->connection, sql))
+        result = pg_call_wait(call->connection, monotonic_ms() + call->timeout_ms, &timed_out);
+    if (result != NULL)
+        return result;
+    call->timed_out = timed_out;
+    if (timed_out)
+        snprintf(error, error_size,
+                 "schema: no answer within %lld ms (the server hangs, or another host holds "
+                 "the migration lock)",
+                 (long long)call->timeout_ms);
+    else
+        snprintf(error, error_size, "schema: %s", PQerrorMessage(call->connection));
+    return NULL;
+}
+
+static int run(struct migration_call *call, const char *sql, char *error, size_t error_size)
+{
+    PGresult *result = exec_bounded(call, sql, error, error_size);
+    if (result == NULL)
+        return -1;
     ExecStatusType status = PQresultStatus(result);
     int ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
     if (!ok)
-        snprintf(error, error_size, "schema: %s", PQerrorMessage(connection));
+        snprintf(error, error_size, "schema: %s", PQresultErrorMessage(result));
     PQclear(result);
     return ok ? 0 : -1;
 }
 
-static int current_version(PGconn *connection, char *error, size_t error_size)
+static int current_version(struct migration_call *call, char *error, size_t error_size)
 {
-    PGresult *result =
-        PQexec(connection, "SELECT coalesce(max(version), 0) FROM jarvis_schema_version");
+    PGresult *result = exec_bounded(
+        call, "SELECT coalesce(max(version), 0) FROM jarvis_schema_version", error, error_size);
+    if (result == NULL)
+        return -1;
     int version = -1;
     if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1)
         version = atoi(PQgetvalue(result, 0, 0));
     else
         snprintf(error, error_size, "schema: cannot read the version: %s",
-                 PQerrorMessage(connection));
+                 PQresultErrorMessage(result));
     PQclear(result);
     return version;
 }
 
-static int apply(PGconn *connection, int from, char *error, size_t error_size)
+static int apply(struct migration_call *call, int from, char *error, size_t error_size)
 {
     for (size_t i = 0; i < sizeof MIGRATIONS / sizeof MIGRATIONS[0]; i++) {
         if (MIGRATIONS[i].version <= from)
             continue;
         for (const char *const *sql = MIGRATIONS[i].statements; *sql != NULL; sql++)
-            if (run(connection, *sql, error, error_size) != 0)
+            if (run(call, *sql, error, error_size) != 0)
                 return -1;
     }
     char record[96];
     snprintf(record, sizeof record,
              "DELETE FROM jarvis_schema_version; INSERT INTO jarvis_schema_version VALUES (%d)",
              PG_SCHEMA_VERSION);
-    return run(connection, record, error, error_size);
+    return run(call, record, error, error_size);
 }
 
-int pg_schema_migrate(PGconn *connection, int *from, char *error, size_t error_size)
+int pg_schema_migrate(PGconn *connection, int64_t timeout_ms, int *from, char *error,
+                      size_t error_size)
 {
+    struct migration_call call = {.connection = connection, .timeout_ms = timeout_ms};
     *from = -1;
-    if (run(connection, "BEGIN", error, error_size) != 0)
+    if (run(&call, "BEGIN", error, error_size) != 0)
         return -1;
     int version = -1;
-    if (run(connection, MIGRATION_LOCK_SQL, error, error_size) == 0 &&
-        run(connection,
-            "CREATE TABLE IF NOT EXISTS jarvis_schema_version (version integer NOT NULL)", error,
-            error_size) == 0)
-        version = current_version(connection, error, error_size);
+    if (run(&call, MIGRATION_LOCK_SQL, error, error_size) == 0 &&
+        run(&call, "CREATE TABLE IF NOT EXISTS jarvis_schema_version (version integer NOT NULL)",
+            error, error_size) == 0)
+        version = current_version(&call, error, error_size);
     *from = version;
     if (version > PG_SCHEMA_VERSION)
         snprintf(error, error_size,
@@ -129,10 +174,12 @@ int pg_schema_migrate(PGconn *connection, int *from, char *error, size_t error_s
                  version, PG_SCHEMA_VERSION);
     int result = -1;
     if (version >= 0 && version <= PG_SCHEMA_VERSION)
-        result = version == PG_SCHEMA_VERSION ? 0 : apply(connection, version, error, error_size);
+        result = version == PG_SCHEMA_VERSION ? 0 : apply(&call, version, error, error_size);
     if (result == 0)
-        result = run(connection, "COMMIT", error, error_size);
-    else
-        PQclear(PQexec(connection, "ROLLBACK"));
-    return result;
+        return run(&call, "COMMIT", error, error_size);
+    if (!call.timed_out) {
+        char ignored[256]; /* the first failure is the one that explains */
+        run(&call, "ROLLBACK", ignored, sizeof ignored);
+    }
+    return -1;
 }

@@ -185,6 +185,42 @@ def test_unreachable_database_at_start_is_one_clear_line(workdir, fake, processe
     assert "hunter2" not in log + result.stderr + result.stdout
 
 
+def test_a_migration_lock_held_elsewhere_ends_the_start_with_one_line(workdir, fake, processes,
+                                                                     database):
+    """Another host stuck mid-migration holds the schema's advisory lock:
+    the start does not hang on it (before, it waited forever) but ends with
+    one line that says what it waited for and names no password; once the
+    lock is free the next start migrates and answers."""
+    cluster, name = database
+    env = dict(os.environ, PGPASSWORD=pg_cluster.PASSWORD)
+    psql = str(pg_cluster.PG_BIN / "psql") if (pg_cluster.PG_BIN / "psql").exists() else "psql"
+    holder = subprocess.Popen(
+        [psql, "-h", "127.0.0.1", "-p", str(cluster.port), "-U", pg_cluster.SUPERUSER, "-d", name,
+         "-c", "SELECT pg_advisory_lock(1784772214, 1), pg_sleep(600)"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1784772214"
+        assert wait_for(lambda: cluster.psql(held, name).strip() == "1", timeout=30)
+        config = postgres_config(workdir, fake, database)
+        result = run_jarvis(["-c", str(config)], timeout=60)
+        log = log_text(workdir) + result.stderr
+        assert result.returncode != 0, log
+        lines = [line for line in log.splitlines() if "no answer within" in line]
+        assert len(lines) == 1, log
+        assert "migration lock" in lines[0] and f"127.0.0.1:{cluster.port}" in lines[0], lines[0]
+        assert_no_password(log, result.stdout)
+    finally:
+        # the server notices a vanished client only after pg_sleep: end its session
+        cluster.psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                     " AND classid = 1784772214", name)
+        holder.kill()
+        holder.wait()
+    bot = start_bot(config, processes)
+    fake.messages(echo_specs(["32-0"]))
+    assert wait_for(lambda: all_answered(fake, ["32-0"]), timeout=30)
+    stop(bot)
+
+
 def test_backend_postgres_without_dsn_is_a_config_error(workdir):
     config = write_config(workdir, {"state": {"backend": "postgres"}})
     result = run_jarvis(["-c", str(config), "check"], timeout=60)
