@@ -1,20 +1,27 @@
 /* The per-chat in-memory cap of chat_admission.h. A chat has a slot while
  * it holds anything or has rows waiting; parts remember their chat so the
- * sender's callback needs to know nothing about it. Admission resumes after
- * the last admitted arrival, which no update_id regression can reorder. */
+ * sender's callback needs to know nothing about it. The waiting rows are
+ * remembered by update_id, in the order they were offered, so a load reads
+ * each by its key: a search of the inbox by chat would scan every row of
+ * every chat (the inbox has no index on chat, which would cost its pages in
+ * every commit). */
 #include "dispatch/chat_admission.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/id_table.h"
 
 struct chat_slot {
     int64_t chat_id;      /* first: the id_table key */
     long held;            /* updates in dispatch + parts not yet sent */
-    long waiting;         /* rows left in the inbox */
     int64_t last_arrival; /* of the last row admitted */
     int loading;          /* a caller is loading its rows */
+    /* The rows left in the inbox: waiting update_ids from waiting_ids[first]
+     * on, oldest first, in an array of allocated. */
+    int64_t *waiting_ids;
+    size_t first, waiting, allocated;
 };
 
 struct held_part {
@@ -48,11 +55,19 @@ static void free_record(void *record, void *context)
     free(record);
 }
 
+static void free_slot(void *record, void *context)
+{
+    (void)context;
+    struct chat_slot *slot = record;
+    free(slot->waiting_ids);
+    free(slot);
+}
+
 void chat_admission_destroy(struct chat_admission *admission)
 {
     if (admission == NULL)
         return;
-    id_table_each(&admission->chats, free_record, NULL);
+    id_table_each(&admission->chats, free_slot, NULL);
     id_table_clear(&admission->chats);
     id_table_each(&admission->parts, free_record, NULL);
     id_table_clear(&admission->parts);
@@ -84,7 +99,41 @@ static void forget_if_idle(struct chat_admission *admission, struct chat_slot *s
     if (slot->held > 0 || slot->waiting > 0 || slot->loading)
         return;
     id_table_remove(&admission->chats, slot->chat_id);
-    free(slot);
+    free_slot(slot, NULL);
+}
+
+/* Under the lock: update_id joins the end of the chat's waiting rows; -1
+ * when out of memory. */
+static int remember_waiting(struct chat_slot *slot, int64_t update_id)
+{
+    if (slot->first > 0 && slot->first + slot->waiting == slot->allocated) {
+        memmove(slot->waiting_ids, slot->waiting_ids + slot->first,
+                slot->waiting * sizeof *slot->waiting_ids);
+        slot->first = 0;
+    }
+    if (slot->waiting == slot->allocated) {
+        size_t allocated = slot->allocated > 0 ? slot->allocated * 2 : 16;
+        int64_t *grown = realloc(slot->waiting_ids, allocated * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        slot->waiting_ids = grown;
+        slot->allocated = allocated;
+    }
+    slot->waiting_ids[slot->first + slot->waiting++] = update_id;
+    return 0;
+}
+
+/* Under the lock: the oldest count waiting rows are done with. */
+static void forget_waiting(struct chat_slot *slot, size_t count)
+{
+    if (count >= slot->waiting) {
+        free(slot->waiting_ids); /* a flood's array goes with it */
+        slot->waiting_ids = NULL;
+        slot->first = slot->waiting = slot->allocated = 0;
+        return;
+    }
+    slot->first += count;
+    slot->waiting -= count;
 }
 
 static void add_held(struct chat_admission *admission, struct chat_slot *slot, long count)
@@ -95,56 +144,61 @@ static void add_held(struct chat_admission *admission, struct chat_slot *slot, l
         admission->most_of_one_chat = (size_t)slot->held;
 }
 
-int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int64_t arrival)
+int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int64_t update_id,
+                         int64_t arrival)
 {
     pthread_mutex_lock(&admission->lock);
     struct chat_slot *slot = slot_for(admission, chat_id);
     int admitted = 1; /* out of memory for the slot: as before, no cap */
     if (slot != NULL && arrival <= slot->last_arrival) {
-        admitted = 0; /* a load read it from the inbox before it was offered */
+        admitted = 0; /* admitted once already (offered again after a failed commit) */
     } else if (slot != NULL &&
-               (slot->waiting > 0 || slot->loading || slot->held >= admission->cap)) {
-        slot->waiting++;
+               (slot->waiting > 0 || slot->loading || slot->held >= admission->cap) &&
+               remember_waiting(slot, update_id) == 0) {
         admitted = 0;
     } else if (slot != NULL) {
-        add_held(admission, slot, 1);
+        add_held(admission, slot, 1); /* out of memory for its id: no cap for it */
         slot->last_arrival = arrival;
     }
     pthread_mutex_unlock(&admission->lock);
     return admitted;
 }
 
-size_t chat_admission_room(struct chat_admission *admission, int64_t chat_id,
-                           int64_t *after_arrival)
+int64_t *chat_admission_take_waiting(struct chat_admission *admission, int64_t chat_id,
+                                     size_t *count)
 {
+    *count = 0;
     pthread_mutex_lock(&admission->lock);
     struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
-    size_t room = 0;
+    int64_t *ids = NULL;
     /* at half the cap, so loads come in batches rather than row by row */
     if (slot != NULL && slot->waiting > 0 && !slot->loading && slot->held <= admission->cap / 2) {
-        long free_room = admission->cap - slot->held;
-        room = (size_t)(free_room < slot->waiting ? free_room : slot->waiting);
-        slot->loading = 1;
-        *after_arrival = slot->last_arrival;
+        size_t free_room = (size_t)(admission->cap - slot->held);
+        size_t room = free_room < slot->waiting ? free_room : slot->waiting;
+        ids = malloc(room * sizeof *ids);
+        if (ids != NULL) {
+            memcpy(ids, slot->waiting_ids + slot->first, room * sizeof *ids);
+            *count = room;
+            slot->loading = 1;
+        }
     }
     pthread_mutex_unlock(&admission->lock);
-    return room;
+    return ids;
 }
 
-void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t rows,
-                           size_t dispatched, int64_t last_arrival)
+void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t taken,
+                           int read, size_t dispatched, int64_t last_arrival)
 {
     pthread_mutex_lock(&admission->lock);
     struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
     if (slot != NULL) {
         slot->loading = 0;
         add_held(admission, slot, (long)dispatched);
-        if (rows > 0 && last_arrival > slot->last_arrival)
+        if (last_arrival > slot->last_arrival)
             slot->last_arrival = last_arrival;
-        /* none found: whatever was counted went meanwhile (handled, dropped) */
-        slot->waiting = rows == 0 ? 0 : slot->waiting - (long)rows;
-        if (slot->waiting < 0)
-            slot->waiting = 0;
+        /* a failed read forgets them all: they wait in the inbox for the
+         * next start, and the chat's next updates are offered afresh */
+        forget_waiting(slot, read ? taken : slot->waiting);
         forget_if_idle(admission, slot);
     }
     pthread_mutex_unlock(&admission->lock);

@@ -13,25 +13,30 @@ struct chat_admission;
 struct chat_admission *chat_admission_create(long cap);
 void chat_admission_destroy(struct chat_admission *admission);
 
-/* An update of chat_id that arrived as arrival: 1 to dispatch it now, 0 to
- * leave it in the inbox (the chat is at its cap, or older rows of it wait,
- * or a load already took it). */
-int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int64_t arrival);
-/* The load chat_admission_room asked for is done: rows read from the inbox
- * (arrival order, the last at last_arrival), dispatched of them. */
-void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t rows,
-                           size_t dispatched, int64_t last_arrival);
+/* An update of chat_id (update_id, arrived as arrival): 1 to dispatch it
+ * now, 0 to leave it in the inbox (the chat is at its cap, or older rows of
+ * it wait, or it was admitted before); a row left waiting is remembered by
+ * its update_id for chat_admission_take_waiting. */
+int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int64_t update_id,
+                         int64_t arrival);
+/* The update_ids of chat_id's waiting rows to load now, oldest first, and
+ * *count of them; NULL when none wait or there is no room yet. The caller
+ * reads those rows from the inbox, frees the array and says how it went
+ * with chat_admission_loaded; meanwhile the chat is not loaded twice. */
+int64_t *chat_admission_take_waiting(struct chat_admission *admission, int64_t chat_id,
+                                     size_t *count);
+/* The load of the taken ids is done: read 1 when the inbox was read (of
+ * the rows found, dispatched were dispatched; the last found arrived at
+ * last_arrival, 0 when none was), 0 when the read failed (the chat's
+ * waiting rows are then left to the next start). */
+void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t taken,
+                           int read, size_t dispatched, int64_t last_arrival);
 /* The handling of an update of chat_id ended; its reply parts (outbox ids)
  * are held until chat_admission_part_sent. */
 void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,
                             const int64_t *outbox_ids, size_t part_count);
 /* A part is out: 1 and its chat when the part was held, else 0. */
 int chat_admission_part_sent(struct chat_admission *admission, int64_t outbox_id, int64_t *chat_id);
-/* How many of chat_id's waiting rows to load now (0: none wait or no room
- * yet), and after which arrival; the caller loads them and says so with
- * chat_admission_loaded. A chat being loaded is not offered twice. */
-size_t chat_admission_room(struct chat_admission *admission, int64_t chat_id,
-                           int64_t *after_arrival);
 /* Updates and parts held in memory now, over all chats; the most one chat held. */
 size_t chat_admission_held(struct chat_admission *admission, size_t *most_of_one_chat);
 

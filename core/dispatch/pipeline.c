@@ -837,7 +837,8 @@ int pipeline_accept(struct pipeline *pipeline, const struct incoming_message *me
             take_in_doubt(pipeline, messages[i].update_id); /* surely stored by us now */
         else if (already_taken(pipeline, &messages[i]))
             continue;
-        if (chat_admission_offer(pipeline->admission, messages[i].chat_id, batch.arrivals[i]) &&
+        if (chat_admission_offer(pipeline->admission, messages[i].chat_id, messages[i].update_id,
+                                 batch.arrivals[i]) &&
             dispatch_one(pipeline, &messages[i]) != 0)
             release_update(pipeline, messages[i].chat_id, NULL);
         /* else: the chat is at its cap; the row waits in the inbox */
@@ -871,7 +872,7 @@ int pipeline_accept_once(struct pipeline *pipeline, const struct incoming_messag
     test_hook_reached("inbox-after-commit");
     /* the same admission as a polled batch: a flooding chat waits in the inbox */
     if ((new_in_inbox || !already_taken(pipeline, message)) &&
-        chat_admission_offer(pipeline->admission, message->chat_id, arrival) &&
+        chat_admission_offer(pipeline->admission, message->chat_id, message->update_id, arrival) &&
         dispatch_one(pipeline, message) != 0)
         release_update(pipeline, message->chat_id, NULL);
     pthread_mutex_unlock(&pipeline->accept_lock);
@@ -1124,7 +1125,8 @@ struct admitted_rows {
 static int copy_admitted_row(const struct inbox_row *row, void *context)
 {
     struct admitted_rows *admitted = context;
-    if (!chat_admission_offer(admitted->pipeline->admission, row->chat_id, row->arrival)) {
+    if (!chat_admission_offer(admitted->pipeline->admission, row->chat_id, row->update_id,
+                              row->arrival)) {
         admitted->waiting++;
         return 0;
     }
@@ -1170,23 +1172,22 @@ static int rerun_inbox(struct pipeline *pipeline)
 /* Room freed in chat_id's share: its next rows from the inbox, in order. */
 static void admit_waiting(struct pipeline *pipeline, int64_t chat_id)
 {
-    int64_t after_arrival = 0;
-    size_t room = chat_admission_room(pipeline->admission, chat_id, &after_arrival);
-    if (room == 0)
+    size_t taken = 0;
+    int64_t *update_ids = chat_admission_take_waiting(pipeline->admission, chat_id, &taken);
+    if (update_ids == NULL)
         return;
     struct row_copies copies = {0};
-    int listed = store_inbox_list_chat(pipeline->host->store, chat_id, after_arrival, room,
-                                       copy_inbox_row, &copies);
+    int read = store_inbox_get(pipeline->host->store, update_ids, taken, copy_inbox_row,
+                               &copies) == 0 &&
+               !copies.failed;
+    free(update_ids);
     size_t dispatched = 0;
-    int64_t last_arrival = after_arrival;
-    for (size_t i = 0; listed == 0 && !copies.failed && i < copies.count; i++) {
+    int64_t last_arrival = 0;
+    for (size_t i = 0; read && i < copies.count; i++) {
         dispatched += (size_t)redispatch(pipeline, &copies.inbox[i], 0);
         last_arrival = copies.inbox[i].arrival;
     }
-    /* a failed read leaves the count as it was: the next release tries again */
-    size_t rows = listed == 0 && !copies.failed ? copies.count : 0;
-    chat_admission_loaded(pipeline->admission, chat_id, rows, dispatched,
-                          rows > 0 ? last_arrival : after_arrival);
+    chat_admission_loaded(pipeline->admission, chat_id, taken, read, dispatched, last_arrival);
     free_inbox_copies(&copies);
 }
 

@@ -52,14 +52,15 @@ int store_inbox_list(struct store *store, store_inbox_visit visit, void *context
     return result;
 }
 
-int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival, size_t limit,
-                          store_inbox_visit visit, void *context)
+int store_inbox_get(struct store *store, const int64_t *update_ids, size_t count,
+                    store_inbox_visit visit, void *context)
 {
-    if (store == NULL || visit == NULL)
+    if (store == NULL || visit == NULL || (update_ids == NULL && count > 0))
         return -1;
     pthread_mutex_lock(&store->mutex);
-    int result = store->backend->inbox_list_chat(store->connection, chat_id, after_arrival, limit,
-                                                 visit, context);
+    int result = 0;
+    for (size_t i = 0; i < count && result == 0; i++)
+        result = store->backend->inbox_get(store->connection, update_ids[i], visit, context);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }

@@ -22,10 +22,11 @@ int store_inbox_count_crash(struct store *store, int64_t update_id, const char *
 /* In arrival order; visit's row is borrowed; non-zero from visit stops. 0 or -1. */
 int store_inbox_list(struct store *store, int (*visit)(const struct inbox_row *row, void *context),
                      void *context);
-/* At most limit rows of chat_id that arrived after after_arrival, in
- * arrival order (a flooding chat's rows left in the inbox). 0 or -1. */
-int store_inbox_list_chat(struct store *store, int64_t chat_id, int64_t after_arrival, size_t limit,
-                          store_inbox_visit visit, void *context);
+/* The rows of these update_ids, in the order given, each read by its key
+ * (a flooding chat's rows left in the inbox); an id without a row is
+ * skipped. 0 or -1. */
+int store_inbox_get(struct store *store, const int64_t *update_ids, size_t count,
+                    store_inbox_visit visit, void *context);
 /* The new row's id (> 0), or -1 on error. */
 int64_t store_outbox_add(struct store *store, int64_t update_id, int64_t chat_id, int64_t thread_id,
                          const char *text);

@@ -156,19 +156,16 @@ int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
         context);
 }
 
-int pg_inbox_list_chat(void *connection, int64_t chat_id, int64_t after_arrival, size_t limit,
-                       store_inbox_visit visit, void *context)
+int pg_inbox_get(void *connection, int64_t update_id, store_inbox_visit visit, void *context)
 {
     struct pg_store *store = connection;
-    char chat[8], after[8], most[8];
-    pg_int8(chat_id, chat);
-    pg_int8(after_arrival, after);
-    pg_int8((int64_t)limit, most);
-    const char *values[] = {chat, after, most, store->owner};
-    const int lengths[] = {8, 8, 8, (int)strlen(store->owner)};
-    return visit_inbox_rows(pg_store_run(connection, PG_INBOX_LIST_CHAT, values, lengths,
-                                         "listing a chat's rows of the inbox"),
-                            visit, context);
+    char id[8];
+    pg_int8(update_id, id);
+    const char *values[] = {id, store->owner};
+    const int lengths[] = {8, (int)strlen(store->owner)};
+    return visit_inbox_rows(
+        pg_store_run(connection, PG_INBOX_GET, values, lengths, "reading a row of the inbox"), visit,
+        context);
 }
 
 static const char *text_or_empty(const char *text)

@@ -36,11 +36,10 @@ const struct pg_statement_text pg_statement_texts[PG_STATEMENT_COUNT] = {
                        "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
                        " FROM jarvis_inbox WHERE $1 = '' OR owner = $1 ORDER BY arrival, update_id",
                        1},
-    [PG_INBOX_LIST_CHAT] = {"jarvis_inbox_list_chat",
-                            "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
-                            " FROM jarvis_inbox WHERE chat_id = $1 AND arrival > $2"
-                            " AND ($4 = '' OR owner = $4) ORDER BY arrival, update_id LIMIT $3",
-                            4},
+    [PG_INBOX_GET] = {"jarvis_inbox_get",
+                      "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
+                      " FROM jarvis_inbox WHERE update_id = $1 AND ($2 = '' OR owner = $2)",
+                      2},
     [PG_INBOX_COUNT] = {"jarvis_inbox_count", "SELECT count(*) FROM jarvis_inbox", 0},
     [PG_OUTBOX_ADD] = {"jarvis_outbox_add",
                        "INSERT INTO jarvis_outbox (update_id, chat_id, thread_id, text, method,"

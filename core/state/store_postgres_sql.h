@@ -14,7 +14,7 @@ enum pg_statement {
     PG_INBOX_REMOVE,
     PG_INBOX_CRASH,
     PG_INBOX_LIST,
-    PG_INBOX_LIST_CHAT,
+    PG_INBOX_GET,
     PG_INBOX_COUNT,
     PG_OUTBOX_ADD,
     PG_OUTBOX_REMOVE,

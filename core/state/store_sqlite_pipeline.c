@@ -58,12 +58,11 @@ static const char INBOX_CRASH_SQL[] =
 static const char INBOX_LIST_SQL[] =
     "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival FROM inbox"
     " ORDER BY arrival";
-/* A flooding chat's rows left in the inbox, loaded as room frees up: a scan
- * per load of half a chat's share, where an index would cost a WAL page per
- * commit. */
-static const char INBOX_CHAT_SQL[] =
+/* A flooding chat's row left in the inbox, loaded by its key as room frees
+ * up (chat_admission.c remembers which). */
+static const char INBOX_GET_SQL[] =
     "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival FROM inbox"
-    " WHERE chat_id = ?1 AND arrival > ?2 ORDER BY arrival LIMIT ?3";
+    " WHERE update_id = ?1";
 static const char INBOX_COUNT_SQL[] = "SELECT count(*) FROM inbox";
 static const char OUTBOX_ADD_SQL[] =
     "INSERT INTO outbox (update_id, chat_id, thread_id, text, method, options, file, file_name,"
@@ -150,7 +149,7 @@ int sqlite_pipeline_prepare(struct sqlite_store *store, char *error, size_t erro
         {INBOX_REMOVE_SQL, &store->inbox_remove_statement},
         {INBOX_CRASH_SQL, &store->inbox_crash_statement},
         {INBOX_LIST_SQL, &store->inbox_list_statement},
-        {INBOX_CHAT_SQL, &store->inbox_chat_statement},
+        {INBOX_GET_SQL, &store->inbox_get_statement},
         {INBOX_COUNT_SQL, &store->inbox_count_statement},
         {OUTBOX_ADD_SQL, &store->outbox_add_statement},
         {OUTBOX_REMOVE_SQL, &store->outbox_remove_statement},
@@ -168,7 +167,7 @@ void sqlite_pipeline_finalize(struct sqlite_store *store)
 {
     sqlite3_stmt *statements[] = {
         store->inbox_add_statement,    store->inbox_remove_statement,  store->inbox_crash_statement,
-        store->inbox_list_statement,   store->inbox_chat_statement,    store->inbox_count_statement,
+        store->inbox_list_statement,   store->inbox_get_statement,    store->inbox_count_statement,
         store->outbox_add_statement,   store->outbox_remove_statement, store->outbox_list_statement,
         store->outbox_count_statement, store->sent_record_statement,   store->sent_lookup_statement,
         store->sent_prune_statement,
@@ -268,14 +267,11 @@ int sqlite_inbox_list(void *connection, store_inbox_visit visit, void *context)
     return visit_inbox_rows(store, store->inbox_list_statement, visit, context);
 }
 
-int sqlite_inbox_list_chat(void *connection, int64_t chat_id, int64_t after_arrival, size_t limit,
-                           store_inbox_visit visit, void *context)
+int sqlite_inbox_get(void *connection, int64_t update_id, store_inbox_visit visit, void *context)
 {
     struct sqlite_store *store = connection;
-    sqlite3_stmt *statement = store->inbox_chat_statement;
-    if (sqlite3_bind_int64(statement, 1, chat_id) != SQLITE_OK ||
-        sqlite3_bind_int64(statement, 2, after_arrival) != SQLITE_OK ||
-        sqlite3_bind_int64(statement, 3, (sqlite3_int64)limit) != SQLITE_OK) {
+    sqlite3_stmt *statement = store->inbox_get_statement;
+    if (sqlite3_bind_int64(statement, 1, update_id) != SQLITE_OK) {
         sqlite_store_finish(statement);
         return -1;
     }

@@ -23,7 +23,7 @@ struct sqlite_store {
     sqlite3_stmt *inbox_remove_statement;
     sqlite3_stmt *inbox_crash_statement;
     sqlite3_stmt *inbox_list_statement;
-    sqlite3_stmt *inbox_chat_statement;
+    sqlite3_stmt *inbox_get_statement;
     sqlite3_stmt *inbox_count_statement;
     sqlite3_stmt *outbox_add_statement;
     sqlite3_stmt *outbox_remove_statement;

@@ -5,10 +5,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
 #include "dispatch/chat_admission.h"
+
+/* Update ids of chat 7 are 100 + arrival in these tests. */
+static int offer(struct chat_admission *admission, int64_t chat, int64_t arrival)
+{
+    return chat_admission_offer(admission, chat, 100 + arrival, arrival);
+}
 
 static void cap_holds_a_flooding_chat_and_not_the_others(void **state)
 {
@@ -16,26 +23,34 @@ static void cap_holds_a_flooding_chat_and_not_the_others(void **state)
     struct chat_admission *admission = chat_admission_create(4);
     int64_t arrival = 1;
     for (int i = 0; i < 4; i++)
-        assert_true(chat_admission_offer(admission, 7, arrival++));
+        assert_true(offer(admission, 7, arrival++));
     /* the fifth waits, and so does every later one, even with room */
-    assert_false(chat_admission_offer(admission, 7, arrival++));
-    assert_true(chat_admission_offer(admission, 8, arrival++)); /* another chat: at once */
+    assert_false(offer(admission, 7, arrival++));
+    assert_true(offer(admission, 8, arrival++)); /* another chat: at once */
     size_t most = 0;
     assert_int_equal(chat_admission_held(admission, &most), 5);
     assert_int_equal(most, 4);
-    int64_t after = 0;
-    assert_int_equal(chat_admission_room(admission, 7, &after), 0); /* still full */
+    size_t count = 99;
+    assert_null(chat_admission_take_waiting(admission, 7, &count)); /* still full */
+    assert_int_equal(count, 0);
     chat_admission_handled(admission, 7, NULL, 0);
-    assert_int_equal(chat_admission_room(admission, 7, &after), 0); /* above half the cap */
+    assert_null(chat_admission_take_waiting(admission, 7, &count)); /* above half the cap */
     chat_admission_handled(admission, 7, NULL, 0);
-    assert_false(chat_admission_offer(admission, 7, arrival++)); /* older rows wait: in order */
-    assert_int_equal(chat_admission_room(admission, 7, &after), 2); /* the two waiting */
-    assert_int_equal(after, 4); /* after the last admitted arrival */
+    assert_false(offer(admission, 7, arrival++)); /* older rows wait: in order */
+    int64_t *ids = chat_admission_take_waiting(admission, 7, &count);
+    assert_non_null(ids);
+    assert_int_equal(count, 2); /* the two waiting, oldest first, by update_id */
+    assert_int_equal(ids[0], 105);
+    assert_int_equal(ids[1], 107);
+    free(ids);
     /* a second caller does not load the same rows while the first does */
-    int64_t other = 0;
-    assert_int_equal(chat_admission_room(admission, 7, &other), 0);
-    chat_admission_loaded(admission, 7, 2, 2, 7);
+    assert_null(chat_admission_take_waiting(admission, 7, &count));
+    chat_admission_loaded(admission, 7, 2, 1, 2, 7);
     assert_int_equal(chat_admission_held(admission, NULL), 5);
+    /* both were admitted by the load: offered again (a failed commit's
+     * retry), they are not dispatched twice */
+    assert_false(chat_admission_offer(admission, 7, 107, 7));
+    assert_null(chat_admission_take_waiting(admission, 7, &count)); /* nothing waits */
     chat_admission_destroy(admission);
 }
 
@@ -43,20 +58,24 @@ static void parts_hold_the_chat_until_sent(void **state)
 {
     (void)state;
     struct chat_admission *admission = chat_admission_create(2);
-    assert_true(chat_admission_offer(admission, 5, 1));
+    assert_true(offer(admission, 5, 1));
     int64_t parts[] = {100, 101};
     chat_admission_handled(admission, 5, parts, 2);
     assert_int_equal(chat_admission_held(admission, NULL), 2);
-    assert_false(chat_admission_offer(admission, 5, 2)); /* the parts fill the share */
+    assert_false(offer(admission, 5, 2)); /* the parts fill the share */
     int64_t chat = 0;
     assert_true(chat_admission_part_sent(admission, 100, &chat));
     assert_int_equal(chat, 5);
-    int64_t after = 0;
-    assert_int_equal(chat_admission_room(admission, 5, &after), 1);
-    chat_admission_loaded(admission, 5, 1, 1, 2);
+    size_t count = 0;
+    int64_t *ids = chat_admission_take_waiting(admission, 5, &count);
+    assert_non_null(ids);
+    assert_int_equal(count, 1);
+    assert_int_equal(ids[0], 102);
+    free(ids);
+    chat_admission_loaded(admission, 5, 1, 1, 1, 2);
     assert_false(chat_admission_part_sent(admission, 999, &chat)); /* never held */
     int64_t again[] = {101};
-    assert_true(chat_admission_offer(admission, 6, 3));
+    assert_true(offer(admission, 6, 3));
     chat_admission_handled(admission, 6, again, 1); /* 101 is held by chat 5 already */
     assert_true(chat_admission_part_sent(admission, 101, &chat));
     assert_int_equal(chat, 5);
@@ -66,23 +85,57 @@ static void parts_hold_the_chat_until_sent(void **state)
     chat_admission_destroy(admission);
 }
 
-/* A load may read a row from the inbox before the poll thread offers it:
- * the offer must not dispatch it a second time. */
-static void a_row_loaded_before_its_offer_is_not_admitted_twice(void **state)
+/* A long flood: the waiting ids grow past the first array, are taken in
+ * batches from the front while new ones join the back (the array is
+ * compacted and grown under them), and come out in exactly the order they
+ * were offered. */
+static void a_long_backlog_comes_back_in_order(void **state)
+{
+    (void)state;
+    struct chat_admission *admission = chat_admission_create(8);
+    int64_t arrival = 1;
+    for (int i = 0; i < 8; i++)
+        assert_true(offer(admission, 3, arrival++));
+    int64_t expected = 100 + arrival; /* the first waiting one's update_id */
+    for (int i = 0; i < 1000; i++)
+        assert_false(offer(admission, 3, arrival++));
+    size_t loaded_total = 0;
+    while (loaded_total < 1000 + 296) { /* 162 loads of 8 */
+        for (int i = 0; i < 8; i++)
+            chat_admission_handled(admission, 3, NULL, 0); /* the held ones end */
+        size_t count = 0;
+        int64_t *ids = chat_admission_take_waiting(admission, 3, &count);
+        assert_non_null(ids);
+        assert_int_equal(count, 8);
+        for (size_t i = 0; i < count; i++)
+            assert_int_equal(ids[i], expected++);
+        free(ids);
+        chat_admission_loaded(admission, 3, count, 1, count, expected - 1 - 100);
+        loaded_total += count;
+        for (int i = 0; i < 3 && arrival < 1296 + 9; i++)
+            assert_false(offer(admission, 3, arrival++)); /* the flood goes on meanwhile */
+    }
+    assert_int_equal(chat_admission_held(admission, NULL), 8);
+    chat_admission_destroy(admission);
+}
+
+/* A load whose read failed leaves the rows to the next start: the chat's
+ * later updates are not held back behind rows nobody will load. */
+static void a_failed_read_does_not_block_the_chat(void **state)
 {
     (void)state;
     struct chat_admission *admission = chat_admission_create(2);
-    assert_true(chat_admission_offer(admission, 9, 10));
-    assert_true(chat_admission_offer(admission, 9, 11));
-    assert_false(chat_admission_offer(admission, 9, 12));
+    assert_true(offer(admission, 9, 10));
+    assert_true(offer(admission, 9, 11));
+    assert_false(offer(admission, 9, 12));
     chat_admission_handled(admission, 9, NULL, 0);
     chat_admission_handled(admission, 9, NULL, 0);
-    int64_t after = 0;
-    assert_int_equal(chat_admission_room(admission, 9, &after), 1);
-    /* the load found 12 and 13 (13 committed, not yet offered) */
-    chat_admission_loaded(admission, 9, 2, 2, 13);
-    assert_false(chat_admission_offer(admission, 9, 13));
-    assert_true(chat_admission_offer(admission, 9, 14) == 0); /* at the cap again */
+    size_t count = 0;
+    int64_t *ids = chat_admission_take_waiting(admission, 9, &count);
+    assert_non_null(ids);
+    free(ids);
+    chat_admission_loaded(admission, 9, count, 0, 0, 0);
+    assert_true(offer(admission, 9, 13)); /* nothing waits any more */
     chat_admission_destroy(admission);
 }
 
@@ -92,7 +145,7 @@ static void idle_chats_are_forgotten(void **state)
     (void)state;
     struct chat_admission *admission = chat_admission_create(8);
     for (int64_t chat = 1; chat <= 100000; chat++) {
-        assert_true(chat_admission_offer(admission, chat, chat));
+        assert_true(chat_admission_offer(admission, chat, chat, chat));
         int64_t part = chat;
         chat_admission_handled(admission, chat, &part, 1);
         int64_t sent_chat = 0;
@@ -101,7 +154,7 @@ static void idle_chats_are_forgotten(void **state)
     }
     assert_int_equal(chat_admission_held(admission, NULL), 0);
     /* a forgotten chat starts afresh: admitted at once */
-    assert_true(chat_admission_offer(admission, 1, 200000));
+    assert_true(chat_admission_offer(admission, 1, 200000, 200000));
     chat_admission_destroy(admission);
 }
 
@@ -110,7 +163,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cap_holds_a_flooding_chat_and_not_the_others),
         cmocka_unit_test(parts_hold_the_chat_until_sent),
-        cmocka_unit_test(a_row_loaded_before_its_offer_is_not_admitted_twice),
+        cmocka_unit_test(a_long_backlog_comes_back_in_order),
+        cmocka_unit_test(a_failed_read_does_not_block_the_chat),
         cmocka_unit_test(idle_chats_are_forgotten),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
