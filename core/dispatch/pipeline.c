@@ -1177,9 +1177,9 @@ static void admit_waiting(struct pipeline *pipeline, int64_t chat_id)
     if (update_ids == NULL)
         return;
     struct row_copies copies = {0};
-    int read = store_inbox_get(pipeline->host->store, update_ids, taken, copy_inbox_row,
-                               &copies) == 0 &&
-               !copies.failed;
+    int read =
+        store_inbox_get(pipeline->host->store, update_ids, taken, copy_inbox_row, &copies) == 0 &&
+        !copies.failed;
     free(update_ids);
     size_t dispatched = 0;
     int64_t last_arrival = 0;

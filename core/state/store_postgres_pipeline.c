@@ -164,8 +164,8 @@ int pg_inbox_get(void *connection, int64_t update_id, store_inbox_visit visit, v
     const char *values[] = {id, store->owner};
     const int lengths[] = {8, (int)strlen(store->owner)};
     return visit_inbox_rows(
-        pg_store_run(connection, PG_INBOX_GET, values, lengths, "reading a row of the inbox"), visit,
-        context);
+        pg_store_run(connection, PG_INBOX_GET, values, lengths, "reading a row of the inbox"),
+        visit, context);
 }
 
 static const char *text_or_empty(const char *text)

@@ -167,7 +167,7 @@ void sqlite_pipeline_finalize(struct sqlite_store *store)
 {
     sqlite3_stmt *statements[] = {
         store->inbox_add_statement,    store->inbox_remove_statement,  store->inbox_crash_statement,
-        store->inbox_list_statement,   store->inbox_get_statement,    store->inbox_count_statement,
+        store->inbox_list_statement,   store->inbox_get_statement,     store->inbox_count_statement,
         store->outbox_add_statement,   store->outbox_remove_statement, store->outbox_list_statement,
         store->outbox_count_statement, store->sent_record_statement,   store->sent_lookup_statement,
         store->sent_prune_statement,
