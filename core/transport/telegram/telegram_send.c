@@ -346,19 +346,30 @@ static int is_plain_message(const struct outgoing_message *message)
     return strcmp(method_of(message), "sendMessage") == 0;
 }
 
+/* What an absent or empty optional text of a queued message points to:
+ * most parts are plain messages without method, options or file name, and
+ * a flood queues thousands of them, so those three are not copied. */
+static const char NO_TEXT[] = "";
+
+static void free_optional(const char *text)
+{
+    if (text != NO_TEXT)
+        free((char *)text);
+}
+
 static void free_pending(struct pending *pending)
 {
     free((char *)pending->message.text);
-    free((char *)pending->message.method);
-    free((char *)pending->message.options);
+    free_optional(pending->message.method);
+    free_optional(pending->message.options);
     free((void *)pending->message.file);
-    free((char *)pending->message.file_name);
+    free_optional(pending->message.file_name);
     free(pending);
 }
 
-static char *copy_or_empty(const char *text)
+static const char *copy_or_empty(const char *text)
 {
-    return strdup(text != NULL ? text : "");
+    return text != NULL && text[0] != '\0' ? strdup(text) : NO_TEXT;
 }
 
 static struct pending *copy_message(const struct outgoing_message *message)
