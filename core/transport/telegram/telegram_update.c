@@ -26,23 +26,15 @@ static const char *first_known_member(json_t *object, const char *const *names)
     return NULL;
 }
 
+/* The non-text kinds a debug line names (message_values keeps them). */
+#define CONTENT_KINDS                                                                              \
+    "photo", "sticker", "document", "video", "voice", "audio", "animation", "location", "contact", \
+        "new_chat_members", "left_chat_member", "poll", "migrate_to_chat_id"
+
 /* Which kind of non-text message it is, for the debug line. */
 static const char *message_content_kind(json_t *message)
 {
-    static const char *const kinds[] = {"photo",
-                                        "sticker",
-                                        "document",
-                                        "video",
-                                        "voice",
-                                        "audio",
-                                        "animation",
-                                        "location",
-                                        "contact",
-                                        "new_chat_members",
-                                        "left_chat_member",
-                                        "poll",
-                                        "migrate_to_chat_id",
-                                        NULL};
+    static const char *const kinds[] = {CONTENT_KINDS, NULL};
     const char *kind = first_known_member(message, kinds);
     return kind ? kind : "non-text message";
 }
@@ -335,9 +327,10 @@ static json_t *undecodable_element(const char *text, size_t length, const char *
 /* What telegram_parse_update_with reads, and only that, is built: the
  * update's message, edited_message or callback_query, in them the chat, the
  * sender, the replied-to message and its sender, each with the members the
- * parser reads. A message keeps all its members (the parser names a
- * non-text message by which one it has; objects and arrays stand as null),
- * so does the update (its kind is its first member after update_id). */
+ * parser reads. A message keeps what the parser reads and the kinds it
+ * names a non-text message by (objects and arrays among them stand as
+ * null); the update keeps all its members (its kind is its first member
+ * after update_id). */
 static const char *const no_names[] = {NULL};
 static const char *const sender_values[] = {"id", "username", "first_name", "language_code", NULL};
 static const struct json_pick_rule sender_rule = {no_names, NULL, sender_values};
@@ -352,7 +345,12 @@ static const struct json_pick_rule replied_rule = {replied_names, replied_rules,
 static const char *const message_names[] = {"chat", "from", "reply_to_message", NULL};
 static const struct json_pick_rule *const message_rules[] = {&chat_rule, &sender_rule,
                                                              &replied_rule};
-static const struct json_pick_rule message_rule = {message_names, message_rules, NULL};
+/* What parse_message and parse_callback read of a message besides its
+ * objects, and the kinds message_content_kind names: the rest (date,
+ * entities, forwards, edit dates...) is checked but not built. */
+static const char *const message_values[] = {
+    "message_id", "text", "caption", "is_topic_message", "message_thread_id", CONTENT_KINDS, NULL};
+static const struct json_pick_rule message_rule = {message_names, message_rules, message_values};
 static const char *const callback_names[] = {"message", "from", NULL};
 static const struct json_pick_rule *const callback_rules[] = {&message_rule, &sender_rule};
 static const char *const callback_values[] = {"id", "data", NULL};
