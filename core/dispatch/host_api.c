@@ -234,6 +234,14 @@ static void log_refused_content(const char *plugin, const char *what, const char
     log_warn("plugin '%s': %s refused: %s", plugin, what, problem);
 }
 
+/* A reference only for a caller that takes it: nobody can edit a message
+ * by a reference never handed out, and each one costs a sent_message row
+ * written when the message goes out (and its message_id read). */
+static int64_t new_reference_if_asked(const int64_t *reference)
+{
+    return reference != NULL ? pipeline_new_reference() : 0;
+}
+
 static int api_reply_with(const jv_message *message, const jv_outgoing *content, int64_t *reference)
 {
     if (!message || !content)
@@ -250,7 +258,7 @@ static int api_reply_with(const jv_message *message, const jv_outgoing *content,
         return status;
     }
     reply.quote_message_id = (content->flags & JV_NO_QUOTE) ? 0 : work->quote_message_id;
-    reply.reference = pipeline_new_reference();
+    reply.reference = new_reference_if_asked(reference);
     int64_t given = reply.reference;
     status = unit_of_work_add(work, &reply);
     if (status == JV_OK && reference)
@@ -282,7 +290,7 @@ static int api_send_with(jv_plugin *self, int64_t chat_id, const jv_outgoing *co
         log_refused_content(self->name, "send_with", problem);
         return status;
     }
-    reply.reference = pipeline_new_reference();
+    reply.reference = new_reference_if_asked(reference);
     int64_t given = reply.reference;
     status = send_or_buffer(self, &reply);
     if (status == JV_OK && reference)

@@ -326,7 +326,8 @@ struct jv_host_api {
     int (*deferred_finish)(jv_deferred *deferred);
 
     /* since 1.2: rich messages. Sends are asynchronous (from the outbox), so
-     * what comes back in *reference (may be NULL) is the host's reference of
+     * what comes back in *reference (may be NULL: then the host keeps no
+     * reference for it) is the host's reference of
      * the message, a number above 2^32; the host learns Telegram's
      * message_id once it is sent. edit_message takes a reference or a
      * Telegram message_id (a button press carries the latter). A chat's

@@ -138,11 +138,22 @@ def test_button_press_is_routed_answered_and_edits(workdir, fake, processes):
     stop(bot)
 
 
+def sent_message_rows(workdir):
+    """Rows of the state database's reference -> message_id table (sqlite)."""
+    import sqlite3
+    database = sqlite3.connect(pathlib.Path(workdir) / "state" / "jarvis.db")
+    try:
+        return database.execute("SELECT count(*) FROM sent_message").fetchone()[0]
+    finally:
+        database.close()
+
+
 def test_edit_by_reference_and_not_modified(workdir, fake, processes):
     bot = start(workdir, fake, processes)
     fake.message(8, "/edits")
     fake.message(8, "/baddata")
-    assert wait_for(lambda: len(fake.sent(8)) == 2)
+    fake.message(9, "/echo no reference asked for")  # hello's reply_with(..., NULL)
+    assert wait_for(lambda: len(fake.sent(8)) == 2 and len(fake.sent(9)) == 1)
     original = fake.sent(8)[0]
     assert wait_for(lambda: len(fake.call("/control/edits")["edits"]) == 1)
     edits = fake.call("/control/edits")["edits"]
@@ -153,6 +164,9 @@ def test_edit_by_reference_and_not_modified(workdir, fake, processes):
     log = log_text(workdir)
     assert "message is not modified" not in log.split("refused")[0] or True
     assert "dropped" not in log
+    if os.environ.get("JARVIS_TEST_STATE_BACKEND", "sqlite") == "sqlite":
+        # only the reference /edits took is recorded; nobody can ask for the others
+        assert sent_message_rows(workdir) == 1
 
 
 def test_photo_is_sent_as_multipart_png(workdir, fake, processes):
