@@ -37,6 +37,7 @@ struct operations {
     pthread_cond_t wake;
     int stopping;
     int snapshot_failed; /* logged once until it works again */
+    char *last_snapshot; /* the text last written, so an unchanged one is not rewritten */
 };
 
 static void refresh_gauges(void *context)
@@ -54,7 +55,8 @@ static void refresh_gauges(void *context)
 
 static void write_snapshot(struct operations *operations)
 {
-    int failed = status_snapshot_write(operations->host, operations->started_ms) != 0;
+    int failed = status_snapshot_write(operations->host, operations->started_ms,
+                                       &operations->last_snapshot) != 0;
     if (failed && !operations->snapshot_failed)
         log_warn("cannot write %s/%s; `jarvis status` shows less until it works",
                  operations->host->config->state_dir, STATUS_SNAPSHOT_FILE);
@@ -158,6 +160,7 @@ void operations_stop(struct operations *operations)
         pthread_join(operations->thread, NULL);
     }
     write_snapshot(operations);
+    free(operations->last_snapshot);
     pthread_cond_destroy(&operations->wake);
     pthread_mutex_destroy(&operations->lock);
     free(operations);

@@ -97,7 +97,6 @@ static json_t *build_snapshot(struct host *host, int64_t started_ms, int brief)
     json_object_set_new(snapshot, "pid", json_integer(getpid()));
     json_object_set_new(snapshot, "version", json_string(JARVIS_VERSION));
     json_object_set_new(snapshot, "started_ms", json_integer(started_ms));
-    json_object_set_new(snapshot, "written_ms", json_integer(wall_ms()));
     add_store_failing(host, snapshot);
     json_object_set_new(snapshot, "plugins", plugin_list(host));
     if (brief)
@@ -179,7 +178,15 @@ static int write_in_place(struct host *host, int64_t started_ms, const char *pat
     return result;
 }
 
-int status_snapshot_write(struct host *host, int64_t started_ms)
+/* 1 when the file holds text already (the last write's, still there). */
+static int already_written(const char *path, const char *text, char *const *last_written)
+{
+    struct stat info;
+    return last_written != NULL && *last_written != NULL && strcmp(*last_written, text) == 0 &&
+           stat(path, &info) == 0;
+}
+
+int status_snapshot_write(struct host *host, int64_t started_ms, char **last_written)
 {
     size_t length = 0;
     char *text = snapshot_text(host, started_ms, 0, &length);
@@ -190,9 +197,18 @@ int status_snapshot_write(struct host *host, int64_t started_ms)
     char path[path_size], temporary[path_size];
     snprintf(path, path_size, "%s/%s", state_dir, STATUS_SNAPSHOT_FILE);
     snprintf(temporary, path_size, "%s.tmp", path);
+    if (already_written(path, text, last_written)) {
+        free(text);
+        return 0;
+    }
     int result = write_renamed(path, temporary, text, length);
     if (result != 0)
         result = write_in_place(host, started_ms, path, text, length);
+    if (result == 0 && last_written != NULL) {
+        free(*last_written);
+        *last_written = text;
+        return 0;
+    }
     free(text);
     return result;
 }

@@ -14,8 +14,11 @@ struct host;
 #define STATUS_SNAPSHOT_FILE "status.json"
 
 /* Writes atomically (a temporary file renamed over the old one, 0600).
- * started_ms: wall-clock ms when this process took over. 0 or -1. */
-int status_snapshot_write(struct host *host, int64_t started_ms);
+ * started_ms: wall-clock ms when this process took over. last_written
+ * (may be NULL) keeps the text of the last write: a snapshot that says the
+ * same, while the file is still there, is not written again (an idle bot
+ * then writes nothing). 0 or -1. */
+int status_snapshot_write(struct host *host, int64_t started_ms, char **last_written);
 
 /* The snapshot in state_dir, or NULL when there is none or it is unreadable
  * (*problem then says which, "" when simply absent). */

@@ -233,6 +233,31 @@ def test_status_text_and_json(workdir, fake, processes):
     assert dead["polling"] == "no"
 
 
+def test_an_idle_bot_does_not_rewrite_its_status_snapshot(workdir, fake, processes):
+    """The snapshot is written when what it says changes (and again when the
+    file went away), not every second: an idle bot writes nothing."""
+    config, bot = start_bot(workdir, fake, processes, free_port(), poll_timeout=30)
+    snapshot = pathlib.Path(workdir) / "state" / "status.json"
+
+    def handled(count):
+        report = json.loads(status(config, "--json").stdout)
+        return any(c["name"] == "jarvis_updates_total" and c["value"] == count and
+                   c["labels"] == {"outcome": "handled"} for c in report.get("counters", []))
+
+    fake.message(43, "/ping")
+    assert wait_for(lambda: handled(1), timeout=20, interval=0.2)
+    time.sleep(1.5)  # the write after the last change is done
+    written = snapshot.stat()
+    time.sleep(3)  # three snapshot periods with nothing new
+    now = snapshot.stat()
+    assert (now.st_ino, now.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    snapshot.unlink()
+    assert wait_for(snapshot.exists, timeout=10)
+    fake.message(43, "/ping")
+    assert wait_for(lambda: handled(2), timeout=20, interval=0.2)
+    stop(bot)
+
+
 def test_status_json_without_any_state(workdir):
     config = write_config(workdir, {})
     result = status(config, "--json")
