@@ -20,7 +20,10 @@
 #include "plugin/callbacks.h"
 #include "plugin/registration.h"
 
+/* The handler-budget check runs when registry_check_budgets says it is
+ * due, but never more often than this. */
 #define HOUSEKEEPING_PERIOD_MS 200
+#define NO_BUDGET_WAIT_MS 60000
 
 struct job_runner {
     struct sched *sched;
@@ -100,10 +103,14 @@ static void *housekeeping_main(void *argument)
 {
     pthread_setname_np(pthread_self(), "jv-housekeep"); /* roles in top -H, /proc */
     struct sched *sched = argument;
-    int64_t due = monotonic_ms();
+    int64_t due;
     do {
-        registry_check_budgets(sched->host->registry);
-        due += HOUSEKEEPING_PERIOD_MS;
+        /* no sooner than the period (a budget of 1 ms must not spin); no
+         * budget, nothing to check: a stop still wakes the wait */
+        int64_t next = registry_check_budgets(sched->host->registry);
+        if (next < 0)
+            next = NO_BUDGET_WAIT_MS;
+        due = monotonic_ms() + (next > HOUSEKEEPING_PERIOD_MS ? next : HOUSEKEEPING_PERIOD_MS);
     } while (wait_until(sched, NULL, due));
     return NULL;
 }

@@ -235,22 +235,29 @@ int registry_run_job(struct registry *registry, struct registry_job *job)
     return result < 0 ? result : JV_OK;
 }
 
-void registry_check_budgets(struct registry *registry)
+int64_t registry_check_budgets(struct registry *registry)
 {
     if (!registry || !registry->host || !registry->host->config)
-        return;
+        return -1;
     int64_t budget = registry->host->config->handler_budget_ms;
     if (budget <= 0)
-        return;
+        return -1;
     int64_t now = monotonic_ms();
+    int64_t next = budget / 2 > 0 ? budget / 2 : 1;
     pthread_mutex_lock(&registry->lock);
     for (struct running_callback *running = registry->running; running; running = running->next) {
         int64_t elapsed = now - running->started_ms;
-        if (running->warned || elapsed <= budget)
+        if (running->warned)
             continue;
+        if (elapsed <= budget) {
+            if (budget - elapsed + 1 < next)
+                next = budget - elapsed + 1;
+            continue;
+        }
         running->warned = 1;
         log_warn("plugin '%s' %s still running after %" PRId64 " ms (budget %" PRId64 " ms)",
                  running->plugin->name, running->what, elapsed, budget);
     }
     pthread_mutex_unlock(&registry->lock);
+    return next;
 }

@@ -38,7 +38,10 @@ int registry_run_message_handlers(struct registry *registry, const jv_message *m
 /* Runs it on the calling thread under the plugin's serialisation. */
 int registry_run_job(struct registry *registry, struct registry_job *job);
 /* Handlers and jobs still running past [bot] handler_budget_ms get one
- * warning each naming plugin and command; called periodically. */
-void registry_check_budgets(struct registry *registry);
+ * warning each naming plugin and command. Returns the ms until the next
+ * check is due: when the first running callback passes its budget, or,
+ * with none running, half a budget (one that starts meanwhile is warned
+ * by 1.5 budgets at the latest); -1 when there is no budget. */
+int64_t registry_check_budgets(struct registry *registry);
 
 #endif

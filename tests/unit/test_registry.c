@@ -831,6 +831,41 @@ static void test_budget_overrun_is_warned_once_per_callback(void **state)
     assert_int_equal(log_count("plugin 'slowpoke' command /block finished after"), 1);
 }
 
+/* The housekeeping thread sleeps as long as registry_check_budgets says:
+ * half a budget with nothing running, less when a running callback comes
+ * near its budget, -1 with no budget at all. */
+static void test_budget_check_says_when_it_is_due_next(void **state)
+{
+    (void)state;
+    jv_plugin_info slow = alpha;
+    slow.name = "slowpoke";
+    slow.init = block_init;
+    attach_ok(&slow);
+    config.handler_budget_ms = 0;
+    assert_true(registry_check_budgets(host.registry) < 0);
+    config.handler_budget_ms = 1000;
+    assert_int_equal(registry_check_budgets(host.registry), 500);
+    gate_started = gate_open = 0;
+    pthread_t thread;
+    pthread_create(&thread, NULL, run_crowd, "block");
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_started)
+        pthread_cond_wait(&gate_changed, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    usleep(600 * 1000);
+    int64_t next = registry_check_budgets(host.registry);
+    if (log_count("still running after ") == 0)
+        assert_true(next > 0 && next <= 401); /* due when the budget runs out */
+    else
+        assert_int_equal(next, 500); /* a stalled machine: warned already */
+    pthread_mutex_lock(&gate_lock);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_changed);
+    pthread_mutex_unlock(&gate_lock);
+    pthread_join(thread, NULL);
+    assert_int_equal(registry_check_budgets(host.registry), 500);
+}
+
 /* ---- host API: config getters and argument checks ---- */
 
 static void test_config_getters_parse_or_log_and_fall_back(void **state)
@@ -927,6 +962,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serialised_plugin_never_runs_two_callbacks_at_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_plugin_is_entered_in_parallel, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_budget_check_says_when_it_is_due_next, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_budget_overrun_is_warned_once_per_callback, setup,
                                         teardown),
