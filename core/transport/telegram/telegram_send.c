@@ -32,7 +32,6 @@
 #define DEFAULT_PER_CHAT_PER_SECOND 1.0
 #define DEFAULT_TOTAL_PER_SECOND 30.0
 #define SEND_TIMEOUT_S 30
-#define IDLE_WAIT_MS 1000
 #define GATE_WAIT_MS 200 /* how often a closed gate (store down) is asked again */
 #define LONGEST_WAIT_MS (24 * 3600 * 1000)
 /* a chat that migrates more often than this per message is answering nonsense */
@@ -181,6 +180,10 @@ static int heap_push(struct telegram_sender *sender, struct chat_lane *lane)
     }
     sender->heap[sender->heap_size] = lane;
     heap_sift_up(sender, sender->heap_size++);
+    /* the earliest wait now: a worker sleeping untimed (nothing was due)
+     * or past it must wake for it */
+    if (lane->heap_index == 0)
+        pthread_cond_signal(&sender->work);
     return 0;
 }
 
@@ -770,7 +773,7 @@ static void send_one(struct telegram_sender *sender, struct telegram_api *api, i
 }
 
 /* The lane a worker may send for now, with both tokens taken; else NULL and
- * how long to sleep. */
+ * how long to sleep (-1: until woken, nothing is due). */
 static struct chat_lane *take_lane(struct telegram_sender *sender, int64_t now, int64_t *wait_ms)
 {
     promote_due_lanes(sender, now);
@@ -779,7 +782,7 @@ static struct chat_lane *take_lane(struct telegram_sender *sender, int64_t now, 
         return NULL;
     }
     if (sender->ready_head == NULL) {
-        *wait_ms = sender->heap_size > 0 ? sender->heap[0]->due_ms - now : IDLE_WAIT_MS;
+        *wait_ms = sender->heap_size > 0 ? sender->heap[0]->due_ms - now : -1;
         return NULL;
     }
     refill(&sender->total_tokens, &sender->total_refilled_ms, sender->limits.total_per_second,
@@ -820,13 +823,17 @@ static void *worker_main(void *argument)
     pthread_mutex_lock(&sender->lock);
     while (!sender->stopping) {
         int64_t now = monotonic_ms();
-        int64_t wait_ms = IDLE_WAIT_MS;
+        int64_t wait_ms = -1;
         if (sender->queued > 0 && !gate_open(sender)) {
             struct timespec wake = monotonic_deadline_after(GATE_WAIT_MS);
             pthread_cond_timedwait(&sender->work, &sender->lock, &wake);
             continue;
         }
         struct chat_lane *lane = take_lane(sender, now, &wait_ms);
+        if (lane == NULL && wait_ms < 0) {
+            pthread_cond_wait(&sender->work, &sender->lock); /* an idle sender costs nothing */
+            continue;
+        }
         if (lane == NULL) {
             struct timespec wake = monotonic_deadline_after(wait_ms > 0 ? wait_ms : 1);
             pthread_cond_timedwait(&sender->work, &sender->lock, &wake);
