@@ -196,9 +196,13 @@ def test_sigstop_the_holder_for_25_seconds(hosts, fake, cluster, database):
     assert wait_for_holder(cluster, database, first), first.log()
     second = hosts("b", lease_s=lease_s).start()
     assert wait_for(lambda: "waiting as a standby" in second.log(), timeout=20)
-    expected = [f"stop-{n}" for n in range(400)]
+    # 28 s of messages, through the stop and past SIGCONT; 4 s more are
+    # streamed after SIGCONT
+    expected = [f"stop-{n}" for n in range(280)]
+    after_resume = [f"resumed-{n}" for n in range(40)]
     stream(fake, expected, rate=10)
-    time.sleep(3)
+    # stopped while it answers the stream
+    assert wait_for(lambda: len(fake.sent()) >= 10, timeout=20), first.log()
     stopped_pid = first.pid
     stopped_at = time.time()
     first.signal(signal.SIGSTOP)
@@ -213,10 +217,13 @@ def test_sigstop_the_holder_for_25_seconds(hosts, fake, cluster, database):
     sends_before = len(fake.sent())
     first.signal(signal.SIGCONT)
     resumed_at = time.time()
-    time.sleep(5)  # a holder that did not stand down would poll (and 409) by now
+    stream(fake, after_resume, rate=10)
+    expected += after_resume
+    # whatever the old holder polls (and 409s) after it runs again, it polls
+    # before it exits
+    assert wait_for(lambda: LOCK_LOST_EXIT in first.exits, timeout=30), (first.exits, first.log())
     overlaps = fake.counters()["overlaps"] - overlaps_before
     assert overlaps <= 1, overlaps
-    assert wait_for(lambda: LOCK_LOST_EXIT in first.exits, timeout=30), (first.exits, first.log())
     assert first.exits[0] == LOCK_LOST_EXIT
     assert "database lock for bot 424242 lost" in first.log()
     assert first.log().count("database lock for bot 424242 lost") == 1
