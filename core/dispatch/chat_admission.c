@@ -151,7 +151,7 @@ int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int6
     struct chat_slot *slot = slot_for(admission, chat_id);
     int admitted = 1; /* out of memory for the slot: as before, no cap */
     if (slot != NULL && arrival <= slot->last_arrival) {
-        admitted = 0; /* admitted once already (offered again after a failed commit) */
+        admitted = 0; /* not after the last admitted arrival: admitted already */
     } else if (slot != NULL &&
                (slot->waiting > 0 || slot->loading || slot->held >= admission->cap) &&
                remember_waiting(slot, update_id) == 0) {
