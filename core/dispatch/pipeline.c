@@ -1187,6 +1187,10 @@ static void admit_waiting(struct pipeline *pipeline, int64_t chat_id)
         dispatched += (size_t)redispatch(pipeline, &copies.inbox[i], 0);
         last_arrival = copies.inbox[i].arrival;
     }
+    if (!read)
+        log_warn("inbox: chat %" PRId64 "'s waiting updates could not be read; they stay in "
+                 "the inbox and are handled after the next start",
+                 chat_id);
     chat_admission_loaded(pipeline->admission, chat_id, taken, read, dispatched, last_arrival);
     free_inbox_copies(&copies);
 }

@@ -40,8 +40,9 @@ struct store_backend {
     int (*inbox_remove)(void *connection, int64_t update_id);
     int (*inbox_count_crash)(void *connection, int64_t update_id, const char *plugin);
     int (*inbox_list)(void *connection, store_inbox_visit visit, void *context);
-    /* the row of update_id, visited when there is one: 0, or -1 on error */
-    int (*inbox_get)(void *connection, int64_t update_id, store_inbox_visit visit, void *context);
+    /* the rows of update_ids that exist, in the order given: 0, or -1 on error */
+    int (*inbox_get)(void *connection, const int64_t *update_ids, size_t count,
+                     store_inbox_visit visit, void *context);
     int64_t (*outbox_add)(void *connection, const struct outbox_row *row);
     int (*outbox_remove)(void *connection, int64_t id);
     int (*outbox_list)(void *connection, store_outbox_visit visit, void *context);

@@ -58,9 +58,9 @@ int store_inbox_get(struct store *store, const int64_t *update_ids, size_t count
     if (store == NULL || visit == NULL || (update_ids == NULL && count > 0))
         return -1;
     pthread_mutex_lock(&store->mutex);
-    int result = 0;
-    for (size_t i = 0; i < count && result == 0; i++)
-        result = store->backend->inbox_get(store->connection, update_ids[i], visit, context);
+    int result = count == 0 ? 0
+                            : store->backend->inbox_get(store->connection, update_ids, count, visit,
+                                                        context);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }

@@ -4,9 +4,13 @@
  * as new ones come. */
 #include "state/store_postgres_pipeline.h"
 
+#include "base/log.h"
 #include "state/store_postgres_connection.h"
 
+#include <endian.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SENT_KEEP_MS (7LL * 24 * 3600 * 1000)
@@ -156,16 +160,54 @@ int pg_inbox_list(void *connection, store_inbox_visit visit, void *context)
         context);
 }
 
-int pg_inbox_get(void *connection, int64_t update_id, store_inbox_visit visit, void *context)
+static void put_int4(char *out, uint32_t value)
+{
+    uint32_t big = htobe32(value);
+    memcpy(out, &big, sizeof big);
+}
+
+/* values as PostgreSQL's binary int8[]: one dimension, no nulls, the element
+ * type (int8, oid 20), the dimension's length and lower bound, then each
+ * element as its length and its bytes. NULL when out of memory or too long. */
+static char *int8_array(const int64_t *values, size_t count, int *length)
+{
+    if (count > (INT32_MAX - 20) / 12)
+        return NULL;
+    char *array = malloc(20 + count * 12);
+    if (array == NULL)
+        return NULL;
+    put_int4(array, 1);
+    put_int4(array + 4, 0);
+    put_int4(array + 8, 20);
+    put_int4(array + 12, (uint32_t)count);
+    put_int4(array + 16, 1);
+    for (size_t i = 0; i < count; i++) {
+        put_int4(array + 20 + i * 12, 8);
+        pg_int8(values[i], array + 24 + i * 12);
+    }
+    *length = (int)(20 + count * 12);
+    return array;
+}
+
+/* One round trip for a whole load, whatever its size: the store is held
+ * meanwhile, and a flooding chat's load may be a cap's worth of rows. */
+int pg_inbox_get(void *connection, const int64_t *update_ids, size_t count, store_inbox_visit visit,
+                 void *context)
 {
     struct pg_store *store = connection;
-    char id[8];
-    pg_int8(update_id, id);
-    const char *values[] = {id, store->owner};
-    const int lengths[] = {8, (int)strlen(store->owner)};
-    return visit_inbox_rows(
-        pg_store_run(connection, PG_INBOX_GET, values, lengths, "reading a row of the inbox"),
-        visit, context);
+    int array_length = 0;
+    char *array = int8_array(update_ids, count, &array_length);
+    if (array == NULL) {
+        log_error("store: out of memory reading %zu rows of the inbox", count);
+        return -1;
+    }
+    const char *values[] = {array, store->owner};
+    const int lengths[] = {array_length, (int)strlen(store->owner)};
+    int result = visit_inbox_rows(
+        pg_store_run(connection, PG_INBOX_GET, values, lengths, "reading rows of the inbox"), visit,
+        context);
+    free(array);
+    return result;
 }
 
 static const char *text_or_empty(const char *text)

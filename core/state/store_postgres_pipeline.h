@@ -10,7 +10,8 @@ int pg_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const cha
 int pg_inbox_remove(void *connection, int64_t update_id);
 int pg_inbox_count_crash(void *connection, int64_t update_id, const char *plugin);
 int pg_inbox_list(void *connection, store_inbox_visit visit, void *context);
-int pg_inbox_get(void *connection, int64_t update_id, store_inbox_visit visit, void *context);
+int pg_inbox_get(void *connection, const int64_t *update_ids, size_t count, store_inbox_visit visit,
+                 void *context);
 int64_t pg_outbox_add(void *connection, const struct outbox_row *row);
 int pg_outbox_remove(void *connection, int64_t id);
 int pg_outbox_list(void *connection, store_outbox_visit visit, void *context);

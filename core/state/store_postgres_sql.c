@@ -38,7 +38,9 @@ const struct pg_statement_text pg_statement_texts[PG_STATEMENT_COUNT] = {
                        1},
     [PG_INBOX_GET] = {"jarvis_inbox_get",
                       "SELECT update_id, chat_id, payload, crashes, crash_plugin, arrival"
-                      " FROM jarvis_inbox WHERE update_id = $1 AND ($2 = '' OR owner = $2)",
+                      " FROM jarvis_inbox JOIN unnest($1::bigint[]) WITH ORDINALITY"
+                      " AS wanted (id, position) ON update_id = wanted.id"
+                      " WHERE $2 = '' OR owner = $2 ORDER BY wanted.position",
                       2},
     [PG_INBOX_COUNT] = {"jarvis_inbox_count", "SELECT count(*) FROM jarvis_inbox", 0},
     [PG_OUTBOX_ADD] = {"jarvis_outbox_add",

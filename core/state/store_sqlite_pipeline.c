@@ -267,15 +267,21 @@ int sqlite_inbox_list(void *connection, store_inbox_visit visit, void *context)
     return visit_inbox_rows(store, store->inbox_list_statement, visit, context);
 }
 
-int sqlite_inbox_get(void *connection, int64_t update_id, store_inbox_visit visit, void *context)
+/* One lookup by key a row: a local read, so no batching is worth it. */
+int sqlite_inbox_get(void *connection, const int64_t *update_ids, size_t count,
+                     store_inbox_visit visit, void *context)
 {
     struct sqlite_store *store = connection;
     sqlite3_stmt *statement = store->inbox_get_statement;
-    if (sqlite3_bind_int64(statement, 1, update_id) != SQLITE_OK) {
-        sqlite_store_finish(statement);
-        return -1;
+    int result = 0;
+    for (size_t i = 0; i < count && result == 0; i++) {
+        if (sqlite3_bind_int64(statement, 1, update_ids[i]) != SQLITE_OK) {
+            sqlite_store_finish(statement);
+            return -1;
+        }
+        result = visit_inbox_rows(store, statement, visit, context);
     }
-    return visit_inbox_rows(store, statement, visit, context);
+    return result;
 }
 
 static int bind_optional_text(sqlite3_stmt *statement, int index, const char *text)

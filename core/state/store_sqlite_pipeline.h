@@ -15,7 +15,8 @@ int sqlite_inbox_add(void *connection, int64_t update_id, int64_t chat_id, const
 int sqlite_inbox_remove(void *connection, int64_t update_id);
 int sqlite_inbox_count_crash(void *connection, int64_t update_id, const char *plugin);
 int sqlite_inbox_list(void *connection, store_inbox_visit visit, void *context);
-int sqlite_inbox_get(void *connection, int64_t update_id, store_inbox_visit visit, void *context);
+int sqlite_inbox_get(void *connection, const int64_t *update_ids, size_t count,
+                     store_inbox_visit visit, void *context);
 int64_t sqlite_outbox_add(void *connection, const struct outbox_row *row);
 int sqlite_outbox_remove(void *connection, int64_t id);
 int sqlite_outbox_list(void *connection, store_outbox_visit visit, void *context);

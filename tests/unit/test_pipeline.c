@@ -467,6 +467,42 @@ static void test_a_batch_whose_commit_seemed_to_fail_is_handled_once_polled_agai
     stop_host(&fixture);
 }
 
+/* A flooding chat's waiting rows that cannot be read (the store failed)
+ * stay in the inbox for the next start, and the chat is not held back
+ * behind them: its next update is handled. */
+static int fail_to_read(void *connection, const int64_t *update_ids, size_t count,
+                        store_inbox_visit visit, void *context)
+{
+    (void)connection, (void)update_ids, (void)count, (void)visit, (void)context;
+    return -1;
+}
+
+static void test_waiting_rows_that_cannot_be_read_do_not_block_their_chat(void **state)
+{
+    (void)state;
+    struct fixture fixture = {0};
+    fixture.config.chat_backlog_in_memory = 1;
+    start_host(&fixture);
+    struct store *store = fixture.host.store;
+    const struct store_backend *honest = store->backend;
+    struct store_backend failing = *honest;
+    failing.inbox_get = fail_to_read;
+    store->backend = &failing;
+    struct incoming_message flood[3] = {message_for(600, 5, "/legacy_ping"),
+                                        message_for(601, 5, "/legacy_ping"),
+                                        message_for(602, 5, "/legacy_ping")};
+    assert_int_equal(pipeline_accept(current_pipeline, flood, 3, "test.cursor", 603), 0);
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_int_equal(delivered.count, 1); /* the one admitted; the load failed */
+    store->backend = honest;
+    struct incoming_message later = message_for(603, 5, "/legacy_ping");
+    assert_int_equal(pipeline_accept(current_pipeline, &later, 1, "test.cursor", 604), 0);
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_int_equal(delivered.count, 2);
+    assert_int_equal(store_inbox_count(store), 2); /* 601 and 602, for the next start */
+    stop_host(&fixture);
+}
+
 /* ---- a database from before the rich-chat columns ---- */
 
 /* Schema 1 as jarvis created it before outbox schema 2 (git show
@@ -743,6 +779,9 @@ int main(void)
                                         make_directory, remove_directory),
         cmocka_unit_test_setup_teardown(
             test_a_batch_whose_commit_seemed_to_fail_is_handled_once_polled_again, make_directory,
+            remove_directory),
+        cmocka_unit_test_setup_teardown(
+            test_waiting_rows_that_cannot_be_read_do_not_block_their_chat, make_directory,
             remove_directory),
         cmocka_unit_test_setup_teardown(test_a_schema_1_database_is_migrated_and_its_reply_sent,
                                         make_directory, remove_directory),

@@ -802,14 +802,14 @@ static int block_init(jv_plugin *self, const jv_host_api *host_api, char *err, s
     return register_simple(self, "block", 0, on_block);
 }
 
-static void test_budget_overrun_is_warned_once_per_callback(void **state)
+/* The plugin 'slowpoke' attached, and its /block running on a thread of
+ * its own until release_blocked. */
+static pthread_t start_blocked(void)
 {
-    (void)state;
     jv_plugin_info slow = alpha;
     slow.name = "slowpoke";
     slow.init = block_init;
     attach_ok(&slow);
-    config.handler_budget_ms = 1;
     gate_started = gate_open = 0;
     pthread_t thread;
     pthread_create(&thread, NULL, run_crowd, "block");
@@ -817,14 +817,27 @@ static void test_budget_overrun_is_warned_once_per_callback(void **state)
     while (!gate_started)
         pthread_cond_wait(&gate_changed, &gate_lock);
     pthread_mutex_unlock(&gate_lock);
-    usleep(20 * 1000); /* well past the 1 ms budget */
-    for (int i = 0; i < 3; i++)
-        registry_check_budgets(host.registry);
+    return thread;
+}
+
+static void release_blocked(pthread_t thread)
+{
     pthread_mutex_lock(&gate_lock);
     gate_open = 1;
     pthread_cond_broadcast(&gate_changed);
     pthread_mutex_unlock(&gate_lock);
     pthread_join(thread, NULL);
+}
+
+static void test_budget_overrun_is_warned_once_per_callback(void **state)
+{
+    (void)state;
+    config.handler_budget_ms = 1;
+    pthread_t thread = start_blocked();
+    usleep(20 * 1000); /* well past the 1 ms budget */
+    for (int i = 0; i < 3; i++)
+        registry_check_budgets(host.registry);
+    release_blocked(thread);
     registry_check_budgets(host.registry);
     assert_int_equal(log_count("plugin 'slowpoke' command /block still running after "), 1);
     assert_int_equal(log_count("(budget 1 ms)"), 1);
@@ -837,32 +850,18 @@ static void test_budget_overrun_is_warned_once_per_callback(void **state)
 static void test_budget_check_says_when_it_is_due_next(void **state)
 {
     (void)state;
-    jv_plugin_info slow = alpha;
-    slow.name = "slowpoke";
-    slow.init = block_init;
-    attach_ok(&slow);
     config.handler_budget_ms = 0;
     assert_true(registry_check_budgets(host.registry) < 0);
     config.handler_budget_ms = 1000;
     assert_int_equal(registry_check_budgets(host.registry), 500);
-    gate_started = gate_open = 0;
-    pthread_t thread;
-    pthread_create(&thread, NULL, run_crowd, "block");
-    pthread_mutex_lock(&gate_lock);
-    while (!gate_started)
-        pthread_cond_wait(&gate_changed, &gate_lock);
-    pthread_mutex_unlock(&gate_lock);
+    pthread_t thread = start_blocked();
     usleep(600 * 1000);
     int64_t next = registry_check_budgets(host.registry);
     if (log_count("still running after ") == 0)
         assert_true(next > 0 && next <= 401); /* due when the budget runs out */
     else
         assert_int_equal(next, 500); /* a stalled machine: warned already */
-    pthread_mutex_lock(&gate_lock);
-    gate_open = 1;
-    pthread_cond_broadcast(&gate_changed);
-    pthread_mutex_unlock(&gate_lock);
-    pthread_join(thread, NULL);
+    release_blocked(thread);
     assert_int_equal(registry_check_budgets(host.registry), 500);
 }
 

@@ -271,6 +271,22 @@ static void test_inbox(void **state)
     assert_string_equal(seen.payloads[0], "{\"text\":\"a \xc3\xa9\"}");
     assert_int_equal(seen.ids[1], 9000000000LL);
     assert_int_equal(seen.crashes[1], 0);
+    /* a flooding chat's load: by key, in the order asked, missing ids skipped */
+    assert_int_equal(store_inbox_add(store, 11, 42, "{\"text\":\"c\"}", 4), 0);
+    const int64_t wanted[] = {11, 8, 9000000000LL, 7};
+    struct inbox_seen got = {0};
+    assert_int_equal(store_inbox_get(store, wanted, 4, visit_inbox, &got), 0);
+    assert_int_equal(got.count, 3);
+    assert_int_equal(got.ids[0], 11);
+    assert_int_equal(got.ids[1], 9000000000LL);
+    assert_int_equal(got.ids[2], 7);
+    assert_string_equal(got.payloads[0], "{\"text\":\"c\"}");
+    assert_int_equal(got.arrivals[2], 1);
+    assert_int_equal(got.crashes[2], 2);
+    struct inbox_seen none = {0};
+    assert_int_equal(store_inbox_get(store, wanted, 0, visit_inbox, &none), 0);
+    assert_int_equal(none.count, 0);
+    assert_int_equal(store_inbox_remove(store, 11), 0);
     assert_int_equal(store_inbox_remove(store, 7), 0);
     assert_int_equal(store_inbox_remove(store, 7), 0); /* a missing row is no error */
     assert_int_equal(store_inbox_count(store), 1);
