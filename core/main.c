@@ -272,7 +272,8 @@ static int set_up(struct runtime *runtime)
                                                                    : STORE_BACKEND_SQLITE,
         .state_dir = config->state_dir,
         .dsn = config->state_dsn,
-        .call_timeout_ms = store_call_timeout_ms(config->lease_s)};
+        .call_timeout_ms = store_call_timeout_ms(config->lease_s),
+        .sent_journal = 1}; /* the lock is held: this process is the one writer */
     char owner[320];
     name_row_owner(config, &store_settings, owner, sizeof owner);
     runtime->host.store = store_open_settings(&store_settings, error, sizeof error, &store_failure);

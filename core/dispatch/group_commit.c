@@ -116,23 +116,25 @@ static void run_completions(struct commit_group *group)
     completing = 0;
 }
 
-/* Under lock. */
-static void flush_locked(struct commit_group *group, const char *why)
+/* Under lock: the open group (or the journal's marks alone) commits, counted
+ * by why. */
+static void commit_counted(struct commit_group *group, const char *why)
 {
     ending_here = 1;
     int result = store_group_commit(group->store);
     ending_here = 0;
     if (result != 1)
-        metrics_count(METRIC_STORE_COMMITS, why, NULL);
+        metrics_count(METRIC_STORE_COMMITS, result == 2 ? "journal" : why, NULL);
+}
+
+/* Under lock. */
+static void flush_locked(struct commit_group *group, const char *why)
+{
+    commit_counted(group, why);
     marked_while_completing = 0;
     run_completions(group);
-    if (!marked_while_completing)
-        return;
-    /* the marks of parts sent during the completions: at once too */
-    ending_here = 1;
-    if (store_group_commit(group->store) != 1)
-        metrics_count(METRIC_STORE_COMMITS, why, NULL);
-    ending_here = 0;
+    if (marked_while_completing)
+        commit_counted(group, why); /* the marks of parts sent during the completions */
 }
 
 void commit_group_flush(struct commit_group *group, const char *why)
@@ -232,6 +234,16 @@ void commit_group_mark(struct commit_group *group, uint64_t number, int64_t chat
         marked_while_completing = 1; /* the flush running them commits it */
     else if (open && (!may_wait || full))
         commit_group_flush(group, may_wait ? "full" : "idle");
+}
+
+void commit_group_fold_later(struct commit_group *group, int64_t delay_ms)
+{
+    if (group == NULL)
+        return;
+    metrics_count(METRIC_STORE_UNITS, "sent", NULL);
+    pthread_mutex_lock(&group->status_lock);
+    arm(group, delay_ms);
+    pthread_mutex_unlock(&group->status_lock);
 }
 
 /* 1 while this thread's last mark or a mark of chat_id waits in the open group. */

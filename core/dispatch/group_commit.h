@@ -36,6 +36,9 @@ int commit_group_add(struct commit_group *group, struct group_unit *unit,
 /* A sent mark of chat_id went into the group numbered group
  * (store_part_sent_in_group); it has no completion. */
 void commit_group_mark(struct commit_group *group, uint64_t number, int64_t chat_id, int may_wait);
+/* A mark went into the store's sent journal: the timer commits (folding
+ * it) at the latest delay_ms from now, unless another commit comes first. */
+void commit_group_fold_later(struct commit_group *group, int64_t delay_ms);
 /* Before a part of chat_id goes out on this thread: a mark of that chat,
  * or this thread's own last mark, still waiting in the open group commits
  * first. A kill then repeats at most one part a chat and one a sender

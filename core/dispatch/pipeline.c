@@ -40,6 +40,9 @@
 /* How long a handled commit or a sent mark may wait for others to share
  * its SQLite commit (group_commit.h). */
 #define GROUP_BOUND_MS 1
+/* The journal's marks reach the database this soon when nothing else
+ * commits before (under load, handled commits take them along sooner). */
+#define JOURNAL_FOLD_MS 100
 
 struct jv_deferred {
     struct pipeline *pipeline;
@@ -207,18 +210,31 @@ static void deliver_parts(struct pipeline *pipeline, const struct part_list *par
         deliver_row(pipeline, &parts->rows[i]);
 }
 
-void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id)
+void pipeline_sent(struct pipeline *pipeline, const struct outbox_row *row)
 {
-    pipeline_sent_as(pipeline, outbox_id, 0, 0, 0);
+    pipeline_sent_as(pipeline, row, 0, 0, 0);
 }
 
-void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t reference,
-                      int64_t sent_chat_id, int64_t sent_message_id)
+/* A mark in the sent journal: no commit now; the row leaves the outbox
+ * with the next commit, which the group's timer makes soon when no other
+ * work commits first. */
+static int mark_in_journal(struct pipeline *pipeline, const struct outbox_row *row)
 {
-    test_hook_reached("sent-before-mark");
-    /* before the row goes: once it is gone its id may be given again */
-    int64_t chat_id = 0;
-    int held = chat_admission_part_sent(pipeline->admission, outbox_id, &chat_id);
+    size_t text_length = row->text != NULL ? strlen(row->text) : 0;
+    if (pipeline->group == NULL ||
+        store_part_sent_journaled(pipeline->host->store, row->id, row->update_id, row->chat_id,
+                                  text_length) != 0)
+        return -1;
+    atomic_fetch_sub(&pipeline->unsent, 1);
+    commit_group_fold_later(pipeline->group, JOURNAL_FOLD_MS);
+    return 0;
+}
+
+/* A mark in the database (a referenced part, or no journal): written now,
+ * committed as pipeline.h says. */
+static void mark_in_store(struct pipeline *pipeline, int64_t outbox_id, int64_t reference,
+                          int64_t sent_chat_id, int64_t sent_message_id)
+{
     struct store *store = pipeline->host->store;
     int64_t now_ms = reference != 0 ? wall_ms() : 0;
     uint64_t group = 0;
@@ -232,6 +248,17 @@ void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t refe
     int more = atomic_fetch_sub(&pipeline->unsent, 1) > 1;
     if (grouped)
         commit_group_mark(pipeline->group, group, sent_chat_id, more);
+}
+
+void pipeline_sent_as(struct pipeline *pipeline, const struct outbox_row *row, int64_t reference,
+                      int64_t sent_chat_id, int64_t sent_message_id)
+{
+    test_hook_reached("sent-before-mark");
+    /* before the row goes: once it is gone its id may be given again */
+    int64_t chat_id = 0;
+    int held = chat_admission_part_sent(pipeline->admission, row->id, &chat_id);
+    if (reference != 0 || mark_in_journal(pipeline, row) != 0)
+        mark_in_store(pipeline, row->id, reference, sent_chat_id, sent_message_id);
     test_hook_reached("sent-after-mark");
     if (held)
         admit_waiting(pipeline, chat_id);

@@ -92,21 +92,26 @@ struct pending_reply;
 int pipeline_send_reply(struct pipeline *pipeline, const struct pending_reply *reply);
 /* A new host reference for a message (above 2^32, unique across restarts). */
 int64_t pipeline_new_reference(void);
-/* The medium is done with an outbox part. Thread-safe. */
-void pipeline_sent(struct pipeline *pipeline, int64_t outbox_id);
+/* The medium is done with an outbox part (row as delivered: its id,
+ * update_id, chat_id and text identify it). Thread-safe. */
+void pipeline_sent(struct pipeline *pipeline, const struct outbox_row *row);
 /* The same for a part Telegram answered with a message id: a reference
  * != 0 is recorded as that message in the commit that removes the part. */
-void pipeline_sent_as(struct pipeline *pipeline, int64_t outbox_id, int64_t reference,
+void pipeline_sent_as(struct pipeline *pipeline, const struct outbox_row *row, int64_t reference,
                       int64_t sent_chat_id, int64_t sent_message_id);
 
-/* Handled commits and sent marks share SQLite commits (group_commit.h).
- * The rule for sent marks: a mark is written at once (an edit's lookup
- * finds the message id) and committed with its group at once when nothing
- * more is queued to send, else before its sender thread or its chat sends
- * the next part, and at the latest 1 ms later. After a kill -9, at most
- * one part a sender thread and one a chat repeats, as before: the one in
- * flight, or the one sent last whose mark waited. pipeline_before_send is
- * the point before a send. */
+/* The rule for sent marks. On SQLite a mark goes into the sent journal
+ * (sent_journal.h): in the page cache the moment it is written, so no
+ * death of the process loses it, and folded into the database with the
+ * next commit (within 100 ms when nothing else commits). After a kill -9
+ * only the parts in flight repeat: at most one a sender thread. A part
+ * with a reference (an edit will look its message id up) and any part
+ * when the journal is full or missing are marked in the database instead:
+ * written at once, committed with its group at once when nothing more is
+ * queued to send, else before its sender thread or its chat sends the
+ * next part, and at the latest 1 ms later; the one sent last whose mark
+ * waited may then repeat too. pipeline_before_send is the point before a
+ * send. */
 void pipeline_before_send(struct pipeline *pipeline, int64_t chat_id);
 /* Commits the open group and delivers what it held (before a stop). */
 void pipeline_flush(struct pipeline *pipeline);

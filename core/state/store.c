@@ -6,6 +6,7 @@
 #include "state/store.h"
 
 #include "base/log.h"
+#include "state/sent_journal.h"
 #include "state/store_backend.h"
 #include "state/store_group.h"
 #include "state/store_handle.h"
@@ -25,6 +26,31 @@ static void init_recursive_mutex(pthread_mutex_t *mutex)
     pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(mutex, &attributes);
     pthread_mutexattr_destroy(&attributes);
+}
+
+/* Where commits are local, sent marks go to a journal beside the database;
+ * marks a previous run left are folded in before anyone reads the outbox.
+ * Without the journal every mark is a database write, as before. */
+static void open_journal(struct store *store, const struct store_settings *settings)
+{
+    if (!settings->sent_journal || !store_groups_commits(store) ||
+        store->backend->outbox_remove_sent == NULL || settings->state_dir == NULL)
+        return;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/jarvis.db-sent", settings->state_dir) >= (int)sizeof path)
+        return;
+    char error[512];
+    store->journal = sent_journal_open(path, error, sizeof error);
+    if (store->journal == NULL) {
+        log_warn("%s; sent marks are written to the database one by one instead", error);
+        return;
+    }
+    pthread_mutex_lock(&store->mutex);
+    if (store_journal_fold(store) != 0)
+        log_warn("%s: the marks of the last run could not be folded into the database yet; "
+                 "their parts are not sent again meanwhile",
+                 path);
+    pthread_mutex_unlock(&store->mutex);
 }
 
 struct store *store_open_settings(const struct store_settings *settings, char *error,
@@ -60,6 +86,7 @@ struct store *store_open_settings(const struct store_settings *settings, char *e
     }
     init_recursive_mutex(&store->mutex);
     store->available = 1;
+    open_journal(store, settings);
     return store;
 }
 
@@ -82,8 +109,10 @@ void store_close(struct store *store)
         return;
     pthread_mutex_lock(&store->mutex);
     store_group_end(store); /* what the group holds is done: kept, not rolled back */
+    store_journal_fold(store);
     pthread_mutex_unlock(&store->mutex);
     store->backend->close(store->connection);
+    sent_journal_close(store->journal);
     pthread_mutex_destroy(&store->mutex);
     free(store);
 }

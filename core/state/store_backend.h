@@ -70,6 +70,12 @@ struct store_backend {
      * shared between hosts (SQLite). fenced is an atomic read. */
     void (*fence)(void *connection, int64_t key, int64_t generation);
     int (*fenced)(void *connection);
+    /* A mark of the sent journal (sent_journal.h): removes the outbox row
+     * only when id, update, chat and text length all match. NULL for a
+     * backend that has no journal (PostgreSQL: its hosts share the
+     * outbox, a file on one host is not seen by the next). */
+    int (*outbox_remove_sent)(void *connection, int64_t id, int64_t update_id, int64_t chat_id,
+                              int64_t text_length);
 };
 
 #endif

@@ -4,6 +4,7 @@
 #include "state/store_group.h"
 
 #include "base/log.h"
+#include "state/sent_journal.h"
 #include "state/store_backend.h"
 #include "state/store_handle.h"
 #include "state/store_types.h"
@@ -34,13 +35,72 @@ static void group_ended(struct store *store, int result)
         store->group_ended(number, result, store->group_ended_context);
 }
 
+/* With the mutex held, inside a transaction: the journal's pending marks
+ * become removals in it. The end to confirm once it commits; 0 when there
+ * is none, or a removal failed (the marks stay and go in a later commit:
+ * removing a row twice is harmless). */
+static size_t fold_into_transaction(struct store *store)
+{
+    size_t first = 0;
+    size_t end = sent_journal_pending(store->journal, &first);
+    for (size_t i = first; i < end; i++) {
+        const struct sent_mark_entry *mark = sent_journal_entry(store->journal, i);
+        if (store->backend->outbox_remove_sent(store->connection, mark->outbox_id,
+                                               mark->update_id, mark->chat_id,
+                                               mark->text_length) != 0)
+            return 0;
+    }
+    return end > first ? end : 0;
+}
+
 int store_group_end(struct store *store)
 {
     if (!store->group_open)
         return 0;
+    size_t folded = fold_into_transaction(store);
     int result = store->backend->commit(store->connection); /* rolls back when it fails */
+    if (result == 0 && folded > 0)
+        sent_journal_folded(store->journal, folded);
     group_ended(store, result);
     return result;
+}
+
+int store_journal_fold(struct store *store)
+{
+    if (store->journal == NULL || store->in_transaction)
+        return 0;
+    if (store->group_open)
+        return store_group_end(store);
+    size_t first = 0;
+    if (sent_journal_pending(store->journal, &first) <= first)
+        return 0;
+    if (store->backend->begin(store->connection, STORE_UNSYNCED) != 0)
+        return -1;
+    size_t folded = fold_into_transaction(store);
+    if (store->backend->commit(store->connection) != 0)
+        return -1;
+    if (folded > 0)
+        sent_journal_folded(store->journal, folded);
+    return 0;
+}
+
+int store_part_sent_journaled(struct store *store, int64_t outbox_id, int64_t update_id,
+                              int64_t chat_id, size_t text_length)
+{
+    if (store == NULL || store->journal == NULL)
+        return -1;
+    struct sent_mark_entry mark = {.outbox_id = outbox_id,
+                                   .update_id = update_id,
+                                   .chat_id = chat_id,
+                                   .text_length = (int64_t)text_length};
+    return sent_journal_append(store->journal, &mark);
+}
+
+size_t store_journal_pending(struct store *store)
+{
+    size_t first = 0;
+    size_t end = store == NULL ? 0 : sent_journal_pending(store->journal, &first);
+    return end - first;
 }
 
 void store_lock_for_write(struct store *store)
@@ -115,6 +175,8 @@ int store_group_commit(struct store *store)
         return -1;
     pthread_mutex_lock(&store->mutex);
     int result = store->in_transaction ? -1 : !store->group_open ? 1 : store_group_end(store);
+    if (result == 1 && store_journal_pending(store) > 0)
+        result = store_journal_fold(store) == 0 ? 2 : -1; /* the marks alone */
     pthread_mutex_unlock(&store->mutex);
     return result;
 }

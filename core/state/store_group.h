@@ -11,6 +11,7 @@
 #ifndef JARVIS_STORE_GROUP_H
 #define JARVIS_STORE_GROUP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -33,7 +34,8 @@ int store_unit_begin(struct store *store, uint64_t *group);
  * unit's writes are undone. Releases the store. 0, or -1: the unit could
  * not be ended and its whole group was rolled back (the hook says so). */
 int store_unit_end(struct store *store, int keep);
-/* Commits the open group: 0, -1 (rolled back), or 1 when none was open. */
+/* Commits the open group: 0, -1 (rolled back), 1 when none was open and
+ * no journal marks waited, 2 when only the journal's marks were committed. */
 int store_group_commit(struct store *store);
 
 /* store_part_sent as a unit of the open group: the record and the outbox
@@ -42,12 +44,26 @@ int store_group_commit(struct store *store);
 int store_part_sent_in_group(struct store *store, int64_t outbox_id, int64_t reference,
                              int64_t chat_id, int64_t message_id, int64_t now_ms, uint64_t *group);
 
+/* A part is sent: its mark goes into the sent journal (sent_journal.h),
+ * no commit and no syscall, safe from any thread; the row leaves the
+ * outbox with the next commit (of a group, or store_group_commit when
+ * none is open). 0, or -1 when the store has no journal or it is full
+ * (mark the part with store_part_sent_in_group or store_part_sent). */
+int store_part_sent_journaled(struct store *store, int64_t outbox_id, int64_t update_id,
+                              int64_t chat_id, size_t text_length);
+/* Marks in the journal not yet folded into the database. */
+size_t store_journal_pending(struct store *store);
+
 /* For the store's front files (store.c, store_pipeline.c). */
 /* Takes the mutex for a write: outside a transaction the write commits on
  * its own, so an open group commits first (its units stay in order, and
  * the write is durable when it returns, as store.h says). */
 void store_lock_for_write(struct store *store);
-/* With the mutex held: commits the open group, if any; 0 or -1. */
+/* With the mutex held: commits the open group, if any, with the
+ * journal's marks; 0 or -1. */
 int store_group_end(struct store *store);
+/* With the mutex held, outside a caller's transaction: the journal's marks
+ * are committed (with the open group, if any); 0 or -1. */
+int store_journal_fold(struct store *store);
 
 #endif

@@ -26,6 +26,9 @@ struct store {
     uint64_t group_number; /* the open group's, or the next one's */
     void (*group_ended)(uint64_t group, int result, void *context); /* store_group.h */
     void *group_ended_context;
+    /* Marks of parts sent, not yet in the database (sent_journal.h);
+     * NULL without one (PostgreSQL, or the file could not be made). */
+    struct sent_journal *journal;
 };
 
 #endif

@@ -3,12 +3,14 @@
  * configured backend. */
 #include "state/store_pipeline.h"
 
+#include "state/sent_journal.h"
 #include "state/store_backend.h"
 #include "state/store_group.h"
 #include "state/store_handle.h"
 
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 int store_inbox_add(struct store *store, int64_t update_id, int64_t chat_id, const char *payload,
                     int64_t arrival)
@@ -93,12 +95,44 @@ int store_outbox_remove(struct store *store, int64_t id)
     return result;
 }
 
+/* The rows of parts the journal marks sent are skipped, should the marks
+ * not be in the database yet (a fold that failed: a full disk). */
+struct unmarked_rows {
+    const struct sent_journal *journal;
+    size_t first, end;
+    store_outbox_visit visit;
+    void *context;
+};
+
+static int marked_sent(const struct unmarked_rows *rows, const struct outbox_row *row)
+{
+    int64_t text_length = row->text != NULL ? (int64_t)strlen(row->text) : 0;
+    for (size_t i = rows->first; i < rows->end; i++) {
+        const struct sent_mark_entry *mark = sent_journal_entry(rows->journal, i);
+        if (mark->outbox_id == row->id && mark->update_id == row->update_id &&
+            mark->chat_id == row->chat_id && mark->text_length == text_length)
+            return 1;
+    }
+    return 0;
+}
+
+static int visit_unmarked(const struct outbox_row *row, void *context)
+{
+    struct unmarked_rows *rows = context;
+    return marked_sent(rows, row) ? 0 : rows->visit(row, rows->context);
+}
+
 int store_outbox_list(struct store *store, store_outbox_visit visit, void *context)
 {
     if (store == NULL || visit == NULL)
         return -1;
     pthread_mutex_lock(&store->mutex);
-    int result = store->backend->outbox_list(store->connection, visit, context);
+    store_journal_fold(store);
+    struct unmarked_rows rows = {.journal = store->journal, .visit = visit, .context = context};
+    rows.end = sent_journal_pending(store->journal, &rows.first);
+    int result = rows.end > rows.first
+                     ? store->backend->outbox_list(store->connection, visit_unmarked, &rows)
+                     : store->backend->outbox_list(store->connection, visit, context);
     pthread_mutex_unlock(&store->mutex);
     return result;
 }
@@ -210,7 +244,13 @@ long store_inbox_count(struct store *store)
 
 long store_outbox_count(struct store *store)
 {
-    return store == NULL ? -1 : count(store, store->backend->outbox_count);
+    if (store == NULL)
+        return -1;
+    pthread_mutex_lock(&store->mutex);
+    store_journal_fold(store); /* the parts the journal marks sent are not waiting */
+    long result = count(store, store->backend->outbox_count);
+    pthread_mutex_unlock(&store->mutex);
+    return result;
 }
 
 int store_claims_renew(struct store *store)

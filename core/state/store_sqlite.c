@@ -540,6 +540,7 @@ const struct store_backend store_sqlite_backend = {
     .inbox_get = sqlite_inbox_get,
     .outbox_add = sqlite_outbox_add,
     .outbox_remove = sqlite_outbox_remove,
+    .outbox_remove_sent = sqlite_outbox_remove_sent,
     .outbox_list = sqlite_outbox_list,
     .sent_record = sqlite_sent_record,
     .sent_lookup = sqlite_sent_lookup,

@@ -68,6 +68,11 @@ static const char OUTBOX_ADD_SQL[] =
     "INSERT INTO outbox (update_id, chat_id, thread_id, text, method, options, file, file_name,"
     " reference, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 static const char OUTBOX_REMOVE_SQL[] = "DELETE FROM outbox WHERE id = ?1";
+/* A mark from the sent journal (sent_journal.h): the row goes only when it
+ * is still the part that was sent. */
+static const char OUTBOX_REMOVE_SENT_SQL[] =
+    "DELETE FROM outbox WHERE id = ?1 AND update_id = ?2 AND chat_id = ?3"
+    " AND length(CAST(text AS BLOB)) = ?4";
 static const char OUTBOX_LIST_SQL[] =
     "SELECT id, update_id, chat_id, thread_id, text, method, options, file, file_name,"
     " reference, target FROM outbox ORDER BY id";
@@ -153,6 +158,7 @@ int sqlite_pipeline_prepare(struct sqlite_store *store, char *error, size_t erro
         {INBOX_COUNT_SQL, &store->inbox_count_statement},
         {OUTBOX_ADD_SQL, &store->outbox_add_statement},
         {OUTBOX_REMOVE_SQL, &store->outbox_remove_statement},
+        {OUTBOX_REMOVE_SENT_SQL, &store->outbox_remove_sent_statement},
         {OUTBOX_LIST_SQL, &store->outbox_list_statement},
         {OUTBOX_COUNT_SQL, &store->outbox_count_statement},
         {SENT_RECORD_SQL, &store->sent_record_statement},
@@ -170,7 +176,7 @@ void sqlite_pipeline_finalize(struct sqlite_store *store)
         store->inbox_list_statement,   store->inbox_get_statement,     store->inbox_count_statement,
         store->outbox_add_statement,   store->outbox_remove_statement, store->outbox_list_statement,
         store->outbox_count_statement, store->sent_record_statement,   store->sent_lookup_statement,
-        store->sent_prune_statement,
+        store->sent_prune_statement,   store->outbox_remove_sent_statement,
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
         sqlite3_finalize(statements[i]);
@@ -362,6 +368,26 @@ int sqlite_outbox_remove(void *connection, int64_t id)
     struct sqlite_store *store = connection;
     return run_with_id(store, store->outbox_remove_statement, id, NULL,
                        "removing from the outbox message");
+}
+
+int sqlite_outbox_remove_sent(void *connection, int64_t id, int64_t update_id, int64_t chat_id,
+                              int64_t text_length)
+{
+    struct sqlite_store *store = connection;
+    sqlite3_stmt *statement = store->outbox_remove_sent_statement;
+    int result = -1;
+    if (sqlite3_bind_int64(statement, 1, id) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 2, update_id) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 3, chat_id) == SQLITE_OK &&
+        sqlite3_bind_int64(statement, 4, text_length) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_DONE)
+        result = 0;
+    if (result < 0)
+        log_failure(store, "removing a sent part from the outbox message", id);
+    else
+        sqlite_store_write_worked(store);
+    sqlite_store_finish(statement);
+    return result;
 }
 
 int sqlite_outbox_list(void *connection, store_outbox_visit visit, void *context)

@@ -19,6 +19,8 @@ int sqlite_inbox_get(void *connection, const int64_t *update_ids, size_t count,
                      store_inbox_visit visit, void *context);
 int64_t sqlite_outbox_add(void *connection, const struct outbox_row *row);
 int sqlite_outbox_remove(void *connection, int64_t id);
+int sqlite_outbox_remove_sent(void *connection, int64_t id, int64_t update_id, int64_t chat_id,
+                              int64_t text_length);
 int sqlite_outbox_list(void *connection, store_outbox_visit visit, void *context);
 int sqlite_sent_record(void *connection, int64_t reference, int64_t chat_id, int64_t message_id,
                        int64_t now_ms);

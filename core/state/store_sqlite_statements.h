@@ -27,6 +27,7 @@ struct sqlite_store {
     sqlite3_stmt *inbox_count_statement;
     sqlite3_stmt *outbox_add_statement;
     sqlite3_stmt *outbox_remove_statement;
+    sqlite3_stmt *outbox_remove_sent_statement;
     sqlite3_stmt *outbox_list_statement;
     sqlite3_stmt *outbox_count_statement;
     sqlite3_stmt *sent_record_statement;

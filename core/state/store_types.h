@@ -35,6 +35,10 @@ struct store_settings {
      * (SQLite; a polling holder, alone by the database lock). */
     const char *owner;
     int64_t claim_ms;
+    /* sqlite: sent marks go to the sent journal (sent_journal.h). Only the
+     * process holding the instance lock may say 1: the journal has one
+     * writer, and folding it writes the database. */
+    int sent_journal;
 };
 
 /* An update accepted from the transport and not yet handled. payload is the

@@ -332,7 +332,7 @@ static int print_part(void *context, const struct outbox_row *row)
     pthread_mutex_unlock(&console->output_lock);
     if (failed || flushed != 0)
         return JV_E_IO;
-    pipeline_sent(console->pipeline, row->id);
+    pipeline_sent(console->pipeline, row);
     return JV_OK;
 }
 

@@ -266,7 +266,7 @@ static int record_part(void *context, const struct outbox_row *row)
         delivered.chats[delivered.count++] = row->chat_id;
     }
     pthread_mutex_unlock(&delivered.lock);
-    pipeline_sent(current_pipeline, row->id);
+    pipeline_sent(current_pipeline, row);
     return JV_OK;
 }
 

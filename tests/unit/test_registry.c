@@ -61,7 +61,7 @@ static int record_part(void *context, const struct outbox_row *row)
 {
     (void)context;
     record_send(row->chat_id, row->text);
-    pipeline_sent(pipeline, row->id);
+    pipeline_sent(pipeline, row);
     return JV_OK;
 }
 

@@ -111,7 +111,7 @@ static int record_part(void *context, const struct outbox_row *row)
         snprintf(item->text, sizeof item->text, "%s", row->text);
     }
     pthread_mutex_unlock(&sent_log.lock);
-    pipeline_sent(pipeline, row->id);
+    pipeline_sent(pipeline, row);
     return JV_OK;
 }
 

@@ -341,8 +341,12 @@ static void on_part_sent(const struct outgoing_message *message, enum send_outco
     /* a refused part is logged by the sender and done with all the same */
     int known =
         outcome == SEND_DELIVERED && message->reference != 0 && message->sent_message_id > 0;
-    pipeline_sent_as(telegram->pipeline, message->outbox_id, known ? message->reference : 0,
-                     message->chat_id, known ? message->sent_message_id : 0);
+    struct outbox_row part = {.id = message->outbox_id,
+                              .update_id = message->update_id,
+                              .chat_id = message->chat_id,
+                              .text = message->text};
+    pipeline_sent_as(telegram->pipeline, &part, known ? message->reference : 0, message->chat_id,
+                     known ? message->sent_message_id : 0);
 }
 
 /* The mark of the chat's previous part commits before this one goes out. */
