@@ -16,6 +16,7 @@ import os
 import pathlib
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -378,6 +379,47 @@ def scenarios(args):
     ]
 
 
+# ---- repeats ----
+
+# Figures a repeated run reports as the median of its runs (each figure on
+# its own); the rest (names, flags, idle figures from the first run) is the
+# first run's.
+MEDIAN_FIGURES = ("replies_per_s", "elapsed_s", "cpu_s", "cpu_per_reply_ms", "kernel_share_pct",
+                  "peak_rss_mib", "fake_core_busy_pct", "answered", "duplicates", "unmatched",
+                  "redeliveries", "polls", "overlaps")
+SPREAD_FIGURES = ("replies_per_s", "cpu_per_reply_ms", "peak_rss_mib")
+
+
+def median_of(values):
+    values = sorted(value for value in values if isinstance(value, (int, float)))
+    return statistics.median(values) if values else None
+
+
+def combine(samples):
+    """One bot's repeated runs of one scenario as one row of figures."""
+    if len(samples) == 1:
+        return samples[0]
+    failed = [sample for sample in samples if sample.get("error")]
+    combined = dict(failed[0] if failed else samples[0])
+    combined["repeats"] = len(samples)
+    if failed:
+        return combined
+    combined["complete"] = all(sample.get("complete") for sample in samples)
+    for key in MEDIAN_FIGURES:
+        combined[key] = median_of(sample.get(key) for sample in samples)
+    for group in ("latency_ms", "memory_after_run"):
+        keys = set().union(*((sample.get(group) or {}).keys() for sample in samples))
+        combined[group] = {key: median_of((sample.get(group) or {}).get(key)
+                                          for sample in samples) for key in keys}
+    combined["spread"] = {key: [min(sample[key] for sample in samples),
+                                max(sample[key] for sample in samples)]
+                          for key in SPREAD_FIGURES
+                          if all(sample.get(key) is not None for sample in samples)}
+    if not combined["complete"]:
+        combined["logs"] = next(sample.get("logs") for sample in samples if not sample.get("complete"))
+    return combined
+
+
 # ---- report ----
 
 def ratio(numerator, denominator):
@@ -441,7 +483,9 @@ def print_table(result, bots):
           f"node {result['versions']['node']}; load average before: {result['loadavg_before']}")
     for scenario in dict.fromkeys(run["scenario"] for run in runs):
         by_bot = {run["bot"]: run for run in runs if run["scenario"] == scenario}
-        print(f"\n## {scenario}")
+        repeats = max((run.get("repeats", 1) for run in by_bot.values()), default=1)
+        print(f"\n## {scenario}" + (f" (each figure the median of {repeats} runs a bot, "
+                                    f"interleaved)" if repeats > 1 else ""))
         print("| figure | " + " | ".join(bots) + " |")
         print("|---|" + "---|" * len(bots))
         for label, key, digits in rows + [(label, key, 2) for label, key in latency_rows]:
@@ -458,6 +502,13 @@ def print_table(result, bots):
                     value = int(round(value))
                 values.append(cell(value, digits))
             print(f"| {label} | " + " | ".join(values) + " |")
+        for label, key, digits in (("replies/s, runs' range", "replies_per_s", 0),
+                                   ("CPU/reply ms, runs' range", "cpu_per_reply_ms", 3)):
+            if any(key in (run.get("spread") or {}) for run in by_bot.values()):
+                print(f"| {label} | " + " | ".join(
+                    " - ".join(cell(round(v) if digits == 0 else v, digits)
+                               for v in (by_bot.get(bot, {}).get("spread") or {}).get(key, []))
+                    or "-" for bot in bots) + " |")
         if any("idle_cpu_ms" in run for run in by_bot.values()):
             seconds = next(run["idle_seconds"] for run in by_bot.values() if "idle_seconds" in run)
             print(f"| idle CPU ms in {seconds:g} s (after the run) | " + " | ".join(
@@ -514,6 +565,10 @@ def main():
     parser.add_argument("--bot-core", type=int, default=0)
     parser.add_argument("--fake-core", type=int, default=1)
     parser.add_argument("--startup-timeout", type=float, default=30)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each throughput scenario per bot, interleaved; the table "
+                             "gives each figure's median (default 3; this shared machine's "
+                             "speed varies from run to run by a third)")
     parser.add_argument("--throughput-only", action="store_true",
                         help="skip the latency scenario (for quick A/B runs of one change)")
     parser.add_argument("--jarvis-commit", default=None,
@@ -537,10 +592,17 @@ def main():
     for scenario in scenarios(args):
         if args.throughput_only and not scenario["name"].startswith("throughput"):
             continue
+        repeats = args.repeat if scenario["name"].startswith("throughput") else 1
+        samples = {bot: [] for bot in args.bots}
+        for repeat in range(repeats):
+            for bot in args.bots:  # interleaved: a slow spell of the machine hits every bot
+                log(f"{scenario['name']}: {bot} (run {repeat + 1} of {repeats})")
+                idle = args.idle_seconds if scenario["idle"] and repeat == 0 else 0
+                samples[bot].append(measure(bot, scenario, args, idle))
         for bot in args.bots:
-            log(f"{scenario['name']}: {bot}")
-            idle = args.idle_seconds if scenario["idle"] else 0
-            result["runs"].append(measure(bot, scenario, args, idle))
+            result["runs"].append(combine(samples[bot]))
+            if repeats > 1:
+                result.setdefault("samples", []).extend(samples[bot])
     if "jarvis" in args.bots and not args.no_callgrind:
         count = args.callgrind_count or (500 if args.quick else 2000)
         log(f"callgrind: jarvis, {count} /echo x 10 chats")
