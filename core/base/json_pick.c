@@ -4,6 +4,8 @@
  * do not overflow, nesting up to JSON_PICK_MAX_DEPTH. */
 #include "base/json_pick.h"
 
+#include "base/pick_tree.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -17,6 +19,8 @@ struct reader {
     size_t at;
     char *error;
     size_t error_size;
+    /* NULL: values are jansson's (json_t *); else pick_node's in it */
+    struct pick_arena *arena;
 };
 
 /* Short strings and keys are decoded here, longer ones in a malloc'd copy. */
@@ -220,24 +224,130 @@ static size_t decode_string(const unsigned char *raw, size_t length, char *out)
     return written;
 }
 
-static json_t *string_value(const unsigned char *raw, size_t length, int escaped)
+/* ---- building: a jansson value, or a node in the reader's arena ---- */
+
+static struct pick_node *new_node(struct reader *reader, enum pick_type type)
+{
+    struct pick_node *node = pick_arena_alloc(reader->arena, sizeof *node);
+    if (node != NULL) {
+        memset(node, 0, sizeof *node);
+        node->type = type;
+    }
+    return node;
+}
+
+/* A copy of text in the arena with a NUL after it. */
+static char *arena_text(struct reader *reader, const char *text, size_t length)
+{
+    char *copy = pick_arena_alloc(reader->arena, length + 1);
+    if (copy != NULL) {
+        memcpy(copy, text, length);
+        copy[length] = '\0';
+    }
+    return copy;
+}
+
+static void *new_integer(struct reader *reader, int64_t number)
+{
+    if (reader->arena == NULL)
+        return json_integer(number);
+    struct pick_node *node = new_node(reader, PICK_INTEGER);
+    if (node != NULL)
+        node->integer = number;
+    return node;
+}
+
+static void *new_real(struct reader *reader, double number)
+{
+    if (reader->arena == NULL)
+        return json_real(number);
+    struct pick_node *node = new_node(reader, PICK_REAL);
+    if (node != NULL)
+        node->real = number;
+    return node;
+}
+
+/* 0 true, 1 false, 2 null */
+static void *new_word(struct reader *reader, size_t word)
+{
+    if (reader->arena == NULL)
+        return word == 0 ? json_true() : word == 1 ? json_false() : json_null();
+    return new_node(reader, word == 0 ? PICK_TRUE : word == 1 ? PICK_FALSE : PICK_NULL);
+}
+
+static void *new_container(struct reader *reader, int object)
+{
+    if (reader->arena == NULL)
+        return object ? json_object() : json_array();
+    return new_node(reader, object ? PICK_OBJECT : PICK_ARRAY);
+}
+
+static void release(struct reader *reader, void *value)
+{
+    if (reader->arena == NULL)
+        json_decref(value); /* an arena's nodes go with the arena */
+}
+
+static void *text_value(struct reader *reader, const char *text, size_t length)
+{
+    if (reader->arena == NULL)
+        return json_stringn_nocheck(text, length);
+    struct pick_node *node = new_node(reader, PICK_STRING);
+    if (node == NULL || (node->text = arena_text(reader, text, length)) == NULL)
+        return NULL;
+    node->length = length;
+    return node;
+}
+
+static void *string_value(struct reader *reader, const unsigned char *raw, size_t length,
+                          int escaped)
 {
     if (!escaped)
-        return json_stringn_nocheck((const char *)raw, length);
+        return text_value(reader, (const char *)raw, length);
     char small[STACK_TEXT];
     char *buffer = length <= sizeof small ? small : malloc(length);
     if (buffer == NULL)
         return NULL;
-    json_t *value = json_stringn_nocheck(buffer, decode_string(raw, length, buffer));
+    void *value = text_value(reader, buffer, decode_string(raw, length, buffer));
     if (buffer != small)
         free(buffer);
     return value;
 }
 
+/* Adds name: value to object (value's reference taken). In an arena the
+ * members are pushed in front and put in order when the object ends. */
+static int object_add(struct reader *reader, void *object, const char *name, size_t length,
+                      void *value)
+{
+    if (reader->arena == NULL)
+        return json_object_setn_new_nocheck(object, name, length, value);
+    struct pick_node *member = value;
+    if ((member->name = arena_text(reader, name, length)) == NULL)
+        return -1;
+    member->name_length = length;
+    struct pick_node *parent = object;
+    member->next = parent->first;
+    parent->first = member;
+    return 0;
+}
+
+static void object_end(struct reader *reader, void *object)
+{
+    if (reader->arena == NULL)
+        return;
+    struct pick_node *parent = object, *reversed = NULL;
+    for (struct pick_node *member = parent->first, *next; member != NULL; member = next) {
+        next = member->next;
+        member->next = reversed;
+        reversed = member;
+    }
+    parent->first = reversed;
+}
+
 /* Checks the number at the cursor and moves past it; *value (when value is
  * not NULL) gets it as jansson would: an integer without '.' or exponent,
  * else a real. */
-static int scan_number(struct reader *reader, json_t **value)
+static int scan_number(struct reader *reader, void **value)
 {
     const unsigned char *s = reader->text;
     size_t i = reader->at, n = reader->length, begin = i;
@@ -283,7 +393,7 @@ static int scan_number(struct reader *reader, json_t **value)
             number = negative ? number * 10 - digit : number * 10 + digit;
         }
         reader->at = i;
-        if (value != NULL && (*value = json_integer(number)) == NULL)
+        if (value != NULL && (*value = new_integer(reader, number)) == NULL)
             return fail(reader, "out of memory");
         return 0;
     }
@@ -302,7 +412,7 @@ static int scan_number(struct reader *reader, json_t **value)
             free(copy);
         if (overflow)
             return fail(reader, "real number overflow");
-        if (value != NULL && (*value = json_real(number)) == NULL)
+        if (value != NULL && (*value = new_real(reader, number)) == NULL)
             return fail(reader, "out of memory");
     }
     reader->at = i;
@@ -311,7 +421,7 @@ static int scan_number(struct reader *reader, json_t **value)
 
 /* true, false, null, a string or a number at the cursor; *value (when not
  * NULL) gets it. */
-static int scan_scalar(struct reader *reader, json_t **value)
+static int scan_scalar(struct reader *reader, void **value)
 {
     static const char *const words[] = {"true", "false", "null"};
     int c = peek(reader);
@@ -320,7 +430,8 @@ static int scan_scalar(struct reader *reader, json_t **value)
         int escaped;
         if (scan_string(reader, &start, &length, &escaped) != 0)
             return -1;
-        if (value != NULL && (*value = string_value(reader->text + start, length, escaped)) == NULL)
+        if (value != NULL &&
+            (*value = string_value(reader, reader->text + start, length, escaped)) == NULL)
             return fail(reader, "out of memory");
         return 0;
     }
@@ -331,8 +442,8 @@ static int scan_scalar(struct reader *reader, json_t **value)
         if (reader->length - reader->at >= length &&
             memcmp(reader->text + reader->at, words[i], length) == 0) {
             reader->at += length;
-            if (value != NULL)
-                *value = i == 0 ? json_true() : i == 1 ? json_false() : json_null();
+            if (value != NULL && (*value = new_word(reader, i)) == NULL)
+                return fail(reader, "out of memory");
             return 0;
         }
     }
@@ -432,17 +543,17 @@ static int member_kind(const struct json_pick_rule *rule, const char *name, size
     return rule->values == NULL || find_name(rule->values, name, length) >= 0;
 }
 
-static int add_member(struct reader *reader, json_t *object, const struct json_pick_rule *rule,
+static int add_member(struct reader *reader, void *object, const struct json_pick_rule *rule,
                       int depth);
 
 /* The object at the cursor, built by rule; depth: its own level. */
-static json_t *build_object(struct reader *reader, const struct json_pick_rule *rule, int depth)
+static void *build_object(struct reader *reader, const struct json_pick_rule *rule, int depth)
 {
     if (depth > JSON_PICK_MAX_DEPTH) {
         fail(reader, "nesting deeper than 2048 levels");
         return NULL;
     }
-    json_t *object = json_object();
+    void *object = new_container(reader, 1);
     if (object == NULL) {
         fail(reader, "out of memory");
         return NULL;
@@ -459,8 +570,10 @@ static json_t *build_object(struct reader *reader, const struct json_pick_rule *
         skip_space(reader);
         int c = peek(reader);
         reader->at++;
-        if (c == '}')
+        if (c == '}') {
+            object_end(reader, object);
             return object;
+        }
         if (c != ',') {
             reader->at--;
             fail(reader, c < 0 ? "unexpected end" : "expected ',' or '}'");
@@ -468,12 +581,12 @@ static json_t *build_object(struct reader *reader, const struct json_pick_rule *
         }
         skip_space(reader);
     }
-    json_decref(object);
+    release(reader, object);
     return NULL;
 }
 
 /* One "name": value of an object being built. */
-static int add_member(struct reader *reader, json_t *object, const struct json_pick_rule *rule,
+static int add_member(struct reader *reader, void *object, const struct json_pick_rule *rule,
                       int depth)
 {
     size_t start, length;
@@ -491,7 +604,7 @@ static int add_member(struct reader *reader, json_t *object, const struct json_p
         name = decoded;
     }
     skip_space(reader);
-    json_t *value = NULL;
+    void *value = NULL;
     int c = peek(reader);
     const struct json_pick_rule *child;
     int kept = member_kind(rule, name, length, &child);
@@ -499,34 +612,51 @@ static int add_member(struct reader *reader, json_t *object, const struct json_p
     if (child != NULL && c == '{')
         failed = (value = build_object(reader, child, depth + 1)) == NULL;
     else if (c == '{' || c == '[')
-        failed = skip_value(reader, depth) != 0 || (kept && (value = json_null()) == NULL);
+        failed = skip_value(reader, depth) != 0 || (kept && (value = new_word(reader, 2)) == NULL);
     else
         failed = scan_scalar(reader, kept ? &value : NULL) != 0;
-    if (!failed && kept && json_object_setn_new_nocheck(object, name, length, value) != 0)
+    if (!failed && kept && object_add(reader, object, name, length, value) != 0)
         failed = fail(reader, "out of memory");
     if (decoded != NULL && decoded != small)
         free(decoded);
     return failed ? -1 : 0;
 }
 
-json_t *json_pick(const char *text, size_t length, const struct json_pick_rule *rule,
-                  int depth_above, size_t *end, char *error, size_t error_size)
+static void *pick(struct reader *reader, const struct json_pick_rule *rule, int depth_above,
+                  size_t *end)
 {
-    struct reader reader = {(const unsigned char *)text, length, 0, error, error_size};
-    if (error_size > 0)
-        error[0] = '\0';
-    skip_space(&reader);
-    json_t *value = NULL;
-    int c = peek(&reader);
+    if (reader->error_size > 0)
+        reader->error[0] = '\0';
+    skip_space(reader);
+    void *value = NULL;
+    int c = peek(reader);
     if (c == '{') {
-        value = build_object(&reader, rule, depth_above + 1);
+        value = build_object(reader, rule, depth_above + 1);
     } else if (c == '[') {
-        if (skip_value(&reader, depth_above) == 0 && (value = json_array()) == NULL)
-            fail(&reader, "out of memory");
-    } else if (scan_scalar(&reader, &value) != 0) {
+        if (skip_value(reader, depth_above) == 0 && (value = new_container(reader, 0)) == NULL)
+            fail(reader, "out of memory");
+    } else if (scan_scalar(reader, &value) != 0) {
         value = NULL;
     }
     if (value != NULL && end != NULL)
-        *end = reader.at;
+        *end = reader->at;
     return value;
+}
+
+json_t *json_pick(const char *text, size_t length, const struct json_pick_rule *rule,
+                  int depth_above, size_t *end, char *error, size_t error_size)
+{
+    struct reader reader = {(const unsigned char *)text, length, 0, error, error_size, NULL};
+    return pick(&reader, rule, depth_above, end);
+}
+
+const struct pick_node *json_pick_nodes(const char *text, size_t length,
+                                        const struct json_pick_rule *rule, int depth_above,
+                                        size_t *end, struct pick_arena *arena, char *error,
+                                        size_t error_size)
+{
+    if (arena == NULL)
+        return NULL;
+    struct reader reader = {(const unsigned char *)text, length, 0, error, error_size, arena};
+    return pick(&reader, rule, depth_above, end);
 }

@@ -36,4 +36,14 @@ struct json_pick_rule {
 json_t *json_pick(const char *text, size_t length, const struct json_pick_rule *rule,
                   int depth_above, size_t *end, char *error, size_t error_size);
 
+/* The same reading and checks, the value built as a pick_tree.h node in
+ * arena (the same members, in order, duplicates kept: a lookup finds the
+ * last, as in the jansson tree). NULL on invalid JSON or out of memory. */
+struct pick_arena;
+struct pick_node;
+const struct pick_node *json_pick_nodes(const char *text, size_t length,
+                                        const struct json_pick_rule *rule, int depth_above,
+                                        size_t *end, struct pick_arena *arena, char *error,
+                                        size_t error_size);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "base/pick_tree.h"
 #include "transport/telegram/telegram_update.h"
 
 /* The one element of a body whose element carries a \u0000 (refused by
@@ -146,6 +147,26 @@ static int same_text(const char *a, const char *b)
 
 /* Real update shapes, each read by the strict reader (only what the parser
  * reads is built) and by jansson in full: the same verdict, field by field. */
+static void assert_same_parse(const struct parsed_update *a, const struct parsed_update *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    assert_true(a->update_id == b->update_id);
+    assert_string_equal(a->problem, b->problem);
+    assert_true(same_text(a->ignored_kind, b->ignored_kind));
+    const struct incoming_message *x = &a->message, *y = &b->message;
+    assert_true(x->chat_id == y->chat_id && x->user_id == y->user_id &&
+                x->message_id == y->message_id && x->message_thread_id == y->message_thread_id);
+    assert_int_equal(x->is_reply_to_bot, y->is_reply_to_bot);
+    assert_int_equal(x->is_edited, y->is_edited);
+    assert_true(same_text(x->chat_type, y->chat_type));
+    assert_true(same_text(x->user_name, y->user_name));
+    assert_true(same_text(x->text, y->text));
+    assert_true(same_text(x->language_code, y->language_code));
+    assert_true(same_text(x->reply_to_text, y->reply_to_text));
+    assert_true(same_text(x->callback_id, y->callback_id));
+    assert_true(same_text(x->callback_data, y->callback_data));
+}
+
 static void test_a_picked_update_parses_as_the_full_one(void **state)
 {
     (void)state;
@@ -173,6 +194,11 @@ static void test_a_picked_update_parses_as_the_full_one(void **state)
         "\"text\":\"x\"}}",
         "{\"update_id\":8,\"message\":{\"message_id\":2,\"from\":\"nobody\",\"chat\":{\"id\":5,"
         "\"type\":\"private\"},\"text\":{\"not\":\"text\"}}}",
+        /* duplicates: the last of each name counts, as in jansson's tree */
+        "{\"update_id\":9,\"message\":{\"message_id\":2,\"chat\":{\"id\":5,\"type\":\"private\"},"
+        "\"text\":\"first\",\"from\":{\"id\":1,\"id\":2},\"text\":\"second\",\"chat\":{\"id\":6,"
+        "\"type\":\"group\"}},\"update_id\":10}",
+        "{\"poll\":{\"id\":\"p\"},\"update_id\":11,\"poll\":null}",
     };
     for (size_t i = 0; i < sizeof updates / sizeof updates[0]; i++) {
         json_t *picked = telegram_decode_update_leniently(updates[i], strlen(updates[i]));
@@ -180,26 +206,21 @@ static void test_a_picked_update_parses_as_the_full_one(void **state)
         assert_non_null(picked);
         assert_non_null(full);
         assert_null(json_object_get(picked, "undecodable"));
+        /* and as the one-pass reader gives it, in a getUpdates body */
+        char body[1024];
+        snprintf(body, sizeof body, "{\"ok\":true,\"result\":[%s]}", updates[i]);
+        struct pick_arena *arena = pick_arena_create();
+        const struct pick_node *batch = telegram_read_updates(body, strlen(body), arena);
+        assert_non_null(batch);
+        assert_non_null(batch->first);
+        assert_null(batch->first->next);
         for (unsigned flags = 0; flags <= TELEGRAM_PARSE_EDITS; flags++) {
-            struct parsed_update a, b;
+            struct parsed_update a, b, c;
             telegram_parse_update_with(picked, 777, flags, &a);
             telegram_parse_update_with(full, 777, flags, &b);
-            assert_int_equal(a.kind, b.kind);
-            assert_true(a.update_id == b.update_id);
-            assert_string_equal(a.problem, b.problem);
-            assert_true(same_text(a.ignored_kind, b.ignored_kind));
-            const struct incoming_message *x = &a.message, *y = &b.message;
-            assert_true(x->chat_id == y->chat_id && x->user_id == y->user_id &&
-                        x->message_id == y->message_id && x->message_thread_id == y->message_thread_id);
-            assert_int_equal(x->is_reply_to_bot, y->is_reply_to_bot);
-            assert_int_equal(x->is_edited, y->is_edited);
-            assert_true(same_text(x->chat_type, y->chat_type));
-            assert_true(same_text(x->user_name, y->user_name));
-            assert_true(same_text(x->text, y->text));
-            assert_true(same_text(x->language_code, y->language_code));
-            assert_true(same_text(x->reply_to_text, y->reply_to_text));
-            assert_true(same_text(x->callback_id, y->callback_id));
-            assert_true(same_text(x->callback_data, y->callback_data));
+            telegram_parse_update_node(batch->first, 777, flags, &c);
+            assert_same_parse(&a, &b);
+            assert_same_parse(&c, &b);
         }
         /* and what was left out is left out: a private chat's name is not read */
         if (i == 0) {
@@ -210,6 +231,7 @@ static void test_a_picked_update_parses_as_the_full_one(void **state)
         }
         json_decref(picked);
         json_decref(full);
+        pick_arena_destroy(arena);
     }
 }
 
@@ -238,18 +260,25 @@ static void test_the_strict_reader_takes_only_valid_telegram_answers(void **stat
         {"{\"ok\":false,\"error_code\":409,\"description\":\"Conflict\"}", -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *updates = telegram_read_updates(cases[i].body, strlen(cases[i].body));
+        struct pick_arena *arena = pick_arena_create();
+        const struct pick_node *updates =
+            telegram_read_updates(cases[i].body, strlen(cases[i].body), arena);
         if (cases[i].updates < 0) {
             if (updates != NULL)
                 fail_msg("taken: %s", cases[i].body);
+            pick_arena_destroy(arena);
             continue;
         }
         assert_non_null(updates);
-        assert_int_equal(json_array_size(updates), (size_t)cases[i].updates);
+        assert_int_equal(updates->type, PICK_ARRAY);
+        int count = 0;
+        for (const struct pick_node *update = updates->first; update != NULL; update = update->next)
+            count++;
+        assert_int_equal(count, cases[i].updates);
         json_t *whole = json_loads(cases[i].body, 0, NULL); /* jansson agrees */
         assert_non_null(whole);
         json_decref(whole);
-        json_decref(updates);
+        pick_arena_destroy(arena);
     }
 }
 

@@ -27,6 +27,7 @@
 #include "instance/instance.h"
 #include "base/lifecycle.h"
 #include "base/log.h"
+#include "base/pick_tree.h"
 #include "instance/notify.h"
 #include "plugin/registry.h"
 #include "state/store.h"
@@ -523,38 +524,64 @@ static void note_update(struct telegram *telegram, const struct parsed_update *u
     (void)telegram;
 }
 
-/* Parses the elements; the messages borrow their strings from updates. */
-static int collect_batch(struct telegram *telegram, json_t *updates, struct poll_batch *batch)
+/* One element read into the batch (its message borrows the strings). */
+static void collect_update(struct telegram *telegram, const struct parsed_update *parsed,
+                           size_t index, struct poll_batch *batch)
+{
+    if (parsed->update_id < 0) {
+        log_warn("telegram: an update at position %zu skipped: %s", index, parsed->problem);
+        metrics_count(METRIC_UPDATES, "bad", NULL);
+        return;
+    }
+    if (parsed->update_id > batch->highest_id)
+        batch->highest_id = parsed->update_id;
+    if (parsed->kind == UPDATE_TEXT)
+        batch->messages[batch->count++] = parsed->message;
+    else
+        note_update(telegram, parsed);
+}
+
+static size_t node_count(const struct pick_node *array)
+{
+    size_t count = 0;
+    for (const struct pick_node *element = array->first; element != NULL; element = element->next)
+        count++;
+    return count;
+}
+
+/* Parses the elements of a getUpdates result (read in one pass, or by the
+ * full path); the messages borrow their strings from the result. */
+static int collect_batch(struct telegram *telegram, const struct telegram_result *result,
+                         struct poll_batch *batch)
 {
     memset(batch, 0, sizeof *batch);
     batch->highest_id = -1;
-    if (!json_is_array(updates)) {
+    json_t *updates = result->value;
+    if (result->updates == NULL && !json_is_array(updates)) {
         log_warn("telegram: getUpdates result is not an array; ignored");
         return 0;
     }
-    batch->elements = json_array_size(updates);
+    batch->elements = result->updates != NULL ? node_count(result->updates)
+                                              : json_array_size(updates);
     batch->messages = calloc(batch->elements ? batch->elements : 1, sizeof *batch->messages);
     if (batch->messages == NULL)
         return -1;
-    size_t index;
+    unsigned flags = telegram->host->config->handle_edited_messages ? TELEGRAM_PARSE_EDITS : 0;
+    struct parsed_update parsed;
+    size_t index = 0;
+    if (result->updates != NULL) {
+        for (const struct pick_node *update = result->updates->first; update != NULL;
+             update = update->next, index++) {
+            telegram_parse_update_node(update, telegram->bot_user_id, flags, &parsed);
+            collect_update(telegram, &parsed, index, batch);
+        }
+        return 0;
+    }
     json_t *update;
     json_array_foreach(updates, index, update)
     {
-        struct parsed_update parsed;
-        telegram_parse_update_with(
-            update, telegram->bot_user_id,
-            telegram->host->config->handle_edited_messages ? TELEGRAM_PARSE_EDITS : 0, &parsed);
-        if (parsed.update_id < 0) {
-            log_warn("telegram: an update at position %zu skipped: %s", index, parsed.problem);
-            metrics_count(METRIC_UPDATES, "bad", NULL);
-            continue;
-        }
-        if (parsed.update_id > batch->highest_id)
-            batch->highest_id = parsed.update_id;
-        if (parsed.kind == UPDATE_TEXT)
-            batch->messages[batch->count++] = parsed.message;
-        else
-            note_update(telegram, &parsed);
+        telegram_parse_update_with(update, telegram->bot_user_id, flags, &parsed);
+        collect_update(telegram, &parsed, index, batch);
     }
     return 0;
 }
@@ -574,10 +601,10 @@ static int64_t offset_after(struct telegram *telegram, const struct poll_batch *
 
 /* Commits the batch to the inbox and moves the offset; on a store failure
  * the offset stays, so Telegram hands the batch again. */
-static void accept_batch(struct telegram *telegram, json_t *updates)
+static void accept_batch(struct telegram *telegram, const struct telegram_result *result)
 {
     struct poll_batch batch;
-    if (collect_batch(telegram, updates, &batch) != 0) {
+    if (collect_batch(telegram, result, &batch) != 0) {
         back_off(telegram, POLL_FAILING, "out of memory reading getUpdates; retrying");
         return;
     }
@@ -656,7 +683,7 @@ static int handle_poll_result(struct telegram *telegram, struct telegram_result 
     switch (result->outcome) {
         case TELEGRAM_OK:
             poll_recovered(telegram);
-            accept_batch(telegram, result->value);
+            accept_batch(telegram, result);
             if (telegram->identity_cached)
                 return refresh_identity(telegram) == EX_CONFIG ? EX_CONFIG : 1;
             return 1;
@@ -820,10 +847,10 @@ static int telegram_run(struct transport *transport, struct host *host)
 
 /* ---- prefetch: the new holder's first round trip ---- */
 
-static void prefetch_batch(struct telegram *telegram, json_t *updates)
+static void prefetch_batch(struct telegram *telegram, const struct telegram_result *result)
 {
     struct poll_batch batch;
-    if (collect_batch(telegram, updates, &batch) != 0)
+    if (collect_batch(telegram, result, &batch) != 0)
         return;
     if (batch.highest_id >= 0) {
         int64_t next = offset_after(telegram, &batch);
@@ -861,7 +888,7 @@ static void telegram_prefetch(struct transport *transport, struct host *host)
     telegram_api_call_for_updates(telegram->api, parameters, POLL_SLACK_S, &result);
     json_decref(parameters);
     if (result.outcome == TELEGRAM_OK)
-        prefetch_batch(telegram, result.value);
+        prefetch_batch(telegram, &result);
     telegram_result_release(&result);
 }
 

@@ -14,6 +14,7 @@
 #include "base/curl_setup.h"
 #include "base/http_connection.h"
 #include "base/log.h"
+#include "base/pick_tree.h"
 #include "base/utf8.h"
 #include "transport/telegram/telegram_update.h"
 
@@ -98,6 +99,25 @@ void telegram_result_release(struct telegram_result *result)
     if (result->value != NULL)
         json_decref(result->value);
     result->value = NULL;
+    pick_arena_destroy(result->arena);
+    result->arena = NULL;
+    result->updates = NULL;
+}
+
+/* The one-pass reading of a getUpdates answer into nodes; 0 when the
+ * answer is not one it takes (the full path reads it then). */
+static int read_updates_in_one_pass(const char *data, size_t length,
+                                    struct telegram_result *result)
+{
+    struct pick_arena *arena = pick_arena_create();
+    const struct pick_node *updates = telegram_read_updates(data, length, arena);
+    if (updates == NULL) {
+        pick_arena_destroy(arena);
+        return 0;
+    }
+    result->arena = arena;
+    result->updates = updates;
+    return 1;
 }
 
 static void set_description(struct telegram_result *result, const char *text)
@@ -419,7 +439,7 @@ static void read_answer(long http_status, const char *data, size_t length,
                leading_message_id(http_status, data, length, &result->message_id)) {
         result->outcome = TELEGRAM_OK;
     } else if (wanted == WANT_UPDATES && http_status == 200 &&
-               (result->value = telegram_read_updates(data, length)) != NULL) {
+               read_updates_in_one_pass(data, length, result)) {
         /* the strict reader checked every byte as the full decode would */
         result->outcome = TELEGRAM_OK;
     } else {

@@ -23,9 +23,16 @@ enum telegram_outcome {
     TELEGRAM_ABORTED           /* a stop was requested during the call */
 };
 
+struct pick_arena;
+struct pick_node;
+
 struct telegram_result {
     enum telegram_outcome outcome;
     json_t *value;              /* "result" on TELEGRAM_OK (owned), else NULL */
+    /* getUpdates read in one pass (telegram_read_updates): the "result"
+     * array as nodes in arena (both owned), value then NULL */
+    const struct pick_node *updates;
+    struct pick_arena *arena;
     long error_code;            /* Telegram's error_code, or the HTTP status, or 0 */
     int64_t retry_after_s;      /* TELEGRAM_RETRY_AFTER */
     int64_t migrate_to_chat_id; /* TELEGRAM_MIGRATED */

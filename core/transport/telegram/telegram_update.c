@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/json_pick.h"
+#include "base/pick_tree.h"
 #include "base/log.h"
 
 /* ---- parsing ---- */
@@ -18,10 +19,10 @@ static void mark_bad(struct parsed_update *out, const char *problem)
     snprintf(out->problem, sizeof out->problem, "%s", problem);
 }
 
-static const char *first_known_member(json_t *object, const char *const *names)
+static const char *first_known_member(const struct pick_node *object, const char *const *names)
 {
     for (size_t i = 0; names[i] != NULL; i++)
-        if (json_object_get(object, names[i]) != NULL)
+        if (pick_get(object, names[i]) != NULL)
             return names[i];
     return NULL;
 }
@@ -32,126 +33,129 @@ static const char *first_known_member(json_t *object, const char *const *names)
         "new_chat_members", "left_chat_member", "poll", "migrate_to_chat_id"
 
 /* Which kind of non-text message it is, for the debug line. */
-static const char *message_content_kind(json_t *message)
+static const char *message_content_kind(const struct pick_node *message)
 {
     static const char *const kinds[] = {CONTENT_KINDS, NULL};
     const char *kind = first_known_member(message, kinds);
     return kind ? kind : "non-text message";
 }
 
-static const char *update_kind_name(json_t *update)
+static const char *update_kind_name(const struct pick_node *update)
 {
-    const char *key;
-    json_t *value;
-    json_object_foreach(update, key, value)
-    {
-        if (strcmp(key, "update_id") != 0)
-            return key;
-    }
+    for (const struct pick_node *member = update->first; member != NULL; member = member->next)
+        if (strcmp(member->name, "update_id") != 0)
+            return member->name;
     return "empty update";
 }
 
-static void parse_sender(json_t *from, struct parsed_update *out)
+static const char *string_of(const struct pick_node *node)
+{
+    return node->text;
+}
+
+static void parse_sender(const struct pick_node *from, struct parsed_update *out)
 {
     out->message.user_name = "";
-    if (!json_is_object(from))
+    if (!pick_is(from, PICK_OBJECT))
         return; /* channel posts and anonymous admins have no sender */
-    json_t *id = json_object_get(from, "id");
-    if (json_is_integer(id))
-        out->message.user_id = json_integer_value(id);
-    json_t *username = json_object_get(from, "username");
-    json_t *first_name = json_object_get(from, "first_name");
-    if (json_is_string(username))
-        out->message.user_name = json_string_value(username);
-    else if (json_is_string(first_name))
-        out->message.user_name = json_string_value(first_name);
-    json_t *language = json_object_get(from, "language_code");
-    if (json_is_string(language))
-        out->message.language_code = json_string_value(language);
+    const struct pick_node *id = pick_get(from, "id");
+    if (pick_is(id, PICK_INTEGER))
+        out->message.user_id = id->integer;
+    const struct pick_node *username = pick_get(from, "username");
+    const struct pick_node *first_name = pick_get(from, "first_name");
+    if (pick_is(username, PICK_STRING))
+        out->message.user_name = string_of(username);
+    else if (pick_is(first_name, PICK_STRING))
+        out->message.user_name = string_of(first_name);
+    const struct pick_node *language = pick_get(from, "language_code");
+    if (pick_is(language, PICK_STRING))
+        out->message.language_code = string_of(language);
 }
 
 /* A message's words: its text, else the caption of a photo or document
  * (so "/sentiment great chart" under a picture is a command). */
-static json_t *message_words(json_t *message)
+static const struct pick_node *message_words(const struct pick_node *message)
 {
-    json_t *text = json_object_get(message, "text");
-    return text != NULL ? text : json_object_get(message, "caption");
+    const struct pick_node *text = pick_get(message, "text");
+    return text != NULL ? text : pick_get(message, "caption");
 }
 
-static const char *replied_text(json_t *message)
+static const char *replied_text(const struct pick_node *message)
 {
-    json_t *reply = json_object_get(message, "reply_to_message");
-    json_t *words = json_is_object(reply) ? message_words(reply) : NULL;
-    return json_is_string(words) ? json_string_value(words) : "";
+    const struct pick_node *reply = pick_get(message, "reply_to_message");
+    const struct pick_node *words = pick_is(reply, PICK_OBJECT) ? message_words(reply) : NULL;
+    return pick_is(words, PICK_STRING) ? string_of(words) : "";
 }
 
-static int is_reply_to(json_t *message, int64_t bot_user_id)
+static int is_reply_to(const struct pick_node *message, int64_t bot_user_id)
 {
-    json_t *reply = json_object_get(message, "reply_to_message");
-    json_t *from = json_is_object(reply) ? json_object_get(reply, "from") : NULL;
-    json_t *id = json_is_object(from) ? json_object_get(from, "id") : NULL;
-    return bot_user_id != 0 && json_is_integer(id) && json_integer_value(id) == bot_user_id;
+    const struct pick_node *reply = pick_get(message, "reply_to_message");
+    const struct pick_node *from = pick_get(reply, "from");
+    const struct pick_node *id = pick_get(from, "id");
+    return bot_user_id != 0 && pick_is(id, PICK_INTEGER) && id->integer == bot_user_id;
 }
 
 /* The Bot API sets message_thread_id on replies in any supergroup, but
  * sendMessage takes it "for forum supergroups only": only a message marked
  * is_topic_message names a topic to answer in. A malformed id is no reason
  * to drop the message; the answer then goes to the General topic. */
-static int64_t forum_topic(json_t *message)
+static int64_t forum_topic(const struct pick_node *message)
 {
-    if (!json_is_true(json_object_get(message, "is_topic_message")))
+    if (!pick_is(pick_get(message, "is_topic_message"), PICK_TRUE))
         return 0;
-    json_t *thread_id = json_object_get(message, "message_thread_id");
-    if (!json_is_integer(thread_id) || json_integer_value(thread_id) <= 0)
+    const struct pick_node *thread_id = pick_get(message, "message_thread_id");
+    if (!pick_is(thread_id, PICK_INTEGER) || thread_id->integer <= 0)
         return 0;
-    return json_integer_value(thread_id);
+    return thread_id->integer;
 }
 
 /* Where a message is: chat.id, chat.type and message_id into out->message,
  * 0; or -1 with the first missing one named ("<where>.chat.id is missing
  * or not an integer"). Messages and the messages buttons are on alike. */
-static int read_message_place(json_t *message, const char *where, struct parsed_update *out)
+static int read_message_place(const struct pick_node *message, const char *where,
+                              struct parsed_update *out)
 {
     char problem[96];
-    json_t *chat = json_object_get(message, "chat");
-    json_t *chat_id = json_is_object(chat) ? json_object_get(chat, "id") : NULL;
-    json_t *chat_type = json_is_object(chat) ? json_object_get(chat, "type") : NULL;
-    json_t *message_id = json_object_get(message, "message_id");
-    if (!json_is_object(chat))
+    const struct pick_node *chat = pick_get(message, "chat");
+    const struct pick_node *chat_id = pick_get(chat, "id");
+    const struct pick_node *chat_type = pick_get(chat, "type");
+    const struct pick_node *message_id = pick_get(message, "message_id");
+    if (!pick_is(chat, PICK_OBJECT))
         snprintf(problem, sizeof problem, "%s.chat is missing or not an object", where);
-    else if (!json_is_integer(chat_id))
+    else if (!pick_is(chat_id, PICK_INTEGER))
         snprintf(problem, sizeof problem, "%s.chat.id is missing or not an integer", where);
-    else if (!json_is_string(chat_type))
+    else if (!pick_is(chat_type, PICK_STRING))
         snprintf(problem, sizeof problem, "%s.chat.type is missing or not a string", where);
-    else if (!json_is_integer(message_id))
+    else if (!pick_is(message_id, PICK_INTEGER))
         snprintf(problem, sizeof problem, "%s.message_id is missing or not an integer", where);
     else {
-        out->message.chat_id = json_integer_value(chat_id);
-        out->message.chat_type = json_string_value(chat_type);
-        out->message.message_id = json_integer_value(message_id);
+        out->message.chat_id = chat_id->integer;
+        out->message.chat_type = string_of(chat_type);
+        out->message.message_id = message_id->integer;
         return 0;
     }
     mark_bad(out, problem);
     return -1;
 }
 
-static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_update *out)
+static void parse_message(const struct pick_node *message, int64_t bot_user_id,
+                          struct parsed_update *out)
 {
     if (read_message_place(message, "message", out) != 0)
         return;
-    json_t *text = message_words(message);
+    const struct pick_node *text = message_words(message);
     if (text == NULL) {
         out->kind = UPDATE_IGNORED;
         out->ignored_kind = message_content_kind(message);
         return;
     }
-    if (!json_is_string(text)) {
+    if (!pick_is(text, PICK_STRING)) {
         mark_bad(out, "message.text is not a string");
         return;
     }
     out->kind = UPDATE_TEXT;
-    out->message.text = json_string_value(text);
-    parse_sender(json_object_get(message, "from"), out);
+    out->message.text = string_of(text);
+    parse_sender(pick_get(message, "from"), out);
     out->message.is_reply_to_bot = is_reply_to(message, bot_user_id);
     out->message.message_thread_id = forum_topic(message);
     out->message.reply_to_text = replied_text(message);
@@ -160,67 +164,61 @@ static void parse_message(json_t *message, int64_t bot_user_id, struct parsed_up
 /* A button press: routed like a message of the presser in the chat of the
  * message the button is on. Presses on inline-mode messages (no message)
  * and game buttons (no data) are not ours to answer. */
-static void parse_callback(json_t *query, int64_t bot_user_id, struct parsed_update *out)
+static void parse_callback(const struct pick_node *query, struct parsed_update *out)
 {
-    json_t *id = json_object_get(query, "id");
-    json_t *data = json_object_get(query, "data");
-    json_t *message = json_object_get(query, "message");
-    if (!json_is_string(id)) {
+    const struct pick_node *id = pick_get(query, "id");
+    const struct pick_node *data = pick_get(query, "data");
+    const struct pick_node *message = pick_get(query, "message");
+    if (!pick_is(id, PICK_STRING)) {
         mark_bad(out, "callback_query.id is missing or not a string");
         return;
     }
-    if (!json_is_string(data) || !json_is_object(message)) {
+    if (!pick_is(data, PICK_STRING) || !pick_is(message, PICK_OBJECT)) {
         out->kind = UPDATE_IGNORED;
         out->ignored_kind = "callback_query without data or message";
         return;
     }
     if (read_message_place(message, "callback_query.message", out) != 0)
         return;
-    json_t *words = message_words(message);
+    const struct pick_node *words = message_words(message);
     out->kind = UPDATE_TEXT;
-    out->message.text = json_is_string(words) ? json_string_value(words) : "";
-    out->message.callback_id = json_string_value(id);
-    out->message.callback_data = json_string_value(data);
-    parse_sender(json_object_get(query, "from"), out);
+    out->message.text = pick_is(words, PICK_STRING) ? string_of(words) : "";
+    out->message.callback_id = string_of(id);
+    out->message.callback_data = string_of(data);
+    parse_sender(pick_get(query, "from"), out);
     out->message.message_thread_id = forum_topic(message);
-    (void)bot_user_id;
 }
 
-void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_update *out)
-{
-    telegram_parse_update_with(update, bot_user_id, 0, out);
-}
-
-void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned flags,
-                                struct parsed_update *out)
+void telegram_parse_update_node(const struct pick_node *update, int64_t bot_user_id,
+                                unsigned flags, struct parsed_update *out)
 {
     memset(out, 0, sizeof *out);
     out->update_id = -1;
-    if (!json_is_object(update)) {
+    if (!pick_is(update, PICK_OBJECT)) {
         mark_bad(out, "update is not a JSON object");
         return;
     }
-    json_t *id = json_object_get(update, "update_id");
-    if (!json_is_integer(id) || json_integer_value(id) < 0) {
+    const struct pick_node *id = pick_get(update, "update_id");
+    if (!pick_is(id, PICK_INTEGER) || id->integer < 0) {
         mark_bad(out, "update_id is missing or not a non-negative integer");
         return;
     }
-    out->update_id = json_integer_value(id);
+    out->update_id = id->integer;
     out->message.update_id = out->update_id;
-    json_t *undecodable = json_object_get(update, "undecodable");
-    if (json_is_string(undecodable)) {
+    const struct pick_node *undecodable = pick_get(update, "undecodable");
+    if (pick_is(undecodable, PICK_STRING)) {
         char problem[128];
-        snprintf(problem, sizeof problem, "undecodable JSON (%s)", json_string_value(undecodable));
+        snprintf(problem, sizeof problem, "undecodable JSON (%s)", string_of(undecodable));
         mark_bad(out, problem);
         return;
     }
-    json_t *query = json_object_get(update, "callback_query");
-    if (json_is_object(query)) {
-        parse_callback(query, bot_user_id, out);
+    const struct pick_node *query = pick_get(update, "callback_query");
+    if (pick_is(query, PICK_OBJECT)) {
+        parse_callback(query, out);
         return;
     }
-    json_t *message = json_object_get(update, "message");
-    json_t *edited = json_object_get(update, "edited_message");
+    const struct pick_node *message = pick_get(update, "message");
+    const struct pick_node *edited = pick_get(update, "edited_message");
     if (message == NULL && edited != NULL && (flags & TELEGRAM_PARSE_EDITS)) {
         message = edited;
         out->message.is_edited = 1;
@@ -230,11 +228,33 @@ void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned fl
         out->ignored_kind = update_kind_name(update);
         return;
     }
-    if (!json_is_object(message)) {
+    if (!pick_is(message, PICK_OBJECT)) {
         mark_bad(out, "message is not an object");
         return;
     }
     parse_message(message, bot_user_id, out);
+}
+
+void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_update *out)
+{
+    telegram_parse_update_with(update, bot_user_id, 0, out);
+}
+
+/* The jansson tree read as nodes: its strings and names are borrowed, so
+ * the parsed message lives as long as update, as before. */
+void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned flags,
+                                struct parsed_update *out)
+{
+    struct pick_arena *arena = pick_arena_create();
+    const struct pick_node *node = arena != NULL ? pick_from_json(update, arena) : NULL;
+    if (update != NULL && node == NULL) {
+        memset(out, 0, sizeof *out);
+        out->update_id = -1;
+        mark_bad(out, "out of memory reading the update");
+    } else {
+        telegram_parse_update_node(node, bot_user_id, flags, out);
+    }
+    pick_arena_destroy(arena);
 }
 
 /* ---- lenient decoding ---- */
@@ -405,37 +425,26 @@ static int is_json_space(char c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-/* The elements from the array whose '[' is at body[offset] up to its ']';
- * *close is where that ']' is. NULL when the array does not end, or, when
- * strict, when its commas are not one between each two elements. */
-static json_t *read_elements(const char *body, size_t length, size_t offset, int strict,
-                             size_t *close, size_t *undecodable)
+/* The elements from the array whose '[' is at body[offset] up to its ']'
+ * (stray commas skipped), each picked or an undecodable marker. NULL when
+ * the array does not end. */
+static json_t *read_elements(const char *body, size_t length, size_t offset)
 {
     json_t *updates = json_array();
     offset++;
-    for (int first = 1; updates != NULL; first = 0) {
-        size_t commas = 0;
-        while (offset < length && (is_json_space(body[offset]) || body[offset] == ',')) {
-            commas += body[offset] == ',';
+    while (updates != NULL) {
+        while (offset < length && (is_json_space(body[offset]) || body[offset] == ','))
             offset++;
-        }
         if (offset >= length)
             break;
-        if (body[offset] == ']') {
-            if (strict && commas > 0)
-                break;
-            *close = offset;
+        if (body[offset] == ']')
             return updates;
-        }
-        if (strict && commas != (first ? 0u : 1u))
-            break;
         size_t end;
         int bad;
         /* an element sits in the envelope object and its array */
         json_t *element = read_element(body, length, offset, 2, &end, &bad);
         if (element == NULL || json_array_append_new(updates, element) != 0)
             break;
-        *undecodable += (size_t)bad;
         offset = end;
     }
     /* a body cut short is a transfer that failed, not updates to skip */
@@ -450,17 +459,60 @@ json_t *telegram_decode_updates_leniently(const char *body, size_t length)
     const char *array = find_result_array(body, length);
     if (array == NULL)
         return NULL;
-    size_t close, undecodable = 0;
-    return read_elements(body, length, (size_t)(array - body), 0, &close, &undecodable);
+    return read_elements(body, length, (size_t)(array - body));
 }
 
-json_t *telegram_read_updates(const char *body, size_t length)
+/* The elements of the array whose '[' is at body[offset], as nodes, with
+ * exactly one comma between each two; *close is where its ']' is. NULL
+ * when it does not end so, or an element does not decode. */
+static struct pick_node *read_node_elements(const char *body, size_t length, size_t offset,
+                                            struct pick_arena *arena, size_t *close)
+{
+    struct pick_node *array = pick_arena_alloc(arena, sizeof *array);
+    if (array == NULL)
+        return NULL;
+    memset(array, 0, sizeof *array);
+    array->type = PICK_ARRAY;
+    struct pick_node **tail = &array->first;
+    offset++;
+    for (int first = 1;; first = 0) {
+        size_t commas = 0;
+        while (offset < length && (is_json_space(body[offset]) || body[offset] == ',')) {
+            commas += body[offset] == ',';
+            offset++;
+        }
+        if (offset >= length)
+            return NULL;
+        if (body[offset] == ']') {
+            if (commas > 0)
+                return NULL;
+            *close = offset;
+            return array;
+        }
+        if (commas != (first ? 0u : 1u))
+            return NULL;
+        size_t used = 0;
+        char why[96];
+        /* an element sits in the envelope object and its array */
+        const struct pick_node *element = json_pick_nodes(
+            body + offset, length - offset, &update_rule, 2, &used, arena, why, sizeof why);
+        if (element == NULL)
+            return NULL; /* the full path reads it update by update */
+        *tail = (struct pick_node *)element;
+        tail = &(*tail)->next;
+        offset += used;
+    }
+}
+
+const struct pick_node *telegram_read_updates(const char *body, size_t length,
+                                              struct pick_arena *arena)
 {
     static const char head[] = "{\"ok\":true,\"result\":[";
-    if (body == NULL || length < sizeof head - 1 || memcmp(body, head, sizeof head - 1) != 0)
+    if (body == NULL || arena == NULL || length < sizeof head - 1 ||
+        memcmp(body, head, sizeof head - 1) != 0)
         return NULL;
-    size_t close = 0, undecodable = 0;
-    json_t *updates = read_elements(body, length, sizeof head - 2, 1, &close, &undecodable);
+    size_t close = 0;
+    struct pick_node *updates = read_node_elements(body, length, sizeof head - 2, arena, &close);
     if (updates == NULL)
         return NULL;
     /* after the array only the envelope's '}': another member (a second
@@ -471,11 +523,7 @@ json_t *telegram_read_updates(const char *body, size_t length)
     int closed = rest < length && body[rest] == '}';
     for (rest++; closed && rest < length; rest++)
         closed = is_json_space(body[rest]);
-    if (undecodable > 0 || !closed) {
-        json_decref(updates);
-        return NULL;
-    }
-    return updates;
+    return closed ? updates : NULL;
 }
 
 json_t *telegram_decode_update_leniently(const char *body, size_t length)

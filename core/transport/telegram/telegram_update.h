@@ -25,6 +25,9 @@ struct parsed_update {
     char problem[128];               /* UPDATE_BAD: "message.chat.id is not an integer" */
 };
 
+struct pick_arena;
+struct pick_node;
+
 /* Pure; the strings in out->message live as long as update. */
 void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_update *out);
 /* With flags: TELEGRAM_PARSE_EDITS takes edited_message updates as messages
@@ -33,6 +36,10 @@ void telegram_parse_update(json_t *update, int64_t bot_user_id, struct parsed_up
 #define TELEGRAM_PARSE_EDITS 0x1u
 void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned flags,
                                 struct parsed_update *out);
+/* The same from a base/pick_tree.h node (the one-pass reader's); the
+ * strings live as long as the node's arena. */
+void telegram_parse_update_node(const struct pick_node *update, int64_t bot_user_id,
+                                unsigned flags, struct parsed_update *out);
 
 /* getUpdates' "result" array decoded one element at a time, for a body
  * jansson refuses as a whole (a \u0000 escape, an integer beyond int64,
@@ -47,8 +54,11 @@ json_t *telegram_decode_updates_leniently(const char *body, size_t length);
 /* The common getUpdates answer read in one pass, without sanitising or a
  * jansson decode of the whole: only for a body that is exactly
  * {"ok":true,"result":[...]} (Telegram's layout) whose every element
- * decodes. NULL otherwise: then telegram_classify takes the full path. */
-json_t *telegram_read_updates(const char *body, size_t length);
+ * decodes. The "result" array as a node in arena (its elements what
+ * telegram_parse_update_node reads, no jansson object and no malloc an
+ * update); NULL otherwise: then telegram_classify takes the full path. */
+const struct pick_node *telegram_read_updates(const char *body, size_t length,
+                                              struct pick_arena *arena);
 
 /* One update on its own (a webhook POST's body), decoded the same way: the
  * object (what the parser reads), or {"update_id": N, "undecodable": "why"} when it is one whole
