@@ -521,8 +521,10 @@ static int skip_value(struct reader *reader, int depth)
 /* The index of name in the NULL-ended list, or -1. */
 static long find_name(const char *const *list, const char *name, size_t length)
 {
+    /* the first byte first: most members are none of the list's */
     for (size_t i = 0; list != NULL && list[i] != NULL; i++)
-        if (strlen(list[i]) == length && memcmp(list[i], name, length) == 0)
+        if (length > 0 && list[i][0] == name[0] && strncmp(list[i], name, length) == 0 &&
+            list[i][length] == '\0')
             return (long)i;
     return -1;
 }

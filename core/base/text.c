@@ -1,4 +1,4 @@
-/* Whitespace and trimming (text.h). */
+/* Whitespace, trimming and joining (text.h). */
 #include "base/text.h"
 
 #include <stdlib.h>
@@ -14,6 +14,26 @@ const char *text_skip_spaces(const char *text)
     while (text_is_space(*text))
         text++;
     return text;
+}
+
+static size_t append_cut(char *out, size_t at, size_t size, const char *text)
+{
+    size_t length = strlen(text);
+    size_t room = size - 1 - at;
+    if (length > room)
+        length = room;
+    memcpy(out + at, text, length);
+    return at + length;
+}
+
+size_t text_join(char *out, size_t size, const char *first, const char *second)
+{
+    if (out == NULL || size == 0)
+        return 0;
+    size_t at = append_cut(out, 0, size, first != NULL ? first : "");
+    at = append_cut(out, at, size, second != NULL ? second : "");
+    out[at] = '\0';
+    return at;
 }
 
 char *text_trimmed_copy(const char *text)

@@ -253,7 +253,7 @@ static void run_command(struct dispatch *dispatch, const jv_message *message)
     }
     char text[192];
     char what[40];
-    snprintf(what, sizeof what, "/%s", message->command);
+    text_join(what, sizeof what, "/", message->command);
     if (refused_in_group(dispatch, message,
                          registry_command_flags(dispatch->host->registry, message->command), what,
                          text, sizeof text)) {

@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/text.h"
 #include "state/unit_of_work.h"
 #include "dispatch/command_text.h"
 
@@ -39,7 +40,7 @@ void update_trace_callback(const char *plugin, const char *command, int64_t elap
     struct update_trace *trace = current_trace;
     if (trace == NULL)
         return;
-    snprintf(trace->plugin, sizeof trace->plugin, "%s", plugin);
+    text_join(trace->plugin, sizeof trace->plugin, plugin, "");
     if (result < 0)
         trace->failed = 1;
 }
@@ -66,6 +67,8 @@ static const char *plugin_of(const struct update_trace *trace)
 void update_trace_end(struct update_trace *trace, const struct jv_context *work)
 {
     current_trace = NULL;
+    if (!log_enabled(LOG_INFO))
+        return; /* the line below is all it does: not even its words are made */
     double duration_ms = (double)(monotonic_ns() - trace->started_ns) / 1e6;
     const char *outcome = outcome_of(trace, work);
     const char *plugin = plugin_of(trace);

@@ -14,6 +14,7 @@
 #include "state/crash_record.h"
 #include "plugin/host.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "plugin/registry_internal.h"
 #include "base/error_text.h"
 #include "plugin/registration.h"
@@ -117,7 +118,7 @@ int registry_run_command(struct registry *registry, const jv_message *message)
         return JV_E_STATE;
     }
     struct running_callback running;
-    snprintf(running.what, sizeof running.what, "command /%s", command.name);
+    text_join(running.what, sizeof running.what, "command /", command.name);
     if (callback_enter(registry, command.plugin, &running, message->update_id) != 0)
         return JV_E_NOTFOUND;
     int64_t started_ns = monotonic_ns();
@@ -200,7 +201,7 @@ int registry_run_message_handlers(struct registry *registry, const jv_message *m
     for (size_t i = 0; i < count; i++) {
         struct message_handler *handler = &handlers[i];
         struct running_callback running;
-        snprintf(running.what, sizeof running.what, "message handler");
+        text_join(running.what, sizeof running.what, "message handler", "");
         if (callback_enter(registry, handler->plugin, &running, message->update_id) != 0)
             continue;
         int64_t started_ns = monotonic_ns();

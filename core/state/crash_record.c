@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/text.h"
 
 #define RECORD_MAGIC 0x5243564Au /* "JVCR" */
 #define ALTERNATE_STACK_SIZE (64 * 1024)
@@ -124,7 +125,7 @@ void crash_record_thread_init(void)
 void crash_record_enter(int64_t update_id, const char *plugin_name)
 {
     slot.update_id = update_id;
-    snprintf(slot.plugin, sizeof slot.plugin, "%s", plugin_name != NULL ? plugin_name : "");
+    text_join(slot.plugin, sizeof slot.plugin, plugin_name, "");
     slot.active = 1;
 }
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,6 +195,17 @@ static void *give_up_on_database(struct sqlite_store *store, char *error, size_t
     return give_up_unusable(store, damaged, reason, error, error_size, failure);
 }
 
+/* Before SQLite's first use in the process (the first store opens before
+ * any thread starts): no allocation statistics, whose upkeep takes a
+ * global mutex on every malloc SQLite makes. Refused, harmlessly, when
+ * SQLite was already initialised. */
+static pthread_once_t configured_once = PTHREAD_ONCE_INIT;
+
+static void configure_library(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static void *sqlite_open(const struct store_settings *settings, char *error, size_t error_size,
                          enum store_open_failure *failure)
 {
@@ -215,7 +227,11 @@ static void *sqlite_open(const struct store_settings *settings, char *error, siz
     }
     if (create_private_file(store->path) != 0)
         return give_up_unusable(store, 0, strerror(errno), error, error_size, failure);
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    /* NOMUTEX: every call on the connection, and on its statements, holds
+     * the store's own mutex (store.c), so SQLite's would be a second lock
+     * round on each of its ~50 internal entries an update */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    pthread_once(&configured_once, configure_library);
     if (sqlite3_open_v2(store->path, &store->database, flags, NULL) != SQLITE_OK) {
         if (store->database == NULL) {
             snprintf(error, error_size, "%s: cannot open database: out of memory", store->path);

@@ -15,6 +15,7 @@
 #include "base/http_connection.h"
 #include "base/log.h"
 #include "base/pick_tree.h"
+#include "base/text.h"
 #include "base/utf8.h"
 #include "transport/telegram/telegram_update.h"
 
@@ -458,7 +459,7 @@ static void post_by_hand(struct telegram_api *api, const char *method, const cha
         set_description(result, "out of memory building the request");
         return;
     }
-    snprintf(path, path_size, "%s%s", api->path_prefix, method);
+    text_join(path, path_size, api->path_prefix, method);
     struct http_exchange exchange;
     http_connection_post(api->connection, path, "application/json", body, strlen(body), timeout_s,
                          api->abort_fd, &exchange);
@@ -507,7 +508,7 @@ static void call_with_body(struct telegram_api *api, const char *method, char *b
         set_description(result, "out of memory building the request");
         return;
     }
-    snprintf(url, url_size, "%s%s", api->url_prefix, method);
+    text_join(url, url_size, api->url_prefix, method);
 
     struct byte_buffer response = {.limit = RESPONSE_LIMIT};
     CURL *easy = api->easy;
