@@ -63,6 +63,7 @@ typedef struct {
     text_buffer out;
     bool sent_continue;
     bool close_after_write;
+    bool watching_out;      /* EPOLLOUT is in the connection's epoll interest */
     bool polling;           /* a getUpdates held open */
     int64_t poll_deadline_ns;
     int poll_limit;
@@ -1035,9 +1036,15 @@ static void flush_connection(connection *conn)
         }
         buffer_consume(&conn->out, (size_t)written);
     }
-    struct epoll_event event = {.events = EPOLLIN | (conn->out.length ? EPOLLOUT : 0),
-                                .data.fd = conn->fd};
-    epoll_ctl(epoll_fd, EPOLL_CTL_MOD, conn->fd, &event);
+    /* the interest changes only when a write is left over or done with: an
+     * epoll_ctl a request would be a third more syscalls for the fake */
+    bool want_out = conn->out.length > 0;
+    if (want_out != conn->watching_out) {
+        struct epoll_event event = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0),
+                                    .data.fd = conn->fd};
+        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, conn->fd, &event);
+        conn->watching_out = want_out;
+    }
     if (!conn->out.length && conn->close_after_write)
         close_connection(conn);
 }
@@ -1056,6 +1063,10 @@ static void read_connection(connection *conn)
             return;
         }
         buffer_append(&conn->in, chunk, (size_t)got);
+        /* a short read drained the socket: epoll (level-triggered) says
+         * when more comes, without a recv that answers EAGAIN first */
+        if ((size_t)got < sizeof chunk)
+            break;
     }
     serve(conn);
 }
