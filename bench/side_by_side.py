@@ -308,6 +308,19 @@ def fake_ceiling(args):
         fake.stop()
 
 
+def rss_floor():
+    """The resident memory of a program that only links jarvis's libraries
+    and initialises libcurl (bench/rss_floor.c), in MiB."""
+    try:
+        answer = subprocess.run([str(BENCH_BUILD / "rss_floor")], capture_output=True, text=True,
+                                timeout=30)
+        figures = json.loads(answer.stdout)
+        peak = max(figures["peak_rss_kib"], figures["rss_kib"])  # VmHWM can lag VmRSS
+        return {"peak_rss_mib": round(peak / 1024, 1)}
+    except (OSError, ValueError, KeyError, subprocess.SubprocessError) as error:
+        return {"error": str(error)}
+
+
 # ---- setup ----
 
 def install_missing_tools(args):
@@ -537,6 +550,14 @@ def print_table(result, bots):
         print(f"fake ceiling: {ceiling['calls_per_s']:,.0f} sendMessage/s on one core = "
               f"{ceiling['calls_per_s'] / fastest if fastest else 0:.1f}x the fastest bot "
               f"({fastest:,.0f} replies/s)")
+    floor = result.get("rss_floor", {})
+    if floor.get("peak_rss_mib"):
+        grammy_peaks = [run.get("peak_rss_mib") for run in runs
+                        if run.get("bot") == "grammy" and run.get("peak_rss_mib")]
+        tenth = f"; 1/10 of grammY's smallest peak here is {min(grammy_peaks) / 10:.1f} MiB" \
+            if grammy_peaks else ""
+        print(f"RSS floor: a program that only links jarvis's libraries and calls "
+              f"curl_global_init (bench/rss_floor.c) peaks at {floor['peak_rss_mib']} MiB{tenth}")
     print("\n## goals (issue 9)")
     for verdict in result["goals"]:
         value = "-" if verdict["value"] is None else f"{verdict['value']:.3f}"
@@ -589,6 +610,7 @@ def main():
               "cores": {"bot": args.bot_core, "fake": args.fake_core}, "runs": []}
     log("fake ceiling (botapi_load, 8 connections, 3 s)")
     result["fake_ceiling"] = fake_ceiling(args)
+    result["rss_floor"] = rss_floor()
     for scenario in scenarios(args):
         if args.throughput_only and not scenario["name"].startswith("throughput"):
             continue
