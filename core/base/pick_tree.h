@@ -11,8 +11,16 @@
 
 #include <jansson.h>
 
-enum pick_type { PICK_NULL, PICK_TRUE, PICK_FALSE, PICK_INTEGER, PICK_REAL, PICK_STRING,
-                 PICK_OBJECT, PICK_ARRAY };
+enum pick_type {
+    PICK_NULL,
+    PICK_TRUE,
+    PICK_FALSE,
+    PICK_INTEGER,
+    PICK_REAL,
+    PICK_STRING,
+    PICK_OBJECT,
+    PICK_ARRAY
+};
 
 struct pick_node {
     enum pick_type type;

@@ -46,7 +46,8 @@ struct sent_journal {
 
 static size_t file_size(void)
 {
-    return sizeof(struct journal_header) + (size_t)JOURNAL_CAPACITY * sizeof(struct sent_mark_entry);
+    return sizeof(struct journal_header) +
+           (size_t)JOURNAL_CAPACITY * sizeof(struct sent_mark_entry);
 }
 
 static void start_afresh(struct journal_header *header)
@@ -63,7 +64,8 @@ static const char *header_problem(const struct journal_header *header)
 {
     if (header->magic != JOURNAL_MAGIC)
         return "not a sent journal";
-    if (header->version != JOURNAL_VERSION || header->entry_size != sizeof(struct sent_mark_entry) ||
+    if (header->version != JOURNAL_VERSION ||
+        header->entry_size != sizeof(struct sent_mark_entry) ||
         header->capacity != JOURNAL_CAPACITY)
         return "a journal of another layout";
     if (atomic_load(&header->count) > JOURNAL_CAPACITY)

@@ -34,8 +34,7 @@ int sent_journal_append(struct sent_journal *journal, const struct sent_mark_ent
 /* The marks not yet folded: [*first, returned end). Entries in that range
  * do not change until sent_journal_folded. */
 size_t sent_journal_pending(struct sent_journal *journal, size_t *first);
-const struct sent_mark_entry *sent_journal_entry(const struct sent_journal *journal,
-                                                 size_t index);
+const struct sent_mark_entry *sent_journal_entry(const struct sent_journal *journal, size_t index);
 /* The marks below end are in a committed transaction: they are dropped
  * (the journal starts over at its first slot once nothing is pending). */
 void sent_journal_folded(struct sent_journal *journal, size_t end);

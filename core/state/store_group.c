@@ -45,9 +45,8 @@ static size_t fold_into_transaction(struct store *store)
     size_t end = sent_journal_pending(store->journal, &first);
     for (size_t i = first; i < end; i++) {
         const struct sent_mark_entry *mark = sent_journal_entry(store->journal, i);
-        if (store->backend->outbox_remove_sent(store->connection, mark->outbox_id,
-                                               mark->update_id, mark->chat_id,
-                                               mark->text_length) != 0)
+        if (store->backend->outbox_remove_sent(store->connection, mark->outbox_id, mark->update_id,
+                                               mark->chat_id, mark->text_length) != 0)
             return 0;
     }
     return end > first ? end : 0;

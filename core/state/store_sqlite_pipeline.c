@@ -172,11 +172,13 @@ int sqlite_pipeline_prepare(struct sqlite_store *store, char *error, size_t erro
 void sqlite_pipeline_finalize(struct sqlite_store *store)
 {
     sqlite3_stmt *statements[] = {
-        store->inbox_add_statement,    store->inbox_remove_statement,  store->inbox_crash_statement,
-        store->inbox_list_statement,   store->inbox_get_statement,     store->inbox_count_statement,
-        store->outbox_add_statement,   store->outbox_remove_statement, store->outbox_list_statement,
-        store->outbox_count_statement, store->sent_record_statement,   store->sent_lookup_statement,
-        store->sent_prune_statement,   store->outbox_remove_sent_statement,
+        store->inbox_add_statement,   store->inbox_remove_statement,
+        store->inbox_crash_statement, store->inbox_list_statement,
+        store->inbox_get_statement,   store->inbox_count_statement,
+        store->outbox_add_statement,  store->outbox_remove_statement,
+        store->outbox_list_statement, store->outbox_count_statement,
+        store->sent_record_statement, store->sent_lookup_statement,
+        store->sent_prune_statement,  store->outbox_remove_sent_statement,
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++)
         sqlite3_finalize(statements[i]);

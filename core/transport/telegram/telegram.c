@@ -561,8 +561,8 @@ static int collect_batch(struct telegram *telegram, const struct telegram_result
         log_warn("telegram: getUpdates result is not an array; ignored");
         return 0;
     }
-    batch->elements = result->updates != NULL ? node_count(result->updates)
-                                              : json_array_size(updates);
+    batch->elements =
+        result->updates != NULL ? node_count(result->updates) : json_array_size(updates);
     batch->messages = calloc(batch->elements ? batch->elements : 1, sizeof *batch->messages);
     if (batch->messages == NULL)
         return -1;

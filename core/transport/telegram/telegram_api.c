@@ -107,8 +107,7 @@ void telegram_result_release(struct telegram_result *result)
 
 /* The one-pass reading of a getUpdates answer into nodes; 0 when the
  * answer is not one it takes (the full path reads it then). */
-static int read_updates_in_one_pass(const char *data, size_t length,
-                                    struct telegram_result *result)
+static int read_updates_in_one_pass(const char *data, size_t length, struct telegram_result *result)
 {
     struct pick_arena *arena = pick_arena_create();
     const struct pick_node *updates = telegram_read_updates(data, length, arena);

@@ -28,7 +28,7 @@ struct pick_node;
 
 struct telegram_result {
     enum telegram_outcome outcome;
-    json_t *value;              /* "result" on TELEGRAM_OK (owned), else NULL */
+    json_t *value; /* "result" on TELEGRAM_OK (owned), else NULL */
     /* getUpdates read in one pass (telegram_read_updates): the "result"
      * array as nodes in arena (both owned), value then NULL */
     const struct pick_node *updates;

@@ -189,8 +189,8 @@ static void parse_callback(const struct pick_node *query, struct parsed_update *
     out->message.message_thread_id = forum_topic(message);
 }
 
-void telegram_parse_update_node(const struct pick_node *update, int64_t bot_user_id,
-                                unsigned flags, struct parsed_update *out)
+void telegram_parse_update_node(const struct pick_node *update, int64_t bot_user_id, unsigned flags,
+                                struct parsed_update *out)
 {
     memset(out, 0, sizeof *out);
     out->update_id = -1;

@@ -38,8 +38,8 @@ void telegram_parse_update_with(json_t *update, int64_t bot_user_id, unsigned fl
                                 struct parsed_update *out);
 /* The same from a base/pick_tree.h node (the one-pass reader's); the
  * strings live as long as the node's arena. */
-void telegram_parse_update_node(const struct pick_node *update, int64_t bot_user_id,
-                                unsigned flags, struct parsed_update *out);
+void telegram_parse_update_node(const struct pick_node *update, int64_t bot_user_id, unsigned flags,
+                                struct parsed_update *out);
 
 /* getUpdates' "result" array decoded one element at a time, for a body
  * jansson refuses as a whole (a \u0000 escape, an integer beyond int64,
