@@ -460,7 +460,14 @@ def test_a_killed_host_s_rows_are_taken_over_by_the_other(workdir, fake, process
     # out after the inbox commit, the handling runs beside it): then the
     # reply waits in its outbox. Either way host 1 takes the row over.
     place = "(inbox|outbox)" if kill_at == "webhook-after-answer" else "outbox"
-    assert re.search(place + r": \d+ [a-z() ]+ of a host that stopped renewing its claim", log), log
+    taken_over = re.search(place + r": \d+ [a-z() ]+ of a host that stopped renewing its claim", log)
+    if not taken_over and kill_at == "webhook-after-answer":
+        # or the kill landed after that worker had handled the update and
+        # sent its reply as well (seen once under the sanitizers with three
+        # pytest workers): then nothing of it was left to take over
+        assert re.search(r"update \d+ chat \d+: command /echo", log_text(hosts[0][0])), log
+    else:
+        assert taken_over, log
     stop_jarvis(hosts[1][1])
 
 
