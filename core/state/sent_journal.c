@@ -31,7 +31,8 @@ struct journal_header {
      * that one mark (its part goes again), never reads a half entry */
     _Atomic uint64_t count;
     _Atomic uint64_t folded; /* marks below this are in the database */
-    uint64_t reserved[3];
+    uint64_t database_key;   /* whose outbox the marks are of */
+    uint64_t reserved[2];
 };
 
 _Static_assert(sizeof(struct journal_header) == 64, "the header is one cache line");
@@ -73,18 +74,25 @@ static const char *header_problem(const struct journal_header *header)
     return NULL;
 }
 
-static void adopt_header(struct journal_header *header, const char *path, int was_empty)
+static void adopt_header(struct journal_header *header, const char *path, int was_empty,
+                         uint64_t database_key)
 {
     if (was_empty) {
         start_afresh(header);
+        header->database_key = database_key;
         return;
     }
     const char *problem = header_problem(header);
+    if (problem == NULL && header->database_key != database_key &&
+        atomic_load(&header->count) > atomic_load(&header->folded))
+        problem = "its marks are of another database (moved aside or restored since)";
     if (problem != NULL) {
         log_warn("%s: %s; started afresh (parts it marked sent may go again)", path, problem);
         start_afresh(header);
+        header->database_key = database_key;
         return;
     }
+    header->database_key = database_key;
     /* a death while starting over (count cleared first) leaves folded
      * above count: nothing is pending */
     if (atomic_load(&header->folded) > atomic_load(&header->count))
@@ -123,7 +131,8 @@ static int open_file(const char *path, int *was_empty, char *error, size_t error
     return fd;
 }
 
-struct sent_journal *sent_journal_open(const char *path, char *error, size_t error_size)
+struct sent_journal *sent_journal_open(const char *path, uint64_t database_key, char *error,
+                                       size_t error_size)
 {
     int was_empty = 0;
     int fd = open_file(path, &was_empty, error, error_size);
@@ -146,7 +155,7 @@ struct sent_journal *sent_journal_open(const char *path, char *error, size_t err
     journal->header = mapping;
     journal->entries = (struct sent_mark_entry *)(journal->header + 1);
     journal->mapped_size = file_size();
-    adopt_header(journal->header, path, was_empty);
+    adopt_header(journal->header, path, was_empty, database_key);
     return journal;
 }
 

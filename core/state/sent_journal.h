@@ -22,11 +22,14 @@ struct sent_mark_entry {
     int64_t text_length;
 };
 
-/* Opens (creating it when missing) the journal at path. A file that is not
- * a journal, or is damaged, is started afresh with a warning naming it
- * (its marks are lost: those parts may go again). NULL with a one-line
+/* Opens (creating it when missing) the journal at path, for the database
+ * that database_key names (its device and inode: a database moved aside and
+ * made anew is another one). A file that is not a journal, is damaged, or
+ * holds marks of another database is started afresh with a warning naming
+ * it (its marks are lost: those parts may go again). NULL with a one-line
  * reason when the file cannot be opened or mapped. */
-struct sent_journal *sent_journal_open(const char *path, char *error, size_t error_size);
+struct sent_journal *sent_journal_open(const char *path, uint64_t database_key, char *error,
+                                       size_t error_size);
 void sent_journal_close(struct sent_journal *journal);
 
 /* 0 written, -1 the journal is full (the caller marks the row its own way). */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void init_recursive_mutex(pthread_mutex_t *mutex)
 {
@@ -36,11 +37,20 @@ static void open_journal(struct store *store, const struct store_settings *setti
     if (!settings->sent_journal || !store_groups_commits(store) ||
         store->backend->outbox_remove_sent == NULL || settings->state_dir == NULL)
         return;
+    char *database = store_sqlite_database_path(settings->state_dir);
     char path[4096];
-    if (snprintf(path, sizeof path, "%s/jarvis.db-sent", settings->state_dir) >= (int)sizeof path)
+    struct stat file;
+    int named = database != NULL &&
+                snprintf(path, sizeof path, "%s-sent", database) < (int)sizeof path &&
+                stat(database, &file) == 0;
+    free(database);
+    if (!named)
         return;
+    /* the marks are this file's: a database moved aside and made anew,
+     * or restored from a copy, is another file */
+    uint64_t key = (uint64_t)file.st_dev << 32 ^ (uint64_t)file.st_ino;
     char error[512];
-    store->journal = sent_journal_open(path, error, sizeof error);
+    store->journal = sent_journal_open(path, key, error, sizeof error);
     if (store->journal == NULL) {
         log_warn("%s; sent marks are written to the database one by one instead", error);
         return;

@@ -137,7 +137,7 @@ static void release(struct sqlite_store *store)
     free(store);
 }
 
-static char *database_path(const char *state_dir)
+char *store_sqlite_database_path(const char *state_dir)
 {
     size_t length = strlen(state_dir) + sizeof DATABASE_NAME + 1;
     char *path = malloc(length);
@@ -148,7 +148,7 @@ static char *database_path(const char *state_dir)
 
 int store_sqlite_exists(const char *state_dir)
 {
-    char *path = database_path(state_dir);
+    char *path = store_sqlite_database_path(state_dir);
     if (path == NULL)
         return 0;
     struct stat info;
@@ -220,7 +220,7 @@ static void *sqlite_open(const struct store_settings *settings, char *error, siz
         return NULL;
     }
     struct sqlite_store *store = calloc(1, sizeof *store);
-    if (store == NULL || (store->path = database_path(state_dir)) == NULL) {
+    if (store == NULL || (store->path = store_sqlite_database_path(state_dir)) == NULL) {
         snprintf(error, error_size, "%s: out of memory", state_dir);
         free(store);
         return NULL;

@@ -9,5 +9,7 @@ extern const struct store_backend store_sqlite_backend;
 
 /* 1 when state_dir already holds the SQLite database. */
 int store_sqlite_exists(const char *state_dir);
+/* Its file's path in state_dir (malloc'd; NULL out of memory). */
+char *store_sqlite_database_path(const char *state_dir);
 
 #endif

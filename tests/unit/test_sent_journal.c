@@ -4,7 +4,8 @@
  * whose row no longer matches removes nothing, a damaged or foreign file is
  * started afresh with one warning naming it, a full journal refuses, and
  * the outbox read inside a transaction (where no fold can run) still skips
- * what the journal marks sent. */
+ * what the journal marks sent. A journal of another database (moved aside
+ * and made anew) is not believed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -63,13 +64,21 @@ static char *read_log(void)
     return text;
 }
 
-static struct sent_journal *open_journal(void)
+#define DATABASE_KEY 0x1234
+
+static struct sent_journal *open_journal_of(uint64_t database_key)
 {
     char error[256];
-    struct sent_journal *journal = sent_journal_open(journal_path, error, sizeof error);
+    struct sent_journal *journal =
+        sent_journal_open(journal_path, database_key, error, sizeof error);
     if (journal == NULL)
         fail_msg("sent_journal_open: %s", error);
     return journal;
+}
+
+static struct sent_journal *open_journal(void)
+{
+    return open_journal_of(DATABASE_KEY);
 }
 
 static struct sent_mark_entry mark_of(int64_t id)
@@ -208,12 +217,35 @@ static void test_a_count_beyond_the_file_is_not_believed(void **state)
     assert_non_null(strstr(read_log(), "its mark count is beyond its size"));
 }
 
+static void test_marks_of_another_database_are_not_believed(void **state)
+{
+    (void)state;
+    struct sent_journal *journal = open_journal();
+    struct sent_mark_entry mark = mark_of(3);
+    assert_int_equal(sent_journal_append(journal, &mark), 0);
+    sent_journal_close(journal);
+    /* the database was moved aside and made anew: its outbox is not the
+     * one these marks are of */
+    journal = open_journal_of(DATABASE_KEY + 1);
+    size_t first = 0;
+    assert_int_equal(pending(journal, &first), 0);
+    sent_journal_close(journal);
+    assert_non_null(strstr(read_log(), "its marks are of another database"));
+    /* and the journal is that database's now: its own marks are kept */
+    journal = open_journal_of(DATABASE_KEY + 1);
+    assert_int_equal(sent_journal_append(journal, &mark), 0);
+    sent_journal_close(journal);
+    journal = open_journal_of(DATABASE_KEY + 1);
+    assert_int_equal(pending(journal, &first), 1);
+    sent_journal_close(journal);
+}
+
 static void test_a_journal_that_cannot_be_made_says_where(void **state)
 {
     (void)state;
     char path[192], error[256] = "";
     snprintf(path, sizeof path, "%s/missing/jarvis.db-sent", directory);
-    assert_null(sent_journal_open(path, error, sizeof error));
+    assert_null(sent_journal_open(path, DATABASE_KEY, error, sizeof error));
     assert_non_null(strstr(error, path));
     assert_non_null(strstr(error, "cannot open"));
 }
@@ -311,6 +343,37 @@ static void test_the_outbox_read_in_a_transaction_skips_what_the_journal_marks(v
     store_close(store);
 }
 
+static void test_old_marks_are_folded_before_a_new_database_is_written(void **state)
+{
+    (void)state;
+    struct store *store = open_store(1);
+    int64_t old = store_outbox_add(store, 801, 95, 0, "old");
+    store_close(store);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct store *mine = open_store(1);
+        store_part_sent_journaled(mine, old, 801, 95, strlen("old"));
+        _exit(0); /* dies with the mark unfolded */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    char command[256];
+    snprintf(command, sizeof command, "cd %s && mv jarvis.db jarvis.db.broken && rm -f jarvis.db-wal "
+             "jarvis.db-shm", directory);
+    assert_int_equal(system(command), 0);
+    /* the open folds the dead run's mark before anything is written, so it
+     * never meets the new database's part with the same id, update, chat
+     * and text (the journal's database key would refuse it too) */
+    store = open_store(1);
+    int64_t fresh = store_outbox_add(store, 801, 95, 0, "old");
+    assert_int_equal(fresh, old);
+    store_close(store);
+    store = open_store(1);
+    assert_int_equal(store_outbox_count(store), 1); /* the old mark removed nothing */
+    store_close(store);
+}
+
 static void test_without_a_journal_marks_are_refused(void **state)
 {
     (void)state;
@@ -333,9 +396,11 @@ int main(void)
         TEST(test_a_full_journal_refuses),
         TEST(test_a_foreign_file_is_started_afresh_with_one_warning),
         TEST(test_a_count_beyond_the_file_is_not_believed),
+        TEST(test_marks_of_another_database_are_not_believed),
         TEST(test_a_journal_that_cannot_be_made_says_where),
         TEST(test_a_dead_senders_marks_are_folded_before_the_outbox_is_read),
         TEST(test_the_outbox_read_in_a_transaction_skips_what_the_journal_marks),
+        TEST(test_old_marks_are_folded_before_a_new_database_is_written),
         TEST(test_without_a_journal_marks_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
