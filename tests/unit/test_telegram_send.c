@@ -831,6 +831,36 @@ static void test_bad_messages_refused_at_the_door(void **state)
     stop_sender();
 }
 
+/* A worker asleep until the lingering lane's bucket is full (3 s after a
+ * burst of 3 at 1/s) must wake when that chat's next message makes the lane
+ * due sooner (one token, ~1 s): the lane re-enters the heap at its top, and
+ * heap_push signals. Without the signal it would go out at the old wake,
+ * about 3 s after the burst. */
+static void test_a_sooner_due_lane_wakes_the_sleeping_worker(void **state)
+{
+    (void)state;
+    struct telegram_send_limits limits = default_limits();
+    limits.connections = 1; /* one worker: the one asleep */
+    start_sender(&limits, 4);
+    enqueue(0, 1, 30, 0, "burst-1");
+    enqueue(1, 2, 30, 0, "burst-2");
+    enqueue(2, 3, 30, 0, "burst-3");
+    while (count_arrivals_of("burst-3") == 0)
+        usleep(1000);
+    usleep(100 * 1000); /* the worker is back asleep, until the lane's linger ends */
+    enqueue(3, 4, 30, 0, "after the burst");
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(4, SEND_DELIVERED);
+    const struct arrival *last = first_arrival_of("burst-3");
+    const struct arrival *next = first_arrival_of("after the burst");
+    assert_non_null(last);
+    assert_non_null(next);
+    int64_t gap_ms = next->at_ms - last->at_ms;
+    assert_true(gap_ms >= 700);  /* the chat's rate held: a token takes 1 s */
+    assert_true(gap_ms < 2000); /* and not the linger's 3 s */
+    stop_sender();
+}
+
 static void test_lanes_freed_after_many_chats(void **state)
 {
     (void)state;
@@ -910,6 +940,8 @@ int main(void)
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_lane_lingers_until_its_bucket_is_full, start_server,
                                         stop_server),
+        cmocka_unit_test_setup_teardown(test_a_sooner_due_lane_wakes_the_sleeping_worker,
+                                        start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_lanes_freed_after_many_chats, start_server,
                                         stop_server),
     };
