@@ -34,6 +34,34 @@ static void short_text_is_one_chunk(void **state)
     telegram_chunks_free(chunks, 1);
 }
 
+/* Short valid parts go whole without being counted; whatever needs work
+ * (a tag to close, bytes to repair, only blanks) still takes the full path. */
+static void a_short_part_goes_whole_unless_it_needs_work(void **state)
+{
+    (void)state;
+    char **chunks;
+    assert_int_equal(telegram_split_html("fish &amp; chips", 4096, &chunks), 1);
+    assert_string_equal(chunks[0], "fish &amp; chips");
+    telegram_chunks_free(chunks, 1);
+    assert_int_equal(telegram_split_html("<b>bold, never closed", 4096, &chunks), 1);
+    assert_string_equal(chunks[0], "<b>bold, never closed</b>");
+    telegram_chunks_free(chunks, 1);
+    assert_int_equal(telegram_split_html(" \n", 4096, &chunks), 0);
+    telegram_chunks_free(chunks, 0);
+    assert_int_equal(telegram_split_html("caf\xC3", 4096, &chunks), 1);
+    assert_string_equal(chunks[0], "caf\xEF\xBF\xBD");
+    telegram_chunks_free(chunks, 1);
+    /* exactly the limit in bytes: whole; two-byte characters over the limit
+     * in bytes but within it in units: counted, and still whole */
+    assert_int_equal(telegram_split_text("abcd", 4, &chunks), 1);
+    assert_string_equal(chunks[0], "abcd");
+    telegram_chunks_free(chunks, 1);
+    assert_int_equal(telegram_split_text("\xC3\xA9\xC3\xA9\xC3\xA9", 4, &chunks), 1);
+    telegram_chunks_free(chunks, 1);
+    assert_int_equal(telegram_split_text("abcde", 4, &chunks), 2);
+    telegram_chunks_free(chunks, 2);
+}
+
 static void blank_text_has_no_chunk(void **state)
 {
     (void)state;
@@ -368,6 +396,7 @@ int main(void)
         cmocka_unit_test(html_parts_close_and_reopen_tags_at_the_cut),
         cmocka_unit_test(html_counts_what_is_shown),
         cmocka_unit_test(blank_text_has_no_chunk),
+        cmocka_unit_test(a_short_part_goes_whole_unless_it_needs_work),
         cmocka_unit_test(cuts_at_the_last_line_break),
         cmocka_unit_test(cuts_at_a_space_without_line_breaks),
         cmocka_unit_test(surrogate_pairs_count_two_and_are_never_cut),

@@ -110,8 +110,34 @@ static long split_repaired(const char *text, size_t max_units, char ***chunks,
     return count;
 }
 
+/* The common case, a short valid text, is its own one part: its bytes are
+ * at least its UTF-16 units, so it fits without being counted. */
+static long whole_text(const char *text, char ***chunks)
+{
+    long count = 0;
+    *chunks = NULL;
+    if (append_chunk(chunks, &count, text, strlen(text)) != 0) {
+        telegram_chunks_free(*chunks, 0);
+        *chunks = NULL;
+        return -1;
+    }
+    return count;
+}
+
+/* 1 when text is its own one part as it is: valid UTF-8 within max_units
+ * bytes (a byte or more a UTF-16 unit) and, for HTML, without a tag that a
+ * cut would have to close and reopen. */
+static int fits_whole(const char *text, size_t max_units, int html)
+{
+    size_t length = strlen(text);
+    return length > 0 && length <= max_units && max_units >= 2 &&
+           (!html || memchr(text, '<', length) == NULL) && utf8_invalid_bytes(text, length) == 0;
+}
+
 long telegram_split_text(const char *text, size_t max_units, char ***chunks)
 {
+    if (fits_whole(text, max_units, 0))
+        return whole_text(text, chunks);
     return split_repaired(text, max_units, chunks, split_clean);
 }
 
@@ -329,5 +355,7 @@ static long split_html_clean(const char *text, size_t max_units, char ***chunks)
 
 long telegram_split_html(const char *text, size_t max_units, char ***chunks)
 {
+    if (fits_whole(text, max_units, 1))
+        return whole_text(text, chunks);
     return split_repaired(text, max_units, chunks, split_html_clean);
 }
