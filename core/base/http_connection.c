@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/http_response_parser.h"
 #include "base/proxy_environment.h"
+#include "base/text.h"
 
 #define CONNECT_TIMEOUT_S 10L
 /* An answer body kept for the next exchange up to this size; a larger one
@@ -409,8 +410,8 @@ static int build_request(struct http_connection *connection, const char *path,
                          const char *content_type, const char *body, size_t length)
 {
     struct byte_buffer *request = &connection->request;
-    char content_length[32];
-    snprintf(content_length, sizeof content_length, "%zu", length);
+    char content_length[TEXT_INT64_MAX];
+    text_int64(content_length, (int64_t)length); /* a body is far below 2^63 bytes */
     /* the fixed words of the head below are well under 128 bytes */
     size_t needed = strlen(connection->path_prefix) + strlen(path) + strlen(connection->host) +
                     strlen(content_type) + strlen(content_length) + 128 + length;

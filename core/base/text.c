@@ -36,6 +36,25 @@ size_t text_join(char *out, size_t size, const char *first, const char *second)
     return at;
 }
 
+size_t text_int64(char *out, int64_t value)
+{
+    char digits[TEXT_INT64_MAX];
+    size_t count = 0;
+    /* by the unsigned magnitude: -INT64_MIN does not fit an int64_t */
+    uint64_t magnitude = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+    do {
+        digits[count++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    size_t length = 0;
+    if (value < 0)
+        out[length++] = '-';
+    while (count > 0)
+        out[length++] = digits[--count];
+    out[length] = '\0';
+    return length;
+}
+
 char *text_trimmed_copy(const char *text)
 {
     const char *start = text_skip_spaces(text);

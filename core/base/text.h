@@ -5,6 +5,7 @@
 #define JARVIS_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int text_is_space(char c);
 /* The first non-space character of text. */
@@ -16,5 +17,10 @@ char *text_trimmed_copy(const char *text);
  * pipeline names things this way several times an update. The length
  * written. */
 size_t text_join(char *out, size_t size, const char *first, const char *second);
+/* value in decimal at out (at least TEXT_INT64_MAX bytes), NUL-terminated,
+ * as "%" PRId64 writes it; the length written. Request bodies and heads
+ * carry a few numbers each. */
+#define TEXT_INT64_MAX 21
+size_t text_int64(char *out, int64_t value);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,20 @@ static void test_join_takes_null_parts_as_empty_and_refuses_no_room(void **state
     assert_int_equal(text_join(NULL, 8, "ef", "gh"), 0);
 }
 
+static void test_int64_is_printf_of_the_number(void **state)
+{
+    (void)state;
+    static const int64_t values[] = {0, 1, -1, 9, 10, -10, 123456789, -987654321,
+                                     INT64_MAX, INT64_MIN, INT64_MIN + 1, 1000000000000LL};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        char written[TEXT_INT64_MAX], expected[32];
+        size_t length = text_int64(written, values[i]);
+        snprintf(expected, sizeof expected, "%" PRId64, values[i]);
+        assert_string_equal(written, expected);
+        assert_int_equal(length, strlen(expected));
+    }
+}
+
 static void test_trimming_and_spaces(void **state)
 {
     (void)state;
@@ -60,6 +75,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_is_snprintf_of_two_strings),
         cmocka_unit_test(test_join_takes_null_parts_as_empty_and_refuses_no_room),
+        cmocka_unit_test(test_int64_is_printf_of_the_number),
         cmocka_unit_test(test_trimming_and_spaces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

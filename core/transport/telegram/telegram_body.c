@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "base/utf8.h"
 
 /* Members the sender sets itself: an options text naming one of them goes
@@ -79,18 +80,20 @@ char *telegram_send_message_body(int64_t chat_id, int64_t thread_id, const char 
         utf8_invalid_bytes(text, text_length) > 0)
         return NULL;
     char head[96];
-    int head_length =
-        thread_id != 0
-            ? snprintf(head, sizeof head,
-                       "{\"chat_id\":%" PRId64 ",\"message_thread_id\":%" PRId64 ",\"text\":\"",
-                       chat_id, thread_id)
-            : snprintf(head, sizeof head, "{\"chat_id\":%" PRId64 ",\"text\":\"", chat_id);
+    size_t head_length = text_join(head, sizeof head, "{\"chat_id\":", "");
+    head_length += text_int64(head + head_length, chat_id);
+    if (thread_id != 0) {
+        head_length +=
+            text_join(head + head_length, sizeof head - head_length, ",\"message_thread_id\":", "");
+        head_length += text_int64(head + head_length, thread_id);
+    }
+    head_length += text_join(head + head_length, sizeof head - head_length, ",\"text\":\"", "");
     /* head, text, '"', then options without its '{' (or '}'), NUL */
-    size_t size = (size_t)head_length + escaped_length(text) + 1 + options_length + 2;
+    size_t size = head_length + escaped_length(text) + 1 + options_length + 2;
     char *body = malloc(size);
     if (body == NULL)
         return NULL;
-    memcpy(body, head, (size_t)head_length);
+    memcpy(body, head, head_length);
     char *out = escape_into(body + head_length, text);
     *out++ = '"';
     if (options_length > 2) {
