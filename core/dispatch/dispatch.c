@@ -18,6 +18,7 @@
 #include <jarvis/plugin.h>
 
 #include "base/clock.h"
+#include "base/id_table.h"
 #include "config/config.h"
 #include "state/crash_record.h"
 #include "plugin/host.h"
@@ -57,9 +58,8 @@ struct queued_message {
 };
 
 struct chat_queue {
-    struct chat_queue *next_chat;  /* all chats with pending or running work */
+    int64_t chat_id;               /* first: the key of dispatch->chats (id_table.h) */
     struct chat_queue *next_ready; /* chats waiting for a worker */
-    int64_t chat_id;
     struct queued_message *head;
     struct queued_message *tail;
     int running; /* a worker is handling this chat's head message */
@@ -70,7 +70,9 @@ struct dispatch {
     pthread_mutex_t lock;
     pthread_cond_t work_available;
     pthread_cond_t all_done;
-    struct chat_queue *chats;
+    /* every chat with pending or running work, by id: a submit costs the
+     * same with ten chats in flight or a hundred thousand */
+    struct id_table chats;
     struct chat_queue *ready_head;
     struct chat_queue *ready_tail;
     size_t unfinished;   /* submitted and not yet done */
@@ -423,10 +425,7 @@ static struct queued_message *queued_message_copy(const struct incoming_message 
 
 static struct chat_queue *find_chat(struct dispatch *dispatch, int64_t chat_id)
 {
-    for (struct chat_queue *chat = dispatch->chats; chat != NULL; chat = chat->next_chat)
-        if (chat->chat_id == chat_id)
-            return chat;
-    return NULL;
+    return id_table_find(&dispatch->chats, chat_id);
 }
 
 static void push_ready(struct dispatch *dispatch, struct chat_queue *chat)
@@ -454,11 +453,19 @@ static struct chat_queue *pop_ready(struct dispatch *dispatch)
 
 static void remove_chat(struct dispatch *dispatch, struct chat_queue *chat)
 {
-    struct chat_queue **link = &dispatch->chats;
-    while (*link != NULL && *link != chat)
-        link = &(*link)->next_chat;
-    if (*link == chat)
-        *link = chat->next_chat;
+    id_table_remove(&dispatch->chats, chat->chat_id);
+    free(chat);
+}
+
+static void free_chat_and_queue(void *record, void *context)
+{
+    (void)context;
+    struct chat_queue *chat = record;
+    while (chat->head != NULL) {
+        struct queued_message *item = chat->head;
+        chat->head = item->next;
+        queued_message_free(item);
+    }
     free(chat);
 }
 
@@ -474,8 +481,10 @@ int dispatch_submit(struct dispatch *dispatch, const struct incoming_message *me
         chat = calloc(1, sizeof *chat);
         if (chat != NULL) {
             chat->chat_id = message->chat_id;
-            chat->next_chat = dispatch->chats;
-            dispatch->chats = chat;
+            if (id_table_insert(&dispatch->chats, &chat->chat_id) != 0) {
+                free(chat);
+                chat = NULL;
+            }
         }
     }
     if (chat == NULL) {
@@ -746,6 +755,7 @@ struct dispatch *dispatch_create(struct host *host, int workers)
     if (dispatch == NULL)
         return NULL;
     dispatch->host = host;
+    id_table_init(&dispatch->chats);
     dispatch->workers = calloc((size_t)workers, sizeof *dispatch->workers);
     dispatch->slots = calloc((size_t)workers, sizeof *dispatch->slots);
     dispatch->worker_count = workers;
@@ -842,16 +852,8 @@ void dispatch_destroy(struct dispatch *dispatch)
      * finishes whatever was still queued. */
     for (int i = 0; i < dispatch->worker_count; i++)
         pthread_join(dispatch->workers[i], NULL);
-    while (dispatch->chats != NULL) {
-        struct chat_queue *chat = dispatch->chats;
-        while (chat->head != NULL) {
-            struct queued_message *item = chat->head;
-            chat->head = item->next;
-            queued_message_free(item);
-        }
-        dispatch->chats = chat->next_chat;
-        free(chat);
-    }
+    id_table_each(&dispatch->chats, free_chat_and_queue, NULL);
+    id_table_clear(&dispatch->chats);
     pthread_cond_destroy(&dispatch->work_available);
     pthread_cond_destroy(&dispatch->all_done);
     pthread_cond_destroy(&dispatch->idle);
