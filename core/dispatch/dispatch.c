@@ -378,48 +378,48 @@ static void route_message(struct dispatch *dispatch, const struct incoming_messa
 
 static void queued_message_free(struct queued_message *item)
 {
-    free((char *)item->message.chat_type);
-    free((char *)item->message.user_name);
-    free((char *)item->message.text);
-    free((char *)item->message.language_code);
-    free((char *)item->message.reply_to_text);
-    free((char *)item->message.callback_id);
-    free((char *)item->message.callback_data);
-    free(item);
+    free(item); /* its strings live in the same block */
 }
 
-static char *copy_optional(const char *text, int *failed)
+/* Copies text to *at (advancing it) and returns the copy; NULL stays NULL
+ * unless required, which makes it "". */
+static const char *place_text(char **at, const char *text, int required)
 {
-    if (text == NULL)
+    if (text == NULL && !required)
         return NULL;
-    char *copy = strdup(text);
-    if (copy == NULL)
-        *failed = 1;
+    const char *source = text != NULL ? text : "";
+    size_t length = strlen(source) + 1;
+    char *copy = memcpy(*at, source, length);
+    *at += length;
     return copy;
 }
 
+static size_t text_size(const char *text)
+{
+    return text != NULL ? strlen(text) + 1 : 1;
+}
+
+/* One allocation for the item and its seven strings: a message costs one
+ * malloc and one free on its way through the queue, not eight of each. */
 static struct queued_message *queued_message_copy(const struct incoming_message *message,
                                                   dispatch_done_fn done, void *context)
 {
-    struct queued_message *item = calloc(1, sizeof *item);
+    size_t size = sizeof(struct queued_message) + text_size(message->chat_type) +
+                  text_size(message->user_name) + text_size(message->text) +
+                  text_size(message->language_code) + text_size(message->reply_to_text) +
+                  text_size(message->callback_id) + text_size(message->callback_data);
+    struct queued_message *item = malloc(size);
     if (item == NULL)
         return NULL;
-    item->message = *message;
-    item->message.chat_type = strdup(message->chat_type != NULL ? message->chat_type : "");
-    item->message.user_name = strdup(message->user_name != NULL ? message->user_name : "");
-    item->message.text = strdup(message->text != NULL ? message->text : "");
-    item->done = done;
-    item->context = context;
-    int failed = 0;
-    item->message.language_code = copy_optional(message->language_code, &failed);
-    item->message.reply_to_text = copy_optional(message->reply_to_text, &failed);
-    item->message.callback_id = copy_optional(message->callback_id, &failed);
-    item->message.callback_data = copy_optional(message->callback_data, &failed);
-    if (failed || item->message.chat_type == NULL || item->message.user_name == NULL ||
-        item->message.text == NULL) {
-        queued_message_free(item);
-        return NULL;
-    }
+    *item = (struct queued_message){.message = *message, .done = done, .context = context};
+    char *at = (char *)(item + 1);
+    item->message.chat_type = place_text(&at, message->chat_type, 1);
+    item->message.user_name = place_text(&at, message->user_name, 1);
+    item->message.text = place_text(&at, message->text, 1);
+    item->message.language_code = place_text(&at, message->language_code, 0);
+    item->message.reply_to_text = place_text(&at, message->reply_to_text, 0);
+    item->message.callback_id = place_text(&at, message->callback_id, 0);
+    item->message.callback_data = place_text(&at, message->callback_data, 0);
     return item;
 }
 
