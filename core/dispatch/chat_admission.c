@@ -11,13 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/id_table.h"
+
+#define LOAD_RETRY_FIRST_MS 100
+#define LOAD_RETRY_MAX_MS 30000
 
 struct chat_slot {
     int64_t chat_id;      /* first: the id_table key */
     long held;            /* updates in dispatch + parts not yet sent */
     int64_t last_arrival; /* of the last row admitted */
     int loading;          /* a caller is loading its rows */
+    /* After a load whose read failed: not taken again before retry_at_ms
+     * (monotonic), the wait doubling from LOAD_RETRY_FIRST_MS up to
+     * LOAD_RETRY_MAX_MS; 0 when the last load read. */
+    int64_t retry_at_ms;
+    int64_t retry_wait_ms;
     /* The rows left in the inbox: waiting update_ids from waiting_ids[first]
      * on, oldest first, in an array of allocated. */
     int64_t *waiting_ids;
@@ -172,7 +181,8 @@ int64_t *chat_admission_take_waiting(struct chat_admission *admission, int64_t c
     struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
     int64_t *ids = NULL;
     /* at half the cap, so loads come in batches rather than row by row */
-    if (slot != NULL && slot->waiting > 0 && !slot->loading && slot->held <= admission->cap / 2) {
+    if (slot != NULL && slot->waiting > 0 && !slot->loading && slot->held <= admission->cap / 2 &&
+        (slot->retry_at_ms == 0 || monotonic_ms() >= slot->retry_at_ms)) {
         size_t free_room = (size_t)(admission->cap - slot->held);
         size_t room = free_room < slot->waiting ? free_room : slot->waiting;
         ids = malloc(room * sizeof *ids);
@@ -186,9 +196,24 @@ int64_t *chat_admission_take_waiting(struct chat_admission *admission, int64_t c
     return ids;
 }
 
-void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t taken,
-                           int read, size_t dispatched, int64_t last_arrival)
+/* Under the lock: the read failed, so the rows stay waiting (the chat's
+ * later updates queue behind them, its order kept) and are taken again
+ * once the wait is over. */
+static enum load_change load_failed(struct chat_slot *slot)
 {
+    int first = slot->retry_wait_ms == 0;
+    slot->retry_wait_ms = first ? LOAD_RETRY_FIRST_MS : slot->retry_wait_ms * 2;
+    if (slot->retry_wait_ms > LOAD_RETRY_MAX_MS)
+        slot->retry_wait_ms = LOAD_RETRY_MAX_MS;
+    slot->retry_at_ms = monotonic_ms() + slot->retry_wait_ms;
+    return first ? LOAD_FAILED : LOAD_UNCHANGED;
+}
+
+enum load_change chat_admission_loaded(struct chat_admission *admission, int64_t chat_id,
+                                       size_t taken, int read, size_t dispatched,
+                                       int64_t last_arrival)
+{
+    enum load_change change = LOAD_UNCHANGED;
     pthread_mutex_lock(&admission->lock);
     struct chat_slot *slot = id_table_find(&admission->chats, chat_id);
     if (slot != NULL) {
@@ -196,12 +221,47 @@ void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, si
         add_held(admission, slot, (long)dispatched);
         if (last_arrival > slot->last_arrival)
             slot->last_arrival = last_arrival;
-        /* a failed read forgets them all: they wait in the inbox for the
-         * next start, and the chat's next updates are offered afresh */
-        forget_waiting(slot, read ? taken : slot->waiting);
+        if (!read) {
+            change = load_failed(slot);
+        } else {
+            change = slot->retry_wait_ms != 0 ? LOAD_RECOVERED : LOAD_UNCHANGED;
+            slot->retry_at_ms = slot->retry_wait_ms = 0;
+            forget_waiting(slot, taken);
+        }
         forget_if_idle(admission, slot);
     }
     pthread_mutex_unlock(&admission->lock);
+    return change;
+}
+
+struct due_loads {
+    int64_t now_ms, next_ms;
+    int64_t *chats;
+    size_t max, count;
+};
+
+static void collect_due(void *record, void *context)
+{
+    struct chat_slot *slot = record;
+    struct due_loads *due = context;
+    if (slot->retry_at_ms == 0 || slot->loading || slot->waiting == 0)
+        return;
+    if (slot->retry_at_ms <= due->now_ms && due->count < due->max)
+        due->chats[due->count++] = slot->chat_id;
+    int64_t wait = slot->retry_at_ms > due->now_ms ? slot->retry_at_ms - due->now_ms : 0;
+    if (due->next_ms < 0 || wait < due->next_ms)
+        due->next_ms = wait;
+}
+
+int64_t chat_admission_due_loads(struct chat_admission *admission, int64_t *chats, size_t max,
+                                 size_t *count)
+{
+    struct due_loads due = {.now_ms = monotonic_ms(), .next_ms = -1, .chats = chats, .max = max};
+    pthread_mutex_lock(&admission->lock);
+    id_table_each(&admission->chats, collect_due, &due);
+    pthread_mutex_unlock(&admission->lock);
+    *count = due.count;
+    return due.next_ms;
 }
 
 void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,

@@ -25,12 +25,26 @@ int chat_admission_offer(struct chat_admission *admission, int64_t chat_id, int6
  * with chat_admission_loaded; meanwhile the chat is not loaded twice. */
 int64_t *chat_admission_take_waiting(struct chat_admission *admission, int64_t chat_id,
                                      size_t *count);
+/* What a load changed, for the caller's one log line per change. */
+enum load_change {
+    LOAD_UNCHANGED, /* read as the last one was, or failed again */
+    LOAD_FAILED,    /* the first failed read of the chat's waiting rows */
+    LOAD_RECOVERED  /* read again after failures */
+};
 /* The load of the taken ids is done: read 1 when the inbox was read (of
  * the rows found, dispatched were dispatched; the last found arrived at
- * last_arrival, 0 when none was), 0 when the read failed (the chat's
- * waiting rows are then left to the next start). */
-void chat_admission_loaded(struct chat_admission *admission, int64_t chat_id, size_t taken,
-                           int read, size_t dispatched, int64_t last_arrival);
+ * last_arrival, 0 when none was), 0 when the read failed: the rows then
+ * stay waiting, in order, the chat's later updates behind them, and are
+ * not taken again for a wait that doubles from 0.1 s to 30 s
+ * (chat_admission_due_loads names the chats whose wait is over). */
+enum load_change chat_admission_loaded(struct chat_admission *admission, int64_t chat_id,
+                                       size_t taken, int read, size_t dispatched,
+                                       int64_t last_arrival);
+/* The chats (at most max, into chats) whose failed load may be tried
+ * again now; returns the ms until the next one is due, 0 when some are due
+ * now, -1 when none waits for a retry. */
+int64_t chat_admission_due_loads(struct chat_admission *admission, int64_t *chats, size_t max,
+                                 size_t *count);
 /* The handling of an update of chat_id ended; its reply parts (outbox ids)
  * are held until chat_admission_part_sent. */
 void chat_admission_handled(struct chat_admission *admission, int64_t chat_id,

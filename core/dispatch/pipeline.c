@@ -1196,13 +1196,14 @@ static int rerun_inbox(struct pipeline *pipeline)
     return run_admitted(pipeline, &admitted, result, "from before the restart", 1);
 }
 
-/* Room freed in chat_id's share: its next rows from the inbox, in order. */
-static void admit_waiting(struct pipeline *pipeline, int64_t chat_id)
+/* One load of chat_id's next waiting rows: 1 when rows were read (more
+ * may be taken now), 0 when none could be taken or the read failed. */
+static int load_waiting(struct pipeline *pipeline, int64_t chat_id)
 {
     size_t taken = 0;
     int64_t *update_ids = chat_admission_take_waiting(pipeline->admission, chat_id, &taken);
     if (update_ids == NULL)
-        return;
+        return 0;
     struct row_copies copies = {0};
     int read =
         store_inbox_get(pipeline->host->store, update_ids, taken, copy_inbox_row, &copies) == 0 &&
@@ -1214,12 +1215,39 @@ static void admit_waiting(struct pipeline *pipeline, int64_t chat_id)
         dispatched += (size_t)redispatch(pipeline, &copies.inbox[i], 0);
         last_arrival = copies.inbox[i].arrival;
     }
-    if (!read)
-        log_warn("inbox: chat %" PRId64 "'s waiting updates could not be read; they stay in "
-                 "the inbox and are handled after the next start",
+    enum load_change change =
+        chat_admission_loaded(pipeline->admission, chat_id, taken, read, dispatched, last_arrival);
+    if (change == LOAD_FAILED)
+        log_warn("inbox: chat %" PRId64 "'s waiting updates could not be read; retrying with "
+                 "backoff (its later updates wait behind them)",
                  chat_id);
-    chat_admission_loaded(pipeline->admission, chat_id, taken, read, dispatched, last_arrival);
+    else if (change == LOAD_RECOVERED)
+        log_info("inbox: chat %" PRId64 "'s waiting updates read again", chat_id);
     free_inbox_copies(&copies);
+    return read;
+}
+
+/* Room freed in chat_id's share: its next rows from the inbox, in order.
+ * Again after a load: what it dispatched may have been handled and sent
+ * before the load was done, and their own calls found the chat loading. */
+static void admit_waiting(struct pipeline *pipeline, int64_t chat_id)
+{
+    while (load_waiting(pipeline, chat_id)) {
+    }
+}
+
+#define DUE_LOADS_A_CALL 64
+
+int64_t pipeline_retry_loads(struct pipeline *pipeline)
+{
+    if (pipeline == NULL)
+        return -1;
+    int64_t chats[DUE_LOADS_A_CALL];
+    size_t count = 0;
+    int64_t next = chat_admission_due_loads(pipeline->admission, chats, DUE_LOADS_A_CALL, &count);
+    for (size_t i = 0; i < count; i++)
+        admit_waiting(pipeline, chats[i]);
+    return count > 0 ? chat_admission_due_loads(pipeline->admission, chats, 0, &count) : next;
 }
 
 int pipeline_recover(struct pipeline *pipeline)

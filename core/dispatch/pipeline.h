@@ -115,6 +115,11 @@ void pipeline_sent_as(struct pipeline *pipeline, const struct outbox_row *row, i
 void pipeline_before_send(struct pipeline *pipeline, int64_t chat_id);
 /* Commits the open group and delivers what it held (before a stop). */
 void pipeline_flush(struct pipeline *pipeline);
+/* Loads again the waiting rows of chats whose last load could not read
+ * the inbox, once their backoff is over (chat_admission.h); the ms until
+ * the next such retry is due, or -1 when none waits. The housekeeping
+ * thread calls it. */
+int64_t pipeline_retry_loads(struct pipeline *pipeline);
 
 /* Updates accepted and not yet committed as handled (deferred ones
  * included), and outbox parts handed out and not yet sent. */

@@ -16,6 +16,7 @@
 #include "base/lifecycle.h"
 #include "base/log.h"
 #include "base/pointer_list.h"
+#include "dispatch/pipeline.h"
 #include "plugin/registry.h"
 #include "plugin/callbacks.h"
 #include "plugin/registration.h"
@@ -108,6 +109,11 @@ static void *housekeeping_main(void *argument)
         /* no sooner than the period (a budget of 1 ms must not spin); no
          * budget, nothing to check: a stop still wakes the wait */
         int64_t next = registry_check_budgets(sched->host->registry);
+        /* a chat whose waiting rows could not be read is tried again (the
+         * pipeline is the transport's; it outlives this thread) */
+        int64_t retry = pipeline_retry_loads(sched->host->pipeline);
+        if (retry >= 0 && (next < 0 || retry < next))
+            next = retry;
         if (next < 0)
             next = NO_BUDGET_WAIT_MS;
         due = monotonic_ms() + (next > HOUSEKEEPING_PERIOD_MS ? next : HOUSEKEEPING_PERIOD_MS);

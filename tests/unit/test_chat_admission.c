@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -119,9 +120,11 @@ static void a_long_backlog_comes_back_in_order(void **state)
     chat_admission_destroy(admission);
 }
 
-/* A load whose read failed leaves the rows to the next start: the chat's
- * later updates are not held back behind rows nobody will load. */
-static void a_failed_read_does_not_block_the_chat(void **state)
+/* A load whose read failed keeps the rows waiting, in order, with the
+ * chat's later updates behind them; they are not taken again until the
+ * backoff is over, when chat_admission_due_loads names the chat; the next
+ * read that works takes them, oldest first, and says the chat recovered. */
+static void a_failed_read_is_retried_in_order(void **state)
 {
     (void)state;
     struct chat_admission *admission = chat_admission_create(2);
@@ -130,12 +133,37 @@ static void a_failed_read_does_not_block_the_chat(void **state)
     assert_false(offer(admission, 9, 12));
     chat_admission_handled(admission, 9, NULL, 0);
     chat_admission_handled(admission, 9, NULL, 0);
-    size_t count = 0;
+    size_t count = 0, due = 0;
+    int64_t chats[4];
+    assert_int_equal(chat_admission_due_loads(admission, chats, 4, &due), -1);
     int64_t *ids = chat_admission_take_waiting(admission, 9, &count);
     assert_non_null(ids);
     free(ids);
-    chat_admission_loaded(admission, 9, count, 0, 0, 0);
-    assert_true(offer(admission, 9, 13)); /* nothing waits any more */
+    assert_int_equal(chat_admission_loaded(admission, 9, count, 0, 0, 0), LOAD_FAILED);
+    assert_false(offer(admission, 9, 13)); /* behind the rows that wait */
+    assert_null(chat_admission_take_waiting(admission, 9, &count)); /* backing off */
+    int64_t wait = chat_admission_due_loads(admission, chats, 4, &due);
+    assert_true(wait > 0 && wait <= 100);
+    assert_int_equal(due, 0);
+    usleep(120 * 1000);
+    assert_int_equal(chat_admission_due_loads(admission, chats, 4, &due), 0);
+    assert_int_equal(due, 1);
+    assert_int_equal(chats[0], 9);
+    /* failing again: no new state to tell, and a longer wait */
+    ids = chat_admission_take_waiting(admission, 9, &count);
+    assert_non_null(ids);
+    free(ids);
+    assert_int_equal(chat_admission_loaded(admission, 9, count, 0, 0, 0), LOAD_UNCHANGED);
+    assert_true(chat_admission_due_loads(admission, chats, 4, &due) > 100);
+    usleep(220 * 1000);
+    ids = chat_admission_take_waiting(admission, 9, &count);
+    assert_non_null(ids);
+    assert_int_equal(count, 2);
+    assert_int_equal(ids[0], 112); /* oldest first */
+    assert_int_equal(ids[1], 113);
+    free(ids);
+    assert_int_equal(chat_admission_loaded(admission, 9, count, 1, 2, 13), LOAD_RECOVERED);
+    assert_int_equal(chat_admission_due_loads(admission, chats, 4, &due), -1);
     chat_admission_destroy(admission);
 }
 
@@ -164,7 +192,7 @@ int main(void)
         cmocka_unit_test(cap_holds_a_flooding_chat_and_not_the_others),
         cmocka_unit_test(parts_hold_the_chat_until_sent),
         cmocka_unit_test(a_long_backlog_comes_back_in_order),
-        cmocka_unit_test(a_failed_read_does_not_block_the_chat),
+        cmocka_unit_test(a_failed_read_is_retried_in_order),
         cmocka_unit_test(idle_chats_are_forgotten),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
