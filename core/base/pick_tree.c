@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A getUpdates batch of 100 messages takes about 60 KiB of nodes and text. */
-#define BLOCK_SIZE (64 * 1024)
+/* Blocks grow from the first to the largest: one converted update (a
+ * webhook's) takes a few hundred bytes, a getUpdates batch of 100 messages
+ * about 60 KiB. */
+#define FIRST_BLOCK_SIZE (4 * 1024)
+#define LARGEST_BLOCK_SIZE (64 * 1024)
 /* Deeper than anything read of an update (update, message, reply, sender):
  * a converted tree stops here, as json_pick leaves unread objects out. */
 #define CONVERT_DEPTH_MAX 16
@@ -20,6 +23,7 @@ struct arena_block {
 
 struct pick_arena {
     struct arena_block *blocks; /* the newest first */
+    size_t next_size;           /* of the next block */
 };
 
 struct pick_arena *pick_arena_create(void)
@@ -45,7 +49,11 @@ void *pick_arena_alloc(struct pick_arena *arena, size_t size)
     size = (size + 15) & ~(size_t)15;
     struct arena_block *block = arena->blocks;
     if (block == NULL || block->size - block->used < size) {
-        size_t capacity = size > BLOCK_SIZE ? size : BLOCK_SIZE;
+        if (arena->next_size == 0)
+            arena->next_size = FIRST_BLOCK_SIZE;
+        size_t capacity = size > arena->next_size ? size : arena->next_size;
+        if (arena->next_size < LARGEST_BLOCK_SIZE)
+            arena->next_size *= 2;
         block = malloc(sizeof *block + capacity);
         if (block == NULL)
             return NULL;

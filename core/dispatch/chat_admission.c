@@ -44,6 +44,7 @@ struct chat_admission {
     struct id_table chats;
     struct id_table parts;
     size_t held, most_of_one_chat;
+    size_t retrying; /* slots backing off after a failed read: 0 spares the walk */
 };
 
 struct chat_admission *chat_admission_create(long cap)
@@ -199,9 +200,10 @@ int64_t *chat_admission_take_waiting(struct chat_admission *admission, int64_t c
 /* Under the lock: the read failed, so the rows stay waiting (the chat's
  * later updates queue behind them, its order kept) and are taken again
  * once the wait is over. */
-static enum load_change load_failed(struct chat_slot *slot)
+static enum load_change load_failed(struct chat_admission *admission, struct chat_slot *slot)
 {
     int first = slot->retry_wait_ms == 0;
+    admission->retrying += (size_t)first;
     slot->retry_wait_ms = first ? LOAD_RETRY_FIRST_MS : slot->retry_wait_ms * 2;
     if (slot->retry_wait_ms > LOAD_RETRY_MAX_MS)
         slot->retry_wait_ms = LOAD_RETRY_MAX_MS;
@@ -222,9 +224,10 @@ enum load_change chat_admission_loaded(struct chat_admission *admission, int64_t
         if (last_arrival > slot->last_arrival)
             slot->last_arrival = last_arrival;
         if (!read) {
-            change = load_failed(slot);
+            change = load_failed(admission, slot);
         } else {
             change = slot->retry_wait_ms != 0 ? LOAD_RECOVERED : LOAD_UNCHANGED;
+            admission->retrying -= (size_t)(change == LOAD_RECOVERED);
             slot->retry_at_ms = slot->retry_wait_ms = 0;
             forget_waiting(slot, taken);
         }
@@ -258,7 +261,8 @@ int64_t chat_admission_due_loads(struct chat_admission *admission, int64_t *chat
 {
     struct due_loads due = {.now_ms = monotonic_ms(), .next_ms = -1, .chats = chats, .max = max};
     pthread_mutex_lock(&admission->lock);
-    id_table_each(&admission->chats, collect_due, &due);
+    if (admission->retrying > 0) /* else no slot backs off: none to visit */
+        id_table_each(&admission->chats, collect_due, &due);
     pthread_mutex_unlock(&admission->lock);
     *count = due.count;
     return due.next_ms;

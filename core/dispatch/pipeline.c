@@ -1247,7 +1247,7 @@ int64_t pipeline_retry_loads(struct pipeline *pipeline)
     int64_t next = chat_admission_due_loads(pipeline->admission, chats, DUE_LOADS_A_CALL, &count);
     for (size_t i = 0; i < count; i++)
         admit_waiting(pipeline, chats[i]);
-    return count > 0 ? chat_admission_due_loads(pipeline->admission, chats, 0, &count) : next;
+    return next; /* 0 after loads: asked again at the next round, which sees their outcome */
 }
 
 int pipeline_recover(struct pipeline *pipeline)

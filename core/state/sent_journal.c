@@ -42,7 +42,6 @@ struct sent_journal {
     pthread_mutex_t lock; /* appenders against each other and the fold */
     struct journal_header *header;
     struct sent_mark_entry *entries;
-    size_t mapped_size;
 };
 
 static size_t file_size(void)
@@ -154,7 +153,6 @@ struct sent_journal *sent_journal_open(const char *path, uint64_t database_key, 
     pthread_mutex_init(&journal->lock, NULL);
     journal->header = mapping;
     journal->entries = (struct sent_mark_entry *)(journal->header + 1);
-    journal->mapped_size = file_size();
     adopt_header(journal->header, path, was_empty, database_key);
     return journal;
 }
@@ -163,7 +161,7 @@ void sent_journal_close(struct sent_journal *journal)
 {
     if (journal == NULL)
         return;
-    munmap(journal->header, journal->mapped_size);
+    munmap(journal->header, file_size());
     pthread_mutex_destroy(&journal->lock);
     free(journal);
 }
@@ -220,9 +218,4 @@ void sent_journal_folded(struct sent_journal *journal, size_t end)
         atomic_store(&header->folded, 0);
     }
     pthread_mutex_unlock(&journal->lock);
-}
-
-size_t sent_journal_capacity(const struct sent_journal *journal)
-{
-    return journal == NULL ? 0 : JOURNAL_CAPACITY;
 }

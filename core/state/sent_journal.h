@@ -41,7 +41,5 @@ const struct sent_mark_entry *sent_journal_entry(const struct sent_journal *jour
 /* The marks below end are in a committed transaction: they are dropped
  * (the journal starts over at its first slot once nothing is pending). */
 void sent_journal_folded(struct sent_journal *journal, size_t end);
-/* Marks the journal can hold. */
-size_t sent_journal_capacity(const struct sent_journal *journal);
 
 #endif

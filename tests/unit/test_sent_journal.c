@@ -142,15 +142,16 @@ static void test_a_full_journal_refuses(void **state)
 {
     (void)state;
     struct sent_journal *journal = open_journal();
-    size_t capacity = sent_journal_capacity(journal);
-    assert_true(capacity >= 1024);
-    for (size_t i = 0; i < capacity; i++) {
-        struct sent_mark_entry mark = mark_of((int64_t)i + 1);
-        assert_int_equal(sent_journal_append(journal, &mark), 0);
-    }
+    size_t appended = 0;
+    struct sent_mark_entry mark = mark_of(1);
+    while (appended < 1000000 && sent_journal_append(journal, &mark) == 0)
+        mark = mark_of((int64_t)++appended + 1);
+    assert_true(appended >= 1024 && appended < 1000000); /* it holds many, and it fills */
+    size_t first = 0;
+    assert_int_equal(pending(journal, &first), appended);
     struct sent_mark_entry one_more = mark_of(0);
     assert_int_equal(sent_journal_append(journal, &one_more), -1);
-    sent_journal_folded(journal, capacity);
+    sent_journal_folded(journal, appended);
     assert_int_equal(sent_journal_append(journal, &one_more), 0);
     sent_journal_close(journal);
 }
@@ -326,6 +327,9 @@ static void test_the_outbox_read_in_a_transaction_skips_what_the_journal_marks(v
     int64_t second = store_outbox_add(store, 602, 80, 0, "two");
     assert_int_equal(store_part_sent_journaled(store, first, 601, 80, strlen("one")), 0);
     assert_int_equal(store_journal_pending(store), 1);
+    /* counted without the marked part, and the count folds nothing */
+    assert_int_equal(store_outbox_count(store), 1);
+    assert_int_equal(store_journal_pending(store), 1);
     /* inside a caller's transaction no fold runs: the read filters */
     assert_int_equal(store_begin(store, STORE_UNSYNCED), 0);
     struct outbox_ids inside = outbox_ids(store);
@@ -374,6 +378,23 @@ static void test_old_marks_are_folded_before_a_new_database_is_written(void **st
     store_close(store);
 }
 
+/* A journal that cannot be made costs the journal only: the store opens, says
+ * so in one line naming the file, and marks go to the database as before. */
+static void test_a_store_whose_journal_cannot_be_made_opens_without_one(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir(journal_path, 0700), 0); /* a directory where the file goes */
+    struct store *store = open_store(1);
+    int64_t id = store_outbox_add(store, 901, 97, 0, "x");
+    assert_int_equal(store_part_sent_journaled(store, id, 901, 97, 1), -1);
+    assert_int_equal(store_part_sent(store, id, 0, 97, 0, 0), 0);
+    assert_int_equal(store_outbox_count(store), 0);
+    store_close(store);
+    const char *log = read_log();
+    assert_non_null(strstr(log, journal_path));
+    assert_non_null(strstr(log, "sent marks are written to the database one by one instead"));
+}
+
 static void test_without_a_journal_marks_are_refused(void **state)
 {
     (void)state;
@@ -401,6 +422,7 @@ int main(void)
         TEST(test_a_dead_senders_marks_are_folded_before_the_outbox_is_read),
         TEST(test_the_outbox_read_in_a_transaction_skips_what_the_journal_marks),
         TEST(test_old_marks_are_folded_before_a_new_database_is_written),
+        TEST(test_a_store_whose_journal_cannot_be_made_opens_without_one),
         TEST(test_without_a_journal_marks_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

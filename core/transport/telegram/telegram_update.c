@@ -384,14 +384,12 @@ static const struct json_pick_rule update_rule = {update_names, update_rules, NU
 /* The element at body[offset]: its picked tree (*end past it), or an
  * undecodable marker over the bytes a lenient skip gives it (*end past
  * those; 0 when it does not end). depth: the levels around it. */
-static json_t *read_element(const char *body, size_t length, size_t offset, int depth, size_t *end,
-                            int *undecodable)
+static json_t *read_element(const char *body, size_t length, size_t offset, int depth, size_t *end)
 {
     char why[96];
     size_t used = 0;
     json_t *element =
         json_pick(body + offset, length - offset, &update_rule, depth, &used, why, sizeof why);
-    *undecodable = element == NULL;
     if (element != NULL) {
         *end = offset + used;
         return element;
@@ -440,9 +438,8 @@ static json_t *read_elements(const char *body, size_t length, size_t offset)
         if (body[offset] == ']')
             return updates;
         size_t end;
-        int bad;
         /* an element sits in the envelope object and its array */
-        json_t *element = read_element(body, length, offset, 2, &end, &bad);
+        json_t *element = read_element(body, length, offset, 2, &end);
         if (element == NULL || json_array_append_new(updates, element) != 0)
             break;
         offset = end;
@@ -543,8 +540,7 @@ json_t *telegram_decode_update_leniently(const char *body, size_t length)
             return NULL;
     }
     size_t used;
-    int bad;
-    json_t *update = read_element(body, end, start, 0, &used, &bad);
+    json_t *update = read_element(body, end, start, 0, &used);
     if (update != NULL && !json_is_object(update)) { /* cannot be after the '{' check */
         json_decref(update);
         return NULL;
