@@ -80,6 +80,12 @@ struct pipeline {
     pthread_mutex_t doubt_lock;
     int64_t in_doubt[IN_DOUBT_MAX];
     size_t in_doubt_count;
+    /* who calls pipeline_retry_loads (the housekeeping thread), asked to
+     * do it sooner when a chat's load first fails: it may be asleep for a
+     * minute; its lock lets the asker go away while a load fails */
+    pthread_mutex_t retry_wake_lock;
+    void (*retry_wake)(void *context);
+    void *retry_wake_context;
 };
 
 static void admit_waiting(struct pipeline *pipeline, int64_t chat_id);
@@ -1198,6 +1204,14 @@ static int rerun_inbox(struct pipeline *pipeline)
 
 /* One load of chat_id's next waiting rows: 1 when rows were read (more
  * may be taken now), 0 when none could be taken or the read failed. */
+static void ask_for_retry(struct pipeline *pipeline)
+{
+    pthread_mutex_lock(&pipeline->retry_wake_lock);
+    if (pipeline->retry_wake != NULL)
+        pipeline->retry_wake(pipeline->retry_wake_context);
+    pthread_mutex_unlock(&pipeline->retry_wake_lock);
+}
+
 static int load_waiting(struct pipeline *pipeline, int64_t chat_id)
 {
     size_t taken = 0;
@@ -1217,14 +1231,25 @@ static int load_waiting(struct pipeline *pipeline, int64_t chat_id)
     }
     enum load_change change =
         chat_admission_loaded(pipeline->admission, chat_id, taken, read, dispatched, last_arrival);
-    if (change == LOAD_FAILED)
+    if (change == LOAD_FAILED) {
         log_warn("inbox: chat %" PRId64 "'s waiting updates could not be read; retrying with "
                  "backoff (its later updates wait behind them)",
                  chat_id);
-    else if (change == LOAD_RECOVERED)
+        ask_for_retry(pipeline);
+    } else if (change == LOAD_RECOVERED)
         log_info("inbox: chat %" PRId64 "'s waiting updates read again", chat_id);
     free_inbox_copies(&copies);
     return read;
+}
+
+void pipeline_set_retry_wake(struct pipeline *pipeline, void (*wake)(void *context), void *context)
+{
+    if (pipeline == NULL)
+        return;
+    pthread_mutex_lock(&pipeline->retry_wake_lock);
+    pipeline->retry_wake = wake;
+    pipeline->retry_wake_context = context;
+    pthread_mutex_unlock(&pipeline->retry_wake_lock);
 }
 
 /* Room freed in chat_id's share: its next rows from the inbox, in order.
@@ -1329,6 +1354,7 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
     pthread_mutex_init(&pipeline->deferred_lock, NULL);
     pthread_mutex_init(&pipeline->accept_lock, NULL);
     pthread_mutex_init(&pipeline->doubt_lock, NULL);
+    pthread_mutex_init(&pipeline->retry_wake_lock, NULL);
     const struct config *config = host->config;
     pipeline->admission = chat_admission_create(config != NULL && config->chat_backlog_in_memory > 0
                                                     ? config->chat_backlog_in_memory
@@ -1339,6 +1365,7 @@ struct pipeline *pipeline_create(struct host *host, const struct pipeline_delive
         pthread_mutex_destroy(&pipeline->deferred_lock);
         pthread_mutex_destroy(&pipeline->accept_lock);
         pthread_mutex_destroy(&pipeline->doubt_lock);
+        pthread_mutex_destroy(&pipeline->retry_wake_lock);
         free(pipeline);
         return NULL;
     }

@@ -120,6 +120,10 @@ void pipeline_flush(struct pipeline *pipeline);
  * the next such retry is due, or -1 when none waits. The housekeeping
  * thread calls it. */
 int64_t pipeline_retry_loads(struct pipeline *pipeline);
+/* wake(context) is called, from whichever thread, when a chat's load first
+ * fails, so that the caller of pipeline_retry_loads asks again soon; NULL
+ * ends it (the call returns only once no wake runs). */
+void pipeline_set_retry_wake(struct pipeline *pipeline, void (*wake)(void *context), void *context);
 
 /* Updates accepted and not yet committed as handled (deferred ones
  * included), and outbox parts handed out and not yet sent. */

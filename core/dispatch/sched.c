@@ -45,6 +45,8 @@ struct sched {
     struct pointer_list runners;
     pthread_t housekeeper;
     int housekeeper_started;
+    int housekeeping_asked;          /* a failed inbox load wants its retry soon */
+    struct pipeline *retry_pipeline; /* whose retry wake is ours */
 };
 
 static struct timespec monotonic_timespec(int64_t ms)
@@ -59,9 +61,12 @@ static int wait_until(struct sched *sched, const struct job_runner *runner, int6
 {
     struct timespec deadline = monotonic_timespec(due_ms);
     pthread_mutex_lock(&sched->lock);
-    while (!sched->stopping && !(runner && runner->stopping) && monotonic_ms() < due_ms)
+    while (!sched->stopping && !(runner && runner->stopping) &&
+           !(runner == NULL && sched->housekeeping_asked) && monotonic_ms() < due_ms)
         pthread_cond_timedwait(&sched->wake, &sched->lock, &deadline);
     int run = !sched->stopping && !(runner && runner->stopping);
+    if (runner == NULL)
+        sched->housekeeping_asked = 0;
     pthread_mutex_unlock(&sched->lock);
     return run;
 }
@@ -121,6 +126,17 @@ static void *housekeeping_main(void *argument)
     return NULL;
 }
 
+/* The pipeline's retry wake: a set flag, not only a signal, so that a wake
+ * while the housekeeper is busy is not lost. */
+static void ask_housekeeping(void *context)
+{
+    struct sched *sched = context;
+    pthread_mutex_lock(&sched->lock);
+    sched->housekeeping_asked = 1;
+    pthread_cond_broadcast(&sched->wake);
+    pthread_mutex_unlock(&sched->lock);
+}
+
 /* Called with signals blocked (see lifecycle_block_signals). */
 static void start_runner(struct sched *sched, struct registry_job *job)
 {
@@ -174,6 +190,9 @@ struct sched *sched_start(struct host *host)
     pthread_mutex_init(&sched->lock, NULL);
     monotonic_cond_init(&sched->wake);
     size_t jobs = start_missing_runners(sched);
+    /* the transport's pipeline outlives the scheduler (main.c) */
+    sched->retry_pipeline = host->pipeline;
+    pipeline_set_retry_wake(sched->retry_pipeline, ask_housekeeping, sched);
     sigset_t previous;
     lifecycle_block_signals(&previous);
     sched->housekeeper_started =
@@ -270,6 +289,7 @@ size_t sched_stop(struct sched *sched)
     pthread_mutex_unlock(&sched->lock);
     if (sched->housekeeper_started)
         pthread_join(sched->housekeeper, NULL);
+    pipeline_set_retry_wake(sched->retry_pipeline, NULL, NULL);
     int64_t grace = sched->host->config != NULL ? sched->host->config->shutdown_grace_ms : 0;
     size_t running = wait_for_runners(sched, monotonic_ms() + (grace > 0 ? grace : 0));
     for (size_t i = 0; i < sched->runners.count; i++) {

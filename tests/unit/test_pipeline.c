@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "base/log.h"
 #include "dispatch/message_payload.h"
 #include "dispatch/pipeline.h"
+#include "dispatch/sched.h"
 #include "plugin/registry.h"
 #include "state/store.h"
 #include "transport/telegram/telegram_api.h"
@@ -517,6 +519,65 @@ static void test_waiting_rows_that_cannot_be_read_are_retried(void **state)
     stop_host(&fixture);
 }
 
+/* Reads fail while reads_fail is set, else go to the honest backend: the
+ * switch is safe while the housekeeping thread may be reading. */
+static atomic_int reads_fail;
+static atomic_int failed_reads;
+static const struct store_backend *honest_backend;
+
+static int read_unless_failing(void *connection, const int64_t *update_ids, size_t count,
+                               store_inbox_visit visit, void *context)
+{
+    if (atomic_load(&reads_fail)) {
+        atomic_fetch_add(&failed_reads, 1);
+        return -1;
+    }
+    return honest_backend->inbox_get(connection, update_ids, count, visit, context);
+}
+
+#define WAKE_FLOOD 20
+
+/* With the real scheduler running and no handler budget (its housekeeping
+ * sleeps a minute), a load that fails wakes it: the waiting rows are read
+ * again within the backoff, with nobody calling pipeline_retry_loads. */
+static void test_a_failed_load_wakes_the_housekeeping(void **state)
+{
+    (void)state;
+    struct fixture fixture = {0};
+    fixture.config.chat_backlog_in_memory = 1;
+    start_host(&fixture);
+    struct store *store = fixture.host.store;
+    honest_backend = store->backend;
+    struct store_backend switched = *honest_backend;
+    switched.inbox_get = read_unless_failing;
+    atomic_store(&reads_fail, 1);
+    atomic_store(&failed_reads, 0);
+    store->backend = &switched;
+    struct sched *sched = sched_start(&fixture.host);
+    assert_non_null(sched);
+    usleep(50 * 1000); /* its first round is over: asleep for a minute */
+    /* a worker may finish one before the next is offered, which then needs
+     * no read: a flood makes sure some must be read */
+    struct incoming_message flood[WAKE_FLOOD];
+    for (int i = 0; i < WAKE_FLOOD; i++)
+        flood[i] = message_for(700 + i, 6, "/legacy_ping");
+    assert_int_equal(pipeline_accept(current_pipeline, flood, WAKE_FLOOD, "test.cursor",
+                                     700 + WAKE_FLOOD),
+                     0);
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_true(atomic_load(&failed_reads) >= 1);
+    assert_true(delivered.count < WAKE_FLOOD);
+    atomic_store(&reads_fail, 0);
+    for (int waited_ms = 0; waited_ms < 3000 && store_inbox_count(store) > 0; waited_ms += 10)
+        usleep(10 * 1000);
+    assert_int_equal(dispatch_drain(fixture.host.dispatch, WAIT_GUARD_MS), 0);
+    assert_int_equal(store_inbox_count(store), 0);
+    assert_int_equal(delivered.count, WAKE_FLOOD);
+    sched_stop(sched);
+    store->backend = honest_backend;
+    stop_host(&fixture);
+}
+
 /* ---- a database from before the rich-chat columns ---- */
 
 /* Schema 1 as jarvis created it before outbox schema 2 (git show
@@ -796,6 +857,8 @@ int main(void)
             remove_directory),
         cmocka_unit_test_setup_teardown(
             test_waiting_rows_that_cannot_be_read_are_retried, make_directory,
+            remove_directory),
+        cmocka_unit_test_setup_teardown(test_a_failed_load_wakes_the_housekeeping, make_directory,
             remove_directory),
         cmocka_unit_test_setup_teardown(test_a_schema_1_database_is_migrated_and_its_reply_sent,
                                         make_directory, remove_directory),
