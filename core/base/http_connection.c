@@ -1,6 +1,8 @@
 /* The hand-driven HTTP/1.1 exchange on a libcurl CONNECT_ONLY connection
- * (http_connection.h): one write of head and body, poll() on the socket and
- * the abort fd, and the answer read by http_response_parser until complete. */
+ * (http_connection.h): one write of head and body and the answer read by
+ * http_response_parser until complete, as steps that stop where the socket
+ * would block, so a caller may wait for many connections at once; the
+ * blocking post polls the socket and the abort fd between the steps. */
 #include "base/http_connection.h"
 
 #include <errno.h>
@@ -28,16 +30,25 @@ struct http_connection {
     int connected;
     int reused; /* the connection already carried an exchange */
     curl_socket_t socket;
-    char *origin_url;  /* "scheme://host:port/": libcurl never sees the path */
-    char *host;        /* the Host field's value */
-    char *path_prefix; /* the base URL's path without its trailing '/' */
+    char *origin_url;         /* "scheme://host:port/": libcurl never sees the path */
+    char *host;               /* the Host field's value */
+    char *path_prefix;        /* the base URL's path without its trailing '/' */
+    unsigned long generation; /* counts the connects: a new socket may reuse a number */
     struct byte_buffer request;
     struct http_response_parser parser;
     char curl_error[CURL_ERROR_SIZE];
+    /* the exchange under way, from http_connection_start to HTTP_DONE */
+    enum { PHASE_IDLE, PHASE_OPENING, PHASE_SENDING, PHASE_RECEIVING } phase;
+    size_t sent;     /* request bytes written */
+    size_t received; /* answer bytes read */
+    int attempt;
+    int was_reused; /* the attempt went out on a kept-alive connection */
+    int64_t deadline_ms;
+    long timeout_ms;
 };
 
-/* What a step of the exchange ended with. */
-enum step { STEP_OK, STEP_LOST, STEP_FINAL };
+/* What a step of the exchange ended with; STEP_AGAIN: the socket would block. */
+enum step { STEP_OK, STEP_AGAIN, STEP_LOST, STEP_FINAL };
 
 static void set_error(struct http_exchange *exchange, enum http_exchange_outcome outcome,
                       const char *text)
@@ -232,6 +243,7 @@ static enum step open_connection(struct http_connection *connection, int64_t dea
     if (code == CURLE_OK && socket != CURL_SOCKET_BAD) {
         connection->socket = socket;
         connection->reused = 0;
+        connection->generation++;
         return STEP_OK;
     }
     close_connection(connection);
@@ -290,27 +302,24 @@ static void failure_text(struct http_connection *connection, const char *what, C
     set_error(exchange, HTTP_EXCHANGE_FAILED, text);
 }
 
-/* STEP_LOST: the connection failed (the text is in exchange). */
-static enum step send_request(struct http_connection *connection, int64_t deadline_ms,
-                              long timeout_ms, int abort_fd, struct http_exchange *exchange)
+/* Writes what is left of the request. STEP_AGAIN: the socket is full;
+ * STEP_LOST: the connection failed (the text is in exchange). */
+static enum step send_some(struct http_connection *connection, struct http_exchange *exchange)
 {
     const char *data = connection->request.data;
-    size_t length = connection->request.length, at = 0;
-    while (at < length) {
+    size_t length = connection->request.length;
+    while (connection->sent < length) {
         size_t sent = 0;
         connection->curl_error[0] = '\0';
-        CURLcode code = curl_easy_send(connection->easy, data + at, length - at, &sent);
-        if (code == CURLE_AGAIN) {
-            if (wait_for(connection, POLLOUT, deadline_ms, timeout_ms, abort_fd, exchange) !=
-                STEP_OK)
-                return STEP_FINAL;
-            continue;
-        }
+        CURLcode code = curl_easy_send(connection->easy, data + connection->sent,
+                                       length - connection->sent, &sent);
+        if (code == CURLE_AGAIN)
+            return STEP_AGAIN;
         if (code != CURLE_OK) {
             failure_text(connection, "Send failure", code, exchange);
             return STEP_LOST;
         }
-        at += sent;
+        connection->sent += sent;
     }
     return STEP_OK;
 }
@@ -329,37 +338,30 @@ static enum step parse_failed(struct http_connection *connection, struct http_ex
     return STEP_FINAL;
 }
 
-/* Feeds what arrives to the parser until the answer is whole. STEP_LOST:
- * the connection ended or failed before the answer's first byte. */
-static enum step receive_answer(struct http_connection *connection, int64_t deadline_ms,
-                                long timeout_ms, int abort_fd, struct http_exchange *exchange)
+/* Feeds what has arrived to the parser. STEP_AGAIN: nothing more to read
+ * yet; STEP_OK: the answer is whole; STEP_LOST: the connection ended or
+ * failed before the answer's first byte. */
+static enum step receive_some(struct http_connection *connection, struct http_exchange *exchange)
 {
     struct http_response_parser *parser = &connection->parser;
     char buffer[RECEIVE_CHUNK];
-    size_t received = 0;
-    /* nothing can be waiting right after the request: poll first */
-    int must_wait = 1;
     for (;;) {
-        if (must_wait &&
-            wait_for(connection, POLLIN, deadline_ms, timeout_ms, abort_fd, exchange) != STEP_OK)
-            return STEP_FINAL;
         size_t count = 0;
         connection->curl_error[0] = '\0';
         CURLcode code = curl_easy_recv(connection->easy, buffer, sizeof buffer, &count);
         /* TLS may hold decrypted bytes the socket no longer shows: read
-         * until libcurl says "again" before polling */
-        must_wait = code == CURLE_AGAIN;
-        if (must_wait)
-            continue;
+         * until libcurl says "again" before waiting */
+        if (code == CURLE_AGAIN)
+            return STEP_AGAIN;
         if (code != CURLE_OK) {
             failure_text(connection, "Recv failure", code, exchange);
-            if (received == 0)
+            if (connection->received == 0)
                 return STEP_LOST;
             close_connection(connection);
             return STEP_FINAL;
         }
         if (count == 0) {
-            if (received == 0) {
+            if (connection->received == 0) {
                 set_error(exchange, HTTP_EXCHANGE_FAILED, "Empty reply from server");
                 return STEP_LOST;
             }
@@ -368,7 +370,7 @@ static enum step receive_answer(struct http_connection *connection, int64_t dead
             parser->keep_alive = 0;
             return STEP_OK;
         }
-        received += count;
+        connection->received += count;
         size_t used = 0;
         enum http_parse_result parsed = http_response_parser_feed(parser, buffer, count, &used);
         if (parsed == HTTP_PARSE_ERROR)
@@ -454,40 +456,132 @@ static void take_answer(struct http_connection *connection, struct http_exchange
         close_connection(connection);
 }
 
-void http_connection_post(struct http_connection *connection, const char *path,
-                          const char *content_type, const char *body, size_t length, long timeout_s,
-                          int abort_fd, struct http_exchange *exchange)
+static void reset_exchange(struct http_exchange *exchange)
 {
     memset(exchange, 0, sizeof *exchange);
     exchange->retry_after_s = -1;
-    long timeout_ms = timeout_s * 1000;
-    int64_t deadline_ms = monotonic_ms() + timeout_ms;
-    if (build_request(connection, path, content_type, body, length) != 0) {
-        set_error(exchange, HTTP_EXCHANGE_FAILED, "out of memory building the request");
-        return;
-    }
-    for (int attempt = 0;; attempt++) {
-        if (!connection->connected &&
-            open_connection(connection, deadline_ms, timeout_ms, abort_fd, exchange) != STEP_OK)
-            return;
-        int was_reused = connection->reused;
-        prepare_parser(connection);
-        enum step step = send_request(connection, deadline_ms, timeout_ms, abort_fd, exchange);
-        if (step == STEP_OK)
-            step = receive_answer(connection, deadline_ms, timeout_ms, abort_fd, exchange);
-        if (step == STEP_OK) {
-            take_answer(connection, exchange);
-            return;
+}
+
+/* Runs the exchange until it would block or ends. A connect (at the
+ * first exchange, or after the server closed the connection) waits,
+ * bounded by the deadline and abort_fd. */
+static enum http_progress advance(struct http_connection *connection, int abort_fd,
+                                  struct http_exchange *exchange)
+{
+    for (;;) {
+        enum step step = STEP_OK;
+        if (connection->phase == PHASE_OPENING) {
+            if (!connection->connected &&
+                open_connection(connection, connection->deadline_ms, connection->timeout_ms,
+                                abort_fd, exchange) != STEP_OK)
+                break;
+            connection->was_reused = connection->reused;
+            prepare_parser(connection);
+            connection->sent = 0;
+            connection->received = 0;
+            connection->phase = PHASE_SENDING;
+        }
+        if (connection->phase == PHASE_SENDING) {
+            step = send_some(connection, exchange);
+            if (step == STEP_AGAIN)
+                return HTTP_WANT_WRITE;
+            if (step == STEP_OK) {
+                /* nothing can be waiting right after the request: wait first */
+                connection->phase = PHASE_RECEIVING;
+                return HTTP_WANT_READ;
+            }
+        } else {
+            step = receive_some(connection, exchange);
+            if (step == STEP_AGAIN)
+                return HTTP_WANT_READ;
+            if (step == STEP_OK) {
+                take_answer(connection, exchange);
+                break;
+            }
         }
         /* sent once more only when a kept-alive connection proved closed
          * before any byte of the answer (the server may have dropped it
          * idle as the request left); the failure is in exchange otherwise */
-        int resend = step == STEP_LOST && was_reused && attempt == 0;
+        int resend = step == STEP_LOST && connection->was_reused && connection->attempt == 0;
         if (step == STEP_LOST)
             close_connection(connection);
         if (!resend)
+            break;
+        connection->attempt++;
+        reset_exchange(exchange);
+        connection->phase = PHASE_OPENING;
+    }
+    connection->phase = PHASE_IDLE;
+    return HTTP_DONE;
+}
+
+enum http_progress http_connection_start(struct http_connection *connection, const char *path,
+                                         const char *content_type, const char *body, size_t length,
+                                         long timeout_s, int abort_fd,
+                                         struct http_exchange *exchange)
+{
+    reset_exchange(exchange);
+    connection->timeout_ms = timeout_s * 1000;
+    connection->deadline_ms = monotonic_ms() + connection->timeout_ms;
+    connection->attempt = 0;
+    connection->phase = PHASE_IDLE;
+    if (build_request(connection, path, content_type, body, length) != 0) {
+        set_error(exchange, HTTP_EXCHANGE_FAILED, "out of memory building the request");
+        return HTTP_DONE;
+    }
+    connection->phase = PHASE_OPENING;
+    return advance(connection, abort_fd, exchange);
+}
+
+enum http_progress http_connection_resume(struct http_connection *connection, int abort_fd,
+                                          struct http_exchange *exchange)
+{
+    if (connection->phase == PHASE_IDLE)
+        return HTTP_DONE;
+    return advance(connection, abort_fd, exchange);
+}
+
+void http_connection_give_up(struct http_connection *connection, int aborted,
+                             struct http_exchange *exchange)
+{
+    close_connection(connection);
+    connection->phase = PHASE_IDLE;
+    if (aborted)
+        set_error(exchange, HTTP_EXCHANGE_ABORTED, "stopped");
+    else
+        set_timed_out(exchange, connection->timeout_ms);
+}
+
+void http_connection_drop(struct http_connection *connection)
+{
+    if (connection->phase == PHASE_IDLE)
+        close_connection(connection);
+}
+
+int http_connection_socket(const struct http_connection *connection, unsigned long *generation)
+{
+    *generation = connection->generation;
+    return connection->connected ? (int)connection->socket : -1;
+}
+
+int64_t http_connection_deadline_ms(const struct http_connection *connection)
+{
+    return connection->deadline_ms;
+}
+
+void http_connection_post(struct http_connection *connection, const char *path,
+                          const char *content_type, const char *body, size_t length, long timeout_s,
+                          int abort_fd, struct http_exchange *exchange)
+{
+    enum http_progress progress = http_connection_start(connection, path, content_type, body,
+                                                        length, timeout_s, abort_fd, exchange);
+    while (progress != HTTP_DONE) {
+        short events = progress == HTTP_WANT_WRITE ? POLLOUT : POLLIN;
+        if (wait_for(connection, events, connection->deadline_ms, connection->timeout_ms, abort_fd,
+                     exchange) != STEP_OK) {
+            connection->phase = PHASE_IDLE;
             return;
-        memset(exchange, 0, sizeof *exchange);
-        exchange->retry_after_s = -1;
+        }
+        progress = http_connection_resume(connection, abort_fd, exchange);
     }
 }
