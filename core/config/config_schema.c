@@ -103,6 +103,10 @@ const struct config_key config_keys[] = {
     {"bot", "send_rate_total", CONFIG_NUMBER, 0, 0, 1000000, .default_value = "30",
      FIELD(send_rate_total),
      .meaning = "Messages per second over all chats (Telegram's bulk limit)."},
+    {"bot", "send_connections", CONFIG_INTEGER, 0, 1, 64, .default_value = "4",
+     FIELD(send_connections),
+     .meaning = "Text messages to different chats in flight at once, each on its own "
+                "kept-alive connection; a kill -9 may repeat at most this many replies."},
     {"lock", "path", CONFIG_PATH, 0, .default_value = "", FIELD(lock_path),
      .meaning = "The single-instance lock file; a missing directory is created with mode "
                 "0700. Empty: `$XDG_RUNTIME_DIR/jarvis.lock`, else inside `state_dir`."},

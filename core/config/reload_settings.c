@@ -39,6 +39,7 @@ static const struct restart_setting restart_settings[] = {
     SETTING("[bot] send_rate_per_chat", SETTING_DOUBLE, send_rate_per_chat),
     SETTING("[bot] send_burst_per_chat", SETTING_DOUBLE, send_burst_per_chat),
     SETTING("[bot] send_rate_total", SETTING_DOUBLE, send_rate_total),
+    SETTING("[bot] send_connections", SETTING_INT, send_connections),
     SETTING("[bot] chat_backlog_in_memory", SETTING_INT, chat_backlog_in_memory),
     SETTING("[bot] mode", SETTING_INT, bot_mode),
     SETTING("[webhook] listen", SETTING_TEXT, webhook_listen),

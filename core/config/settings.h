@@ -46,6 +46,7 @@ struct config {
     double send_rate_per_chat;  /* messages per second to one chat, default 1 */
     double send_burst_per_chat; /* short burst allowed per chat, default 3 */
     double send_rate_total;     /* messages per second overall, default 30 */
+    int send_connections;       /* sendMessage calls in flight at once, default 4 */
     int chat_backlog_in_memory; /* one chat's updates held in memory, default 256 */
     /* [lock] */
     char *lock_path;   /* "" = default location, else absolute */

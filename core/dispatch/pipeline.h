@@ -104,7 +104,7 @@ void pipeline_sent_as(struct pipeline *pipeline, const struct outbox_row *row, i
  * (sent_journal.h): in the page cache the moment it is written, so no
  * death of the process loses it, and folded into the database with the
  * next commit (within 100 ms when nothing else commits). After a kill -9
- * only the parts in flight repeat: at most one a sender thread. A part
+ * only the parts in flight repeat: at most one a sender connection. A part
  * with a reference (an edit will look its message id up) and any part
  * when the journal is full or missing are marked in the database instead:
  * written at once, committed with its group at once when nothing more is

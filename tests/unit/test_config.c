@@ -733,10 +733,12 @@ static void test_telegram_rates_and_backoff(void **state)
     assert_int_equal(fixture->config.backoff_max_ms, 60000);
     assert_true(fixture->config.send_rate_per_chat == 1.0);
     assert_true(fixture->config.send_rate_total == 30.0);
+    assert_int_equal(fixture->config.send_connections, 4);
     assert_int_equal(load(fixture, "[bot]\nsend_rate_per_chat = 0.5\nbackoff_initial_ms = 400\n"
-                                   "backoff_max_ms = 400\n"),
+                                   "backoff_max_ms = 400\nsend_connections = 8\n"),
                      0);
     assert_true(fixture->config.send_rate_per_chat == 0.5);
+    assert_int_equal(fixture->config.send_connections, 8);
     assert_int_equal(fixture->config.backoff_max_ms, 400);
     /* a cap under the first step used to be raised silently to it */
     assert_error(fixture, "[bot]\nbackoff_initial_ms = 500\nbackoff_max_ms = 400\n", 3,
@@ -746,6 +748,8 @@ static void test_telegram_rates_and_backoff(void **state)
     assert_error(fixture, "[bot]\n\nsend_rate_total = fast\n", 3, "send_rate_total", "'fast'");
     assert_error(fixture, "[bot]\nsend_burst_per_chat = 0\n", 2, "send_burst_per_chat", "'0'");
     assert_error(fixture, "[bot]\nbackoff_initial_ms = -1\n", 2, "backoff_initial_ms", "'-1'");
+    assert_error(fixture, "[bot]\nsend_connections = 0\n", 2, "send_connections", "'0'");
+    assert_error(fixture, "[bot]\nsend_connections = 65\n", 2, "send_connections", "'65'");
 }
 
 int main(void)

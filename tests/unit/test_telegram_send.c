@@ -42,6 +42,7 @@ struct arrival {
     int64_t thread_id; /* 0 when the request named none */
     char text[64];
     int64_t at_ms;
+    int edit; /* editMessageText, not sendMessage */
 };
 
 struct fake_server {
@@ -151,7 +152,7 @@ static size_t earlier_arrivals(const char *text)
     return count;
 }
 
-static void record_arrival(int64_t chat_id, int64_t thread_id, const char *text)
+static void record_arrival(int64_t chat_id, int64_t thread_id, const char *text, int edit)
 {
     if (server.arrival_count == server.arrival_capacity) {
         server.arrival_capacity = server.arrival_capacity ? server.arrival_capacity * 2 : 256;
@@ -163,6 +164,7 @@ static void record_arrival(int64_t chat_id, int64_t thread_id, const char *text)
     arrival->thread_id = thread_id;
     snprintf(arrival->text, sizeof arrival->text, "%s", text);
     arrival->at_ms = monotonic_ms();
+    arrival->edit = edit;
     for (int i = 0; i < server.in_flight; i++)
         if (server.in_flight_chats[i] == chat_id)
             server.same_chat_overlaps++;
@@ -253,7 +255,9 @@ static void handle_request(int fd, const char *request, const char *body)
     int64_t chat_id = json_integer_value(chat);
     int64_t thread_id = json_integer_value(json_object_get(root, "message_thread_id"));
     pthread_mutex_lock(&server.lock);
-    record_arrival(chat_id, thread_id, json_string_value(text));
+    int edit = strncmp(request, "POST /bot" TOKEN "/editMessageText ",
+                       strlen("POST /bot" TOKEN "/editMessageText ")) == 0;
+    record_arrival(chat_id, thread_id, json_string_value(text), edit);
     size_t message_id = server.arrival_count; /* read under the lock (ThreadSanitizer) */
     size_t earlier = strchr(json_string_value(text), ':') ? earlier_arrivals(json_string_value(text)) : 0;
     struct timespec wake = monotonic_deadline_after(server.delay_ms);
@@ -502,6 +506,65 @@ static void test_chats_are_sent_concurrently_one_at_a_time_each(void **state)
             snprintf(text, sizeof text, "chat %d part %d", chat, message);
             assert_string_equal(found[message]->text, text);
         }
+    }
+    stop_sender();
+}
+
+/* The loop keeps as many sends in flight as it has connections, past the
+ * default four, and never two of one chat. */
+static void test_more_connections_more_in_flight(void **state)
+{
+    (void)state;
+    server.delay_ms = 200;
+    struct telegram_send_limits limits = open_limits();
+    limits.connections = 8;
+    start_sender(&limits, 24);
+    char text[48];
+    for (int chat = 0; chat < 12; chat++)
+        for (int message = 0; message < 2; message++) {
+            snprintf(text, sizeof text, "wide %d part %d", chat, message);
+            enqueue(chat * 2 + message, 500 + chat, 3000 + chat, 0, text);
+        }
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(24, SEND_DELIVERED);
+    assert_true(server.max_in_flight > 4);
+    assert_true(server.max_in_flight <= 8);
+    assert_int_equal(server.same_chat_overlaps, 0);
+    stop_sender();
+}
+
+/* Text goes out from the send loop, an edit from a worker thread: one
+ * chat's parts alternating between the two keep their order and never
+ * overlap, while other chats' text keeps the loop's connections busy. */
+static void test_text_and_edits_of_one_chat_keep_their_order(void **state)
+{
+    (void)state;
+    server.delay_ms = 5;
+    struct telegram_send_limits limits = open_limits();
+    start_sender(&limits, 60);
+    char text[48];
+    for (int i = 0; i < 20; i++) {
+        snprintf(text, sizeof text, "text %d", i);
+        enqueue(3 * i, 300 + i, 21, 0, text);
+        snprintf(text, sizeof text, "edit %d", i);
+        struct outgoing_message edit = {.outbox_id = 3 * i + 1, .update_id = 300 + i,
+                                        .chat_id = 21, .text = text,
+                                        .method = "editMessageText",
+                                        .options = "{\"message_id\":5}"};
+        assert_int_equal(telegram_sender_enqueue(recorder.sender, &edit), JV_OK);
+        snprintf(text, sizeof text, "other %d", i);
+        enqueue(3 * i + 2, 400 + i, 22 + i % 4, 0, text);
+    }
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(60, SEND_DELIVERED);
+    assert_int_equal(server.same_chat_overlaps, 0);
+    assert_true(server.max_in_flight > 1);
+    const struct arrival *found[40];
+    assert_int_equal(arrivals_for(21, found, 40), 40);
+    for (int i = 0; i < 40; i++) {
+        snprintf(text, sizeof text, "%s %d", i % 2 == 0 ? "text" : "edit", i / 2);
+        assert_string_equal(found[i]->text, text);
+        assert_int_equal(found[i]->edit, i % 2);
     }
     stop_sender();
 }
@@ -918,6 +981,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_long_pause_refills_the_bucket_to_its_burst_only,
                                         start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_an_unchanged_edit_is_delivered, start_server,
+                                        stop_server),
+        cmocka_unit_test_setup_teardown(test_text_and_edits_of_one_chat_keep_their_order,
+                                        start_server, stop_server),
+        cmocka_unit_test_setup_teardown(test_more_connections_more_in_flight, start_server,
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_retry_after_pauses_only_that_chat, start_server,
                                         stop_server),

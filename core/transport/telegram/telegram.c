@@ -437,7 +437,7 @@ static int telegram_start(struct transport *transport, struct host *host)
                                           .total_per_second = config->send_rate_total,
                                           .backoff_initial_ms = config->backoff_initial_ms,
                                           .backoff_max_ms = config->backoff_max_ms,
-                                          .connections = 0 /* the sender's default */};
+                                          .connections = config->send_connections};
     telegram->sender =
         telegram_sender_create(config->api_base, config->token, &limits, on_part_sent, telegram);
     struct pipeline_delivery delivery = {.deliver = deliver_part,

@@ -30,6 +30,9 @@ struct telegram_api {
     struct curl_slist *headers;
     int abort_fd;
     char curl_error[CURL_ERROR_SIZE];
+    /* telegram_api_start_post's exchange, until it is done */
+    struct http_exchange exchange;
+    int wanted; /* enum wanted_result */
 };
 
 /* Telegram's largest legitimate answer (100 updates of 4096 chars plus
@@ -447,24 +450,11 @@ static void read_answer(long http_status, const char *data, size_t length,
     }
 }
 
-/* A JSON POST on the kept-alive connection (http_connection.h). */
-static void post_by_hand(struct telegram_api *api, const char *method, const char *body,
-                         long timeout_s, enum wanted_result wanted, struct telegram_result *result)
+/* The exchange's end, as a result. */
+static void finish_exchange(const struct http_exchange *exchange, enum wanted_result wanted,
+                            struct telegram_result *result)
 {
-    size_t path_size = strlen(api->path_prefix) + strlen(method) + 1;
-    char *path = malloc(path_size);
-    if (path == NULL) {
-        result->outcome = TELEGRAM_TRANSIENT;
-        set_description(result, "out of memory building the request");
-        return;
-    }
-    text_join(path, path_size, api->path_prefix, method);
-    struct http_exchange exchange;
-    http_connection_post(api->connection, path, "application/json", body, strlen(body), timeout_s,
-                         api->abort_fd, &exchange);
-    memset(path, 0, path_size);
-    free(path);
-    switch (exchange.outcome) {
+    switch (exchange->outcome) {
         case HTTP_EXCHANGE_OK: break;
         case HTTP_EXCHANGE_ABORTED:
             result->outcome = TELEGRAM_ABORTED;
@@ -477,14 +467,113 @@ static void post_by_hand(struct telegram_api *api, const char *method, const cha
         case HTTP_EXCHANGE_TIMED_OUT:
         case HTTP_EXCHANGE_FAILED:
             result->outcome = TELEGRAM_TRANSIENT;
-            result->timed_out = exchange.outcome == HTTP_EXCHANGE_TIMED_OUT;
-            set_description(result, exchange.error);
+            result->timed_out = exchange->outcome == HTTP_EXCHANGE_TIMED_OUT;
+            set_description(result, exchange->error);
             return;
     }
-    read_answer(exchange.status, exchange.body, exchange.body_length, wanted, result);
+    read_answer(exchange->status, exchange->body, exchange->body_length, wanted, result);
     /* the header and the envelope both say how long: wait the longer */
-    if (result->outcome == TELEGRAM_RETRY_AFTER && exchange.retry_after_s > result->retry_after_s)
-        result->retry_after_s = exchange.retry_after_s;
+    if (result->outcome == TELEGRAM_RETRY_AFTER && exchange->retry_after_s > result->retry_after_s)
+        result->retry_after_s = exchange->retry_after_s;
+}
+
+/* "<path prefix><method>", malloc'd; wiped before it is freed (it holds the token). */
+static char *method_path(const struct telegram_api *api, const char *method, size_t *size)
+{
+    *size = strlen(api->path_prefix) + strlen(method) + 1;
+    char *path = malloc(*size);
+    if (path != NULL)
+        text_join(path, *size, api->path_prefix, method);
+    return path;
+}
+
+static void free_path(char *path, size_t size)
+{
+    memset(path, 0, size);
+    free(path);
+}
+
+/* A JSON POST on the kept-alive connection (http_connection.h). */
+static void post_by_hand(struct telegram_api *api, const char *method, const char *body,
+                         long timeout_s, enum wanted_result wanted, struct telegram_result *result)
+{
+    size_t path_size = 0;
+    char *path = method_path(api, method, &path_size);
+    if (path == NULL) {
+        result->outcome = TELEGRAM_TRANSIENT;
+        set_description(result, "out of memory building the request");
+        return;
+    }
+    struct http_exchange exchange;
+    http_connection_post(api->connection, path, "application/json", body, strlen(body), timeout_s,
+                         api->abort_fd, &exchange);
+    free_path(path, path_size);
+    finish_exchange(&exchange, wanted, result);
+}
+
+int telegram_api_can_start(const struct telegram_api *api)
+{
+    return api->connection != NULL;
+}
+
+static int progress_done(struct telegram_api *api, enum http_progress progress,
+                         struct telegram_result *result, int *wants_write)
+{
+    if (progress != HTTP_DONE) {
+        *wants_write = progress == HTTP_WANT_WRITE;
+        return 0;
+    }
+    finish_exchange(&api->exchange, (enum wanted_result)api->wanted, result);
+    return 1;
+}
+
+int telegram_api_start_post(struct telegram_api *api, const char *method, const char *body,
+                            int want_message_id, long timeout_s, struct telegram_result *result,
+                            int *wants_write)
+{
+    memset(result, 0, sizeof *result);
+    api->wanted = want_message_id ? WANT_MESSAGE_ID : WANT_NOTHING;
+    size_t path_size = 0;
+    char *path = method_path(api, method, &path_size);
+    if (path == NULL) {
+        result->outcome = TELEGRAM_TRANSIENT;
+        set_description(result, "out of memory building the request");
+        return 1;
+    }
+    /* the request is built at the start: the path may go at once */
+    enum http_progress progress =
+        http_connection_start(api->connection, path, "application/json", body, strlen(body),
+                              timeout_s, api->abort_fd, &api->exchange);
+    free_path(path, path_size);
+    return progress_done(api, progress, result, wants_write);
+}
+
+int telegram_api_resume(struct telegram_api *api, struct telegram_result *result, int *wants_write)
+{
+    enum http_progress progress =
+        http_connection_resume(api->connection, api->abort_fd, &api->exchange);
+    return progress_done(api, progress, result, wants_write);
+}
+
+void telegram_api_give_up(struct telegram_api *api, int aborted, struct telegram_result *result)
+{
+    http_connection_give_up(api->connection, aborted, &api->exchange);
+    finish_exchange(&api->exchange, (enum wanted_result)api->wanted, result);
+}
+
+int telegram_api_socket(const struct telegram_api *api, unsigned long *generation)
+{
+    return http_connection_socket(api->connection, generation);
+}
+
+int64_t telegram_api_deadline_ms(const struct telegram_api *api)
+{
+    return http_connection_deadline_ms(api->connection);
+}
+
+void telegram_api_drop_idle(struct telegram_api *api)
+{
+    http_connection_drop(api->connection);
 }
 
 /* Takes body (malloc'd; NULL: out of memory); parameters only for a form. */

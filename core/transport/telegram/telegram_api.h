@@ -86,6 +86,26 @@ void telegram_classify(long http_status, const char *body, size_t body_length,
  * else as telegram_api_call_without_result. */
 void telegram_api_post(struct telegram_api *api, const char *method, const char *body,
                        int want_message_id, long timeout_s, struct telegram_result *result);
+/* telegram_api_post without waiting for the answer, for a sender that
+ * waits for many connections in one thread; only when can_start (a
+ * kept-alive connection driven by hand, not libcurl transfers). start and
+ * resume return 1 when the call is over (*result filled, as
+ * telegram_api_post fills it), else 0: wait until the socket is writable
+ * (*wants_write) or readable, then resume; past the deadline, or to stop,
+ * give_up ends it. The socket may change between calls (a reconnect): its
+ * generation tells. */
+int telegram_api_can_start(const struct telegram_api *api);
+int telegram_api_start_post(struct telegram_api *api, const char *method, const char *body,
+                            int want_message_id, long timeout_s, struct telegram_result *result,
+                            int *wants_write);
+int telegram_api_resume(struct telegram_api *api, struct telegram_result *result, int *wants_write);
+void telegram_api_give_up(struct telegram_api *api, int aborted, struct telegram_result *result);
+int telegram_api_socket(const struct telegram_api *api, unsigned long *generation);
+int64_t telegram_api_deadline_ms(const struct telegram_api *api);
+/* Between calls: its kept-alive connection turned readable (closed by the
+ * server), so it is closed here rather than found dead by the next call. */
+void telegram_api_drop_idle(struct telegram_api *api);
+
 /* utf8_repair (base/utf8.h), then also rewrites unpaired \uD800-\uDFFF escapes to
  * \ufffd. Only for JSON documents: in plain text "\ud800" is just text. */
 char *telegram_sanitize_utf8(const char *text, size_t length, size_t *out_length, size_t *replaced);

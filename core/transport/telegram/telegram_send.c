@@ -1,7 +1,11 @@
 /* The sender of telegram_send.h: one lane per chat (a FIFO, a token bucket)
- * found through a hash, ready lanes in a FIFO, lanes waiting for a token or a
- * 429 in a timer heap, and a pool of worker threads, each with its own
- * kept-alive connection. (Splitting lives in telegram_split.c.) */
+ * found through a hash, ready lanes in FIFOs, lanes waiting for a token or a
+ * 429 in a timer heap. Text messages go out from one loop thread that keeps
+ * several kept-alive connections in flight and waits for all of them in
+ * one epoll (a thread a connection cost twice the CPU a reply: each answer
+ * woke its own thread); files, edits and other methods go out from a few
+ * worker threads, each with its own connection. (Splitting lives in
+ * telegram_split.c.) */
 #include "transport/telegram/telegram_send.h"
 
 #include <inttypes.h>
@@ -9,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,8 +33,11 @@
 
 /* ---- the sender's state ---- */
 
+/* the loop's connections; a worker pool of that size when there is no loop */
 #define DEFAULT_CONNECTIONS 4
 #define MAXIMUM_CONNECTIONS 64
+/* files and other methods beside the loop */
+#define WORKERS_BESIDE_LOOP 2
 #define DEFAULT_PER_CHAT_PER_SECOND 1.0
 #define DEFAULT_TOTAL_PER_SECOND 30.0
 #define SEND_TIMEOUT_S 30
@@ -75,6 +84,22 @@ struct sender_worker {
     int started;
 };
 
+/* One of the loop's connections and the message it has in flight. */
+struct send_slot {
+    struct telegram_api *api;
+    struct chat_lane *lane; /* NULL: free */
+    struct pending *pending;
+    int64_t chat_id;
+    int64_t started_ms;
+    int socket; /* what the epoll watches (-1: nothing) */
+    unsigned long generation;
+    uint32_t events;
+};
+
+struct ready_fifo {
+    struct chat_lane *head, *tail;
+};
+
 struct telegram_sender {
     struct telegram_send_limits limits;
     double chat_capacity, total_capacity; /* bucket sizes, at least one message */
@@ -87,8 +112,9 @@ struct telegram_sender {
     int abort_fd;
     struct id_table lanes;
     struct id_table migrations;
-    struct chat_lane *ready_head, *ready_tail;
-    struct chat_lane **heap; /* min-heap on due_ms */
+    struct ready_fifo loop_ready;   /* text messages, for the loop */
+    struct ready_fifo worker_ready; /* the rest (everything when there is no loop) */
+    struct chat_lane **heap;        /* min-heap on due_ms */
     size_t heap_size, heap_capacity;
     size_t queued;
     double total_tokens;
@@ -98,6 +124,13 @@ struct telegram_sender {
     int failing; /* for one log line per state change */
     struct sender_worker *workers;
     int worker_count;
+    struct send_slot *slots; /* the loop's; none when calls need libcurl transfers */
+    int slot_count;
+    pthread_t loop;
+    int loop_started;
+    int epoll_fd;
+    int wake_fd;       /* written when the loop sleeps and has work */
+    int loop_sleeping; /* under the lock */
     telegram_resolve_fn resolve;
     void *resolve_context;
     telegram_gate_fn gate;
@@ -127,6 +160,19 @@ static int64_t ms_until_tokens(double tokens, double wanted, double rate)
     if (!(ms < (double)LONGEST_WAIT_MS))
         return LONGEST_WAIT_MS;
     return (int64_t)ms + 1;
+}
+
+/* ---- waking the loop ---- */
+
+/* Under the lock: only a sleeping loop costs a write. */
+static void wake_loop(struct telegram_sender *sender)
+{
+    if (!sender->loop_sleeping)
+        return;
+    sender->loop_sleeping = 0;
+    uint64_t one = 1;
+    ssize_t written = write(sender->wake_fd, &one, sizeof one);
+    (void)written; /* a full counter is a pending wake already */
 }
 
 /* ---- the timer heap of lanes ---- */
@@ -182,8 +228,10 @@ static int heap_push(struct telegram_sender *sender, struct chat_lane *lane)
     heap_sift_up(sender, sender->heap_size++);
     /* the earliest wait now: a worker sleeping untimed (nothing was due)
      * or past it must wake for it */
-    if (lane->heap_index == 0)
+    if (lane->heap_index == 0) {
         pthread_cond_signal(&sender->work);
+        wake_loop(sender);
+    }
     return 0;
 }
 
@@ -213,24 +261,40 @@ static void heap_remove(struct telegram_sender *sender, struct chat_lane *lane)
 
 /* ---- lanes ---- */
 
+static int is_plain_message(const struct outgoing_message *message);
+
+/* A text message that edits nothing and carries no file: the loop's kind. */
+static int lane_is_plain(const struct chat_lane *lane)
+{
+    const struct outgoing_message *message = &lane->head->message;
+    return is_plain_message(message) && message->target == 0 && message->file == NULL;
+}
+
+/* A lane's head stays while it is ready (only its sender takes it off),
+ * so the FIFO chosen here stays right. */
 static void ready_push(struct telegram_sender *sender, struct chat_lane *lane)
 {
     lane->state = LANE_READY;
     lane->next_ready = NULL;
-    if (sender->ready_tail != NULL)
-        sender->ready_tail->next_ready = lane;
+    int for_loop = sender->slot_count > 0 && lane_is_plain(lane);
+    struct ready_fifo *fifo = for_loop ? &sender->loop_ready : &sender->worker_ready;
+    if (fifo->tail != NULL)
+        fifo->tail->next_ready = lane;
     else
-        sender->ready_head = lane;
-    sender->ready_tail = lane;
-    pthread_cond_signal(&sender->work);
+        fifo->head = lane;
+    fifo->tail = lane;
+    if (for_loop)
+        wake_loop(sender);
+    else
+        pthread_cond_signal(&sender->work);
 }
 
-static struct chat_lane *ready_pop(struct telegram_sender *sender)
+static struct chat_lane *ready_pop(struct ready_fifo *fifo)
 {
-    struct chat_lane *lane = sender->ready_head;
-    sender->ready_head = lane->next_ready;
-    if (sender->ready_head == NULL)
-        sender->ready_tail = NULL;
+    struct chat_lane *lane = fifo->head;
+    fifo->head = lane->next_ready;
+    if (fifo->head == NULL)
+        fifo->tail = NULL;
     return lane;
 }
 
@@ -772,17 +836,20 @@ static void send_one(struct telegram_sender *sender, struct telegram_api *api, i
     note_sent_message_id(pending, result);
 }
 
-/* The lane a worker may send for now, with both tokens taken; else NULL and
- * how long to sleep (-1: until woken, nothing is due). */
-static struct chat_lane *take_lane(struct telegram_sender *sender, int64_t now, int64_t *wait_ms)
+/* The lane of fifo that may be sent for now, with both tokens taken; else
+ * NULL and how long to sleep (-1: until woken, nothing is due). */
+static struct chat_lane *take_lane(struct telegram_sender *sender, struct ready_fifo *fifo,
+                                   int64_t now, int64_t *wait_ms)
 {
     promote_due_lanes(sender, now);
     if (now < sender->paused_until_ms) {
         *wait_ms = sender->paused_until_ms - now;
         return NULL;
     }
-    if (sender->ready_head == NULL) {
-        *wait_ms = sender->heap_size > 0 ? sender->heap[0]->due_ms - now : -1;
+    if (fifo->head == NULL) {
+        /* with a loop, the loop watches the heap and refiles what is due */
+        int watches_heap = fifo == &sender->loop_ready || sender->slot_count == 0;
+        *wait_ms = watches_heap && sender->heap_size > 0 ? sender->heap[0]->due_ms - now : -1;
         return NULL;
     }
     refill(&sender->total_tokens, &sender->total_refilled_ms, sender->limits.total_per_second,
@@ -790,7 +857,7 @@ static struct chat_lane *take_lane(struct telegram_sender *sender, int64_t now, 
     *wait_ms = ms_until_tokens(sender->total_tokens, 1.0, sender->limits.total_per_second);
     if (*wait_ms > 0)
         return NULL;
-    struct chat_lane *lane = ready_pop(sender);
+    struct chat_lane *lane = ready_pop(fifo);
     lane->state = LANE_SENDING;
     lane->tokens -= 1.0;
     sender->total_tokens -= 1.0;
@@ -829,7 +896,7 @@ static void *worker_main(void *argument)
             pthread_cond_timedwait(&sender->work, &sender->lock, &wake);
             continue;
         }
-        struct chat_lane *lane = take_lane(sender, now, &wait_ms);
+        struct chat_lane *lane = take_lane(sender, &sender->worker_ready, now, &wait_ms);
         if (lane == NULL && wait_ms < 0) {
             pthread_cond_wait(&sender->work, &sender->lock); /* an idle sender costs nothing */
             continue;
@@ -862,6 +929,240 @@ static void *worker_main(void *argument)
     }
     pthread_mutex_unlock(&sender->lock);
     return NULL;
+}
+
+/* ---- the loop: text messages, many in flight, one thread ---- */
+
+#define WAKE_TAG ((void *)1)
+#define ABORT_TAG ((void *)2)
+
+/* The epoll watches what the slot's exchange waits for. A new connection
+ * (a reconnect) has a new socket, maybe under the old number: the closed
+ * one left the epoll with its close. */
+static void watch_slot(struct telegram_sender *sender, struct send_slot *slot, int wants_write)
+{
+    unsigned long generation = 0;
+    int socket = telegram_api_socket(slot->api, &generation);
+    if (socket < 0)
+        return;
+    uint32_t events = wants_write ? EPOLLOUT : EPOLLIN;
+    struct epoll_event event = {.events = events, .data.ptr = slot};
+    if (socket != slot->socket || generation != slot->generation) {
+        if (epoll_ctl(sender->epoll_fd, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST)
+            epoll_ctl(sender->epoll_fd, EPOLL_CTL_MOD, socket, &event);
+        slot->socket = socket;
+        slot->generation = generation;
+    } else if (events != slot->events) {
+        epoll_ctl(sender->epoll_fd, EPOLL_CTL_MOD, socket, &event);
+    }
+    slot->events = events;
+}
+
+/* Under the lock: what the send's result means, as a worker does it. */
+static void complete_slot(struct telegram_sender *sender, struct send_slot *slot,
+                          struct telegram_result *result)
+{
+    struct chat_lane *lane = slot->lane;
+    struct pending *pending = slot->pending;
+    slot->lane = NULL;
+    slot->pending = NULL;
+    note_sent_message_id(pending, result);
+    if (result->outcome != TELEGRAM_ABORTED) { /* stopping: destroy frees the lane */
+        enum send_outcome outcome = SEND_DELIVERED;
+        if (apply_result(sender, lane, pending, slot->chat_id, slot->started_ms, result, &outcome))
+            finish_message(sender, lane, outcome);
+        settle_lane(sender, lane, monotonic_ms());
+    }
+    telegram_result_release(result);
+}
+
+/* Under the lock, after a step of the slot's send: its end, or its next wait. */
+static void after_step(struct telegram_sender *sender, struct send_slot *slot, int done,
+                       struct telegram_result *result, int wants_write)
+{
+    if (done)
+        complete_slot(sender, slot, result);
+    else
+        watch_slot(sender, slot, wants_write);
+}
+
+/* Without the lock: 1 when the send is over already. */
+static int start_send(struct telegram_sender *sender, struct send_slot *slot,
+                      struct telegram_result *result, int *wants_write)
+{
+    const struct outgoing_message *message = &slot->pending->message;
+    char *body = telegram_send_message_body(slot->chat_id, message->thread_id, message->text,
+                                            message->options);
+    if (body == NULL) { /* options the direct body does not take: the general path */
+        send_one(sender, slot->api, slot->chat_id, slot->pending, result);
+        return 1;
+    }
+    int done = telegram_api_start_post(slot->api, "sendMessage", body, message->reference != 0,
+                                       SEND_TIMEOUT_S, result, wants_write);
+    free(body);
+    return done;
+}
+
+/* Under the lock (let go while the request starts). */
+static void start_slot(struct telegram_sender *sender, struct send_slot *slot,
+                       struct chat_lane *lane, int64_t now)
+{
+    slot->lane = lane;
+    slot->pending = lane->head; /* only this slot touches the head while LANE_SENDING */
+    slot->chat_id = migrated_chat(sender, lane->chat_id);
+    slot->started_ms = now;
+    telegram_before_send_fn before_send = sender->before_send;
+    void *before_send_context = sender->before_send_context;
+    pthread_mutex_unlock(&sender->lock);
+    if (before_send != NULL)
+        before_send(slot->pending->message.chat_id, before_send_context);
+    struct telegram_result result;
+    int wants_write = 0;
+    int done = start_send(sender, slot, &result, &wants_write);
+    pthread_mutex_lock(&sender->lock);
+    after_step(sender, slot, done, &result, wants_write);
+}
+
+/* Under the lock: free slots take ready lanes. The ms until the loop must
+ * look again for lanes, -1 when only an event can bring one. */
+static int64_t fill_slots(struct telegram_sender *sender, int64_t now)
+{
+    if (sender->queued > 0 && !gate_open(sender))
+        return GATE_WAIT_MS;
+    for (int i = 0; i < sender->slot_count && !sender->stopping; i++) {
+        struct send_slot *slot = &sender->slots[i];
+        if (slot->lane != NULL)
+            continue;
+        int64_t wait_ms = -1;
+        struct chat_lane *lane = take_lane(sender, &sender->loop_ready, now, &wait_ms);
+        if (lane == NULL)
+            return wait_ms;
+        start_slot(sender, slot, lane, now);
+    }
+    return -1; /* every slot busy: the next answer frees one */
+}
+
+/* Under the lock: an event on a slot's socket. */
+static void progress_slot(struct telegram_sender *sender, struct send_slot *slot)
+{
+    if (slot->lane == NULL) {
+        /* readable between exchanges: the server closed it (or talks out of turn) */
+        telegram_api_drop_idle(slot->api);
+        slot->socket = -1;
+        return;
+    }
+    pthread_mutex_unlock(&sender->lock);
+    struct telegram_result result;
+    int wants_write = 0;
+    int done = telegram_api_resume(slot->api, &result, &wants_write);
+    pthread_mutex_lock(&sender->lock);
+    after_step(sender, slot, done, &result, wants_write);
+}
+
+/* Under the lock: sends past their deadline end as timed out; the ms until
+ * the next deadline (-1: none in flight). */
+static int64_t expire_slots(struct telegram_sender *sender, int64_t now)
+{
+    int64_t next = -1;
+    for (int i = 0; i < sender->slot_count; i++) {
+        struct send_slot *slot = &sender->slots[i];
+        if (slot->lane == NULL)
+            continue;
+        int64_t left = telegram_api_deadline_ms(slot->api) - now;
+        if (left <= 0) {
+            struct telegram_result result;
+            telegram_api_give_up(slot->api, 0, &result);
+            slot->socket = -1; /* closed */
+            complete_slot(sender, slot, &result);
+            continue;
+        }
+        if (next < 0 || left < next)
+            next = left;
+    }
+    return next;
+}
+
+static int shorter_wait(int64_t a, int64_t b)
+{
+    int64_t wait = a < 0 ? b : (b < 0 || a < b ? a : b);
+    if (wait > LONGEST_WAIT_MS)
+        wait = LONGEST_WAIT_MS;
+    return (int)wait;
+}
+
+static void handle_events(struct telegram_sender *sender, const struct epoll_event *events,
+                          int count)
+{
+    for (int i = 0; i < count && !sender->stopping; i++) {
+        void *tag = events[i].data.ptr;
+        if (tag == WAKE_TAG) {
+            uint64_t value;
+            ssize_t got = read(sender->wake_fd, &value, sizeof value);
+            (void)got;
+        } else if (tag != ABORT_TAG) {
+            progress_slot(sender, tag);
+        }
+    }
+}
+
+static void *loop_main(void *argument)
+{
+    pthread_setname_np(pthread_self(), "jv-sender"); /* roles in top -H, /proc */
+    struct telegram_sender *sender = argument;
+    struct epoll_event events[MAXIMUM_CONNECTIONS + 2];
+    pthread_mutex_lock(&sender->lock);
+    while (!sender->stopping) {
+        int64_t now = monotonic_ms();
+        int64_t lanes_wait = fill_slots(sender, now);
+        if (sender->stopping)
+            break;
+        int64_t deadline_wait = expire_slots(sender, monotonic_ms());
+        int timeout = shorter_wait(lanes_wait, deadline_wait);
+        sender->loop_sleeping = 1;
+        pthread_mutex_unlock(&sender->lock);
+        int count = epoll_wait(sender->epoll_fd, events, sender->slot_count + 2, timeout);
+        pthread_mutex_lock(&sender->lock);
+        sender->loop_sleeping = 0;
+        if (count > 0)
+            handle_events(sender, events, count);
+    }
+    pthread_mutex_unlock(&sender->lock);
+    return NULL;
+}
+
+static int start_loop(struct telegram_sender *sender, const char *api_base, const char *token)
+{
+    sender->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    sender->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (sender->epoll_fd < 0 || sender->wake_fd < 0)
+        return -1;
+    struct epoll_event wake = {.events = EPOLLIN, .data.ptr = WAKE_TAG};
+    struct epoll_event abort = {.events = EPOLLIN, .data.ptr = ABORT_TAG};
+    if (epoll_ctl(sender->epoll_fd, EPOLL_CTL_ADD, sender->wake_fd, &wake) != 0 ||
+        epoll_ctl(sender->epoll_fd, EPOLL_CTL_ADD, sender->abort_fd, &abort) != 0)
+        return -1;
+    for (int i = 0; i < sender->slot_count; i++) {
+        struct send_slot *slot = &sender->slots[i];
+        slot->socket = -1;
+        slot->api = telegram_api_create(api_base, token);
+        if (slot->api == NULL)
+            return -1;
+        telegram_api_set_abort_fd(slot->api, sender->abort_fd);
+    }
+    if (pthread_create(&sender->loop, NULL, loop_main, sender) != 0)
+        return -1;
+    sender->loop_started = 1;
+    return 0;
+}
+
+/* The loop runs when calls go by hand (not through libcurl transfers:
+ * a proxy from the environment, an unusual base URL). */
+static int loop_possible(const char *api_base, const char *token)
+{
+    struct telegram_api *probe = telegram_api_create(api_base, token);
+    int possible = probe != NULL && telegram_api_can_start(probe);
+    telegram_api_destroy(probe);
+    return possible;
 }
 
 /* ---- creation and teardown ---- */
@@ -905,15 +1206,26 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
     sender->total_refilled_ms = monotonic_ms();
     id_table_init(&sender->lanes);
     id_table_init(&sender->migrations);
-    sender->worker_count = limits->connections > 0 ? limits->connections : DEFAULT_CONNECTIONS;
-    if (sender->worker_count > MAXIMUM_CONNECTIONS)
-        sender->worker_count = MAXIMUM_CONNECTIONS;
+    int connections = limits->connections > 0 ? limits->connections : DEFAULT_CONNECTIONS;
+    if (connections > MAXIMUM_CONNECTIONS)
+        connections = MAXIMUM_CONNECTIONS;
+    sender->epoll_fd = -1;
+    sender->wake_fd = -1;
+    if (loop_possible(api_base, token)) {
+        sender->slot_count = connections;
+        sender->slots = calloc((size_t)connections, sizeof *sender->slots);
+        sender->worker_count = WORKERS_BESIDE_LOOP;
+    } else {
+        sender->worker_count = connections;
+    }
     sender->workers = calloc((size_t)sender->worker_count, sizeof *sender->workers);
     sender->abort_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&sender->lock, NULL);
     monotonic_cond_init(&sender->work);
     monotonic_cond_init(&sender->progress);
     if (sender->workers == NULL || sender->abort_fd < 0 ||
+        (sender->slot_count > 0 && sender->slots == NULL) ||
+        (sender->slot_count > 0 && start_loop(sender, api_base, token) != 0) ||
         start_workers(sender, api_base, token) != 0) {
         telegram_sender_destroy(sender);
         return NULL;
@@ -958,6 +1270,15 @@ void telegram_sender_destroy(struct telegram_sender *sender)
             pthread_join(sender->workers[i].thread, NULL);
         telegram_api_destroy(sender->workers[i].api);
     }
+    if (sender->loop_started)
+        pthread_join(sender->loop, NULL);
+    for (int i = 0; sender->slots != NULL && i < sender->slot_count; i++)
+        telegram_api_destroy(sender->slots[i].api); /* an exchange in flight ends with it */
+    free(sender->slots);
+    if (sender->epoll_fd >= 0)
+        close(sender->epoll_fd);
+    if (sender->wake_fd >= 0)
+        close(sender->wake_fd);
     size_t unsent = 0;
     id_table_each(&sender->lanes, free_lane_and_queue, &unsent);
     if (unsent > 0)
