@@ -1,10 +1,16 @@
 /* botapi_load: measures the ceiling of bench/fake_botapi, i.e. how many
  * sendMessage calls a second it answers, from a few kept-alive connections
  * driven by one epoll thread (one request in flight per connection, as a bot).
+ * With --threads, a blocking thread a connection instead (send, poll, recv),
+ * as jarvis's sender was before its send loop: run both under `time` (or
+ * with getrusage, as bench/README.md shows) to see what each costs a call.
  *
- * Usage: botapi_load PORT TOKEN [CONNECTIONS=8] [SECONDS=3]
+ * Usage: botapi_load PORT TOKEN [CONNECTIONS=8] [SECONDS=3] [--threads]
  * Prints one JSON line: {"calls":N,"seconds":S,"calls_per_s":R,"errors":E}. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -65,6 +71,68 @@ static bool response_complete(const client *source, bool *ok)
     return have >= body;
 }
 
+/* ---- --threads: one blocking thread a connection ---- */
+
+struct blocking_run {
+    int port;
+    const char *request;
+    size_t length;
+    double ends;
+    atomic_long calls, errors;
+};
+
+static void *blocking_client(void *argument)
+{
+    struct blocking_run *run = argument;
+    client *self = calloc(1, sizeof *self);
+    if (self == NULL)
+        return NULL;
+    self->fd = connect_to(run->port);
+    while (now_s() < run->ends) {
+        if (!send_request(self, run->request, run->length))
+            break;
+        bool ok = false, complete = false;
+        while (!complete) {
+            struct pollfd wait = {.fd = self->fd, .events = POLLIN};
+            poll(&wait, 1, 1000);
+            ssize_t got = recv(self->fd, self->response + self->length,
+                               sizeof self->response - self->length - 1, MSG_DONTWAIT);
+            if (got < 0 && errno == EAGAIN)
+                continue;
+            if (got <= 0)
+                goto done;
+            self->length += (size_t)got;
+            self->response[self->length] = '\0';
+            complete = response_complete(self, &ok);
+        }
+        atomic_fetch_add(&run->calls, 1);
+        if (!ok)
+            atomic_fetch_add(&run->errors, 1);
+    }
+done:
+    close(self->fd);
+    free(self);
+    return NULL;
+}
+
+static int run_threads(int port, const char *request, size_t length, int count, double seconds)
+{
+    static pthread_t threads[MAX_CONNECTIONS];
+    struct blocking_run run = {.port = port, .request = request, .length = length};
+    double started = now_s();
+    run.ends = started + seconds;
+    for (int i = 0; i < count; i++)
+        if (pthread_create(&threads[i], NULL, blocking_client, &run) != 0)
+            return 1;
+    for (int i = 0; i < count; i++)
+        pthread_join(threads[i], NULL);
+    double elapsed = now_s() - started;
+    long calls = atomic_load(&run.calls);
+    printf("{\"calls\":%ld,\"seconds\":%.3f,\"calls_per_s\":%.0f,\"errors\":%ld}\n", calls,
+           elapsed, (double)calls / elapsed, atomic_load(&run.errors));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -85,6 +153,8 @@ int main(int argc, char **argv)
                           "POST /bot%s/sendMessage HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                           argv[2], strlen(body), body);
+    if (argc > 5 && strcmp(argv[5], "--threads") == 0)
+        return run_threads(port, request, (size_t)length, count, seconds);
     static client clients[MAX_CONNECTIONS];
     int epoll_fd = epoll_create1(0);
     for (int i = 0; i < count; i++) {

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import shutil
 import signal
 import statistics
@@ -295,18 +296,38 @@ def callgrind_per_reply(args, count):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def fake_ceiling(args):
-    """sendMessage/s the fake answers on its core, driven from the bots' core."""
+def load_client(args, connections, threads=False):
+    """botapi_load against a fresh fake: its figures and its own CPU a call."""
     fake = Fake(args.fake_core, 0, 1, 0, 0)
     try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         answer = subprocess.run(["taskset", "-c", str(args.bot_core),
                                  str(BENCH_BUILD / "botapi_load"), str(fake.port), TOKEN,
-                                 "8", "3"], capture_output=True, text=True, timeout=30)
-        return json.loads(answer.stdout)
+                                 str(connections), "3", *(["--threads"] if threads else [])],
+                                capture_output=True, text=True, timeout=30)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        figures = json.loads(answer.stdout)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if figures.get("calls"):
+            figures["client_cpu_per_call_us"] = round(cpu * 1e6 / figures["calls"], 2)
+        return figures
     except (ValueError, subprocess.SubprocessError) as error:
         return {"error": str(error)}
     finally:
         fake.stop()
+
+
+def fake_ceiling(args):
+    """sendMessage/s the fake answers on its core, driven from the bots' core."""
+    return load_client(args, 8)
+
+
+def client_models(args):
+    """What a sendMessage round trip costs the client on this machine, by how
+    it waits: a blocking thread a connection (jarvis's sender before its send
+    loop) against one epoll thread (the loop; Node's model)."""
+    return {"threads_4": load_client(args, 4, threads=True),
+            "epoll_4": load_client(args, 4), "epoll_8": load_client(args, 8)}
 
 
 def rss_floor():
@@ -551,6 +572,11 @@ def print_table(result, bots):
         print(f"fake ceiling: {ceiling['calls_per_s']:,.0f} sendMessage/s on one core = "
               f"{ceiling['calls_per_s'] / fastest if fastest else 0:.1f}x the fastest bot "
               f"({fastest:,.0f} replies/s)")
+    models = result.get("client_models", {})
+    if all(model.get("client_cpu_per_call_us") for model in models.values()) and models:
+        print("client CPU a sendMessage round trip (botapi_load on the bots' core): " +
+              ", ".join(f"{name.replace('_', ' x ')} {model['client_cpu_per_call_us']} us"
+                        for name, model in models.items()))
     floor = result.get("rss_floor", {})
     if floor.get("peak_rss_mib"):
         grammy_peaks = [run.get("peak_rss_mib") for run in runs
@@ -613,6 +639,8 @@ def main():
               "cores": {"bot": args.bot_core, "fake": args.fake_core}, "runs": []}
     log("fake ceiling (botapi_load, 8 connections, 3 s)")
     result["fake_ceiling"] = fake_ceiling(args)
+    log("client models (botapi_load: 4 blocking threads, epoll over 4 and 8 connections)")
+    result["client_models"] = client_models(args)
     result["rss_floor"] = rss_floor()
     for scenario in scenarios(args):
         if args.throughput_only and not scenario["name"].startswith("throughput"):
