@@ -53,6 +53,7 @@ struct fake_server {
     pthread_cond_t changed;
     int stopping;
     int64_t delay_ms;
+    int64_t slow_text_ms; /* the answer to a text starting "slow:" waits this long */
     struct arrival *arrivals;
     size_t arrival_count, arrival_capacity;
     int in_flight, max_in_flight;
@@ -260,8 +261,11 @@ static void handle_request(int fd, const char *request, const char *body)
     record_arrival(chat_id, thread_id, json_string_value(text), edit);
     size_t message_id = server.arrival_count; /* read under the lock (ThreadSanitizer) */
     size_t earlier = strchr(json_string_value(text), ':') ? earlier_arrivals(json_string_value(text)) : 0;
-    struct timespec wake = monotonic_deadline_after(server.delay_ms);
-    while (server.delay_ms > 0 && !server.stopping &&
+    int64_t delay_ms = strncmp(json_string_value(text), "slow:", 5) == 0 && server.slow_text_ms > 0
+                           ? server.slow_text_ms
+                           : server.delay_ms;
+    struct timespec wake = monotonic_deadline_after(delay_ms);
+    while (delay_ms > 0 && !server.stopping &&
            pthread_cond_timedwait(&server.changed, &server.lock, &wake) != ETIMEDOUT) {
     }
     leave_flight(chat_id);
@@ -531,6 +535,38 @@ static void test_more_connections_more_in_flight(void **state)
     assert_true(server.max_in_flight <= 8);
     assert_int_equal(server.same_chat_overlaps, 0);
     stop_sender();
+}
+
+/* The loop refiles the workers' lanes from the heap even while all its
+ * connections wait for slow answers: an edit due after its chat's rate
+ * goes out on time, not after the slow text of another chat. */
+static void test_a_due_edit_leaves_while_the_loop_waits(void **state)
+{
+    (void)state;
+    server.slow_text_ms = 1500;
+    struct telegram_send_limits limits = open_limits();
+    limits.per_chat_per_second = 5; /* a token every 200 ms */
+    limits.per_chat_burst = 1;
+    limits.connections = 1;
+    start_sender(&limits, 3);
+    enqueue(0, 600, 31, 0, "first");
+    struct outgoing_message edit = {.outbox_id = 1, .update_id = 601, .chat_id = 31,
+                                    .text = "edited", .method = "editMessageText",
+                                    .options = "{\"message_id\":5}"};
+    assert_int_equal(telegram_sender_enqueue(recorder.sender, &edit), JV_OK);
+    enqueue(2, 602, 32, 0, "slow: other chat");
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(3, SEND_DELIVERED);
+    const struct arrival *first = first_arrival_of("first");
+    const struct arrival *edited = first_arrival_of("edited");
+    const struct arrival *slow = first_arrival_of("slow: other chat");
+    assert_non_null(first);
+    assert_non_null(edited);
+    assert_non_null(slow);
+    assert_true(edited->at_ms - first->at_ms >= 150); /* its chat's rate held it */
+    assert_true(edited->at_ms - slow->at_ms < 1000);  /* not behind the slow answer */
+    stop_sender();
+    server.slow_text_ms = 0;
 }
 
 /* Text goes out from the send loop, an edit from a worker thread: one
@@ -986,6 +1022,8 @@ int main(void)
                                         start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_more_connections_more_in_flight, start_server,
                                         stop_server),
+        cmocka_unit_test_setup_teardown(test_a_due_edit_leaves_while_the_loop_waits,
+                                        start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_retry_after_pauses_only_that_chat, start_server,
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_outage_is_retried_with_one_line_per_state,

@@ -1039,7 +1039,11 @@ static int64_t fill_slots(struct telegram_sender *sender, int64_t now)
             return wait_ms;
         start_slot(sender, slot, lane, now);
     }
-    return -1; /* every slot busy: the next answer frees one */
+    /* every slot busy: the next answer frees one, but a lane of the
+     * workers' may come due in the heap meanwhile (the loop refiles it) */
+    int64_t later = monotonic_ms();
+    promote_due_lanes(sender, later); /* what is due now leaves the heap */
+    return sender->heap_size > 0 ? sender->heap[0]->due_ms - later : -1;
 }
 
 /* Under the lock: an event on a slot's socket. */
