@@ -552,6 +552,22 @@ void http_connection_give_up(struct http_connection *connection, int aborted,
         set_timed_out(exchange, connection->timeout_ms);
 }
 
+int http_connection_connected(const struct http_connection *connection)
+{
+    return connection->connected;
+}
+
+void http_connection_connect(struct http_connection *connection, long timeout_s, int abort_fd,
+                             struct http_exchange *exchange)
+{
+    reset_exchange(exchange);
+    exchange->outcome = HTTP_EXCHANGE_OK;
+    if (connection->connected)
+        return;
+    long timeout_ms = timeout_s * 1000;
+    open_connection(connection, monotonic_ms() + timeout_ms, timeout_ms, abort_fd, exchange);
+}
+
 void http_connection_drop(struct http_connection *connection)
 {
     if (connection->phase == PHASE_IDLE)

@@ -64,6 +64,12 @@ void http_connection_give_up(struct http_connection *connection, int aborted,
  * made so far: a socket of a later connect may have the same number. */
 int http_connection_socket(const struct http_connection *connection, unsigned long *generation);
 int64_t http_connection_deadline_ms(const struct http_connection *connection);
+/* Connects now (when not connected yet), so that a later start need not
+ * wait; exchange->outcome says whether it worked (OK: connected). For a
+ * thread that connects while another drives the exchanges, one at a time. */
+void http_connection_connect(struct http_connection *connection, long timeout_s, int abort_fd,
+                             struct http_exchange *exchange);
+int http_connection_connected(const struct http_connection *connection);
 /* Closes an idle connection (a kept-alive one that turned readable between
  * exchanges: the server closed it, or sent what nobody asked for). */
 void http_connection_drop(struct http_connection *connection);

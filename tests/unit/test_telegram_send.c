@@ -54,6 +54,7 @@ struct fake_server {
     int stopping;
     int64_t delay_ms;
     int64_t slow_text_ms; /* the answer to a text starting "slow:" waits this long */
+    int accept_paused;    /* the acceptor takes no connection: new ones queue, then stall */
     struct arrival *arrivals;
     size_t arrival_count, arrival_capacity;
     int in_flight, max_in_flight;
@@ -72,6 +73,7 @@ struct report {
     enum send_outcome outcome;
     int64_t sent_message_id;
     int calls;
+    int64_t at_ms; /* when it was reported */
 };
 
 struct recorder {
@@ -290,6 +292,10 @@ static void *accept_connections(void *argument)
 {
     (void)argument;
     for (;;) {
+        pthread_mutex_lock(&server.lock);
+        while (server.accept_paused && !server.stopping)
+            pthread_cond_wait(&server.changed, &server.lock);
+        pthread_mutex_unlock(&server.lock);
         int fd = accept(server.listener, NULL, NULL);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -411,6 +417,7 @@ static void on_sent(const struct outgoing_message *message, enum send_outcome ou
     report->outcome = outcome;
     report->sent_message_id = message->sent_message_id;
     report->calls++;
+    report->at_ms = monotonic_ms();
     seen->calls++;
     pthread_mutex_unlock(&seen->lock);
 }
@@ -565,6 +572,58 @@ static void test_a_due_edit_leaves_while_the_loop_waits(void **state)
     assert_non_null(slow);
     assert_true(edited->at_ms - first->at_ms >= 150); /* its chat's rate held it */
     assert_true(edited->at_ms - slow->at_ms < 1000);  /* not behind the slow answer */
+    stop_sender();
+    server.slow_text_ms = 0;
+}
+
+/* A connection that cannot connect yet (the server's accept queue is full,
+ * so its SYN is dropped and sent again a second later) holds only its own
+ * chat: the loop meanwhile takes another connection's answer as it comes. */
+#define QUEUE_FILLERS 80
+
+static void test_a_slow_connect_holds_only_its_chat(void **state)
+{
+    (void)state;
+    struct telegram_send_limits limits = open_limits();
+    limits.connections = 2;
+    start_sender(&limits, 3);
+    enqueue(0, 700, 60, 0, "warm"); /* the first connection, connected */
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    pthread_mutex_lock(&server.lock);
+    server.accept_paused = 1;
+    pthread_mutex_unlock(&server.lock);
+    /* the acceptor may be inside accept(): one connection lets it see the pause */
+    int fillers[QUEUE_FILLERS + 1];
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port)};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i <= QUEUE_FILLERS; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        assert_true(fillers[i] >= 0);
+        connect(fillers[i], (struct sockaddr *)&address, sizeof address); /* EINPROGRESS */
+        if (i == 0)
+            usleep(100 * 1000);
+    }
+    usleep(100 * 1000);
+    server.slow_text_ms = 500;
+    enqueue(1, 701, 61, 0, "slow: answered in half a second");
+    usleep(50 * 1000);                    /* on the connected one */
+    enqueue(2, 702, 62, 0, "cold start"); /* the other one must connect */
+    usleep(1200 * 1000);
+    pthread_mutex_lock(&server.lock);
+    server.accept_paused = 0;
+    pthread_cond_broadcast(&server.changed);
+    pthread_mutex_unlock(&server.lock);
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    assert_each_reported_once(3, SEND_DELIVERED);
+    const struct arrival *slow = first_arrival_of("slow: answered in half a second");
+    const struct arrival *cold = first_arrival_of("cold start");
+    assert_non_null(slow);
+    assert_non_null(cold);
+    assert_true(cold->at_ms - slow->at_ms >= 900); /* its connect waited for a SYN again */
+    /* the slow answer was taken when it came, not when the connect was over */
+    assert_true(recorder.reports[1].at_ms - slow->at_ms < 900);
+    for (int i = 0; i <= QUEUE_FILLERS; i++)
+        close(fillers[i]);
     stop_sender();
     server.slow_text_ms = 0;
 }
@@ -1024,6 +1083,8 @@ int main(void)
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_a_due_edit_leaves_while_the_loop_waits,
                                         start_server, stop_server),
+        cmocka_unit_test_setup_teardown(test_a_slow_connect_holds_only_its_chat, start_server,
+                                        stop_server),
         cmocka_unit_test_setup_teardown(test_retry_after_pauses_only_that_chat, start_server,
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_outage_is_retried_with_one_line_per_state,

@@ -523,6 +523,7 @@ static int progress_done(struct telegram_api *api, enum http_progress progress,
         *wants_write = progress == HTTP_WANT_WRITE;
         return 0;
     }
+    memset(result, 0, sizeof *result);
     finish_exchange(&api->exchange, (enum wanted_result)api->wanted, result);
     return 1;
 }
@@ -558,6 +559,7 @@ int telegram_api_resume(struct telegram_api *api, struct telegram_result *result
 void telegram_api_give_up(struct telegram_api *api, int aborted, struct telegram_result *result)
 {
     http_connection_give_up(api->connection, aborted, &api->exchange);
+    memset(result, 0, sizeof *result);
     finish_exchange(&api->exchange, (enum wanted_result)api->wanted, result);
 }
 
@@ -569,6 +571,22 @@ int telegram_api_socket(const struct telegram_api *api, unsigned long *generatio
 int64_t telegram_api_deadline_ms(const struct telegram_api *api)
 {
     return http_connection_deadline_ms(api->connection);
+}
+
+int telegram_api_connected(const struct telegram_api *api)
+{
+    return http_connection_connected(api->connection);
+}
+
+int telegram_api_connect(struct telegram_api *api, long timeout_s, struct telegram_result *result)
+{
+    memset(result, 0, sizeof *result);
+    struct http_exchange exchange;
+    http_connection_connect(api->connection, timeout_s, api->abort_fd, &exchange);
+    if (exchange.outcome == HTTP_EXCHANGE_OK)
+        return 0;
+    finish_exchange(&exchange, WANT_NOTHING, result);
+    return -1;
 }
 
 void telegram_api_drop_idle(struct telegram_api *api)

@@ -102,6 +102,10 @@ int telegram_api_resume(struct telegram_api *api, struct telegram_result *result
 void telegram_api_give_up(struct telegram_api *api, int aborted, struct telegram_result *result);
 int telegram_api_socket(const struct telegram_api *api, unsigned long *generation);
 int64_t telegram_api_deadline_ms(const struct telegram_api *api);
+/* Connects ahead of a start (blocking, for a helper thread): 0, or -1 with
+ * the failure in *result as a call would have it (TRANSIENT, ABORTED). */
+int telegram_api_connect(struct telegram_api *api, long timeout_s, struct telegram_result *result);
+int telegram_api_connected(const struct telegram_api *api);
 /* Between calls: its kept-alive connection turned readable (closed by the
  * server), so it is closed here rather than found dead by the next call. */
 void telegram_api_drop_idle(struct telegram_api *api);

@@ -3,9 +3,10 @@
  * 429 in a timer heap. Text messages go out from one loop thread that keeps
  * several kept-alive connections in flight and waits for all of them in
  * one epoll (a thread a connection cost twice the CPU a reply: each answer
- * woke its own thread); files, edits and other methods go out from a few
- * worker threads, each with its own connection. (Splitting lives in
- * telegram_split.c.) */
+ * woke its own thread), and a helper thread connects the loop's connections
+ * so a slow handshake holds only its chat; files, edits and other methods go
+ * out from a few worker threads, each with its own connection. (Splitting
+ * lives in telegram_split.c.) */
 #include "transport/telegram/telegram_send.h"
 
 #include <inttypes.h>
@@ -94,6 +95,12 @@ struct send_slot {
     int socket; /* what the epoll watches (-1: nothing) */
     unsigned long generation;
     uint32_t events;
+    /* a slot without a connection has the connector thread connect it, so
+     * that a slow handshake holds only its own chat */
+    int connecting;      /* handed to the connector; the loop leaves it alone */
+    int connect_running; /* the connector is at it */
+    int connect_done;    /* ... and is done: connect_result says how */
+    struct telegram_result connect_result;
 };
 
 struct ready_fifo {
@@ -131,6 +138,9 @@ struct telegram_sender {
     int epoll_fd;
     int wake_fd;       /* written when the loop sleeps and has work */
     int loop_sleeping; /* under the lock */
+    pthread_t connector;
+    int connector_started;
+    pthread_cond_t connect_work; /* for the connector: a slot to connect, or stop */
     telegram_resolve_fn resolve;
     void *resolve_context;
     telegram_gate_fn gate;
@@ -1003,14 +1013,9 @@ static int start_send(struct telegram_sender *sender, struct send_slot *slot,
     return done;
 }
 
-/* Under the lock (let go while the request starts). */
-static void start_slot(struct telegram_sender *sender, struct send_slot *slot,
-                       struct chat_lane *lane, int64_t now)
+/* Under the lock (let go while the request starts): the slot's connection is there. */
+static void begin_send(struct telegram_sender *sender, struct send_slot *slot)
 {
-    slot->lane = lane;
-    slot->pending = lane->head; /* only this slot touches the head while LANE_SENDING */
-    slot->chat_id = migrated_chat(sender, lane->chat_id);
-    slot->started_ms = now;
     telegram_before_send_fn before_send = sender->before_send;
     void *before_send_context = sender->before_send_context;
     pthread_mutex_unlock(&sender->lock);
@@ -1021,6 +1026,68 @@ static void start_slot(struct telegram_sender *sender, struct send_slot *slot,
     int done = start_send(sender, slot, &result, &wants_write);
     pthread_mutex_lock(&sender->lock);
     after_step(sender, slot, done, &result, wants_write);
+}
+
+/* Under the lock. */
+static void start_slot(struct telegram_sender *sender, struct send_slot *slot,
+                       struct chat_lane *lane, int64_t now)
+{
+    slot->lane = lane;
+    slot->pending = lane->head; /* only this slot touches the head while LANE_SENDING */
+    slot->chat_id = migrated_chat(sender, lane->chat_id);
+    slot->started_ms = now;
+    if (!telegram_api_connected(slot->api)) {
+        slot->connecting = 1;
+        slot->connect_done = 0;
+        pthread_cond_signal(&sender->connect_work);
+        return;
+    }
+    begin_send(sender, slot);
+}
+
+/* Under the lock: slots whose connect is over send, or fail as a send would. */
+static void finish_connects(struct telegram_sender *sender)
+{
+    for (int i = 0; i < sender->slot_count && !sender->stopping; i++) {
+        struct send_slot *slot = &sender->slots[i];
+        if (!slot->connecting || !slot->connect_done)
+            continue;
+        slot->connecting = 0;
+        slot->connect_done = 0;
+        if (slot->connect_result.outcome == TELEGRAM_OK)
+            begin_send(sender, slot);
+        else
+            complete_slot(sender, slot, &slot->connect_result);
+    }
+}
+
+static void *connector_main(void *argument)
+{
+    pthread_setname_np(pthread_self(), "jv-connector"); /* roles in top -H, /proc */
+    struct telegram_sender *sender = argument;
+    pthread_mutex_lock(&sender->lock);
+    while (!sender->stopping) {
+        struct send_slot *slot = NULL;
+        for (int i = 0; i < sender->slot_count && slot == NULL; i++)
+            if (sender->slots[i].connecting && !sender->slots[i].connect_done)
+                slot = &sender->slots[i];
+        if (slot == NULL) {
+            pthread_cond_wait(&sender->connect_work, &sender->lock);
+            continue;
+        }
+        slot->connect_running = 1;
+        pthread_mutex_unlock(&sender->lock);
+        struct telegram_result result;
+        if (telegram_api_connect(slot->api, SEND_TIMEOUT_S, &result) == 0)
+            result.outcome = TELEGRAM_OK;
+        pthread_mutex_lock(&sender->lock);
+        slot->connect_result = result;
+        slot->connect_running = 0;
+        slot->connect_done = 1;
+        wake_loop(sender);
+    }
+    pthread_mutex_unlock(&sender->lock);
+    return NULL;
 }
 
 /* Under the lock: free slots take ready lanes. The ms until the loop must
@@ -1070,7 +1137,7 @@ static int64_t expire_slots(struct telegram_sender *sender, int64_t now)
     int64_t next = -1;
     for (int i = 0; i < sender->slot_count; i++) {
         struct send_slot *slot = &sender->slots[i];
-        if (slot->lane == NULL)
+        if (slot->lane == NULL || slot->connecting) /* a connect keeps its own time */
             continue;
         int64_t left = telegram_api_deadline_ms(slot->api) - now;
         if (left <= 0) {
@@ -1116,6 +1183,7 @@ static void *loop_main(void *argument)
     struct epoll_event events[MAXIMUM_CONNECTIONS + 2];
     pthread_mutex_lock(&sender->lock);
     while (!sender->stopping) {
+        finish_connects(sender);
         int64_t now = monotonic_ms();
         int64_t lanes_wait = fill_slots(sender, now);
         if (sender->stopping)
@@ -1153,6 +1221,9 @@ static int start_loop(struct telegram_sender *sender, const char *api_base, cons
             return -1;
         telegram_api_set_abort_fd(slot->api, sender->abort_fd);
     }
+    if (pthread_create(&sender->connector, NULL, connector_main, sender) != 0)
+        return -1;
+    sender->connector_started = 1;
     if (pthread_create(&sender->loop, NULL, loop_main, sender) != 0)
         return -1;
     sender->loop_started = 1;
@@ -1227,6 +1298,7 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
     pthread_mutex_init(&sender->lock, NULL);
     monotonic_cond_init(&sender->work);
     monotonic_cond_init(&sender->progress);
+    pthread_cond_init(&sender->connect_work, NULL);
     if (sender->workers == NULL || sender->abort_fd < 0 ||
         (sender->slot_count > 0 && sender->slots == NULL) ||
         (sender->slot_count > 0 && start_loop(sender, api_base, token) != 0) ||
@@ -1263,6 +1335,7 @@ void telegram_sender_destroy(struct telegram_sender *sender)
     pthread_mutex_lock(&sender->lock);
     sender->stopping = 1;
     pthread_cond_broadcast(&sender->work);
+    pthread_cond_broadcast(&sender->connect_work);
     pthread_mutex_unlock(&sender->lock);
     if (sender->abort_fd >= 0) {
         uint64_t one = 1;
@@ -1276,6 +1349,8 @@ void telegram_sender_destroy(struct telegram_sender *sender)
     }
     if (sender->loop_started)
         pthread_join(sender->loop, NULL);
+    if (sender->connector_started)
+        pthread_join(sender->connector, NULL);
     for (int i = 0; sender->slots != NULL && i < sender->slot_count; i++)
         telegram_api_destroy(sender->slots[i].api); /* an exchange in flight ends with it */
     free(sender->slots);
@@ -1298,6 +1373,7 @@ void telegram_sender_destroy(struct telegram_sender *sender)
         close(sender->abort_fd);
     pthread_cond_destroy(&sender->work);
     pthread_cond_destroy(&sender->progress);
+    pthread_cond_destroy(&sender->connect_work);
     pthread_mutex_destroy(&sender->lock);
     free(sender);
 }
