@@ -541,15 +541,11 @@ enum http_progress http_connection_resume(struct http_connection *connection, in
     return advance(connection, abort_fd, exchange);
 }
 
-void http_connection_give_up(struct http_connection *connection, int aborted,
-                             struct http_exchange *exchange)
+void http_connection_give_up(struct http_connection *connection, struct http_exchange *exchange)
 {
     close_connection(connection);
     connection->phase = PHASE_IDLE;
-    if (aborted)
-        set_error(exchange, HTTP_EXCHANGE_ABORTED, "stopped");
-    else
-        set_timed_out(exchange, connection->timeout_ms);
+    set_timed_out(exchange, connection->timeout_ms);
 }
 
 int http_connection_connected(const struct http_connection *connection)

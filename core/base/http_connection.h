@@ -48,8 +48,8 @@ void http_connection_post(struct http_connection *connection, const char *path,
  * ready for; the caller waits for that (http_connection_socket) and calls
  * resume, until HTTP_DONE. A connect still waits (it is rare: the first
  * exchange, or one after the server closed the connection), bounded by
- * timeout_s and abort_fd. Past http_connection_deadline_ms, or to stop,
- * the caller ends it with give_up. The answer's body is valid until the
+ * timeout_s and abort_fd. Past http_connection_deadline_ms the caller
+ * ends it with give_up (timed out; a stop ends it by destroying it). The answer's body is valid until the
  * next start. */
 enum http_progress { HTTP_WANT_READ, HTTP_WANT_WRITE, HTTP_DONE };
 enum http_progress http_connection_start(struct http_connection *connection, const char *path,
@@ -58,8 +58,7 @@ enum http_progress http_connection_start(struct http_connection *connection, con
                                          struct http_exchange *exchange);
 enum http_progress http_connection_resume(struct http_connection *connection, int abort_fd,
                                           struct http_exchange *exchange);
-void http_connection_give_up(struct http_connection *connection, int aborted,
-                             struct http_exchange *exchange);
+void http_connection_give_up(struct http_connection *connection, struct http_exchange *exchange);
 /* The socket (-1 when not connected) and how many connects the connection
  * made so far: a socket of a later connect may have the same number. */
 int http_connection_socket(const struct http_connection *connection, unsigned long *generation);

@@ -1202,8 +1202,7 @@ static int rerun_inbox(struct pipeline *pipeline)
     return run_admitted(pipeline, &admitted, result, "from before the restart", 1);
 }
 
-/* One load of chat_id's next waiting rows: 1 when rows were read (more
- * may be taken now), 0 when none could be taken or the read failed. */
+/* The first failed load asks whoever retries loads to come sooner. */
 static void ask_for_retry(struct pipeline *pipeline)
 {
     pthread_mutex_lock(&pipeline->retry_wake_lock);
@@ -1212,6 +1211,8 @@ static void ask_for_retry(struct pipeline *pipeline)
     pthread_mutex_unlock(&pipeline->retry_wake_lock);
 }
 
+/* One load of chat_id's next waiting rows: 1 when rows were read (more
+ * may be taken now), 0 when none could be taken or the read failed. */
 static int load_waiting(struct pipeline *pipeline, int64_t chat_id)
 {
     size_t taken = 0;

@@ -628,6 +628,57 @@ static void test_a_slow_connect_holds_only_its_chat(void **state)
     server.slow_text_ms = 0;
 }
 
+/* While the API refuses connections (a socket bound but not listening),
+ * the connector's failed connect is an outage: one log line naming why, the
+ * message kept and not reported; once it listens, the message goes out. */
+static void *accept_one(void *argument)
+{
+    int fd = accept((int)(intptr_t)argument, NULL, NULL);
+    if (fd >= 0)
+        serve_connection((void *)(intptr_t)fd);
+    return NULL;
+}
+
+static void test_a_refused_connect_keeps_the_message(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_telegram_send_log_XXXXXX";
+    int log_fd = mkstemp(path);
+    assert_true(log_fd >= 0);
+    close(log_fd);
+    assert_int_equal(log_open(path, LOG_INFO), 0);
+    int refusing = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    assert_int_equal(bind(refusing, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(getsockname(refusing, (struct sockaddr *)&address, &size), 0);
+    int fixture_port = server.port;
+    server.port = ntohs(address.sin_port); /* start_sender's base */
+    struct telegram_send_limits limits = open_limits();
+    start_sender(&limits, 1);
+    server.port = fixture_port;
+    enqueue(0, 800, 70, 0, "kept while refused");
+    usleep(400 * 1000); /* several refused connects, backing off from 50 ms */
+    assert_int_equal(recorder.calls, 0);
+    assert_int_equal(telegram_sender_queued(recorder.sender), 1);
+    assert_int_equal(listen(refusing, 4), 0);
+    pthread_t acceptor;
+    assert_int_equal(pthread_create(&acceptor, NULL, accept_one, (void *)(intptr_t)refusing), 0);
+    assert_int_equal(telegram_sender_flush(recorder.sender, FLUSH_MS), 0);
+    stop_sender(); /* closes the connection: the serving thread sees its end */
+    pthread_join(acceptor, NULL);
+    close(refusing);
+    log_open(NULL, LOG_INFO);
+    assert_each_reported_once(1, SEND_DELIVERED);
+    assert_int_equal(count_arrivals_of("kept while refused"), 1);
+    const char *log = read_log(path);
+    assert_int_equal(occurrences(log, "sendMessage failing"), 1);
+    assert_non_null(strstr(log, "onnect")); /* libcurl's reason: "Failed to connect ..." */
+    assert_null(strstr(log, TOKEN));
+    unlink(path);
+}
+
 /* Text goes out from the send loop, an edit from a worker thread: one
  * chat's parts alternating between the two keep their order and never
  * overlap, while other chats' text keeps the loop's connections busy. */
@@ -1084,6 +1135,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_due_edit_leaves_while_the_loop_waits,
                                         start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_a_slow_connect_holds_only_its_chat, start_server,
+                                        stop_server),
+        cmocka_unit_test_setup_teardown(test_a_refused_connect_keeps_the_message, start_server,
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_retry_after_pauses_only_that_chat, start_server,
                                         stop_server),

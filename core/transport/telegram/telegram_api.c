@@ -556,9 +556,9 @@ int telegram_api_resume(struct telegram_api *api, struct telegram_result *result
     return progress_done(api, progress, result, wants_write);
 }
 
-void telegram_api_give_up(struct telegram_api *api, int aborted, struct telegram_result *result)
+void telegram_api_give_up(struct telegram_api *api, struct telegram_result *result)
 {
-    http_connection_give_up(api->connection, aborted, &api->exchange);
+    http_connection_give_up(api->connection, &api->exchange);
     memset(result, 0, sizeof *result);
     finish_exchange(&api->exchange, (enum wanted_result)api->wanted, result);
 }

@@ -91,15 +91,15 @@ void telegram_api_post(struct telegram_api *api, const char *method, const char 
  * kept-alive connection driven by hand, not libcurl transfers). start and
  * resume return 1 when the call is over (*result filled, as
  * telegram_api_post fills it), else 0: wait until the socket is writable
- * (*wants_write) or readable, then resume; past the deadline, or to stop,
- * give_up ends it. The socket may change between calls (a reconnect): its
+ * (*wants_write) or readable, then resume; past the deadline give_up ends
+ * it as timed out. The socket may change between calls (a reconnect): its
  * generation tells. */
 int telegram_api_can_start(const struct telegram_api *api);
 int telegram_api_start_post(struct telegram_api *api, const char *method, const char *body,
                             int want_message_id, long timeout_s, struct telegram_result *result,
                             int *wants_write);
 int telegram_api_resume(struct telegram_api *api, struct telegram_result *result, int *wants_write);
-void telegram_api_give_up(struct telegram_api *api, int aborted, struct telegram_result *result);
+void telegram_api_give_up(struct telegram_api *api, struct telegram_result *result);
 int telegram_api_socket(const struct telegram_api *api, unsigned long *generation);
 int64_t telegram_api_deadline_ms(const struct telegram_api *api);
 /* Connects ahead of a start (blocking, for a helper thread): 0, or -1 with

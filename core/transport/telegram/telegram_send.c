@@ -92,14 +92,12 @@ struct send_slot {
     struct pending *pending;
     int64_t chat_id;
     int64_t started_ms;
-    int socket; /* what the epoll watches (-1: nothing) */
-    unsigned long generation;
+    unsigned long generation; /* the connect whose socket the epoll watches (0: none) */
     uint32_t events;
     /* a slot without a connection has the connector thread connect it, so
      * that a slow handshake holds only its own chat */
-    int connecting;      /* handed to the connector; the loop leaves it alone */
-    int connect_running; /* the connector is at it */
-    int connect_done;    /* ... and is done: connect_result says how */
+    int connecting;   /* handed to the connector; the loop leaves it alone */
+    int connect_done; /* ... and the connector is done: connect_result says how */
     struct telegram_result connect_result;
 };
 
@@ -947,8 +945,8 @@ static void *worker_main(void *argument)
 #define ABORT_TAG ((void *)2)
 
 /* The epoll watches what the slot's exchange waits for. A new connection
- * (a reconnect) has a new socket, maybe under the old number: the closed
- * one left the epoll with its close. */
+ * (a reconnect) has a new socket, maybe under the old number, and a new
+ * generation: the closed one left the epoll with its close. */
 static void watch_slot(struct telegram_sender *sender, struct send_slot *slot, int wants_write)
 {
     unsigned long generation = 0;
@@ -957,10 +955,9 @@ static void watch_slot(struct telegram_sender *sender, struct send_slot *slot, i
         return;
     uint32_t events = wants_write ? EPOLLOUT : EPOLLIN;
     struct epoll_event event = {.events = events, .data.ptr = slot};
-    if (socket != slot->socket || generation != slot->generation) {
+    if (generation != slot->generation) {
         if (epoll_ctl(sender->epoll_fd, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST)
             epoll_ctl(sender->epoll_fd, EPOLL_CTL_MOD, socket, &event);
-        slot->socket = socket;
         slot->generation = generation;
     } else if (events != slot->events) {
         epoll_ctl(sender->epoll_fd, EPOLL_CTL_MOD, socket, &event);
@@ -1038,7 +1035,6 @@ static void start_slot(struct telegram_sender *sender, struct send_slot *slot,
     slot->started_ms = now;
     if (!telegram_api_connected(slot->api)) {
         slot->connecting = 1;
-        slot->connect_done = 0;
         pthread_cond_signal(&sender->connect_work);
         return;
     }
@@ -1075,14 +1071,12 @@ static void *connector_main(void *argument)
             pthread_cond_wait(&sender->connect_work, &sender->lock);
             continue;
         }
-        slot->connect_running = 1;
         pthread_mutex_unlock(&sender->lock);
         struct telegram_result result;
         if (telegram_api_connect(slot->api, SEND_TIMEOUT_S, &result) == 0)
             result.outcome = TELEGRAM_OK;
         pthread_mutex_lock(&sender->lock);
         slot->connect_result = result;
-        slot->connect_running = 0;
         slot->connect_done = 1;
         wake_loop(sender);
     }
@@ -1119,7 +1113,6 @@ static void progress_slot(struct telegram_sender *sender, struct send_slot *slot
     if (slot->lane == NULL) {
         /* readable between exchanges: the server closed it (or talks out of turn) */
         telegram_api_drop_idle(slot->api);
-        slot->socket = -1;
         return;
     }
     pthread_mutex_unlock(&sender->lock);
@@ -1142,8 +1135,7 @@ static int64_t expire_slots(struct telegram_sender *sender, int64_t now)
         int64_t left = telegram_api_deadline_ms(slot->api) - now;
         if (left <= 0) {
             struct telegram_result result;
-            telegram_api_give_up(slot->api, 0, &result);
-            slot->socket = -1; /* closed */
+            telegram_api_give_up(slot->api, &result);
             complete_slot(sender, slot, &result);
             continue;
         }
@@ -1215,8 +1207,8 @@ static int start_loop(struct telegram_sender *sender, const char *api_base, cons
         return -1;
     for (int i = 0; i < sender->slot_count; i++) {
         struct send_slot *slot = &sender->slots[i];
-        slot->socket = -1;
-        slot->api = telegram_api_create(api_base, token);
+        if (slot->api == NULL) /* the first is made already (telegram_sender_create) */
+            slot->api = telegram_api_create(api_base, token);
         if (slot->api == NULL)
             return -1;
         telegram_api_set_abort_fd(slot->api, sender->abort_fd);
@@ -1228,16 +1220,6 @@ static int start_loop(struct telegram_sender *sender, const char *api_base, cons
         return -1;
     sender->loop_started = 1;
     return 0;
-}
-
-/* The loop runs when calls go by hand (not through libcurl transfers:
- * a proxy from the environment, an unusual base URL). */
-static int loop_possible(const char *api_base, const char *token)
-{
-    struct telegram_api *probe = telegram_api_create(api_base, token);
-    int possible = probe != NULL && telegram_api_can_start(probe);
-    telegram_api_destroy(probe);
-    return possible;
 }
 
 /* ---- creation and teardown ---- */
@@ -1286,11 +1268,20 @@ struct telegram_sender *telegram_sender_create(const char *api_base, const char 
         connections = MAXIMUM_CONNECTIONS;
     sender->epoll_fd = -1;
     sender->wake_fd = -1;
-    if (loop_possible(api_base, token)) {
+    /* the loop runs when calls go by hand, not through libcurl transfers (a
+     * proxy from the environment, an unusual base URL); the api that tells
+     * is the loop's first */
+    struct telegram_api *first = telegram_api_create(api_base, token);
+    if (first != NULL && telegram_api_can_start(first)) {
         sender->slot_count = connections;
         sender->slots = calloc((size_t)connections, sizeof *sender->slots);
+        if (sender->slots != NULL)
+            sender->slots[0].api = first;
+        else
+            telegram_api_destroy(first);
         sender->worker_count = WORKERS_BESIDE_LOOP;
     } else {
+        telegram_api_destroy(first);
         sender->worker_count = connections;
     }
     sender->workers = calloc((size_t)sender->worker_count, sizeof *sender->workers);
